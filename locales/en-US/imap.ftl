@@ -1,0 +1,37 @@
+## IMAP server texts
+
+imap-greeting = { $product } IMAP server ready
+imap-done = Completed
+imap-bye = Logging out
+imap-bye-timeout = Autologout: idle for too long
+imap-bye-shutdown = Server shutting down
+imap-continue = Ready for literal data
+imap-starttls = Begin TLS negotiation now
+imap-tls-active = TLS is already active
+imap-login-disabled = Log in over TLS (STARTTLS or IMAPS) first
+imap-auth-ok = Logged in
+imap-auth-failed = Authentication failed
+imap-auth-cancelled = Authentication cancelled
+imap-auth-mechanism = Unsupported authentication mechanism
+imap-auth-malformed = Malformed authentication data
+imap-bad-syntax = Could not parse the command: { $reason }
+imap-bad-state = Command not allowed now
+imap-line-too-long = Command line too long
+imap-too-big = Message too large
+imap-no-folder = No such folder
+imap-folder-exists = Folder already exists
+imap-folder-name = Invalid folder name
+imap-folder-special = This folder cannot be deleted
+imap-folder-children = Folder has child folders; delete them first
+imap-read-only = Folder is read-only
+imap-select-ok = Folder selected
+imap-idle = Idling
+imap-idle-done = IDLE terminated
+imap-idle-expected-done = Expected DONE
+imap-internal = Internal server error; the operation was not carried out
+imap-bad-charset = Unsupported charset
+imap-modified = Some messages changed since the given modification sequence
+imap-no-messages = No messages matched
+imap-unsupported = Command not supported
+imap-enabled = Enabled
+imap-closed = Previous folder closed

@@ -1,0 +1,36 @@
+use thiserror::Error;
+
+/// Everything the store can refuse or fail at. Callers map these to protocol replies.
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("storage engine: {0}")]
+    Db(#[from] sled::Error),
+    #[error("blob file: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("record encoding: {0}")]
+    Encoding(#[from] postcard::Error),
+    #[error("blob integrity check failed")]
+    Integrity,
+    #[error("account already exists")]
+    AccountExists,
+    #[error("no such account")]
+    NoAccount,
+    #[error("invalid address")]
+    InvalidAddress,
+    #[error("password hashing: {0}")]
+    Password(String),
+    #[error("no such folder")]
+    NoFolder,
+    #[error("folder already exists")]
+    FolderExists,
+    #[error("folder name not allowed")]
+    InvalidFolderName,
+    #[error("a special folder cannot be removed or renamed away")]
+    SpecialFolder,
+    #[error("the folder has child folders")]
+    HasChildren,
+    #[error("no such message")]
+    NoMessage,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

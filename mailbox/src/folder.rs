@@ -1,0 +1,271 @@
+//! Folders: hierarchy ("/" separated), special uses, subscriptions, status counters.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use crate::error::{Error, Result};
+use crate::model::{Folder, FolderStatus, MessageState, SpecialUse};
+use crate::store::{Store, abort, dec, enc, folder_key, msg_key, tdec, tenc, transact};
+
+pub const DELIMITER: char = '/';
+
+/// INBOX is case-insensitive (RFC 3501 5.1); everything else is kept as given.
+pub fn normalize_folder_name(name: &str) -> Result<String> {
+    let name = name.trim_end_matches(DELIMITER);
+    let ok = !name.is_empty()
+        && name.len() <= 512
+        && !name.starts_with(DELIMITER)
+        && !name.contains("//")
+        && !name.chars().any(|c| c.is_control() || c == '*' || c == '%');
+    if !ok {
+        return Err(Error::InvalidFolderName);
+    }
+    let (head, rest) = match name.split_once(DELIMITER) {
+        Some((h, r)) => (h, Some(r)),
+        None => (name, None),
+    };
+    if head.eq_ignore_ascii_case("INBOX") {
+        Ok(match rest {
+            Some(r) => format!("INBOX{DELIMITER}{r}"),
+            None => "INBOX".into(),
+        })
+    } else {
+        Ok(name.to_string())
+    }
+}
+
+static LAST_VALIDITY: AtomicU32 = AtomicU32::new(0);
+
+/// Seconds-based so a folder re-created under an old name never repeats an old UIDVALIDITY.
+fn new_uidvalidity() -> u32 {
+    let now = chrono::Utc::now().timestamp() as u32;
+    let mut cur = LAST_VALIDITY.load(Ordering::SeqCst);
+    loop {
+        let next = now.max(cur + 1);
+        match LAST_VALIDITY.compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => return next,
+            Err(c) => cur = c,
+        }
+    }
+}
+
+impl Store {
+    pub fn folders(&self, account: u64) -> Result<Vec<Folder>> {
+        self.inner
+            .folders
+            .scan_prefix(account.to_be_bytes())
+            .values()
+            .map(|v| dec(&v?))
+            .collect()
+    }
+
+    pub fn folder(&self, account: u64, name: &str) -> Result<Option<Folder>> {
+        let name = normalize_folder_name(name)?;
+        match self.inner.folders.get(folder_key(account, &name))? {
+            Some(v) => Ok(Some(dec(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn special_folder(&self, account: u64, use_: SpecialUse) -> Result<Option<Folder>> {
+        Ok(self
+            .folders(account)?
+            .into_iter()
+            .find(|f| f.special_use == Some(use_)))
+    }
+
+    pub fn create_folder(&self, account: u64, name: &str) -> Result<Folder> {
+        self.create_folder_as(account, name, None)
+    }
+
+    pub(crate) fn create_special_folder(
+        &self,
+        account: u64,
+        name: &str,
+        use_: SpecialUse,
+    ) -> Result<Folder> {
+        self.create_folder_as(account, name, Some(use_))
+    }
+
+    fn create_folder_as(
+        &self,
+        account: u64,
+        name: &str,
+        special_use: Option<SpecialUse>,
+    ) -> Result<Folder> {
+        let name = normalize_folder_name(name)?;
+        let lock = self.lock(account);
+        let _g = lock.lock().expect("account lock");
+        if self.inner.folders.contains_key(folder_key(account, &name))? {
+            return Err(Error::FolderExists);
+        }
+        // Superior names are created too (RFC 3501 6.3.3).
+        let mut made = None;
+        let parts: Vec<&str> = name.split(DELIMITER).collect();
+        for i in 1..=parts.len() {
+            let n = parts[..i].join(&DELIMITER.to_string());
+            let key = folder_key(account, &n);
+            if self.inner.folders.contains_key(&key)? {
+                continue;
+            }
+            let f = Folder {
+                id: self.next_id()?,
+                account,
+                name: n,
+                uidvalidity: new_uidvalidity(),
+                uidnext: 1,
+                highest_modseq: 1,
+                subscribed: true,
+                special_use: if i == parts.len() { special_use } else { None },
+            };
+            self.inner.folders.insert(key, enc(&f)?)?;
+            made = Some(f);
+        }
+        drop(_g);
+        self.flush()?;
+        self.notify(account);
+        made.ok_or(Error::FolderExists)
+    }
+
+    /// Deletes a folder and its messages. INBOX and folders with children are refused.
+    pub fn delete_folder(&self, account: u64, name: &str) -> Result<()> {
+        let name = normalize_folder_name(name)?;
+        if name == "INBOX" {
+            return Err(Error::SpecialFolder);
+        }
+        let folder = self.folder(account, &name)?.ok_or(Error::NoFolder)?;
+        let prefix = format!("{name}{DELIMITER}");
+        if self.folders(account)?.iter().any(|f| f.name.starts_with(&prefix)) {
+            return Err(Error::HasChildren);
+        }
+        self.purge_folder(&folder)?;
+        self.flush()?;
+        self.notify(account);
+        Ok(())
+    }
+
+    pub(crate) fn purge_folder(&self, folder: &Folder) -> Result<()> {
+        let lock = self.lock(folder.account);
+        let _g = lock.lock().expect("account lock");
+        let uids: Vec<u32> = self
+            .message_states(folder.id)?
+            .into_iter()
+            .map(|(u, _)| u)
+            .collect();
+        let i = &self.inner;
+        let freed = transact(&[&i.folders, &i.states, &i.metas, &i.blobrefs], |t| {
+            let mut freed = Vec::new();
+            for uid in &uids {
+                let k = msg_key(folder.id, *uid);
+                t[1].remove(&k)?;
+                if let Some(m) = t[2].remove(&k)? {
+                    let meta: crate::model::MessageMeta = tdec(&m)?;
+                    if Store::drop_blob_ref(&t[3], meta.blob)? {
+                        freed.push(meta.blob);
+                    }
+                }
+            }
+            t[0].remove(folder_key(folder.account, &folder.name))?;
+            Ok(freed)
+        })?;
+        self.flush()?;
+        self.remove_blob_files(&freed);
+        Ok(())
+    }
+
+    /// Renames a folder and everything under it. Renaming INBOX moves its messages to the new
+    /// folder and leaves INBOX empty (RFC 3501 6.3.5).
+    pub fn rename_folder(&self, account: u64, from: &str, to: &str) -> Result<()> {
+        let from = normalize_folder_name(from)?;
+        let to = normalize_folder_name(to)?;
+        if self.folder(account, &to)?.is_some() {
+            return Err(Error::FolderExists);
+        }
+        let src = self.folder(account, &from)?.ok_or(Error::NoFolder)?;
+        if from == "INBOX" {
+            let dst = self.create_folder(account, &to)?;
+            let uids: Vec<u32> = self
+                .message_states(src.id)?
+                .into_iter()
+                .map(|(u, _)| u)
+                .collect();
+            self.move_messages(account, src.id, &uids, dst.id)?;
+            return Ok(());
+        }
+        if to.starts_with(&format!("{from}{DELIMITER}")) {
+            return Err(Error::InvalidFolderName);
+        }
+        // Missing superiors of the new name are created first.
+        if let Some((parent, _)) = to.rsplit_once(DELIMITER)
+            && self.folder(account, parent)?.is_none()
+        {
+            self.create_folder(account, parent)?;
+        }
+        let lock = self.lock(account);
+        let _g = lock.lock().expect("account lock");
+        let prefix = format!("{from}{DELIMITER}");
+        let moving: Vec<Folder> = self
+            .folders(account)?
+            .into_iter()
+            .filter(|f| f.name == from || f.name.starts_with(&prefix))
+            .collect();
+        transact(&[&self.inner.folders], |t| {
+            for f in &moving {
+                let mut nf = f.clone();
+                nf.name = format!("{to}{}", &f.name[from.len()..]);
+                if t[0].get(folder_key(account, &nf.name))?.is_some() {
+                    return abort(Error::FolderExists);
+                }
+                t[0].remove(folder_key(account, &f.name))?;
+                t[0].insert(folder_key(account, &nf.name), tenc(&nf)?)?;
+            }
+            Ok(())
+        })?;
+        drop(_g);
+        self.flush()?;
+        self.notify(account);
+        Ok(())
+    }
+
+    pub fn set_subscribed(&self, account: u64, name: &str, on: bool) -> Result<()> {
+        let name = normalize_folder_name(name)?;
+        let lock = self.lock(account);
+        let _g = lock.lock().expect("account lock");
+        let key = folder_key(account, &name);
+        let mut f: Folder = dec(&self.inner.folders.get(&key)?.ok_or(Error::NoFolder)?)?;
+        f.subscribed = on;
+        self.inner.folders.insert(key, enc(&f)?)?;
+        drop(_g);
+        self.flush()
+    }
+
+    /// UIDs with their state, in UID order.
+    pub fn message_states(&self, folder: u64) -> Result<Vec<(u32, MessageState)>> {
+        self.inner
+            .states
+            .scan_prefix(folder.to_be_bytes())
+            .map(|kv| {
+                let (k, v) = kv?;
+                let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
+                Ok((uid, dec(&v)?))
+            })
+            .collect()
+    }
+
+    pub fn status(&self, folder: u64) -> Result<FolderStatus> {
+        let mut s = FolderStatus::default();
+        for (_, st) in self.message_states(folder)? {
+            s.messages += 1;
+            if !st.has_flag("\\Seen") {
+                s.unseen += 1;
+            }
+            if st.has_flag("\\Deleted") {
+                s.deleted += 1;
+            }
+        }
+        Ok(s)
+    }
+
+    pub fn folder_by_id(&self, account: u64, id: u64) -> Result<Option<Folder>> {
+        Ok(self.folders(account)?.into_iter().find(|f| f.id == id))
+    }
+}

@@ -1,0 +1,19 @@
+//! WIMS mail storage and model. Knows nothing of networks or protocols: the node's IMAP and SMTP
+//! endpoints, and later the overlay, all file and read mail through this API.
+
+mod account;
+mod blob;
+mod error;
+mod folder;
+mod message;
+pub mod mime;
+mod model;
+mod store;
+
+pub use account::normalize_address;
+pub use blob::{BlobReader, SEGMENT, StorageKey};
+pub use error::{Error, Result};
+pub use folder::{DELIMITER, normalize_folder_name};
+pub use mime::{BodyPart, EmailAddress, Envelope};
+pub use model::*;
+pub use store::{MessageWriter, StagedMessage, Store};

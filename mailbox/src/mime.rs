@@ -1,0 +1,565 @@
+//! Streaming MIME structure scanner.
+//!
+//! Bodies are never held: the scanner sees the message line by line as it is written to its blob,
+//! keeps only the header block of each part (bounded), and records byte offsets, sizes and line
+//! counts. That is all IMAP needs for ENVELOPE, BODYSTRUCTURE and BODY[section] fetches, which then
+//! read exactly the bytes they need from the blob.
+
+use mail_parser::{Address, HeaderName, HeaderValue, MessageParser};
+use serde::{Deserialize, Serialize};
+
+/// Header blocks larger than this are truncated for parsing (the bytes still count in offsets).
+const MAX_HEADER: usize = 256 * 1024;
+/// Lines longer than this are cut for boundary matching only; no boundary is that long.
+const MAX_LINE_KEEP: usize = 1024;
+/// Deeper nesting than this is treated as opaque body.
+const MAX_DEPTH: usize = 32;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct EmailAddress {
+    pub name: Option<String>,
+    /// Local part; `None` with a `name` marks an RFC 822 group start, both `None` a group end.
+    pub mailbox: Option<String>,
+    pub host: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Envelope {
+    pub date: Option<String>,
+    pub subject: Option<String>,
+    pub from: Vec<EmailAddress>,
+    pub sender: Vec<EmailAddress>,
+    pub reply_to: Vec<EmailAddress>,
+    pub to: Vec<EmailAddress>,
+    pub cc: Vec<EmailAddress>,
+    pub bcc: Vec<EmailAddress>,
+    pub in_reply_to: Option<String>,
+    pub message_id: Option<String>,
+}
+
+/// One MIME entity with its position in the raw message.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct BodyPart {
+    pub header_offset: u64,
+    pub header_len: u64,
+    pub body_offset: u64,
+    pub body_len: u64,
+    pub body_lines: u64,
+    /// Lower-case media type and subtype, e.g. `text` / `plain`.
+    pub media_type: String,
+    pub subtype: String,
+    pub params: Vec<(String, String)>,
+    pub id: Option<String>,
+    pub description: Option<String>,
+    pub encoding: Option<String>,
+    pub md5: Option<String>,
+    pub disposition: Option<(String, Vec<(String, String)>)>,
+    pub language: Vec<String>,
+    pub location: Option<String>,
+    /// Children of a multipart.
+    pub parts: Vec<BodyPart>,
+    /// The encapsulated message of a message/rfc822 part.
+    pub message: Option<Box<(Envelope, BodyPart)>>,
+}
+
+impl BodyPart {
+    pub fn is_multipart(&self) -> bool {
+        self.media_type == "multipart"
+    }
+    pub fn is_message(&self) -> bool {
+        self.message.is_some()
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Mode {
+    Header,
+    Leaf,
+    /// Inside a multipart, before its first delimiter or after its close delimiter.
+    Outside,
+    /// Inside a multipart, a child entity is open above this frame.
+    Children,
+    /// message/rfc822 whose encapsulated message is open above this frame.
+    Encapsulating,
+}
+
+struct Frame {
+    part: BodyPart,
+    mode: Mode,
+    header: Vec<u8>,
+    boundary: Option<Vec<u8>>,
+    lines: u64,
+    envelope: Option<Envelope>,
+    /// Whether this frame is the body of a message/rfc822 parent rather than a multipart child.
+    encapsulated: bool,
+    default_type: (&'static str, &'static str),
+}
+
+impl Frame {
+    fn new(offset: u64, encapsulated: bool, default_type: (&'static str, &'static str)) -> Self {
+        Frame {
+            part: BodyPart {
+                header_offset: offset,
+                ..Default::default()
+            },
+            mode: Mode::Header,
+            header: Vec::new(),
+            boundary: None,
+            lines: 0,
+            envelope: None,
+            encapsulated,
+            default_type,
+        }
+    }
+}
+
+/// Feed it the raw message in any slicing; call [`Scanner::finish`] at the end.
+pub struct Scanner {
+    stack: Vec<Frame>,
+    offset: u64,
+    line: Vec<u8>,
+    line_len: u64,
+    line_start: u64,
+    /// Length of the previous line's terminator, which belongs to a following delimiter.
+    prev_eol: u64,
+}
+
+impl Default for Scanner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Scanner {
+    pub fn new() -> Self {
+        Scanner {
+            stack: vec![Frame::new(0, false, ("text", "plain"))],
+            offset: 0,
+            line: Vec::new(),
+            line_len: 0,
+            line_start: 0,
+            prev_eol: 0,
+        }
+    }
+
+    pub fn feed(&mut self, mut data: &[u8]) {
+        while !data.is_empty() {
+            match data.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    self.push_bytes(&data[..=i]);
+                    data = &data[i + 1..];
+                    self.end_line();
+                }
+                None => {
+                    self.push_bytes(data);
+                    data = &[];
+                }
+            }
+        }
+    }
+
+    fn push_bytes(&mut self, b: &[u8]) {
+        if self.line_len == 0 {
+            self.line_start = self.offset;
+        }
+        self.offset += b.len() as u64;
+        self.line_len += b.len() as u64;
+        // Header lines are needed whole (up to the header cap); body lines only for delimiters.
+        let in_header = self.stack.last().is_some_and(|f| f.mode == Mode::Header);
+        if in_header {
+            let f = self.stack.last_mut().expect("frame");
+            let room = MAX_HEADER.saturating_sub(f.header.len());
+            f.header.extend_from_slice(&b[..b.len().min(room)]);
+        }
+        let room = MAX_LINE_KEEP.saturating_sub(self.line.len());
+        self.line.extend_from_slice(&b[..b.len().min(room)]);
+    }
+
+    fn end_line(&mut self) {
+        let line = std::mem::take(&mut self.line);
+        let start = self.line_start;
+        let end = start + self.line_len;
+        self.line_len = 0;
+        let eol = if line.ends_with(b"\r\n") {
+            2
+        } else if line.ends_with(b"\n") {
+            1
+        } else {
+            0
+        };
+        self.process(&line, start, end);
+        self.prev_eol = eol;
+    }
+
+    fn process(&mut self, line: &[u8], start: u64, end: u64) {
+        if line.starts_with(b"--") {
+            let content = trim_trailing_ws(trim_eol(line));
+            let hit = self.stack.iter().rposition(|f| {
+                f.boundary.as_deref().is_some_and(|b| {
+                    content.len() >= 2 + b.len() && &content[2..2 + b.len()] == b && {
+                        let rest = &content[2 + b.len()..];
+                        rest.is_empty() || rest == b"--"
+                    }
+                })
+            });
+            if let Some(i) = hit {
+                let boundary_len = self.stack[i].boundary.as_ref().map_or(0, |b| b.len());
+                let close = trim_trailing_ws(trim_eol(line)).len() == 2 + boundary_len + 2;
+                let body_end = start.saturating_sub(self.prev_eol);
+                while self.stack.len() > i + 1 {
+                    self.close_top(body_end);
+                }
+                for f in &mut self.stack {
+                    f.lines += 1;
+                }
+                let f = &mut self.stack[i];
+                if close {
+                    f.mode = Mode::Outside;
+                } else {
+                    f.mode = Mode::Children;
+                    let digest = f.part.subtype == "digest";
+                    let dt = if digest {
+                        ("message", "rfc822")
+                    } else {
+                        ("text", "plain")
+                    };
+                    if self.stack.len() < MAX_DEPTH {
+                        self.stack.push(Frame::new(end, false, dt));
+                    }
+                }
+                return;
+            }
+        }
+        if self.stack.last().is_some_and(|f| f.mode == Mode::Header) {
+            // Header lines of an inner entity are body lines of every entity around it.
+            let n = self.stack.len();
+            for f in &mut self.stack[..n - 1] {
+                f.lines += 1;
+            }
+            let content = trim_eol(line);
+            if content.is_empty() {
+                self.end_header(end);
+            }
+            return;
+        }
+        for f in &mut self.stack {
+            f.lines += 1;
+        }
+    }
+
+    fn end_header(&mut self, body_offset: u64) {
+        let depth = self.stack.len();
+        let f = self.stack.last_mut().expect("frame");
+        let header = std::mem::take(&mut f.header);
+        f.part.header_len = body_offset - f.part.header_offset;
+        f.part.body_offset = body_offset;
+        describe(&mut f.part, &header, f.default_type);
+        if f.encapsulated || f.part.header_offset == 0 {
+            f.envelope = Some(envelope(&header));
+        }
+        let nested_ok = depth < MAX_DEPTH;
+        if f.part.media_type == "multipart" && nested_ok {
+            let b = f
+                .part
+                .params
+                .iter()
+                .find(|(k, _)| k == "boundary")
+                .map(|(_, v)| v.as_bytes().to_vec());
+            match b {
+                Some(b) if !b.is_empty() => {
+                    f.boundary = Some(b);
+                    f.mode = Mode::Outside;
+                }
+                _ => f.mode = Mode::Leaf,
+            }
+        } else if f.part.media_type == "message"
+            && (f.part.subtype == "rfc822" || f.part.subtype == "global")
+            && nested_ok
+            && !matches!(
+                f.part.encoding.as_deref(),
+                Some(e) if e.eq_ignore_ascii_case("base64") || e.eq_ignore_ascii_case("quoted-printable")
+            )
+        {
+            f.mode = Mode::Encapsulating;
+            self.stack
+                .push(Frame::new(body_offset, true, ("text", "plain")));
+        } else {
+            f.mode = Mode::Leaf;
+        }
+    }
+
+    fn close_top(&mut self, end: u64) {
+        let mut f = self.stack.pop().expect("frame");
+        if f.mode == Mode::Header {
+            // Headers without a blank line: everything is header, the body is empty.
+            let header = std::mem::take(&mut f.header);
+            f.part.header_len = end.saturating_sub(f.part.header_offset);
+            f.part.body_offset = end.max(f.part.header_offset);
+            describe(&mut f.part, &header, f.default_type);
+            if f.encapsulated || f.part.header_offset == 0 {
+                f.envelope = Some(envelope(&header));
+            }
+        }
+        f.part.body_len = end.saturating_sub(f.part.body_offset);
+        f.part.body_lines = f.lines;
+        if let Some(parent) = self.stack.last_mut() {
+            if f.encapsulated {
+                parent.part.message = Some(Box::new((f.envelope.unwrap_or_default(), f.part)));
+            } else {
+                parent.part.parts.push(f.part);
+            }
+        } else {
+            self.stack.push(f);
+        }
+    }
+
+    /// Ends the message and returns its envelope and structure.
+    pub fn finish(mut self) -> (Envelope, BodyPart) {
+        if self.line_len > 0 {
+            let line = std::mem::take(&mut self.line);
+            let (s, e) = (self.line_start, self.offset);
+            self.line_len = 0;
+            // A last line without terminator still counts as a line.
+            self.process(&line, s, e);
+        }
+        let end = self.offset;
+        while self.stack.len() > 1 {
+            self.close_top(end);
+        }
+        self.close_top(end);
+        let root = self.stack.pop().expect("root frame");
+        (root.envelope.unwrap_or_default(), root.part)
+    }
+}
+
+fn trim_eol(l: &[u8]) -> &[u8] {
+    let l = l.strip_suffix(b"\n").unwrap_or(l);
+    l.strip_suffix(b"\r").unwrap_or(l)
+}
+
+fn trim_trailing_ws(mut l: &[u8]) -> &[u8] {
+    while let [rest @ .., b' ' | b'\t'] = l {
+        l = rest;
+    }
+    l
+}
+
+fn parse_header_block(header: &[u8]) -> Option<mail_parser::Message<'_>> {
+    // mail-parser wants a header terminator to know the block ended.
+    MessageParser::new().parse_headers(header)
+}
+
+fn describe(part: &mut BodyPart, header: &[u8], default_type: (&str, &str)) {
+    part.media_type = default_type.0.into();
+    part.subtype = default_type.1.into();
+    let Some(msg) = parse_header_block(header) else {
+        if part.media_type == "text" {
+            part.params = vec![("charset".into(), "us-ascii".into())];
+        }
+        return;
+    };
+    if let Some(ct) = msg
+        .header(HeaderName::ContentType)
+        .and_then(|v| v.as_content_type())
+    {
+        part.media_type = ct.c_type.to_ascii_lowercase();
+        part.subtype = ct
+            .c_subtype
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_else(|| default_subtype(&part.media_type).into());
+        part.params = attrs(ct.attributes.as_deref());
+    }
+    if part.media_type == "text" && !part.params.iter().any(|(k, _)| k == "charset") {
+        part.params.push(("charset".into(), "us-ascii".into()));
+    }
+    part.id = raw_value(&msg, HeaderName::ContentId);
+    part.description = raw_value(&msg, HeaderName::ContentDescription);
+    part.encoding = raw_value(&msg, HeaderName::ContentTransferEncoding).map(|e| e.to_ascii_lowercase());
+    part.md5 = raw_value(&msg, HeaderName::Other("Content-MD5".into()));
+    part.location = raw_value(&msg, HeaderName::ContentLocation);
+    if let Some(d) = msg
+        .header(HeaderName::ContentDisposition)
+        .and_then(|v| v.as_content_type())
+    {
+        part.disposition = Some((d.c_type.to_ascii_lowercase(), attrs(d.attributes.as_deref())));
+    }
+    if let Some(l) = msg.header(HeaderName::ContentLanguage) {
+        part.language = match l {
+            HeaderValue::TextList(v) => v.iter().map(|s| s.to_string()).collect(),
+            HeaderValue::Text(t) => vec![t.to_string()],
+            _ => Vec::new(),
+        };
+    }
+}
+
+fn default_subtype(media_type: &str) -> &'static str {
+    match media_type {
+        "text" => "plain",
+        "multipart" => "mixed",
+        "message" => "rfc822",
+        _ => "octet-stream",
+    }
+}
+
+fn attrs(a: Option<&[mail_parser::Attribute<'_>]>) -> Vec<(String, String)> {
+    a.unwrap_or_default()
+        .iter()
+        .map(|a| (a.name.to_ascii_lowercase(), a.value.to_string()))
+        .collect()
+}
+
+fn raw_value(msg: &mail_parser::Message<'_>, name: HeaderName<'_>) -> Option<String> {
+    let raw = msg.header_raw(name)?;
+    let v = unfold(raw);
+    (!v.is_empty()).then_some(v)
+}
+
+/// Joins folded header lines and trims, as IMAP's ENVELOPE strings carry no CRLF.
+fn unfold(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for (i, l) in raw.split('\n').enumerate() {
+        let l = l.trim_end_matches('\r');
+        if i > 0 && !l.trim().is_empty() {
+            out.push(' ');
+        }
+        out.push_str(if i > 0 { l.trim_start() } else { l });
+    }
+    out.trim().to_string()
+}
+
+fn envelope(header: &[u8]) -> Envelope {
+    let Some(msg) = parse_header_block(header) else {
+        return Envelope::default();
+    };
+    let from = addresses(msg.from());
+    let sender = addresses(msg.sender());
+    let reply_to = addresses(msg.reply_to());
+    Envelope {
+        date: raw_value(&msg, HeaderName::Date),
+        subject: raw_value(&msg, HeaderName::Subject),
+        // RFC 3501: sender and reply-to default to from.
+        sender: if sender.is_empty() { from.clone() } else { sender },
+        reply_to: if reply_to.is_empty() { from.clone() } else { reply_to },
+        from,
+        to: addresses(msg.to()),
+        cc: addresses(msg.cc()),
+        bcc: addresses(msg.bcc()),
+        in_reply_to: raw_value(&msg, HeaderName::InReplyTo),
+        message_id: raw_value(&msg, HeaderName::MessageId),
+    }
+}
+
+fn split_addr(a: &mail_parser::Addr<'_>) -> EmailAddress {
+    let (mailbox, host) = match a.address.as_deref() {
+        Some(s) => match s.rsplit_once('@') {
+            Some((l, h)) => (Some(l.to_string()), Some(h.to_string())),
+            None => (Some(s.to_string()), None),
+        },
+        None => (None, None),
+    };
+    EmailAddress {
+        name: a.name.as_ref().map(|n| n.to_string()),
+        mailbox,
+        host,
+    }
+}
+
+fn addresses(a: Option<&Address<'_>>) -> Vec<EmailAddress> {
+    match a {
+        None => Vec::new(),
+        Some(Address::List(l)) => l.iter().map(split_addr).collect(),
+        Some(Address::Group(groups)) => {
+            let mut out = Vec::new();
+            for g in groups {
+                match &g.name {
+                    Some(name) => {
+                        out.push(EmailAddress {
+                            name: None,
+                            mailbox: Some(name.to_string()),
+                            host: None,
+                        });
+                        out.extend(g.addresses.iter().map(split_addr));
+                        out.push(EmailAddress::default());
+                    }
+                    None => out.extend(g.addresses.iter().map(split_addr)),
+                }
+            }
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(raw: &[u8], step: usize) -> (Envelope, BodyPart) {
+        let mut s = Scanner::new();
+        for c in raw.chunks(step) {
+            s.feed(c);
+        }
+        s.finish()
+    }
+
+    fn slice<'a>(raw: &'a [u8], off: u64, len: u64) -> &'a [u8] {
+        &raw[off as usize..(off + len) as usize]
+    }
+
+    #[test]
+    fn simple_text_message() {
+        let raw = b"From: Alice <alice@a.h>\r\nTo: bob@b.h\r\nSubject: Hi\r\nMessage-ID: <1@a.h>\r\n\r\nline one\r\nline two\r\n";
+        for step in [1, 3, 1000] {
+            let (env, part) = scan(raw, step);
+            assert_eq!(env.subject.as_deref(), Some("Hi"));
+            assert_eq!(env.from[0].mailbox.as_deref(), Some("alice"));
+            assert_eq!(env.from[0].host.as_deref(), Some("a.h"));
+            assert_eq!(env.from[0].name.as_deref(), Some("Alice"));
+            assert_eq!(env.sender, env.from);
+            assert_eq!(env.message_id.as_deref(), Some("<1@a.h>"));
+            assert_eq!((part.media_type.as_str(), part.subtype.as_str()), ("text", "plain"));
+            assert_eq!(slice(raw, part.body_offset, part.body_len), b"line one\r\nline two\r\n");
+            assert_eq!(part.body_lines, 2);
+        }
+    }
+
+    #[test]
+    fn multipart_with_nested_message() {
+        let raw = b"Subject: outer\r\nContent-Type: multipart/mixed; boundary=\"XX\"\r\n\r\npreamble\r\n--XX\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nhello\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: multipart/alternative; boundary=YY\r\n\r\n--YY\r\n\r\ninner text\r\n--YY--\r\n\r\n--XX\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=\"a.bin\"\r\n\r\nAAAA\r\nBBBB\r\n--XX--\r\nepilogue\r\n";
+        for step in [1, 7, 10_000] {
+            let (env, root) = scan(raw, step);
+            assert_eq!(env.subject.as_deref(), Some("outer"));
+            assert!(root.is_multipart());
+            assert_eq!(root.parts.len(), 3);
+            let p1 = &root.parts[0];
+            assert_eq!(slice(raw, p1.body_offset, p1.body_len), b"hello");
+            assert_eq!(p1.params, vec![("charset".to_string(), "utf-8".to_string())]);
+            let p2 = &root.parts[1];
+            let (ienv, inner) = &**p2.message.as_ref().unwrap();
+            assert_eq!(ienv.subject.as_deref(), Some("inner"));
+            assert!(inner.is_multipart());
+            assert_eq!(inner.parts.len(), 1);
+            assert_eq!(slice(raw, inner.parts[0].body_offset, inner.parts[0].body_len), b"inner text");
+            assert_eq!(inner.parts[0].subtype, "plain");
+            let p3 = &root.parts[2];
+            assert_eq!(slice(raw, p3.body_offset, p3.body_len), b"AAAA\r\nBBBB");
+            assert_eq!(p3.encoding.as_deref(), Some("base64"));
+            let (d, params) = p3.disposition.as_ref().unwrap();
+            assert_eq!(d, "attachment");
+            assert_eq!(params[0], ("filename".to_string(), "a.bin".to_string()));
+            assert_eq!(slice(raw, p3.header_offset, p3.header_len).len() as u64, p3.header_len);
+        }
+    }
+
+    #[test]
+    fn header_only_and_garbage_do_not_panic() {
+        let (_, p) = scan(b"Subject: x", 2);
+        assert_eq!(p.body_len, 0);
+        let (_, p) = scan(b"", 1);
+        assert_eq!(p.body_len, 0);
+        let (_, p) = scan(b"Content-Type: multipart/mixed; boundary=Q\r\n\r\n--Q\r\n--Q\r\n--Q--", 1);
+        assert_eq!(p.parts.len(), 2);
+        let (_, p) = scan(&[0xff, b'\n', b'\n', 0, 1, 2], 1);
+        assert_eq!(p.body_len, 3);
+    }
+}

@@ -1,0 +1,139 @@
+//! Records kept in the database. Field order is the on-disk layout (postcard): append only.
+
+use serde::{Deserialize, Serialize};
+
+use crate::mime::{BodyPart, Envelope};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub id: u64,
+    /// Lower-case address; the login name.
+    pub address: String,
+    pub password_hash: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpecialUse {
+    Sent,
+    Drafts,
+    Trash,
+    Junk,
+    Archive,
+}
+
+impl SpecialUse {
+    pub const ALL: [SpecialUse; 5] = [
+        SpecialUse::Sent,
+        SpecialUse::Drafts,
+        SpecialUse::Trash,
+        SpecialUse::Junk,
+        SpecialUse::Archive,
+    ];
+
+    /// The folder every account gets for this use.
+    pub fn default_name(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "Sent",
+            SpecialUse::Drafts => "Drafts",
+            SpecialUse::Trash => "Trash",
+            SpecialUse::Junk => "Junk",
+            SpecialUse::Archive => "Archive",
+        }
+    }
+
+    /// RFC 6154 attribute.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            SpecialUse::Sent => "\\Sent",
+            SpecialUse::Drafts => "\\Drafts",
+            SpecialUse::Trash => "\\Trash",
+            SpecialUse::Junk => "\\Junk",
+            SpecialUse::Archive => "\\Archive",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Folder {
+    pub id: u64,
+    pub account: u64,
+    pub name: String,
+    pub uidvalidity: u32,
+    pub uidnext: u32,
+    /// Raised by every change in the folder, expunges included, so a cheap comparison tells a
+    /// session whether it must look closer.
+    pub highest_modseq: u64,
+    pub subscribed: bool,
+    pub special_use: Option<SpecialUse>,
+}
+
+/// The small, often-changed part of a message: what sessions compare to see changes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageState {
+    pub modseq: u64,
+    pub flags: Vec<String>,
+}
+
+impl MessageState {
+    pub fn has_flag(&self, flag: &str) -> bool {
+        self.flags.iter().any(|f| f.eq_ignore_ascii_case(flag))
+    }
+}
+
+/// The immutable part of a message.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageMeta {
+    pub blob: u64,
+    pub size: u64,
+    /// Seconds since the Unix epoch.
+    pub internal_date: i64,
+    pub envelope: Envelope,
+    pub structure: BodyPart,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Delivered {
+    pub uid: u32,
+    pub uidvalidity: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FolderStatus {
+    pub messages: u32,
+    pub unseen: u32,
+    pub deleted: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlagOp {
+    Add,
+    Remove,
+    Replace,
+}
+
+/// Outcome of a conditional or plain flag change.
+#[derive(Debug, Default)]
+pub struct FlagChange {
+    /// Messages whose state changed (or was asked for), with their new state.
+    pub updated: Vec<(u32, MessageState)>,
+    /// UIDs left alone because they changed after the client's UNCHANGEDSINCE.
+    pub conflicts: Vec<u32>,
+}
+
+/// Canonical spelling of the system flags, so `\SEEN` and `\Seen` are one flag.
+pub fn normalize_flag(f: &str) -> String {
+    const SYSTEM: [&str; 6] = [
+        "\\Seen",
+        "\\Answered",
+        "\\Flagged",
+        "\\Deleted",
+        "\\Draft",
+        "\\Recent",
+    ];
+    SYSTEM
+        .iter()
+        .find(|s| s.eq_ignore_ascii_case(f))
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| f.to_string())
+}

@@ -1,0 +1,286 @@
+//! The node's mail store: sled for records, [`BlobDir`] for bodies.
+//!
+//! Every write that a client will be told about is flushed before the call returns. Writers of
+//! one account are serialised by a per-account lock held only around database work, never across
+//! network or blob I/O.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Tree;
+use sled::transaction::Transactional;
+use tokio::sync::watch;
+
+use crate::blob::{BlobDir, BlobReader, BlobWriter, StorageKey};
+use crate::error::{Error, Result};
+use crate::mime::{BodyPart, Envelope, Scanner};
+use crate::model::*;
+
+pub(crate) fn enc<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
+    Ok(postcard::to_allocvec(v)?)
+}
+
+pub(crate) fn dec<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T> {
+    Ok(postcard::from_bytes(b)?)
+}
+
+pub(crate) fn msg_key(folder: u64, uid: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&folder.to_be_bytes());
+    k[8..].copy_from_slice(&uid.to_be_bytes());
+    k
+}
+
+pub(crate) fn folder_key(account: u64, name: &str) -> Vec<u8> {
+    let mut k = account.to_be_bytes().to_vec();
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+type TxResult<T> = std::result::Result<T, ConflictableTransactionError<Error>>;
+
+pub(crate) fn tx_err(e: TransactionError<Error>) -> Error {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => Error::Db(e),
+    }
+}
+
+pub(crate) fn abort<T>(e: Error) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+pub(crate) fn tdec<T: serde::de::DeserializeOwned>(b: &[u8]) -> TxResult<T> {
+    dec(b).map_err(ConflictableTransactionError::Abort)
+}
+
+pub(crate) fn tenc<T: serde::Serialize>(v: &T) -> TxResult<Vec<u8>> {
+    enc(v).map_err(ConflictableTransactionError::Abort)
+}
+
+pub(crate) struct Inner {
+    pub(crate) db: sled::Db,
+    pub(crate) accounts: Tree,
+    pub(crate) folders: Tree,
+    pub(crate) states: Tree,
+    pub(crate) metas: Tree,
+    pub(crate) blobrefs: Tree,
+    pub(crate) blobs: BlobDir,
+    locks: Mutex<HashMap<u64, Arc<Mutex<()>>>>,
+    watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
+}
+
+/// Cheap to clone; all clones share one database.
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir` and removes blobs that a crash left unreferenced.
+    pub fn open(dir: &Path, key: StorageKey) -> Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .mode(sled::Mode::HighThroughput)
+            .open()?;
+        let inner = Inner {
+            accounts: db.open_tree("accounts")?,
+            folders: db.open_tree("folders")?,
+            states: db.open_tree("states")?,
+            metas: db.open_tree("metas")?,
+            blobrefs: db.open_tree("blobrefs")?,
+            blobs: BlobDir::open(&dir.join("blobs"), key)?,
+            db,
+            locks: Mutex::new(HashMap::new()),
+            watchers: Mutex::new(HashMap::new()),
+        };
+        let live: Vec<u64> = inner
+            .blobrefs
+            .iter()
+            .keys()
+            .filter_map(|k| k.ok())
+            .filter_map(|k| k.as_ref().try_into().ok().map(u64::from_be_bytes))
+            .collect();
+        let removed = inner.blobs.collect_garbage(live.into_iter())?;
+        if removed > 0 {
+            tracing::info!(removed, "removed unreferenced blobs");
+        }
+        Ok(Store {
+            inner: Arc::new(inner),
+        })
+    }
+
+    pub(crate) fn lock(&self, account: u64) -> Arc<Mutex<()>> {
+        self.inner
+            .locks
+            .lock()
+            .expect("lock map")
+            .entry(account)
+            .or_default()
+            .clone()
+    }
+
+    /// A receiver that changes whenever anything in the account changes.
+    pub fn subscribe(&self, account: u64) -> watch::Receiver<u64> {
+        self.inner
+            .watchers
+            .lock()
+            .expect("watchers")
+            .entry(account)
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    pub(crate) fn notify(&self, account: u64) {
+        if let Some(tx) = self.inner.watchers.lock().expect("watchers").get(&account) {
+            tx.send_modify(|v| *v += 1);
+        }
+    }
+
+    /// Makes everything written so far durable.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.db.flush()?;
+        Ok(())
+    }
+
+    pub(crate) fn next_id(&self) -> Result<u64> {
+        // sled ids start at 0; 0 is kept free as "none".
+        Ok(self.inner.db.generate_id()? + 1)
+    }
+
+    /// Starts a new message body. Bytes written are encrypted to disk as they come.
+    pub fn new_message(&self) -> Result<MessageWriter> {
+        let id = self.next_id()?;
+        Ok(MessageWriter {
+            blob: self.inner.blobs.create(id)?,
+            scanner: Scanner::new(),
+            store: self.clone(),
+        })
+    }
+
+    /// Reads a stored body.
+    pub fn open_body(&self, meta: &MessageMeta) -> Result<BlobReader> {
+        self.inner.blobs.open_blob(meta.blob)
+    }
+
+    pub(crate) fn add_blob_ref(t: &TransactionalTree, blob: u64) -> TxResult<()> {
+        let k = blob.to_be_bytes();
+        let n = t
+            .get(k)?
+            .map(|v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])))
+            .unwrap_or(0);
+        t.insert(&k, &(n + 1).to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Returns whether the blob is now unreferenced and its file may go.
+    pub(crate) fn drop_blob_ref(t: &TransactionalTree, blob: u64) -> TxResult<bool> {
+        let k = blob.to_be_bytes();
+        let n = t
+            .get(k)?
+            .map(|v| u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0; 4])))
+            .unwrap_or(0);
+        if n <= 1 {
+            t.remove(&k)?;
+            Ok(true)
+        } else {
+            t.insert(&k, &(n - 1).to_be_bytes())?;
+            Ok(false)
+        }
+    }
+
+    pub(crate) fn remove_blob_files(&self, blobs: &[u64]) {
+        for b in blobs {
+            if let Err(e) = self.inner.blobs.remove(*b) {
+                tracing::warn!(blob = b, error = %e, "could not remove blob; it will be collected at start");
+            }
+        }
+    }
+}
+
+/// A message body being received. Dropping it before [`MessageWriter::finish`] leaves nothing.
+pub struct MessageWriter {
+    blob: BlobWriter,
+    scanner: Scanner,
+    store: Store,
+}
+
+impl MessageWriter {
+    pub fn len(&self) -> u64 {
+        self.blob.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.blob.is_empty()
+    }
+
+    /// Syncs the body to disk and returns it ready to be filed into folders.
+    pub fn finish(self) -> Result<StagedMessage> {
+        let size = self.blob.len();
+        let (envelope, structure) = self.scanner.finish();
+        let blob = self.blob.commit()?;
+        Ok(StagedMessage {
+            blob,
+            size,
+            envelope,
+            structure,
+            filed: AtomicBool::new(false),
+            store: self.store,
+        })
+    }
+}
+
+impl Write for MessageWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.blob.write_all(data)?;
+        self.scanner.feed(data);
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A complete body on disk, not yet in any folder. Dropped unfiled, its blob is removed.
+pub struct StagedMessage {
+    pub(crate) blob: u64,
+    pub size: u64,
+    pub envelope: Envelope,
+    pub structure: BodyPart,
+    pub(crate) filed: AtomicBool,
+    store: Store,
+}
+
+impl StagedMessage {
+    pub(crate) fn meta(&self, internal_date: i64) -> MessageMeta {
+        MessageMeta {
+            blob: self.blob,
+            size: self.size,
+            internal_date,
+            envelope: self.envelope.clone(),
+            structure: self.structure.clone(),
+        }
+    }
+    pub(crate) fn mark_filed(&self) {
+        self.filed.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for StagedMessage {
+    fn drop(&mut self) {
+        if !self.filed.load(Ordering::SeqCst) {
+            self.store.remove_blob_files(&[self.blob]);
+        }
+    }
+}
+
+pub(crate) fn transact<T>(
+    trees: &[&Tree],
+    f: impl Fn(&[TransactionalTree]) -> TxResult<T>,
+) -> Result<T> {
+    trees.transaction(|t| f(t)).map_err(tx_err)
+}

@@ -1,0 +1,128 @@
+//! Local administration. A running node holds the store's lock, so the CLI's account commands
+//! go through the node's admin socket (owner-only permissions) when the node is up, and straight
+//! to the store when it is not. Both paths run the same [`execute`].
+
+use std::path::Path;
+
+use mailbox::Store;
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Request {
+    AccountAdd { address: String, password: String },
+    AccountList,
+    AccountPasswd { address: String, password: String },
+    AccountRemove { address: String },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Reply {
+    Done { address: String },
+    Accounts { addresses: Vec<String> },
+    /// `code` names the failure; the CLI turns it into text in the user's language.
+    Failed { code: String, address: String, detail: String },
+}
+
+pub fn execute(store: &Store, req: Request) -> Reply {
+    let (addr, r) = match req {
+        Request::AccountAdd { address, password } => {
+            let r = store.add_account(&address, &password).map(|a| a.address);
+            (address, r)
+        }
+        Request::AccountPasswd { address, password } => {
+            let r = store.set_password(&address, &password).map(|_| address.clone());
+            (address, r)
+        }
+        Request::AccountRemove { address } => {
+            let r = store.remove_account(&address).map(|_| address.clone());
+            (address, r)
+        }
+        Request::AccountList => {
+            return match store.accounts() {
+                Ok(a) => Reply::Accounts {
+                    addresses: a.into_iter().map(|a| a.address).collect(),
+                },
+                Err(e) => failed(String::new(), e),
+            };
+        }
+    };
+    match r {
+        Ok(address) => Reply::Done { address },
+        Err(e) => failed(addr, e),
+    }
+}
+
+fn failed(address: String, e: mailbox::Error) -> Reply {
+    let code = match e {
+        mailbox::Error::AccountExists => "exists",
+        mailbox::Error::NoAccount => "no-account",
+        mailbox::Error::InvalidAddress => "invalid-address",
+        _ => "internal",
+    };
+    Reply::Failed {
+        code: code.into(),
+        address,
+        detail: e.to_string(),
+    }
+}
+
+/// Serves the admin socket until the task is dropped.
+pub async fn serve(path: &Path, store: Store) -> std::io::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let store = store.clone();
+        tokio::spawn(async move {
+            let (r, mut w) = stream.into_split();
+            let mut lines = BufReader::new(r).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let reply = match serde_json::from_str::<Request>(&line) {
+                    Ok(req) => {
+                        let s = store.clone();
+                        tokio::task::spawn_blocking(move || execute(&s, req))
+                            .await
+                            .unwrap_or_else(|e| Reply::Failed {
+                                code: "internal".into(),
+                                address: String::new(),
+                                detail: e.to_string(),
+                            })
+                    }
+                    Err(e) => Reply::Failed {
+                        code: "bad-request".into(),
+                        address: String::new(),
+                        detail: e.to_string(),
+                    },
+                };
+                let mut out = serde_json::to_vec(&reply).unwrap_or_default();
+                out.push(b'\n');
+                if w.write_all(&out).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+/// Sends one request to a running node; `None` when no node answers on `path`.
+pub fn call(path: &Path, req: &Request) -> Option<std::io::Result<Reply>> {
+    use std::io::{BufRead, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(path).ok()?;
+    let mut run = || -> std::io::Result<Reply> {
+        let mut line = serde_json::to_vec(req)?;
+        line.push(b'\n');
+        s.write_all(&line)?;
+        let mut reply = String::new();
+        std::io::BufReader::new(&s).read_line(&mut reply)?;
+        serde_json::from_str(&reply).map_err(std::io::Error::other)
+    };
+    Some(run())
+}

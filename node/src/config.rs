@@ -1,0 +1,141 @@
+//! The node's TOML configuration. The commented default file is also the source of the
+//! defaults, so the two can never disagree.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_TOML: &str = include_str!("wims.default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub node: NodeSection,
+    pub imap: ImapSection,
+    pub submission: SubmissionSection,
+    pub tls: TlsSection,
+    pub log: LogSection,
+    pub branding: BrandingSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSection {
+    pub hostname: String,
+    pub language: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapSection {
+    pub listen: String,
+    pub tls_listen: String,
+    pub allow_plaintext_auth: bool,
+    pub idle_timeout: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmissionSection {
+    pub listen: String,
+    pub tls_listen: String,
+    pub max_message_size: u64,
+    pub max_recipients: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    pub level: u8,
+    pub file: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BrandingSection {
+    pub file: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+/// Overlays `user` on `base`, table by table, so a file may set any subset of keys.
+fn merge(base: &mut toml::Value, user: toml::Value) {
+    match (base, user) {
+        (toml::Value::Table(b), toml::Value::Table(u)) => {
+            for (k, v) in u {
+                match b.get_mut(&k) {
+                    Some(bv) if bv.is_table() && v.is_table() => merge(bv, v),
+                    _ => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, u) => *b = u,
+    }
+}
+
+impl Config {
+    pub fn defaults() -> Config {
+        toml::from_str(DEFAULT_TOML).expect("built-in default configuration parses")
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.into(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.into(),
+            message,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let mut base: toml::Value = toml::from_str(DEFAULT_TOML).expect("defaults parse");
+        let user: toml::Value = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        merge(&mut base, user);
+        let cfg: Config = base.try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+        if cfg.log.level > 5 {
+            return Err("log.level must be 0..5".into());
+        }
+        Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_files_keep_other_defaults() {
+        let c = Config::parse("[imap]\nlisten = \"127.0.0.1:0\"\n").unwrap();
+        assert_eq!(c.imap.listen, "127.0.0.1:0");
+        assert_eq!(c.imap.tls_listen, "127.0.0.1:1993");
+        assert_eq!(c.submission.listen, "127.0.0.1:1587");
+        assert!(!c.imap.allow_plaintext_auth);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_levels_are_errors() {
+        assert!(Config::parse("[imap]\nlistne = \"x\"\n").is_err());
+        assert!(Config::parse("[log]\nlevel = 9\n").is_err());
+        assert!(Config::parse("not toml [").is_err());
+    }
+}

@@ -1,0 +1,32 @@
+//! What every connection handler shares.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::auth::{AuthError, AuthLimiter};
+use crate::branding::Branding;
+use crate::config::Config;
+use crate::i18n::I18n;
+
+pub struct NodeCtx {
+    pub store: mailbox::Store,
+    pub config: Config,
+    pub tls: tokio_rustls::TlsAcceptor,
+    pub i18n: I18n,
+    pub branding: Branding,
+    pub auth: AuthLimiter,
+    pub data_dir: PathBuf,
+}
+
+impl NodeCtx {
+    pub async fn authenticate(
+        &self,
+        user: &str,
+        password: &str,
+        peer: IpAddr,
+    ) -> Result<mailbox::Account, AuthError> {
+        self.auth
+            .authenticate(&self.store, user, password, peer)
+            .await
+    }
+}

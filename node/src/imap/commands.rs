@@ -1,0 +1,523 @@
+//! Command implementations that need the session's state; dispatch is in `session.rs`.
+
+use std::time::Duration;
+
+use imap_codec::imap_types::flag::Flag;
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_codec::imap_types::search::SearchKey;
+use imap_codec::imap_types::sequence::SequenceSet;
+use imap_codec::imap_types::fetch::MessageDataItemName;
+use imap_codec::imap_types::status::StatusDataItemName;
+use mailbox::{FlagOp, SpecialUse};
+
+use super::fetch::{FetchOptions, fetch_one};
+use super::search::{Candidate, Searcher};
+use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
+use super::syntax::{encode_mutf7, flag_list, list_match, string};
+use super::view::View;
+
+impl Session {
+    pub(super) async fn login(&mut self, tag: &str, user: &str, pass: &str) {
+        if !self.conn.stream.is_tls() && !self.ctx.config.imap.allow_plaintext_auth {
+            self.tagged(tag, "NO", Some("PRIVACYREQUIRED"), "imap-login-disabled");
+            return;
+        }
+        match self.ctx.authenticate(user, pass, self.peer.ip()).await {
+            Ok(account) => {
+                tracing::info!(peer = %self.peer, account = %account.address, "imap login");
+                self.state = State::Authenticated(account);
+                let caps = self.capabilities();
+                self.tagged(tag, "OK", Some(&format!("CAPABILITY {caps}")), "imap-auth-ok");
+            }
+            Err(e) => {
+                tracing::info!(peer = %self.peer, user, error = %e, "imap login failed");
+                self.tagged(tag, "NO", Some("AUTHENTICATIONFAILED"), "imap-auth-failed");
+            }
+        }
+    }
+
+    pub(super) fn folder_result(&mut self, tag: &str, r: mailbox::Result<()>) {
+        match r {
+            Ok(()) => {
+                self.refresh(true);
+                self.tagged(tag, "OK", None, "imap-done")
+            }
+            Err(e) => self.store_error(tag, e),
+        }
+    }
+
+    pub(super) fn store_error(&mut self, tag: &str, e: mailbox::Error) {
+        let (code, id) = match e {
+            mailbox::Error::NoFolder => (Some("NONEXISTENT"), "imap-no-folder"),
+            mailbox::Error::FolderExists => (Some("ALREADYEXISTS"), "imap-folder-exists"),
+            mailbox::Error::InvalidFolderName => (Some("CANNOT"), "imap-folder-name"),
+            mailbox::Error::SpecialFolder => (Some("CANNOT"), "imap-folder-special"),
+            mailbox::Error::HasChildren => (Some("INUSE"), "imap-folder-children"),
+            other => {
+                tracing::error!(error = %other, "store failure");
+                (Some("SERVERBUG"), "imap-internal")
+            }
+        };
+        self.tagged(tag, "NO", code, id);
+    }
+
+    pub(super) fn select(&mut self, tag: &str, mailbox: &Mailbox<'_>, read_only: bool, condstore: bool) {
+        let account = match &self.state {
+            State::Authenticated(a) | State::Selected(a, _) => a.clone(),
+            State::NotAuthenticated => return,
+        };
+        if matches!(self.state, State::Selected(..)) {
+            let t = self.t("imap-closed");
+            self.line(&format!("* OK [CLOSED] {t}"));
+        }
+        // A failed SELECT leaves no folder selected (RFC 3501 6.3.1).
+        self.state = State::Authenticated(account.clone());
+        if condstore {
+            self.condstore = true;
+        }
+        let store = self.ctx.store.clone();
+        let folder = match mailbox_name(mailbox) {
+            Some(n) => tokio::task::block_in_place(|| store.folder(account.id, &n)),
+            None => Err(mailbox::Error::InvalidFolderName),
+        };
+        let folder = match folder {
+            Ok(Some(f)) => f,
+            Ok(None) => return self.store_error(tag, mailbox::Error::NoFolder),
+            Err(e) => return self.store_error(tag, e),
+        };
+        let mut view = match tokio::task::block_in_place(|| View::open(&store, account.id, &folder, read_only)) {
+            Ok(v) => v,
+            Err(e) => return self.store_error(tag, e),
+        };
+        view.condstore = self.condstore;
+        let mut keywords: Vec<String> = Vec::new();
+        for st in view.states.values() {
+            for f in &st.flags {
+                if !f.starts_with('\\') && !keywords.contains(f) {
+                    keywords.push(f.clone());
+                }
+            }
+        }
+        keywords.sort();
+        let kw = if keywords.is_empty() { String::new() } else { format!(" {}", keywords.join(" ")) };
+        self.line(&format!("* FLAGS ({SYSTEM}{kw})", SYSTEM = super::session::SYSTEM_FLAGS));
+        if read_only {
+            self.line("* OK [PERMANENTFLAGS ()] .");
+        } else {
+            self.line(&format!("* OK [PERMANENTFLAGS ({}{kw} \\*)] .", super::session::SYSTEM_FLAGS));
+        }
+        self.line(&format!("* {} EXISTS", view.exists()));
+        self.line("* 0 RECENT");
+        if let Some(seq) = view
+            .uids
+            .iter()
+            .position(|u| view.states.get(u).is_some_and(|s| !s.has_flag("\\Seen")))
+        {
+            self.line(&format!("* OK [UNSEEN {}] .", seq + 1));
+        }
+        self.line(&format!("* OK [UIDVALIDITY {}] .", folder.uidvalidity));
+        self.line(&format!("* OK [UIDNEXT {}] .", folder.uidnext));
+        self.line(&format!("* OK [HIGHESTMODSEQ {}] .", folder.highest_modseq));
+        self.state = State::Selected(account, view);
+        let code = if read_only { "READ-ONLY" } else { "READ-WRITE" };
+        self.tagged(tag, "OK", Some(code), "imap-select-ok");
+    }
+
+    pub(super) fn list(&mut self, tag: &str, reference: &Mailbox<'_>, pattern: &ListMailbox<'_>, lsub: bool) {
+        let verb = if lsub { "LSUB" } else { "LIST" };
+        let Some(acct) = self.account_id() else { return };
+        let pattern = list_pattern(pattern);
+        let reference = match reference {
+            Mailbox::Inbox => "INBOX".to_string(),
+            other => mailbox_name(other).unwrap_or_default(),
+        };
+        if pattern.is_empty() {
+            // The hierarchy delimiter query (RFC 3501 6.3.8).
+            self.line(&format!("* {verb} (\\Noselect) \"/\" \"\""));
+            self.tagged(tag, "OK", None, "imap-done");
+            return;
+        }
+        let full = format!("{reference}{pattern}");
+        let folders = match tokio::task::block_in_place(|| self.ctx.store.folders(acct)) {
+            Ok(f) => f,
+            Err(e) => return self.store_error(tag, e),
+        };
+        let mut lines = Vec::new();
+        for f in &folders {
+            let matches = list_match(&full, &f.name, '/')
+                || (f.name == "INBOX" && list_match(&full.to_ascii_uppercase(), "INBOX", '/'));
+            if !matches || (lsub && !f.subscribed) {
+                continue;
+            }
+            let prefix = format!("{}/", f.name);
+            let children = folders.iter().any(|c| c.name.starts_with(&prefix));
+            let mut attrs = vec![if children { "\\HasChildren" } else { "\\HasNoChildren" }];
+            if let Some(u) = f.special_use {
+                attrs.push(u.attribute());
+            }
+            if f.subscribed && !lsub {
+                attrs.push("\\Subscribed");
+            }
+            let mut l = format!("* {verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
+            string(&mut l, &encode_mutf7(&f.name));
+            l.extend_from_slice(b"\r\n");
+            lines.push(l);
+        }
+        for l in lines {
+            self.conn.out.extend_from_slice(&l);
+        }
+        self.tagged(tag, "OK", None, "imap-done");
+    }
+
+    pub(super) fn status(&mut self, tag: &str, mailbox: &Mailbox<'_>, items: &[StatusDataItemName]) {
+        let Some(acct) = self.account_id() else { return };
+        let store = self.ctx.store.clone();
+        let r = match mailbox_name(mailbox) {
+            Some(n) => tokio::task::block_in_place(|| {
+                let f = store.folder(acct, &n)?.ok_or(mailbox::Error::NoFolder)?;
+                let s = store.status(f.id)?;
+                Ok((f, s))
+            }),
+            None => Err(mailbox::Error::InvalidFolderName),
+        };
+        let (f, s) = match r {
+            Ok(x) => x,
+            Err(e) => return self.store_error(tag, e),
+        };
+        let mut parts = Vec::new();
+        for i in items {
+            match i {
+                StatusDataItemName::Messages => parts.push(format!("MESSAGES {}", s.messages)),
+                StatusDataItemName::Recent => parts.push("RECENT 0".to_string()),
+                StatusDataItemName::UidNext => parts.push(format!("UIDNEXT {}", f.uidnext)),
+                StatusDataItemName::UidValidity => parts.push(format!("UIDVALIDITY {}", f.uidvalidity)),
+                StatusDataItemName::Unseen => parts.push(format!("UNSEEN {}", s.unseen)),
+                StatusDataItemName::Deleted => parts.push(format!("DELETED {}", s.deleted)),
+                StatusDataItemName::HighestModSeq => parts.push(format!("HIGHESTMODSEQ {}", f.highest_modseq)),
+                _ => {}
+            }
+        }
+        let mut l = b"* STATUS ".to_vec();
+        string(&mut l, &encode_mutf7(&f.name));
+        l.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
+        self.conn.out.extend_from_slice(&l);
+        self.tagged(tag, "OK", None, "imap-done");
+    }
+
+    pub(super) fn append(
+        &mut self,
+        tag: &str,
+        mailbox: &Mailbox<'_>,
+        flags: &[Flag<'_>],
+        date: Option<chrono::DateTime<chrono::Utc>>,
+        staged: Option<mailbox::StagedMessage>,
+        inline: Vec<u8>,
+    ) {
+        let Some(acct) = self.account_id() else { return };
+        let store = self.ctx.store.clone();
+        let flags: Vec<String> = flags.iter().map(flag_str).collect();
+        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let Some(name) = mailbox_name(mailbox) else {
+            return self.store_error(tag, mailbox::Error::InvalidFolderName);
+        };
+        let r = tokio::task::block_in_place(|| -> mailbox::Result<mailbox::Delivered> {
+            let staged = match staged {
+                Some(s) => s,
+                None => {
+                    let mut w = store.new_message()?;
+                    std::io::Write::write_all(&mut w, &inline)?;
+                    w.finish()?
+                }
+            };
+            store.deliver(&staged, acct, &name, &flag_refs, date)
+        });
+        match r {
+            Ok(d) => {
+                self.refresh(true);
+                self.tagged(tag, "OK", Some(&format!("APPENDUID {} {}", d.uidvalidity, d.uid)), "imap-done");
+            }
+            Err(mailbox::Error::NoFolder) => self.tagged(tag, "NO", Some("TRYCREATE"), "imap-no-folder"),
+            Err(e) => self.store_error(tag, e),
+        }
+    }
+
+    pub(super) async fn idle(&mut self, tag: &str) -> std::io::Result<Flow> {
+        let Some(acct) = self.account_id() else { return Ok(Flow::Continue) };
+        let mut changes = self.ctx.store.subscribe(acct);
+        changes.borrow_and_update();
+        let t = self.t("imap-idle");
+        self.line(&format!("+ {t}"));
+        self.refresh(true);
+        self.conn.flush().await?;
+        let limit = Duration::from_secs(self.ctx.config.imap.idle_timeout.max(60));
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            tokio::select! {
+                line = self.conn.read_line(1024) => {
+                    let line = match line {
+                        Ok(Some(l)) => l,
+                        Ok(None) => return Ok(Flow::Close),
+                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                            self.tagged(tag, "BAD", None, "imap-idle-expected-done");
+                            return Ok(Flow::Continue);
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    if String::from_utf8_lossy(&line).trim().eq_ignore_ascii_case("DONE") {
+                        self.refresh(true);
+                        self.tagged(tag, "OK", None, "imap-idle-done");
+                    } else {
+                        self.tagged(tag, "BAD", None, "imap-idle-expected-done");
+                    }
+                    return Ok(Flow::Continue);
+                }
+                r = changes.changed() => {
+                    if r.is_err() {
+                        return Ok(Flow::Close);
+                    }
+                    self.refresh(true);
+                    self.conn.flush().await?;
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    let t = self.t("imap-bye-timeout");
+                    self.line(&format!("* BYE {t}"));
+                    return Ok(Flow::Close);
+                }
+            }
+        }
+    }
+
+    pub(super) fn with_view<T>(&self, f: impl FnOnce(&View) -> T) -> T
+    where
+        T: Default,
+    {
+        match &self.state {
+            State::Selected(_, v) => f(v),
+            _ => T::default(),
+        }
+    }
+
+    fn writable(&mut self, tag: &str) -> Option<(u64, u64)> {
+        match &self.state {
+            State::Selected(a, v) if !v.read_only => Some((a.id, v.folder)),
+            State::Selected(..) => {
+                self.tagged(tag, "NO", Some("READ-ONLY"), "imap-read-only");
+                None
+            }
+            _ => None,
+        }
+    }
+
+    pub(super) fn expunge(&mut self, tag: &str, only: Option<Vec<u32>>) {
+        let Some((acct, folder)) = self.writable(tag) else { return };
+        let store = self.ctx.store.clone();
+        match tokio::task::block_in_place(|| store.expunge(acct, folder, only.as_deref())) {
+            Ok(_) => {
+                self.refresh(true);
+                self.tagged(tag, "OK", None, "imap-done");
+            }
+            Err(e) => self.store_error(tag, e),
+        }
+    }
+
+    pub(super) fn search(&mut self, tag: &str, criteria: &[SearchKey<'_>], uid: bool) {
+        let State::Selected(_, view) = &self.state else { return };
+        let key = match criteria {
+            [one] => one.clone(),
+            many => SearchKey::And(many.to_vec().try_into().expect("non-empty criteria")),
+        };
+        let uses_modseq = format!("{key:?}").contains("ModSequence");
+        let searcher = Searcher {
+            store: &self.ctx.store,
+            view,
+        };
+        let mut hits = Vec::new();
+        let mut max_modseq = 0;
+        tokio::task::block_in_place(|| {
+            for (i, u) in view.uids.iter().enumerate() {
+                let Some(st) = view.states.get(u) else { continue };
+                let mut c = Candidate::new(i as u32 + 1, *u, st);
+                if searcher.matches(&key, &mut c) {
+                    hits.push(if uid { *u } else { i as u32 + 1 });
+                    max_modseq = max_modseq.max(st.modseq);
+                }
+            }
+        });
+        let mut l = String::from("* SEARCH");
+        for h in &hits {
+            l.push_str(&format!(" {h}"));
+        }
+        if uses_modseq && !hits.is_empty() {
+            l.push_str(&format!(" (MODSEQ {max_modseq})"));
+        }
+        self.line(&l);
+        self.refresh(uid);
+        self.tagged(tag, "OK", None, "imap-done");
+    }
+
+    pub(super) async fn fetch(
+        &mut self,
+        tag: &str,
+        set: &SequenceSet,
+        items: &[MessageDataItemName<'_>],
+        uid: bool,
+        changed_since: Option<u64>,
+    ) -> std::io::Result<()> {
+        let (acct, folder, read_only, targets) = match &self.state {
+            State::Selected(a, v) => (a.id, v.folder, v.read_only, v.resolve(set, uid)),
+            _ => return Ok(()),
+        };
+        if changed_since.is_some() {
+            self.condstore = true;
+        }
+        let marks_seen = !read_only
+            && items.iter().any(|i| {
+                matches!(
+                    i,
+                    MessageDataItemName::BodyExt { peek: false, .. }
+                        | MessageDataItemName::Rfc822
+                        | MessageDataItemName::Rfc822Text
+                )
+            });
+        let opts = FetchOptions {
+            with_uid: uid,
+            with_modseq: changed_since.is_some() || (self.condstore && items.iter().any(|i| matches!(i, MessageDataItemName::ModSeq))),
+        };
+        let store = self.ctx.store.clone();
+        let mut items = items.to_vec();
+        for (seq, u) in targets {
+            let state = match &self.state {
+                State::Selected(_, v) => v.states.get(&u).cloned(),
+                _ => None,
+            };
+            let Some(mut state) = state else { continue };
+            if changed_since.is_some_and(|c| state.modseq <= c) {
+                continue;
+            }
+            if marks_seen && !state.has_flag("\\Seen") {
+                if let Ok(ch) = tokio::task::block_in_place(|| store.store_flags(acct, folder, &[u], FlagOp::Add, &["\\Seen"], None))
+                    && let Some((_, st)) = ch.updated.into_iter().next()
+                {
+                    state = st.clone();
+                    if let State::Selected(_, v) = &mut self.state {
+                        v.absorb(u, st);
+                    }
+                }
+                if !items.iter().any(|i| matches!(i, MessageDataItemName::Flags)) {
+                    items.push(MessageDataItemName::Flags);
+                }
+            }
+            fetch_one(&mut self.conn, &store, folder, seq, u, &state, &items, &opts).await?;
+        }
+        self.refresh(uid);
+        self.tagged(tag, "OK", None, "imap-done");
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn store_cmd(
+        &mut self,
+        tag: &str,
+        set: &SequenceSet,
+        op: FlagOp,
+        flags: &[String],
+        silent: bool,
+        uid: bool,
+        unchanged_since: Option<u64>,
+    ) {
+        let Some((acct, folder)) = self.writable(tag) else { return };
+        if unchanged_since.is_some() {
+            self.condstore = true;
+        }
+        let targets = self.with_view(|v| v.resolve(set, uid));
+        let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
+        let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
+        let store = self.ctx.store.clone();
+        let change = match tokio::task::block_in_place(|| store.store_flags(acct, folder, &uids, op, &refs, unchanged_since)) {
+            Ok(c) => c,
+            Err(e) => return self.store_error(tag, e),
+        };
+        let condstore = self.condstore;
+        if let State::Selected(_, v) = &mut self.state {
+            v.condstore = condstore;
+            for (u, st) in change.updated {
+                v.absorb(u, st);
+                // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported even if silent.
+                if !silent || unchanged_since.is_some() {
+                    if let Some(seq) = v.seq_of(u) {
+                        v.fetch_flags_line(&mut self.conn.out, seq, u, uid);
+                    }
+                }
+            }
+        }
+        self.refresh(uid);
+        if change.conflicts.is_empty() {
+            self.tagged(tag, "OK", None, "imap-done");
+        } else {
+            let list = if uid {
+                change.conflicts.iter().map(|u| u.to_string()).collect::<Vec<_>>()
+            } else {
+                change
+                    .conflicts
+                    .iter()
+                    .filter_map(|u| self.with_view(|v| v.seq_of(*u)))
+                    .map(|s| s.to_string())
+                    .collect()
+            };
+            self.tagged(tag, "OK", Some(&format!("MODIFIED {}", list.join(","))), "imap-modified");
+        }
+    }
+
+    pub(super) fn copy(&mut self, tag: &str, set: &SequenceSet, mailbox: &Mailbox<'_>, uid: bool, is_move: bool) {
+        let (acct, from) = match &self.state {
+            State::Selected(a, v) => (a.id, v.folder),
+            _ => return,
+        };
+        if is_move && self.writable(tag).is_none() {
+            return;
+        }
+        let store = self.ctx.store.clone();
+        let dest = match mailbox_name(mailbox) {
+            Some(n) => tokio::task::block_in_place(|| store.folder(acct, &n)),
+            None => Err(mailbox::Error::InvalidFolderName),
+        };
+        let dest = match dest {
+            Ok(Some(f)) => f,
+            Ok(None) => return self.tagged(tag, "NO", Some("TRYCREATE"), "imap-no-folder"),
+            Err(e) => return self.store_error(tag, e),
+        };
+        let uids: Vec<u32> = self.with_view(|v| v.resolve(set, uid)).into_iter().map(|(_, u)| u).collect();
+        let r = tokio::task::block_in_place(|| {
+            if is_move {
+                store.move_messages(acct, from, &uids, dest.id)
+            } else {
+                store.copy_messages(acct, from, &uids, dest.id)
+            }
+        });
+        match r {
+            Ok((validity, pairs)) => {
+                let code = if pairs.is_empty() {
+                    None
+                } else {
+                    let src: Vec<String> = pairs.iter().map(|(s, _)| s.to_string()).collect();
+                    let dst: Vec<String> = pairs.iter().map(|(_, d)| d.to_string()).collect();
+                    Some(format!("COPYUID {validity} {} {}", src.join(","), dst.join(",")))
+                };
+                if is_move {
+                    if let Some(c) = &code {
+                        let t = self.t("imap-done");
+                        self.line(&format!("* OK [{c}] {t}"));
+                    }
+                    self.refresh(true);
+                    self.tagged(tag, "OK", None, "imap-done");
+                } else {
+                    self.refresh(uid);
+                    self.tagged(tag, "OK", code.as_deref(), "imap-done");
+                }
+            }
+            Err(e) => self.store_error(tag, e),
+        }
+    }
+}
+
+pub(super) fn _unused(_: SpecialUse) {}

@@ -1,0 +1,237 @@
+//! Framing of client input: lines and literals, with large APPEND literals streamed straight
+//! into the store instead of memory.
+
+use std::io::{self, Write};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::net::Stream;
+
+/// Longest command line we accept (RFC 7162 asks for at least 8 KiB).
+pub const MAX_LINE: usize = 64 * 1024;
+/// Literals up to this size stay in the command; larger APPEND literals go to disk.
+pub const INLINE_LITERAL: u64 = 64 * 1024;
+
+pub struct Conn {
+    pub stream: Stream,
+    buf: Vec<u8>,
+    pub out: Vec<u8>,
+}
+
+pub enum Input {
+    Command {
+        bytes: Vec<u8>,
+        staged: Option<mailbox::StagedMessage>,
+    },
+    /// The command was refused before it was complete; the reply names the tag.
+    Refused { tag: String, reason: Refusal },
+    Eof,
+}
+
+pub enum Refusal {
+    LineTooLong,
+    TooBig,
+    Store,
+}
+
+fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
+    let l = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
+    let l = l.strip_suffix(b"}")?;
+    let open = l.iter().rposition(|&b| b == b'{')?;
+    let inner = &l[open + 1..];
+    let (digits, plus) = match inner.strip_suffix(b"+") {
+        Some(d) => (d, true),
+        None => (inner, false),
+    };
+    if digits.is_empty() || digits.len() > 19 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let n = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    Some((n, plus))
+}
+
+fn first_words(bytes: &[u8]) -> (String, String) {
+    let s = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]);
+    let mut it = s.split_ascii_whitespace();
+    (
+        it.next().unwrap_or("*").to_string(),
+        it.next().unwrap_or("").to_ascii_uppercase(),
+    )
+}
+
+impl Conn {
+    pub fn new(stream: Stream) -> Self {
+        Conn {
+            stream,
+            buf: Vec::with_capacity(8192),
+            out: Vec::with_capacity(8192),
+        }
+    }
+
+    pub async fn flush(&mut self) -> io::Result<()> {
+        if !self.out.is_empty() {
+            self.stream.write_all(&self.out).await?;
+            self.out.clear();
+        }
+        self.stream.flush().await
+    }
+
+    /// Drops input read ahead of a TLS upgrade (RFC 3501 6.2.1: it must not be honoured).
+    pub fn discard_buffered(&mut self) {
+        self.buf.clear();
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        let mut tmp = [0u8; 16 * 1024];
+        let n = self.stream.read(&mut tmp).await?;
+        self.buf.extend_from_slice(&tmp[..n]);
+        Ok(n)
+    }
+
+    /// One line including its terminator; `Err(InvalidData)` when it exceeds `max` (the rest
+    /// of the line is consumed), `Ok(None)` at end of input.
+    pub async fn read_line(&mut self, max: usize) -> io::Result<Option<Vec<u8>>> {
+        let mut scanned = 0;
+        let mut too_long = false;
+        loop {
+            if let Some(i) = self.buf[scanned..].iter().position(|&b| b == b'\n') {
+                let end = scanned + i + 1;
+                let line: Vec<u8> = self.buf.drain(..end).collect();
+                if too_long {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+                }
+                return Ok(Some(line));
+            }
+            if self.buf.len() > max {
+                too_long = true;
+                // Keep only the tail where the line end will show up.
+                self.buf.clear();
+            }
+            scanned = self.buf.len();
+            if self.fill().await? == 0 {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Passes exactly `n` bytes of input to `sink`, never holding more than a buffer of them.
+    async fn read_exact_into(
+        &mut self,
+        mut n: u64,
+        mut sink: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<bool> {
+        while n > 0 {
+            if self.buf.is_empty() && self.fill().await? == 0 {
+                return Ok(false);
+            }
+            let take = (self.buf.len() as u64).min(n) as usize;
+            sink(&self.buf[..take])?;
+            self.buf.drain(..take);
+            n -= take as u64;
+        }
+        Ok(true)
+    }
+
+    /// Reads one complete command, answering synchronising literals with a continuation.
+    pub async fn read_command(
+        &mut self,
+        store: &mailbox::Store,
+        max_append: u64,
+        continuation: &str,
+    ) -> io::Result<Input> {
+        let mut bytes = Vec::new();
+        let mut staged = None;
+        loop {
+            let line = match self.read_line(MAX_LINE).await {
+                Ok(Some(l)) => l,
+                Ok(None) => return Ok(Input::Eof),
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    let (tag, _) = first_words(&bytes);
+                    return Ok(Input::Refused {
+                        tag,
+                        reason: Refusal::LineTooLong,
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            let lit = literal_at_end(&line);
+            bytes.extend_from_slice(&line);
+            let Some((n, non_sync)) = lit else {
+                return Ok(Input::Command { bytes, staged });
+            };
+            let (tag, verb) = first_words(&bytes);
+            let is_append = verb == "APPEND";
+            let limit = if is_append { max_append } else { MAX_LINE as u64 };
+            if n > limit {
+                if non_sync {
+                    // The client sends the data regardless; swallow it to stay in sync.
+                    if !self.read_exact_into(n, |_| Ok(())).await? {
+                        return Ok(Input::Eof);
+                    }
+                    let _ = self.read_line(MAX_LINE).await;
+                }
+                return Ok(Input::Refused {
+                    tag,
+                    reason: Refusal::TooBig,
+                });
+            }
+            if !non_sync {
+                self.out.extend_from_slice(b"+ ");
+                self.out.extend_from_slice(continuation.as_bytes());
+                self.out.extend_from_slice(b"\r\n");
+                self.flush().await?;
+            }
+            if is_append && n > INLINE_LITERAL && staged.is_none() {
+                let mut w = match tokio::task::block_in_place(|| store.new_message()) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot stage message");
+                        return Ok(Input::Refused {
+                            tag,
+                            reason: Refusal::Store,
+                        });
+                    }
+                };
+                let ok = self
+                    .read_exact_into(n, |chunk| tokio::task::block_in_place(|| w.write_all(chunk)))
+                    .await?;
+                if !ok {
+                    // Client gone mid-literal: the writer's drop removes the partial body.
+                    return Ok(Input::Eof);
+                }
+                let s = tokio::task::block_in_place(|| w.finish()).map_err(io::Error::other)?;
+                staged = Some(s);
+                // The parser sees an empty literal in its place.
+                let cut = bytes.iter().rposition(|&b| b == b'{').unwrap_or(bytes.len());
+                bytes.truncate(cut);
+                bytes.extend_from_slice(b"{0}\r\n");
+            } else {
+                let mut data = Vec::with_capacity(n as usize);
+                if !self
+                    .read_exact_into(n, |c| {
+                        data.extend_from_slice(c);
+                        Ok(())
+                    })
+                    .await?
+                {
+                    return Ok(Input::Eof);
+                }
+                bytes.extend_from_slice(&data);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_announcements() {
+        assert_eq!(literal_at_end(b"A1 APPEND INBOX {310}\r\n"), Some((310, false)));
+        assert_eq!(literal_at_end(b"A1 APPEND INBOX {310+}\r\n"), Some((310, true)));
+        assert_eq!(literal_at_end(b"A1 LOGIN a b\r\n"), None);
+        assert_eq!(literal_at_end(b"A1 X {}\r\n"), None);
+        assert_eq!(literal_at_end(b"A1 X {99999999999999999999}\r\n"), None);
+    }
+}

@@ -1,0 +1,210 @@
+//! SEARCH evaluation. Metadata and body bytes are loaded only when a key needs them, and body
+//! text is scanned in bounded chunks.
+
+use std::io::{Read, Seek, SeekFrom};
+
+use chrono::NaiveDate;
+use imap_codec::imap_types::search::SearchKey;
+use mailbox::{MessageMeta, MessageState, Store};
+
+use super::view::View;
+
+pub struct Candidate<'a> {
+    pub seq: u32,
+    pub uid: u32,
+    pub state: &'a MessageState,
+    meta: Option<Option<MessageMeta>>,
+}
+
+impl<'a> Candidate<'a> {
+    pub fn new(seq: u32, uid: u32, state: &'a MessageState) -> Self {
+        Candidate {
+            seq,
+            uid,
+            state,
+            meta: None,
+        }
+    }
+}
+
+pub struct Searcher<'s> {
+    pub store: &'s Store,
+    pub view: &'s View,
+}
+
+fn lower(s: &[u8]) -> Vec<u8> {
+    s.to_ascii_lowercase()
+}
+
+fn date_of(ts: i64) -> NaiveDate {
+    chrono::DateTime::from_timestamp(ts, 0)
+        .unwrap_or_default()
+        .date_naive()
+}
+
+fn sent_date(meta: &MessageMeta) -> Option<NaiveDate> {
+    let d = meta.envelope.date.as_deref()?;
+    chrono::DateTime::parse_from_rfc2822(d)
+        .ok()
+        .map(|d| d.date_naive())
+}
+
+/// Case-insensitive substring search over a byte range of the body, chunk by chunk.
+fn scan_contains(store: &Store, meta: &MessageMeta, off: u64, len: u64, needle: &[u8]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let Ok(mut r) = store.open_body(meta) else {
+        return false;
+    };
+    if r.seek(SeekFrom::Start(off)).is_err() {
+        return false;
+    }
+    let needle = lower(needle);
+    let mut left = len;
+    let mut window: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    while left > 0 {
+        let want = (left as usize).min(buf.len());
+        if r.read_exact(&mut buf[..want]).is_err() {
+            return false;
+        }
+        left -= want as u64;
+        window.extend(buf[..want].iter().map(u8::to_ascii_lowercase));
+        if window.windows(needle.len()).any(|w| w == needle.as_slice()) {
+            return true;
+        }
+        let keep = needle.len().saturating_sub(1).min(window.len());
+        window.drain(..window.len() - keep);
+    }
+    false
+}
+
+/// Values of header `name` (unfolded) in the message's top header.
+fn header_values(store: &Store, meta: &MessageMeta, name: &str) -> Vec<Vec<u8>> {
+    let s = &meta.structure;
+    let Ok(mut r) = store.open_body(meta) else {
+        return Vec::new();
+    };
+    let mut raw = vec![0u8; s.header_len.min(1024 * 1024) as usize];
+    if r.read_exact(&mut raw).is_err() {
+        return Vec::new();
+    }
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    let mut cur: Option<Vec<u8>> = None;
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        let trimmed: &[u8] = line.strip_suffix(b"\n").unwrap_or(line);
+        let trimmed = trimmed.strip_suffix(b"\r").unwrap_or(trimmed);
+        if matches!(line.first(), Some(b' ' | b'\t')) {
+            if let Some(c) = cur.as_mut() {
+                c.extend_from_slice(trimmed);
+            }
+            continue;
+        }
+        if let Some(c) = cur.take() {
+            out.push(c);
+        }
+        if let Some(i) = trimmed.iter().position(|&b| b == b':')
+            && trimmed[..i].trim_ascii().eq_ignore_ascii_case(name.as_bytes())
+        {
+            cur = Some(trimmed[i + 1..].trim_ascii().to_vec());
+        }
+    }
+    if let Some(c) = cur {
+        out.push(c);
+    }
+    out
+}
+
+fn decoded_contains(value: &[u8], needle: &[u8]) -> bool {
+    let needle = lower(needle);
+    if needle.is_empty() {
+        return true;
+    }
+    let raw = lower(value);
+    if raw.windows(needle.len()).any(|w| w == needle.as_slice()) {
+        return true;
+    }
+    // Encoded words (RFC 2047): compare the decoded text too.
+    let mut hdr = b"Subject: ".to_vec();
+    hdr.extend_from_slice(value);
+    hdr.extend_from_slice(b"\r\n\r\n");
+    let decoded = mail_parser::MessageParser::new()
+        .parse_headers(&hdr)
+        .and_then(|m| m.subject().map(|s| lower(s.as_bytes())))
+        .unwrap_or_default();
+    decoded.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
+impl Searcher<'_> {
+    fn meta<'c>(&self, c: &'c mut Candidate<'_>) -> Option<&'c MessageMeta> {
+        if c.meta.is_none() {
+            c.meta = Some(self.store.message_meta(self.view.folder, c.uid).ok().flatten());
+        }
+        c.meta.as_ref().and_then(|m| m.as_ref())
+    }
+
+    fn header_has(&self, c: &mut Candidate<'_>, name: &str, needle: &[u8]) -> bool {
+        let Some(m) = self.meta(c) else { return false };
+        header_values(self.store, m, name)
+            .iter()
+            .any(|v| decoded_contains(v, needle))
+    }
+
+    pub fn matches(&self, key: &SearchKey<'_>, c: &mut Candidate<'_>) -> bool {
+        let flag = |f: &str| c.state.has_flag(f);
+        match key {
+            SearchKey::And(keys) => keys.as_ref().iter().all(|k| self.matches(k, c)),
+            SearchKey::Or(a, b) => self.matches(a, c) || self.matches(b, c),
+            SearchKey::Not(k) => !self.matches(k, c),
+            SearchKey::All => true,
+            SearchKey::SequenceSet(set) => self.view.resolve(set, false).iter().any(|(s, _)| *s == c.seq),
+            SearchKey::Uid(set) => self.view.resolve(set, true).iter().any(|(_, u)| *u == c.uid),
+            SearchKey::Answered => flag("\\Answered"),
+            SearchKey::Unanswered => !flag("\\Answered"),
+            SearchKey::Deleted => flag("\\Deleted"),
+            SearchKey::Undeleted => !flag("\\Deleted"),
+            SearchKey::Draft => flag("\\Draft"),
+            SearchKey::Undraft => !flag("\\Draft"),
+            SearchKey::Flagged => flag("\\Flagged"),
+            SearchKey::Unflagged => !flag("\\Flagged"),
+            SearchKey::Seen => flag("\\Seen"),
+            SearchKey::Unseen => !flag("\\Seen"),
+            SearchKey::Keyword(k) => flag(k.inner()),
+            SearchKey::Unkeyword(k) => !flag(k.inner()),
+            // This server never marks messages \Recent (see docs/compliance.md).
+            SearchKey::Recent | SearchKey::New => false,
+            SearchKey::Old => true,
+            SearchKey::ModSequence { modseq, .. } => c.state.modseq >= *modseq,
+            SearchKey::Larger(n) => self.meta(c).is_some_and(|m| m.size > *n as u64),
+            SearchKey::Smaller(n) => self.meta(c).is_some_and(|m| m.size < *n as u64),
+            SearchKey::Before(d) => self.meta(c).is_some_and(|m| date_of(m.internal_date) < *d.as_ref()),
+            SearchKey::On(d) => self.meta(c).is_some_and(|m| date_of(m.internal_date) == *d.as_ref()),
+            SearchKey::Since(d) => self.meta(c).is_some_and(|m| date_of(m.internal_date) >= *d.as_ref()),
+            SearchKey::SentBefore(d) => self.meta(c).and_then(sent_date).is_some_and(|s| s < *d.as_ref()),
+            SearchKey::SentOn(d) => self.meta(c).and_then(sent_date).is_some_and(|s| s == *d.as_ref()),
+            SearchKey::SentSince(d) => self.meta(c).and_then(sent_date).is_some_and(|s| s >= *d.as_ref()),
+            SearchKey::From(s) => self.header_has(c, "from", s.as_ref()),
+            SearchKey::To(s) => self.header_has(c, "to", s.as_ref()),
+            SearchKey::Cc(s) => self.header_has(c, "cc", s.as_ref()),
+            SearchKey::Bcc(s) => self.header_has(c, "bcc", s.as_ref()),
+            SearchKey::Subject(s) => self.header_has(c, "subject", s.as_ref()),
+            SearchKey::Header(name, value) => {
+                let name = String::from_utf8_lossy(name.as_ref()).to_string();
+                let Some(m) = self.meta(c) else { return false };
+                let values = header_values(self.store, m, &name);
+                // An empty value matches every message that has the field (RFC 3501 6.4.4).
+                !values.is_empty() && values.iter().any(|v| decoded_contains(v, value.as_ref()))
+            }
+            SearchKey::Body(s) => {
+                let Some(m) = self.meta(c) else { return false };
+                let st = &m.structure;
+                scan_contains(self.store, m, st.body_offset, st.body_len, s.as_ref())
+            }
+            SearchKey::Text(s) => {
+                let Some(m) = self.meta(c) else { return false };
+                scan_contains(self.store, m, 0, m.size, s.as_ref())
+            }
+        }
+    }
+}

@@ -1,0 +1,514 @@
+//! One client connection: state (not authenticated / authenticated / selected) and commands.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use imap_codec::decode::Decoder;
+use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
+use imap_codec::imap_types::extensions::enable::CapabilityEnable;
+use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
+use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
+use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
+use imap_codec::imap_types::status::StatusDataItemName;
+use imap_codec::CommandCodec;
+use mailbox::{Account, FlagOp, Store};
+
+use super::conn::{Conn, Input, Refusal};
+use super::fetch::{FetchOptions, fetch_one};
+use super::search::{Candidate, Searcher};
+use super::syntax::{decode_mutf7, encode_mutf7, flag_list, list_match, string};
+use super::view::View;
+use crate::ctx::NodeCtx;
+use crate::net::Stream;
+
+pub(super) enum State {
+    NotAuthenticated,
+    Authenticated(Account),
+    Selected(Account, View),
+}
+
+pub(super) enum Flow {
+    Continue,
+    Close,
+}
+
+pub struct Session {
+    pub(super) ctx: Arc<NodeCtx>,
+    pub(super) conn: Conn,
+    pub(super) peer: SocketAddr,
+    pub(super) state: State,
+    pub(super) condstore: bool,
+}
+
+type Res = std::io::Result<Flow>;
+
+pub(super) const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
+pub(super) fn flag_str(f: &Flag<'_>) -> String {
+    match f {
+        Flag::Answered => "\\Answered".into(),
+        Flag::Deleted => "\\Deleted".into(),
+        Flag::Draft => "\\Draft".into(),
+        Flag::Flagged => "\\Flagged".into(),
+        Flag::Seen => "\\Seen".into(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn mailbox_name(m: &Mailbox<'_>) -> Option<String> {
+    match m {
+        Mailbox::Inbox => Some("INBOX".into()),
+        Mailbox::Other(o) => {
+            let raw = std::str::from_utf8(o.as_ref()).ok()?;
+            decode_mutf7(raw)
+        }
+    }
+}
+
+pub(super) fn list_pattern(m: &ListMailbox<'_>) -> String {
+    let raw = match m {
+        ListMailbox::Token(t) => String::from_utf8_lossy(t.as_ref()).to_string(),
+        ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).to_string(),
+    };
+    decode_mutf7(&raw).unwrap_or(raw)
+}
+
+impl Session {
+    pub fn new(ctx: Arc<NodeCtx>, stream: Stream, peer: SocketAddr) -> Self {
+        Session {
+            ctx,
+            conn: Conn::new(stream),
+            peer,
+            state: State::NotAuthenticated,
+            condstore: false,
+        }
+    }
+
+    pub(super) fn t(&self, id: &str) -> String {
+        self.ctx.i18n.text(id, &[])
+    }
+
+    fn store(&self) -> &Store {
+        &self.ctx.store
+    }
+
+    pub(super) fn capabilities(&self) -> String {
+        let mut caps = vec!["IMAP4rev1", "LITERAL+", "ID", "ENABLE", "SASL-IR"];
+        match self.state {
+            State::NotAuthenticated => {
+                if !self.conn.stream.is_tls() {
+                    caps.push("STARTTLS");
+                }
+                if self.conn.stream.is_tls() || self.ctx.config.imap.allow_plaintext_auth {
+                    caps.push("AUTH=PLAIN");
+                } else {
+                    caps.push("LOGINDISABLED");
+                }
+            }
+            _ => caps.extend([
+                "IDLE",
+                "UIDPLUS",
+                "MOVE",
+                "SPECIAL-USE",
+                "CONDSTORE",
+                "NAMESPACE",
+                "UNSELECT",
+                "CHILDREN",
+            ]),
+        }
+        caps.join(" ")
+    }
+
+    pub(super) fn line(&mut self, s: &str) {
+        self.conn.out.extend_from_slice(s.as_bytes());
+        self.conn.out.extend_from_slice(b"\r\n");
+    }
+
+    pub(super) fn tagged(&mut self, tag: &str, status: &str, code: Option<&str>, id: &str) {
+        let text = self.t(id);
+        match code {
+            Some(c) => self.line(&format!("{tag} {status} [{c}] {text}")),
+            None => self.line(&format!("{tag} {status} {text}")),
+        }
+    }
+
+    pub async fn run(mut self) -> std::io::Result<()> {
+        let greeting = self
+            .ctx
+            .i18n
+            .text("imap-greeting", &[("product", &self.ctx.branding.name)]);
+        let caps = self.capabilities();
+        self.line(&format!("* OK [CAPABILITY {caps}] {greeting}"));
+        let idle = Duration::from_secs(self.ctx.config.imap.idle_timeout.max(60));
+        loop {
+            self.conn.flush().await?;
+            let max = self.ctx.config.submission.max_message_size;
+            let cont = self.t("imap-continue");
+            let input = match tokio::time::timeout(
+                idle,
+                self.conn.read_command(&self.ctx.store, max, &cont),
+            )
+            .await
+            {
+                Ok(i) => i?,
+                Err(_) => {
+                    let t = self.t("imap-bye-timeout");
+                    self.line(&format!("* BYE {t}"));
+                    self.conn.flush().await?;
+                    return Ok(());
+                }
+            };
+            match input {
+                Input::Eof => return Ok(()),
+                Input::Refused { tag, reason } => {
+                    let (status, code, id) = match reason {
+                        Refusal::LineTooLong => ("BAD", None, "imap-line-too-long"),
+                        Refusal::TooBig => ("NO", Some("TOOBIG"), "imap-too-big"),
+                        Refusal::Store => ("NO", Some("SERVERBUG"), "imap-internal"),
+                    };
+                    self.tagged(&tag, status, code, id);
+                }
+                Input::Command { bytes, staged } => {
+                    let decoded = CommandCodec::default().decode(&bytes);
+                    match decoded {
+                        Ok((_, cmd)) => {
+                            tracing::trace!(peer = %self.peer, tag = %cmd.tag.inner(), "imap command");
+                            if let Flow::Close = self.command(cmd, staged).await? {
+                                self.conn.flush().await?;
+                                return Ok(());
+                            }
+                        }
+                        Err(e) => {
+                            let tag = String::from_utf8_lossy(&bytes)
+                                .split_ascii_whitespace()
+                                .next()
+                                .filter(|t| t.bytes().all(|b| b.is_ascii_graphic() && b != b'+' && b != b'{'))
+                                .unwrap_or("*")
+                                .to_string();
+                            tracing::debug!(peer = %self.peer, error = ?e, "unparsable command");
+                            let text = self.ctx.i18n.text("imap-bad-syntax", &[("reason", &format!("{e:?}").chars().take(60).collect::<String>())]);
+                            self.line(&format!("{tag} BAD {text}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Untagged updates for the selected folder.
+    pub(super) fn refresh(&mut self, allow_expunge: bool) {
+        if let State::Selected(_, view) = &mut self.state {
+            let store = self.ctx.store.clone();
+            if let Err(e) = tokio::task::block_in_place(|| view.refresh(&store, &mut self.conn.out, allow_expunge)) {
+                tracing::warn!(error = %e, "refresh failed");
+            }
+        }
+    }
+
+    pub(super) fn account_id(&self) -> Option<u64> {
+        match &self.state {
+            State::Authenticated(a) | State::Selected(a, _) => Some(a.id),
+            State::NotAuthenticated => None,
+        }
+    }
+
+    async fn command(&mut self, cmd: Command<'_>, staged: Option<mailbox::StagedMessage>) -> Res {
+        let tag = cmd.tag.inner().to_string();
+        let authed = self.account_id();
+        let selected = matches!(self.state, State::Selected(..));
+        use CommandBody as C;
+        // State checks first: everything below may assume them.
+        let allowed = match &cmd.body {
+            C::Capability | C::Noop | C::Logout | C::Id { .. } => true,
+            C::StartTLS | C::Login { .. } | C::Authenticate { .. } => authed.is_none(),
+            C::Check
+            | C::Close
+            | C::Unselect
+            | C::Expunge
+            | C::ExpungeUid { .. }
+            | C::Search { .. }
+            | C::Fetch { .. }
+            | C::Store { .. }
+            | C::Copy { .. }
+            | C::Move { .. } => selected,
+            _ => authed.is_some(),
+        };
+        if !allowed {
+            self.tagged(&tag, "BAD", None, "imap-bad-state");
+            return Ok(Flow::Continue);
+        }
+        match cmd.body {
+            C::Capability => {
+                let caps = self.capabilities();
+                self.line(&format!("* CAPABILITY {caps}"));
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Noop | C::Check => {
+                self.refresh(true);
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Logout => {
+                let t = self.t("imap-bye");
+                self.line(&format!("* BYE {t}"));
+                self.tagged(&tag, "OK", None, "imap-done");
+                return Ok(Flow::Close);
+            }
+            C::Id { .. } => {
+                let mut l = b"* ID (\"name\" ".to_vec();
+                string(&mut l, &self.ctx.branding.name);
+                l.extend_from_slice(b" \"version\" ");
+                string(&mut l, env!("CARGO_PKG_VERSION"));
+                l.extend_from_slice(b")\r\n");
+                self.conn.out.extend_from_slice(&l);
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::StartTLS => {
+                if self.conn.stream.is_tls() {
+                    self.tagged(&tag, "BAD", None, "imap-tls-active");
+                    return Ok(Flow::Continue);
+                }
+                self.tagged(&tag, "OK", None, "imap-starttls");
+                self.conn.flush().await?;
+                self.conn.discard_buffered();
+                let plain = std::mem::replace(&mut self.conn.stream, Stream::Closed);
+                self.conn.stream = plain.into_tls(&self.ctx.tls).await?;
+            }
+            C::Login { username, password } => {
+                let user = String::from_utf8_lossy(username.as_ref()).to_string();
+                let pass = String::from_utf8_lossy(password.declassify().as_ref()).to_string();
+                self.login(&tag, &user, &pass).await;
+            }
+            C::Authenticate {
+                mechanism,
+                initial_response,
+            } => {
+                if !mechanism.to_string().eq_ignore_ascii_case("PLAIN") {
+                    self.tagged(&tag, "NO", None, "imap-auth-mechanism");
+                    return Ok(Flow::Continue);
+                }
+                let data = match initial_response {
+                    Some(r) => r.declassify().to_vec(),
+                    None => {
+                        self.line("+ ");
+                        self.conn.flush().await?;
+                        let Some(line) = self.conn.read_line(8192).await? else {
+                            return Ok(Flow::Close);
+                        };
+                        let l = String::from_utf8_lossy(&line).trim().to_string();
+                        if l == "*" {
+                            self.tagged(&tag, "BAD", None, "imap-auth-cancelled");
+                            return Ok(Flow::Continue);
+                        }
+                        match base64::engine::general_purpose::STANDARD.decode(l) {
+                            Ok(d) => d,
+                            Err(_) => {
+                                self.tagged(&tag, "BAD", None, "imap-auth-malformed");
+                                return Ok(Flow::Continue);
+                            }
+                        }
+                    }
+                };
+                let parts: Vec<&[u8]> = data.split(|&b| b == 0).collect();
+                if parts.len() != 3 {
+                    self.tagged(&tag, "BAD", None, "imap-auth-malformed");
+                    return Ok(Flow::Continue);
+                }
+                let user = String::from_utf8_lossy(parts[1]).to_string();
+                let pass = String::from_utf8_lossy(parts[2]).to_string();
+                let authz = String::from_utf8_lossy(parts[0]).to_string();
+                if !authz.is_empty() && !authz.eq_ignore_ascii_case(&user) {
+                    self.tagged(&tag, "NO", Some("AUTHORIZATIONFAILED"), "imap-auth-failed");
+                    return Ok(Flow::Continue);
+                }
+                self.login(&tag, &user, &pass).await;
+            }
+            C::Enable { capabilities } => {
+                let mut enabled = Vec::new();
+                for c in capabilities.as_ref() {
+                    if matches!(c, CapabilityEnable::CondStore) {
+                        self.condstore = true;
+                        if let State::Selected(_, v) = &mut self.state {
+                            v.condstore = true;
+                        }
+                        enabled.push("CONDSTORE");
+                    }
+                }
+                self.line(&format!("* ENABLED {}", enabled.join(" ")).trim_end().to_string());
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Namespace => {
+                self.line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Select { mailbox, parameters } => {
+                let cs = !parameters.is_empty();
+                self.select(&tag, &mailbox, false, cs);
+            }
+            C::Examine { mailbox, parameters } => {
+                let cs = !parameters.is_empty();
+                self.select(&tag, &mailbox, true, cs);
+            }
+            C::Create { mailbox } => {
+                let acct = authed.expect("checked");
+                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().create_folder(acct, &n)));
+                self.folder_result(&tag, r.map(|_| ()));
+            }
+            C::Delete { mailbox } => {
+                let acct = authed.expect("checked");
+                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().delete_folder(acct, &n)));
+                self.folder_result(&tag, r);
+            }
+            C::Rename { from, to } => {
+                let acct = authed.expect("checked");
+                let r = match (mailbox_name(&from), mailbox_name(&to)) {
+                    (Some(f), Some(t)) => tokio::task::block_in_place(|| self.store().rename_folder(acct, &f, &t)),
+                    _ => Err(mailbox::Error::InvalidFolderName),
+                };
+                self.folder_result(&tag, r);
+            }
+            C::Subscribe { mailbox } => {
+                let acct = authed.expect("checked");
+                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, true)));
+                self.folder_result(&tag, r);
+            }
+            C::Unsubscribe { mailbox } => {
+                let acct = authed.expect("checked");
+                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, false)));
+                // Unsubscribing a folder that no longer exists is fine (RFC 3501 6.3.7).
+                let r = match r {
+                    Err(mailbox::Error::NoFolder) => Ok(()),
+                    r => r,
+                };
+                self.folder_result(&tag, r);
+            }
+            C::List {
+                reference,
+                mailbox_wildcard,
+            } => self.list(&tag, &reference, &mailbox_wildcard, false),
+            C::Lsub {
+                reference,
+                mailbox_wildcard,
+            } => self.list(&tag, &reference, &mailbox_wildcard, true),
+            C::Status { mailbox, item_names } => self.status(&tag, &mailbox, &item_names),
+            C::Append {
+                mailbox,
+                flags,
+                date,
+                message,
+            } => {
+                let data = match &message {
+                    LiteralOrLiteral8::Literal(l) => l.data().to_vec(),
+                    LiteralOrLiteral8::Literal8(l) => l.data.to_vec(),
+                };
+                let date = date.map(|d| d.as_ref().with_timezone(&chrono::Utc));
+                self.append(&tag, &mailbox, &flags, date, staged, data);
+            }
+            C::Idle => return self.idle(&tag).await,
+            C::Close => {
+                if let State::Selected(a, v) = &self.state {
+                    if !v.read_only {
+                        let (acct, folder) = (a.id, v.folder);
+                        let _ = tokio::task::block_in_place(|| self.store().expunge(acct, folder, None));
+                    }
+                    let a = a.clone();
+                    self.state = State::Authenticated(a);
+                }
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Unselect => {
+                if let State::Selected(a, _) = &self.state {
+                    let a = a.clone();
+                    self.state = State::Authenticated(a);
+                }
+                self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Expunge => self.expunge(&tag, None),
+            C::ExpungeUid { sequence_set } => {
+                let uids = self.with_view(|v| v.resolve(&sequence_set, true).into_iter().map(|(_, u)| u).collect::<Vec<_>>());
+                self.expunge(&tag, Some(uids));
+            }
+            C::Search {
+                charset,
+                criteria,
+                uid,
+            } => {
+                if let Some(c) = &charset {
+                    let c = c.as_ref().to_ascii_uppercase();
+                    let c = c.trim_matches('"');
+                    if c != "US-ASCII" && c != "UTF-8" {
+                        self.tagged(&tag, "NO", Some("BADCHARSET (US-ASCII UTF-8)"), "imap-bad-charset");
+                        return Ok(Flow::Continue);
+                    }
+                }
+                self.search(&tag, criteria.as_ref(), uid);
+            }
+            C::Fetch {
+                sequence_set,
+                macro_or_item_names,
+                uid,
+                modifiers,
+            } => {
+                let items: Vec<MessageDataItemName> = match macro_or_item_names {
+                    MacroOrMessageDataItemNames::Macro(m) => {
+                        let mut v = vec![
+                            MessageDataItemName::Flags,
+                            MessageDataItemName::InternalDate,
+                            MessageDataItemName::Rfc822Size,
+                        ];
+                        if matches!(m, Macro::All | Macro::Full) {
+                            v.push(MessageDataItemName::Envelope);
+                        }
+                        if matches!(m, Macro::Full) {
+                            v.push(MessageDataItemName::Body);
+                        }
+                        v
+                    }
+                    MacroOrMessageDataItemNames::MessageDataItemNames(v) => v,
+                };
+                let changed_since = modifiers.iter().find_map(|m| match m {
+                    imap_codec::imap_types::command::FetchModifier::ChangedSince(n) => Some(n.get()),
+                    _ => None,
+                });
+                self.fetch(&tag, &sequence_set, &items, uid, changed_since).await?;
+            }
+            C::Store {
+                sequence_set,
+                kind,
+                response,
+                flags,
+                uid,
+                modifiers,
+            } => {
+                let unchanged = modifiers.iter().map(|m| match m {
+                    imap_codec::imap_types::command::StoreModifier::UnchangedSince(n) => *n,
+                }).next();
+                let op = match kind {
+                    StoreType::Add => FlagOp::Add,
+                    StoreType::Remove => FlagOp::Remove,
+                    StoreType::Replace => FlagOp::Replace,
+                };
+                let flags: Vec<String> = flags.iter().map(flag_str).collect();
+                self.store_cmd(&tag, &sequence_set, op, &flags, matches!(response, StoreResponse::Silent), uid, unchanged);
+            }
+            C::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&tag, &sequence_set, &mailbox, uid, false),
+            C::Move {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy(&tag, &sequence_set, &mailbox, uid, true),
+            _ => self.tagged(&tag, "BAD", None, "imap-unsupported"),
+        }
+        Ok(Flow::Continue)
+    }
+}

@@ -1,0 +1,288 @@
+//! `wims`: the WIMS node.
+
+mod admin;
+mod net;
+mod auth;
+mod branding;
+mod config;
+mod ctx;
+mod i18n;
+mod imap;
+mod logging;
+mod paths;
+mod server;
+mod smtp;
+mod tls;
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::i18n::I18n;
+use crate::paths::DataDir;
+
+#[derive(Parser)]
+#[command(name = "wims", version, about)]
+struct Cli {
+    /// Data folder of the node (default: $WIMS_DATA or ~/.local/share/wims).
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    /// Log level 0 (off) .. 5 (trace); overrides log.level.
+    #[arg(long, global = true, value_parser = clap::value_parser!(u8).range(0..=5))]
+    log_level: Option<u8>,
+    /// Language of messages; overrides node.language.
+    #[arg(long, global = true)]
+    lang: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the data folder: configuration, keys and a self-signed TLS certificate.
+    Init,
+    /// Serve IMAP and SMTP submission until interrupted.
+    Run,
+    /// Manage the node's local accounts.
+    #[command(subcommand)]
+    Account(AccountCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Add a local account.
+    Add {
+        address: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the accounts.
+    List,
+    /// Change an account's password.
+    Passwd {
+        address: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove an account with all its mail.
+    Remove { address: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Messages before the config is read use the fallback language or --lang.
+    let early = I18n::new(cli.lang.as_deref().unwrap_or(i18n::FALLBACK))
+        .unwrap_or_else(|_| I18n::new(i18n::FALLBACK).expect("fallback locale"));
+    match real_main(cli, &early) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wims: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(data: &DataDir, i18n: &I18n) -> Result<Config> {
+    Config::load(&data.config())
+        .map_err(|e| anyhow!(i18n.text("cli-bad-config", &[("message", &e.to_string())])))
+}
+
+fn real_main(cli: Cli, early: &I18n) -> Result<()> {
+    let explicit = cli.data.is_some();
+    let data = DataDir::new(cli.data.clone().unwrap_or_else(DataDir::default_root));
+    match cli.command {
+        Command::Init => init(&data, early),
+        Command::Run => {
+            if !data.is_initialised() {
+                if explicit {
+                    let dir = data.root.display().to_string();
+                    return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
+                }
+                init(&data, early)?;
+            }
+            let mut config = load_config(&data, early)?;
+            if let Some(l) = cli.log_level {
+                config.log.level = l;
+            }
+            if let Some(l) = cli.lang {
+                config.node.language = l;
+            }
+            run(data, config)
+        }
+        Command::Account(cmd) => {
+            if !data.is_initialised() {
+                let dir = data.root.display().to_string();
+                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
+            }
+            let config = load_config(&data, early)?;
+            let i18n = language(&config, cli.lang.as_deref())?;
+            account(&data, &i18n, cmd)
+        }
+    }
+}
+
+fn language(config: &Config, over: Option<&str>) -> Result<I18n> {
+    let lang = over.unwrap_or(&config.node.language);
+    I18n::new(lang).map_err(|known| {
+        let fallback = I18n::new(i18n::FALLBACK).expect("fallback locale");
+        anyhow!(fallback.text("cli-bad-language", &[("lang", lang), ("known", &known)]))
+    })
+}
+
+fn init(data: &DataDir, i18n: &I18n) -> Result<()> {
+    let dir = data.root.display().to_string();
+    if data.is_initialised() {
+        println!("{}", i18n.text("cli-already-initialised", &[("dir", &dir)]));
+        return Ok(());
+    }
+    let io = |p: &std::path::Path, e: std::io::Error| {
+        anyhow!(i18n.text(
+            "cli-io-failed",
+            &[("path", &p.display().to_string()), ("reason", &e.to_string())]
+        ))
+    };
+    std::fs::create_dir_all(&data.root).map_err(|e| io(&data.root, e))?;
+    let defaults = Config::defaults();
+    let mut node_key = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut node_key);
+    paths::write_secret(&data.node_key(), &node_key).map_err(|e| io(&data.node_key(), e))?;
+    let cert = data.resolve(&defaults.tls.cert);
+    let key = data.resolve(&defaults.tls.key);
+    tls::generate(&defaults.node.hostname, &cert, &key)
+        .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
+    let storage = mailbox::StorageKey::generate();
+    paths::write_secret(&data.storage_key(), storage.as_bytes())
+        .map_err(|e| io(&data.storage_key(), e))?;
+    mailbox::Store::open(&data.store(), storage)
+        .map_err(|e| anyhow!(i18n.text("cli-store-failed", &[("reason", &e.to_string())])))?;
+    // The config goes last: its presence marks a complete data folder.
+    std::fs::write(data.config(), config::DEFAULT_TOML).map_err(|e| io(&data.config(), e))?;
+    println!("{}", i18n.text("cli-initialised", &[("dir", &dir)]));
+    Ok(())
+}
+
+fn open_store(data: &DataDir, i18n: &I18n) -> Result<mailbox::Store> {
+    let fail = |r: String| anyhow!(i18n.text("cli-store-failed", &[("reason", &r)]));
+    let bytes = std::fs::read(data.storage_key()).map_err(|e| fail(e.to_string()))?;
+    let key: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| fail(data.storage_key().display().to_string()))?;
+    mailbox::Store::open(&data.store(), mailbox::StorageKey::from_bytes(key))
+        .map_err(|e| fail(e.to_string()))
+}
+
+fn run(data: DataDir, config: Config) -> Result<()> {
+    let i18n = language(&config, None)?;
+    let log_file = (!config.log.file.is_empty()).then(|| data.resolve(config.log.file.as_ref()));
+    let _guard = logging::init(config.log.level, log_file.as_deref());
+    let branding_path =
+        (!config.branding.file.is_empty()).then(|| data.resolve(config.branding.file.as_ref()));
+    let branding = branding::Branding::load(branding_path.as_deref())
+        .map_err(|m| anyhow!(i18n.text("cli-bad-branding", &[("message", &m)])))?;
+    let tls = tls::server_config(
+        &data.resolve(&config.tls.cert),
+        &data.resolve(&config.tls.key),
+    )
+    .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
+    let store = open_store(&data, &i18n)?;
+    let ctx = Arc::new(ctx::NodeCtx {
+        store,
+        config,
+        tls: tokio_rustls::TlsAcceptor::from(tls),
+        i18n,
+        branding,
+        auth: auth::AuthLimiter::default(),
+        data_dir: data.root.clone(),
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(server::run(ctx, &data))
+}
+
+fn read_password(address: &str, from_stdin: bool, i18n: &I18n) -> Result<String> {
+    let pw = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let p1 = rpassword::prompt_password(i18n.text("cli-password-prompt", &[("address", address)]))?;
+        let p2 = rpassword::prompt_password(i18n.text("cli-password-repeat", &[]))?;
+        if p1 != p2 {
+            return Err(anyhow!(i18n.text("cli-password-mismatch", &[])));
+        }
+        p1
+    };
+    if pw.is_empty() {
+        return Err(anyhow!(i18n.text("cli-password-empty", &[])));
+    }
+    Ok(pw)
+}
+
+fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
+    let req = match cmd {
+        AccountCommand::Add {
+            address,
+            password_stdin,
+        } => {
+            mailbox::normalize_address(&address).map_err(|_| {
+                anyhow!(i18n.text("cli-invalid-address", &[("address", &address)]))
+            })?;
+            let password = read_password(&address, password_stdin, i18n)?;
+            admin::Request::AccountAdd { address, password }
+        }
+        AccountCommand::Passwd {
+            address,
+            password_stdin,
+        } => {
+            let password = read_password(&address, password_stdin, i18n)?;
+            admin::Request::AccountPasswd { address, password }
+        }
+        AccountCommand::Remove { address } => admin::Request::AccountRemove { address },
+        AccountCommand::List => admin::Request::AccountList,
+    };
+    let done_id = match &req {
+        admin::Request::AccountAdd { .. } => "cli-account-added",
+        admin::Request::AccountPasswd { .. } => "cli-password-changed",
+        admin::Request::AccountRemove { .. } => "cli-account-removed",
+        admin::Request::AccountList => "",
+    };
+    let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
+        Some(r) => r?,
+        None => admin::execute(&open_store(data, i18n)?, req),
+    };
+    match reply {
+        admin::Reply::Accounts { addresses } => {
+            if addresses.is_empty() {
+                println!("{}", i18n.text("cli-no-accounts", &[]));
+            }
+            for a in addresses {
+                println!("{a}");
+            }
+            Ok(())
+        }
+        admin::Reply::Done { address } => {
+            println!("{}", i18n.text(done_id, &[("address", &address)]));
+            Ok(())
+        }
+        admin::Reply::Failed {
+            code,
+            address,
+            detail,
+        } => {
+            let id = match code.as_str() {
+                "exists" => "cli-account-exists",
+                "no-account" => "cli-no-account",
+                "invalid-address" => "cli-invalid-address",
+                _ => return Err(anyhow!(i18n.text("cli-store-failed", &[("reason", &detail)]))),
+            };
+            Err(anyhow!(i18n.text(id, &[("address", &address)])))
+        }
+    }
+}

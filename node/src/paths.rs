@@ -1,0 +1,72 @@
+//! Layout of a node's data folder.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: PathBuf) -> Self {
+        DataDir { root }
+    }
+
+    /// `$WIMS_DATA`, else the user's data folder.
+    pub fn default_root() -> PathBuf {
+        if let Some(d) = std::env::var_os("WIMS_DATA") {
+            return d.into();
+        }
+        if let Some(d) = std::env::var_os("XDG_DATA_HOME") {
+            return PathBuf::from(d).join("wims");
+        }
+        match std::env::var_os("HOME") {
+            Some(h) => PathBuf::from(h).join(".local/share/wims"),
+            None => PathBuf::from("wims-data"),
+        }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.root.join("wims.toml")
+    }
+    pub fn node_key(&self) -> PathBuf {
+        self.root.join("keys/node.key")
+    }
+    pub fn storage_key(&self) -> PathBuf {
+        self.root.join("keys/storage.key")
+    }
+    pub fn store(&self) -> PathBuf {
+        self.root.join("store")
+    }
+    pub fn endpoints(&self) -> PathBuf {
+        self.root.join("run/endpoints.json")
+    }
+    /// A relative path from the config is relative to the data folder.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root.join(p)
+        }
+    }
+    pub fn is_initialised(&self) -> bool {
+        self.config().is_file() && self.storage_key().is_file()
+    }
+}
+
+/// Writes a file only the owner can read, creating its folder.
+pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d)?;
+    }
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}

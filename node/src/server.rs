@@ -1,0 +1,122 @@
+//! `wims run`: opens the store, binds every listener, serves until SIGINT/SIGTERM.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use tokio::net::TcpListener;
+
+use crate::ctx::NodeCtx;
+use crate::paths::DataDir;
+
+/// Which endpoint a listener serves; the names are the keys of `run/endpoints.json`.
+#[derive(Clone, Copy, Debug)]
+pub enum Endpoint {
+    Imap,
+    Imaps,
+    Submission,
+    Submissions,
+}
+
+impl Endpoint {
+    pub fn key(self) -> &'static str {
+        match self {
+            Endpoint::Imap => "imap",
+            Endpoint::Imaps => "imaps",
+            Endpoint::Submission => "submission",
+            Endpoint::Submissions => "submissions",
+        }
+    }
+}
+
+async fn bind(ctx: &NodeCtx, what: Endpoint, spec: &str) -> Result<Option<TcpListener>> {
+    if spec.trim().is_empty() {
+        return Ok(None);
+    }
+    let addr: SocketAddr = spec.parse().map_err(|_| {
+        anyhow!(ctx.i18n.text("cli-bad-listen", &[("addr", spec), ("what", what.key())]))
+    })?;
+    TcpListener::bind(addr).await.map(Some).map_err(|e| {
+        anyhow!(ctx.i18n.text(
+            "cli-bind-failed",
+            &[("addr", spec), ("what", what.key()), ("reason", &e.to_string())],
+        ))
+    })
+}
+
+pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
+    let c = &ctx.config;
+    let specs = [
+        (Endpoint::Imap, c.imap.listen.clone()),
+        (Endpoint::Imaps, c.imap.tls_listen.clone()),
+        (Endpoint::Submission, c.submission.listen.clone()),
+        (Endpoint::Submissions, c.submission.tls_listen.clone()),
+    ];
+    // Bind everything before serving anything: a port in use fails the start, not half of it.
+    let mut bound = Vec::new();
+    for (what, spec) in specs {
+        if let Some(l) = bind(&ctx, what, &spec).await? {
+            bound.push((what, l));
+        }
+    }
+    let mut endpoints = BTreeMap::new();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (what, listener) in bound {
+        let addr = listener.local_addr()?;
+        endpoints.insert(what.key(), addr.to_string());
+        println!(
+            "{}",
+            ctx.i18n.text(
+                "cli-serving",
+                &[
+                    ("product", &ctx.branding.name),
+                    ("what", what.key()),
+                    ("addr", &addr.to_string())
+                ],
+            )
+        );
+        let ctx = ctx.clone();
+        match what {
+            Endpoint::Imap => tasks.spawn(crate::imap::serve(listener, ctx, false)),
+            Endpoint::Imaps => tasks.spawn(crate::imap::serve(listener, ctx, true)),
+            Endpoint::Submission => tasks.spawn(crate::smtp::serve(listener, ctx, false)),
+            Endpoint::Submissions => tasks.spawn(crate::smtp::serve(listener, ctx, true)),
+        };
+    }
+    let admin = data.root.join("run/admin.sock");
+    std::fs::create_dir_all(data.root.join("run"))?;
+    {
+        let store = ctx.store.clone();
+        let admin = admin.clone();
+        tasks.spawn(async move {
+            if let Err(e) = crate::admin::serve(&admin, store).await {
+                tracing::error!(error = %e, "admin socket failed");
+            }
+        });
+    }
+    // Written last and atomically: its presence means the node is ready.
+    let ep = data.endpoints();
+    let tmp = ep.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(&endpoints)?)?;
+    std::fs::rename(&tmp, &ep)?;
+    tracing::info!(?endpoints, "node ready");
+
+    wait_for_shutdown().await;
+    println!("{}", ctx.i18n.text("cli-stopping", &[]));
+    tasks.abort_all();
+    let _ = std::fs::remove_file(&ep);
+    let _ = std::fs::remove_file(&admin);
+    ctx.store.flush()?;
+    println!("{}", ctx.i18n.text("cli-stopped", &[]));
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

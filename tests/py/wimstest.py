@@ -1,0 +1,401 @@
+"""Shared helpers for the end-to-end client scripts.
+
+The Rust harness starts a node and runs a script with:
+  WIMS_DATA      the node's data folder (run/endpoints.json, tls/cert.pem)
+  WIMS_WORK      a scratch folder that survives node restarts within one test
+  WIMS_ACCOUNTS  JSON list of {"address", "password"}
+Only the Python standard library is used, as a stock mail client would.
+"""
+
+import email
+import email.policy
+import imaplib
+import json
+import os
+import re
+import smtplib
+import socket
+import ssl
+import sys
+import time
+
+# imaplib predates these commands; registering them lets _simple_command send them.
+for _cmd in ("ID", "IDLE", "ENABLE", "NAMESPACE", "UNSELECT", "MOVE"):
+    imaplib.Commands.setdefault(_cmd, ("NONAUTH", "AUTH", "SELECTED"))
+
+# Liveness bound for waits on the node (IDLE notifications, socket reads). Generous on
+# purpose: it only stops a hung node from hanging the suite, it is not a speed check.
+WAIT = 300
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def log(*args):
+    print(*args, flush=True)
+
+
+def data_dir():
+    return os.environ["WIMS_DATA"]
+
+
+def work_dir():
+    return os.environ["WIMS_WORK"]
+
+
+def cert_path():
+    return os.path.join(data_dir(), "tls", "cert.pem")
+
+
+def endpoints():
+    with open(os.path.join(data_dir(), "run", "endpoints.json")) as f:
+        raw = json.load(f)
+    out = {}
+    for key in ("imap", "imaps", "submission", "submissions"):
+        host, port = raw[key].rsplit(":", 1)
+        check(host == "127.0.0.1", f"{key} listens on {host}, expected 127.0.0.1 only")
+        out[key] = (host, int(port))
+    return out
+
+
+def account(local):
+    """(address, password) of the account whose local part (or whole address) is `local`."""
+    for a in json.loads(os.environ.get("WIMS_ACCOUNTS", "[]")):
+        if a["address"] == local or a["address"].split("@")[0] == local:
+            return a["address"], a["password"]
+    raise Failure(f"no account {local!r} in WIMS_ACCOUNTS")
+
+
+def tls_context():
+    """Trusts exactly the node's self-signed certificate. Host names are not checked here (a
+    dedicated test looks at the certificate's names), the chain is."""
+    ctx = ssl.create_default_context(cafile=cert_path())
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    return ctx
+
+
+def state_load(name):
+    path = os.path.join(work_dir(), name)
+    with open(path) as f:
+        return json.load(f)
+
+
+def state_save(name, value):
+    path = os.path.join(work_dir(), name)
+    with open(path + ".tmp", "w") as f:
+        json.dump(value, f, indent=1)
+    os.replace(path + ".tmp", path)
+
+
+# ---------------------------------------------------------------- IMAP
+
+
+def imaps(user=None, password=None):
+    """IMAP over implicit TLS, logged in when credentials are given."""
+    host, port = endpoints()["imaps"]
+    m = imaplib.IMAP4_SSL(host, port, ssl_context=tls_context(), timeout=WAIT)
+    if user is not None:
+        ok(m, m.login(user, password), "LOGIN")
+    return m
+
+
+def imap_starttls(user=None, password=None):
+    host, port = endpoints()["imap"]
+    m = imaplib.IMAP4(host, port, timeout=WAIT)
+    m.starttls(ssl_context=tls_context())
+    if user is not None:
+        ok(m, m.login(user, password), "LOGIN")
+    return m
+
+
+def login_as(local, starttls=False):
+    user, pw = account(local)
+    return imap_starttls(user, pw) if starttls else imaps(user, pw)
+
+
+def ok(m, res, what):
+    typ, data = res
+    check(typ == "OK", f"{what}: expected OK, got {typ} {data!r}")
+    return data
+
+
+def cmd(m, name, *args):
+    """Sends one command and returns (status, tagged text, untagged responses by type) without
+    raising on NO/BAD, so tests can look at refusals."""
+    m.untagged_responses.clear()
+    try:
+        typ, data = m._simple_command(name, *args)
+    except m.error as e:
+        # imaplib raises on NO/BAD for some commands; the text is kept.
+        text = str(e)
+        status = "BAD" if "BAD" in text.upper()[:40] else "NO"
+        return status, text, {}
+    untagged = {k: list(v) for k, v in m.untagged_responses.items()}
+    m.untagged_responses.clear()
+    text = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
+    return typ, text, untagged
+
+
+def capabilities(m):
+    typ, data = m.capability()
+    check(typ == "OK", f"CAPABILITY failed: {typ} {data!r}")
+    return set(data[0].decode().upper().split())
+
+
+def quote(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+LIST_RE = re.compile(rb'\((?P<attrs>[^)]*)\) (?P<delim>"[^"]*"|NIL) (?P<name>.*)$')
+
+
+def parse_list(data):
+    """LIST/LSUB response lines -> list of (attrs set, delimiter, name)."""
+    out = []
+    items = list(data)
+    i = 0
+    while i < len(items):
+        item = items[i]
+        i += 1
+        if item is None or item == b"":
+            continue  # imaplib leaves an empty trailer after a literal
+        if isinstance(item, tuple):
+            # Name sent as a literal: (b'(...) "/" {5}', b'INBOX')
+            head, lit = item
+            mo = LIST_RE.match(head.strip() + b" X")
+            check(mo, f"unparsable LIST response {item!r}")
+            name = lit.decode("utf-8", "replace")
+        else:
+            mo = LIST_RE.match(item.strip())
+            check(mo, f"unparsable LIST response {item!r}")
+            name = mo.group("name").decode("utf-8", "replace")
+            if name.startswith('"') and name.endswith('"'):
+                name = name[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        attrs = {a.lower() for a in mo.group("attrs").decode().split()}
+        delim = mo.group("delim").decode().strip('"')
+        out.append((attrs, delim, name))
+    return out
+
+
+def list_names(m, ref='""', pattern='"*"'):
+    typ, data = m.list(ref, pattern)
+    check(typ == "OK", f"LIST {ref} {pattern} failed: {typ} {data!r}")
+    if data == [None]:
+        return []
+    return [n for _, _, n in parse_list(data)]
+
+
+def select(m, box="INBOX", readonly=False):
+    """SELECT/EXAMINE; returns EXISTS."""
+    typ, data = m.select(quote(box), readonly=readonly)
+    check(typ == "OK", f"SELECT {box}: {typ} {data!r}")
+    return int(data[0])
+
+
+def status(m, box, items="(MESSAGES UIDNEXT UIDVALIDITY UNSEEN)"):
+    typ, data = m.status(quote(box), items)
+    check(typ == "OK", f"STATUS {box}: {typ} {data!r}")
+    raw = data[0].decode() if isinstance(data[0], bytes) else data[0][0].decode()
+    inner = raw[raw.rindex("(") + 1 : raw.rindex(")")].split()
+    return {inner[i].upper(): int(inner[i + 1]) for i in range(0, len(inner), 2)}
+
+
+def message_count(local, box="INBOX"):
+    m = login_as(local)
+    try:
+        return status(m, box)["MESSAGES"]
+    finally:
+        m.logout()
+
+
+def uid_search(m, *criteria):
+    typ, data = m.uid("SEARCH", *criteria)
+    check(typ == "OK", f"UID SEARCH {criteria}: {typ} {data!r}")
+    return [int(x) for x in b" ".join(d for d in data if d).split()]
+
+
+def wait_for(m, box, *criteria, count=1):
+    """Polls the selected-or-named mailbox until UID SEARCH criteria matches `count` messages
+    (local delivery may complete after the submission's 250), returning the UIDs."""
+    deadline = time.monotonic() + WAIT
+    select(m, box, readonly=True)
+    while True:
+        uids = uid_search(m, *criteria)
+        if len(uids) >= count:
+            check(len(uids) == count, f"{box}: {' '.join(criteria)} matches {len(uids)} messages, expected {count}")
+            return uids
+        check(time.monotonic() < deadline, f"{box}: {' '.join(criteria)} found {uids} after {WAIT}s, expected {count}")
+        time.sleep(0.2)
+        m.noop()
+
+
+FETCH_FLAGS_RE = re.compile(rb"FLAGS \(([^)]*)\)")
+FETCH_UID_RE = re.compile(rb"UID (\d+)")
+
+
+def fetch_flags(m, uid_set="1:*"):
+    """UID -> set of flags (lower-cased) for the selected mailbox."""
+    typ, data = m.uid("FETCH", uid_set, "(UID FLAGS)")
+    check(typ == "OK", f"UID FETCH {uid_set} (FLAGS): {typ} {data!r}")
+    out = {}
+    for item in data:
+        if item is None:
+            continue
+        line = item[0] if isinstance(item, tuple) else item
+        u = FETCH_UID_RE.search(line)
+        f = FETCH_FLAGS_RE.search(line)
+        if u and f:
+            # \Recent is session state (and gone in IMAP4rev2), not a stored flag.
+            out[int(u.group(1))] = {x.lower() for x in f.group(1).decode().split()} - {"\\recent"}
+    return out
+
+
+def fetch_body(m, uid, section="BODY.PEEK[]"):
+    """The literal of one FETCH item for a UID."""
+    typ, data = m.uid("FETCH", str(uid), f"({section})")
+    check(typ == "OK", f"UID FETCH {uid} {section}: {typ} {data!r}")
+    for item in data:
+        if isinstance(item, tuple):
+            return item[1]
+    raise Failure(f"UID FETCH {uid} {section} returned no literal: {data!r}")
+
+
+def parse_message(raw):
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def append(m, box, raw, flags=None, date=None):
+    """APPEND; returns (uidvalidity, uid) from APPENDUID."""
+    typ, data = m.append(quote(box), flags, date, raw)
+    check(typ == "OK", f"APPEND to {box}: {typ} {data!r}")
+    text = data[0].decode() if data and data[0] else ""
+    mo = re.search(r"\[APPENDUID (\d+) (\d+)\]", text)
+    check(mo, f"APPEND to {box} returned no APPENDUID (UIDPLUS): {text!r}")
+    return int(mo.group(1)), int(mo.group(2))
+
+
+def simple_message(sender, to, subject, body="hello\r\n", extra_headers=""):
+    msgid = f"<{time.time_ns()}.{os.getpid()}@e2e.test>"
+    return (
+        f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n"
+        f"Date: {email.utils.formatdate(localtime=True)}\r\nMessage-ID: {msgid}\r\n"
+        f"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        f"{extra_headers}\r\n{body}"
+    ).encode()
+
+
+class Raw:
+    """A line-level IMAP connection for protocol details imaplib hides (IDLE, broken clients)."""
+
+    def __init__(self, tls=True, port_key=None):
+        ep = endpoints()
+        key = port_key or ("imaps" if tls else "imap")
+        sock = socket.create_connection(ep[key], timeout=WAIT)
+        if tls:
+            sock = tls_context().wrap_socket(sock, server_hostname=ep[key][0])
+        self.sock = sock
+        self.buf = b""
+        self.n = 0
+        self.greeting = self.line()
+
+    def starttls(self):
+        self.command("STARTTLS", expect="OK")
+        check(self.buf == b"", "server sent data after STARTTLS OK before the handshake")
+        self.sock = tls_context().wrap_socket(self.sock, server_hostname="127.0.0.1")
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise Failure(f"connection closed by the server; pending {self.buf[:200]!r}")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        # Literals are skipped whole so a response never desynchronises the reader.
+        mo = re.search(rb"\{(\d+)\}$", line)
+        if mo:
+            size = int(mo.group(1))
+            while len(self.buf) < size:
+                chunk = self.sock.recv(65536)
+                if not chunk:
+                    raise Failure("connection closed inside a literal")
+                self.buf += chunk
+            lit, self.buf = self.buf[:size], self.buf[size:]
+            rest = self.line()
+            return line + b"<literal " + str(len(lit)).encode() + b">" + rest
+        return line
+
+    def tag(self):
+        self.n += 1
+        return f"r{self.n}"
+
+    def command(self, text, expect=None):
+        """Sends `TAG text`; returns (status, tagged line, untagged lines)."""
+        tag = self.tag()
+        self.send(f"{tag} {text}\r\n".encode())
+        return self.finish(tag, expect, text)
+
+    def finish(self, tag, expect=None, what=""):
+        untagged = []
+        while True:
+            line = self.line()
+            if line.startswith(tag.encode() + b" "):
+                status = line.split(b" ", 2)[1].decode().upper()
+                if expect is not None:
+                    check(status == expect, f"{what!r}: expected {expect}, got {line!r}")
+                return status, line, untagged
+            untagged.append(line)
+
+    def login(self, local):
+        user, pw = account(local)
+        return self.command(f"LOGIN {quote(user)} {quote(pw)}", expect="OK")
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- SMTP
+
+
+def submission(local=None, implicit_tls=False):
+    """SMTP submission, STARTTLS (or implicit TLS), authenticated when `local` is given."""
+    ep = endpoints()
+    if implicit_tls:
+        host, port = ep["submissions"]
+        s = smtplib.SMTP_SSL(host, port, context=tls_context(), timeout=WAIT)
+        s.ehlo("e2e.test")
+    else:
+        host, port = ep["submission"]
+        s = smtplib.SMTP(host, port, timeout=WAIT)
+        s.ehlo("e2e.test")
+        check(s.has_extn("starttls"), "submission does not offer STARTTLS")
+        code, resp = s.starttls(context=tls_context())
+        check(code == 220, f"STARTTLS: {code} {resp!r}")
+        s.ehlo("e2e.test")
+    if local is not None:
+        user, pw = account(local)
+        s.login(user, pw)
+    return s
+
+
+def run(main):
+    """Runs a script's main(argv), printing a clear failure line instead of a bare traceback
+    for expected-vs-got failures."""
+    try:
+        main(sys.argv[1:])
+    except Failure as e:
+        print(f"FAILED: {e}", flush=True)
+        sys.exit(1)
+    print("ok", flush=True)
