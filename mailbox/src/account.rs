@@ -1,7 +1,7 @@
 //! Local accounts: creation, login check, password change and complete removal.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 use crate::error::{Error, Result};
 use crate::model::{Account, SpecialUse};
@@ -20,7 +20,11 @@ pub fn normalize_address(address: &str) -> Result<String> {
         }
         None => false,
     };
-    if ok { Ok(a) } else { Err(Error::InvalidAddress) }
+    if ok {
+        Ok(a)
+    } else {
+        Err(Error::InvalidAddress)
+    }
 }
 
 fn hash_password(password: &str) -> Result<String> {
@@ -43,10 +47,11 @@ impl Store {
             password_hash: hash_password(password)?,
             created: chrono::Utc::now().timestamp(),
         };
-        let won = self
-            .inner
-            .accounts
-            .compare_and_swap(address.as_bytes(), None as Option<&[u8]>, Some(enc(&account)?))?;
+        let won = self.inner.accounts.compare_and_swap(
+            address.as_bytes(),
+            None as Option<&[u8]>,
+            Some(enc(&account)?),
+        )?;
         if won.is_err() {
             return Err(Error::AccountExists);
         }
@@ -84,8 +89,8 @@ impl Store {
             let _ = hash_password(password);
             return Ok(None);
         };
-        let parsed =
-            PasswordHash::new(&account.password_hash).map_err(|e| Error::Password(e.to_string()))?;
+        let parsed = PasswordHash::new(&account.password_hash)
+            .map_err(|e| Error::Password(e.to_string()))?;
         Ok(Argon2::default()
             .verify_password(password.as_bytes(), &parsed)
             .is_ok()

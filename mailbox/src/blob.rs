@@ -192,7 +192,13 @@ impl BlobWriter {
         let n = nonce(&self.prefix, self.segment, last);
         let sealed = self
             .cipher
-            .encrypt(&n, Payload { msg: &self.buf, aad: &[] })
+            .encrypt(
+                &n,
+                Payload {
+                    msg: &self.buf,
+                    aad: &[],
+                },
+            )
             .map_err(|_| io::Error::other("seal"))?;
         self.file
             .as_mut()
@@ -318,7 +324,10 @@ impl Seek for BlobReader {
             SeekFrom::Current(d) => self.pos as i128 + d as i128,
         };
         if p < 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "seek before start"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before start",
+            ));
         }
         self.pos = p as u64;
         Ok(self.pos)
@@ -354,7 +363,15 @@ mod tests {
 
     #[test]
     fn roundtrips_at_segment_edges() {
-        for len in [0, 1, SEGMENT - 1, SEGMENT, SEGMENT + 1, 3 * SEGMENT, 3 * SEGMENT + 17] {
+        for len in [
+            0,
+            1,
+            SEGMENT - 1,
+            SEGMENT,
+            SEGMENT + 1,
+            3 * SEGMENT,
+            3 * SEGMENT + 17,
+        ] {
             roundtrip(len);
         }
     }
@@ -383,7 +400,12 @@ mod tests {
     fn names_are_obfuscated_and_partial_writes_vanish() {
         let dir = tempfile::tempdir().unwrap();
         let blobs = BlobDir::open(dir.path(), StorageKey::generate()).unwrap();
-        let name = blobs.path(42).file_name().unwrap().to_string_lossy().to_string();
+        let name = blobs
+            .path(42)
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         assert!(!name.contains("42"));
         let mut w = blobs.create(42).unwrap();
         w.write_all(b"half").unwrap();

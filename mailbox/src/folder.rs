@@ -95,7 +95,11 @@ impl Store {
         let name = normalize_folder_name(name)?;
         let lock = self.lock(account);
         let _g = lock.lock().expect("account lock");
-        if self.inner.folders.contains_key(folder_key(account, &name))? {
+        if self
+            .inner
+            .folders
+            .contains_key(folder_key(account, &name))?
+        {
             return Err(Error::FolderExists);
         }
         // Superior names are created too (RFC 3501 6.3.3).
@@ -134,7 +138,11 @@ impl Store {
         }
         let folder = self.folder(account, &name)?.ok_or(Error::NoFolder)?;
         let prefix = format!("{name}{DELIMITER}");
-        if self.folders(account)?.iter().any(|f| f.name.starts_with(&prefix)) {
+        if self
+            .folders(account)?
+            .iter()
+            .any(|f| f.name.starts_with(&prefix))
+        {
             return Err(Error::HasChildren);
         }
         self.purge_folder(&folder)?;

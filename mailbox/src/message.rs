@@ -1,7 +1,9 @@
 //! Filing, flagging, copying, moving and expunging messages.
 
 use crate::error::{Error, Result};
-use crate::model::{Delivered, FlagChange, FlagOp, Folder, MessageMeta, MessageState, normalize_flag};
+use crate::model::{
+    Delivered, FlagChange, FlagOp, Folder, MessageMeta, MessageState, normalize_flag,
+};
 use crate::store::{StagedMessage, Store, abort, dec, folder_key, msg_key, tdec, tenc, transact};
 
 fn apply(op: FlagOp, current: &[String], flags: &[String]) -> Vec<String> {
@@ -149,15 +151,18 @@ impl Store {
         let doomed: Vec<u32> = self
             .message_states(folder)?
             .into_iter()
-            .filter(|(uid, st)| {
-                st.has_flag("\\Deleted") && only.is_none_or(|o| o.contains(uid))
-            })
+            .filter(|(uid, st)| st.has_flag("\\Deleted") && only.is_none_or(|o| o.contains(uid)))
             .map(|(u, _)| u)
             .collect();
         self.remove_messages(account, folder, &doomed)
     }
 
-    pub(crate) fn remove_messages(&self, account: u64, folder: u64, uids: &[u32]) -> Result<Vec<u32>> {
+    pub(crate) fn remove_messages(
+        &self,
+        account: u64,
+        folder: u64,
+        uids: &[u32],
+    ) -> Result<Vec<u32>> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }

@@ -375,14 +375,18 @@ fn describe(part: &mut BodyPart, header: &[u8], default_type: (&str, &str)) {
     }
     part.id = raw_value(&msg, HeaderName::ContentId);
     part.description = raw_value(&msg, HeaderName::ContentDescription);
-    part.encoding = raw_value(&msg, HeaderName::ContentTransferEncoding).map(|e| e.to_ascii_lowercase());
+    part.encoding =
+        raw_value(&msg, HeaderName::ContentTransferEncoding).map(|e| e.to_ascii_lowercase());
     part.md5 = raw_value(&msg, HeaderName::Other("Content-MD5".into()));
     part.location = raw_value(&msg, HeaderName::ContentLocation);
     if let Some(d) = msg
         .header(HeaderName::ContentDisposition)
         .and_then(|v| v.as_content_type())
     {
-        part.disposition = Some((d.c_type.to_ascii_lowercase(), attrs(d.attributes.as_deref())));
+        part.disposition = Some((
+            d.c_type.to_ascii_lowercase(),
+            attrs(d.attributes.as_deref()),
+        ));
     }
     if let Some(l) = msg.header(HeaderName::ContentLanguage) {
         part.language = match l {
@@ -439,8 +443,16 @@ fn envelope(header: &[u8]) -> Envelope {
         date: raw_value(&msg, HeaderName::Date),
         subject: raw_value(&msg, HeaderName::Subject),
         // RFC 3501: sender and reply-to default to from.
-        sender: if sender.is_empty() { from.clone() } else { sender },
-        reply_to: if reply_to.is_empty() { from.clone() } else { reply_to },
+        sender: if sender.is_empty() {
+            from.clone()
+        } else {
+            sender
+        },
+        reply_to: if reply_to.is_empty() {
+            from.clone()
+        } else {
+            reply_to
+        },
         from,
         to: addresses(msg.to()),
         cc: addresses(msg.cc()),
@@ -502,7 +514,7 @@ mod tests {
         s.finish()
     }
 
-    fn slice<'a>(raw: &'a [u8], off: u64, len: u64) -> &'a [u8] {
+    fn slice(raw: &[u8], off: u64, len: u64) -> &[u8] {
         &raw[off as usize..(off + len) as usize]
     }
 
@@ -517,8 +529,14 @@ mod tests {
             assert_eq!(env.from[0].name.as_deref(), Some("Alice"));
             assert_eq!(env.sender, env.from);
             assert_eq!(env.message_id.as_deref(), Some("<1@a.h>"));
-            assert_eq!((part.media_type.as_str(), part.subtype.as_str()), ("text", "plain"));
-            assert_eq!(slice(raw, part.body_offset, part.body_len), b"line one\r\nline two\r\n");
+            assert_eq!(
+                (part.media_type.as_str(), part.subtype.as_str()),
+                ("text", "plain")
+            );
+            assert_eq!(
+                slice(raw, part.body_offset, part.body_len),
+                b"line one\r\nline two\r\n"
+            );
             assert_eq!(part.body_lines, 2);
         }
     }
@@ -533,13 +551,19 @@ mod tests {
             assert_eq!(root.parts.len(), 3);
             let p1 = &root.parts[0];
             assert_eq!(slice(raw, p1.body_offset, p1.body_len), b"hello");
-            assert_eq!(p1.params, vec![("charset".to_string(), "utf-8".to_string())]);
+            assert_eq!(
+                p1.params,
+                vec![("charset".to_string(), "utf-8".to_string())]
+            );
             let p2 = &root.parts[1];
             let (ienv, inner) = &**p2.message.as_ref().unwrap();
             assert_eq!(ienv.subject.as_deref(), Some("inner"));
             assert!(inner.is_multipart());
             assert_eq!(inner.parts.len(), 1);
-            assert_eq!(slice(raw, inner.parts[0].body_offset, inner.parts[0].body_len), b"inner text");
+            assert_eq!(
+                slice(raw, inner.parts[0].body_offset, inner.parts[0].body_len),
+                b"inner text"
+            );
             assert_eq!(inner.parts[0].subtype, "plain");
             let p3 = &root.parts[2];
             assert_eq!(slice(raw, p3.body_offset, p3.body_len), b"AAAA\r\nBBBB");
@@ -547,7 +571,10 @@ mod tests {
             let (d, params) = p3.disposition.as_ref().unwrap();
             assert_eq!(d, "attachment");
             assert_eq!(params[0], ("filename".to_string(), "a.bin".to_string()));
-            assert_eq!(slice(raw, p3.header_offset, p3.header_len).len() as u64, p3.header_len);
+            assert_eq!(
+                slice(raw, p3.header_offset, p3.header_len).len() as u64,
+                p3.header_len
+            );
         }
     }
 
@@ -557,7 +584,10 @@ mod tests {
         assert_eq!(p.body_len, 0);
         let (_, p) = scan(b"", 1);
         assert_eq!(p.body_len, 0);
-        let (_, p) = scan(b"Content-Type: multipart/mixed; boundary=Q\r\n\r\n--Q\r\n--Q\r\n--Q--", 1);
+        let (_, p) = scan(
+            b"Content-Type: multipart/mixed; boundary=Q\r\n\r\n--Q\r\n--Q\r\n--Q--",
+            1,
+        );
         assert_eq!(p.parts.len(), 2);
         let (_, p) = scan(&[0xff, b'\n', b'\n', 0, 1, 2], 1);
         assert_eq!(p.body_len, 3);

@@ -20,10 +20,18 @@ pub enum Request {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum Reply {
-    Done { address: String },
-    Accounts { addresses: Vec<String> },
+    Done {
+        address: String,
+    },
+    Accounts {
+        addresses: Vec<String>,
+    },
     /// `code` names the failure; the CLI turns it into text in the user's language.
-    Failed { code: String, address: String, detail: String },
+    Failed {
+        code: String,
+        address: String,
+        detail: String,
+    },
 }
 
 pub fn execute(store: &Store, req: Request) -> Reply {
@@ -33,7 +41,9 @@ pub fn execute(store: &Store, req: Request) -> Reply {
             (address, r)
         }
         Request::AccountPasswd { address, password } => {
-            let r = store.set_password(&address, &password).map(|_| address.clone());
+            let r = store
+                .set_password(&address, &password)
+                .map(|_| address.clone());
             (address, r)
         }
         Request::AccountRemove { address } => {

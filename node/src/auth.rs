@@ -63,7 +63,10 @@ impl AuthLimiter {
         password: &str,
         peer: IpAddr,
     ) -> Result<Account, AuthError> {
-        let keys = [format!("ip:{peer}"), format!("user:{}", user.to_lowercase())];
+        let keys = [
+            format!("ip:{peer}"),
+            format!("user:{}", user.to_lowercase()),
+        ];
         let wait = self.delay_for(&keys);
         if !wait.is_zero() {
             tracing::debug!(%peer, ?wait, "throttling login after repeated failures");

@@ -37,7 +37,8 @@ impl Branding {
         match path {
             None => Ok(Self::builtin()),
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                let text =
+                    std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
                 toml::from_str(&text).map_err(|e| format!("{}: {}", p.display(), e.message()))
             }
         }

@@ -111,7 +111,9 @@ impl Config {
         let mut base: toml::Value = toml::from_str(DEFAULT_TOML).expect("defaults parse");
         let user: toml::Value = toml::from_str(text).map_err(|e| e.message().to_string())?;
         merge(&mut base, user);
-        let cfg: Config = base.try_into().map_err(|e: toml::de::Error| e.message().to_string())?;
+        let cfg: Config = base
+            .try_into()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
         if cfg.log.level > 5 {
             return Err("log.level must be 0..5".into());
         }

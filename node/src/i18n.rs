@@ -40,11 +40,18 @@ impl I18n {
         match LOCALES.iter().find(|(l, _)| l.eq_ignore_ascii_case(lang)) {
             Some((l, files)) => bundles.push(bundle(l, files)),
             None => {
-                return Err(LOCALES.iter().map(|(l, _)| *l).collect::<Vec<_>>().join(", "));
+                return Err(LOCALES
+                    .iter()
+                    .map(|(l, _)| *l)
+                    .collect::<Vec<_>>()
+                    .join(", "));
             }
         }
         if !lang.eq_ignore_ascii_case(FALLBACK) {
-            let (l, files) = LOCALES.iter().find(|(l, _)| *l == FALLBACK).expect("fallback");
+            let (l, files) = LOCALES
+                .iter()
+                .find(|(l, _)| *l == FALLBACK)
+                .expect("fallback");
             bundles.push(bundle(l, files));
         }
         Ok(I18n {

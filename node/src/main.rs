@@ -1,19 +1,5 @@
 //! `wims`: the WIMS node.
 
-mod admin;
-mod net;
-mod auth;
-mod branding;
-mod config;
-mod ctx;
-mod i18n;
-mod imap;
-mod logging;
-mod paths;
-mod server;
-mod smtp;
-mod tls;
-
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,9 +8,10 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
-use crate::i18n::I18n;
-use crate::paths::DataDir;
+use node::config::{self, Config};
+use node::i18n::{self, I18n};
+use node::paths::{self, DataDir};
+use node::{admin, auth, branding, ctx, logging, server, tls};
 
 #[derive(Parser)]
 #[command(name = "wims", version, about)]
@@ -144,7 +131,10 @@ fn init(data: &DataDir, i18n: &I18n) -> Result<()> {
     let io = |p: &std::path::Path, e: std::io::Error| {
         anyhow!(i18n.text(
             "cli-io-failed",
-            &[("path", &p.display().to_string()), ("reason", &e.to_string())]
+            &[
+                ("path", &p.display().to_string()),
+                ("reason", &e.to_string())
+            ]
         ))
     };
     std::fs::create_dir_all(&data.root).map_err(|e| io(&data.root, e))?;
@@ -212,7 +202,8 @@ fn read_password(address: &str, from_stdin: bool, i18n: &I18n) -> Result<String>
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     } else {
-        let p1 = rpassword::prompt_password(i18n.text("cli-password-prompt", &[("address", address)]))?;
+        let p1 =
+            rpassword::prompt_password(i18n.text("cli-password-prompt", &[("address", address)]))?;
         let p2 = rpassword::prompt_password(i18n.text("cli-password-repeat", &[]))?;
         if p1 != p2 {
             return Err(anyhow!(i18n.text("cli-password-mismatch", &[])));
@@ -231,9 +222,8 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             address,
             password_stdin,
         } => {
-            mailbox::normalize_address(&address).map_err(|_| {
-                anyhow!(i18n.text("cli-invalid-address", &[("address", &address)]))
-            })?;
+            mailbox::normalize_address(&address)
+                .map_err(|_| anyhow!(i18n.text("cli-invalid-address", &[("address", &address)])))?;
             let password = read_password(&address, password_stdin, i18n)?;
             admin::Request::AccountAdd { address, password }
         }
@@ -280,7 +270,11 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
                 "exists" => "cli-account-exists",
                 "no-account" => "cli-no-account",
                 "invalid-address" => "cli-invalid-address",
-                _ => return Err(anyhow!(i18n.text("cli-store-failed", &[("reason", &detail)]))),
+                _ => {
+                    return Err(anyhow!(
+                        i18n.text("cli-store-failed", &[("reason", &detail)])
+                    ));
+                }
             };
             Err(anyhow!(i18n.text(id, &[("address", &address)])))
         }

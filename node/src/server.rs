@@ -35,12 +35,19 @@ async fn bind(ctx: &NodeCtx, what: Endpoint, spec: &str) -> Result<Option<TcpLis
         return Ok(None);
     }
     let addr: SocketAddr = spec.parse().map_err(|_| {
-        anyhow!(ctx.i18n.text("cli-bad-listen", &[("addr", spec), ("what", what.key())]))
+        anyhow!(
+            ctx.i18n
+                .text("cli-bad-listen", &[("addr", spec), ("what", what.key())])
+        )
     })?;
     TcpListener::bind(addr).await.map(Some).map_err(|e| {
         anyhow!(ctx.i18n.text(
             "cli-bind-failed",
-            &[("addr", spec), ("what", what.key()), ("reason", &e.to_string())],
+            &[
+                ("addr", spec),
+                ("what", what.key()),
+                ("reason", &e.to_string())
+            ],
         ))
     })
 }

@@ -2,18 +2,18 @@
 
 use std::time::Duration;
 
+use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::flag::Flag;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
-use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::status::StatusDataItemName;
-use mailbox::{FlagOp, SpecialUse};
+use mailbox::FlagOp;
 
 use super::fetch::{FetchOptions, fetch_one};
 use super::search::{Candidate, Searcher};
 use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
-use super::syntax::{encode_mutf7, flag_list, list_match, string};
+use super::syntax::{encode_mutf7, list_match, string};
 use super::view::View;
 
 impl Session {
@@ -27,7 +27,12 @@ impl Session {
                 tracing::info!(peer = %self.peer, account = %account.address, "imap login");
                 self.state = State::Authenticated(account);
                 let caps = self.capabilities();
-                self.tagged(tag, "OK", Some(&format!("CAPABILITY {caps}")), "imap-auth-ok");
+                self.tagged(
+                    tag,
+                    "OK",
+                    Some(&format!("CAPABILITY {caps}")),
+                    "imap-auth-ok",
+                );
             }
             Err(e) => {
                 tracing::info!(peer = %self.peer, user, error = %e, "imap login failed");
@@ -61,7 +66,13 @@ impl Session {
         self.tagged(tag, "NO", code, id);
     }
 
-    pub(super) fn select(&mut self, tag: &str, mailbox: &Mailbox<'_>, read_only: bool, condstore: bool) {
+    pub(super) fn select(
+        &mut self,
+        tag: &str,
+        mailbox: &Mailbox<'_>,
+        read_only: bool,
+        condstore: bool,
+    ) {
         let account = match &self.state {
             State::Authenticated(a) | State::Selected(a, _) => a.clone(),
             State::NotAuthenticated => return,
@@ -85,7 +96,9 @@ impl Session {
             Ok(None) => return self.store_error(tag, mailbox::Error::NoFolder),
             Err(e) => return self.store_error(tag, e),
         };
-        let mut view = match tokio::task::block_in_place(|| View::open(&store, account.id, &folder, read_only)) {
+        let mut view = match tokio::task::block_in_place(|| {
+            View::open(&store, account.id, &folder, read_only)
+        }) {
             Ok(v) => v,
             Err(e) => return self.store_error(tag, e),
         };
@@ -99,12 +112,22 @@ impl Session {
             }
         }
         keywords.sort();
-        let kw = if keywords.is_empty() { String::new() } else { format!(" {}", keywords.join(" ")) };
-        self.line(&format!("* FLAGS ({SYSTEM}{kw})", SYSTEM = super::session::SYSTEM_FLAGS));
+        let kw = if keywords.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", keywords.join(" "))
+        };
+        self.line(&format!(
+            "* FLAGS ({SYSTEM}{kw})",
+            SYSTEM = super::session::SYSTEM_FLAGS
+        ));
         if read_only {
             self.line("* OK [PERMANENTFLAGS ()] .");
         } else {
-            self.line(&format!("* OK [PERMANENTFLAGS ({}{kw} \\*)] .", super::session::SYSTEM_FLAGS));
+            self.line(&format!(
+                "* OK [PERMANENTFLAGS ({}{kw} \\*)] .",
+                super::session::SYSTEM_FLAGS
+            ));
         }
         self.line(&format!("* {} EXISTS", view.exists()));
         self.line("* 0 RECENT");
@@ -123,9 +146,17 @@ impl Session {
         self.tagged(tag, "OK", Some(code), "imap-select-ok");
     }
 
-    pub(super) fn list(&mut self, tag: &str, reference: &Mailbox<'_>, pattern: &ListMailbox<'_>, lsub: bool) {
+    pub(super) fn list(
+        &mut self,
+        tag: &str,
+        reference: &Mailbox<'_>,
+        pattern: &ListMailbox<'_>,
+        lsub: bool,
+    ) {
         let verb = if lsub { "LSUB" } else { "LIST" };
-        let Some(acct) = self.account_id() else { return };
+        let Some(acct) = self.account_id() else {
+            return;
+        };
         let pattern = list_pattern(pattern);
         let reference = match reference {
             Mailbox::Inbox => "INBOX".to_string(),
@@ -151,7 +182,11 @@ impl Session {
             }
             let prefix = format!("{}/", f.name);
             let children = folders.iter().any(|c| c.name.starts_with(&prefix));
-            let mut attrs = vec![if children { "\\HasChildren" } else { "\\HasNoChildren" }];
+            let mut attrs = vec![if children {
+                "\\HasChildren"
+            } else {
+                "\\HasNoChildren"
+            }];
             if let Some(u) = f.special_use {
                 attrs.push(u.attribute());
             }
@@ -169,8 +204,15 @@ impl Session {
         self.tagged(tag, "OK", None, "imap-done");
     }
 
-    pub(super) fn status(&mut self, tag: &str, mailbox: &Mailbox<'_>, items: &[StatusDataItemName]) {
-        let Some(acct) = self.account_id() else { return };
+    pub(super) fn status(
+        &mut self,
+        tag: &str,
+        mailbox: &Mailbox<'_>,
+        items: &[StatusDataItemName],
+    ) {
+        let Some(acct) = self.account_id() else {
+            return;
+        };
         let store = self.ctx.store.clone();
         let r = match mailbox_name(mailbox) {
             Some(n) => tokio::task::block_in_place(|| {
@@ -190,10 +232,14 @@ impl Session {
                 StatusDataItemName::Messages => parts.push(format!("MESSAGES {}", s.messages)),
                 StatusDataItemName::Recent => parts.push("RECENT 0".to_string()),
                 StatusDataItemName::UidNext => parts.push(format!("UIDNEXT {}", f.uidnext)),
-                StatusDataItemName::UidValidity => parts.push(format!("UIDVALIDITY {}", f.uidvalidity)),
+                StatusDataItemName::UidValidity => {
+                    parts.push(format!("UIDVALIDITY {}", f.uidvalidity))
+                }
                 StatusDataItemName::Unseen => parts.push(format!("UNSEEN {}", s.unseen)),
                 StatusDataItemName::Deleted => parts.push(format!("DELETED {}", s.deleted)),
-                StatusDataItemName::HighestModSeq => parts.push(format!("HIGHESTMODSEQ {}", f.highest_modseq)),
+                StatusDataItemName::HighestModSeq => {
+                    parts.push(format!("HIGHESTMODSEQ {}", f.highest_modseq))
+                }
                 _ => {}
             }
         }
@@ -210,10 +256,12 @@ impl Session {
         mailbox: &Mailbox<'_>,
         flags: &[Flag<'_>],
         date: Option<chrono::DateTime<chrono::Utc>>,
-        staged: Option<mailbox::StagedMessage>,
+        staged: Option<Box<mailbox::StagedMessage>>,
         inline: Vec<u8>,
     ) {
-        let Some(acct) = self.account_id() else { return };
+        let Some(acct) = self.account_id() else {
+            return;
+        };
         let store = self.ctx.store.clone();
         let flags: Vec<String> = flags.iter().map(flag_str).collect();
         let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
@@ -222,7 +270,7 @@ impl Session {
         };
         let r = tokio::task::block_in_place(|| -> mailbox::Result<mailbox::Delivered> {
             let staged = match staged {
-                Some(s) => s,
+                Some(s) => *s,
                 None => {
                     let mut w = store.new_message()?;
                     std::io::Write::write_all(&mut w, &inline)?;
@@ -234,15 +282,24 @@ impl Session {
         match r {
             Ok(d) => {
                 self.refresh(true);
-                self.tagged(tag, "OK", Some(&format!("APPENDUID {} {}", d.uidvalidity, d.uid)), "imap-done");
+                self.tagged(
+                    tag,
+                    "OK",
+                    Some(&format!("APPENDUID {} {}", d.uidvalidity, d.uid)),
+                    "imap-done",
+                );
             }
-            Err(mailbox::Error::NoFolder) => self.tagged(tag, "NO", Some("TRYCREATE"), "imap-no-folder"),
+            Err(mailbox::Error::NoFolder) => {
+                self.tagged(tag, "NO", Some("TRYCREATE"), "imap-no-folder")
+            }
             Err(e) => self.store_error(tag, e),
         }
     }
 
     pub(super) async fn idle(&mut self, tag: &str) -> std::io::Result<Flow> {
-        let Some(acct) = self.account_id() else { return Ok(Flow::Continue) };
+        let Some(acct) = self.account_id() else {
+            return Ok(Flow::Continue);
+        };
         let mut changes = self.ctx.store.subscribe(acct);
         changes.borrow_and_update();
         let t = self.t("imap-idle");
@@ -309,7 +366,9 @@ impl Session {
     }
 
     pub(super) fn expunge(&mut self, tag: &str, only: Option<Vec<u32>>) {
-        let Some((acct, folder)) = self.writable(tag) else { return };
+        let Some((acct, folder)) = self.writable(tag) else {
+            return;
+        };
         let store = self.ctx.store.clone();
         match tokio::task::block_in_place(|| store.expunge(acct, folder, only.as_deref())) {
             Ok(_) => {
@@ -321,7 +380,9 @@ impl Session {
     }
 
     pub(super) fn search(&mut self, tag: &str, criteria: &[SearchKey<'_>], uid: bool) {
-        let State::Selected(_, view) = &self.state else { return };
+        let State::Selected(_, view) = &self.state else {
+            return;
+        };
         let key = match criteria {
             [one] => one.clone(),
             many => SearchKey::And(many.to_vec().try_into().expect("non-empty criteria")),
@@ -335,7 +396,9 @@ impl Session {
         let mut max_modseq = 0;
         tokio::task::block_in_place(|| {
             for (i, u) in view.uids.iter().enumerate() {
-                let Some(st) = view.states.get(u) else { continue };
+                let Some(st) = view.states.get(u) else {
+                    continue;
+                };
                 let mut c = Candidate::new(i as u32 + 1, *u, st);
                 if searcher.matches(&key, &mut c) {
                     hits.push(if uid { *u } else { i as u32 + 1 });
@@ -381,7 +444,11 @@ impl Session {
             });
         let opts = FetchOptions {
             with_uid: uid,
-            with_modseq: changed_since.is_some() || (self.condstore && items.iter().any(|i| matches!(i, MessageDataItemName::ModSeq))),
+            with_modseq: changed_since.is_some()
+                || (self.condstore
+                    && items
+                        .iter()
+                        .any(|i| matches!(i, MessageDataItemName::ModSeq))),
         };
         let store = self.ctx.store.clone();
         let mut items = items.to_vec();
@@ -395,19 +462,33 @@ impl Session {
                 continue;
             }
             if marks_seen && !state.has_flag("\\Seen") {
-                if let Ok(ch) = tokio::task::block_in_place(|| store.store_flags(acct, folder, &[u], FlagOp::Add, &["\\Seen"], None))
-                    && let Some((_, st)) = ch.updated.into_iter().next()
+                if let Ok(ch) = tokio::task::block_in_place(|| {
+                    store.store_flags(acct, folder, &[u], FlagOp::Add, &["\\Seen"], None)
+                }) && let Some((_, st)) = ch.updated.into_iter().next()
                 {
                     state = st.clone();
                     if let State::Selected(_, v) = &mut self.state {
                         v.absorb(u, st);
                     }
                 }
-                if !items.iter().any(|i| matches!(i, MessageDataItemName::Flags)) {
+                if !items
+                    .iter()
+                    .any(|i| matches!(i, MessageDataItemName::Flags))
+                {
                     items.push(MessageDataItemName::Flags);
                 }
             }
-            fetch_one(&mut self.conn, &store, folder, seq, u, &state, &items, &opts).await?;
+            fetch_one(
+                &mut self.conn,
+                &store,
+                folder,
+                seq,
+                u,
+                &state,
+                &items,
+                &opts,
+            )
+            .await?;
         }
         self.refresh(uid);
         self.tagged(tag, "OK", None, "imap-done");
@@ -425,7 +506,9 @@ impl Session {
         uid: bool,
         unchanged_since: Option<u64>,
     ) {
-        let Some((acct, folder)) = self.writable(tag) else { return };
+        let Some((acct, folder)) = self.writable(tag) else {
+            return;
+        };
         if unchanged_since.is_some() {
             self.condstore = true;
         }
@@ -433,7 +516,9 @@ impl Session {
         let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
         let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
         let store = self.ctx.store.clone();
-        let change = match tokio::task::block_in_place(|| store.store_flags(acct, folder, &uids, op, &refs, unchanged_since)) {
+        let change = match tokio::task::block_in_place(|| {
+            store.store_flags(acct, folder, &uids, op, &refs, unchanged_since)
+        }) {
             Ok(c) => c,
             Err(e) => return self.store_error(tag, e),
         };
@@ -443,10 +528,10 @@ impl Session {
             for (u, st) in change.updated {
                 v.absorb(u, st);
                 // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported even if silent.
-                if !silent || unchanged_since.is_some() {
-                    if let Some(seq) = v.seq_of(u) {
-                        v.fetch_flags_line(&mut self.conn.out, seq, u, uid);
-                    }
+                if (!silent || unchanged_since.is_some())
+                    && let Some(seq) = v.seq_of(u)
+                {
+                    v.fetch_flags_line(&mut self.conn.out, seq, u, uid);
                 }
             }
         }
@@ -455,7 +540,11 @@ impl Session {
             self.tagged(tag, "OK", None, "imap-done");
         } else {
             let list = if uid {
-                change.conflicts.iter().map(|u| u.to_string()).collect::<Vec<_>>()
+                change
+                    .conflicts
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect::<Vec<_>>()
             } else {
                 change
                     .conflicts
@@ -464,11 +553,23 @@ impl Session {
                     .map(|s| s.to_string())
                     .collect()
             };
-            self.tagged(tag, "OK", Some(&format!("MODIFIED {}", list.join(","))), "imap-modified");
+            self.tagged(
+                tag,
+                "OK",
+                Some(&format!("MODIFIED {}", list.join(","))),
+                "imap-modified",
+            );
         }
     }
 
-    pub(super) fn copy(&mut self, tag: &str, set: &SequenceSet, mailbox: &Mailbox<'_>, uid: bool, is_move: bool) {
+    pub(super) fn copy(
+        &mut self,
+        tag: &str,
+        set: &SequenceSet,
+        mailbox: &Mailbox<'_>,
+        uid: bool,
+        is_move: bool,
+    ) {
         let (acct, from) = match &self.state {
             State::Selected(a, v) => (a.id, v.folder),
             _ => return,
@@ -486,7 +587,11 @@ impl Session {
             Ok(None) => return self.tagged(tag, "NO", Some("TRYCREATE"), "imap-no-folder"),
             Err(e) => return self.store_error(tag, e),
         };
-        let uids: Vec<u32> = self.with_view(|v| v.resolve(set, uid)).into_iter().map(|(_, u)| u).collect();
+        let uids: Vec<u32> = self
+            .with_view(|v| v.resolve(set, uid))
+            .into_iter()
+            .map(|(_, u)| u)
+            .collect();
         let r = tokio::task::block_in_place(|| {
             if is_move {
                 store.move_messages(acct, from, &uids, dest.id)
@@ -501,7 +606,11 @@ impl Session {
                 } else {
                     let src: Vec<String> = pairs.iter().map(|(s, _)| s.to_string()).collect();
                     let dst: Vec<String> = pairs.iter().map(|(_, d)| d.to_string()).collect();
-                    Some(format!("COPYUID {validity} {} {}", src.join(","), dst.join(",")))
+                    Some(format!(
+                        "COPYUID {validity} {} {}",
+                        src.join(","),
+                        dst.join(",")
+                    ))
                 };
                 if is_move {
                     if let Some(c) = &code {
@@ -519,5 +628,3 @@ impl Session {
         }
     }
 }
-
-pub(super) fn _unused(_: SpecialUse) {}

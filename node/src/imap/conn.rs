@@ -21,10 +21,13 @@ pub struct Conn {
 pub enum Input {
     Command {
         bytes: Vec<u8>,
-        staged: Option<mailbox::StagedMessage>,
+        staged: Option<Box<mailbox::StagedMessage>>,
     },
     /// The command was refused before it was complete; the reply names the tag.
-    Refused { tag: String, reason: Refusal },
+    Refused {
+        tag: String,
+        reason: Refusal,
+    },
     Eof,
 }
 
@@ -35,7 +38,9 @@ pub enum Refusal {
 }
 
 fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
-    let l = line.strip_suffix(b"\r\n").or_else(|| line.strip_suffix(b"\n"))?;
+    let l = line
+        .strip_suffix(b"\r\n")
+        .or_else(|| line.strip_suffix(b"\n"))?;
     let l = l.strip_suffix(b"}")?;
     let open = l.iter().rposition(|&b| b == b'{')?;
     let inner = &l[open + 1..];
@@ -161,7 +166,11 @@ impl Conn {
             };
             let (tag, verb) = first_words(&bytes);
             let is_append = verb == "APPEND";
-            let limit = if is_append { max_append } else { MAX_LINE as u64 };
+            let limit = if is_append {
+                max_append
+            } else {
+                MAX_LINE as u64
+            };
             if n > limit {
                 if non_sync {
                     // The client sends the data regardless; swallow it to stay in sync.
@@ -193,16 +202,21 @@ impl Conn {
                     }
                 };
                 let ok = self
-                    .read_exact_into(n, |chunk| tokio::task::block_in_place(|| w.write_all(chunk)))
+                    .read_exact_into(n, |chunk| {
+                        tokio::task::block_in_place(|| w.write_all(chunk))
+                    })
                     .await?;
                 if !ok {
                     // Client gone mid-literal: the writer's drop removes the partial body.
                     return Ok(Input::Eof);
                 }
                 let s = tokio::task::block_in_place(|| w.finish()).map_err(io::Error::other)?;
-                staged = Some(s);
+                staged = Some(Box::new(s));
                 // The parser sees an empty literal in its place.
-                let cut = bytes.iter().rposition(|&b| b == b'{').unwrap_or(bytes.len());
+                let cut = bytes
+                    .iter()
+                    .rposition(|&b| b == b'{')
+                    .unwrap_or(bytes.len());
                 bytes.truncate(cut);
                 bytes.extend_from_slice(b"{0}\r\n");
             } else {
@@ -228,8 +242,14 @@ mod tests {
 
     #[test]
     fn literal_announcements() {
-        assert_eq!(literal_at_end(b"A1 APPEND INBOX {310}\r\n"), Some((310, false)));
-        assert_eq!(literal_at_end(b"A1 APPEND INBOX {310+}\r\n"), Some((310, true)));
+        assert_eq!(
+            literal_at_end(b"A1 APPEND INBOX {310}\r\n"),
+            Some((310, false))
+        );
+        assert_eq!(
+            literal_at_end(b"A1 APPEND INBOX {310+}\r\n"),
+            Some((310, true))
+        );
         assert_eq!(literal_at_end(b"A1 LOGIN a b\r\n"), None);
         assert_eq!(literal_at_end(b"A1 X {}\r\n"), None);
         assert_eq!(literal_at_end(b"A1 X {99999999999999999999}\r\n"), None);

@@ -38,20 +38,23 @@ fn section_name(s: &Option<Section<'_>>) -> String {
             format!("{p}.{rest}")
         }
     };
-    let fields = |f: &imap_codec::imap_types::core::Vec1<imap_codec::imap_types::core::AString<'_>>| {
-        f.as_ref()
-            .iter()
-            .map(|a| String::from_utf8_lossy(a.as_ref()).to_ascii_uppercase())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let fields =
+        |f: &imap_codec::imap_types::core::Vec1<imap_codec::imap_types::core::AString<'_>>| {
+            f.as_ref()
+                .iter()
+                .map(|a| String::from_utf8_lossy(a.as_ref()).to_ascii_uppercase())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
     match s {
         None => String::new(),
         Some(Section::Part(p)) => path(&Some(p.clone())),
         Some(Section::Header(p)) => join(path(p), "HEADER"),
         Some(Section::Text(p)) => join(path(p), "TEXT"),
         Some(Section::Mime(p)) => join(path(&Some(p.clone())), "MIME"),
-        Some(Section::HeaderFields(p, f)) => join(path(p), &format!("HEADER.FIELDS ({})", fields(f))),
+        Some(Section::HeaderFields(p, f)) => {
+            join(path(p), &format!("HEADER.FIELDS ({})", fields(f)))
+        }
         Some(Section::HeaderFieldsNot(p, f)) => {
             join(path(p), &format!("HEADER.FIELDS.NOT ({})", fields(f)))
         }
@@ -84,10 +87,11 @@ fn filter_header(raw: &[u8], names: &[String], not: bool) -> Vec<u8> {
             if line == b"\r\n" || line == b"\n" {
                 break;
             }
-            let name = line
-                .iter()
-                .position(|&b| b == b':')
-                .map(|i| String::from_utf8_lossy(&line[..i]).trim().to_ascii_lowercase());
+            let name = line.iter().position(|&b| b == b':').map(|i| {
+                String::from_utf8_lossy(&line[..i])
+                    .trim()
+                    .to_ascii_lowercase()
+            });
             keep = match name {
                 Some(n) => names.iter().any(|x| x.eq_ignore_ascii_case(&n)) != not,
                 None => false,
@@ -103,7 +107,11 @@ fn filter_header(raw: &[u8], names: &[String], not: bool) -> Vec<u8> {
 
 const MAX_HEADER_READ: u64 = 1024 * 1024;
 
-fn section_source(store: &Store, meta: &MessageMeta, s: &Option<Section<'_>>) -> std::io::Result<Source> {
+fn section_source(
+    store: &Store,
+    meta: &MessageMeta,
+    s: &Option<Section<'_>>,
+) -> std::io::Result<Source> {
     let root = &meta.structure;
     let none = || Source::Bytes(Vec::new());
     Ok(match s {
@@ -128,7 +136,12 @@ fn section_source(store: &Store, meta: &MessageMeta, s: &Option<Section<'_>>) ->
             let not = matches!(s, Some(Section::HeaderFieldsNot(..)));
             match message_entity(root, &part_path(p)) {
                 Some(b) => {
-                    let raw = read_range(store, meta, b.header_offset, b.header_len.min(MAX_HEADER_READ))?;
+                    let raw = read_range(
+                        store,
+                        meta,
+                        b.header_offset,
+                        b.header_len.min(MAX_HEADER_READ),
+                    )?;
                     let names: Vec<String> = f
                         .as_ref()
                         .iter()
@@ -162,12 +175,14 @@ async fn emit_source(
     match src {
         Source::Bytes(b) => {
             let (o, l) = narrow(b.len() as u64);
-            conn.out.extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
+            conn.out
+                .extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
             conn.out.extend_from_slice(&b[o as usize..(o + l) as usize]);
         }
         Source::Range(start, len) => {
             let (o, l) = narrow(len);
-            conn.out.extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
+            conn.out
+                .extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
             if l == 0 {
                 return Ok(());
             }
@@ -223,7 +238,8 @@ pub async fn fetch_one(
         None
     };
     let mut sets_seen = false;
-    conn.out.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
+    conn.out
+        .extend_from_slice(format!("* {seq} FETCH (").as_bytes());
     let mut first = true;
     let mut sep = |out: &mut Vec<u8>| {
         if !first {
@@ -236,25 +252,28 @@ pub async fn fetch_one(
     for item in items {
         sep(&mut conn.out);
         match item {
-            MessageDataItemName::Flags => {
-                conn.out.extend_from_slice(format!("FLAGS {}", flag_list(&state.flags)).as_bytes())
-            }
+            MessageDataItemName::Flags => conn
+                .out
+                .extend_from_slice(format!("FLAGS {}", flag_list(&state.flags)).as_bytes()),
             MessageDataItemName::Uid => {
                 has_uid = true;
                 conn.out.extend_from_slice(format!("UID {uid}").as_bytes())
             }
             MessageDataItemName::ModSeq => {
                 has_modseq = true;
-                conn.out.extend_from_slice(format!("MODSEQ ({})", state.modseq).as_bytes())
+                conn.out
+                    .extend_from_slice(format!("MODSEQ ({})", state.modseq).as_bytes())
             }
             MessageDataItemName::InternalDate => {
                 let m = meta.as_ref().expect("meta loaded");
-                conn.out
-                    .extend_from_slice(format!("INTERNALDATE {}", internal_date(m.internal_date)).as_bytes())
+                conn.out.extend_from_slice(
+                    format!("INTERNALDATE {}", internal_date(m.internal_date)).as_bytes(),
+                )
             }
             MessageDataItemName::Rfc822Size => {
                 let m = meta.as_ref().expect("meta loaded");
-                conn.out.extend_from_slice(format!("RFC822.SIZE {}", m.size).as_bytes())
+                conn.out
+                    .extend_from_slice(format!("RFC822.SIZE {}", m.size).as_bytes())
             }
             MessageDataItemName::Envelope => {
                 let m = meta.as_ref().expect("meta loaded");
@@ -297,14 +316,28 @@ pub async fn fetch_one(
                 let m = meta.as_ref().expect("meta loaded");
                 conn.out.extend_from_slice(b"RFC822.HEADER ");
                 let s = &m.structure;
-                emit_source(conn, store, m, Source::Range(s.header_offset, s.header_len), None).await?;
+                emit_source(
+                    conn,
+                    store,
+                    m,
+                    Source::Range(s.header_offset, s.header_len),
+                    None,
+                )
+                .await?;
             }
             MessageDataItemName::Rfc822Text => {
                 let m = meta.as_ref().expect("meta loaded");
                 sets_seen = true;
                 conn.out.extend_from_slice(b"RFC822.TEXT ");
                 let s = &m.structure;
-                emit_source(conn, store, m, Source::Range(s.body_offset, s.body_len), None).await?;
+                emit_source(
+                    conn,
+                    store,
+                    m,
+                    Source::Range(s.body_offset, s.body_len),
+                    None,
+                )
+                .await?;
             }
             MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. } => {
                 // Not advertised; answered as NIL so a stray request does not break the stream.
@@ -318,7 +351,8 @@ pub async fn fetch_one(
     }
     if opts.with_modseq && !has_modseq {
         sep(&mut conn.out);
-        conn.out.extend_from_slice(format!("MODSEQ ({})", state.modseq).as_bytes());
+        conn.out
+            .extend_from_slice(format!("MODSEQ ({})", state.modseq).as_bytes());
     }
     conn.out.extend_from_slice(b")\r\n");
     Ok(sets_seen)

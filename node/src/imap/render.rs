@@ -119,7 +119,10 @@ pub fn body_structure(out: &mut Vec<u8>, p: &BodyPart, extended: bool) {
     out.push(b' ');
     nstring(out, p.description.as_deref());
     out.push(b' ');
-    string(out, &p.encoding.as_deref().unwrap_or("7bit").to_ascii_uppercase());
+    string(
+        out,
+        &p.encoding.as_deref().unwrap_or("7bit").to_ascii_uppercase(),
+    );
     out.extend_from_slice(format!(" {}", p.body_len).as_bytes());
     if let Some(m) = &p.message {
         out.push(b' ');

@@ -105,7 +105,9 @@ fn header_values(store: &Store, meta: &MessageMeta, name: &str) -> Vec<Vec<u8>> 
             out.push(c);
         }
         if let Some(i) = trimmed.iter().position(|&b| b == b':')
-            && trimmed[..i].trim_ascii().eq_ignore_ascii_case(name.as_bytes())
+            && trimmed[..i]
+                .trim_ascii()
+                .eq_ignore_ascii_case(name.as_bytes())
         {
             cur = Some(trimmed[i + 1..].trim_ascii().to_vec());
         }
@@ -133,13 +135,20 @@ fn decoded_contains(value: &[u8], needle: &[u8]) -> bool {
         .parse_headers(&hdr)
         .and_then(|m| m.subject().map(|s| lower(s.as_bytes())))
         .unwrap_or_default();
-    decoded.windows(needle.len()).any(|w| w == needle.as_slice())
+    decoded
+        .windows(needle.len())
+        .any(|w| w == needle.as_slice())
 }
 
 impl Searcher<'_> {
     fn meta<'c>(&self, c: &'c mut Candidate<'_>) -> Option<&'c MessageMeta> {
         if c.meta.is_none() {
-            c.meta = Some(self.store.message_meta(self.view.folder, c.uid).ok().flatten());
+            c.meta = Some(
+                self.store
+                    .message_meta(self.view.folder, c.uid)
+                    .ok()
+                    .flatten(),
+            );
         }
         c.meta.as_ref().and_then(|m| m.as_ref())
     }
@@ -158,8 +167,16 @@ impl Searcher<'_> {
             SearchKey::Or(a, b) => self.matches(a, c) || self.matches(b, c),
             SearchKey::Not(k) => !self.matches(k, c),
             SearchKey::All => true,
-            SearchKey::SequenceSet(set) => self.view.resolve(set, false).iter().any(|(s, _)| *s == c.seq),
-            SearchKey::Uid(set) => self.view.resolve(set, true).iter().any(|(_, u)| *u == c.uid),
+            SearchKey::SequenceSet(set) => self
+                .view
+                .resolve(set, false)
+                .iter()
+                .any(|(s, _)| *s == c.seq),
+            SearchKey::Uid(set) => self
+                .view
+                .resolve(set, true)
+                .iter()
+                .any(|(_, u)| *u == c.uid),
             SearchKey::Answered => flag("\\Answered"),
             SearchKey::Unanswered => !flag("\\Answered"),
             SearchKey::Deleted => flag("\\Deleted"),
@@ -178,12 +195,27 @@ impl Searcher<'_> {
             SearchKey::ModSequence { modseq, .. } => c.state.modseq >= *modseq,
             SearchKey::Larger(n) => self.meta(c).is_some_and(|m| m.size > *n as u64),
             SearchKey::Smaller(n) => self.meta(c).is_some_and(|m| m.size < *n as u64),
-            SearchKey::Before(d) => self.meta(c).is_some_and(|m| date_of(m.internal_date) < *d.as_ref()),
-            SearchKey::On(d) => self.meta(c).is_some_and(|m| date_of(m.internal_date) == *d.as_ref()),
-            SearchKey::Since(d) => self.meta(c).is_some_and(|m| date_of(m.internal_date) >= *d.as_ref()),
-            SearchKey::SentBefore(d) => self.meta(c).and_then(sent_date).is_some_and(|s| s < *d.as_ref()),
-            SearchKey::SentOn(d) => self.meta(c).and_then(sent_date).is_some_and(|s| s == *d.as_ref()),
-            SearchKey::SentSince(d) => self.meta(c).and_then(sent_date).is_some_and(|s| s >= *d.as_ref()),
+            SearchKey::Before(d) => self
+                .meta(c)
+                .is_some_and(|m| date_of(m.internal_date) < *d.as_ref()),
+            SearchKey::On(d) => self
+                .meta(c)
+                .is_some_and(|m| date_of(m.internal_date) == *d.as_ref()),
+            SearchKey::Since(d) => self
+                .meta(c)
+                .is_some_and(|m| date_of(m.internal_date) >= *d.as_ref()),
+            SearchKey::SentBefore(d) => self
+                .meta(c)
+                .and_then(sent_date)
+                .is_some_and(|s| s < *d.as_ref()),
+            SearchKey::SentOn(d) => self
+                .meta(c)
+                .and_then(sent_date)
+                .is_some_and(|s| s == *d.as_ref()),
+            SearchKey::SentSince(d) => self
+                .meta(c)
+                .and_then(sent_date)
+                .is_some_and(|s| s >= *d.as_ref()),
             SearchKey::From(s) => self.header_has(c, "from", s.as_ref()),
             SearchKey::To(s) => self.header_has(c, "to", s.as_ref()),
             SearchKey::Cc(s) => self.header_has(c, "cc", s.as_ref()),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine;
+use imap_codec::CommandCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::command::{Command, CommandBody};
 use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
@@ -12,14 +13,10 @@ use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
-use imap_codec::imap_types::status::StatusDataItemName;
-use imap_codec::CommandCodec;
 use mailbox::{Account, FlagOp, Store};
 
 use super::conn::{Conn, Input, Refusal};
-use super::fetch::{FetchOptions, fetch_one};
-use super::search::{Candidate, Searcher};
-use super::syntax::{decode_mutf7, encode_mutf7, flag_list, list_match, string};
+use super::syntax::{decode_mutf7, string};
 use super::view::View;
 use crate::ctx::NodeCtx;
 use crate::net::Stream;
@@ -185,11 +182,20 @@ impl Session {
                             let tag = String::from_utf8_lossy(&bytes)
                                 .split_ascii_whitespace()
                                 .next()
-                                .filter(|t| t.bytes().all(|b| b.is_ascii_graphic() && b != b'+' && b != b'{'))
+                                .filter(|t| {
+                                    t.bytes()
+                                        .all(|b| b.is_ascii_graphic() && b != b'+' && b != b'{')
+                                })
                                 .unwrap_or("*")
                                 .to_string();
                             tracing::debug!(peer = %self.peer, error = ?e, "unparsable command");
-                            let text = self.ctx.i18n.text("imap-bad-syntax", &[("reason", &format!("{e:?}").chars().take(60).collect::<String>())]);
+                            let text = self.ctx.i18n.text(
+                                "imap-bad-syntax",
+                                &[(
+                                    "reason",
+                                    &format!("{e:?}").chars().take(60).collect::<String>(),
+                                )],
+                            );
                             self.line(&format!("{tag} BAD {text}"));
                         }
                     }
@@ -202,7 +208,9 @@ impl Session {
     pub(super) fn refresh(&mut self, allow_expunge: bool) {
         if let State::Selected(_, view) = &mut self.state {
             let store = self.ctx.store.clone();
-            if let Err(e) = tokio::task::block_in_place(|| view.refresh(&store, &mut self.conn.out, allow_expunge)) {
+            if let Err(e) = tokio::task::block_in_place(|| {
+                view.refresh(&store, &mut self.conn.out, allow_expunge)
+            }) {
                 tracing::warn!(error = %e, "refresh failed");
             }
         }
@@ -215,7 +223,11 @@ impl Session {
         }
     }
 
-    async fn command(&mut self, cmd: Command<'_>, staged: Option<mailbox::StagedMessage>) -> Res {
+    async fn command(
+        &mut self,
+        cmd: Command<'_>,
+        staged: Option<Box<mailbox::StagedMessage>>,
+    ) -> Res {
         let tag = cmd.tag.inner().to_string();
         let authed = self.account_id();
         let selected = matches!(self.state, State::Selected(..));
@@ -336,37 +348,49 @@ impl Session {
                         enabled.push("CONDSTORE");
                     }
                 }
-                self.line(&format!("* ENABLED {}", enabled.join(" ")).trim_end().to_string());
+                self.line(format!("* ENABLED {}", enabled.join(" ")).trim_end());
                 self.tagged(&tag, "OK", None, "imap-done");
             }
             C::Namespace => {
                 self.line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
                 self.tagged(&tag, "OK", None, "imap-done");
             }
-            C::Select { mailbox, parameters } => {
+            C::Select {
+                mailbox,
+                parameters,
+            } => {
                 let cs = !parameters.is_empty();
                 self.select(&tag, &mailbox, false, cs);
             }
-            C::Examine { mailbox, parameters } => {
+            C::Examine {
+                mailbox,
+                parameters,
+            } => {
                 let cs = !parameters.is_empty();
                 self.select(&tag, &mailbox, true, cs);
             }
             C::Create { mailbox } => {
                 let acct = authed.expect("checked");
                 let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
-                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().create_folder(acct, &n)));
+                let r = r.and_then(|n| {
+                    tokio::task::block_in_place(|| self.store().create_folder(acct, &n))
+                });
                 self.folder_result(&tag, r.map(|_| ()));
             }
             C::Delete { mailbox } => {
                 let acct = authed.expect("checked");
                 let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
-                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().delete_folder(acct, &n)));
+                let r = r.and_then(|n| {
+                    tokio::task::block_in_place(|| self.store().delete_folder(acct, &n))
+                });
                 self.folder_result(&tag, r);
             }
             C::Rename { from, to } => {
                 let acct = authed.expect("checked");
                 let r = match (mailbox_name(&from), mailbox_name(&to)) {
-                    (Some(f), Some(t)) => tokio::task::block_in_place(|| self.store().rename_folder(acct, &f, &t)),
+                    (Some(f), Some(t)) => {
+                        tokio::task::block_in_place(|| self.store().rename_folder(acct, &f, &t))
+                    }
                     _ => Err(mailbox::Error::InvalidFolderName),
                 };
                 self.folder_result(&tag, r);
@@ -374,13 +398,17 @@ impl Session {
             C::Subscribe { mailbox } => {
                 let acct = authed.expect("checked");
                 let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
-                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, true)));
+                let r = r.and_then(|n| {
+                    tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, true))
+                });
                 self.folder_result(&tag, r);
             }
             C::Unsubscribe { mailbox } => {
                 let acct = authed.expect("checked");
                 let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
-                let r = r.and_then(|n| tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, false)));
+                let r = r.and_then(|n| {
+                    tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, false))
+                });
                 // Unsubscribing a folder that no longer exists is fine (RFC 3501 6.3.7).
                 let r = match r {
                     Err(mailbox::Error::NoFolder) => Ok(()),
@@ -396,7 +424,10 @@ impl Session {
                 reference,
                 mailbox_wildcard,
             } => self.list(&tag, &reference, &mailbox_wildcard, true),
-            C::Status { mailbox, item_names } => self.status(&tag, &mailbox, &item_names),
+            C::Status {
+                mailbox,
+                item_names,
+            } => self.status(&tag, &mailbox, &item_names),
             C::Append {
                 mailbox,
                 flags,
@@ -415,7 +446,9 @@ impl Session {
                 if let State::Selected(a, v) = &self.state {
                     if !v.read_only {
                         let (acct, folder) = (a.id, v.folder);
-                        let _ = tokio::task::block_in_place(|| self.store().expunge(acct, folder, None));
+                        let _ = tokio::task::block_in_place(|| {
+                            self.store().expunge(acct, folder, None)
+                        });
                     }
                     let a = a.clone();
                     self.state = State::Authenticated(a);
@@ -431,7 +464,12 @@ impl Session {
             }
             C::Expunge => self.expunge(&tag, None),
             C::ExpungeUid { sequence_set } => {
-                let uids = self.with_view(|v| v.resolve(&sequence_set, true).into_iter().map(|(_, u)| u).collect::<Vec<_>>());
+                let uids = self.with_view(|v| {
+                    v.resolve(&sequence_set, true)
+                        .into_iter()
+                        .map(|(_, u)| u)
+                        .collect::<Vec<_>>()
+                });
                 self.expunge(&tag, Some(uids));
             }
             C::Search {
@@ -443,7 +481,12 @@ impl Session {
                     let c = c.as_ref().to_ascii_uppercase();
                     let c = c.trim_matches('"');
                     if c != "US-ASCII" && c != "UTF-8" {
-                        self.tagged(&tag, "NO", Some("BADCHARSET (US-ASCII UTF-8)"), "imap-bad-charset");
+                        self.tagged(
+                            &tag,
+                            "NO",
+                            Some("BADCHARSET (US-ASCII UTF-8)"),
+                            "imap-bad-charset",
+                        );
                         return Ok(Flow::Continue);
                     }
                 }
@@ -473,10 +516,13 @@ impl Session {
                     MacroOrMessageDataItemNames::MessageDataItemNames(v) => v,
                 };
                 let changed_since = modifiers.iter().find_map(|m| match m {
-                    imap_codec::imap_types::command::FetchModifier::ChangedSince(n) => Some(n.get()),
+                    imap_codec::imap_types::command::FetchModifier::ChangedSince(n) => {
+                        Some(n.get())
+                    }
                     _ => None,
                 });
-                self.fetch(&tag, &sequence_set, &items, uid, changed_since).await?;
+                self.fetch(&tag, &sequence_set, &items, uid, changed_since)
+                    .await?;
             }
             C::Store {
                 sequence_set,
@@ -486,16 +532,27 @@ impl Session {
                 uid,
                 modifiers,
             } => {
-                let unchanged = modifiers.iter().map(|m| match m {
-                    imap_codec::imap_types::command::StoreModifier::UnchangedSince(n) => *n,
-                }).next();
+                let unchanged = modifiers
+                    .iter()
+                    .map(|m| match m {
+                        imap_codec::imap_types::command::StoreModifier::UnchangedSince(n) => *n,
+                    })
+                    .next();
                 let op = match kind {
                     StoreType::Add => FlagOp::Add,
                     StoreType::Remove => FlagOp::Remove,
                     StoreType::Replace => FlagOp::Replace,
                 };
                 let flags: Vec<String> = flags.iter().map(flag_str).collect();
-                self.store_cmd(&tag, &sequence_set, op, &flags, matches!(response, StoreResponse::Silent), uid, unchanged);
+                self.store_cmd(
+                    &tag,
+                    &sequence_set,
+                    op,
+                    &flags,
+                    matches!(response, StoreResponse::Silent),
+                    uid,
+                    unchanged,
+                );
             }
             C::Copy {
                 sequence_set,

@@ -11,7 +11,9 @@ pub fn nstring(out: &mut Vec<u8>, s: Option<&str>) {
 }
 
 pub fn string(out: &mut Vec<u8>, s: &str) {
-    let quotable = s.len() < 1024 && s.bytes().all(|b| b != b'\r' && b != b'\n' && b != 0 && b < 0x80);
+    let quotable = s.len() < 1024
+        && s.bytes()
+            .all(|b| b != b'\r' && b != b'\n' && b != 0 && b < 0x80);
     if quotable {
         out.push(b'"');
         for b in s.bytes() {

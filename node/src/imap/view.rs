@@ -3,7 +3,6 @@
 //! EXISTS / EXPUNGE / FETCH updates that keep several sessions on one folder consistent.
 
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use mailbox::{MessageState, Store};
@@ -13,9 +12,7 @@ use super::syntax::flag_list;
 pub struct View {
     pub folder: u64,
     pub account: u64,
-    pub name: String,
     pub read_only: bool,
-    pub uidvalidity: u32,
     pub uids: Vec<u32>,
     pub states: HashMap<u32, MessageState>,
     /// Folder modseq when the view was last compared with the store.
@@ -26,14 +23,17 @@ pub struct View {
 }
 
 impl View {
-    pub fn open(store: &Store, account: u64, folder: &mailbox::Folder, read_only: bool) -> mailbox::Result<View> {
+    pub fn open(
+        store: &Store,
+        account: u64,
+        folder: &mailbox::Folder,
+        read_only: bool,
+    ) -> mailbox::Result<View> {
         let list = store.message_states(folder.id)?;
         Ok(View {
             folder: folder.id,
             account,
-            name: folder.name.clone(),
             read_only,
-            uidvalidity: folder.uidvalidity,
             uids: list.iter().map(|(u, _)| *u).collect(),
             states: list.into_iter().collect(),
             seen_modseq: folder.highest_modseq,
@@ -106,14 +106,20 @@ impl View {
 
     /// Brings the view up to date and writes the untagged updates. Expunges are told only when
     /// `allow_expunge`; otherwise they wait and the messages keep their sequence numbers.
-    pub fn refresh(&mut self, store: &Store, out: &mut Vec<u8>, allow_expunge: bool) -> mailbox::Result<()> {
+    pub fn refresh(
+        &mut self,
+        store: &Store,
+        out: &mut Vec<u8>,
+        allow_expunge: bool,
+    ) -> mailbox::Result<()> {
         let Some(folder) = store.folder_by_id(self.account, self.folder)? else {
             return Ok(());
         };
         if folder.highest_modseq == self.seen_modseq && !(self.pending_expunge && allow_expunge) {
             return Ok(());
         }
-        let current: HashMap<u32, MessageState> = store.message_states(self.folder)?.into_iter().collect();
+        let current: HashMap<u32, MessageState> =
+            store.message_states(self.folder)?.into_iter().collect();
         let mut gone: Vec<u32> = self
             .uids
             .iter()
@@ -149,7 +155,8 @@ impl View {
             self.fetch_flags_line(out, seq, uid, true);
         }
         let max = self.uids.last().copied().unwrap_or(0);
-        let mut new: Vec<(u32, MessageState)> = current.into_iter().filter(|(u, _)| *u > max).collect();
+        let mut new: Vec<(u32, MessageState)> =
+            current.into_iter().filter(|(u, _)| *u > max).collect();
         if !new.is_empty() {
             new.sort_unstable_by_key(|(u, _)| *u);
             for (u, st) in new {
@@ -162,18 +169,10 @@ impl View {
         Ok(())
     }
 
-    pub fn highest_modseq(&self) -> u64 {
-        self.seen_modseq
-    }
-
     /// After our own change, take the new state without echoing it as someone else's.
     pub fn absorb(&mut self, uid: u32, st: MessageState) {
         if self.states.contains_key(&uid) {
             self.states.insert(uid, st);
         }
     }
-}
-
-pub fn nz(n: u32) -> NonZeroU32 {
-    NonZeroU32::new(n.max(1)).expect("non-zero")
 }

@@ -1,1 +1,2 @@
-pub async fn serve(_l: tokio::net::TcpListener, _c: std::sync::Arc<crate::ctx::NodeCtx>, _t: bool) {}
+pub async fn serve(_l: tokio::net::TcpListener, _c: std::sync::Arc<crate::ctx::NodeCtx>, _t: bool) {
+}
