@@ -1,0 +1,199 @@
+//! The store through its public API, on a real sled database and real blob files.
+
+use std::io::{Read, Write};
+
+use mailbox::{Error, FlagOp, SpecialUse, StorageKey, Store};
+
+fn staged(store: &Store, body: &[u8]) -> mailbox::StagedMessage {
+    let mut w = store.new_message().unwrap();
+    w.write_all(body).unwrap();
+    w.finish().unwrap()
+}
+
+fn blob_files(dir: &std::path::Path) -> usize {
+    walk(&dir.join("blobs"))
+}
+
+fn walk(p: &std::path::Path) -> usize {
+    std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                if e.file_name() == "tmp" {
+                    0
+                } else {
+                    walk(&e.path())
+                }
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[test]
+fn accounts_folders_and_isolation() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StorageKey::generate()).unwrap();
+    let a = store.add_account("Alice@A.h", "pw").unwrap();
+    let b = store.add_account("bob@a.h", "pw2").unwrap();
+    assert_eq!(a.address, "alice@a.h");
+    assert!(matches!(
+        store.add_account("alice@a.h", "x"),
+        Err(Error::AccountExists)
+    ));
+    assert!(matches!(
+        store.add_account("nope", "x"),
+        Err(Error::InvalidAddress)
+    ));
+    assert!(store.verify_login("alice@a.h", "pw").unwrap().is_some());
+    assert!(store.verify_login("alice@a.h", "bad").unwrap().is_none());
+    assert!(store.verify_login("ghost@a.h", "pw").unwrap().is_none());
+    let names: Vec<String> = store
+        .folders(a.id)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.name)
+        .collect();
+    for n in ["INBOX", "Sent", "Drafts", "Trash", "Junk", "Archive"] {
+        assert!(names.contains(&n.to_string()), "{n} missing");
+    }
+    assert!(
+        store
+            .special_folder(a.id, SpecialUse::Sent)
+            .unwrap()
+            .is_some()
+    );
+    store.create_folder(a.id, "x/y/z").unwrap();
+    assert!(store.folder(a.id, "x/y").unwrap().is_some());
+    assert!(
+        store.folder(b.id, "x/y/z").unwrap().is_none(),
+        "folders are per account"
+    );
+    assert!(matches!(
+        store.delete_folder(a.id, "x"),
+        Err(Error::HasChildren)
+    ));
+    store.rename_folder(a.id, "x", "w").unwrap();
+    assert!(store.folder(a.id, "w/y/z").unwrap().is_some());
+    assert!(store.folder(a.id, "x/y/z").unwrap().is_none());
+    assert!(matches!(
+        store.delete_folder(a.id, "inbox"),
+        Err(Error::SpecialFolder)
+    ));
+}
+
+#[test]
+fn deliver_copy_flag_expunge_and_blob_lifetime() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    let store = Store::open(dir.path(), key.clone()).unwrap();
+    let a = store.add_account("a@x.h", "pw").unwrap();
+    let body = b"Subject: hi\r\nFrom: a@x.h\r\n\r\nhello\r\n";
+    let s = staged(&store, body);
+    let d1 = store
+        .deliver(&s, a.id, "INBOX", &["\\seen", "$Work"], None)
+        .unwrap();
+    let d2 = store.deliver(&s, a.id, "Sent", &[], None).unwrap();
+    drop(s);
+    assert_eq!(d1.uid, 1);
+    assert_eq!(d2.uid, 1);
+    assert_eq!(blob_files(dir.path()), 1, "one body shared by two copies");
+    let inbox = store.folder(a.id, "INBOX").unwrap().unwrap();
+    let st = store.message_state(inbox.id, 1).unwrap().unwrap();
+    assert_eq!(st.flags, vec!["\\Seen".to_string(), "$Work".to_string()]);
+    let meta = store.message_meta(inbox.id, 1).unwrap().unwrap();
+    let mut back = Vec::new();
+    store
+        .open_body(&meta)
+        .unwrap()
+        .read_to_end(&mut back)
+        .unwrap();
+    assert_eq!(back, body);
+    assert_eq!(meta.envelope.subject.as_deref(), Some("hi"));
+
+    // Conditional store: a change after modseq 1 is a conflict.
+    let ch = store
+        .store_flags(a.id, inbox.id, &[1], FlagOp::Add, &["\\Flagged"], Some(0))
+        .unwrap();
+    assert_eq!(ch.conflicts, vec![1]);
+    let ch = store
+        .store_flags(a.id, inbox.id, &[1], FlagOp::Add, &["\\Deleted"], None)
+        .unwrap();
+    assert!(ch.updated[0].1.has_flag("\\Deleted"));
+
+    let archive = store.folder(a.id, "Archive").unwrap().unwrap();
+    let (_, pairs) = store
+        .copy_messages(a.id, inbox.id, &[1], archive.id)
+        .unwrap();
+    assert_eq!(pairs, vec![(1, 1)]);
+    assert_eq!(store.expunge(a.id, inbox.id, None).unwrap(), vec![1]);
+    assert!(store.message_meta(inbox.id, 1).unwrap().is_none());
+    assert_eq!(
+        blob_files(dir.path()),
+        1,
+        "still referenced by Sent and Archive"
+    );
+
+    // UIDs are never reused, even after expunge.
+    let s = staged(&store, b"Subject: two\r\n\r\nx");
+    assert_eq!(store.deliver(&s, a.id, "INBOX", &[], None).unwrap().uid, 2);
+
+    store.remove_account("a@x.h").unwrap();
+    assert_eq!(
+        blob_files(dir.path()),
+        0,
+        "account removal keeps nothing behind"
+    );
+    assert!(store.account("a@x.h").unwrap().is_none());
+}
+
+#[test]
+fn unfiled_and_orphaned_bodies_disappear() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    {
+        let store = Store::open(dir.path(), key.clone()).unwrap();
+        drop(staged(&store, b"never filed"));
+        assert_eq!(blob_files(dir.path()), 0);
+    }
+    // What a crash between writing a body and filing it leaves: a file no record names, and a
+    // half-written one.
+    std::fs::create_dir_all(dir.path().join("blobs/ab")).unwrap();
+    std::fs::write(dir.path().join("blobs/ab/cdef0123456789"), b"orphan").unwrap();
+    std::fs::write(dir.path().join("blobs/tmp/000000000000002a"), b"half").unwrap();
+    assert_eq!(blob_files(dir.path()), 1);
+    let _store = Store::open(dir.path(), key).unwrap();
+    assert_eq!(blob_files(dir.path()), 0, "collected at start");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("blobs/tmp"))
+            .unwrap()
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn state_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    let (acct, folder) = {
+        let store = Store::open(dir.path(), key.clone()).unwrap();
+        let a = store.add_account("a@x.h", "pw").unwrap();
+        let s = staged(&store, b"Subject: keep\r\n\r\nbody");
+        store.deliver(&s, a.id, "INBOX", &["$Keep"], None).unwrap();
+        let f = store.folder(a.id, "INBOX").unwrap().unwrap();
+        store
+            .store_flags(a.id, f.id, &[1], FlagOp::Add, &["\\Flagged"], None)
+            .unwrap();
+        (a.id, f.id)
+    };
+    let store = Store::open(dir.path(), key).unwrap();
+    let st = store.message_state(folder, 1).unwrap().unwrap();
+    assert!(st.has_flag("$Keep") && st.has_flag("\\Flagged"));
+    assert_eq!(
+        store.folder_by_id(acct, folder).unwrap().unwrap().uidnext,
+        2
+    );
+}
