@@ -177,7 +177,13 @@ impl Session {
         for f in &folders {
             let matches = list_match(&full, &f.name, '/')
                 || (f.name == "INBOX" && list_match(&full.to_ascii_uppercase(), "INBOX", '/'));
-            if !matches || (lsub && !f.subscribed) {
+            let sel = self.list_selection.as_ref();
+            let only_subscribed = lsub || sel.is_some_and(|s| s.subscribed);
+            let only_special = sel.is_some_and(|s| s.special_use);
+            if !matches
+                || (only_subscribed && !f.subscribed)
+                || (only_special && f.special_use.is_none())
+            {
                 continue;
             }
             let prefix = format!("{}/", f.name);

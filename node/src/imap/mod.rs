@@ -4,6 +4,7 @@
 mod commands;
 mod conn;
 mod fetch;
+mod list_ext;
 mod render;
 mod search;
 mod session;

@@ -38,6 +38,7 @@ pub struct Session {
     pub(super) peer: SocketAddr,
     pub(super) state: State,
     pub(super) condstore: bool,
+    pub(super) list_selection: Option<super::list_ext::Selection>,
 }
 
 type Res = std::io::Result<Flow>;
@@ -81,6 +82,7 @@ impl Session {
             peer,
             state: State::NotAuthenticated,
             condstore: false,
+            list_selection: None,
         }
     }
 
@@ -169,6 +171,14 @@ impl Session {
                     self.tagged(&tag, status, code, id);
                 }
                 Input::Command { bytes, staged } => {
+                    let mut bytes = bytes;
+                    self.list_selection = None;
+                    if CommandCodec::default().decode(&bytes).is_err()
+                        && let Some((plain, sel)) = super::list_ext::rewrite(&bytes)
+                    {
+                        bytes = plain;
+                        self.list_selection = Some(sel);
+                    }
                     let decoded = CommandCodec::default().decode(&bytes);
                     match decoded {
                         Ok((_, cmd)) => {
