@@ -69,7 +69,13 @@ fn main() -> ExitCode {
     match real_main(cli, &early) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("wims: {e}");
+            // One line, whatever the cause: multi-line parser messages are folded.
+            let msg = e
+                .to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            eprintln!("wims: {msg}");
             ExitCode::FAILURE
         }
     }

@@ -1,2 +1,136 @@
-pub async fn serve(_l: tokio::net::TcpListener, _c: std::sync::Arc<crate::ctx::NodeCtx>, _t: bool) {
+//! SMTP submission (RFC 6409) for the node's own accounts: STARTTLS (RFC 3207) and implicit
+//! TLS (RFC 8314), AUTH PLAIN/LOGIN after TLS only, PIPELINING, SIZE, 8BITMIME, SMTPUTF8,
+//! CHUNKING and ENHANCEDSTATUSCODES. Commands are parsed by smtp-proto; bodies stream into
+//! the store; messages go to local recipients' INBOX and the sender's Sent folder.
+
+mod conn;
+mod data;
+mod reply;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::ctx::NodeCtx;
+use conn::{Conn, Exit};
+use session::{Limits, Session};
+
+/// A client that has not finished the TLS handshake by then is dropped.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                // Usually out of file descriptors: wait for some to be freed.
+                tracing::warn!(error = %e, "smtp accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let ctx = ctx.clone();
+        tokio::spawn(async move { connection(tcp, peer, ctx, implicit_tls).await });
+    }
+}
+
+fn limits(ctx: &NodeCtx) -> Limits {
+    Limits {
+        hostname: ctx.config.node.hostname.clone(),
+        product: ctx.branding.name.clone(),
+        max_message_size: ctx.config.submission.max_message_size,
+        max_recipients: ctx.config.submission.max_recipients,
+    }
+}
+
+async fn handshake(
+    ctx: &NodeCtx,
+    tcp: TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, ctx.tls.accept(tcp)).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "smtp tls handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "smtp tls handshake timed out");
+            None
+        }
+    }
+}
+
+async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implicit_tls: bool) {
+    let ctx: &NodeCtx = &ctx;
+    tracing::debug!(%peer, tls = implicit_tls, "smtp connection");
+    let session = Session::new(&ctx.i18n, limits(ctx), implicit_tls);
+    if implicit_tls {
+        if let Some(tls) = handshake(ctx, tcp, peer).await {
+            Conn::new(ctx, peer, session, tls).run(true).await;
+        }
+        return;
+    }
+    if let Exit::StartTls(tcp, mut session) = Conn::new(ctx, peer, session, tcp).run(true).await
+        && let Some(tls) = handshake(ctx, tcp, peer).await
+    {
+        session.tls_started();
+        // A session over TLS never asks for STARTTLS again.
+        Conn::new(ctx, peer, session, tls).run(false).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::i18n::{FALLBACK, I18n};
+
+    const SOURCES: &[&str] = &[
+        include_str!("session.rs"),
+        include_str!("conn.rs"),
+        include_str!("data.rs"),
+        include_str!("reply.rs"),
+    ];
+    const FTL: &str = include_str!("../../../locales/en-US/smtp.ftl");
+
+    fn ids_in(src: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (n, _) in src.match_indices("\"smtp-") {
+            let rest = &src[n + 1..];
+            let id = &rest[..rest.find('"').unwrap()];
+            if id.len() > "smtp-".len() && !out.iter().any(|o| o == id) {
+                out.push(id.to_string());
+            }
+        }
+        out
+    }
+
+    /// Every reply text the server uses exists in the fallback language, and every shipped
+    /// text is used.
+    #[test]
+    fn message_ids_match_the_locale() {
+        let i = I18n::new(FALLBACK).unwrap();
+        let used: Vec<String> = SOURCES.iter().flat_map(|s| ids_in(s)).collect();
+        let missing: Vec<&String> = used.iter().filter(|id| i.text(id, &[]) == **id).collect();
+        assert!(
+            missing.is_empty(),
+            "ids missing from en-US/smtp.ftl: {missing:?}"
+        );
+        let shipped: Vec<&str> = FTL
+            .lines()
+            .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim()))
+            .filter(|id| id.starts_with("smtp-"))
+            .collect();
+        let unused: Vec<&&str> = shipped
+            .iter()
+            .filter(|id| !used.iter().any(|u| u == **id))
+            .collect();
+        assert!(
+            unused.is_empty(),
+            "ids in smtp.ftl that nothing uses: {unused:?}"
+        );
+    }
 }

@@ -1,0 +1,230 @@
+#!/usr/bin/env bash
+# IMAP benchmark: the same command mix against wims and against Dovecot, both on 127.0.0.1
+# over implicit TLS, with the same mailbox contents and the same seed; prints ops/s of each
+# and the ratio. A benchmark, not a test: nothing here passes or fails on speed.
+#
+# Usage: bench/imap-load/run.sh [CLIENTS [USERS [DURATION_SECS [MAILBOX_SIZE]]]]
+#        (defaults 16 8 20 500)
+# Environment: SEED (default 1), WARMUP seconds of unmeasured load before each run
+# (default 3), DOVECOT_SCHEME argon2 (default: the same argon2id parameters wims uses, so a
+# LOGIN costs both servers one hash) or plain (Dovecot checks a cleartext password),
+# KEEP=1 keeps the temporary folder (logs, mail) for a look afterwards.
+set -euo pipefail
+
+CLIENTS=${1:-16}
+USERS=${2:-8}
+DURATION=${3:-20}
+MBOX=${4:-500}
+SEED=${SEED:-1}
+WARMUP=${WARMUP:-3}
+DOVECOT_SCHEME=${DOVECOT_SCHEME:-argon2}
+PASSWORD=bench-pw-1
+DOMAIN=bench.h
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT"
+
+echo "== building (release)" >&2
+cargo build --release -p node -p imap-load >&2
+BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
+WIMS=$BIN/wims
+LOAD=$BIN/imap-load
+
+if ! DOVECOT=$(command -v dovecot || ls /usr/sbin/dovecot 2>/dev/null); then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "dovecot-imapd is not installed and this is not root: install it first" >&2
+        exit 1
+    fi
+    echo "== installing dovecot-imapd" >&2
+    apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd >&2
+    DOVECOT=$(command -v dovecot || echo /usr/sbin/dovecot)
+fi
+DOVECOT_VERSION=$("$DOVECOT" --version)
+case $DOVECOT_VERSION in
+2.3.*) ;;
+*) echo "warning: the Dovecot config here is written for 2.3, found $DOVECOT_VERSION" >&2 ;;
+esac
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/imap-bench.XXXXXX")
+WIMS_PID=
+DOVECOT_PID=
+cleanup() {
+    local pid
+    for pid in $WIMS_PID $DOVECOT_PID; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in $WIMS_PID $DOVECOT_PID; do
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    WIMS_PID=
+    DOVECOT_PID=
+    if [ "${KEEP:-0}" = 1 ]; then
+        echo "kept $TMP" >&2
+    else
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A port nothing listens on (bash's /dev/tcp fails to connect).
+free_port() {
+    local p
+    for p in $(shuf -i 20000-60999 -n 100); do
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+    echo "no free port found" >&2
+    return 1
+}
+
+wait_port() { # port seconds what logfile
+    local i
+    for i in $(seq $(($2 * 10))); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+            return 0
+        fi
+        sleep 0.1
+    done
+    echo "$3 did not start listening on 127.0.0.1:$1; its log:" >&2
+    tail -n 30 "$4" >&2 || true
+    return 1
+}
+
+# ---- Dovecot: throwaway config, run as the current user
+DV=$TMP/dovecot
+mkdir -p "$DV/run" "$DV/state" "$TMP/mail"
+chmod 755 "$TMP" "$DV"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -keyout "$DV/key.pem" -out "$DV/cert.pem" 2>/dev/null
+ME=$(id -un)
+MYGROUP=$(id -gn)
+MYUID=$(id -u)
+MYGID=$(id -g)
+case $DOVECOT_SCHEME in
+argon2) PWFIELD="{ARGON2ID}$("$LOAD" --hash-password --password "$PASSWORD")" ;;
+plain) PWFIELD="{PLAIN}$PASSWORD" ;;
+*) echo "DOVECOT_SCHEME must be argon2 or plain" >&2; exit 1 ;;
+esac
+for i in $(seq "$USERS"); do
+    echo "user$i@$DOMAIN:$PWFIELD:$MYUID:$MYGID::$TMP/mail/user$i@$DOMAIN::"
+done >"$DV/users"
+DOVECOT_PORT=$(free_port)
+cat >"$DV/dovecot.conf" <<EOF
+protocols = imap
+listen = 127.0.0.1
+base_dir = $DV/run
+state_dir = $DV/state
+instance_name = imap-bench-$$
+log_path = $DV/dovecot.log
+info_log_path = $DV/dovecot.log
+default_internal_user = $ME
+default_internal_group = $MYGROUP
+default_login_user = $ME
+first_valid_uid = $MYUID
+first_valid_gid = $MYGID
+ssl = required
+ssl_cert = <$DV/cert.pem
+ssl_key = <$DV/key.pem
+auth_mechanisms = plain login
+mail_location = maildir:$TMP/mail/%u
+passdb {
+  driver = passwd-file
+  args = $DV/users
+}
+userdb {
+  driver = passwd-file
+  args = $DV/users
+}
+service imap-login {
+  inet_listener imap {
+    port = 0
+  }
+  inet_listener imaps {
+    port = $DOVECOT_PORT
+  }
+}
+EOF
+echo "== starting Dovecot $DOVECOT_VERSION on 127.0.0.1:$DOVECOT_PORT" >&2
+"$DOVECOT" -F -c "$DV/dovecot.conf" >"$DV/stdout.log" 2>&1 &
+DOVECOT_PID=$!
+wait_port "$DOVECOT_PORT" 20 Dovecot "$DV/dovecot.log"
+
+# ---- wims: its own data folder
+WD=$TMP/wims
+"$WIMS" --data "$WD" init >/dev/null
+cat >"$WD/wims.toml" <<'EOF'
+[imap]
+listen = "127.0.0.1:0"
+tls_listen = "127.0.0.1:0"
+
+[submission]
+listen = ""
+tls_listen = ""
+
+[log]
+level = 1
+EOF
+echo "== starting wims" >&2
+"$WIMS" --data "$WD" run >"$TMP/wims.out" 2>&1 &
+WIMS_PID=$!
+for _ in $(seq 300); do
+    [ -s "$WD/run/endpoints.json" ] && break
+    if ! kill -0 "$WIMS_PID" 2>/dev/null; then
+        echo "wims exited at start:" >&2
+        cat "$TMP/wims.out" >&2
+        exit 1
+    fi
+    sleep 0.1
+done
+WIMS_PORT=$(sed -n 's/.*"imaps": *"[^"]*:\([0-9]*\)".*/\1/p' "$WD/run/endpoints.json")
+if [ -z "$WIMS_PORT" ]; then
+    echo "no imaps endpoint in $WD/run/endpoints.json" >&2
+    exit 1
+fi
+for i in $(seq "$USERS"); do
+    printf '%s' "$PASSWORD" | "$WIMS" --data "$WD" account add "user$i@$DOMAIN" --password-stdin >/dev/null
+done
+echo "== wims on 127.0.0.1:$WIMS_PORT" >&2
+
+common=(--host 127.0.0.1 --tls --users "$USERS" --domain "$DOMAIN" --password "$PASSWORD"
+    --clients "$CLIENTS" --mailbox-size "$MBOX")
+
+echo "== populating: $USERS INBOXes x $MBOX messages" >&2
+"$LOAD" "${common[@]}" --port "$WIMS_PORT" --label wims --seed "$SEED" --populate
+"$LOAD" "${common[@]}" --port "$DOVECOT_PORT" --label dovecot --seed "$SEED" --populate
+
+run_load() { # label port
+    if [ "$WARMUP" != 0 ]; then
+        "$LOAD" "${common[@]}" --port "$2" --label "$1-warmup" --seed $((SEED + 1000)) \
+            --duration "$WARMUP" >/dev/null
+    fi
+    "$LOAD" "${common[@]}" --port "$2" --label "$1" --seed "$SEED" --duration "$DURATION" |
+        tee "$TMP/$1.out"
+}
+echo >&2
+run_load wims "$WIMS_PORT"
+echo
+run_load dovecot "$DOVECOT_PORT"
+
+field() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$TMP/$1.out"; }
+W_OPS=$(field wims ops_per_sec)
+D_OPS=$(field dovecot ops_per_sec)
+W_ERR=$(($(field wims errors) + $(field wims connection_errors)))
+D_ERR=$(($(field dovecot errors) + $(field dovecot connection_errors)))
+echo
+printf '%-10s %12s %8s\n' server ops/s errors
+printf '%-10s %12s %8s\n' wims "$W_OPS" "$W_ERR"
+printf '%-10s %12s %8s\n' dovecot "$D_OPS" "$D_ERR"
+awk -v w="$W_OPS" -v d="$D_OPS" 'BEGIN { if (d > 0) printf "ratio wims/dovecot: %.2f\n", w / d }'
+echo "settings: clients=$CLIENTS users=$USERS duration=${DURATION}s mailbox=$MBOX seed=$SEED" \
+    "warmup=${WARMUP}s dovecot=$DOVECOT_VERSION passwords=$DOVECOT_SCHEME tls=imaps cores=$(nproc)"
