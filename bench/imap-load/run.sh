@@ -21,6 +21,7 @@ DOVECOT_SCHEME=${DOVECOT_SCHEME:-argon2}
 PASSWORD=bench-pw-1
 DOMAIN=bench.h
 
+export RUST_LIB_BACKTRACE=0
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 
@@ -50,7 +51,14 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/imap-bench.XXXXXX")
 WIMS_PID=
 DOVECOT_PID=
 cleanup() {
-    local pid
+    local rc=$? pid
+    if [ "$rc" -ne 0 ] && [ -d "$TMP" ]; then
+        for f in "$TMP/dovecot/dovecot.log" "$TMP/wims.out" "$TMP/wims/log/"*; do
+            [ -s "$f" ] || continue
+            echo "--- last lines of $f" >&2
+            tail -n 15 "$f" >&2
+        done
+    fi
     for pid in $WIMS_PID $DOVECOT_PID; do
         kill -TERM "$pid" 2>/dev/null || true
     done
@@ -104,19 +112,31 @@ wait_port() { # port seconds what logfile
 DV=$TMP/dovecot
 mkdir -p "$DV/run" "$DV/state" "$TMP/mail"
 chmod 755 "$TMP" "$DV"
-openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+# ECDSA P-256, the key type of the certificate `wims init` makes: same handshake cost.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=127.0.0.1" \
     -keyout "$DV/key.pem" -out "$DV/cert.pem" 2>/dev/null
-ME=$(id -un)
-MYGROUP=$(id -gn)
-MYUID=$(id -u)
-MYGID=$(id -g)
+# The master runs as the current user. As root, Dovecot refuses root for login processes
+# and for mail access, so those drop to the unprivileged users the package made.
+if [ "$(id -u)" -eq 0 ]; then
+    RUN_USER=dovecot
+    LOGIN_USER=dovenull
+    id "$RUN_USER" >/dev/null 2>&1 || RUN_USER=nobody
+    id "$LOGIN_USER" >/dev/null 2>&1 || LOGIN_USER=nobody
+else
+    RUN_USER=$(id -un)
+    LOGIN_USER=$RUN_USER
+fi
+RUN_GROUP=$(id -gn "$RUN_USER")
+MAIL_UID=$(id -u "$RUN_USER")
+MAIL_GID=$(id -g "$RUN_USER")
+chown "$RUN_USER:$RUN_GROUP" "$TMP/mail"
 case $DOVECOT_SCHEME in
 argon2) PWFIELD="{ARGON2ID}$("$LOAD" --hash-password --password "$PASSWORD")" ;;
 plain) PWFIELD="{PLAIN}$PASSWORD" ;;
 *) echo "DOVECOT_SCHEME must be argon2 or plain" >&2; exit 1 ;;
 esac
 for i in $(seq "$USERS"); do
-    echo "user$i@$DOMAIN:$PWFIELD:$MYUID:$MYGID::$TMP/mail/user$i@$DOMAIN::"
+    echo "user$i@$DOMAIN:$PWFIELD:::::"
 done >"$DV/users"
 DOVECOT_PORT=$(free_port)
 cat >"$DV/dovecot.conf" <<EOF
@@ -127,11 +147,13 @@ state_dir = $DV/state
 instance_name = imap-bench-$$
 log_path = $DV/dovecot.log
 info_log_path = $DV/dovecot.log
-default_internal_user = $ME
-default_internal_group = $MYGROUP
-default_login_user = $ME
-first_valid_uid = $MYUID
-first_valid_gid = $MYGID
+default_internal_user = $RUN_USER
+default_internal_group = $RUN_GROUP
+default_login_user = $LOGIN_USER
+mail_uid = $MAIL_UID
+mail_gid = $MAIL_GID
+first_valid_uid = $MAIL_UID
+first_valid_gid = $MAIL_GID
 ssl = required
 ssl_cert = <$DV/cert.pem
 ssl_key = <$DV/key.pem

@@ -120,6 +120,7 @@ impl Store {
                 highest_modseq: 1,
                 subscribed: true,
                 special_use: if i == parts.len() { special_use } else { None },
+                recent_uid: 0,
             };
             self.inner.folders.insert(key, enc(&f)?)?;
             made = Some(f);
@@ -246,6 +247,25 @@ impl Store {
         self.flush()
     }
 
+    /// Claims every message above the folder's recent mark for the calling session and returns
+    /// the previous mark: messages above it are \Recent to that session and no other.
+    pub fn claim_recent(&self, account: u64, folder: u64) -> Result<u32> {
+        let lock = self.lock(account);
+        let _g = lock.lock().expect("account lock");
+        let mut f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
+        let before = f.recent_uid;
+        let top = f.uidnext.saturating_sub(1);
+        if top > before {
+            f.recent_uid = top;
+            // Advisory state: not worth a flush, and no modseq change, or every session
+            // would wake up for it.
+            self.inner
+                .folders
+                .insert(folder_key(account, &f.name), enc(&f)?)?;
+        }
+        Ok(before)
+    }
+
     /// UIDs with their state, in UID order.
     pub fn message_states(&self, folder: u64) -> Result<Vec<(u32, MessageState)>> {
         self.inner
@@ -259,10 +279,13 @@ impl Store {
             .collect()
     }
 
-    pub fn status(&self, folder: u64) -> Result<FolderStatus> {
+    pub fn status(&self, folder: &Folder) -> Result<FolderStatus> {
         let mut s = FolderStatus::default();
-        for (_, st) in self.message_states(folder)? {
+        for (uid, st) in self.message_states(folder.id)? {
             s.messages += 1;
+            if uid > folder.recent_uid {
+                s.recent += 1;
+            }
             if !st.has_flag("\\Seen") {
                 s.unseen += 1;
             }

@@ -66,6 +66,8 @@ pub struct Folder {
     pub highest_modseq: u64,
     pub subscribed: bool,
     pub special_use: Option<SpecialUse>,
+    /// Highest UID some session has already been told is recent (IMAP \Recent).
+    pub recent_uid: u32,
 }
 
 /// The small, often-changed part of a message: what sessions compare to see changes.
@@ -103,6 +105,8 @@ pub struct FolderStatus {
     pub messages: u32,
     pub unseen: u32,
     pub deleted: u32,
+    /// Messages no session has been told about yet.
+    pub recent: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

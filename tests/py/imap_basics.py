@@ -8,9 +8,12 @@ Phases:
 """
 
 import re
+import time
 from datetime import datetime
 
 from wimstest import (
+    Raw,
+    simple_message,
     append,
     capabilities,
     check,
@@ -262,8 +265,44 @@ def phase_messages():
     log("messages: APPEND, FETCH, SEARCH, STORE, COPY/MOVE with COPYUID, CONDSTORE, EXPUNGE")
 
 
+def phase_sessions():
+    """Two clients on one mailbox (a phone and a desktop): each learns the other's changes."""
+    alice, _ = account("alice")
+    a = Raw(tls=True)
+    b = Raw(tls=True)
+    for r in (a, b):
+        r.login("alice")
+        r.command("SELECT INBOX", expect="OK")
+    body = simple_message("carol@kapur.h", alice, "seen by both")
+    a.send(f"a1 APPEND INBOX {{{len(body)}+}}\r\n".encode() + body + b"\r\n")
+    a.finish("a1", expect="OK", what="APPEND")
+
+    def noop_until(r, pattern, what):
+        # The other session may hear of a change on the next NOOP or a later one.
+        for _ in range(50):
+            _, _, untagged = r.command("NOOP", expect="OK")
+            if any(re.search(pattern, u) for u in untagged):
+                return untagged
+            time.sleep(0.1)
+        check(False, f"second session never saw {what}")
+
+    noop_until(b, rb"^\* \d+ EXISTS$", "the new message (EXISTS)")
+    a.command("STORE 1 +FLAGS (\\Flagged)", expect="OK")
+    noop_until(b, rb"^\* 1 FETCH \(.*FLAGS \([^)]*\\Flagged", "the flag change (FETCH FLAGS)")
+    a.command("STORE 1 +FLAGS.SILENT (\\Deleted)", expect="OK")
+    a.command("EXPUNGE", expect="OK")
+    noop_until(b, rb"^\* 1 EXPUNGE$", "the expunge (EXPUNGE)")
+    _, _, untagged = b.command("UID SEARCH ALL", expect="OK")
+    check(untagged and untagged[-1].strip() in (b"* SEARCH", b"* ESEARCH"), f"mailbox should be empty: {untagged}")
+    for r in (a, b):
+        r.command("LOGOUT")
+        r.close()
+    log("two sessions: EXISTS, FETCH FLAGS and EXPUNGE reach the other session")
+
+
 def main(argv):
-    phases = {"capability": phase_capability, "folders": phase_folders, "messages": phase_messages}
+    phases = {"capability": phase_capability, "folders": phase_folders, "messages": phase_messages,
+              "sessions": phase_sessions}
     for p in argv:
         phases[p]()
 

@@ -83,6 +83,11 @@ def phase_malformed():
 
 
 def phase_drop_append():
+    # Some mail already there, so "unchanged" also means nothing was lost.
+    for local in ("alice", "bob"):
+        m = login_as(local)
+        append(m, "INBOX", simple_message("carol@kapur.h", account(local)[0], f"existing mail of {local}"))
+        m.logout()
     before = counts()
     # Synchronising literal: wait for the continuation, send a third, vanish.
     r = Raw(tls=True)

@@ -15,7 +15,7 @@ from wimstest import account, check, endpoints, log, login_as, run, wait_for, wo
 
 def swaks(*args):
     cmd = ["swaks", "--timeout", "300", *args]
-    shown = " ".join(a if "password" not in prev else "***" for prev, a in zip([""] + list(cmd), cmd))
+    shown = " ".join(a if prev != "--auth-password" else "***" for prev, a in zip([""] + list(cmd), cmd))
     log(f"$ {shown}")
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace")
     out = p.stdout + p.stderr

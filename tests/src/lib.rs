@@ -415,12 +415,17 @@ impl Node {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         eprintln!("--- {script} {}\n{stdout}{stderr}", args.join(" "));
-        assert!(
-            out.status.success(),
-            "{script} {} failed ({}):\n{stdout}{stderr}",
-            args.join(" "),
-            out.status
-        );
+        if !out.status.success() {
+            // The whole output is above; the failure message keeps only its end.
+            let all = format!("{stdout}{stderr}");
+            let lines: Vec<&str> = all.lines().collect();
+            let tail = lines[lines.len().saturating_sub(30)..].join("\n");
+            panic!(
+                "{script} {} failed ({}); last lines of its output:\n{tail}",
+                args.join(" "),
+                out.status
+            );
+        }
         stdout
     }
 }

@@ -22,3 +22,8 @@ fn folders_special_use_nested_create_rename_delete_status() {
 fn append_fetch_search_store_copy_move_expunge() {
     node().python("imap_basics.py", &["messages"]);
 }
+
+#[test]
+fn two_sessions_see_each_others_changes() {
+    node().python("imap_basics.py", &["sessions"]);
+}

@@ -290,7 +290,7 @@ pub fn build(rng: &mut StdRng, to: &str, idx: u64) -> Message {
         h.push_str(&format!(
             "Content-Type: multipart/alternative;\r\n boundary=\"{b}\"\r\n"
         ));
-        let part = size.saturating_sub(h.len()) / 2;
+        let part = size.saturating_sub(h.len() + 400);
         let text = text_body(rng, part * 2 / 5, true);
         let html_text = text_body(rng, part * 3 / 5, true);
         let html = html_text
@@ -311,7 +311,7 @@ pub fn build(rng: &mut StdRng, to: &str, idx: u64) -> Message {
         ));
         let text_size = 600 + rng.gen_range(0..800);
         let text = text_body(rng, text_size, false);
-        let att = base64_body(rng, size.saturating_sub(h.len() + text.len() + 400) * 3 / 4);
+        let att = base64_body(rng, size.saturating_sub(h.len() + text.len() + 500));
         let name = format!(
             "{}-{idx}.pdf",
             SUBJECT_WORDS.choose(rng).expect("non-empty")
@@ -351,6 +351,8 @@ mod tests {
         }
         let min = *sizes.iter().min().expect("some");
         let max = *sizes.iter().max().expect("some");
-        assert!(min >= 1800 && max <= 54 * 1024, "{min}..{max}");
+        assert!(min >= 1900 && max <= 54 * 1024, "{min}..{max}");
+        let mean = sizes.iter().sum::<usize>() / sizes.len();
+        assert!((10_000..30_000).contains(&mean), "mean {mean}");
     }
 }

@@ -10,7 +10,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 use mailbox::FlagOp;
 
-use super::fetch::{FetchOptions, fetch_one};
+use super::fetch::{FetchOptions, Shown, fetch_one};
 use super::search::{Candidate, Searcher};
 use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, list_match, string};
@@ -130,7 +130,7 @@ impl Session {
             ));
         }
         self.line(&format!("* {} EXISTS", view.exists()));
-        self.line("* 0 RECENT");
+        self.line(&format!("* {} RECENT", view.recent.len()));
         if let Some(seq) = view
             .uids
             .iter()
@@ -223,7 +223,7 @@ impl Session {
         let r = match mailbox_name(mailbox) {
             Some(n) => tokio::task::block_in_place(|| {
                 let f = store.folder(acct, &n)?.ok_or(mailbox::Error::NoFolder)?;
-                let s = store.status(f.id)?;
+                let s = store.status(&f)?;
                 Ok((f, s))
             }),
             None => Err(mailbox::Error::InvalidFolderName),
@@ -236,7 +236,7 @@ impl Session {
         for i in items {
             match i {
                 StatusDataItemName::Messages => parts.push(format!("MESSAGES {}", s.messages)),
-                StatusDataItemName::Recent => parts.push("RECENT 0".to_string()),
+                StatusDataItemName::Recent => parts.push(format!("RECENT {}", s.recent)),
                 StatusDataItemName::UidNext => parts.push(format!("UIDNEXT {}", f.uidnext)),
                 StatusDataItemName::UidValidity => {
                     parts.push(format!("UIDVALIDITY {}", f.uidvalidity))
@@ -484,13 +484,18 @@ impl Session {
                     items.push(MessageDataItemName::Flags);
                 }
             }
+            let flags = self.with_view(|v| v.flags_of(u, &state));
+            let shown = Shown {
+                state: &state,
+                flags,
+            };
             fetch_one(
                 &mut self.conn,
                 &store,
                 folder,
                 seq,
                 u,
-                &state,
+                &shown,
                 &items,
                 &opts,
             )

@@ -7,7 +7,7 @@ use mailbox::{BodyPart, MessageMeta, Store};
 
 use super::conn::Conn;
 use super::render::{body_structure, envelope, find_part};
-use super::syntax::{flag_list, internal_date};
+use super::syntax::internal_date;
 
 const CHUNK: usize = 256 * 1024;
 
@@ -210,6 +210,12 @@ pub struct FetchOptions {
     pub with_modseq: bool,
 }
 
+/// What the session knows of one message: its state and the flag list it shows.
+pub struct Shown<'a> {
+    pub state: &'a mailbox::MessageState,
+    pub flags: String,
+}
+
 /// One `* n FETCH (...)` response. Returns whether the message should now be marked \Seen.
 #[allow(clippy::too_many_arguments)]
 pub async fn fetch_one(
@@ -218,7 +224,7 @@ pub async fn fetch_one(
     folder: u64,
     seq: u32,
     uid: u32,
-    state: &mailbox::MessageState,
+    shown: &Shown<'_>,
     items: &[MessageDataItemName<'_>],
     opts: &FetchOptions,
 ) -> std::io::Result<bool> {
@@ -254,7 +260,7 @@ pub async fn fetch_one(
         match item {
             MessageDataItemName::Flags => conn
                 .out
-                .extend_from_slice(format!("FLAGS {}", flag_list(&state.flags)).as_bytes()),
+                .extend_from_slice(format!("FLAGS {}", shown.flags).as_bytes()),
             MessageDataItemName::Uid => {
                 has_uid = true;
                 conn.out.extend_from_slice(format!("UID {uid}").as_bytes())
@@ -262,7 +268,7 @@ pub async fn fetch_one(
             MessageDataItemName::ModSeq => {
                 has_modseq = true;
                 conn.out
-                    .extend_from_slice(format!("MODSEQ ({})", state.modseq).as_bytes())
+                    .extend_from_slice(format!("MODSEQ ({})", shown.state.modseq).as_bytes())
             }
             MessageDataItemName::InternalDate => {
                 let m = meta.as_ref().expect("meta loaded");
@@ -352,7 +358,7 @@ pub async fn fetch_one(
     if opts.with_modseq && !has_modseq {
         sep(&mut conn.out);
         conn.out
-            .extend_from_slice(format!("MODSEQ ({})", state.modseq).as_bytes());
+            .extend_from_slice(format!("MODSEQ ({})", shown.state.modseq).as_bytes());
     }
     conn.out.extend_from_slice(b")\r\n");
     Ok(sets_seen)

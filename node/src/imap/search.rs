@@ -189,9 +189,9 @@ impl Searcher<'_> {
             SearchKey::Unseen => !flag("\\Seen"),
             SearchKey::Keyword(k) => flag(k.inner()),
             SearchKey::Unkeyword(k) => !flag(k.inner()),
-            // This server never marks messages \Recent (see docs/compliance.md).
-            SearchKey::Recent | SearchKey::New => false,
-            SearchKey::Old => true,
+            SearchKey::Recent => self.view.recent.contains(&c.uid),
+            SearchKey::New => self.view.recent.contains(&c.uid) && !flag("\\Seen"),
+            SearchKey::Old => !self.view.recent.contains(&c.uid),
             SearchKey::ModSequence { modseq, .. } => c.state.modseq >= *modseq,
             SearchKey::Larger(n) => self.meta(c).is_some_and(|m| m.size > *n as u64),
             SearchKey::Smaller(n) => self.meta(c).is_some_and(|m| m.size < *n as u64),

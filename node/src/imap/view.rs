@@ -2,7 +2,7 @@
 //! had when this client last heard of it. Comparing it with the store yields the untagged
 //! EXISTS / EXPUNGE / FETCH updates that keep several sessions on one folder consistent.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use mailbox::{MessageState, Store};
@@ -20,6 +20,8 @@ pub struct View {
     /// Expunges noticed but not yet told (not allowed during FETCH/STORE/SEARCH).
     pending_expunge: bool,
     pub condstore: bool,
+    /// Messages that are \Recent in this session (RFC 3501 2.3.2).
+    pub recent: HashSet<u32>,
 }
 
 impl View {
@@ -30,7 +32,18 @@ impl View {
         read_only: bool,
     ) -> mailbox::Result<View> {
         let list = store.message_states(folder.id)?;
+        let floor = if read_only {
+            folder.recent_uid
+        } else {
+            store.claim_recent(account, folder.id)?
+        };
+        let recent = list
+            .iter()
+            .map(|(u, _)| *u)
+            .filter(|u| *u > floor)
+            .collect();
         Ok(View {
+            recent,
             folder: folder.id,
             account,
             read_only,
@@ -91,9 +104,20 @@ impl View {
         out
     }
 
+    /// The flag list a client sees: stored flags plus the session's \Recent.
+    pub fn flags_of(&self, uid: u32, st: &MessageState) -> String {
+        if self.recent.contains(&uid) {
+            let mut f = st.flags.clone();
+            f.push("\\Recent".into());
+            flag_list(&f)
+        } else {
+            flag_list(&st.flags)
+        }
+    }
+
     pub fn fetch_flags_line(&self, out: &mut Vec<u8>, seq: u32, uid: u32, with_uid: bool) {
         if let Some(st) = self.states.get(&uid) {
-            let mut items = vec![format!("FLAGS {}", flag_list(&st.flags))];
+            let mut items = vec![format!("FLAGS {}", self.flags_of(uid, st))];
             if with_uid {
                 items.push(format!("UID {uid}"));
             }
@@ -135,6 +159,7 @@ impl View {
                         out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
                         self.uids.remove(seq as usize - 1);
                         self.states.remove(&u);
+                        self.recent.remove(&u);
                     }
                 }
                 self.pending_expunge = false;
@@ -159,11 +184,20 @@ impl View {
             current.into_iter().filter(|(u, _)| *u > max).collect();
         if !new.is_empty() {
             new.sort_unstable_by_key(|(u, _)| *u);
+            let floor = if self.read_only {
+                folder.recent_uid
+            } else {
+                store.claim_recent(self.account, self.folder)?
+            };
             for (u, st) in new {
                 self.uids.push(u);
                 self.states.insert(u, st);
+                if u > floor {
+                    self.recent.insert(u);
+                }
             }
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
+            out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
         }
         self.seen_modseq = folder.highest_modseq;
         Ok(())

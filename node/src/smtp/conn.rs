@@ -20,6 +20,7 @@ pub const MAX_LINE: usize = 4096;
 /// AUTH lines may be longer (RFC 4954 §4: 12288 octets).
 pub const MAX_AUTH_LINE: usize = 12288;
 const READ_CHUNK: usize = 64 * 1024;
+const OUT_HIGH_WATER: usize = 64 * 1024;
 /// RFC 5321 §4.5.3.2 minimum timeouts: 5 minutes for a command, 10 minutes for body data.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const DATA_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -171,7 +172,7 @@ enum Flow {
 /// How a connection ended: for good, or to go on over TLS with the same session.
 pub enum Exit<'c, S> {
     Done,
-    StartTls(S, Session<'c>),
+    StartTls(S, Box<Session<'c>>),
 }
 
 pub struct Conn<'c, S> {
@@ -203,7 +204,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
         let stop = match self.serve().await {
             Ok(Flow::StartTls) => {
                 tracing::debug!(%peer, "smtp starttls");
-                return Exit::StartTls(self.io.stream, self.session);
+                return Exit::StartTls(self.io.stream, Box::new(self.session));
             }
             Ok(Flow::Close) => None,
             Err(stop) => Some(stop),
@@ -240,6 +241,11 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
             };
             if let Some(flow) = self.apply(step).await? {
                 return Ok(flow);
+            }
+            // A client that pipelines without ever reading must not grow our memory: past
+            // this the replies go out, and a full socket stops us reading its commands.
+            if self.io.out.len() >= OUT_HIGH_WATER {
+                self.io.flush().await?;
             }
         }
     }
@@ -372,7 +378,8 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
         loop {
             let used = dec.feed(self.io.pending());
             self.io.consume(used);
-            sink.push(dec.take()).await;
+            sink.push(dec.ready()).await;
+            dec.clear_ready();
             if dec.is_done() {
                 break;
             }
@@ -397,7 +404,8 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
             let (used, done) = chunk.feed(self.io.pending());
             self.io.consume(used);
             let sink = self.body.as_mut().expect("opened above");
-            sink.push(chunk.take()).await;
+            sink.push(chunk.ready()).await;
+            chunk.clear_ready();
             if done {
                 break;
             }

@@ -58,13 +58,17 @@ impl DotDecoder {
     /// Decoded octets ready to be stored. A trailing CR stays behind until the next input
     /// shows whether it starts the end marker: the receiver takes it back out of its own
     /// buffer when it does.
-    pub fn take(&mut self) -> Vec<u8> {
-        let mut out = std::mem::take(&mut self.out);
-        if !self.done && out.last() == Some(&b'\r') {
-            out.pop();
-            self.out.push(b'\r');
+    pub fn ready(&self) -> &[u8] {
+        match self.out.split_last() {
+            Some((b'\r', head)) if !self.done => head,
+            _ => &self.out,
         }
-        out
+    }
+
+    /// Forgets what [`DotDecoder::ready`] returned, keeping the buffer for the next input.
+    pub fn clear_ready(&mut self) {
+        let n = self.ready().len();
+        self.out.drain(..n);
     }
 }
 
@@ -95,10 +99,16 @@ impl Chunk {
     }
 
     /// The octets taken so far and not yet handed on.
-    pub fn take(&mut self) -> Vec<u8> {
+    pub fn ready(&self) -> &[u8] {
         match self {
-            Chunk::Keep(_, out) => std::mem::take(out),
-            Chunk::Skip(_) => Vec::new(),
+            Chunk::Keep(_, out) => out,
+            Chunk::Skip(_) => &[],
+        }
+    }
+
+    pub fn clear_ready(&mut self) {
+        if let Chunk::Keep(_, out) = self {
+            out.clear();
         }
     }
 }
@@ -151,7 +161,7 @@ impl<W: Write + Send + 'static> BodySink<W> {
         }
     }
 
-    pub async fn push(&mut self, data: Vec<u8>) {
+    pub async fn push(&mut self, data: &[u8]) {
         self.octets += data.len() as u64;
         if self.failed.is_some() {
             return;
@@ -160,11 +170,8 @@ impl<W: Write + Send + 'static> BodySink<W> {
             self.fail(SinkError::TooBig);
             return;
         }
-        if self.pending.is_empty() {
-            self.pending = data;
-        } else {
-            self.pending.extend_from_slice(&data);
-        }
+        // Copied rather than adopted, so the buffer's capacity is reused from flush to flush.
+        self.pending.extend_from_slice(data);
         if self.pending.len() >= FLUSH_AT {
             self.flush().await;
         }
@@ -269,7 +276,8 @@ mod tests {
         let mut body = Vec::new();
         for (i, p) in parts.iter().enumerate() {
             let used = d.feed(p);
-            body.extend(d.take());
+            body.extend_from_slice(d.ready());
+            d.clear_ready();
             if d.is_done() {
                 let mut rest = p[used..].to_vec();
                 for q in &parts[i + 1..] {
@@ -321,10 +329,12 @@ mod tests {
         let mut c = Chunk::keep(5, false);
         assert_eq!(c.feed(b"\r\n."), (3, false));
         assert_eq!(c.feed(b"\r\nBDAT"), (2, true));
-        assert_eq!(c.take(), b"\r\n.\r\n");
+        assert_eq!(c.ready(), b"\r\n.\r\n");
+        c.clear_ready();
+        assert!(c.ready().is_empty());
         let mut c = Chunk::skip(4);
         assert_eq!(c.feed(b"abcdef"), (4, true));
-        assert!(c.take().is_empty());
+        assert!(c.ready().is_empty());
         let mut c = Chunk::keep(0, true);
         assert_eq!(c.feed(b""), (0, true));
     }
@@ -332,7 +342,7 @@ mod tests {
     #[tokio::test]
     async fn sink_writes_header_then_body() {
         let mut s = BodySink::new(Vec::new(), b"H: 1\r\n", 10);
-        s.push(b"0123456789".to_vec()).await;
+        s.push(b"0123456789").await;
         assert_eq!(s.octets(), 10);
         let w = s.finish().await.unwrap();
         assert_eq!(w, b"H: 1\r\n0123456789");
@@ -342,7 +352,7 @@ mod tests {
     async fn sink_flushes_large_bodies_in_pieces() {
         let mut s = BodySink::new(Vec::new(), b"", u64::MAX);
         for _ in 0..5 {
-            s.push(vec![b'x'; FLUSH_AT / 2 + 1]).await;
+            s.push(&vec![b'x'; FLUSH_AT / 2 + 1]).await;
             assert!(s.pending.len() < FLUSH_AT);
         }
         assert_eq!(s.finish().await.unwrap().len(), 5 * (FLUSH_AT / 2 + 1));
@@ -351,10 +361,10 @@ mod tests {
     #[tokio::test]
     async fn sink_over_the_limit_swallows_the_rest() {
         let mut s = BodySink::new(Vec::new(), b"", 10);
-        s.push(b"012345".to_vec()).await;
-        s.push(b"6789X".to_vec()).await;
+        s.push(b"012345").await;
+        s.push(b"6789X").await;
         assert!(s.is_failed());
-        s.push(b"more".to_vec()).await;
+        s.push(b"more").await;
         assert_eq!(s.octets(), 15);
         assert!(matches!(s.finish().await, Err(SinkError::TooBig)));
     }
@@ -372,7 +382,7 @@ mod tests {
     #[tokio::test]
     async fn sink_reports_write_errors() {
         let mut s = BodySink::new(Broken, b"", u64::MAX);
-        s.push(vec![0; FLUSH_AT]).await;
+        s.push(&vec![0; FLUSH_AT]).await;
         assert!(s.is_failed());
         assert!(matches!(s.finish().await, Err(SinkError::Io(_))));
     }

@@ -79,8 +79,8 @@ async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implici
         && let Some(tls) = handshake(ctx, tcp, peer).await
     {
         session.tls_started();
-        // A session over TLS never asks for STARTTLS again.
-        Conn::new(ctx, peer, session, tls).run(false).await;
+        // Under TLS, STARTTLS is refused, so this is the last upgrade.
+        Conn::new(ctx, peer, *session, tls).run(false).await;
     }
 }
 
