@@ -225,28 +225,60 @@ echo "== populating: $USERS INBOXes x $MBOX messages" >&2
 "$LOAD" "${common[@]}" --port "$WIMS_PORT" --label wims --seed "$SEED" --populate
 "$LOAD" "${common[@]}" --port "$DOVECOT_PORT" --label dovecot --seed "$SEED" --populate
 
-run_load() { # label port
+# CPU ticks used so far by a process and its live descendants, plus the children it has
+# reaped (Dovecot forks a process per connection; the master reaps them).
+tree_ticks() { # pid
+    local f
+    for f in /proc/[0-9]*/stat; do
+        cat "$f" 2>/dev/null || true
+    done | sed 's/^\([0-9]*\) (.*) /\1 /' | awk -v root="$1" '
+        { ppid[$1] = $3; own[$1] = $13 + $14; reaped[$1] = $15 + $16 }
+        END {
+            total = reaped[root]
+            for (p in own) {
+                q = p
+                for (depth = 0; q != "" && q != 0 && depth < 64; depth++) {
+                    if (q == root) { total += own[p]; break }
+                    q = ppid[q]
+                }
+            }
+            print total
+        }'
+}
+HZ=$(getconf CLK_TCK)
+
+run_load() { # label port server-pid
     if [ "$WARMUP" != 0 ]; then
         "$LOAD" "${common[@]}" --port "$2" --label "$1-warmup" --seed $((SEED + 1000)) \
             --duration "$WARMUP" >/dev/null
     fi
+    local t0 t1
+    t0=$(tree_ticks "$3")
     "$LOAD" "${common[@]}" --port "$2" --label "$1" --seed "$SEED" --duration "$DURATION" |
         tee "$TMP/$1.out"
+    t1=$(tree_ticks "$3")
+    echo "SERVER_CPU_SECONDS $(awk -v t=$((t1 - t0)) -v hz="$HZ" 'BEGIN { printf "%.1f", t / hz }')" |
+        tee -a "$TMP/$1.out"
 }
 echo >&2
-run_load wims "$WIMS_PORT"
+run_load wims "$WIMS_PORT" "$WIMS_PID"
 echo
-run_load dovecot "$DOVECOT_PORT"
+run_load dovecot "$DOVECOT_PORT" "$DOVECOT_PID"
 
 field() { sed -n "s/^RESULT .* $2=\([^ ]*\).*/\1/p" "$TMP/$1.out"; }
-W_OPS=$(field wims ops_per_sec)
-D_OPS=$(field dovecot ops_per_sec)
-W_ERR=$(($(field wims errors) + $(field wims connection_errors)))
-D_ERR=$(($(field dovecot errors) + $(field dovecot connection_errors)))
+cpu() { sed -n 's/^SERVER_CPU_SECONDS //p' "$TMP/$1.out"; }
+row() { # label
+    local ops errs
+    ops=$(field "$1" ops)
+    errs=$(($(field "$1" errors) + $(field "$1" connection_errors)))
+    awk -v l="$1" -v r="$(field "$1" ops_per_sec)" -v e="$errs" -v c="$(cpu "$1")" -v o="$ops" \
+        'BEGIN { printf "%-10s %10s %8s %12s %14.2f\n", l, r, e, c, (o > 0 ? c * 1000 / o : 0) }'
+}
 echo
-printf '%-10s %12s %8s\n' server ops/s errors
-printf '%-10s %12s %8s\n' wims "$W_OPS" "$W_ERR"
-printf '%-10s %12s %8s\n' dovecot "$D_OPS" "$D_ERR"
-awk -v w="$W_OPS" -v d="$D_OPS" 'BEGIN { if (d > 0) printf "ratio wims/dovecot: %.2f\n", w / d }'
+printf '%-10s %10s %8s %12s %14s\n' server ops/s errors "server CPU s" "CPU ms per op"
+row wims
+row dovecot
+awk -v w="$(field wims ops_per_sec)" -v d="$(field dovecot ops_per_sec)" \
+    'BEGIN { if (d > 0) printf "ratio wims/dovecot (ops/s): %.2f\n", w / d }'
 echo "settings: clients=$CLIENTS users=$USERS duration=${DURATION}s mailbox=$MBOX seed=$SEED" \
     "warmup=${WARMUP}s dovecot=$DOVECOT_VERSION passwords=$DOVECOT_SCHEME tls=imaps cores=$(nproc)"

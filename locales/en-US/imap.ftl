@@ -35,3 +35,4 @@ imap-no-messages = No messages matched
 imap-unsupported = Command not supported
 imap-enabled = Enabled
 imap-closed = Previous folder closed
+imap-bad-seq = Message sequence number out of range

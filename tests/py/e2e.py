@@ -198,11 +198,23 @@ def phase_idle():
         if len(parts) >= 3 and parts[0] == b"*" and parts[2].upper() == b"EXISTS":
             announced = int(parts[1])
     check(announced == exists + 1, f"IDLE announced EXISTS {announced}, expected {exists + 1}")
+
+    # A flag set from bob's other device reaches the idling client too.
+    other = login_as("bob")
+    select(other, "INBOX")
+    typ, data = other.store(str(announced), "+FLAGS", "(\\Seen)")
+    check(typ == "OK", f"STORE from the second session: {typ} {data!r}")
+    other.logout()
+    while True:
+        line = idler.line()  # bounded by the socket timeout
+        log(f"idle: {line!r}")
+        if line.startswith(f"* {announced} FETCH".encode()) and b"\\Seen" in line:
+            break
     idler.send(b"DONE\r\n")
     idler.finish(tag, expect="OK", what="IDLE")
     idler.command("LOGOUT")
     idler.close()
-    log("IDLE session was told of the new message")
+    log("IDLE session was told of the new message and of the flag change")
 
 
 def main(argv):

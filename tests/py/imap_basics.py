@@ -12,6 +12,7 @@ import time
 from datetime import datetime
 
 from wimstest import (
+    WAIT,
     Raw,
     simple_message,
     append,
@@ -279,12 +280,13 @@ def phase_sessions():
 
     def noop_until(r, pattern, what):
         # The other session may hear of a change on the next NOOP or a later one.
-        for _ in range(50):
+        deadline = time.monotonic() + WAIT
+        while True:
             _, _, untagged = r.command("NOOP", expect="OK")
             if any(re.search(pattern, u) for u in untagged):
                 return untagged
+            check(time.monotonic() < deadline, f"second session never saw {what}")
             time.sleep(0.1)
-        check(False, f"second session never saw {what}")
 
     noop_until(b, rb"^\* \d+ EXISTS$", "the new message (EXISTS)")
     a.command("STORE 1 +FLAGS (\\Flagged)", expect="OK")

@@ -12,6 +12,7 @@ import os
 import time
 
 from wimstest import (
+    Failure,
     Raw,
     append,
     check,
@@ -80,6 +81,33 @@ def phase_malformed():
     r.command("LOGOUT")
     r.close()
     log(f"{len(bad)} malformed commands answered BAD; session kept working")
+
+
+def phase_flood():
+    """Oversized input is refused or the connection dropped; either way the node stays up."""
+    for what, payload in (
+        ("an 8 MiB command line", b"f1 NOOP " + b"A" * (8 << 20) + b"\r\n"),
+        ("an 8 MiB line before login", None),
+        ("20000 pipelined NOOPs", b"".join(b"n%d NOOP\r\n" % i for i in range(20000))),
+    ):
+        r = Raw(tls=True)
+        if payload is None:
+            payload = b"A" * (8 << 20) + b"\r\n"
+        else:
+            r.login("alice")
+        try:
+            r.send(payload)
+            # Read whatever comes back (BAD, BYE or replies) until the server closes or quiets.
+            r.sock.settimeout(5)
+            while r.sock.recv(1 << 20):
+                pass
+        except (OSError, Failure):
+            pass
+        r.close()
+        m = login_as("alice")
+        check(m.noop()[0] == "OK", f"node unusable after {what}")
+        m.logout()
+        log(f"survived {what}")
 
 
 def phase_drop_append():
@@ -179,7 +207,7 @@ def phase_verify():
 
 
 def main(argv):
-    phases = {"malformed": phase_malformed, "drop-append": phase_drop_append,
+    phases = {"malformed": phase_malformed, "flood": phase_flood, "drop-append": phase_drop_append,
               "drop-submit": phase_drop_submit, "verify": phase_verify}
     for p in argv:
         phases[p]()

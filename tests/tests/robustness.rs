@@ -16,6 +16,14 @@ fn malformed_commands_get_bad_and_the_session_continues() {
 }
 
 #[test]
+fn floods_do_not_take_the_node_down() {
+    let mut node = node();
+    node.python("robustness.py", &["flood"]);
+    // Still answering, and still stopping cleanly.
+    node.stop();
+}
+
+#[test]
 fn dropped_uploads_leave_no_half_message_even_after_restart() {
     let mut node = node();
     node.python("robustness.py", &["drop-append", "drop-submit"]);

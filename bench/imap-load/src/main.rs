@@ -480,6 +480,16 @@ fn print_table(stats: &mut Stats, seconds: f64) -> (u64, u64) {
     (ops, errors)
 }
 
+/// CPU seconds this process has used, user plus system (Linux /proc; USER_HZ is 100).
+fn own_cpu_seconds() -> f64 {
+    let ticks = || -> Option<u64> {
+        let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+        let f: Vec<&str> = s.get(s.rfind(')')? + 2..)?.split_whitespace().collect();
+        Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+    };
+    ticks().map_or(0.0, |t| t as f64 / 100.0)
+}
+
 fn hash_password(pw: &str) -> Result<String> {
     use argon2::password_hash::{PasswordHasher, SaltString};
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
@@ -556,6 +566,7 @@ async fn main() -> Result<()> {
         args.mailbox_size,
         args.seed
     );
+    let cpu0 = own_cpu_seconds();
     let deadline = Instant::now() + Duration::from_secs_f64(args.duration);
     let mut set = tokio::task::JoinSet::new();
     for i in 0..args.clients {
@@ -566,6 +577,7 @@ async fn main() -> Result<()> {
         total.merge(s?);
     }
     let (ops, errors) = print_table(&mut total, args.duration);
+    println!("load generator CPU {:.1} s", own_cpu_seconds() - cpu0);
     println!(
         "RESULT label={} ops={ops} seconds={} ops_per_sec={:.1} errors={} connection_errors={}",
         args.label,

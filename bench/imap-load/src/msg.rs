@@ -226,10 +226,10 @@ pub fn build(rng: &mut StdRng, to: &str, idx: u64) -> Message {
         domain
     );
     let n_words = rng.gen_range(3..=7);
-    let mut subject: Vec<&str> = Vec::with_capacity(n_words);
-    for _ in 0..n_words {
-        subject.push(SUBJECT_WORDS.choose(rng).expect("non-empty"));
-    }
+    let subject: Vec<&str> = SUBJECT_WORDS
+        .choose_multiple(rng, n_words)
+        .copied()
+        .collect();
     let mut subject = subject.join(" ");
     let reply = rng.gen_ratio(1, 5);
     if reply {

@@ -350,6 +350,15 @@ impl Session {
         }
     }
 
+    /// False (and BAD sent) when a non-UID command names messages that do not exist.
+    fn check_seq(&mut self, tag: &str, set: &SequenceSet, uid: bool) -> bool {
+        if uid || self.with_view(|v| v.seq_set_valid(set)) {
+            return true;
+        }
+        self.tagged(tag, "BAD", None, "imap-bad-seq");
+        false
+    }
+
     pub(super) fn with_view<T>(&self, f: impl FnOnce(&View) -> T) -> T
     where
         T: Default,
@@ -432,6 +441,9 @@ impl Session {
         uid: bool,
         changed_since: Option<u64>,
     ) -> std::io::Result<()> {
+        if !self.check_seq(tag, set, uid) {
+            return Ok(());
+        }
         let (acct, folder, read_only, targets) = match &self.state {
             State::Selected(a, v) => (a.id, v.folder, v.read_only, v.resolve(set, uid)),
             _ => return Ok(()),
@@ -517,6 +529,9 @@ impl Session {
         uid: bool,
         unchanged_since: Option<u64>,
     ) {
+        if !self.check_seq(tag, set, uid) {
+            return;
+        }
         let Some((acct, folder)) = self.writable(tag) else {
             return;
         };
@@ -585,6 +600,9 @@ impl Session {
             State::Selected(a, v) => (a.id, v.folder),
             _ => return,
         };
+        if !self.check_seq(tag, set, uid) {
+            return;
+        }
         if is_move && self.writable(tag).is_none() {
             return;
         }

@@ -63,6 +63,20 @@ impl View {
         self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
     }
 
+    /// A message sequence number beyond the mailbox is a client error (RFC 9051 6.4.4 and
+    /// RFC 3501 9); `*` in an empty mailbox names nothing and is one too.
+    pub fn seq_set_valid(&self, set: &SequenceSet) -> bool {
+        let n = self.uids.len() as u32;
+        let ok = |v: &SeqOrUid| match v {
+            SeqOrUid::Value(x) => x.get() <= n,
+            SeqOrUid::Asterisk => n > 0,
+        };
+        set.0.as_ref().iter().all(|s| match s {
+            Sequence::Single(v) => ok(v),
+            Sequence::Range(a, b) => ok(a) && ok(b),
+        })
+    }
+
     /// Messages a sequence set names, as (seq, uid), ascending and without duplicates.
     pub fn resolve(&self, set: &SequenceSet, uid: bool) -> Vec<(u32, u32)> {
         let mut out: Vec<(u32, u32)> = Vec::new();
