@@ -266,6 +266,16 @@ impl Store {
         Ok(before)
     }
 
+    /// Total size of the folder's messages in bytes (STATUS SIZE).
+    pub fn folder_size(&self, folder: u64) -> Result<u64> {
+        let mut total = 0;
+        for v in self.inner.metas.scan_prefix(folder.to_be_bytes()).values() {
+            let m: crate::model::MessageMeta = dec(&v?)?;
+            total += m.size;
+        }
+        Ok(total)
+    }
+
     /// UIDs with their state, in UID order.
     pub fn message_states(&self, folder: u64) -> Result<Vec<(u32, MessageState)>> {
         self.inner

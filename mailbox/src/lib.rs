@@ -9,6 +9,7 @@ mod message;
 pub mod mime;
 mod model;
 mod store;
+pub mod transfer;
 
 pub use account::normalize_address;
 pub use blob::{BlobReader, SEGMENT, StorageKey};

@@ -1,5 +1,5 @@
 """A user's day: alice mails bob a large attachment over STARTTLS submission, bob reads it over
-IMAPS, flags survive a restart, and an IDLE session hears about new mail.
+IMAPS, flags survive a restart, and an IDLE connection hears about new mail.
 
 Phases (the harness restarts the node between `send` and `after-restart`):
   tls             the certificate in DIR/tls/cert.pem is the one served, and names 127.0.0.1
@@ -203,7 +203,7 @@ def phase_idle():
     other = login_as("bob")
     select(other, "INBOX")
     typ, data = other.store(str(announced), "+FLAGS", "(\\Seen)")
-    check(typ == "OK", f"STORE from the second session: {typ} {data!r}")
+    check(typ == "OK", f"STORE from the second connection: {typ} {data!r}")
     other.logout()
     while True:
         line = idler.line()  # bounded by the socket timeout
@@ -214,7 +214,7 @@ def phase_idle():
     idler.finish(tag, expect="OK", what="IDLE")
     idler.command("LOGOUT")
     idler.close()
-    log("IDLE session was told of the new message and of the flag change")
+    log("IDLE connection was told of the new message and of the flag change")
 
 
 def main(argv):

@@ -180,7 +180,7 @@ def phase_messages():
     check(text.startswith(b"the needle is here"), f"BODY[TEXT]: {text!r}")
     check(fetch_body(m, u2, "BODY.PEEK[]") == mk(2, "dave@kapur.h", "Lunch?", "nothing to see"), "APPENDed bytes changed")
 
-    # SEARCH as clients issue it.
+    # SEARCH as clients send it.
     expect = {
         ("SUBJECT", '"invoice"'): [u1],
         ("FROM", '"carol"'): [u1, u3],
@@ -266,7 +266,7 @@ def phase_messages():
     log("messages: APPEND, FETCH, SEARCH, STORE, COPY/MOVE with COPYUID, CONDSTORE, EXPUNGE")
 
 
-def phase_sessions():
+def phase_connections():
     """Two clients on one mailbox (a phone and a desktop): each learns the other's changes."""
     alice, _ = account("alice")
     a = Raw(tls=True)
@@ -279,13 +279,13 @@ def phase_sessions():
     a.finish("a1", expect="OK", what="APPEND")
 
     def noop_until(r, pattern, what):
-        # The other session may hear of a change on the next NOOP or a later one.
+        # The other connection may hear of a change on the next NOOP or a later one.
         deadline = time.monotonic() + WAIT
         while True:
             _, _, untagged = r.command("NOOP", expect="OK")
             if any(re.search(pattern, u) for u in untagged):
                 return untagged
-            check(time.monotonic() < deadline, f"second session never saw {what}")
+            check(time.monotonic() < deadline, f"second connection never saw {what}")
             time.sleep(0.1)
 
     noop_until(b, rb"^\* \d+ EXISTS$", "the new message (EXISTS)")
@@ -299,12 +299,12 @@ def phase_sessions():
     for r in (a, b):
         r.command("LOGOUT")
         r.close()
-    log("two sessions: EXISTS, FETCH FLAGS and EXPUNGE reach the other session")
+    log("two connections: EXISTS, FETCH FLAGS and EXPUNGE reach the other one")
 
 
 def main(argv):
     phases = {"capability": phase_capability, "folders": phase_folders, "messages": phase_messages,
-              "sessions": phase_sessions}
+              "connections": phase_connections}
     for p in argv:
         phases[p]()
 

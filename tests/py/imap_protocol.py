@@ -6,7 +6,8 @@ Phases:
               EXPUNGE withheld during FETCH/STORE/SEARCH and sent highest first
   errors      out-of-range sequence numbers are BAD; UID sets past the end are fine
   condstore   UNCHANGEDSINCE conflicts come back as [MODIFIED], CHANGEDSINCE filters
-  listext     LIST-EXTENDED selection and RETURN options
+  listext     LIST-EXTENDED selection and RETURN options, LIST-STATUS
+  rev2        ENABLE IMAP4rev2: UTF-8 names, no \\Recent, ESEARCH, SEARCHRES, STATUS SIZE, BINARY
 """
 
 import re
@@ -151,11 +152,76 @@ def phase_listext():
     check(any(b"\\Sent" in x for x in l), f"RETURN (SPECIAL-USE): {l!r}")
     _, _, l = a.command('LIST (SPECIAL-USE) "" "*"', expect="OK")
     check(l and all(re.search(rb"\\(Sent|Drafts|Trash|Junk|Archive)", x) for x in l), f"selection SPECIAL-USE: {l!r}")
+    _, _, l = a.command('LIST "" ("INBOX" "Sent") RETURN (STATUS (MESSAGES UIDNEXT))', expect="OK")
+    check(len([x for x in l if x.startswith(b"* LIST")]) == 2, f"two patterns: {l!r}")
+    check(len([x for x in l if x.startswith(b"* STATUS")]) == 2 and b"UIDNEXT" in l[-1], f"LIST-STATUS: {l!r}")
+    a.command('LIST (BOGUS) "" "*"', expect="BAD")
+    _, _, l = a.command('LIST "" "*"', expect="OK")
+    check(not any(b"\\Subscribed" in x for x in l), f"plain LIST has no \\Subscribed: {l!r}")
     _, _, l = a.command('LIST "" ""', expect="OK")
     check(l == [b'* LIST (\\Noselect) "/" ""'], f"delimiter query: {l!r}")
     a.command("LOGOUT")
     a.close()
     log("listext: ok")
+
+
+def phase_rev2():
+    import base64
+
+    a = Raw()
+    a.login("alice")
+    _, _, en = a.command("ENABLE IMAP4rev2", expect="OK")
+    check(en == [b"* ENABLED IMAP4rev2"], f"ENABLE: {en!r}")
+    tag = a.tag()
+    name = "Entw\u00fcrfe".encode()
+    a.send(tag.encode() + b' CREATE "' + name + b'"\r\n')
+    a.finish(tag, "OK", "CREATE utf-8")
+    tag = a.tag()
+    a.send(tag.encode() + b' LIST "" "Entw*"\r\n')
+    _, _, l = a.finish(tag, "OK", "LIST utf-8")
+    check(any(name in x for x in l), f"UTF-8 name listed as is: {l!r}")
+    payload = bytes(range(256)) * 40
+    b64 = base64.encodebytes(payload).replace(b"\n", b"\r\n")
+    msg = (b"From: alice@kapur.h\r\nTo: alice@kapur.h\r\nSubject: bin\r\n"
+           b"Content-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nhi\r\n"
+           b"--X\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b64 +
+           b"--X--\r\n")
+    tag = a.tag()
+    a.send(f"{tag} APPEND INBOX {{{len(msg)}+}}\r\n".encode() + msg + b"\r\n")
+    a.finish(tag, "OK", "APPEND")
+    append_raw(a, "INBOX", "second")
+    _, _, sel = a.command("SELECT INBOX", expect="OK")
+    check(not any(b"RECENT" in x for x in sel), f"no RECENT under rev2: {sel!r}")
+    check(any(x.startswith(b"* LIST") for x in sel), f"SELECT names the folder with LIST: {sel!r}")
+    _, _, f = a.command("FETCH 1:* (FLAGS)", expect="OK")
+    check(not any(b"\\Recent" in x for x in f), f"no \\Recent under rev2: {f!r}")
+    _, _, s = a.command("SEARCH ALL", expect="OK")
+    check(len(s) == 1 and re.match(rb'\* ESEARCH \(TAG "r\d+"\) ALL 1:2$', s[0]), f"ESEARCH: {s!r}")
+    _, _, s = a.command("UID SEARCH RETURN (MIN MAX COUNT) ALL", expect="OK")
+    check(re.match(rb'\* ESEARCH \(TAG "r\d+"\) UID MIN \d+ MAX \d+ COUNT 2$', s[0]), f"RETURN options: {s!r}")
+    _, _, s = a.command("SEARCH RETURN (SAVE) SUBJECT bin", expect="OK")
+    check(s == [], f"SAVE alone answers nothing: {s!r}")
+    _, _, f = a.command("FETCH $ (UID)", expect="OK")
+    check(len([x for x in f if b"FETCH" in x]) == 1, f"$ names the saved message: {f!r}")
+    _, _, s = a.command("SEARCH $ SUBJECT second", expect="OK")
+    check(not re.search(rb"ALL", s[0]), f"$ AND other criterion: {s!r}")
+    _, _, st = a.command("STATUS INBOX (SIZE DELETED MESSAGES)", expect="OK")
+    check(re.search(rb"SIZE \d+", st[0]) and b"DELETED 0" in st[0], f"STATUS SIZE DELETED: {st!r}")
+    tag = a.tag()
+    a.send(f"{tag} FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])\r\n".encode())
+    # Read raw: the response carries a literal8 with the decoded bytes.
+    data = a.buf
+    while tag.encode() + b" OK" not in data:
+        data += a.sock.recv(65536)
+    a.buf = b""
+    check(f"BINARY.SIZE[2] {len(payload)}".encode() in data, f"BINARY.SIZE: {data[:200]!r}")
+    i = data.index(b"~{")
+    j = data.index(b"}\r\n", i)
+    n = int(data[i + 2:j])
+    check(n == len(payload) and data[j + 3:j + 3 + n] == payload, "BINARY[2] decodes the part")
+    a.command("LOGOUT")
+    a.close()
+    log("rev2: ok")
 
 
 def main(argv):
@@ -165,6 +231,7 @@ def main(argv):
         "errors": phase_errors,
         "condstore": phase_condstore,
         "listext": phase_listext,
+        "rev2": phase_rev2,
     }
     for p in argv:
         phases[p]()

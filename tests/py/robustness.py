@@ -1,8 +1,8 @@
-"""Broken and hostile clients: a bad command is answered BAD and the session goes on; a client
+"""Broken and hostile clients: a bad command is answered BAD and the connection goes on; a client
 that vanishes in the middle of an upload leaves no half message behind.
 
 Phases:
-  malformed       assorted malformed commands, each BAD, the session still usable
+  malformed       assorted malformed commands, each BAD, the connection still usable
   drop-append     APPEND literals cut off (synchronising and LITERAL+); INBOX unchanged
   drop-submit     DATA and BDAT cut off; recipient INBOX and sender Sent unchanged
   verify          counts equal those recorded before the drops (run after restarts)
@@ -80,7 +80,7 @@ def phase_malformed():
     check(now == exists, f"INBOX went from {exists} to {now} messages through malformed commands")
     r.command("LOGOUT")
     r.close()
-    log(f"{len(bad)} malformed commands answered BAD; session kept working")
+    log(f"{len(bad)} malformed commands answered BAD; the connection kept working")
 
 
 def phase_flood():

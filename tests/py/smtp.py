@@ -9,7 +9,7 @@ Phases:
   chunking    BDAT in several chunks, then BDAT 0 LAST; bytes arrive unchanged
   utf8        SMTPUTF8 + 8BITMIME message arrives byte-exact
   oversize    SIZE= over the limit, DATA over the limit and BDAT over the limit get 552;
-              the session is still usable and nothing was delivered
+              the connection is still usable and nothing was delivered
   recipients  more than max_recipients RCPTs are refused
 """
 
@@ -231,7 +231,7 @@ def phase_oversize(limit, _max_rcpt):
     except smtplib.SMTPDataError as e:
         code, resp = e.smtp_code, e.smtp_error
     check(code == 552, f"DATA over the limit: expected 552, got {code} {resp!r}")
-    # The session goes on after the refusal.
+    # The connection goes on after the refusal.
     subject = f"small after big {time.time_ns()}"
     refused = s.sendmail(alice, [bob], msg(alice, bob, subject))
     check(not refused, f"small message after 552 refused: {refused}")

@@ -252,7 +252,7 @@ def fetch_flags(m, uid_set="1:*"):
         u = FETCH_UID_RE.search(line)
         f = FETCH_FLAGS_RE.search(line)
         if u and f:
-            # \Recent is session state (and gone in IMAP4rev2), not a stored flag.
+            # \Recent is per-connection state (and gone in IMAP4rev2), not a stored flag.
             out[int(u.group(1))] = {x.lower() for x in f.group(1).decode().split()} - {"\\recent"}
     return out
 

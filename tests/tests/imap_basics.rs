@@ -24,6 +24,6 @@ fn append_fetch_search_store_copy_move_expunge() {
 }
 
 #[test]
-fn two_sessions_see_each_others_changes() {
-    node().python("imap_basics.py", &["sessions"]);
+fn two_connections_see_each_others_changes() {
+    node().python("imap_basics.py", &["connections"]);
 }

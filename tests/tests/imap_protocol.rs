@@ -1,5 +1,5 @@
 //! IMAP protocol details on the wire: \Recent, multi-session updates, sequence errors,
-//! CONDSTORE and LIST-EXTENDED.
+//! CONDSTORE, LIST-EXTENDED and IMAP4rev2.
 
 use wims_tests::Node;
 
@@ -10,6 +10,13 @@ fn protocol_details() {
         .start();
     node.python(
         "imap_protocol.py",
-        &["recent", "sessions", "errors", "condstore", "listext"],
+        &[
+            "recent",
+            "sessions",
+            "errors",
+            "condstore",
+            "listext",
+            "rev2",
+        ],
     );
 }

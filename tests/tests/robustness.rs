@@ -10,7 +10,7 @@ fn node() -> Node {
 }
 
 #[test]
-fn malformed_commands_get_bad_and_the_session_continues() {
+fn malformed_commands_get_bad_and_the_connection_goes_on() {
     let node = node();
     node.python("robustness.py", &["malformed"]);
 }

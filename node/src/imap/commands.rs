@@ -17,6 +17,15 @@ use super::syntax::{encode_mutf7, list_match, string};
 use super::view::View;
 
 impl Session {
+    /// A folder name as an IMAP string in this client's encoding.
+    pub(super) fn put_name(&self, out: &mut Vec<u8>, name: &str) {
+        if self.rev2 {
+            super::syntax::string_utf8(out, name)
+        } else {
+            string(out, &encode_mutf7(name))
+        }
+    }
+
     pub(super) async fn login(&mut self, tag: &str, user: &str, pass: &str) {
         if !self.conn.stream.is_tls() && !self.ctx.config.imap.allow_plaintext_auth {
             self.tagged(tag, "NO", Some("PRIVACYREQUIRED"), "imap-login-disabled");
@@ -81,13 +90,14 @@ impl Session {
             let t = self.t("imap-closed");
             self.line(&format!("* OK [CLOSED] {t}"));
         }
+        self.saved.clear();
         // A failed SELECT leaves no folder selected (RFC 3501 6.3.1).
         self.state = State::Authenticated(account.clone());
         if condstore {
             self.condstore = true;
         }
         let store = self.ctx.store.clone();
-        let folder = match mailbox_name(mailbox) {
+        let folder = match mailbox_name(mailbox, self.rev2) {
             Some(n) => tokio::task::block_in_place(|| store.folder(account.id, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
         };
@@ -103,6 +113,7 @@ impl Session {
             Err(e) => return self.store_error(tag, e),
         };
         view.condstore = self.condstore;
+        view.rev2 = self.rev2;
         let mut keywords: Vec<String> = Vec::new();
         for st in view.states.values() {
             for f in &st.flags {
@@ -130,11 +141,26 @@ impl Session {
             ));
         }
         self.line(&format!("* {} EXISTS", view.exists()));
-        self.line(&format!("* {} RECENT", view.recent.len()));
+        if self.rev2 {
+            // RFC 9051 6.3.2: the folder's canonical name and attributes.
+            let mut attrs = Vec::new();
+            if let Some(u) = folder.special_use {
+                attrs.push(u.attribute());
+            }
+            let mut l = format!("* LIST ({}) \"/\" ", attrs.join(" ")).into_bytes();
+            self.put_name(&mut l, &folder.name);
+            self.conn.out.extend_from_slice(&l);
+            self.conn.out.extend_from_slice(b"\r\n");
+        }
+        if !self.rev2 {
+            self.line(&format!("* {} RECENT", view.recent.len()));
+        }
+        // UNSEEN left the response codes in IMAP4rev2.
         if let Some(seq) = view
             .uids
             .iter()
             .position(|u| view.states.get(u).is_some_and(|s| !s.has_flag("\\Seen")))
+            .filter(|_| !self.rev2)
         {
             self.line(&format!("* OK [UNSEEN {}] .", seq + 1));
         }
@@ -157,56 +183,102 @@ impl Session {
         let Some(acct) = self.account_id() else {
             return;
         };
-        let pattern = list_pattern(pattern);
+        let opts = self.list_selection.take().unwrap_or_default();
         let reference = match reference {
             Mailbox::Inbox => "INBOX".to_string(),
-            other => mailbox_name(other).unwrap_or_default(),
+            other => mailbox_name(other, self.rev2).unwrap_or_default(),
         };
-        if pattern.is_empty() {
+        let patterns: Vec<String> = if opts.patterns.is_empty() {
+            vec![list_pattern(pattern, self.rev2)]
+        } else {
+            opts.patterns.clone()
+        };
+        if patterns.len() == 1 && patterns[0].is_empty() {
             // The hierarchy delimiter query (RFC 3501 6.3.8).
             self.line(&format!("* {verb} (\\Noselect) \"/\" \"\""));
             self.tagged(tag, "OK", None, "imap-done");
             return;
         }
-        let full = format!("{reference}{pattern}");
+        let full: Vec<String> = patterns.iter().map(|p| format!("{reference}{p}")).collect();
         let folders = match tokio::task::block_in_place(|| self.ctx.store.folders(acct)) {
             Ok(f) => f,
             Err(e) => return self.store_error(tag, e),
         };
-        let mut lines = Vec::new();
+        let matches = |name: &str| {
+            full.iter().any(|p| {
+                list_match(p, name, '/')
+                    || (name == "INBOX" && list_match(&p.to_ascii_uppercase(), "INBOX", '/'))
+            })
+        };
+        let only_subscribed = lsub || opts.select_subscribed;
+        let show_subscribed = opts.select_subscribed || opts.return_subscribed;
+        let status_items: Option<Vec<StatusDataItemName>> = opts.status.as_ref().map(|items| {
+            items
+                .iter()
+                .filter_map(|i| match i.as_str() {
+                    "MESSAGES" => Some(StatusDataItemName::Messages),
+                    "RECENT" => Some(StatusDataItemName::Recent),
+                    "UIDNEXT" => Some(StatusDataItemName::UidNext),
+                    "UIDVALIDITY" => Some(StatusDataItemName::UidValidity),
+                    "UNSEEN" => Some(StatusDataItemName::Unseen),
+                    "DELETED" => Some(StatusDataItemName::Deleted),
+                    "SIZE" => Some(StatusDataItemName::Size),
+                    "HIGHESTMODSEQ" => Some(StatusDataItemName::HighestModSeq),
+                    _ => None,
+                })
+                .collect()
+        });
+        let mut out = Vec::new();
         for f in &folders {
-            let matches = list_match(&full, &f.name, '/')
-                || (f.name == "INBOX" && list_match(&full.to_ascii_uppercase(), "INBOX", '/'));
-            let sel = self.list_selection.as_ref();
-            let only_subscribed = lsub || sel.is_some_and(|s| s.subscribed);
-            let only_special = sel.is_some_and(|s| s.special_use);
-            if !matches
-                || (only_subscribed && !f.subscribed)
-                || (only_special && f.special_use.is_none())
-            {
+            if !matches(&f.name) {
                 continue;
             }
             let prefix = format!("{}/", f.name);
-            let children = folders.iter().any(|c| c.name.starts_with(&prefix));
-            let mut attrs = vec![if children {
-                "\\HasChildren"
-            } else {
+            let children: Vec<&mailbox::Folder> = folders
+                .iter()
+                .filter(|c| c.name.starts_with(&prefix))
+                .collect();
+            let subscribed_child = children.iter().any(|c| c.subscribed);
+            let mut child_info = false;
+            if only_subscribed && !f.subscribed {
+                // RECURSIVEMATCH: a parent is listed for its subscribed descendants.
+                if opts.recursive_match && subscribed_child {
+                    child_info = true;
+                } else {
+                    continue;
+                }
+            }
+            if opts.select_special_use && f.special_use.is_none() {
+                continue;
+            }
+            let mut attrs = vec![if children.is_empty() {
                 "\\HasNoChildren"
+            } else {
+                "\\HasChildren"
             }];
             if let Some(u) = f.special_use {
                 attrs.push(u.attribute());
             }
-            if f.subscribed && !lsub {
+            if show_subscribed && f.subscribed && !lsub {
                 attrs.push("\\Subscribed");
             }
             let mut l = format!("* {verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
-            string(&mut l, &encode_mutf7(&f.name));
+            self.put_name(&mut l, &f.name);
+            if child_info || (opts.recursive_match && f.subscribed && subscribed_child) {
+                l.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
+            }
             l.extend_from_slice(b"\r\n");
-            lines.push(l);
+            out.extend_from_slice(&l);
+            if let Some(items) = &status_items
+                && !child_info
+            {
+                match self.status_line(f, items) {
+                    Ok(st) => out.extend_from_slice(&st),
+                    Err(e) => tracing::warn!(error = %e, "LIST-STATUS failed"),
+                }
+            }
         }
-        for l in lines {
-            self.conn.out.extend_from_slice(&l);
-        }
+        self.conn.out.extend_from_slice(&out);
         self.tagged(tag, "OK", None, "imap-done");
     }
 
@@ -219,24 +291,39 @@ impl Session {
         let Some(acct) = self.account_id() else {
             return;
         };
-        let store = self.ctx.store.clone();
-        let r = match mailbox_name(mailbox) {
-            Some(n) => tokio::task::block_in_place(|| {
-                let f = store.folder(acct, &n)?.ok_or(mailbox::Error::NoFolder)?;
-                let s = store.status(&f)?;
-                Ok((f, s))
-            }),
+        let folder = match mailbox_name(mailbox, self.rev2) {
+            Some(n) => tokio::task::block_in_place(|| self.ctx.store.folder(acct, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
         };
-        let (f, s) = match r {
-            Ok(x) => x,
-            Err(e) => return self.store_error(tag, e),
+        let line = match folder {
+            Ok(Some(f)) => self.status_line(&f, items),
+            Ok(None) => Err(mailbox::Error::NoFolder),
+            Err(e) => Err(e),
         };
+        match line {
+            Ok(l) => {
+                self.conn.out.extend_from_slice(&l);
+                self.tagged(tag, "OK", None, "imap-done");
+            }
+            Err(e) => self.store_error(tag, e),
+        }
+    }
+
+    /// `* STATUS name (...)` for a folder; also the LIST-STATUS return data.
+    fn status_line(
+        &self,
+        f: &mailbox::Folder,
+        items: &[StatusDataItemName],
+    ) -> mailbox::Result<Vec<u8>> {
+        let store = &self.ctx.store;
+        let s = tokio::task::block_in_place(|| store.status(f))?;
         let mut parts = Vec::new();
         for i in items {
             match i {
                 StatusDataItemName::Messages => parts.push(format!("MESSAGES {}", s.messages)),
-                StatusDataItemName::Recent => parts.push(format!("RECENT {}", s.recent)),
+                StatusDataItemName::Recent if !self.rev2 => {
+                    parts.push(format!("RECENT {}", s.recent))
+                }
                 StatusDataItemName::UidNext => parts.push(format!("UIDNEXT {}", f.uidnext)),
                 StatusDataItemName::UidValidity => {
                     parts.push(format!("UIDVALIDITY {}", f.uidvalidity))
@@ -246,14 +333,17 @@ impl Session {
                 StatusDataItemName::HighestModSeq => {
                     parts.push(format!("HIGHESTMODSEQ {}", f.highest_modseq))
                 }
+                StatusDataItemName::Size => {
+                    let size = tokio::task::block_in_place(|| store.folder_size(f.id))?;
+                    parts.push(format!("SIZE {size}"))
+                }
                 _ => {}
             }
         }
         let mut l = b"* STATUS ".to_vec();
-        string(&mut l, &encode_mutf7(&f.name));
+        self.put_name(&mut l, &f.name);
         l.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
-        self.conn.out.extend_from_slice(&l);
-        self.tagged(tag, "OK", None, "imap-done");
+        Ok(l)
     }
 
     pub(super) fn append(
@@ -271,7 +361,7 @@ impl Session {
         let store = self.ctx.store.clone();
         let flags: Vec<String> = flags.iter().map(flag_str).collect();
         let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let Some(name) = mailbox_name(mailbox) else {
+        let Some(name) = mailbox_name(mailbox, self.rev2) else {
             return self.store_error(tag, mailbox::Error::InvalidFolderName);
         };
         let r = tokio::task::block_in_place(|| -> mailbox::Result<mailbox::Delivered> {
@@ -407,7 +497,7 @@ impl Session {
             store: &self.ctx.store,
             view,
         };
-        let mut hits = Vec::new();
+        let mut hits: Vec<(u32, u32)> = Vec::new();
         let mut max_modseq = 0;
         tokio::task::block_in_place(|| {
             for (i, u) in view.uids.iter().enumerate() {
@@ -416,19 +506,75 @@ impl Session {
                 };
                 let mut c = Candidate::new(i as u32 + 1, *u, st);
                 if searcher.matches(&key, &mut c) {
-                    hits.push(if uid { *u } else { i as u32 + 1 });
+                    hits.push((i as u32 + 1, *u));
                     max_modseq = max_modseq.max(st.modseq);
                 }
             }
         });
-        let mut l = String::from("* SEARCH");
-        for h in &hits {
-            l.push_str(&format!(" {h}"));
+        let pick = |(s, u): &(u32, u32)| if uid { *u } else { *s };
+        let ret = self.search_return.take();
+        match &ret {
+            Some(r) if r.save => {
+                // With MIN or MAX only those are saved (RFC 5182 2.4).
+                self.saved = if r.min || r.max {
+                    let mut v = Vec::new();
+                    if r.min {
+                        v.extend(hits.first().map(|h| h.1));
+                    }
+                    if r.max {
+                        v.extend(hits.last().map(|h| h.1));
+                    }
+                    v.dedup();
+                    v
+                } else {
+                    hits.iter().map(|h| h.1).collect()
+                };
+            }
+            _ => {}
         }
-        if uses_modseq && !hits.is_empty() {
-            l.push_str(&format!(" (MODSEQ {max_modseq})"));
+        let esearch = ret.clone().or_else(|| {
+            self.rev2.then(|| super::search_ext::SearchReturn {
+                all: true,
+                ..Default::default()
+            })
+        });
+        match esearch {
+            // SAVE alone asks for no result (RFC 5182 2.1).
+            Some(r) if r.save && !(r.min || r.max || r.all || r.count) => {}
+            Some(r) => {
+                let mut l = format!("* ESEARCH (TAG \"{tag}\")");
+                if uid {
+                    l.push_str(" UID");
+                }
+                if let (true, Some(h)) = (r.min, hits.first()) {
+                    l.push_str(&format!(" MIN {}", pick(h)));
+                }
+                if let (true, Some(h)) = (r.max, hits.last()) {
+                    l.push_str(&format!(" MAX {}", pick(h)));
+                }
+                if r.count {
+                    l.push_str(&format!(" COUNT {}", hits.len()));
+                }
+                if r.all && !hits.is_empty() {
+                    let nums: Vec<u32> = hits.iter().map(pick).collect();
+                    l.push_str(&format!(" ALL {}", super::search_ext::compact(&nums)));
+                }
+                if uses_modseq && !hits.is_empty() {
+                    l.push_str(&format!(" MODSEQ {max_modseq}"));
+                }
+                self.line(&l);
+            }
+            None => {
+                let mut l = String::from("* SEARCH");
+                for h in &hits {
+                    l.push_str(&format!(" {}", pick(h)));
+                }
+                if uses_modseq && !hits.is_empty() {
+                    l.push_str(&format!(" (MODSEQ {max_modseq})"));
+                }
+                self.line(&l);
+            }
         }
-        self.line(&l);
         self.refresh(uid);
         self.tagged(tag, "OK", None, "imap-done");
     }
@@ -456,6 +602,7 @@ impl Session {
                 matches!(
                     i,
                     MessageDataItemName::BodyExt { peek: false, .. }
+                        | MessageDataItemName::Binary { peek: false, .. }
                         | MessageDataItemName::Rfc822
                         | MessageDataItemName::Rfc822Text
                 )
@@ -607,7 +754,7 @@ impl Session {
             return;
         }
         let store = self.ctx.store.clone();
-        let dest = match mailbox_name(mailbox) {
+        let dest = match mailbox_name(mailbox, self.rev2) {
             Some(n) => tokio::task::block_in_place(|| store.folder(acct, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
         };

@@ -3,6 +3,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use imap_codec::imap_types::fetch::{MessageDataItemName, Part, Section};
+use mailbox::transfer::{Decode, Encoding};
 use mailbox::{BodyPart, MessageMeta, Store};
 
 use super::conn::Conn;
@@ -205,6 +206,80 @@ async fn emit_source(
     Ok(())
 }
 
+fn dotted(path: &[u32]) -> String {
+    path.iter()
+        .map(|n| n.to_string())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The raw range and transfer encoding BINARY[path] decodes: a leaf part's body, or the whole
+/// message for an empty path.
+fn binary_source(meta: &MessageMeta, path: &[u32]) -> (u64, u64, Encoding) {
+    if path.is_empty() {
+        return (0, meta.size, Encoding::Identity);
+    }
+    match find_part(&meta.structure, path) {
+        Some(p) if !p.is_multipart() && !p.is_message() => (
+            p.body_offset,
+            p.body_len,
+            // An encoding we cannot undo is served as it is stored.
+            Encoding::from_header(p.encoding.as_deref()).unwrap_or(Encoding::Identity),
+        ),
+        Some(p) => (p.body_offset, p.body_len, Encoding::Identity),
+        None => (0, 0, Encoding::Identity),
+    }
+}
+
+fn binary_reader(
+    store: &Store,
+    meta: &MessageMeta,
+    path: &[u32],
+) -> std::io::Result<Decode<std::io::Take<mailbox::BlobReader>>> {
+    let (off, len, enc) = binary_source(meta, path);
+    let mut r = store.open_body(meta).map_err(std::io::Error::other)?;
+    r.seek(SeekFrom::Start(off))?;
+    Ok(Decode::new(r.take(len), enc))
+}
+
+fn binary_len(store: &Store, meta: &MessageMeta, path: &[u32]) -> std::io::Result<u64> {
+    binary_reader(store, meta, path)?.decoded_len()
+}
+
+/// `~{n}` and the decoded bytes: one pass to learn the length, one to send.
+async fn emit_binary(
+    conn: &mut Conn,
+    store: &Store,
+    meta: &MessageMeta,
+    path: &[u32],
+    partial: Option<(u32, u32)>,
+) -> std::io::Result<()> {
+    let total = tokio::task::block_in_place(|| binary_len(store, meta, path))?;
+    let (skip, len) = match partial {
+        Some((o, l)) => {
+            let o = (o as u64).min(total);
+            (o, (l as u64).min(total - o))
+        }
+        None => (0, total),
+    };
+    conn.out
+        .extend_from_slice(format!("~{{{len}}}\r\n").as_bytes());
+    let mut r = tokio::task::block_in_place(|| binary_reader(store, meta, path))?;
+    tokio::task::block_in_place(|| std::io::copy(&mut (&mut r).take(skip), &mut std::io::sink()))?;
+    let mut left = len;
+    while left > 0 {
+        let want = (left as usize).min(CHUNK);
+        let mut buf = vec![0u8; want];
+        let buf = tokio::task::block_in_place(|| r.read_exact(&mut buf).map(|_| buf))?;
+        conn.out.extend_from_slice(&buf);
+        left -= want as u64;
+        if conn.out.len() >= CHUNK {
+            conn.flush().await?;
+        }
+    }
+    Ok(())
+}
+
 pub struct FetchOptions {
     pub with_uid: bool,
     pub with_modseq: bool,
@@ -345,9 +420,28 @@ pub async fn fetch_one(
                 )
                 .await?;
             }
-            MessageDataItemName::Binary { .. } | MessageDataItemName::BinarySize { .. } => {
-                // Not advertised; answered as NIL so a stray request does not break the stream.
-                conn.out.extend_from_slice(b"BINARY[] NIL");
+            MessageDataItemName::Binary {
+                section,
+                partial,
+                peek,
+            } => {
+                let m = meta.as_ref().expect("meta loaded");
+                sets_seen |= !peek;
+                let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
+                let mut name = format!("BINARY[{}]", dotted(&path));
+                if let Some((o, _)) = partial {
+                    name.push_str(&format!("<{o}>"));
+                }
+                conn.out.extend_from_slice(name.as_bytes());
+                conn.out.push(b' ');
+                emit_binary(conn, store, m, &path, partial.map(|(o, l)| (o, l.get()))).await?;
+            }
+            MessageDataItemName::BinarySize { section } => {
+                let m = meta.as_ref().expect("meta loaded");
+                let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
+                let size = tokio::task::block_in_place(|| binary_len(store, m, &path))?;
+                conn.out
+                    .extend_from_slice(format!("BINARY.SIZE[{}] {size}", dotted(&path)).as_bytes());
             }
         }
     }

@@ -7,6 +7,7 @@ mod fetch;
 mod list_ext;
 mod render;
 mod search;
+mod search_ext;
 mod session;
 mod syntax;
 mod view;

@@ -38,7 +38,13 @@ pub struct Session {
     pub(super) peer: SocketAddr,
     pub(super) state: State,
     pub(super) condstore: bool,
-    pub(super) list_selection: Option<super::list_ext::Selection>,
+    pub(super) list_selection: Option<super::list_ext::ListOptions>,
+    /// The client enabled IMAP4rev2 (RFC 9051).
+    pub(super) rev2: bool,
+    /// RETURN options of the SEARCH being run (ESEARCH).
+    pub(super) search_return: Option<super::search_ext::SearchReturn>,
+    /// SEARCHRES: the saved result, as UIDs.
+    pub(super) saved: Vec<u32>,
 }
 
 type Res = std::io::Result<Flow>;
@@ -56,22 +62,31 @@ pub(super) fn flag_str(f: &Flag<'_>) -> String {
     }
 }
 
-pub(super) fn mailbox_name(m: &Mailbox<'_>) -> Option<String> {
+/// The folder a client names: modified UTF-7 for IMAP4rev1, plain UTF-8 under IMAP4rev2.
+pub(super) fn mailbox_name(m: &Mailbox<'_>, utf8: bool) -> Option<String> {
     match m {
         Mailbox::Inbox => Some("INBOX".into()),
         Mailbox::Other(o) => {
             let raw = std::str::from_utf8(o.as_ref()).ok()?;
-            decode_mutf7(raw)
+            if utf8 {
+                Some(raw.to_string())
+            } else {
+                decode_mutf7(raw)
+            }
         }
     }
 }
 
-pub(super) fn list_pattern(m: &ListMailbox<'_>) -> String {
+pub(super) fn list_pattern(m: &ListMailbox<'_>, utf8: bool) -> String {
     let raw = match m {
         ListMailbox::Token(t) => String::from_utf8_lossy(t.as_ref()).to_string(),
         ListMailbox::String(s) => String::from_utf8_lossy(s.as_ref()).to_string(),
     };
-    decode_mutf7(&raw).unwrap_or(raw)
+    if utf8 {
+        raw
+    } else {
+        decode_mutf7(&raw).unwrap_or(raw)
+    }
 }
 
 impl Session {
@@ -83,6 +98,9 @@ impl Session {
             state: State::NotAuthenticated,
             condstore: false,
             list_selection: None,
+            rev2: false,
+            search_return: None,
+            saved: Vec::new(),
         }
     }
 
@@ -95,7 +113,14 @@ impl Session {
     }
 
     pub(super) fn capabilities(&self) -> String {
-        let mut caps = vec!["IMAP4rev1", "LITERAL+", "ID", "ENABLE", "SASL-IR"];
+        let mut caps = vec![
+            "IMAP4rev1",
+            "IMAP4rev2",
+            "LITERAL+",
+            "ID",
+            "ENABLE",
+            "SASL-IR",
+        ];
         match self.state {
             State::NotAuthenticated => {
                 if !self.conn.stream.is_tls() {
@@ -116,6 +141,12 @@ impl Session {
                 "NAMESPACE",
                 "UNSELECT",
                 "CHILDREN",
+                "ESEARCH",
+                "SEARCHRES",
+                "LIST-EXTENDED",
+                "LIST-STATUS",
+                "STATUS=SIZE",
+                "BINARY",
             ]),
         }
         caps.join(" ")
@@ -173,11 +204,37 @@ impl Session {
                 Input::Command { bytes, staged } => {
                     let mut bytes = bytes;
                     self.list_selection = None;
-                    if CommandCodec::default().decode(&bytes).is_err()
-                        && let Some((plain, sel)) = super::list_ext::rewrite(&bytes)
-                    {
+                    self.search_return = None;
+                    let (saved_uids, saved_seqs) = self.saved_sets();
+                    match super::search_ext::substitute(&bytes, &saved_uids, &saved_seqs) {
+                        super::search_ext::Saved::Rewritten(b) => bytes = b,
+                        super::search_ext::Saved::Nothing => {
+                            let tag = super::search_ext::verb(&bytes)
+                                .map(|v| v.0)
+                                .unwrap_or_default();
+                            self.tagged(&tag, "OK", None, "imap-done");
+                            continue;
+                        }
+                        super::search_ext::Saved::Unchanged => {}
+                    }
+                    if let Some((plain, ret)) = super::search_ext::strip_return(&bytes) {
                         bytes = plain;
-                        self.list_selection = Some(sel);
+                        self.search_return = Some(ret);
+                    }
+                    match super::list_ext::rewrite(&bytes) {
+                        Some(super::list_ext::Rewrite::Plain(plain, opts)) => {
+                            bytes = plain;
+                            self.list_selection = Some(opts);
+                        }
+                        Some(super::list_ext::Rewrite::Bad) => {
+                            let tag = super::search_ext::verb(&bytes)
+                                .map(|v| v.0)
+                                .unwrap_or_default();
+                            let text = self.ctx.i18n.text("imap-bad-syntax", &[("reason", "LIST")]);
+                            self.line(&format!("{tag} BAD {text}"));
+                            continue;
+                        }
+                        None => {}
                     }
                     let decoded = CommandCodec::default().decode(&bytes);
                     match decoded {
@@ -211,6 +268,23 @@ impl Session {
                     }
                 }
             }
+        }
+    }
+
+    /// The saved search result as UIDs and as the current sequence numbers of those still here.
+    fn saved_sets(&self) -> (Vec<u32>, Vec<u32>) {
+        match &self.state {
+            State::Selected(_, v) => {
+                let uids: Vec<u32> = self
+                    .saved
+                    .iter()
+                    .copied()
+                    .filter(|u| v.seq_of(*u).is_some())
+                    .collect();
+                let seqs = uids.iter().filter_map(|u| v.seq_of(*u)).collect();
+                (uids, seqs)
+            }
+            _ => (Vec::new(), Vec::new()),
         }
     }
 
@@ -350,7 +424,13 @@ impl Session {
             C::Enable { capabilities } => {
                 let mut enabled = Vec::new();
                 for c in capabilities.as_ref() {
-                    if matches!(c, CapabilityEnable::CondStore) {
+                    if c.to_string().eq_ignore_ascii_case("IMAP4rev2") {
+                        self.rev2 = true;
+                        if let State::Selected(_, v) = &mut self.state {
+                            v.rev2 = true;
+                        }
+                        enabled.push("IMAP4rev2");
+                    } else if matches!(c, CapabilityEnable::CondStore) {
                         self.condstore = true;
                         if let State::Selected(_, v) = &mut self.state {
                             v.condstore = true;
@@ -381,7 +461,7 @@ impl Session {
             }
             C::Create { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().create_folder(acct, &n))
                 });
@@ -389,7 +469,7 @@ impl Session {
             }
             C::Delete { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().delete_folder(acct, &n))
                 });
@@ -397,7 +477,7 @@ impl Session {
             }
             C::Rename { from, to } => {
                 let acct = authed.expect("checked");
-                let r = match (mailbox_name(&from), mailbox_name(&to)) {
+                let r = match (mailbox_name(&from, self.rev2), mailbox_name(&to, self.rev2)) {
                     (Some(f), Some(t)) => {
                         tokio::task::block_in_place(|| self.store().rename_folder(acct, &f, &t))
                     }
@@ -407,7 +487,7 @@ impl Session {
             }
             C::Subscribe { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, true))
                 });
@@ -415,7 +495,7 @@ impl Session {
             }
             C::Unsubscribe { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, false))
                 });

@@ -11,9 +11,18 @@ pub fn nstring(out: &mut Vec<u8>, s: Option<&str>) {
 }
 
 pub fn string(out: &mut Vec<u8>, s: &str) {
+    quoted_or_literal(out, s, false)
+}
+
+/// As [`string`], but UTF-8 may be quoted (IMAP4rev2, RFC 9051 4.3).
+pub fn string_utf8(out: &mut Vec<u8>, s: &str) {
+    quoted_or_literal(out, s, true)
+}
+
+fn quoted_or_literal(out: &mut Vec<u8>, s: &str, utf8: bool) {
     let quotable = s.len() < 1024
         && s.bytes()
-            .all(|b| b != b'\r' && b != b'\n' && b != 0 && b < 0x80);
+            .all(|b| b != b'\r' && b != b'\n' && b != 0 && (utf8 || b < 0x80));
     if quotable {
         out.push(b'"');
         for b in s.bytes() {

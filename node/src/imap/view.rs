@@ -22,6 +22,8 @@ pub struct View {
     pub condstore: bool,
     /// Messages that are \Recent in this session (RFC 3501 2.3.2).
     pub recent: HashSet<u32>,
+    /// IMAP4rev2 has no \Recent and no RECENT response.
+    pub rev2: bool,
 }
 
 impl View {
@@ -44,6 +46,7 @@ impl View {
             .collect();
         Ok(View {
             recent,
+            rev2: false,
             folder: folder.id,
             account,
             read_only,
@@ -120,7 +123,7 @@ impl View {
 
     /// The flag list a client sees: stored flags plus the session's \Recent.
     pub fn flags_of(&self, uid: u32, st: &MessageState) -> String {
-        if self.recent.contains(&uid) {
+        if self.recent.contains(&uid) && !self.rev2 {
             let mut f = st.flags.clone();
             f.push("\\Recent".into());
             flag_list(&f)
@@ -211,7 +214,9 @@ impl View {
                 }
             }
             out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
-            out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
+            if !self.rev2 {
+                out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
+            }
         }
         self.seen_modseq = folder.highest_modseq;
         Ok(())
