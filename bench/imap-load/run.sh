@@ -31,7 +31,9 @@ BIN=${CARGO_TARGET_DIR:-$ROOT/target}/release
 WIMS=$BIN/wims
 LOAD=$BIN/imap-load
 
-if ! DOVECOT=$(command -v dovecot || ls /usr/sbin/dovecot 2>/dev/null); then
+# dovecot-core alone has no IMAP server: look for the imap binary too.
+if ! DOVECOT=$(command -v dovecot || ls /usr/sbin/dovecot 2>/dev/null) ||
+    [ ! -x /usr/lib/dovecot/imap ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "dovecot-imapd is not installed and this is not root: install it first" >&2
         exit 1

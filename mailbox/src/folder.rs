@@ -161,21 +161,25 @@ impl Store {
             .map(|(u, _)| u)
             .collect();
         let i = &self.inner;
-        let freed = transact(&[&i.folders, &i.states, &i.metas, &i.blobrefs], |t| {
-            let mut freed = Vec::new();
-            for uid in &uids {
-                let k = msg_key(folder.id, *uid);
-                t[1].remove(&k)?;
-                if let Some(m) = t[2].remove(&k)? {
-                    let meta: crate::model::MessageMeta = tdec(&m)?;
-                    if Store::drop_blob_ref(&t[3], meta.blob)? {
-                        freed.push(meta.blob);
+        let freed = transact(
+            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
+            |t| {
+                let mut freed = Vec::new();
+                for uid in &uids {
+                    let k = msg_key(folder.id, *uid);
+                    t[1].remove(&k)?;
+                    t[4].remove(&k)?;
+                    if let Some(m) = t[2].remove(&k)? {
+                        let meta: crate::model::MessageMeta = tdec(&m)?;
+                        if Store::drop_blob_ref(&t[3], meta.blob)? {
+                            freed.push(meta.blob);
+                        }
                     }
                 }
-            }
-            t[0].remove(folder_key(folder.account, &folder.name))?;
-            Ok(freed)
-        })?;
+                t[0].remove(folder_key(folder.account, &folder.name))?;
+                Ok(freed)
+            },
+        )?;
         self.flush()?;
         self.remove_blob_files(&freed);
         Ok(())

@@ -54,28 +54,35 @@ impl Store {
         let g = lock.lock().expect("account lock");
         let i = &self.inner;
         let fkey = folder_key(account, &f.name);
-        let d = transact(&[&i.folders, &i.states, &i.metas, &i.blobrefs], |t| {
-            let Some(raw) = t[0].get(&fkey)? else {
-                return abort(Error::NoFolder);
-            };
-            let mut folder: Folder = tdec(&raw)?;
-            let uid = folder.uidnext;
-            folder.uidnext += 1;
-            folder.highest_modseq += 1;
-            let state = MessageState {
-                modseq: folder.highest_modseq,
-                flags: flags.clone(),
-            };
-            let k = msg_key(folder.id, uid);
-            t[1].insert(&k, tenc(&state)?)?;
-            t[2].insert(&k, tenc(&meta)?)?;
-            Store::add_blob_ref(&t[3], meta.blob)?;
-            t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
-            Ok(Delivered {
-                uid,
-                uidvalidity: folder.uidvalidity,
-            })
-        })?;
+        let header = staged.header.as_deref();
+        let d = transact(
+            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
+            |t| {
+                let Some(raw) = t[0].get(&fkey)? else {
+                    return abort(Error::NoFolder);
+                };
+                let mut folder: Folder = tdec(&raw)?;
+                let uid = folder.uidnext;
+                if let Some(h) = header {
+                    t[4].insert(&msg_key(folder.id, uid), h)?;
+                }
+                folder.uidnext += 1;
+                folder.highest_modseq += 1;
+                let state = MessageState {
+                    modseq: folder.highest_modseq,
+                    flags: flags.clone(),
+                };
+                let k = msg_key(folder.id, uid);
+                t[1].insert(&k, tenc(&state)?)?;
+                t[2].insert(&k, tenc(&meta)?)?;
+                Store::add_blob_ref(&t[3], meta.blob)?;
+                t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
+                Ok(Delivered {
+                    uid,
+                    uidvalidity: folder.uidvalidity,
+                })
+            },
+        )?;
         drop(g);
         staged.mark_filed();
         self.flush()?;
@@ -171,30 +178,34 @@ impl Store {
         let i = &self.inner;
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let fkey = folder_key(account, &f.name);
-        let (gone, freed) = transact(&[&i.folders, &i.states, &i.metas, &i.blobrefs], |t| {
-            let Some(raw) = t[0].get(&fkey)? else {
-                return abort(Error::NoFolder);
-            };
-            let mut folder: Folder = tdec(&raw)?;
-            let mut gone = Vec::new();
-            let mut freed = Vec::new();
-            for &uid in uids {
-                let k = msg_key(folder.id, uid);
-                if t[1].remove(&k)?.is_none() {
-                    continue;
-                }
-                if let Some(m) = t[2].remove(&k)? {
-                    let meta: MessageMeta = tdec(&m)?;
-                    if Store::drop_blob_ref(&t[3], meta.blob)? {
-                        freed.push(meta.blob);
+        let (gone, freed) = transact(
+            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
+            |t| {
+                let Some(raw) = t[0].get(&fkey)? else {
+                    return abort(Error::NoFolder);
+                };
+                let mut folder: Folder = tdec(&raw)?;
+                let mut gone = Vec::new();
+                let mut freed = Vec::new();
+                for &uid in uids {
+                    let k = msg_key(folder.id, uid);
+                    if t[1].remove(&k)?.is_none() {
+                        continue;
                     }
+                    t[4].remove(&k)?;
+                    if let Some(m) = t[2].remove(&k)? {
+                        let meta: MessageMeta = tdec(&m)?;
+                        if Store::drop_blob_ref(&t[3], meta.blob)? {
+                            freed.push(meta.blob);
+                        }
+                    }
+                    gone.push(uid);
                 }
-                gone.push(uid);
-            }
-            folder.highest_modseq += 1;
-            t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
-            Ok((gone, freed))
-        })?;
+                folder.highest_modseq += 1;
+                t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
+                Ok((gone, freed))
+            },
+        )?;
         drop(g);
         self.flush()?;
         self.remove_blob_files(&freed);
@@ -216,32 +227,38 @@ impl Store {
         let i = &self.inner;
         let dst = self.folder_by_id(account, to)?.ok_or(Error::NoFolder)?;
         let dkey = folder_key(account, &dst.name);
-        let r = transact(&[&i.folders, &i.states, &i.metas, &i.blobrefs], |t| {
-            let Some(raw) = t[0].get(&dkey)? else {
-                return abort(Error::NoFolder);
-            };
-            let mut folder: Folder = tdec(&raw)?;
-            let mut pairs = Vec::new();
-            for &uid in uids {
-                let sk = msg_key(from, uid);
-                let (Some(st), Some(meta)) = (t[1].get(sk)?, t[2].get(sk)?) else {
-                    continue;
+        let r = transact(
+            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
+            |t| {
+                let Some(raw) = t[0].get(&dkey)? else {
+                    return abort(Error::NoFolder);
                 };
-                let mut st: MessageState = tdec(&st)?;
-                let meta_v: MessageMeta = tdec(&meta)?;
-                let new_uid = folder.uidnext;
-                folder.uidnext += 1;
-                folder.highest_modseq += 1;
-                st.modseq = folder.highest_modseq;
-                let dk = msg_key(folder.id, new_uid);
-                t[1].insert(&dk, tenc(&st)?)?;
-                t[2].insert(&dk, meta)?;
-                Store::add_blob_ref(&t[3], meta_v.blob)?;
-                pairs.push((uid, new_uid));
-            }
-            t[0].insert(dkey.as_slice(), tenc(&folder)?)?;
-            Ok((folder.uidvalidity, pairs))
-        })?;
+                let mut folder: Folder = tdec(&raw)?;
+                let mut pairs = Vec::new();
+                for &uid in uids {
+                    let sk = msg_key(from, uid);
+                    let (Some(st), Some(meta)) = (t[1].get(sk)?, t[2].get(sk)?) else {
+                        continue;
+                    };
+                    let mut st: MessageState = tdec(&st)?;
+                    let meta_v: MessageMeta = tdec(&meta)?;
+                    let new_uid = folder.uidnext;
+                    folder.uidnext += 1;
+                    folder.highest_modseq += 1;
+                    st.modseq = folder.highest_modseq;
+                    let dk = msg_key(folder.id, new_uid);
+                    t[1].insert(&dk, tenc(&st)?)?;
+                    t[2].insert(&dk, meta)?;
+                    if let Some(h) = t[4].get(sk)? {
+                        t[4].insert(&dk, h)?;
+                    }
+                    Store::add_blob_ref(&t[3], meta_v.blob)?;
+                    pairs.push((uid, new_uid));
+                }
+                t[0].insert(dkey.as_slice(), tenc(&folder)?)?;
+                Ok((folder.uidvalidity, pairs))
+            },
+        )?;
         drop(g);
         self.flush()?;
         self.notify(account);

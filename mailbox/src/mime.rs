@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 const MAX_HEADER: usize = 256 * 1024;
 /// Lines longer than this are cut for boundary matching only; no boundary is that long.
 const MAX_LINE_KEEP: usize = 1024;
+/// The top header block is kept for the store's header cache when no larger than this.
+const CACHED_HEADER: usize = 64 * 1024;
 /// Deeper nesting than this is treated as opaque body.
 const MAX_DEPTH: usize = 32;
 
@@ -122,6 +124,8 @@ pub struct Scanner {
     line_start: u64,
     /// Length of the previous line's terminator, which belongs to a following delimiter.
     prev_eol: u64,
+    /// The message's own header block, when small enough to cache.
+    root_header: Option<Vec<u8>>,
 }
 
 impl Default for Scanner {
@@ -139,6 +143,7 @@ impl Scanner {
             line_len: 0,
             line_start: 0,
             prev_eol: 0,
+            root_header: None,
         }
     }
 
@@ -254,9 +259,15 @@ impl Scanner {
         f.part.header_len = body_offset - f.part.header_offset;
         f.part.body_offset = body_offset;
         describe(&mut f.part, &header, f.default_type);
+        let is_root = depth == 1;
+        let complete = header.len() as u64 == f.part.header_len;
         if f.encapsulated || f.part.header_offset == 0 {
             f.envelope = Some(envelope(&header));
         }
+        if is_root && complete && header.len() <= CACHED_HEADER {
+            self.root_header = Some(header);
+        }
+        let f = self.stack.last_mut().expect("frame");
         let nested_ok = depth < MAX_DEPTH;
         if f.part.media_type == "multipart" && nested_ok {
             let b = f
@@ -314,7 +325,13 @@ impl Scanner {
     }
 
     /// Ends the message and returns its envelope and structure.
-    pub fn finish(mut self) -> (Envelope, BodyPart) {
+    pub fn finish(self) -> (Envelope, BodyPart) {
+        let (e, p, _) = self.finish_with_header();
+        (e, p)
+    }
+
+    /// As [`Scanner::finish`], with the message's header block when it was small enough to keep.
+    pub fn finish_with_header(mut self) -> (Envelope, BodyPart, Option<Vec<u8>>) {
         if self.line_len > 0 {
             let line = std::mem::take(&mut self.line);
             let (s, e) = (self.line_start, self.offset);
@@ -328,7 +345,11 @@ impl Scanner {
         }
         self.close_top(end);
         let root = self.stack.pop().expect("root frame");
-        (root.envelope.unwrap_or_default(), root.part)
+        (
+            root.envelope.unwrap_or_default(),
+            root.part,
+            self.root_header,
+        )
     }
 }
 

@@ -69,6 +69,8 @@ pub(crate) struct Inner {
     pub(crate) states: Tree,
     pub(crate) metas: Tree,
     pub(crate) blobrefs: Tree,
+    /// Top header blocks of messages, so header searches and fetches need not decrypt bodies.
+    pub(crate) headers: Tree,
     pub(crate) blobs: BlobDir,
     locks: Mutex<HashMap<u64, Arc<Mutex<()>>>>,
     watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
@@ -94,6 +96,7 @@ impl Store {
             states: db.open_tree("states")?,
             metas: db.open_tree("metas")?,
             blobrefs: db.open_tree("blobrefs")?,
+            headers: db.open_tree("headers")?,
             blobs: BlobDir::open(&dir.join("blobs"), key)?,
             db,
             locks: Mutex::new(HashMap::new()),
@@ -163,6 +166,21 @@ impl Store {
         })
     }
 
+    /// The message's own header block: from the cache, else read from its body.
+    pub fn message_header(&self, folder: u64, uid: u32) -> Result<Option<Vec<u8>>> {
+        if let Some(h) = self.inner.headers.get(msg_key(folder, uid))? {
+            return Ok(Some(h.to_vec()));
+        }
+        let Some(meta) = self.message_meta(folder, uid)? else {
+            return Ok(None);
+        };
+        use std::io::Read;
+        let len = meta.structure.header_len.min(1024 * 1024);
+        let mut v = vec![0u8; len as usize];
+        self.open_body(&meta)?.read_exact(&mut v)?;
+        Ok(Some(v))
+    }
+
     /// Reads a stored body.
     pub fn open_body(&self, meta: &MessageMeta) -> Result<BlobReader> {
         self.inner.blobs.open_blob(meta.blob)
@@ -221,13 +239,14 @@ impl MessageWriter {
     /// Syncs the body to disk and returns it ready to be filed into folders.
     pub fn finish(self) -> Result<StagedMessage> {
         let size = self.blob.len();
-        let (envelope, structure) = self.scanner.finish();
+        let (envelope, structure, header) = self.scanner.finish_with_header();
         let blob = self.blob.commit()?;
         Ok(StagedMessage {
             blob,
             size,
             envelope,
             structure,
+            header,
             filed: AtomicBool::new(false),
             store: self.store,
         })
@@ -251,6 +270,7 @@ pub struct StagedMessage {
     pub size: u64,
     pub envelope: Envelope,
     pub structure: BodyPart,
+    pub(crate) header: Option<Vec<u8>>,
     pub(crate) filed: AtomicBool,
     store: Store,
 }

@@ -14,6 +14,7 @@ pub struct Candidate<'a> {
     pub uid: u32,
     pub state: &'a MessageState,
     meta: Option<Option<MessageMeta>>,
+    header: Option<Vec<u8>>,
 }
 
 impl<'a> Candidate<'a> {
@@ -23,6 +24,7 @@ impl<'a> Candidate<'a> {
             uid,
             state,
             meta: None,
+            header: None,
         }
     }
 }
@@ -81,15 +83,7 @@ fn scan_contains(store: &Store, meta: &MessageMeta, off: u64, len: u64, needle: 
 }
 
 /// Values of header `name` (unfolded) in the message's top header.
-fn header_values(store: &Store, meta: &MessageMeta, name: &str) -> Vec<Vec<u8>> {
-    let s = &meta.structure;
-    let Ok(mut r) = store.open_body(meta) else {
-        return Vec::new();
-    };
-    let mut raw = vec![0u8; s.header_len.min(1024 * 1024) as usize];
-    if r.read_exact(&mut raw).is_err() {
-        return Vec::new();
-    }
+fn header_values(raw: &[u8], name: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut cur: Option<Vec<u8>> = None;
     for line in raw.split_inclusive(|&b| b == b'\n') {
@@ -127,7 +121,10 @@ fn decoded_contains(value: &[u8], needle: &[u8]) -> bool {
     if raw.windows(needle.len()).any(|w| w == needle.as_slice()) {
         return true;
     }
-    // Encoded words (RFC 2047): compare the decoded text too.
+    // Encoded words (RFC 2047): compare the decoded text too, when there are any.
+    if !raw.windows(2).any(|w| w == b"=?") {
+        return false;
+    }
     let mut hdr = b"Subject: ".to_vec();
     hdr.extend_from_slice(value);
     hdr.extend_from_slice(b"\r\n\r\n");
@@ -153,9 +150,17 @@ impl Searcher<'_> {
         c.meta.as_ref().and_then(|m| m.as_ref())
     }
 
+    /// The candidate's header block, fetched once per candidate.
+    fn header<'c>(&self, c: &'c mut Candidate<'_>) -> &'c [u8] {
+        if c.header.is_none() {
+            let h = self.store.message_header(self.view.folder, c.uid);
+            c.header = Some(h.ok().flatten().unwrap_or_default());
+        }
+        c.header.as_deref().unwrap_or_default()
+    }
+
     fn header_has(&self, c: &mut Candidate<'_>, name: &str, needle: &[u8]) -> bool {
-        let Some(m) = self.meta(c) else { return false };
-        header_values(self.store, m, name)
+        header_values(self.header(c), name)
             .iter()
             .any(|v| decoded_contains(v, needle))
     }
@@ -223,8 +228,7 @@ impl Searcher<'_> {
             SearchKey::Subject(s) => self.header_has(c, "subject", s.as_ref()),
             SearchKey::Header(name, value) => {
                 let name = String::from_utf8_lossy(name.as_ref()).to_string();
-                let Some(m) = self.meta(c) else { return false };
-                let values = header_values(self.store, m, &name);
+                let values = header_values(self.header(c), &name);
                 // An empty value matches every message that has the field (RFC 3501 6.4.4).
                 !values.is_empty() && values.iter().any(|v| decoded_contains(v, value.as_ref()))
             }
