@@ -110,6 +110,7 @@ const MAX_HEADER_READ: u64 = 1024 * 1024;
 
 fn section_source(
     store: &Store,
+    (folder, uid): (u64, u32),
     meta: &MessageMeta,
     s: &Option<Section<'_>>,
 ) -> std::io::Result<Source> {
@@ -137,12 +138,23 @@ fn section_source(
             let not = matches!(s, Some(Section::HeaderFieldsNot(..)));
             match message_entity(root, &part_path(p)) {
                 Some(b) => {
-                    let raw = read_range(
-                        store,
-                        meta,
-                        b.header_offset,
-                        b.header_len.min(MAX_HEADER_READ),
-                    )?;
+                    // The message's own header usually comes from the header cache.
+                    let cached = if p.is_none() {
+                        store
+                            .message_header(folder, uid)
+                            .map_err(std::io::Error::other)?
+                    } else {
+                        None
+                    };
+                    let raw = match cached {
+                        Some(h) => h,
+                        None => read_range(
+                            store,
+                            meta,
+                            b.header_offset,
+                            b.header_len.min(MAX_HEADER_READ),
+                        )?,
+                    };
                     let names: Vec<String> = f
                         .as_ref()
                         .iter()
@@ -384,7 +396,9 @@ pub async fn fetch_one(
                 }
                 conn.out.extend_from_slice(name.as_bytes());
                 conn.out.push(b' ');
-                let src = tokio::task::block_in_place(|| section_source(store, m, section))?;
+                let src = tokio::task::block_in_place(|| {
+                    section_source(store, (folder, uid), m, section)
+                })?;
                 emit_source(conn, store, m, src, partial.map(|(o, l)| (o, l.get()))).await?;
             }
             MessageDataItemName::Rfc822 => {
