@@ -197,3 +197,35 @@ fn state_survives_reopen() {
         2
     );
 }
+
+#[test]
+fn header_block_comes_from_cache_or_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StorageKey::generate()).unwrap();
+    let a = store.add_account("a@x.h", "pw").unwrap();
+    let inbox = store.folder(a.id, "INBOX").unwrap().unwrap();
+    let small = staged(&store, b"Subject: s\r\n\r\nbody");
+    store.deliver(&small, a.id, "INBOX", &[], None).unwrap();
+    // A header too large for the cache is read back from the encrypted body.
+    let mut big = b"Subject: b\r\nX-Long: ".to_vec();
+    big.extend(std::iter::repeat_n(b'y', 100 * 1024));
+    big.extend_from_slice(b"\r\n\r\nbody");
+    let s = staged(&store, &big);
+    store.deliver(&s, a.id, "INBOX", &[], None).unwrap();
+    assert_eq!(
+        store.message_header(inbox.id, 1).unwrap().unwrap(),
+        b"Subject: s\r\n\r\n"
+    );
+    let h = store.message_header(inbox.id, 2).unwrap().unwrap();
+    assert_eq!(h, &big[..big.len() - 4]);
+    assert!(store.message_header(inbox.id, 3).unwrap().is_none());
+    // Copies keep their cached header; expunge drops it.
+    let archive = store.folder(a.id, "Archive").unwrap().unwrap();
+    store
+        .copy_messages(a.id, inbox.id, &[1], archive.id)
+        .unwrap();
+    assert_eq!(
+        store.message_header(archive.id, 1).unwrap().unwrap(),
+        b"Subject: s\r\n\r\n"
+    );
+}
