@@ -1,11 +1,58 @@
 //! A client connection that may be upgraded to TLS in place (STARTTLS).
 
+use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+
+/// A client that has not finished the TLS handshake by then is dropped.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Accepts connections forever, one task each. An accept error (usually out of file
+/// descriptors) pauses briefly instead of spinning.
+pub async fn accept_loop<F, Fut>(listener: TcpListener, what: &'static str, handle: F)
+where
+    F: Fn(TcpStream, SocketAddr) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    loop {
+        let (tcp, peer) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!(error = %e, what, "accept failed");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        tokio::spawn(handle(tcp, peer));
+    }
+}
+
+/// The server side of a TLS handshake, bounded by [`HANDSHAKE_TIMEOUT`].
+pub async fn tls_handshake(
+    acceptor: &tokio_rustls::TlsAcceptor,
+    tcp: TcpStream,
+    peer: SocketAddr,
+    what: &'static str,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(s)) => Some(s),
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, what, "tls handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, what, "tls handshake timed out");
+            None
+        }
+    }
+}
 
 pub enum Stream {
     Plain(TcpStream),
@@ -23,10 +70,15 @@ impl Stream {
         matches!(self, Stream::Tls(_))
     }
 
-    /// Runs the TLS handshake on a plain stream; a TLS stream is returned as it is.
+    /// Runs the TLS handshake on a plain stream (STARTTLS); a TLS stream is returned as it is.
     pub async fn into_tls(self, acceptor: &tokio_rustls::TlsAcceptor) -> io::Result<Stream> {
         match self {
-            Stream::Plain(s) => Ok(Stream::Tls(Box::new(acceptor.accept(s).await?))),
+            Stream::Plain(s) => {
+                let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s))
+                    .await
+                    .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
+                Ok(Stream::Tls(Box::new(tls)))
+            }
             other => Ok(other),
         }
     }

@@ -20,25 +20,13 @@ use crate::ctx::NodeCtx;
 use crate::net::Stream;
 
 pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                tracing::warn!(error = %e, "imap accept failed");
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
+    crate::net::accept_loop(listener, "imap", move |tcp, peer| {
         let ctx = ctx.clone();
-        tokio::spawn(async move {
+        async move {
             let stream = if implicit_tls {
-                match Stream::Plain(tcp).into_tls(&ctx.tls).await {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::debug!(%peer, error = %e, "imaps handshake failed");
-                        return;
-                    }
+                match crate::net::tls_handshake(&ctx.tls, tcp, peer, "imaps").await {
+                    Some(s) => Stream::Tls(Box::new(s)),
+                    None => return,
                 }
             } else {
                 Stream::Plain(tcp)
@@ -47,6 +35,7 @@ pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool)
             if let Err(e) = session::Session::new(ctx, stream, peer).run().await {
                 tracing::debug!(%peer, error = %e, "imap connection ended");
             }
-        });
-    }
+        }
+    })
+    .await
 }

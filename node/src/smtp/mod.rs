@@ -10,7 +10,6 @@ mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 
@@ -18,24 +17,11 @@ use crate::ctx::NodeCtx;
 use conn::{Conn, Exit};
 use session::{Limits, Session};
 
-/// A client that has not finished the TLS handshake by then is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
-
 pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
-    loop {
-        let (tcp, peer) = match listener.accept().await {
-            Ok(x) => x,
-            Err(e) => {
-                // Usually out of file descriptors: wait for some to be freed.
-                tracing::warn!(error = %e, "smtp accept failed");
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let _ = tcp.set_nodelay(true);
-        let ctx = ctx.clone();
-        tokio::spawn(async move { connection(tcp, peer, ctx, implicit_tls).await });
-    }
+    crate::net::accept_loop(listener, "smtp", move |tcp, peer| {
+        connection(tcp, peer, ctx.clone(), implicit_tls)
+    })
+    .await
 }
 
 fn limits(ctx: &NodeCtx) -> Limits {
@@ -52,17 +38,7 @@ async fn handshake(
     tcp: TcpStream,
     peer: SocketAddr,
 ) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, ctx.tls.accept(tcp)).await {
-        Ok(Ok(s)) => Some(s),
-        Ok(Err(e)) => {
-            tracing::debug!(%peer, error = %e, "smtp tls handshake failed");
-            None
-        }
-        Err(_) => {
-            tracing::debug!(%peer, "smtp tls handshake timed out");
-            None
-        }
-    }
+    crate::net::tls_handshake(&ctx.tls, tcp, peer, "smtp").await
 }
 
 async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implicit_tls: bool) {
