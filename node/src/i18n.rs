@@ -5,14 +5,24 @@ use fluent_bundle::{FluentArgs, FluentResource};
 use unic_langid::LanguageIdentifier;
 
 /// (language, files) pairs; en-US is the fallback for any id a language lacks.
-const LOCALES: &[(&str, &[&str])] = &[(
-    "en-US",
-    &[
-        include_str!("../../locales/en-US/cli.ftl"),
-        include_str!("../../locales/en-US/imap.ftl"),
-        include_str!("../../locales/en-US/smtp.ftl"),
-    ],
-)];
+const LOCALES: &[(&str, &[&str])] = &[
+    (
+        "en-US",
+        &[
+            include_str!("../../locales/en-US/cli.ftl"),
+            include_str!("../../locales/en-US/imap.ftl"),
+            include_str!("../../locales/en-US/smtp.ftl"),
+        ],
+    ),
+    (
+        "de-DE",
+        &[
+            include_str!("../../locales/de-DE/cli.ftl"),
+            include_str!("../../locales/de-DE/imap.ftl"),
+            include_str!("../../locales/de-DE/smtp.ftl"),
+        ],
+    ),
+];
 
 pub const FALLBACK: &str = "en-US";
 
@@ -92,6 +102,44 @@ mod tests {
         assert!(t.contains("a@b.h"));
         assert!(!t.contains('\u{2068}'));
         assert!(I18n::new("xx-XX").is_err());
+    }
+
+    /// Message ids defined in a shipped language file.
+    fn ids(files: &[&str]) -> std::collections::BTreeSet<String> {
+        files
+            .iter()
+            .flat_map(|f| f.lines())
+            .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim()))
+            .filter(|id| !id.is_empty() && !id.starts_with('#') && !id.starts_with(' '))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Every language has exactly the ids of every other, so no text silently falls back.
+    #[test]
+    fn locales_are_complete() {
+        let (_, base) = LOCALES[0];
+        let base_ids = ids(base);
+        assert!(base_ids.len() > 50);
+        for (lang, files) in &LOCALES[1..] {
+            let these = ids(files);
+            let missing: Vec<_> = base_ids.difference(&these).collect();
+            let extra: Vec<_> = these.difference(&base_ids).collect();
+            assert!(
+                missing.is_empty() && extra.is_empty(),
+                "{lang}: missing {missing:?}, extra {extra:?}"
+            );
+            // Every text formats in its own language, with its arguments.
+            let i = I18n::new(lang).unwrap();
+            for id in &these {
+                assert_ne!(i.text(id, &[]), *id, "{lang} {id}");
+            }
+        }
+        let de = I18n::new("de-DE").unwrap();
+        assert!(
+            de.text("imap-greeting", &[("product", "X")])
+                .contains("bereit")
+        );
     }
 
     /// Every message id quoted in the code exists in the fallback locale.
