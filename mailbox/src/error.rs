@@ -31,6 +31,8 @@ pub enum Error {
     HasChildren,
     #[error("no such message")]
     NoMessage,
+    #[error("the store is in format {found}; this version reads format {expected}")]
+    UnsupportedFormat { found: u32, expected: u32 },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -17,4 +17,4 @@ pub use error::{Error, Result};
 pub use folder::{DELIMITER, normalize_folder_name};
 pub use mime::{BodyPart, EmailAddress, Envelope};
 pub use model::*;
-pub use store::{MessageWriter, StagedMessage, Store};
+pub use store::{FORMAT, MessageWriter, StagedMessage, Store};

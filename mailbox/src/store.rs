@@ -76,6 +76,31 @@ pub(crate) struct Inner {
     watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
 }
 
+/// Layout of the records (postcard is not self-describing): raised whenever a record type
+/// changes, so an old or newer store is refused instead of misread.
+pub const FORMAT: u32 = 1;
+const FORMAT_KEY: &[u8] = b"format";
+
+/// Refuses a store written in another format; stamps a new one.
+fn check_format(db: &sled::Db) -> Result<()> {
+    match db.get(FORMAT_KEY)? {
+        Some(v) => {
+            let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
+            if found != FORMAT {
+                return Err(Error::UnsupportedFormat {
+                    found,
+                    expected: FORMAT,
+                });
+            }
+        }
+        None => {
+            db.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+            db.flush()?;
+        }
+    }
+    Ok(())
+}
+
 /// Cheap to clone; all clones share one database.
 #[derive(Clone)]
 pub struct Store {
@@ -90,6 +115,7 @@ impl Store {
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
             .open()?;
+        check_format(&db)?;
         let inner = Inner {
             accounts: db.open_tree("accounts")?,
             folders: db.open_tree("folders")?,

@@ -229,3 +229,22 @@ fn header_block_comes_from_cache_or_body() {
         b"Subject: s\r\n\r\n"
     );
 }
+
+#[test]
+fn a_store_of_another_format_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    drop(Store::open(dir.path(), key.clone()).unwrap());
+    {
+        let db = sled::open(dir.path().join("db")).unwrap();
+        db.insert(b"format", &(mailbox::FORMAT + 1).to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    match Store::open(dir.path(), key) {
+        Err(Error::UnsupportedFormat { found, expected }) => {
+            assert_eq!((found, expected), (mailbox::FORMAT + 1, mailbox::FORMAT));
+        }
+        other => panic!("expected UnsupportedFormat, got {:?}", other.err()),
+    }
+}
