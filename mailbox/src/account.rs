@@ -112,6 +112,9 @@ impl Store {
         for f in self.folders(account.id)? {
             self.purge_folder(&f)?;
         }
+        self.inner
+            .drop_settings
+            .remove(account.address.as_bytes())?;
         self.inner.accounts.remove(account.address.as_bytes())?;
         self.flush()
     }

@@ -3,6 +3,7 @@
 
 mod account;
 mod blob;
+mod drop_folder;
 mod error;
 mod folder;
 mod message;
@@ -13,6 +14,7 @@ pub mod transfer;
 
 pub use account::normalize_address;
 pub use blob::{BlobReader, SEGMENT, StorageKey};
+pub use drop_folder::{DropAuth, DropSettings};
 pub use error::{Error, Result};
 pub use folder::{DELIMITER, normalize_folder_name};
 pub use mime::{BodyPart, EmailAddress, Envelope};

@@ -46,6 +46,21 @@ impl Store {
         flags: &[&str],
         internal_date: Option<chrono::DateTime<chrono::Utc>>,
     ) -> Result<Delivered> {
+        self.deliver_journaled(staged, account, folder, flags, internal_date, None)
+            .map(|d| d.expect("without a journal key every delivery files"))
+    }
+
+    /// [`Store::deliver`], skipped (`None`) when `journal` is already recorded; the record is
+    /// written in the same transaction as the copy.
+    pub(crate) fn deliver_journaled(
+        &self,
+        staged: &StagedMessage,
+        account: u64,
+        folder: &str,
+        flags: &[&str],
+        internal_date: Option<chrono::DateTime<chrono::Utc>>,
+        journal: Option<&[u8]>,
+    ) -> Result<Option<Delivered>> {
         let f = self.folder(account, folder)?.ok_or(Error::NoFolder)?;
         let date = internal_date.unwrap_or_else(chrono::Utc::now).timestamp();
         let meta = staged.meta(date);
@@ -56,8 +71,21 @@ impl Store {
         let fkey = folder_key(account, &f.name);
         let header = staged.header.as_deref();
         let d = transact(
-            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
+            &[
+                &i.folders,
+                &i.states,
+                &i.metas,
+                &i.blobrefs,
+                &i.headers,
+                &i.journal,
+            ],
             |t| {
+                if let Some(j) = journal {
+                    if t[5].get(j)?.is_some() {
+                        return Ok(None);
+                    }
+                    t[5].insert(j, &[])?;
+                }
                 let Some(raw) = t[0].get(&fkey)? else {
                     return abort(Error::NoFolder);
                 };
@@ -77,10 +105,10 @@ impl Store {
                 t[2].insert(&k, tenc(&meta)?)?;
                 Store::add_blob_ref(&t[3], meta.blob)?;
                 t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
-                Ok(Delivered {
+                Ok(Some(Delivered {
                     uid,
                     uidvalidity: folder.uidvalidity,
-                })
+                }))
             },
         )?;
         drop(g);

@@ -141,3 +141,36 @@ pub fn normalize_flag(f: &str) -> String {
         .map(|s| s.to_string())
         .unwrap_or_else(|| f.to_string())
 }
+
+/// The built-in message types; a node may add its own.
+pub const MESSAGE_TYPES: [&str; 5] = ["message", "fax", "invoice", "statement", "remittance"];
+
+/// The IMAP keyword that shows a message's type to clients: `$` and the type name with its
+/// first letter capitalised (`invoice` → `$Invoice`). Plain messages get none, like mail that
+/// arrives without a type at all.
+pub fn type_keyword(message_type: &str) -> Option<String> {
+    let t = message_type.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("message") {
+        return None;
+    }
+    let mut c = t.chars();
+    let first = c.next()?;
+    Some(format!(
+        "${}{}",
+        first.to_uppercase(),
+        c.as_str().to_lowercase()
+    ))
+}
+
+#[cfg(test)]
+mod type_tests {
+    use super::type_keyword;
+
+    #[test]
+    fn keywords_for_types() {
+        assert_eq!(type_keyword("invoice").as_deref(), Some("$Invoice"));
+        assert_eq!(type_keyword("FAX").as_deref(), Some("$Fax"));
+        assert_eq!(type_keyword("credit-note").as_deref(), Some("$Credit-note"));
+        assert_eq!(type_keyword("message"), None);
+    }
+}

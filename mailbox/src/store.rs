@@ -71,6 +71,10 @@ pub(crate) struct Inner {
     pub(crate) blobrefs: Tree,
     /// Top header blocks of messages, so header searches and fetches need not decrypt bodies.
     pub(crate) headers: Tree,
+    /// Drop-folder settings by account address.
+    pub(crate) drop_settings: Tree,
+    /// Keys of copies filed by resumable jobs (see [`Store::deliver_once`]).
+    pub(crate) journal: Tree,
     pub(crate) blobs: BlobDir,
     locks: Mutex<HashMap<u64, Arc<Mutex<()>>>>,
     watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
@@ -123,6 +127,8 @@ impl Store {
             metas: db.open_tree("metas")?,
             blobrefs: db.open_tree("blobrefs")?,
             headers: db.open_tree("headers")?,
+            drop_settings: db.open_tree("drop_settings")?,
+            journal: db.open_tree("journal")?,
             blobs: BlobDir::open(&dir.join("blobs"), key)?,
             db,
             locks: Mutex::new(HashMap::new()),

@@ -11,10 +11,26 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "kebab-case")]
 pub enum Request {
-    AccountAdd { address: String, password: String },
+    AccountAdd {
+        address: String,
+        password: String,
+    },
     AccountList,
-    AccountPasswd { address: String, password: String },
-    AccountRemove { address: String },
+    AccountPasswd {
+        address: String,
+        password: String,
+    },
+    AccountRemove {
+        address: String,
+    },
+    DropEnable {
+        address: String,
+        passphrase: String,
+        rate_per_hour: Option<u32>,
+    },
+    DropDisable {
+        address: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -48,6 +64,22 @@ pub fn execute(store: &Store, req: Request) -> Reply {
         }
         Request::AccountRemove { address } => {
             let r = store.remove_account(&address).map(|_| address.clone());
+            (address, r)
+        }
+        Request::DropEnable {
+            address,
+            passphrase,
+            rate_per_hour,
+        } => {
+            let r = store
+                .set_drop_passphrase(&address, Some(&passphrase), rate_per_hour)
+                .map(|_| address.clone());
+            (address, r)
+        }
+        Request::DropDisable { address } => {
+            let r = store
+                .set_drop_passphrase(&address, None, None)
+                .map(|_| address.clone());
             (address, r)
         }
         Request::AccountList => {

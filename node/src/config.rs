@@ -16,6 +16,7 @@ pub struct Config {
     pub tls: TlsSection,
     pub log: LogSection,
     pub branding: BrandingSection,
+    pub drop: DropSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +64,18 @@ pub struct BrandingSection {
     pub file: String,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropSection {
+    pub folder: String,
+    pub poll_interval: u64,
+    pub settle: u64,
+    pub max_file_size: u64,
+    pub max_attachment_size: u64,
+    pub rate_per_hour: u32,
+    pub types: Vec<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {source}")]
@@ -70,8 +83,34 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    #[error("{path}: {problem}")]
+    Parse { path: PathBuf, problem: Invalid },
+}
+
+/// What is wrong with a configuration text. Syntax errors carry the TOML parser's own words;
+/// the others are turned into text in the user's language by [`Invalid::text_id`].
+#[derive(Debug, thiserror::Error)]
+pub enum Invalid {
+    #[error("{0}")]
+    Syntax(String),
+    #[error("log.level {0}")]
+    LogLevel(u8),
+    #[error("drop.poll_interval 0")]
+    PollInterval,
+    #[error("drop.types {0:?}")]
+    TypeName(String),
+}
+
+impl Invalid {
+    /// The Fluent id and arguments describing the problem.
+    pub fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
+        match self {
+            Invalid::Syntax(m) => ("cli-config-syntax", vec![("message", m.clone())]),
+            Invalid::LogLevel(l) => ("cli-config-log-level", vec![("level", l.to_string())]),
+            Invalid::PollInterval => ("cli-config-poll-interval", vec![]),
+            Invalid::TypeName(t) => ("cli-config-type-name", vec![("type", t.clone())]),
+        }
+    }
 }
 
 /// Overlays `user` on `base`, table by table, so a file may set any subset of keys.
@@ -101,24 +140,40 @@ impl Config {
             path: path.into(),
             source,
         })?;
-        Self::parse(&text).map_err(|message| ConfigError::Parse {
+        Self::parse(&text).map_err(|problem| ConfigError::Parse {
             path: path.into(),
-            message,
+            problem,
         })
     }
 
-    pub fn parse(text: &str) -> Result<Config, String> {
+    pub fn parse(text: &str) -> Result<Config, Invalid> {
         let mut base: toml::Value = toml::from_str(DEFAULT_TOML).expect("defaults parse");
-        let user: toml::Value = toml::from_str(text).map_err(|e| e.message().to_string())?;
+        let user: toml::Value =
+            toml::from_str(text).map_err(|e| Invalid::Syntax(e.message().to_string()))?;
         merge(&mut base, user);
         let cfg: Config = base
             .try_into()
-            .map_err(|e: toml::de::Error| e.message().to_string())?;
+            .map_err(|e: toml::de::Error| Invalid::Syntax(e.message().to_string()))?;
         if cfg.log.level > 5 {
-            return Err("log.level must be 0..5".into());
+            return Err(Invalid::LogLevel(cfg.log.level));
+        }
+        if cfg.drop.poll_interval == 0 {
+            return Err(Invalid::PollInterval);
+        }
+        if let Some(t) = cfg.drop.types.iter().find(|t| !valid_type_name(t)) {
+            return Err(Invalid::TypeName(t.clone()));
         }
         Ok(cfg)
     }
+}
+
+/// Type names travel in a header and an IMAP keyword: keep them to one safe spelling.
+pub fn valid_type_name(t: &str) -> bool {
+    !t.is_empty()
+        && t.len() <= 40
+        && t.starts_with(|c: char| c.is_ascii_lowercase())
+        && t.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -139,5 +194,9 @@ mod tests {
         assert!(Config::parse("[imap]\nlistne = \"x\"\n").is_err());
         assert!(Config::parse("[log]\nlevel = 9\n").is_err());
         assert!(Config::parse("not toml [").is_err());
+        assert!(Config::parse("[drop]\ntypes = [\"Bad Type\"]\n").is_err());
+        let c = Config::parse("[drop]\ntypes = [\"credit-note\"]\n").unwrap();
+        assert_eq!(c.drop.types, ["credit-note"]);
+        assert_eq!(c.drop.folder, "drop");
     }
 }

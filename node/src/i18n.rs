@@ -12,6 +12,7 @@ const LOCALES: &[(&str, &[&str])] = &[
             include_str!("../../locales/en-US/cli.ftl"),
             include_str!("../../locales/en-US/imap.ftl"),
             include_str!("../../locales/en-US/smtp.ftl"),
+            include_str!("../../locales/en-US/drop.ftl"),
         ],
     ),
     (
@@ -20,6 +21,7 @@ const LOCALES: &[(&str, &[&str])] = &[
             include_str!("../../locales/de-DE/cli.ftl"),
             include_str!("../../locales/de-DE/imap.ftl"),
             include_str!("../../locales/de-DE/smtp.ftl"),
+            include_str!("../../locales/de-DE/drop.ftl"),
         ],
     ),
 ];
@@ -152,11 +154,13 @@ mod tests {
             include_str!("ctx.rs"),
             include_str!("imap/session.rs"),
             include_str!("imap/commands.rs"),
+            include_str!("drop/mod.rs"),
+            include_str!("config.rs"),
         ]
         .concat();
         let mut missing = Vec::new();
         for quoted in src.split('"').skip(1).step_by(2) {
-            let is_id = ["cli-", "imap-", "smtp-"]
+            let is_id = ["cli-", "imap-", "smtp-", "drop-"]
                 .iter()
                 .any(|p| quoted.starts_with(p))
                 && quoted

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod branding;
 pub mod config;
 pub mod ctx;
+pub mod drop;
 pub mod i18n;
 pub mod imap;
 pub mod logging;

@@ -59,6 +59,26 @@ enum AccountCommand {
     },
     /// Remove an account with all its mail.
     Remove { address: String },
+    /// Sending through the XML drop folder.
+    #[command(subcommand)]
+    Drop(DropCommand),
+}
+
+#[derive(Subcommand)]
+enum DropCommand {
+    /// Allow the account to send through the drop folder, with a passphrase every drop file
+    /// must carry.
+    Enable {
+        address: String,
+        /// Read the passphrase from standard input instead of prompting.
+        #[arg(long)]
+        passphrase_stdin: bool,
+        /// Messages per hour through the drop folder (default: drop.rate_per_hour).
+        #[arg(long)]
+        rate_per_hour: Option<u32>,
+    },
+    /// Stop the account from sending through the drop folder.
+    Disable { address: String },
 }
 
 fn main() -> ExitCode {
@@ -82,8 +102,17 @@ fn main() -> ExitCode {
 }
 
 fn load_config(data: &DataDir, i18n: &I18n) -> Result<Config> {
-    Config::load(&data.config())
-        .map_err(|e| anyhow!(i18n.text("cli-bad-config", &[("message", &e.to_string())])))
+    Config::load(&data.config()).map_err(|e| {
+        let message = match &e {
+            config::ConfigError::Parse { path, problem } => {
+                let (id, args) = problem.text_id();
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                format!("{}: {}", path.display(), i18n.text(id, &args))
+            }
+            other => other.to_string(),
+        };
+        anyhow!(i18n.text("cli-bad-config", &[("message", &message)]))
+    })
 }
 
 fn real_main(cli: Cli, early: &I18n) -> Result<()> {
@@ -203,13 +232,16 @@ fn run(data: DataDir, config: Config) -> Result<()> {
 }
 
 fn read_password(address: &str, from_stdin: bool, i18n: &I18n) -> Result<String> {
+    read_secret(address, from_stdin, i18n, "cli-password-prompt")
+}
+
+fn read_secret(address: &str, from_stdin: bool, i18n: &I18n, prompt: &str) -> Result<String> {
     let pw = if from_stdin || !std::io::stdin().is_terminal() {
         let mut line = String::new();
         std::io::stdin().lock().read_line(&mut line)?;
         line.trim_end_matches(['\r', '\n']).to_string()
     } else {
-        let p1 =
-            rpassword::prompt_password(i18n.text("cli-password-prompt", &[("address", address)]))?;
+        let p1 = rpassword::prompt_password(i18n.text(prompt, &[("address", address)]))?;
         let p2 = rpassword::prompt_password(i18n.text("cli-password-repeat", &[]))?;
         if p1 != p2 {
             return Err(anyhow!(i18n.text("cli-password-mismatch", &[])));
@@ -241,12 +273,34 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             admin::Request::AccountPasswd { address, password }
         }
         AccountCommand::Remove { address } => admin::Request::AccountRemove { address },
+        AccountCommand::Drop(DropCommand::Enable {
+            address,
+            passphrase_stdin,
+            rate_per_hour,
+        }) => {
+            let passphrase = read_secret(
+                &address,
+                passphrase_stdin,
+                i18n,
+                "cli-drop-passphrase-prompt",
+            )?;
+            admin::Request::DropEnable {
+                address,
+                passphrase,
+                rate_per_hour,
+            }
+        }
+        AccountCommand::Drop(DropCommand::Disable { address }) => {
+            admin::Request::DropDisable { address }
+        }
         AccountCommand::List => admin::Request::AccountList,
     };
     let done_id = match &req {
         admin::Request::AccountAdd { .. } => "cli-account-added",
         admin::Request::AccountPasswd { .. } => "cli-password-changed",
         admin::Request::AccountRemove { .. } => "cli-account-removed",
+        admin::Request::DropEnable { .. } => "cli-drop-enabled",
+        admin::Request::DropDisable { .. } => "cli-drop-disabled",
         admin::Request::AccountList => "",
     };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {

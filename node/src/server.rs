@@ -102,6 +102,10 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
             }
         });
     }
+    if !c.drop.folder.trim().is_empty() {
+        let root = data.resolve(c.drop.folder.as_ref());
+        tasks.spawn(crate::drop::run(ctx.clone(), root));
+    }
     // Written last and atomically: its presence means the node is ready.
     let ep = data.endpoints();
     let tmp = ep.with_extension("json.tmp");

@@ -1,0 +1,19 @@
+## Warum eine Datei im XML-Ablageordner nicht gesendet wurde. Steht in NAME.error.txt neben
+## der Datei in rejected/; je eine Zeile.
+
+drop-file-too-large = Die Datei ist { $size } Bytes groß; der Ablageordner nimmt höchstens { $limit } Bytes an.
+drop-encoding = Die Datei ist kein UTF-8- oder UTF-16-Text.
+drop-malformed = Die Datei ist kein gültiges Ablage-XML: { $detail }
+drop-missing = Das Element <{ $field }> fehlt oder ist leer.
+drop-bad-address = „{ $address }“ ist keine gültige Adresse (erwartet name@domain).
+drop-unknown-type = Unbekannter Nachrichtentyp „{ $type }“; bekannte Typen: { $known }.
+drop-bad-send-at = „{ $value }“ ist kein gültiger Sendezeitpunkt (erwartet z. B. 2030-01-31T09:00:00+01:00).
+drop-attachment-not-absolute = Der Anhangspfad „{ $path }“ ist kein absoluter Pfad.
+drop-no-account = { $address } ist kein Konto auf diesem Knoten.
+drop-disabled = Das Senden über den Ablageordner ist für { $address } nicht freigeschaltet (wims account drop enable).
+drop-wrong-passphrase = Die Ablage-Passphrase für { $address } ist falsch.
+drop-not-local = Der Empfänger { $address } ist kein Konto auf diesem Knoten; andere Knoten sind aus dem Ablageordner noch nicht erreichbar.
+drop-rate-limited = { $address } hat in der letzten Stunde bereits { $limit } Nachrichten über den Ablageordner gesendet.
+drop-attachment-missing = Der Anhang { $path } existiert nicht oder ist keine Datei.
+drop-attachment-unreadable = Der Anhang { $path } kann nicht gelesen werden: { $reason }
+drop-attachment-too-large = Der Anhang { $path } ist größer als die Grenze von { $limit } Bytes.

@@ -1,0 +1,339 @@
+//! The drop file format: an XML document a person can type by hand, parsed into typed values
+//! and checked for everything that needs no store or file system (see docs/drop-folder.md).
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
+use serde::Deserialize;
+
+use super::Reason;
+
+/// One address with an optional display name: `<to name="Bob Kapur">bob@kapur.h</to>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mailbox {
+    pub name: Option<String>,
+    /// Normalised (lower-case) address.
+    pub address: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub path: PathBuf,
+    /// Name shown to the recipient: the `name` attribute, else the file's own name.
+    pub name: String,
+}
+
+/// A parsed, well-formed drop file.
+#[derive(Debug, Clone)]
+pub struct DropMessage {
+    pub passphrase: String,
+    pub from: Mailbox,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub bcc: Vec<Mailbox>,
+    pub subject: String,
+    pub kind: String,
+    pub send_at: Option<DateTime<FixedOffset>>,
+    pub text: String,
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+impl DropMessage {
+    /// Every recipient once, in order of appearance.
+    pub fn recipients(&self) -> Vec<&Mailbox> {
+        let mut out: Vec<&Mailbox> = Vec::new();
+        for m in self.to.iter().chain(&self.cc).chain(&self.bcc) {
+            if !out.iter().any(|o| o.address == m.address) {
+                out.push(m);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMessage {
+    passphrase: Option<String>,
+    from: Option<RawAddress>,
+    #[serde(default)]
+    to: Vec<RawAddress>,
+    #[serde(default)]
+    cc: Vec<RawAddress>,
+    #[serde(default)]
+    bcc: Vec<RawAddress>,
+    subject: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(rename = "send-at")]
+    send_at: Option<String>,
+    text: Option<String>,
+    html: Option<String>,
+    #[serde(default, rename = "attachment")]
+    attachments: Vec<RawAttachment>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddress {
+    #[serde(rename = "@name", default)]
+    name: Option<String>,
+    #[serde(rename = "$text", default)]
+    address: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAttachment {
+    #[serde(rename = "@name", default)]
+    name: Option<String>,
+    #[serde(rename = "$text", default)]
+    path: String,
+}
+
+/// Text of a drop file: UTF-8 (with or without a byte order mark) or UTF-16 with one, which is
+/// what Windows editors save as "Unicode".
+pub fn decode_text(bytes: &[u8]) -> Result<String, Reason> {
+    let utf16 = |le: bool| {
+        let units: Vec<u16> = bytes[2..]
+            .chunks_exact(2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
+        String::from_utf16(&units).map_err(|_| Reason::Encoding)
+    };
+    match bytes {
+        [0xEF, 0xBB, 0xBF, rest @ ..] => {
+            String::from_utf8(rest.to_vec()).map_err(|_| Reason::Encoding)
+        }
+        [0xFF, 0xFE, ..] => utf16(true),
+        [0xFE, 0xFF, ..] => utf16(false),
+        _ => String::from_utf8(bytes.to_vec()).map_err(|_| Reason::Encoding),
+    }
+}
+
+fn mailbox(raw: RawAddress) -> Result<Mailbox, Reason> {
+    let address = mailbox::normalize_address(&raw.address)
+        .map_err(|_| Reason::BadAddress(raw.address.trim().to_string()))?;
+    let name = raw
+        .name
+        .map(|n| n.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|n| !n.is_empty());
+    Ok(Mailbox { name, address })
+}
+
+/// `2025-01-31T09:00:00+01:00` (RFC 3339), or without an offset in the node's local time.
+pub fn parse_send_at(s: &str) -> Result<DateTime<FixedOffset>, Reason> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t);
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(n) = NaiveDateTime::parse_from_str(s, f)
+            && let Some(t) = Local.from_local_datetime(&n).earliest()
+        {
+            return Ok(t.fixed_offset());
+        }
+    }
+    Err(Reason::BadSendAt(s.to_string()))
+}
+
+/// Parses and checks a drop file. `types` are the message types this node knows.
+pub fn parse(text: &str, types: &[String]) -> Result<DropMessage, Reason> {
+    let raw: RawMessage =
+        quick_xml::de::from_str(text).map_err(|e| Reason::Malformed(e.to_string()))?;
+    let required = |v: Option<String>, field: &'static str| {
+        v.map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .ok_or(Reason::Missing(field))
+    };
+    let passphrase = raw
+        .passphrase
+        .filter(|p| !p.is_empty())
+        .ok_or(Reason::Missing("passphrase"))?;
+    let from = mailbox(raw.from.ok_or(Reason::Missing("from"))?)?;
+    let list = |v: Vec<RawAddress>| v.into_iter().map(mailbox).collect::<Result<Vec<_>, _>>();
+    let (to, cc, bcc) = (list(raw.to)?, list(raw.cc)?, list(raw.bcc)?);
+    if to.is_empty() && cc.is_empty() && bcc.is_empty() {
+        return Err(Reason::Missing("to"));
+    }
+    let subject = raw
+        .subject
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default();
+    let kind = match raw.kind.map(|k| k.trim().to_lowercase()) {
+        None => "message".to_string(),
+        Some(k) if k.is_empty() => "message".to_string(),
+        Some(k) => {
+            if !types.contains(&k) {
+                return Err(Reason::UnknownType {
+                    name: k,
+                    known: types.join(", "),
+                });
+            }
+            k
+        }
+    };
+    let send_at = match raw.send_at.filter(|s| !s.trim().is_empty()) {
+        Some(s) => Some(parse_send_at(&s)?),
+        None => None,
+    };
+    let text = required(raw.text, "text")?;
+    let html = raw
+        .html
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty());
+    let mut attachments = Vec::new();
+    for a in raw.attachments {
+        let p = a.path.trim();
+        let path = PathBuf::from(p);
+        if p.is_empty() || !path.is_absolute() {
+            return Err(Reason::AttachmentNotAbsolute(p.to_string()));
+        }
+        let name = a
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .or_else(|| path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_default();
+        attachments.push(Attachment { path, name });
+    }
+    Ok(DropMessage {
+        passphrase,
+        from,
+        to,
+        cc,
+        bcc,
+        subject,
+        kind,
+        send_at,
+        text,
+        html,
+        attachments,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn types() -> Vec<String> {
+        mailbox::MESSAGE_TYPES
+            .iter()
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    const EXAMPLE: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<message>
+  <passphrase>blue tractor seven</passphrase>
+  <from name="Alice Kapur">alice@kapur.h</from>
+  <to>Bob@Kapur.h</to>
+  <to name="Carol">carol@kapur.h</to>
+  <bcc>bob@kapur.h</bcc>
+  <subject>Invoice 117 &amp; more</subject>
+  <type>Invoice</type>
+  <send-at>2030-01-31T09:00:00+01:00</send-at>
+  <text>
+Dear Bob,
+
+here it is.
+  </text>
+  <html><![CDATA[<p>Dear Bob</p>]]></html>
+  <attachment>/tmp/invoice-117.pdf</attachment>
+  <attachment name="terms.txt">/tmp/t</attachment>
+</message>
+"#;
+
+    #[test]
+    fn full_example() {
+        let m = parse(EXAMPLE, &types()).unwrap();
+        assert_eq!(m.from.address, "alice@kapur.h");
+        assert_eq!(m.from.name.as_deref(), Some("Alice Kapur"));
+        assert_eq!(m.to.len(), 2);
+        assert_eq!(m.to[0].address, "bob@kapur.h");
+        assert_eq!(m.recipients().len(), 2);
+        assert_eq!(m.subject, "Invoice 117 & more");
+        assert_eq!(m.kind, "invoice");
+        assert!(m.text.starts_with("Dear Bob,"));
+        assert!(m.text.ends_with("here it is."));
+        assert_eq!(m.html.as_deref(), Some("<p>Dear Bob</p>"));
+        assert_eq!(m.attachments[0].name, "invoice-117.pdf");
+        assert_eq!(m.attachments[1].name, "terms.txt");
+        assert!(m.send_at.is_some());
+    }
+
+    #[test]
+    fn rejections() {
+        let t = types();
+        assert!(matches!(
+            parse("<message><to>", &t),
+            Err(Reason::Malformed(_))
+        ));
+        assert!(matches!(
+            parse("<message><bogus/></message>", &t),
+            Err(Reason::Malformed(_))
+        ));
+        let base = "<passphrase>p</passphrase><from>a@k.h</from><text>x</text>";
+        assert!(matches!(
+            parse(&format!("<message>{base}</message>"), &t),
+            Err(Reason::Missing("to"))
+        ));
+        assert!(matches!(
+            parse(&format!("<message>{base}<to>nope</to></message>"), &t),
+            Err(Reason::BadAddress(a)) if a == "nope"
+        ));
+        assert!(matches!(
+            parse(
+                &format!("<message>{base}<to>b@k.h</to><type>memo</type></message>"),
+                &t
+            ),
+            Err(Reason::UnknownType { .. })
+        ));
+        assert!(matches!(
+            parse(
+                &format!("<message>{base}<to>b@k.h</to><attachment>rel/x</attachment></message>"),
+                &t
+            ),
+            Err(Reason::AttachmentNotAbsolute(_))
+        ));
+        assert!(matches!(
+            parse(
+                "<message><from>a@k.h</from><to>b@k.h</to><text>x</text></message>",
+                &t
+            ),
+            Err(Reason::Missing("passphrase"))
+        ));
+        let ok = parse(&format!("<message>{base}<to>b@k.h</to></message>"), &t).unwrap();
+        assert_eq!(ok.kind, "message");
+    }
+
+    #[test]
+    fn encodings() {
+        assert_eq!(decode_text(b"\xEF\xBB\xBF<a/>").unwrap(), "<a/>");
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<ä/>".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
+        assert_eq!(decode_text(&le).unwrap(), "<ä/>");
+        assert!(matches!(decode_text(b"\xC3("), Err(Reason::Encoding)));
+    }
+
+    #[test]
+    fn send_at_forms() {
+        assert!(parse_send_at("2030-01-31T09:00:00Z").is_ok());
+        assert!(parse_send_at("2030-01-31 09:00").is_ok());
+        assert!(parse_send_at("tomorrow").is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! The XML drop folder: a person or a program sends a message by dropping a file into a folder
+//! (docs/drop-folder.md).
+//!
+//! A file moves `drop/NAME.xml` → `processing/` (one atomic rename: the file is taken exactly
+//! once) → `sent/` or `rejected/` (with `NAME.error.txt`). Files found in `processing/` at start
+//! are resumed; copies already filed are skipped through the store's delivery journal, keyed by
+//! the job id the take gave the file.
+
+pub mod compose;
+pub mod format;
+pub mod watcher;
+
+pub use watcher::{Watcher, run};
+
+/// Why a drop file was not sent. Each names a Fluent message; the arguments fill it in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    FileTooLarge { size: u64, limit: u64 },
+    Encoding,
+    Malformed(String),
+    Missing(&'static str),
+    BadAddress(String),
+    UnknownType { name: String, known: String },
+    BadSendAt(String),
+    AttachmentNotAbsolute(String),
+    NoAccount(String),
+    Disabled(String),
+    WrongPassphrase(String),
+    NotLocal(String),
+    RateLimited { address: String, limit: u32 },
+    AttachmentMissing(String),
+    AttachmentUnreadable { path: String, reason: String },
+    AttachmentTooLarge { path: String, limit: u64 },
+}
+
+impl Reason {
+    pub fn id(&self) -> &'static str {
+        match self {
+            Reason::FileTooLarge { .. } => "drop-file-too-large",
+            Reason::Encoding => "drop-encoding",
+            Reason::Malformed(_) => "drop-malformed",
+            Reason::Missing(_) => "drop-missing",
+            Reason::BadAddress(_) => "drop-bad-address",
+            Reason::UnknownType { .. } => "drop-unknown-type",
+            Reason::BadSendAt(_) => "drop-bad-send-at",
+            Reason::AttachmentNotAbsolute(_) => "drop-attachment-not-absolute",
+            Reason::NoAccount(_) => "drop-no-account",
+            Reason::Disabled(_) => "drop-disabled",
+            Reason::WrongPassphrase(_) => "drop-wrong-passphrase",
+            Reason::NotLocal(_) => "drop-not-local",
+            Reason::RateLimited { .. } => "drop-rate-limited",
+            Reason::AttachmentMissing(_) => "drop-attachment-missing",
+            Reason::AttachmentUnreadable { .. } => "drop-attachment-unreadable",
+            Reason::AttachmentTooLarge { .. } => "drop-attachment-too-large",
+        }
+    }
+
+    pub fn args(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Reason::FileTooLarge { size, limit } => {
+                vec![("size", size.to_string()), ("limit", limit.to_string())]
+            }
+            Reason::Encoding => vec![],
+            Reason::Malformed(d) => vec![("detail", d.clone())],
+            Reason::Missing(f) => vec![("field", f.to_string())],
+            Reason::BadAddress(a)
+            | Reason::NoAccount(a)
+            | Reason::Disabled(a)
+            | Reason::WrongPassphrase(a)
+            | Reason::NotLocal(a) => vec![("address", a.clone())],
+            Reason::UnknownType { name, known } => {
+                vec![("type", name.clone()), ("known", known.clone())]
+            }
+            Reason::BadSendAt(v) => vec![("value", v.clone())],
+            Reason::AttachmentNotAbsolute(p) | Reason::AttachmentMissing(p) => {
+                vec![("path", p.clone())]
+            }
+            Reason::RateLimited { address, limit } => {
+                vec![("address", address.clone()), ("limit", limit.to_string())]
+            }
+            Reason::AttachmentUnreadable { path, reason } => {
+                vec![("path", path.clone()), ("reason", reason.clone())]
+            }
+            Reason::AttachmentTooLarge { path, limit } => {
+                vec![("path", path.clone()), ("limit", limit.to_string())]
+            }
+        }
+    }
+
+    /// The reason in the node's language.
+    pub fn text(&self, i18n: &crate::i18n::I18n) -> String {
+        let args = self.args();
+        let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        i18n.text(self.id(), &refs)
+    }
+}

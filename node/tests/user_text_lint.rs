@@ -1,0 +1,123 @@
+//! Every text a person reads comes from Fluent. This lint looks for prose in string literals of
+//! the node's code: two words or more, outside comments, log lines, invariant messages
+//! (`expect`), typed error details (`#[error]`, wrapped in localized text by the callers) and
+//! protocol syntax (anything carrying CRLF). What is left must be in `locales/`.
+
+use std::path::Path;
+
+/// Internal strings that look like prose but never reach a person as such.
+const ALLOWED: &[&str] = &[
+    // io::Error payload for an over-long IMAP line, answered with a localized BAD.
+    "line too long",
+    // An invariant of the SMTP body sink, logged, never sent.
+    "body writer missing",
+    // IMAP ID response syntax: "name" is the RFC 2971 field key.
+    "* ID (\\\"name\\\" ",
+];
+
+fn is_prose(lit: &str) -> bool {
+    // Format placeholders are names, not words.
+    let mut plain = String::new();
+    let mut depth = 0;
+    for c in lit.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            c if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let lit = plain.as_str();
+    let words: Vec<&str> = lit
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| w.len() >= 2)
+        .collect();
+    // Two words, the second in lower case, read as a sentence fragment.
+    lit.contains(' ')
+        && words
+            .windows(2)
+            .any(|w| w[1].chars().all(|c| c.is_ascii_lowercase()))
+}
+
+fn literals(line: &str) -> Vec<String> {
+    // Character literals holding a quote would open a string that is not there.
+    let line = line.replace("'\\\"'", "''").replace("'\"'", "''");
+    let mut out = Vec::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '"' {
+            let mut s = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        s.push('\\');
+                        s.extend(chars.next());
+                    }
+                    '"' => break,
+                    c => s.push(c),
+                }
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
+fn scan(dir: &Path, hits: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            scan(&p, hits);
+            continue;
+        }
+        if p.extension().and_then(|x| x.to_str()) != Some("rs") {
+            continue;
+        }
+        let src = std::fs::read_to_string(&p).unwrap();
+        let code = src.split("#[cfg(test)]").next().unwrap_or_default();
+        for (n, line) in code.lines().enumerate() {
+            let t = line.trim();
+            let skip = t.starts_with("//")
+                || t.starts_with("#[error(")
+                || t.contains(".expect(")
+                || ["tracing::", "trace!", "debug!", "info!", "warn!", "error!"]
+                    .iter()
+                    .any(|m| t.contains(m));
+            if skip {
+                continue;
+            }
+            for lit in literals(t) {
+                if lit.contains("\\r\\n") || ALLOWED.contains(&lit.as_str()) {
+                    continue;
+                }
+                if is_prose(&lit) {
+                    hits.push(format!("{}:{}: \"{lit}\"", p.display(), n + 1));
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn no_user_facing_literals_in_code() {
+    let mut hits = Vec::new();
+    scan(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut hits,
+    );
+    assert!(
+        hits.is_empty(),
+        "texts a person reads belong in locales/*.ftl:\n{}",
+        hits.join("\n")
+    );
+}
+
+#[test]
+fn the_lint_sees_prose() {
+    assert!(is_prose("could not open the file"));
+    assert!(!is_prose("imap-greeting"));
+    assert!(!is_prose("* OK [CAPABILITY"));
+    assert!(!is_prose("READ-WRITE"));
+    assert!(!is_prose("* CAPABILITY {caps}"));
+    assert!(literals("match c { '\"' => 1 }").is_empty());
+}
