@@ -33,3 +33,5 @@ cli-config-syntax = { $message }
 cli-config-log-level = log.level ist { $level }; erlaubt sind 0 (aus) bis 5 (alles)
 cli-config-poll-interval = drop.poll_interval muss mindestens 1 Sekunde sein
 cli-config-type-name = drop.types: { $type } ist kein gültiger Typname (a-z, 0-9 und - verwenden)
+cli-log-level-set = Der laufende Knoten protokolliert jetzt mit Stufe { $level } (bis zum Neustart; log.level setzen, um sie zu behalten).
+cli-not-running = Auf { $dir } läuft kein Knoten.

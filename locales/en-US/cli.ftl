@@ -33,3 +33,5 @@ cli-config-syntax = { $message }
 cli-config-log-level = log.level is { $level }; it must be 0 (off) to 5 (trace)
 cli-config-poll-interval = drop.poll_interval must be at least 1 second
 cli-config-type-name = drop.types: { $type } is not a valid type name (use a-z, 0-9 and -)
+cli-log-level-set = The running node now logs at level { $level } (until it restarts; set log.level to keep it).
+cli-not-running = No node is running on { $dir }.

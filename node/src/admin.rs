@@ -31,6 +31,10 @@ pub enum Request {
     DropDisable {
         address: String,
     },
+    /// Only a running node has a level to change.
+    LogLevel {
+        level: u8,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -41,6 +45,9 @@ pub enum Reply {
     },
     Accounts {
         addresses: Vec<String>,
+    },
+    LogLevel {
+        level: u8,
     },
     /// `code` names the failure; the CLI turns it into text in the user's language.
     Failed {
@@ -90,6 +97,13 @@ pub fn execute(store: &Store, req: Request) -> Reply {
                 Err(e) => failed(String::new(), e),
             };
         }
+        Request::LogLevel { .. } => {
+            return Reply::Failed {
+                code: "not-running".into(),
+                address: String::new(),
+                detail: String::new(),
+            };
+        }
     };
     match r {
         Ok(address) => Reply::Done { address },
@@ -128,6 +142,18 @@ pub async fn serve(path: &Path, store: Store) -> std::io::Result<()> {
             let mut lines = BufReader::new(r).lines();
             while let Ok(Some(line)) = lines.next_line().await {
                 let reply = match serde_json::from_str::<Request>(&line) {
+                    Ok(Request::LogLevel { level }) => {
+                        if crate::logging::set_level(level) {
+                            tracing::info!(level, "log level changed");
+                            Reply::LogLevel { level }
+                        } else {
+                            Reply::Failed {
+                                code: "internal".into(),
+                                address: String::new(),
+                                detail: String::new(),
+                            }
+                        }
+                    }
                     Ok(req) => {
                         let s = store.clone();
                         tokio::task::spawn_blocking(move || execute(&s, req))

@@ -1,10 +1,33 @@
 //! tracing set-up: levels 0 (off) .. 5 (trace) to stderr and a daily-rotated file.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Registry, reload};
+
+/// Lets a running node change its level (`wims log-level N`) without a restart.
+static RELOAD: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
+
+fn filter_for(level: u8) -> EnvFilter {
+    if level == 0 {
+        return EnvFilter::new("off");
+    }
+    EnvFilter::builder()
+        .with_default_directive(level_filter(level).into())
+        .with_env_var("WIMS_LOG")
+        .from_env_lossy()
+}
+
+/// Changes the level of the running process; false when logging was never set up.
+pub fn set_level(level: u8) -> bool {
+    RELOAD
+        .get()
+        .is_some_and(|h| h.reload(filter_for(level.min(5))).is_ok())
+}
 
 pub fn level_filter(level: u8) -> LevelFilter {
     match level {
@@ -20,31 +43,23 @@ pub fn level_filter(level: u8) -> LevelFilter {
 /// Installs the global subscriber. `RUST_LOG`-style per-module overrides come from `WIMS_LOG`.
 /// Returns a guard that flushes the file writer when dropped.
 pub fn init(level: u8, file: Option<&Path>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter = EnvFilter::builder()
-        .with_default_directive(level_filter(level).into())
-        .with_env_var("WIMS_LOG")
-        .from_env_lossy();
-    let filter = if level == 0 {
-        EnvFilter::new("off")
-    } else {
-        filter
-    };
+    let (filter, handle) = reload::Layer::new(filter_for(level));
+    let _ = RELOAD.set(handle);
+    let registry = tracing_subscriber::registry().with(filter);
+    // At level 0 not even a log file is created; raising the level later logs to stderr.
     match file.and_then(|f| Some((f.parent()?, f.file_name()?))) {
         Some((dir, name)) if level > 0 && std::fs::create_dir_all(dir).is_ok() => {
             let appender = tracing_appender::rolling::daily(dir, name);
             let (nb, guard) = tracing_appender::non_blocking(appender);
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
+            let fmt = tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr.and(nb))
-                .with_ansi(false)
-                .try_init();
+                .with_ansi(false);
+            let _ = registry.with(fmt).try_init();
             Some(guard)
         }
         _ => {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter(filter)
-                .with_writer(std::io::stderr)
-                .try_init();
+            let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+            let _ = registry.with(fmt).try_init();
             None
         }
     }

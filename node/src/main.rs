@@ -38,6 +38,11 @@ enum Command {
     /// Manage the node's local accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Change the log level of the running node, 0 (off) .. 5 (trace), until it restarts.
+    LogLevel {
+        #[arg(value_parser = clap::value_parser!(u8).range(0..=5))]
+        level: u8,
+    },
 }
 
 #[derive(Subcommand)]
@@ -145,6 +150,22 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             let config = load_config(&data, early)?;
             let i18n = language(&config, cli.lang.as_deref())?;
             account(&data, &i18n, cmd)
+        }
+        Command::LogLevel { level } => log_level(&data, early, level),
+    }
+}
+
+fn log_level(data: &DataDir, i18n: &I18n, level: u8) -> Result<()> {
+    let dir = data.root.display().to_string();
+    let req = admin::Request::LogLevel { level };
+    match admin::call(&data.root.join("run/admin.sock"), &req) {
+        Some(Ok(admin::Reply::LogLevel { level })) => {
+            let level = level.to_string();
+            println!("{}", i18n.text("cli-log-level-set", &[("level", &level)]));
+            Ok(())
+        }
+        Some(Ok(_)) | Some(Err(_)) | None => {
+            Err(anyhow!(i18n.text("cli-not-running", &[("dir", &dir)])))
         }
     }
 }
@@ -301,7 +322,7 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
         admin::Request::AccountRemove { .. } => "cli-account-removed",
         admin::Request::DropEnable { .. } => "cli-drop-enabled",
         admin::Request::DropDisable { .. } => "cli-drop-disabled",
-        admin::Request::AccountList => "",
+        admin::Request::AccountList | admin::Request::LogLevel { .. } => "",
     };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
         Some(r) => r?,
@@ -321,6 +342,7 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             println!("{}", i18n.text(done_id, &[("address", &address)]));
             Ok(())
         }
+        admin::Reply::LogLevel { .. } => Ok(()),
         admin::Reply::Failed {
             code,
             address,

@@ -1,4 +1,5 @@
-//! Log levels from configuration: 0 writes nothing at all, 5 traces every protocol step.
+//! Log levels from configuration: 0 writes nothing at all, 5 traces every protocol step, and
+//! `wims log-level N` changes the level of a running node.
 //! One test in this binary, as the level is passed to the harness through the environment.
 
 use std::io::{BufRead, BufReader, Write};
