@@ -308,6 +308,27 @@ pub struct StagedMessage {
 }
 
 impl StagedMessage {
+    /// The message type its `X-Wims-Type` header declares, when it is a valid type name
+    /// (lower-case letters, digits and `-`, at most 32).
+    pub fn message_type(&self) -> Option<String> {
+        let header = self.header.as_deref()?;
+        let mut found = None;
+        for line in header.split(|&b| b == b'\n') {
+            let line = std::str::from_utf8(line).ok()?.trim_end_matches('\r');
+            if let Some((name, value)) = line.split_once(':')
+                && name.trim().eq_ignore_ascii_case("x-wims-type")
+            {
+                found = Some(value.trim().to_ascii_lowercase());
+            }
+        }
+        found.filter(|t| {
+            !t.is_empty()
+                && t.len() <= 32
+                && t.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+    }
+
     pub(crate) fn meta(&self, internal_date: i64) -> MessageMeta {
         MessageMeta {
             blob: self.blob,

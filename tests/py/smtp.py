@@ -26,6 +26,7 @@ from wimstest import (
     run,
     status,
     submission,
+    uid_search,
     wait_for,
 )
 
@@ -211,6 +212,26 @@ def phase_utf8(_limit, _max_rcpt):
     log("SMTPUTF8/8BITMIME message delivered byte-exact")
 
 
+def phase_msgtype(_limit, _max_rcpt):
+    """A declared X-Wims-Type shows as an IMAP keyword on every copy; a malformed one is ignored."""
+    alice, _ = account("alice")
+    bob, _ = account("bob")
+    tag = time.time_ns()
+    s = submission("alice")
+    s.sendmail(alice, [bob], msg(alice, bob, f"typed {tag}", "pay me\r\n", "X-Wims-Type: Invoice\r\n"))
+    s.sendmail(alice, [bob], msg(alice, bob, f"mistyped {tag}", "x\r\n", "X-Wims-Type: not a type!\r\n"))
+    s.quit()
+    m = login_as("bob")
+    wait_for(m, "INBOX", "SUBJECT", f'"typed {tag}"', "KEYWORD", "$Invoice")
+    wait_for(m, "INBOX", "SUBJECT", f'"mistyped {tag}"')
+    check(not uid_search(m, "SUBJECT", f'"mistyped {tag}"', "KEYWORD", "$Invoice"), "malformed type became a keyword")
+    m.logout()
+    m = login_as("alice")
+    wait_for(m, "Sent", "SUBJECT", f'"typed {tag}"', "KEYWORD", "$Invoice", "SEEN")
+    m.logout()
+    log("message type header became the $Invoice keyword in INBOX and Sent")
+
+
 def phase_oversize(limit, _max_rcpt):
     alice, _ = account("alice")
     bob, _ = account("bob")
@@ -276,7 +297,7 @@ def phase_recipients(_limit, max_rcpt):
 def main(argv):
     limit, max_rcpt = int(argv[0]), int(argv[1])
     phases = {"ehlo": phase_ehlo, "deliver": phase_deliver, "refuse": phase_refuse,
-              "pipelining": phase_pipelining, "chunking": phase_chunking, "utf8": phase_utf8,
+              "pipelining": phase_pipelining, "chunking": phase_chunking, "utf8": phase_utf8, "msgtype": phase_msgtype,
               "oversize": phase_oversize, "recipients": phase_recipients}
     for p in argv[2:]:
         phases[p](limit, max_rcpt)

@@ -22,7 +22,7 @@ fn smtp(node: &Node, phases: &[&str]) {
 
 #[test]
 fn extensions_and_local_delivery() {
-    smtp(&node().start(), &["ehlo", "deliver", "utf8"]);
+    smtp(&node().start(), &["ehlo", "deliver", "utf8", "msgtype"]);
 }
 
 #[test]

@@ -458,14 +458,21 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
         let (from, count) = (plan.sender.address.clone(), plan.recipients.len());
         let done = tokio::task::spawn_blocking(move || -> mailbox::Result<u64> {
             let staged = writer.finish()?;
+            // A declared message type shows to IMAP clients as a keyword, as for dropped files.
+            let keyword = staged
+                .message_type()
+                .and_then(|t| mailbox::type_keyword(&t));
+            let inbox_flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
             for r in &plan.recipients {
-                store.deliver(&staged, r.id, "INBOX", &[], None)?;
+                store.deliver(&staged, r.id, "INBOX", &inbox_flags, None)?;
             }
             let sent = store
                 .special_folder(plan.sender.id, mailbox::SpecialUse::Sent)?
                 .map(|f| f.name)
                 .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
-            store.deliver(&staged, plan.sender.id, &sent, &["\\Seen"], None)?;
+            let mut sent_flags = vec!["\\Seen"];
+            sent_flags.extend(inbox_flags.iter().copied());
+            store.deliver(&staged, plan.sender.id, &sent, &sent_flags, None)?;
             Ok(staged.size)
         })
         .await;
