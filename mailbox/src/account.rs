@@ -27,7 +27,8 @@ pub fn normalize_address(address: &str) -> Result<String> {
     }
 }
 
-fn hash_password(password: &str) -> Result<String> {
+/// An argon2id PHC string for a password or a drop passphrase.
+pub(crate) fn hash_password(password: &str) -> Result<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)

@@ -5,9 +5,10 @@
 //! (append-only layout), and most accounts never enable the drop folder.
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use serde::{Deserialize, Serialize};
 
+use crate::account::hash_password;
 use crate::error::{Error, Result};
 use crate::model::{Account, Delivered};
 use crate::store::{StagedMessage, Store, dec, enc};
@@ -30,14 +31,6 @@ pub enum DropAuth {
     Allowed(Account, DropSettings),
 }
 
-fn hash(passphrase: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default()
-        .hash_password(passphrase.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Password(e.to_string()))
-}
-
 impl Store {
     /// Enables drop sending for `address` with this passphrase (and rate), or disables it with
     /// `None`.
@@ -52,7 +45,7 @@ impl Store {
         match passphrase {
             Some(p) => {
                 let s = DropSettings {
-                    passphrase_hash: hash(p)?,
+                    passphrase_hash: hash_password(p)?,
                     rate_per_hour,
                 };
                 self.inner.drop_settings.insert(key, enc(&s)?)?;

@@ -6,6 +6,17 @@ use crate::model::{
 };
 use crate::store::{StagedMessage, Store, abort, dec, folder_key, msg_key, tdec, tenc, transact};
 
+/// The folder record inside a transaction; it may have gone since the caller looked it up.
+fn folder_in(
+    t: &sled::transaction::TransactionalTree,
+    key: &[u8],
+) -> std::result::Result<Folder, sled::transaction::ConflictableTransactionError<Error>> {
+    match t.get(key)? {
+        Some(raw) => tdec(&raw),
+        None => abort(Error::NoFolder),
+    }
+}
+
 fn apply(op: FlagOp, current: &[String], flags: &[String]) -> Vec<String> {
     let mut out: Vec<String> = match op {
         FlagOp::Replace => Vec::new(),
@@ -86,10 +97,7 @@ impl Store {
                     }
                     t[5].insert(j, &[])?;
                 }
-                let Some(raw) = t[0].get(&fkey)? else {
-                    return abort(Error::NoFolder);
-                };
-                let mut folder: Folder = tdec(&raw)?;
+                let mut folder = folder_in(&t[0], &fkey)?;
                 let uid = folder.uidnext;
                 if let Some(h) = header {
                     t[4].insert(&msg_key(folder.id, uid), h)?;
@@ -150,10 +158,7 @@ impl Store {
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let fkey = folder_key(account, &f.name);
         let change = transact(&[&i.folders, &i.states], |t| {
-            let Some(raw) = t[0].get(&fkey)? else {
-                return abort(Error::NoFolder);
-            };
-            let mut folder: Folder = tdec(&raw)?;
+            let mut folder = folder_in(&t[0], &fkey)?;
             let mut change = FlagChange::default();
             for &uid in uids {
                 let k = msg_key(folder.id, uid);
@@ -209,10 +214,7 @@ impl Store {
         let (gone, freed) = transact(
             &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
             |t| {
-                let Some(raw) = t[0].get(&fkey)? else {
-                    return abort(Error::NoFolder);
-                };
-                let mut folder: Folder = tdec(&raw)?;
+                let mut folder = folder_in(&t[0], &fkey)?;
                 let mut gone = Vec::new();
                 let mut freed = Vec::new();
                 for &uid in uids {
@@ -258,10 +260,7 @@ impl Store {
         let r = transact(
             &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
             |t| {
-                let Some(raw) = t[0].get(&dkey)? else {
-                    return abort(Error::NoFolder);
-                };
-                let mut folder: Folder = tdec(&raw)?;
+                let mut folder = folder_in(&t[0], &dkey)?;
                 let mut pairs = Vec::new();
                 for &uid in uids {
                     let sk = msg_key(from, uid);
