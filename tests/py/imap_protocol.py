@@ -123,6 +123,35 @@ def phase_errors():
     log("errors: ok")
 
 
+def phase_rfc822():
+    """The RFC 822 fetch items are the whole message, its header and its text, by their old names."""
+    from wimstest import login_as
+
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Old", expect="OK")
+    append_raw(a, "Old", "legacy")
+    a.command("LOGOUT")
+    a.close()
+    m = login_as("alice")
+    m.select("Old")
+    typ, data = m.fetch("1", "(BODY.PEEK[] BODY.PEEK[HEADER] BODY.PEEK[TEXT])")
+    whole, header, text = data[0][1], data[1][1], data[2][1]
+    check(whole == header + text, "header and text make the whole message")
+    typ, data = m.fetch("1", "(RFC822.HEADER)")
+    check(b"RFC822.HEADER" in data[0][0] and data[0][1] == header, f"RFC822.HEADER: {data!r}")
+    typ, data = m.fetch("1", "(FLAGS)")
+    check(b"\\Seen" not in data[0], f"RFC822.HEADER does not set \\Seen: {data!r}")
+    typ, data = m.fetch("1", "(RFC822.TEXT)")
+    check(b"RFC822.TEXT" in data[0][0] and data[0][1] == text, f"RFC822.TEXT: {data!r}")
+    typ, data = m.fetch("1", "(FLAGS)")
+    check(b"\\Seen" in data[0], f"RFC822.TEXT sets \\Seen: {data!r}")
+    typ, data = m.fetch("1", "(RFC822)")
+    check(data[0][1] == whole, "RFC822 is the whole message")
+    m.logout()
+    log("rfc822: ok")
+
+
 def phase_condstore():
     a = Raw()
     a.login("alice")
@@ -230,6 +259,7 @@ def main(argv):
         "sessions": phase_sessions,
         "errors": phase_errors,
         "condstore": phase_condstore,
+        "rfc822": phase_rfc822,
         "listext": phase_listext,
         "rev2": phase_rev2,
     }

@@ -15,6 +15,7 @@ fn protocol_details() {
             "sessions",
             "errors",
             "condstore",
+            "rfc822",
             "listext",
             "rev2",
         ],
