@@ -401,38 +401,22 @@ pub async fn fetch_one(
                 })?;
                 emit_source(conn, store, m, src, partial.map(|(o, l)| (o, l.get()))).await?;
             }
-            MessageDataItemName::Rfc822 => {
+            // The RFC 822 items are whole-message ranges under their old names.
+            MessageDataItemName::Rfc822
+            | MessageDataItemName::Rfc822Header
+            | MessageDataItemName::Rfc822Text => {
                 let m = meta.as_ref().expect("meta loaded");
-                sets_seen = true;
-                conn.out.extend_from_slice(b"RFC822 ");
-                emit_source(conn, store, m, Source::Range(0, m.size), None).await?;
-            }
-            MessageDataItemName::Rfc822Header => {
-                let m = meta.as_ref().expect("meta loaded");
-                conn.out.extend_from_slice(b"RFC822.HEADER ");
                 let s = &m.structure;
-                emit_source(
-                    conn,
-                    store,
-                    m,
-                    Source::Range(s.header_offset, s.header_len),
-                    None,
-                )
-                .await?;
-            }
-            MessageDataItemName::Rfc822Text => {
-                let m = meta.as_ref().expect("meta loaded");
-                sets_seen = true;
-                conn.out.extend_from_slice(b"RFC822.TEXT ");
-                let s = &m.structure;
-                emit_source(
-                    conn,
-                    store,
-                    m,
-                    Source::Range(s.body_offset, s.body_len),
-                    None,
-                )
-                .await?;
+                let (name, range, seen) = match item {
+                    MessageDataItemName::Rfc822 => ("RFC822 ", (0, m.size), true),
+                    MessageDataItemName::Rfc822Header => {
+                        ("RFC822.HEADER ", (s.header_offset, s.header_len), false)
+                    }
+                    _ => ("RFC822.TEXT ", (s.body_offset, s.body_len), true),
+                };
+                sets_seen |= seen;
+                conn.out.extend_from_slice(name.as_bytes());
+                emit_source(conn, store, m, Source::Range(range.0, range.1), None).await?;
             }
             MessageDataItemName::Binary {
                 section,
