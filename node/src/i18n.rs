@@ -1,9 +1,5 @@
 //! Every text a person reads comes from Fluent files under `locales/`, compiled in.
 
-use fluent_bundle::concurrent::FluentBundle;
-use fluent_bundle::{FluentArgs, FluentResource};
-use unic_langid::LanguageIdentifier;
-
 /// (language, files) pairs; en-US is the fallback for any id a language lacks.
 const LOCALES: &[(&str, &[&str])] = &[
     (
@@ -26,76 +22,30 @@ const LOCALES: &[(&str, &[&str])] = &[
     ),
 ];
 
-pub const FALLBACK: &str = "en-US";
+pub use ::i18n::FALLBACK;
 
-pub struct I18n {
-    lang: String,
-    bundles: Vec<FluentBundle<FluentResource>>,
-}
-
-fn bundle(lang: &str, files: &[&str]) -> FluentBundle<FluentResource> {
-    let id: LanguageIdentifier = lang.parse().unwrap_or_default();
-    let mut b = FluentBundle::new_concurrent(vec![id]);
-    // Protocol replies must be plain text: no Unicode isolation marks around arguments.
-    b.set_use_isolating(false);
-    for f in files {
-        let res = FluentResource::try_new(f.to_string()).expect("shipped .ftl files parse");
-        b.add_resource(res).expect("no duplicate message ids");
-    }
-    b
-}
+/// The node's texts: the shared loader over the node's [`LOCALES`].
+pub struct I18n(::i18n::I18n);
 
 impl I18n {
     /// Errors with the list of known languages when `lang` is not shipped.
     pub fn new(lang: &str) -> Result<I18n, String> {
-        let mut bundles = Vec::new();
-        match LOCALES.iter().find(|(l, _)| l.eq_ignore_ascii_case(lang)) {
-            Some((l, files)) => bundles.push(bundle(l, files)),
-            None => {
-                return Err(LOCALES
-                    .iter()
-                    .map(|(l, _)| *l)
-                    .collect::<Vec<_>>()
-                    .join(", "));
-            }
-        }
-        if !lang.eq_ignore_ascii_case(FALLBACK) {
-            let (l, files) = LOCALES
-                .iter()
-                .find(|(l, _)| *l == FALLBACK)
-                .expect("fallback");
-            bundles.push(bundle(l, files));
-        }
-        Ok(I18n {
-            lang: lang.to_string(),
-            bundles,
-        })
+        ::i18n::I18n::new(LOCALES, lang).map(I18n)
     }
+}
 
-    pub fn language(&self) -> &str {
-        &self.lang
-    }
-
-    /// The text of message `id` with named arguments. A missing id yields the id itself, which a
-    /// test catches long before a user would.
-    pub fn text(&self, id: &str, args: &[(&str, &str)]) -> String {
-        let mut fa = FluentArgs::new();
-        for (k, v) in args {
-            fa.set(*k, *v);
-        }
-        for b in &self.bundles {
-            if let Some(p) = b.get_message(id).and_then(|m| m.value()) {
-                let mut errors = Vec::new();
-                return b.format_pattern(p, Some(&fa), &mut errors).into_owned();
-            }
-        }
-        id.to_string()
+/// `language()`, `text()` and the rest come from the shared loader.
+impl std::ops::Deref for I18n {
+    type Target = ::i18n::I18n;
+    fn deref(&self) -> &::i18n::I18n {
+        &self.0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ::i18n::message_ids as ids;
 
     #[test]
     fn formats_with_arguments_and_no_isolation_marks() {
@@ -104,17 +54,6 @@ mod tests {
         assert!(t.contains("a@b.h"));
         assert!(!t.contains('\u{2068}'));
         assert!(I18n::new("xx-XX").is_err());
-    }
-
-    /// Message ids defined in a shipped language file.
-    fn ids(files: &[&str]) -> std::collections::BTreeSet<String> {
-        files
-            .iter()
-            .flat_map(|f| f.lines())
-            .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim()))
-            .filter(|id| !id.is_empty() && !id.starts_with('#') && !id.starts_with(' '))
-            .map(str::to_string)
-            .collect()
     }
 
     /// Every language has exactly the ids of every other, so no text silently falls back.

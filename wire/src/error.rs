@@ -35,6 +35,14 @@ pub enum WireError {
     #[error("manifest signature is not valid: {0}")]
     ManifestSignature(String),
 
+    /// A token or directory record whose CA signature does not verify.
+    #[error("not signed by the service network: {0}")]
+    NetworkSignature(String),
+
+    /// The message's authorization token is missing or does not cover this message.
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+
     /// A manifest or receipt of a format version this build does not speak.
     #[error("unsupported format version {found} (this build speaks {supported})")]
     UnsupportedVersion { found: u16, supported: u16 },

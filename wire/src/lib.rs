@@ -23,20 +23,30 @@ compile_error!(
      `crypto-openssl` (production)"
 );
 
+mod ca;
 mod error;
 mod key;
 mod manifest;
+mod network;
+mod profile;
+pub mod proto;
 mod receipt;
 mod seal;
 mod sign;
 mod unseal;
 
+pub use ca::{CaKey, is_certified};
 pub use error::{Result, WireError};
 pub use key::{AccountKey, cert_addresses, cert_from_bytes, cert_to_armored, cert_to_bytes};
 pub use manifest::{
     ChunkHash, MANIFEST_VERSION, MAX_CHUNK_SIZE, MAX_CHUNKS, MIN_CHUNK_SIZE, Manifest, MessageId,
     SignedManifest, chunk_count, hash_chunk, verify_manifest,
 };
+pub use network::{
+    DirectoryRecord, NetworkSigned, RECORD_VERSION, ServerAddr, TOKEN_VERSION, Token,
+    check_token_for, sealed_size_bound, verify_record, verify_token,
+};
+pub use profile::{AccountProfile, PROFILE_VERSION};
 pub use receipt::{RECEIPT_VERSION, Receipt, SignedReceipt, sign_receipt, verify_receipt};
 pub use seal::{ChunkSink, DEFAULT_CHUNK_SIZE, SealOptions, SealStats, Sealed, seal};
 pub use unseal::{UNSEAL_VERIFY_BUFFER, UnsealReport, read_chunks, unseal};

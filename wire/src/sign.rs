@@ -8,6 +8,7 @@ use std::io::Write;
 
 use sequoia_openpgp as openpgp;
 
+use openpgp::crypto::KeyPair;
 use openpgp::parse::Parse;
 use openpgp::parse::stream::{
     DetachedVerifierBuilder, MessageLayer, MessageStructure, VerificationHelper,
@@ -24,9 +25,14 @@ use crate::{AccountKey, policy};
 const MAX_SIGNATURE_BYTES: usize = 4096;
 
 pub(crate) fn sign_detached(key: &AccountKey, context: &[u8], data: &[u8]) -> Result<Vec<u8>> {
+    sign_with(key.signing_keypair()?, context, data)
+}
+
+/// Signs `context || data` with one signing key pair (an account's or the network CA's).
+pub(crate) fn sign_with(keypair: KeyPair, context: &[u8], data: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     let message = Message::new(&mut out);
-    let mut signer = Signer::new(message, key.signing_keypair()?)
+    let mut signer = Signer::new(message, keypair)
         .map_err(WireError::pgp)?
         .hash_algo(HashAlgorithm::SHA512)
         .map_err(WireError::pgp)?

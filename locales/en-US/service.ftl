@@ -1,0 +1,76 @@
+## wims-service: command line and server messages
+
+init-done = Service data folder { $dir } is ready: network { $network }, server { $peer }, CA { $fingerprint }.
+init-joined = It joins the network of the CA in { $file }; list the other servers under [network] peers in each server's configuration.
+run-listening = Service server { $peer } of network { $network } listening on { $addr }
+run-stopping = Stopping.
+run-stopped = Stopped cleanly.
+account-created = Account { $address } created. Its profile is in { $file }; it holds the one-time hosting secret, so hand it over like a password.
+account-disabled = Account { $address } disabled.
+account-none = No accounts.
+account-no-node = -
+state-created = created
+state-hosted = hosted
+state-disabled = disabled
+list-address = ADDRESS
+list-name = NAME
+list-state = STATE
+list-node = HOSTING NODE
+partner-added = { $a } and { $b } are now partners.
+partner-exists = { $a } and { $b } were already partners.
+partner-removed = { $a } and { $b } are no longer partners.
+partner-not-found = { $a } and { $b } are not registered as partners.
+partner-none = No partnerships.
+partner-row = { $a } <-> { $b }
+
+## Errors (one line each)
+
+error-bad-language = Unknown language { $lang }; available: { $known }.
+error-already-initialised = { $dir } already exists and is not empty; nothing was changed.
+error-not-initialised = { $dir } is not a wims-service data folder (run `wims-service --data { $dir } init`).
+error-io = { $path }: { $reason }
+error-ca = CA key { $path }: { $reason }
+error-server-key = Server key { $path } is damaged (it must be 32 bytes).
+error-registry = Cannot use the registry: { $reason } (is another wims-service using this data folder?)
+error-overlay = Cannot start the overlay: { $reason }
+error-admin = The running server did not answer on { $path }: { $reason }
+error-account-exists = Account { $address } already exists.
+error-no-account = There is no account { $address }.
+error-invalid-address = { $address } is not a valid address (name@domain) or domain.
+error-internal = The server could not do that ({ $address }); see its log.
+error-profile-exists = { $file } already exists; choose another file with --out.
+
+## Configuration problems; { $path } is the configuration file
+
+config-syntax = Configuration { $path }: { $message }
+config-log-level = Configuration { $path }: log.level is { $level }; it must be 0 (off) to 5 (trace).
+config-multiaddr = Configuration { $path }: { $addr } is not a multiaddr (e.g. /ip4/127.0.0.1/udp/4100/quic-v1).
+config-peer-id = Configuration { $path }: { $peer } is not a PeerId.
+config-token-lifetime = Configuration { $path }: authorization.token_lifetime must be between 1 second and one year (31536000).
+
+## Command line help
+
+help-service = The service server of a wims network: account registry, directory, partnerships and send authorization.
+help-service-data = Data folder of the server
+help-service-log-level = Log level 0 (off) .. 5 (trace); overrides log.level
+help-service-lang = Language of messages; overrides service.language
+help-init = Create the data folder: configuration, CA key, server key and database
+help-init-network = Name of the new network (a label in its CA certificate)
+help-init-join = Join an existing network: use a copy of its CA key file instead of making a new CA
+help-run = Serve until interrupted (SIGINT or SIGTERM)
+help-account = Manage the network's accounts
+help-account-create = Register an account and write its profile for the node that will host it
+help-account-create-address = The new account's address, name@domain
+help-account-create-name = Display name of the account
+help-account-create-out = Where to write the profile (default: ADDRESS.profile in the current folder)
+help-account-list = List the accounts with their state and hosting node
+help-account-disable = Disable an account: it leaves the directory and can no longer send or receive
+help-account-disable-address = The account's address
+help-partner = Manage partnerships: which addresses and domains may exchange mail
+help-partner-add = Let A and B exchange mail (addresses or whole domains, both directions)
+help-partner-add-a = An address or a domain
+help-partner-add-b = An address or a domain
+help-partner-remove = Remove the partnership of A and B
+help-partner-remove-a = An address or a domain
+help-partner-remove-b = An address or a domain
+help-partner-list = List the partnerships

@@ -1,0 +1,527 @@
+//! The one task that owns the [`Swarm`]. Handles talk to it only through [`Command`]s, so
+//! no lock is ever held across the network and the swarm is polled without interruption.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::stream::FuturesUnordered;
+use libp2p::core::ConnectedPoint;
+use libp2p::core::transport::ListenerId;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, relay};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use wire::proto::{Refusal, RefusalCode, Request, Response};
+
+use crate::OverlayError;
+use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::handle::Inbound;
+
+/// How long to wait before asking a relay for a new reservation after losing one.
+const RELAY_RETRY: Duration = Duration::from_secs(30);
+
+type Reply<T> = oneshot::Sender<Result<T, OverlayError>>;
+
+pub(crate) enum Command {
+    ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
+    AddPeerAddrs {
+        peer: PeerId,
+        addrs: Vec<Multiaddr>,
+        done: oneshot::Sender<()>,
+    },
+    /// Resolves once some connection to the peer is up.
+    Connect {
+        peer: PeerId,
+        reply: Reply<()>,
+    },
+    Request {
+        peer: PeerId,
+        request: Request,
+        reply: Reply<Response>,
+    },
+    /// Resolves once the peer is reachable only directly, so that a data stream cannot land
+    /// on a relay circuit (which would cut it off after a few KiB).
+    PrepareData {
+        peer: PeerId,
+        reply: Reply<()>,
+    },
+    IsDirect {
+        peer: PeerId,
+        reply: oneshot::Sender<bool>,
+    },
+    RetryRelay(Multiaddr),
+    Shutdown(oneshot::Sender<()>),
+}
+
+pub(crate) struct SwarmTask {
+    pub(crate) swarm: Swarm<Behaviour>,
+    commands: mpsc::Receiver<Command>,
+    /// Weak, so that the task still stops once every handle is gone.
+    self_commands: mpsc::WeakSender<Command>,
+    inbound: mpsc::Sender<Inbound>,
+    relay_server: bool,
+    reply_timeout: Duration,
+    data_forwarder: Option<JoinHandle<()>>,
+    relay_listeners: HashMap<ListenerId, Multiaddr>,
+    addr_book: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Per peer, its connections and whether each is relayed.
+    connections: HashMap<PeerId, HashMap<ConnectionId, bool>>,
+    last_dial_error: HashMap<PeerId, String>,
+    connect_waiters: HashMap<PeerId, Vec<Reply<()>>>,
+    data_waiters: HashMap<PeerId, Vec<Reply<()>>>,
+    pending_requests: HashMap<OutboundRequestId, Reply<Response>>,
+    pending_replies:
+        FuturesUnordered<BoxFuture<'static, (ResponseChannel<Response>, Option<Response>)>>,
+}
+
+impl SwarmTask {
+    pub(crate) fn new(
+        swarm: Swarm<Behaviour>,
+        commands: mpsc::Receiver<Command>,
+        self_commands: mpsc::WeakSender<Command>,
+        inbound: mpsc::Sender<Inbound>,
+        relay_server: bool,
+        reply_timeout: Duration,
+    ) -> Self {
+        SwarmTask {
+            swarm,
+            commands,
+            self_commands,
+            inbound,
+            relay_server,
+            reply_timeout,
+            data_forwarder: None,
+            relay_listeners: HashMap::new(),
+            addr_book: HashMap::new(),
+            connections: HashMap::new(),
+            last_dial_error: HashMap::new(),
+            connect_waiters: HashMap::new(),
+            data_waiters: HashMap::new(),
+            pending_requests: HashMap::new(),
+            pending_replies: FuturesUnordered::new(),
+        }
+    }
+
+    pub(crate) fn set_data_forwarder(&mut self, forwarder: JoinHandle<()>) {
+        self.data_forwarder = Some(forwarder);
+    }
+
+    pub(crate) fn add_relay(&mut self, relay: Multiaddr) -> Result<(), OverlayError> {
+        let Some(Protocol::P2p(relay_peer)) = relay.iter().last() else {
+            return Err(OverlayError::Config(format!(
+                "relay address {relay} does not end in /p2p/<peer id>"
+            )));
+        };
+        self.remember(relay_peer, vec![relay.clone()]);
+        // No dial of our own: listening on the circuit makes the relay client dial the relay
+        // (or reuse a connection), and a concurrent dial of ours would make its dial fail the
+        // "not already dialing" condition, which closes the circuit listener at once.
+        self.listen_via_relay(relay);
+        Ok(())
+    }
+
+    fn listen_via_relay(&mut self, relay: Multiaddr) {
+        match self
+            .swarm
+            .listen_on(relay.clone().with(Protocol::P2pCircuit))
+        {
+            Ok(id) => {
+                self.relay_listeners.insert(id, relay);
+            }
+            Err(e) => {
+                tracing::warn!(%relay, "cannot listen via relay: {e}");
+                self.retry_relay_later(relay);
+            }
+        }
+    }
+
+    fn retry_relay_later(&self, relay: Multiaddr) {
+        let commands = self.self_commands.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(RELAY_RETRY).await;
+            if let Some(commands) = commands.upgrade() {
+                let _ = commands.send(Command::RetryRelay(relay)).await;
+            }
+        });
+    }
+
+    fn remember(&mut self, peer: PeerId, addrs: Vec<Multiaddr>) {
+        let book = self.addr_book.entry(peer).or_default();
+        for addr in addrs {
+            if !book.contains(&addr) {
+                book.push(addr.clone());
+            }
+            // Also for the behaviours' own dials (data streams, redials).
+            self.swarm.add_peer_address(peer, addr);
+        }
+    }
+
+    pub(crate) async fn run(mut self) {
+        let done = loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm_event(event),
+                command = self.commands.recv() => match command {
+                    None => break None,
+                    Some(Command::Shutdown(done)) => break Some(done),
+                    Some(command) => self.on_command(command),
+                },
+                Some((channel, response)) = self.pending_replies.next(),
+                    if !self.pending_replies.is_empty() =>
+                {
+                    // No response (the application dropped the reply) means dropping the
+                    // channel, which the requester sees as an error.
+                    if let Some(response) = response
+                        && self.swarm.behaviour_mut().control.send_response(channel, response).is_err()
+                    {
+                        tracing::debug!("requester went away before the response");
+                    }
+                }
+            }
+        };
+        self.stop();
+        // Dropped before answering, so that once `shutdown` returns the ports are closed.
+        drop(self);
+        if let Some(done) = done {
+            let _ = done.send(());
+        }
+    }
+
+    /// Listeners and connections end when the swarm is dropped right after this.
+    fn stop(&mut self) {
+        tracing::debug!("overlay stopping");
+        if let Some(forwarder) = self.data_forwarder.take() {
+            forwarder.abort();
+        }
+        let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
+        for peer in peers {
+            let _ = self.swarm.disconnect_peer_id(peer);
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::ListenAddrs(reply) => {
+                let local = *self.swarm.local_peer_id();
+                let addrs = self
+                    .swarm
+                    .listeners()
+                    .map(|a| strip_own_id(a.clone(), local))
+                    .collect();
+                let _ = reply.send(addrs);
+            }
+            Command::AddPeerAddrs { peer, addrs, done } => {
+                self.remember(peer, addrs);
+                let _ = done.send(());
+            }
+            Command::Connect { peer, reply } => self.connect(peer, reply),
+            Command::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let addrs = self.addr_book.get(&peer).cloned().unwrap_or_default();
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .control
+                    .send_request_with_addresses(&peer, request, addrs);
+                tracing::trace!(%peer, ?id, "control request queued");
+                self.pending_requests.insert(id, reply);
+            }
+            Command::PrepareData { peer, reply } => {
+                self.data_waiters.entry(peer).or_default().push(reply);
+                self.check_data_waiters(peer);
+            }
+            Command::IsDirect { peer, reply } => {
+                let direct = self
+                    .connections
+                    .get(&peer)
+                    .is_some_and(|c| c.values().any(|relayed| !relayed));
+                let _ = reply.send(direct);
+            }
+            Command::RetryRelay(relay) => self.listen_via_relay(relay),
+            // `run` takes shutdowns before they get here.
+            Command::Shutdown(_) => {}
+        }
+    }
+
+    fn connect(&mut self, peer: PeerId, reply: Reply<()>) {
+        if self.swarm.is_connected(&peer) {
+            let _ = reply.send(Ok(()));
+            return;
+        }
+        self.connect_waiters.entry(peer).or_default().push(reply);
+        let addrs = self.addr_book.get(&peer).cloned().unwrap_or_default();
+        let opts = DialOpts::peer_id(peer)
+            .addresses(addrs)
+            .extend_addresses_through_behaviour()
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        match self.swarm.dial(opts) {
+            Ok(()) => {}
+            // Another dial is on its way; its outcome answers the waiters.
+            Err(DialError::DialPeerConditionFalse(_)) => {}
+            Err(e) => self.fail_connect_waiters(peer, e.to_string()),
+        }
+    }
+
+    fn fail_connect_waiters(&mut self, peer: PeerId, reason: String) {
+        for waiter in self.connect_waiters.remove(&peer).unwrap_or_default() {
+            let _ = waiter.send(Err(OverlayError::Dial(reason.clone())));
+        }
+    }
+
+    fn check_data_waiters(&mut self, peer: PeerId) {
+        // Callers that gave up (timed out) must not make us close anything on their behalf.
+        if let Some(waiters) = self.data_waiters.get_mut(&peer) {
+            waiters.retain(|w| !w.is_closed());
+            if waiters.is_empty() {
+                self.data_waiters.remove(&peer);
+            }
+        }
+        if !self.data_waiters.contains_key(&peer) {
+            return;
+        }
+        let conns = self.connections.get(&peer);
+        let direct = conns.is_some_and(|c| c.values().any(|relayed| !relayed));
+        let relayed: Vec<ConnectionId> = conns
+            .map(|c| c.iter().filter(|(_, r)| **r).map(|(id, _)| *id).collect())
+            .unwrap_or_default();
+        let ready = if conns.is_none_or(|c| c.is_empty()) {
+            false
+        } else if direct && relayed.is_empty() {
+            true
+        } else {
+            if direct {
+                // The circuit has served its purpose (the hole punch); closing it leaves the
+                // data stream only the direct path to choose. We answer once it is gone.
+                for id in relayed {
+                    self.swarm.close_connection(id);
+                }
+            }
+            return;
+        };
+        for waiter in self.data_waiters.remove(&peer).unwrap_or_default() {
+            let _ = waiter.send(if ready {
+                Ok(())
+            } else {
+                Err(OverlayError::Closed)
+            });
+        }
+    }
+
+    pub(crate) fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
+                tracing::info!(%address, "listening");
+                if self.relay_server && !self.relay_listeners.contains_key(&listener_id) {
+                    // A service server is publicly reachable at what it listens on; the relay
+                    // only serves (and advertises) reservations with a confirmed external
+                    // address, which it hands to clients as their circuit address.
+                    self.swarm.add_external_address(address);
+                }
+            }
+            SwarmEvent::ExpiredListenAddr { address, .. } => {
+                tracing::debug!(%address, "listen address expired");
+                if self.relay_server {
+                    self.swarm.remove_external_address(&address);
+                }
+            }
+            SwarmEvent::ListenerClosed {
+                listener_id,
+                reason,
+                ..
+            } => {
+                if let Some(relay) = self.relay_listeners.remove(&listener_id) {
+                    tracing::warn!(%relay, ?reason, "relay reservation lost; retrying later");
+                    self.retry_relay_later(relay);
+                } else {
+                    tracing::warn!(?reason, "listener closed");
+                }
+            }
+            SwarmEvent::ListenerError { error, .. } => {
+                tracing::warn!("listener error: {error}");
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                endpoint,
+                ..
+            } => {
+                let relayed = endpoint.is_relayed();
+                tracing::debug!(peer = %peer_id, relayed, addr = %remote(&endpoint), "connected");
+                self.connections
+                    .entry(peer_id)
+                    .or_default()
+                    .insert(connection_id, relayed);
+                self.last_dial_error.remove(&peer_id);
+                for waiter in self.connect_waiters.remove(&peer_id).unwrap_or_default() {
+                    let _ = waiter.send(Ok(()));
+                }
+                self.check_data_waiters(peer_id);
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                connection_id,
+                cause,
+                ..
+            } => {
+                tracing::debug!(peer = %peer_id, ?cause, "connection closed");
+                if let Some(conns) = self.connections.get_mut(&peer_id) {
+                    conns.remove(&connection_id);
+                    if conns.is_empty() {
+                        self.connections.remove(&peer_id);
+                    }
+                }
+                self.check_data_waiters(peer_id);
+            }
+            SwarmEvent::OutgoingConnectionError {
+                peer_id: Some(peer),
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer, "dial failed: {error}");
+                let reason = error.to_string();
+                self.last_dial_error.insert(peer, reason.clone());
+                if !self.swarm.is_connected(&peer) {
+                    self.fail_connect_waiters(peer, reason);
+                }
+            }
+            SwarmEvent::IncomingConnectionError {
+                send_back_addr,
+                error,
+                ..
+            } => {
+                tracing::debug!(%send_back_addr, "incoming connection failed: {error}");
+            }
+            SwarmEvent::ExternalAddrConfirmed { address } => {
+                tracing::info!(%address, "external address confirmed");
+            }
+            other => tracing::trace!(?other, "swarm event"),
+        }
+    }
+
+    fn on_behaviour_event(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Control(event) => self.on_control_event(event),
+            BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
+                relay_peer_id,
+                renewal,
+                ..
+            }) => {
+                tracing::info!(relay = %relay_peer_id, renewal, "relay reservation accepted");
+            }
+            BehaviourEvent::Dcutr(event) => match event.result {
+                Ok(_) => tracing::info!(peer = %event.remote_peer_id, "hole punch succeeded"),
+                Err(e) => tracing::debug!(peer = %event.remote_peer_id, "hole punch failed: {e}"),
+            },
+            BehaviourEvent::Identify(event) => tracing::trace!(?event, "identify"),
+            BehaviourEvent::Ping(event) => tracing::trace!(?event, "ping"),
+            BehaviourEvent::Autonat(event) => tracing::debug!(?event, "autonat"),
+            BehaviourEvent::RelayServer(event) => tracing::debug!(?event, "relay server"),
+            BehaviourEvent::RelayClient(event) => tracing::debug!(?event, "relay client"),
+            BehaviourEvent::Data(()) => {}
+        }
+    }
+
+    fn on_control_event(&mut self, event: request_response::Event<Request, Response>) {
+        match event {
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                tracing::trace!(%peer, "control request in");
+                let (reply, answer) = oneshot::channel();
+                match self.inbound.try_send(Inbound::Request {
+                    peer,
+                    request,
+                    reply,
+                }) {
+                    Ok(()) => {
+                        let timeout = self.reply_timeout;
+                        self.pending_replies.push(Box::pin(async move {
+                            let response = tokio::time::timeout(timeout, answer).await;
+                            (channel, response.ok().and_then(Result::ok))
+                        }));
+                    }
+                    Err(e) => {
+                        tracing::warn!(%peer, "inbound queue unavailable, refusing: {e}");
+                        let busy =
+                            Response::Refused(Refusal::new(RefusalCode::TryLater, "node busy"));
+                        let _ = self
+                            .swarm
+                            .behaviour_mut()
+                            .control
+                            .send_response(channel, busy);
+                    }
+                }
+            }
+            request_response::Event::Message {
+                peer,
+                message:
+                    request_response::Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                tracing::trace!(%peer, ?request_id, "control response in");
+                if let Some(reply) = self.pending_requests.remove(&request_id) {
+                    let _ = reply.send(Ok(response));
+                }
+            }
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                tracing::debug!(%peer, ?request_id, "control request failed: {error}");
+                let error = match error {
+                    OutboundFailure::DialFailure => OverlayError::Dial(
+                        self.last_dial_error
+                            .get(&peer)
+                            .cloned()
+                            .unwrap_or_else(|| "no connection to the peer".into()),
+                    ),
+                    OutboundFailure::Timeout => OverlayError::Timeout,
+                    OutboundFailure::ConnectionClosed => OverlayError::Closed,
+                    OutboundFailure::UnsupportedProtocols => OverlayError::Unsupported,
+                    OutboundFailure::Io(e) => OverlayError::from_io(e),
+                };
+                if let Some(reply) = self.pending_requests.remove(&request_id) {
+                    let _ = reply.send(Err(error));
+                }
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, "inbound control request failed: {error}");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+}
+
+fn remote(endpoint: &ConnectedPoint) -> &Multiaddr {
+    endpoint.get_remote_address()
+}
+
+/// Listen addresses are handed to others, who add the /p2p/ part themselves.
+pub(crate) fn strip_own_id(mut addr: Multiaddr, local: PeerId) -> Multiaddr {
+    if addr.iter().last() == Some(Protocol::P2p(local)) {
+        addr.pop();
+    }
+    addr
+}

@@ -1,0 +1,1 @@
+//! The node's client of the service network.

@@ -1,0 +1,237 @@
+//! The command line. Help texts come from Fluent (`help-*` ids): clap's derive gives the
+//! structure, [`command`] fills in the words in the user's language.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Command, CommandFactory, FromArgMatches, Parser, Subcommand};
+use service::i18n::I18n;
+
+/// The data folder when `--data` is not given.
+pub const DEFAULT_DATA: &str = "./wims-service-data";
+
+#[derive(Parser, Debug)]
+#[command(name = "wims-service", version)]
+pub struct Cli {
+    #[arg(long, global = true, value_name = "DIR", default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    #[arg(long, global = true, value_name = "0-5", value_parser = clap::value_parser!(u8).range(0..=5))]
+    pub log_level: Option<u8>,
+    #[arg(long, global = true, value_name = "LANG")]
+    pub lang: Option<String>,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    Init {
+        #[arg(long, value_name = "NAME")]
+        network: Option<String>,
+        #[arg(long, value_name = "CA_FILE")]
+        join: Option<PathBuf>,
+    },
+    Run,
+    #[command(subcommand)]
+    Account(AccountCmd),
+    #[command(subcommand)]
+    Partner(PartnerCmd),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccountCmd {
+    Create {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        #[arg(long, value_name = "NAME")]
+        name: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    List,
+    Disable {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PartnerCmd {
+    Add {
+        #[arg(value_name = "A")]
+        a: String,
+        #[arg(value_name = "B")]
+        b: String,
+    },
+    Remove {
+        #[arg(value_name = "A")]
+        a: String,
+        #[arg(value_name = "B")]
+        b: String,
+    },
+    List,
+}
+
+/// The Fluent id of a command's help (`path` is e.g. `account-create`).
+fn about_id(path: &str) -> String {
+    format!("help-{path}")
+}
+
+/// The Fluent id of an argument's help.
+fn arg_id(path: &str, arg: &str) -> String {
+    format!("help-{path}-{}", arg.replace('_', "-"))
+}
+
+/// `cmd` with every help text from `t`, recursively; `path` names it in the ids.
+fn localize(mut cmd: Command, path: &str, t: &I18n) -> Command {
+    cmd = cmd.about(t.text(&about_id(path), &[]));
+    let args: Vec<String> = cmd
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .filter(|id| id != "help" && id != "version")
+        .collect();
+    for a in args {
+        let text = t.text(&arg_id(path, &a), &[]);
+        cmd = cmd.mut_arg(a, |arg| arg.help(text));
+    }
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for s in subs {
+        let child = if path == "service" {
+            s.clone()
+        } else {
+            format!("{path}-{s}")
+        };
+        cmd = cmd.mut_subcommand(&s, |sc| localize(sc, &child, t));
+    }
+    cmd
+}
+
+/// The whole command tree with help texts in `t`'s language.
+pub fn command(t: &I18n) -> Command {
+    localize(Cli::command(), "service", t)
+}
+
+/// Parses `args`; prints help or a usage error and exits as clap does.
+pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
+    let matches = command(t).get_matches_from(args);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+/// The value of `--name VALUE` or `--name=VALUE` in raw arguments: some choices (the
+/// language of the help text itself) are needed before clap runs.
+fn raw_option(args: &[OsString], name: &str) -> Option<String> {
+    let flag = format!("--{name}");
+    let prefix = format!("--{name}=");
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == flag {
+            return it.next().map(|v| v.into_owned());
+        }
+        if let Some(v) = a.strip_prefix(&prefix) {
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+/// The language to speak: `--lang`, else the data folder's configured one, else en-US.
+pub fn language(args: &[OsString]) -> String {
+    if let Some(l) = raw_option(args, "lang") {
+        return l;
+    }
+    let dir = PathBuf::from(raw_option(args, "data").unwrap_or_else(|| DEFAULT_DATA.into()));
+    let path = service::paths::DataDir::new(dir).config();
+    service::Config::load(&path)
+        .map(|c| c.service.language)
+        .unwrap_or_else(|_| service::i18n::FALLBACK.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn os(args: &[&str]) -> Vec<OsString> {
+        args.iter().map(OsString::from).collect()
+    }
+
+    /// Every command and argument has its help text in every language.
+    #[test]
+    fn every_help_text_exists() {
+        fn walk(cmd: &Command, path: &str, out: &mut Vec<String>) {
+            out.push(about_id(path));
+            for a in cmd.get_arguments() {
+                let id = a.get_id().to_string();
+                if id != "help" && id != "version" {
+                    out.push(arg_id(path, &id));
+                }
+            }
+            for s in cmd.get_subcommands() {
+                let child = if path == "service" {
+                    s.get_name().to_string()
+                } else {
+                    format!("{path}-{}", s.get_name())
+                };
+                walk(s, &child, out);
+            }
+        }
+        let mut ids = Vec::new();
+        walk(&Cli::command(), "service", &mut ids);
+        assert!(ids.contains(&"help-account-create-out".to_string()));
+        for (lang, _) in service::i18n::LOCALES {
+            let t = service::i18n::load(lang).unwrap();
+            for id in &ids {
+                assert!(t.has(id), "{lang}: {id}");
+            }
+        }
+        let de = service::i18n::load("de-DE").unwrap();
+        let help = command(&de).render_long_help().to_string();
+        assert!(help.contains(&de.text("help-service-data", &[])), "{help}");
+    }
+
+    #[test]
+    fn parses_commands_and_global_flags() {
+        let t = service::i18n::fallback();
+        let cli = parse(
+            os(&[
+                "wims-service",
+                "account",
+                "create",
+                "bob@kapur.h",
+                "--data",
+                "/x",
+                "--out",
+                "b.p",
+            ]),
+            &t,
+        );
+        assert_eq!(cli.data, PathBuf::from("/x"));
+        assert!(matches!(
+            cli.command,
+            Cmd::Account(AccountCmd::Create { ref address, ref out, .. })
+                if address == "bob@kapur.h" && out.as_deref() == Some("b.p".as_ref())
+        ));
+        let cli = parse(os(&["wims-service", "partner", "add", "a.h", "b.h"]), &t);
+        assert_eq!(cli.data, PathBuf::from(DEFAULT_DATA));
+        assert!(
+            command(&t)
+                .try_get_matches_from(os(&["wims-service", "--log-level", "9", "run"]))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn language_comes_before_parsing() {
+        assert_eq!(language(&os(&["x", "--lang", "de-DE", "run"])), "de-DE");
+        assert_eq!(language(&os(&["x", "run", "--lang=de-DE"])), "de-DE");
+        assert_eq!(
+            language(&os(&["x", "--data", "/nonexistent/dir", "run"])),
+            service::i18n::FALLBACK
+        );
+    }
+}

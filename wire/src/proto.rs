@@ -1,0 +1,258 @@
+//! The messages of the wims overlay protocols, defined once for nodes and service servers.
+//!
+//! - [`CONTROL_PROTOCOL`]: request-response. One [`Request`], one [`Response`], each a
+//!   postcard encoding of at most [`MAX_CONTROL_BYTES`], behind a 4-byte big-endian length.
+//! - [`DATA_PROTOCOL`]: one stream per message transfer. The sender writes [`DataFrame`]s,
+//!   the receiver answers [`DataReply`]s, each behind a 4-byte big-endian length and at most
+//!   [`MAX_FRAME_BYTES`].
+//!
+//! Peers are authenticated by the transport (noise: the PeerId is the key); what a peer
+//! claims beyond that (an account, a message, a receipt) is signed by an account key or by
+//! the network CA and checked by the receiver. See `docs/protocol.md`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Result, WireError};
+use crate::manifest::{MAX_CHUNK_SIZE, MessageId, SignedManifest};
+use crate::network::NetworkSigned;
+use crate::receipt::SignedReceipt;
+use crate::sign::{sign_detached, verify_detached};
+use crate::{AccountKey, Cert};
+
+pub const CONTROL_PROTOCOL: &str = "/wims/control/1";
+pub const DATA_PROTOCOL: &str = "/wims/data/1";
+
+/// Control messages carry a few addresses, a certificate or a signed record.
+pub const MAX_CONTROL_BYTES: usize = 256 * 1024;
+/// A data frame carries one chunk (or a manifest: at most 2 MiB of hashes).
+pub const MAX_FRAME_BYTES: usize = MAX_CHUNK_SIZE as usize + 64 * 1024;
+
+const LOGIN_CONTEXT: &[u8] = b"wims login\0";
+const HOSTING_KEY_CONTEXT: &str = "wims 2026 hosting secret v1";
+
+/// A control request. Node → service unless marked otherwise.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Request {
+    /// Host an account on the requesting node (account profile's one-time secret).
+    Host(HostRequest),
+    /// The hosting node of an account is up, at these addresses.
+    Login(SignedLogin),
+    /// The directory record of `address`, asked on behalf of the hosted account `asker`.
+    /// Refused unless the two may exchange mail.
+    Lookup { asker: String, address: String },
+    /// An authorization token for one message.
+    Authorize {
+        sender: String,
+        recipients: Vec<String>,
+        message_id: MessageId,
+        size: u64,
+    },
+    /// The network's time.
+    Time,
+    /// Node → node: the receipt for a message that arrived other than over a direct data
+    /// stream (collected from a service server).
+    Receipt(SignedReceipt),
+}
+
+/// Proof of the account profile's hosting secret, bound to the node and the key it hosts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostRequest {
+    pub address: String,
+    /// The account's public certificate (binary OpenPGP), to be certified.
+    pub cert: Vec<u8>,
+    /// [`hosting_proof`] of the secret, the requesting PeerId and the certificate's
+    /// fingerprint.
+    pub proof: [u8; 32],
+    pub node_addrs: Vec<String>,
+}
+
+/// "The account `address` is hosted by node `node`, now at `node_addrs`", signed by the
+/// account key so that a service server only accepts it for a certified account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Login {
+    pub address: String,
+    pub node: String,
+    pub node_addrs: Vec<String>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedLogin {
+    pub login: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+/// A control response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Response {
+    /// The account's new directory record (its certificate now CA-certified).
+    Hosted(NetworkSigned),
+    Record(NetworkSigned),
+    Token(NetworkSigned),
+    /// Milliseconds since the Unix epoch on the answering server.
+    Time(i64),
+    Done,
+    Refused(Refusal),
+}
+
+/// Why a request or a transfer was refused. `code` is for programs, `detail` for logs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub code: RefusalCode,
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RefusalCode {
+    /// No such account (or a disabled one).
+    UnknownAccount,
+    /// Sender and recipient are neither of one domain nor partners.
+    NotPartners,
+    /// Wrong or used hosting secret.
+    BadProof,
+    /// The requesting peer is not the account's hosting node.
+    NotHostingNode,
+    /// A signature, token or certificate did not verify.
+    BadSignature,
+    /// Malformed, inconsistent or too large.
+    BadRequest,
+    /// The receiver could not take it now; try again later.
+    TryLater,
+}
+
+impl Refusal {
+    pub fn new(code: RefusalCode, detail: impl Into<String>) -> Self {
+        Refusal {
+            code,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// What a sender writes on a data stream: the offer first, then the chunks the receiver
+/// asked for, in any order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataFrame {
+    Offer(SignedManifest),
+    Chunk { index: u32, data: Vec<u8> },
+}
+
+/// What a receiver answers on a data stream: once after the offer (`Need`, or at once
+/// `Delivered` for a message it already has, or `Refused`), and once after the last
+/// needed chunk (`Delivered` or `Refused`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DataReply {
+    /// Chunk indices the receiver still lacks, ascending.
+    Need(Vec<u32>),
+    Delivered(SignedReceipt),
+    Refused(Refusal),
+}
+
+/// Encodes a protocol message; size limits are the codec's business.
+pub fn encode<T: Serialize>(msg: &T) -> Result<Vec<u8>> {
+    postcard::to_stdvec(msg).map_err(|e| WireError::invalid("protocol message", e.to_string()))
+}
+
+/// Decodes a protocol message, refusing trailing bytes.
+pub fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T> {
+    let (msg, rest) = postcard::take_from_bytes::<T>(bytes)
+        .map_err(|e| WireError::invalid("protocol message", e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(WireError::invalid("protocol message", "trailing bytes"));
+    }
+    Ok(msg)
+}
+
+/// The key a service server keeps instead of the hosting secret itself.
+pub fn hosting_key(secret: &[u8]) -> [u8; 32] {
+    blake3::derive_key(HOSTING_KEY_CONTEXT, secret)
+}
+
+/// Proof of the hosting secret, bound to the node that hosts and the key it hosts, so a
+/// captured proof is no use to another node or for another key.
+pub fn hosting_proof(key: &[u8; 32], node: &str, fingerprint: &str) -> [u8; 32] {
+    let mut h = blake3::Hasher::new_keyed(key);
+    h.update(node.as_bytes());
+    h.update(&[0]);
+    h.update(fingerprint.as_bytes());
+    *h.finalize().as_bytes()
+}
+
+pub fn sign_login(key: &AccountKey, login: &Login) -> Result<SignedLogin> {
+    let bytes = encode(login)?;
+    let signature = sign_detached(key, LOGIN_CONTEXT, &bytes)?;
+    Ok(SignedLogin {
+        login: bytes,
+        signature,
+    })
+}
+
+/// Verifies a login with the account's (certified) certificate.
+pub fn verify_login(signed: &SignedLogin, cert: &Cert) -> Result<Login> {
+    let login: Login = decode(&signed.login)?;
+    verify_detached(cert, LOGIN_CONTEXT, &signed.login, &signed.signature)
+        .map_err(WireError::BadSignature)?;
+    if !crate::key::cert_has_address(cert, &login.address) {
+        return Err(WireError::AddressMismatch {
+            claimed: login.address,
+        });
+    }
+    Ok(login)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_and_refuse_trailing_bytes() {
+        let r = Request::Lookup {
+            asker: "alice@alpha.h".into(),
+            address: "bob@beta.h".into(),
+        };
+        let bytes = encode(&r).unwrap();
+        assert_eq!(decode::<Request>(&bytes).unwrap(), r);
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(decode::<Request>(&longer).is_err());
+        assert!(decode::<Request>(&[200, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn login_is_bound_to_the_account_key() {
+        let k = AccountKey::generate("bob@beta.h").unwrap();
+        let login = Login {
+            address: "bob@beta.h".into(),
+            node: "12D3KooW".into(),
+            node_addrs: vec![],
+            at: Utc::now(),
+        };
+        let signed = sign_login(&k, &login).unwrap();
+        assert_eq!(
+            verify_login(&signed, &k.cert()).unwrap().address,
+            "bob@beta.h"
+        );
+        let other = AccountKey::generate("carol@beta.h").unwrap();
+        assert!(verify_login(&signed, &other.cert()).is_err());
+        let forged = sign_login(
+            &other,
+            &Login {
+                address: "bob@beta.h".into(),
+                ..login
+            },
+        )
+        .unwrap();
+        assert!(verify_login(&forged, &k.cert()).is_err());
+    }
+
+    #[test]
+    fn hosting_proof_depends_on_every_input() {
+        let key = hosting_key(b"secret");
+        let p = hosting_proof(&key, "node", "fpr");
+        assert_ne!(p, hosting_proof(&hosting_key(b"secreT"), "node", "fpr"));
+        assert_ne!(p, hosting_proof(&key, "nodf", "fpr"));
+        assert_ne!(p, hosting_proof(&key, "node", "fps"));
+    }
+}
