@@ -35,3 +35,29 @@ cli-config-poll-interval = drop.poll_interval muss mindestens 1 Sekunde sein
 cli-config-type-name = drop.types: { $type } ist kein gültiger Typname (a-z, 0-9 und - verwenden)
 cli-log-level-set = Der laufende Knoten protokolliert jetzt mit Stufe { $level } (bis zum Neustart; log.level setzen, um sie zu behalten).
 cli-not-running = Auf { $dir } läuft kein Knoten.
+
+cli-config-overlay-addr = Overlay-Adresse { $addr } ist keine libp2p-Multiaddr.
+cli-config-retry = delivery.retry_min muss mindestens 1 und höchstens delivery.retry_max sein.
+cli-overlay-failed = Das Overlay-Netz konnte nicht starten: { $reason }
+cli-account-hosted = Das Konto { $address } wird auf diesem Knoten betrieben.
+cli-bad-profile = Kein brauchbares Kontoprofil: { $reason }
+cli-host-refused = Das Dienstnetz hat das Konto abgelehnt: { $reason }
+cli-network-unreachable = Das Dienstnetz ist nicht erreichbar: { $reason }
+cli-no-receipts = Keine Empfangsbestätigungen.
+cli-receipt-line = { $time }  { $recipient }  { $id }
+
+demo-ready = Vorführnetz läuft in { $dir } (Dienstserver { $service }).
+demo-account = { $address }  Passwort { $password }  IMAP { $imap }  IMAPS { $imaps }  Submission { $submission }  Submissions { $submissions }
+demo-partners = alice@alpha.h und bob@beta.h sind Partner; carol@gamma.h ist keins von beidem, daher wird Post zwischen ihr und ihnen abgelehnt.
+demo-welcome-sent = Begrüßungsnachricht an { $to } gesendet.
+demo-welcome-receipt = { $to } hat sie erhalten; die signierte Empfangsbestätigung ist geprüft und die Kopie in „Gesendet“ trägt $Delivered.
+demo-welcome-no-receipt = Noch keine Empfangsbestätigung für die Begrüßung; siehe die Protokolle im Vorführordner.
+demo-welcome-failed = Die Begrüßungsnachricht konnte nicht gesendet werden: { $reason }
+demo-stop-hint = Mit Strg-C beenden.
+demo-welcome-subject = Willkommen in Ihrem privaten Mailnetz
+demo-welcome-body = Hallo,
+
+    diese Nachricht ging von { $from } an { $to } direkt von Knoten zu Knoten, Ende-zu-Ende verschlüsselt und signiert.
+    Ihr Knoten hat bei Ankunft sofort eine signierte Empfangsbestätigung geschickt.
+demo-no-port = Kein freier Port auf 127.0.0.1 für den Dienstserver.
+demo-node-failed = Vorführknoten { $node } ist nicht gestartet: { $reason }

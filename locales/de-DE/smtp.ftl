@@ -60,3 +60,5 @@ smtp-chunk-ok = { $size } Oktette empfangen
 smtp-too-big = Die Nachricht ist größer als die Grenze von { $max } Oktetten
 smtp-delivered = Nachricht zugestellt
 smtp-local-error = Lokaler Fehler bei der Verarbeitung; später erneut versuchen
+smtp-recipient-not-partner = { $address } gehört weder zu Ihrer Domäne noch zu Ihren Partnern in diesem Netz; Post dorthin ist nicht erlaubt
+smtp-network-unavailable = Das Mailnetz ist gerade nicht erreichbar; bitte später erneut versuchen

@@ -35,3 +35,29 @@ cli-config-poll-interval = drop.poll_interval must be at least 1 second
 cli-config-type-name = drop.types: { $type } is not a valid type name (use a-z, 0-9 and -)
 cli-log-level-set = The running node now logs at level { $level } (until it restarts; set log.level to keep it).
 cli-not-running = No node is running on { $dir }.
+
+cli-config-overlay-addr = Overlay address { $addr } is not a libp2p multiaddr.
+cli-config-retry = delivery.retry_min must be at least 1 and at most delivery.retry_max.
+cli-overlay-failed = The overlay network could not start: { $reason }
+cli-account-hosted = Account { $address } is hosted on this node.
+cli-bad-profile = Not a usable account profile: { $reason }
+cli-host-refused = The service network refused to host the account: { $reason }
+cli-network-unreachable = The service network could not be reached: { $reason }
+cli-no-receipts = No receipts.
+cli-receipt-line = { $time }  { $recipient }  { $id }
+
+demo-ready = Demonstration network running in { $dir } (service server { $service }).
+demo-account = { $address }  password { $password }  IMAP { $imap }  IMAPS { $imaps }  submission { $submission }  submissions { $submissions }
+demo-partners = alice@alpha.h and bob@beta.h are partners; carol@gamma.h is neither, so mail between her and them is refused.
+demo-welcome-sent = Welcome message sent to { $to }.
+demo-welcome-receipt = { $to } received it; the signed receipt verified and the Sent copy is marked $Delivered.
+demo-welcome-no-receipt = No receipt for the welcome message yet; see the logs under the demo folder.
+demo-welcome-failed = The welcome message could not be sent: { $reason }
+demo-stop-hint = Press Ctrl-C to stop.
+demo-welcome-subject = Welcome to your private mail network
+demo-welcome-body = Hello,
+
+    this message went from { $from } to { $to } node to node, encrypted and signed end to end.
+    Your node answered with a signed receipt the moment it arrived.
+demo-no-port = No free port on 127.0.0.1 for the service server.
+demo-node-failed = Demo node { $node } did not start: { $reason }

@@ -60,3 +60,5 @@ smtp-chunk-ok = { $size } octets received
 smtp-too-big = The message is larger than the limit of { $max } octets
 smtp-delivered = Message delivered
 smtp-local-error = Local error while processing; try again later
+smtp-recipient-not-partner = { $address } is not of your domain nor a partner of yours on this network; mail to it is not allowed
+smtp-network-unavailable = The mail network cannot be reached just now; try again later

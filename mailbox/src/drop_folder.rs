@@ -100,8 +100,21 @@ impl Store {
         folder: &str,
         flags: &[&str],
     ) -> Result<Option<Delivered>> {
+        self.deliver_once_at(job, staged, account, folder, flags, None)
+    }
+
+    /// [`Store::deliver_once`] with the INTERNALDATE to give the copy (now if `None`).
+    pub fn deliver_once_at(
+        &self,
+        job: &str,
+        staged: &StagedMessage,
+        account: u64,
+        folder: &str,
+        flags: &[&str],
+        internal_date: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<Option<Delivered>> {
         let key = journal_key(job, account, folder);
-        self.deliver_journaled(staged, account, folder, flags, None, Some(&key))
+        self.deliver_journaled(staged, account, folder, flags, internal_date, Some(&key))
     }
 
     /// Forgets the journal entries of a finished job.

@@ -9,6 +9,7 @@ mod folder;
 mod message;
 pub mod mime;
 mod model;
+mod records;
 mod store;
 pub mod transfer;
 
@@ -19,4 +20,5 @@ pub use error::{Error, Result};
 pub use folder::{DELIMITER, normalize_folder_name};
 pub use mime::{BodyPart, EmailAddress, Envelope};
 pub use model::*;
+pub use records::Records;
 pub use store::{FORMAT, MessageWriter, StagedMessage, Store};

@@ -35,6 +35,15 @@ pub enum Request {
     LogLevel {
         level: u8,
     },
+    /// Host an account from a service network's account profile (needs the network).
+    Host {
+        profile: String,
+        password: String,
+    },
+    /// Receipts kept for an account's sent messages.
+    Receipts {
+        address: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -49,12 +58,49 @@ pub enum Reply {
     LogLevel {
         level: u8,
     },
+    Receipts {
+        receipts: Vec<ReceiptLine>,
+    },
     /// `code` names the failure; the CLI turns it into text in the user's language.
     Failed {
         code: String,
         address: String,
         detail: String,
     },
+}
+
+/// One receipt as `wims receipts` shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    pub message_id: String,
+    pub recipient: String,
+    /// Milliseconds since the epoch.
+    pub received_at: i64,
+}
+
+impl From<crate::network::StoredReceipt> for ReceiptLine {
+    fn from(r: crate::network::StoredReceipt) -> Self {
+        ReceiptLine {
+            message_id: r.message_id,
+            recipient: r.recipient,
+            received_at: r.received_at,
+        }
+    }
+}
+
+/// Hosting needs the overlay, so it is not a store-only [`execute`] request.
+pub async fn host(net: &crate::network::Network, profile: &str, password: &str) -> Reply {
+    match net.host(profile, password).await {
+        Ok(address) => Reply::Done { address },
+        Err(e) => {
+            tracing::warn!(error = %e, "hosting failed");
+            Reply::Failed {
+                code: e.code().into(),
+                address: String::new(),
+                detail: e.to_string(),
+            }
+        }
+    }
 }
 
 pub fn execute(store: &Store, req: Request) -> Reply {
@@ -97,7 +143,15 @@ pub fn execute(store: &Store, req: Request) -> Reply {
                 Err(e) => failed(String::new(), e),
             };
         }
-        Request::LogLevel { .. } => {
+        Request::Receipts { address } => {
+            return match crate::network::list_receipts(store, &address) {
+                Ok(r) => Reply::Receipts {
+                    receipts: r.into_iter().map(ReceiptLine::from).collect(),
+                },
+                Err(e) => failed(address, e),
+            };
+        }
+        Request::LogLevel { .. } | Request::Host { .. } => {
             return Reply::Failed {
                 code: "not-running".into(),
                 address: String::new(),
@@ -126,7 +180,11 @@ fn failed(address: String, e: mailbox::Error) -> Reply {
 }
 
 /// Serves the admin socket until the task is dropped.
-pub async fn serve(path: &Path, store: Store) -> std::io::Result<()> {
+pub async fn serve(
+    path: &Path,
+    store: Store,
+    network: Option<std::sync::Arc<crate::network::Network>>,
+) -> std::io::Result<()> {
     let _ = std::fs::remove_file(path);
     let listener = tokio::net::UnixListener::bind(path)?;
     #[cfg(unix)]
@@ -137,6 +195,7 @@ pub async fn serve(path: &Path, store: Store) -> std::io::Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let store = store.clone();
+        let network = network.clone();
         tokio::spawn(async move {
             let (r, mut w) = stream.into_split();
             let mut lines = BufReader::new(r).lines();
@@ -154,6 +213,14 @@ pub async fn serve(path: &Path, store: Store) -> std::io::Result<()> {
                             }
                         }
                     }
+                    Ok(Request::Host { profile, password }) => match &network {
+                        Some(net) => host(net, &profile, &password).await,
+                        None => Reply::Failed {
+                            code: "internal".into(),
+                            address: String::new(),
+                            detail: String::new(),
+                        },
+                    },
                     Ok(req) => {
                         let s = store.clone();
                         tokio::task::spawn_blocking(move || execute(&s, req))

@@ -17,6 +17,8 @@ pub struct Config {
     pub log: LogSection,
     pub branding: BrandingSection,
     pub drop: DropSection,
+    pub overlay: OverlaySection,
+    pub delivery: DeliverySection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +78,19 @@ pub struct DropSection {
     pub types: Vec<String>,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverlaySection {
+    pub listen: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliverySection {
+    pub retry_min: u64,
+    pub retry_max: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("{path}: {source}")]
@@ -99,6 +114,10 @@ pub enum Invalid {
     PollInterval,
     #[error("drop.types {0:?}")]
     TypeName(String),
+    #[error("overlay.listen {0:?}")]
+    OverlayAddr(String),
+    #[error("delivery.retry_min > delivery.retry_max")]
+    Retry,
 }
 
 impl Invalid {
@@ -109,6 +128,8 @@ impl Invalid {
             Invalid::LogLevel(l) => ("cli-config-log-level", vec![("level", l.to_string())]),
             Invalid::PollInterval => ("cli-config-poll-interval", vec![]),
             Invalid::TypeName(t) => ("cli-config-type-name", vec![("type", t.clone())]),
+            Invalid::OverlayAddr(a) => ("cli-config-overlay-addr", vec![("addr", a.clone())]),
+            Invalid::Retry => ("cli-config-retry", vec![]),
         }
     }
 }
@@ -162,6 +183,17 @@ impl Config {
         }
         if let Some(t) = cfg.drop.types.iter().find(|t| !valid_type_name(t)) {
             return Err(Invalid::TypeName(t.clone()));
+        }
+        if let Some(a) = cfg
+            .overlay
+            .listen
+            .iter()
+            .find(|a| a.parse::<overlay::Multiaddr>().is_err())
+        {
+            return Err(Invalid::OverlayAddr(a.clone()));
+        }
+        if cfg.delivery.retry_min == 0 || cfg.delivery.retry_min > cfg.delivery.retry_max {
+            return Err(Invalid::Retry);
         }
         Ok(cfg)
     }

@@ -16,6 +16,8 @@ pub struct NodeCtx {
     pub branding: Branding,
     pub auth: AuthLimiter,
     pub data_dir: PathBuf,
+    /// The node on the wims network; `None` only in tests of the client endpoints alone.
+    pub network: Option<std::sync::Arc<crate::network::Network>>,
 }
 
 impl NodeCtx {

@@ -4,13 +4,16 @@
 pub mod admin;
 pub mod auth;
 pub mod branding;
+pub mod clock;
 pub mod config;
 pub mod ctx;
+pub mod demo;
 pub mod drop;
 pub mod i18n;
 pub mod imap;
 pub mod logging;
 pub mod net;
+pub mod network;
 pub mod paths;
 pub mod server;
 pub mod smtp;

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 use node::config::{self, Config};
 use node::i18n::{self, I18n};
 use node::paths::{self, DataDir};
-use node::{admin, auth, branding, ctx, logging, server, tls};
+use node::{admin, auth, branding, ctx, logging, network, server, tls};
 
 #[derive(Parser)]
 #[command(name = "wims", version, about)]
@@ -38,6 +38,11 @@ enum Command {
     /// Manage the node's local accounts.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// List the signed receipts kept for an account's sent messages.
+    Receipts { address: String },
+    /// Start a demonstration network on loopback: a service server, two nodes and three
+    /// hosted accounts, until interrupted.
+    Demo,
     /// Change the log level of the running node, 0 (off) .. 5 (trace), until it restarts.
     LogLevel {
         #[arg(value_parser = clap::value_parser!(u8).range(0..=5))]
@@ -56,6 +61,13 @@ enum AccountCommand {
     },
     /// List the accounts.
     List,
+    /// Host an account of a service network on this node, from its account profile file.
+    Host {
+        profile: PathBuf,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
     /// Change an account's password.
     Passwd {
         address: String,
@@ -152,6 +164,23 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             account(&data, &i18n, cmd)
         }
         Command::LogLevel { level } => log_level(&data, early, level),
+        Command::Receipts { address } => {
+            if !data.is_initialised() {
+                let dir = data.root.display().to_string();
+                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
+            }
+            let config = load_config(&data, early)?;
+            let i18n = language(&config, cli.lang.as_deref())?;
+            receipts(&data, &i18n, address)
+        }
+        Command::Demo => {
+            let root = if explicit {
+                data.root.clone()
+            } else {
+                std::env::temp_dir().join(format!("wims-demo-{}", std::process::id()))
+            };
+            node::demo::run(&root, early, cli.log_level)
+        }
     }
 }
 
@@ -237,19 +266,53 @@ fn run(data: DataDir, config: Config) -> Result<()> {
     )
     .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
     let store = open_store(&data, &i18n)?;
-    let ctx = Arc::new(ctx::NodeCtx {
-        store,
-        config,
-        tls: tokio_rustls::TlsAcceptor::from(tls),
-        i18n,
-        branding,
-        auth: auth::AuthLimiter::default(),
-        data_dir: data.root.clone(),
-    });
+    let net_config = network_config(&config);
+    let node_key = read_node_key(&data, &i18n)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(server::run(ctx, &data))
+    rt.block_on(async move {
+        let (net, inbound) =
+            network::Network::start(store.clone(), &data.root, node_key, net_config)
+                .await
+                .map_err(|e| {
+                    anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
+                })?;
+        net.spawn_tasks(inbound);
+        let ctx = Arc::new(ctx::NodeCtx {
+            store,
+            config,
+            tls: tokio_rustls::TlsAcceptor::from(tls),
+            i18n,
+            branding,
+            auth: auth::AuthLimiter::default(),
+            data_dir: data.root.clone(),
+            network: Some(net),
+        });
+        server::run(ctx, &data).await
+    })
+}
+
+fn network_config(config: &Config) -> network::NetworkConfig {
+    network::NetworkConfig {
+        // Checked when the configuration was read.
+        listen: config
+            .overlay
+            .listen
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect(),
+        retry_min: std::time::Duration::from_secs(config.delivery.retry_min),
+        retry_max: std::time::Duration::from_secs(config.delivery.retry_max),
+    }
+}
+
+fn read_node_key(data: &DataDir, i18n: &I18n) -> Result<[u8; 32]> {
+    let fail = |r: String| anyhow!(i18n.text("cli-store-failed", &[("reason", &r)]));
+    std::fs::read(data.node_key())
+        .map_err(|e| fail(e.to_string()))?
+        .try_into()
+        .map_err(|_| fail(data.node_key().display().to_string()))
 }
 
 fn read_password(address: &str, from_stdin: bool, i18n: &I18n) -> Result<String> {
@@ -315,6 +378,30 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             admin::Request::DropDisable { address }
         }
         AccountCommand::List => admin::Request::AccountList,
+        AccountCommand::Host {
+            profile,
+            password_stdin,
+        } => {
+            let text = std::fs::read_to_string(&profile).map_err(|e| {
+                anyhow!(i18n.text(
+                    "cli-io-failed",
+                    &[
+                        ("path", &profile.display().to_string()),
+                        ("reason", &e.to_string())
+                    ]
+                ))
+            })?;
+            let address = wire::AccountProfile::from_toml(&text)
+                .map(|p| p.address)
+                .map_err(|e| {
+                    anyhow!(i18n.text("cli-bad-profile", &[("reason", &e.to_string())]))
+                })?;
+            let password = read_password(&address, password_stdin, i18n)?;
+            admin::Request::Host {
+                profile: text,
+                password,
+            }
+        }
     };
     let done_id = match &req {
         admin::Request::AccountAdd { .. } => "cli-account-added",
@@ -322,11 +409,19 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
         admin::Request::AccountRemove { .. } => "cli-account-removed",
         admin::Request::DropEnable { .. } => "cli-drop-enabled",
         admin::Request::DropDisable { .. } => "cli-drop-disabled",
-        admin::Request::AccountList | admin::Request::LogLevel { .. } => "",
+        admin::Request::Host { .. } => "cli-account-hosted",
+        admin::Request::AccountList
+        | admin::Request::LogLevel { .. }
+        | admin::Request::Receipts { .. } => "",
     };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
         Some(r) => r?,
-        None => admin::execute(&open_store(data, i18n)?, req),
+        None => match req {
+            admin::Request::Host { profile, password } => {
+                host_offline(data, i18n, &profile, &password)?
+            }
+            req => admin::execute(&open_store(data, i18n)?, req),
+        },
     };
     match reply {
         admin::Reply::Accounts { addresses } => {
@@ -342,7 +437,7 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             println!("{}", i18n.text(done_id, &[("address", &address)]));
             Ok(())
         }
-        admin::Reply::LogLevel { .. } => Ok(()),
+        admin::Reply::LogLevel { .. } | admin::Reply::Receipts { .. } => Ok(()),
         admin::Reply::Failed {
             code,
             address,
@@ -352,13 +447,81 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
                 "exists" => "cli-account-exists",
                 "no-account" => "cli-no-account",
                 "invalid-address" => "cli-invalid-address",
+                "bad-profile" => "cli-bad-profile",
+                "host-refused" => "cli-host-refused",
+                "network-unreachable" => "cli-network-unreachable",
                 _ => {
                     return Err(anyhow!(
                         i18n.text("cli-store-failed", &[("reason", &detail)])
                     ));
                 }
             };
-            Err(anyhow!(i18n.text(id, &[("address", &address)])))
+            Err(anyhow!(
+                i18n.text(id, &[("address", &address), ("reason", &detail)])
+            ))
         }
+    }
+}
+
+/// Hosting while the node is stopped: the overlay runs in this process just long enough.
+fn host_offline(
+    data: &DataDir,
+    i18n: &I18n,
+    profile: &str,
+    password: &str,
+) -> Result<admin::Reply> {
+    let config = load_config(data, i18n)?;
+    let store = open_store(data, i18n)?;
+    let node_key = read_node_key(data, i18n)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let (net, _inbound) =
+            network::Network::start(store.clone(), &data.root, node_key, network_config(&config))
+                .await
+                .map_err(|e| {
+                    anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
+                })?;
+        let reply = admin::host(&net, profile, password).await;
+        net.overlay.shutdown().await;
+        store.flush()?;
+        Ok(reply)
+    })
+}
+
+fn receipts(data: &DataDir, i18n: &I18n, address: String) -> Result<()> {
+    let req = admin::Request::Receipts { address };
+    let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
+        Some(r) => r?,
+        None => admin::execute(&open_store(data, i18n)?, req),
+    };
+    match reply {
+        admin::Reply::Receipts { receipts } => {
+            if receipts.is_empty() {
+                println!("{}", i18n.text("cli-no-receipts", &[]));
+            }
+            for r in receipts {
+                let time = chrono::DateTime::from_timestamp_millis(r.received_at)
+                    .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+                    .unwrap_or_default();
+                println!(
+                    "{}",
+                    i18n.text(
+                        "cli-receipt-line",
+                        &[
+                            ("time", &time),
+                            ("recipient", &r.recipient),
+                            ("id", &r.message_id)
+                        ]
+                    )
+                );
+            }
+            Ok(())
+        }
+        admin::Reply::Failed { detail, .. } => Err(anyhow!(
+            i18n.text("cli-store-failed", &[("reason", &detail)])
+        )),
+        _ => Ok(()),
     }
 }

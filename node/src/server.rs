@@ -95,9 +95,10 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     std::fs::create_dir_all(data.root.join("run"))?;
     {
         let store = ctx.store.clone();
+        let network = ctx.network.clone();
         let admin = admin.clone();
         tasks.spawn(async move {
-            if let Err(e) = crate::admin::serve(&admin, store).await {
+            if let Err(e) = crate::admin::serve(&admin, store, network).await {
                 tracing::error!(error = %e, "admin socket failed");
             }
         });
@@ -105,6 +106,28 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     if !c.drop.folder.trim().is_empty() {
         let root = data.resolve(c.drop.folder.as_ref());
         tasks.spawn(crate::drop::run(ctx.clone(), root));
+    }
+    let mut endpoints: BTreeMap<&str, serde_json::Value> = endpoints
+        .into_iter()
+        .map(|(k, v)| (k, serde_json::Value::String(v)))
+        .collect();
+    if let Some(net) = &ctx.network {
+        let addrs = net.node_addrs().await;
+        for a in &addrs {
+            println!(
+                "{}",
+                ctx.i18n.text(
+                    "cli-serving",
+                    &[
+                        ("product", &ctx.branding.name),
+                        ("what", "overlay"),
+                        ("addr", a)
+                    ],
+                )
+            );
+        }
+        endpoints.insert("peer_id", net.overlay.peer_id().to_string().into());
+        endpoints.insert("overlay", addrs.into());
     }
     // Written last and atomically: its presence means the node is ready.
     let ep = data.endpoints();
@@ -116,6 +139,9 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     wait_for_shutdown().await;
     println!("{}", ctx.i18n.text("cli-stopping", &[]));
     tasks.abort_all();
+    if let Some(net) = &ctx.network {
+        net.overlay.shutdown().await;
+    }
     let _ = std::fs::remove_file(&ep);
     let _ = std::fs::remove_file(&admin);
     ctx.store.flush()?;

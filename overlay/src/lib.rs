@@ -18,4 +18,5 @@ pub use config::OverlayConfig;
 pub use data_stream::DataStream;
 pub use error::OverlayError;
 pub use handle::{Inbound, Overlay, OverlayHandle};
+pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};

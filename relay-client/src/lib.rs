@@ -1,1 +1,307 @@
-//! The node's client of the service network.
+//! The node's client of the service network: hosting, login, directory look-ups, send
+//! authorization and network time.
+//!
+//! It only ever talks to the service servers named in an account profile, whose PeerIds the
+//! transport authenticates, and it checks every document they return against the pinned CA
+//! certificate: a record or token that does not verify is an error, whoever sent it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use overlay::{Multiaddr, OverlayHandle, PeerId};
+use wire::proto::{self, Refusal, RefusalCode, Request, Response};
+use wire::{AccountKey, Cert, DirectoryRecord, NetworkSigned, ServerAddr};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// A server answered and said no.
+    #[error("refused ({:?}): {}", .0.code, .0.detail)]
+    Refused(Refusal),
+    /// No server of the network could be reached.
+    #[error("service network unreachable: {0}")]
+    Unreachable(String),
+    /// A server answered with something that does not verify or does not fit the request.
+    #[error("invalid answer from the service network: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Wire(#[from] wire::WireError),
+}
+
+impl ClientError {
+    /// True when trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClientError::Unreachable(_) => true,
+            ClientError::Refused(r) => r.code == RefusalCode::TryLater,
+            _ => false,
+        }
+    }
+}
+
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+/// A verified directory record with its certificate.
+#[derive(Clone, Debug)]
+pub struct Located {
+    pub record: DirectoryRecord,
+    pub cert: Cert,
+    pub signed: NetworkSigned,
+}
+
+struct Server {
+    peer: PeerId,
+    addrs: Vec<Multiaddr>,
+}
+
+/// One service network as a node sees it. Cheap to clone.
+#[derive(Clone)]
+pub struct ServiceClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    overlay: OverlayHandle,
+    servers: Vec<Server>,
+    ca: Cert,
+    /// Network time minus local time, in milliseconds.
+    offset_ms: AtomicI64,
+}
+
+/// Parses the profile's server list; servers whose PeerId or addresses do not parse are
+/// skipped (an empty result is an error).
+pub fn parse_servers(servers: &[ServerAddr]) -> Result<Vec<(PeerId, Vec<Multiaddr>)>> {
+    let parsed: Vec<_> = servers
+        .iter()
+        .filter_map(|s| {
+            let peer: PeerId = s.peer_id.parse().ok()?;
+            let addrs: Vec<Multiaddr> = s.addrs.iter().filter_map(|a| a.parse().ok()).collect();
+            Some((peer, addrs))
+        })
+        .collect();
+    if parsed.is_empty() {
+        return Err(ClientError::Invalid("no usable service server".into()));
+    }
+    Ok(parsed)
+}
+
+impl ServiceClient {
+    pub async fn new(overlay: OverlayHandle, servers: &[ServerAddr], ca: Cert) -> Result<Self> {
+        let mut list = Vec::new();
+        for (peer, addrs) in parse_servers(servers)? {
+            overlay.add_peer_addrs(peer, addrs.clone()).await;
+            list.push(Server { peer, addrs });
+        }
+        Ok(ServiceClient {
+            inner: Arc::new(Inner {
+                overlay,
+                servers: list,
+                ca,
+                offset_ms: AtomicI64::new(0),
+            }),
+        })
+    }
+
+    pub fn ca(&self) -> &Cert {
+        &self.inner.ca
+    }
+
+    /// The service servers' relay circuit base addresses (`<server addr>/p2p/<id>`), for the
+    /// overlay to reserve circuits on.
+    pub fn relay_addrs(&self) -> Vec<Multiaddr> {
+        self.inner
+            .servers
+            .iter()
+            .flat_map(|s| {
+                s.addrs
+                    .iter()
+                    .map(move |a| a.clone().with(overlay::Protocol::P2p(s.peer)))
+            })
+            .collect()
+    }
+
+    /// Network time: the local clock corrected by the last measured offset.
+    pub fn now(&self) -> DateTime<Utc> {
+        let ms = Utc::now().timestamp_millis() + self.inner.offset_ms.load(Ordering::Relaxed);
+        DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
+    }
+
+    pub fn offset_ms(&self) -> i64 {
+        self.inner.offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Asks the servers in order until one answers; a refusal is an answer.
+    async fn call(&self, request: Request) -> Result<Response> {
+        let mut last = String::new();
+        for server in &self.inner.servers {
+            match self
+                .inner
+                .overlay
+                .request(server.peer, request.clone())
+                .await
+            {
+                Ok(Response::Refused(r)) if r.code == RefusalCode::TryLater => {
+                    last = r.detail;
+                }
+                Ok(Response::Refused(r)) => return Err(ClientError::Refused(r)),
+                Ok(response) => return Ok(response),
+                Err(e) => {
+                    tracing::debug!(server = %server.peer, error = %e, "service server unreachable");
+                    last = e.to_string();
+                }
+            }
+        }
+        Err(ClientError::Unreachable(last))
+    }
+
+    /// Measures the offset to the network's clock (half the round trip counts as latency).
+    pub async fn sync_time(&self) -> Result<i64> {
+        let before = Utc::now().timestamp_millis();
+        let Response::Time(server) = self.call(Request::Time).await? else {
+            return Err(ClientError::Invalid("time".into()));
+        };
+        let after = Utc::now().timestamp_millis();
+        let offset = server - (before + after) / 2;
+        self.inner.offset_ms.store(offset, Ordering::Relaxed);
+        Ok(offset)
+    }
+
+    fn verify(&self, signed: NetworkSigned, address: &str) -> Result<Located> {
+        let (record, cert) = wire::verify_record(&signed, &self.inner.ca)?;
+        if !record.address.eq_ignore_ascii_case(address) {
+            return Err(ClientError::Invalid(format!(
+                "record for {} instead of {address}",
+                record.address
+            )));
+        }
+        Ok(Located {
+            record,
+            cert,
+            signed,
+        })
+    }
+
+    /// Hosts `key`'s account on this node with the profile's one-time secret.
+    pub async fn host(
+        &self,
+        key: &AccountKey,
+        secret: &[u8],
+        node_addrs: Vec<String>,
+    ) -> Result<Located> {
+        let node = self.inner.overlay.peer_id().to_string();
+        let proof = proto::hosting_proof(
+            &proto::hosting_key(secret),
+            &node,
+            &key.fingerprint().to_hex(),
+        );
+        let request = Request::Host(proto::HostRequest {
+            address: key.address().to_string(),
+            cert: key.public_bytes()?,
+            proof,
+            node_addrs,
+        });
+        let Response::Hosted(signed) = self.call(request).await? else {
+            return Err(ClientError::Invalid("host".into()));
+        };
+        let located = self.verify(signed, key.address())?;
+        if located.cert.fingerprint() != key.fingerprint() || located.record.node != node {
+            return Err(ClientError::Invalid(
+                "record names another key or node".into(),
+            ));
+        }
+        Ok(located)
+    }
+
+    /// Tells the network this node hosts `key`'s account at `node_addrs`.
+    pub async fn login(&self, key: &AccountKey, node_addrs: Vec<String>) -> Result<Located> {
+        let login = proto::Login {
+            address: key.address().to_string(),
+            node: self.inner.overlay.peer_id().to_string(),
+            node_addrs,
+            at: self.now(),
+        };
+        let signed = proto::sign_login(key, &login)?;
+        let Response::Record(record) = self.call(Request::Login(signed)).await? else {
+            return Err(ClientError::Invalid("login".into()));
+        };
+        self.verify(record, key.address())
+    }
+
+    /// The directory record of `address`, asked for the hosted account `asker`.
+    pub async fn lookup(&self, asker: &str, address: &str) -> Result<Located> {
+        let request = Request::Lookup {
+            asker: asker.to_string(),
+            address: address.to_string(),
+        };
+        let Response::Record(record) = self.call(request).await? else {
+            return Err(ClientError::Invalid("lookup".into()));
+        };
+        self.verify(record, address)
+    }
+
+    /// An authorization token for one message, checked before it is used.
+    pub async fn authorize(
+        &self,
+        sender: &str,
+        recipients: Vec<String>,
+        message_id: wire::MessageId,
+        size: u64,
+    ) -> Result<NetworkSigned> {
+        let request = Request::Authorize {
+            sender: sender.to_string(),
+            recipients: recipients.clone(),
+            message_id,
+            size,
+        };
+        let Response::Token(signed) = self.call(request).await? else {
+            return Err(ClientError::Invalid("authorize".into()));
+        };
+        let token = wire::verify_token(&signed, &self.inner.ca)?;
+        if token.message_id != message_id
+            || !token.sender.eq_ignore_ascii_case(sender)
+            || token.recipients.len() != recipients.len()
+        {
+            return Err(ClientError::Invalid(
+                "token does not fit the request".into(),
+            ));
+        }
+        Ok(signed)
+    }
+}
+
+/// Back-off for reconnecting and retrying: doubles from `min` up to `max`.
+pub fn backoff(attempt: u32, min: Duration, max: Duration) -> Duration {
+    let factor = 1u32.checked_shl(attempt.min(20)).unwrap_or(u32::MAX);
+    min.saturating_mul(factor).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let (min, max) = (Duration::from_secs(1), Duration::from_secs(60));
+        assert_eq!(backoff(0, min, max), min);
+        assert_eq!(backoff(3, min, max), Duration::from_secs(8));
+        assert_eq!(backoff(40, min, max), max);
+    }
+
+    #[test]
+    fn server_lists_need_one_usable_entry() {
+        assert!(parse_servers(&[]).is_err());
+        let bad = ServerAddr {
+            peer_id: "nope".into(),
+            addrs: vec![],
+        };
+        assert!(parse_servers(std::slice::from_ref(&bad)).is_err());
+        let good = ServerAddr {
+            peer_id: PeerId::random().to_string(),
+            addrs: vec!["/ip4/127.0.0.1/tcp/1".into(), "junk".into()],
+        };
+        let parsed = parse_servers(&[bad, good]).unwrap();
+        assert_eq!(parsed.len(), 1);
+        assert_eq!(parsed[0].1.len(), 1);
+    }
+}

@@ -4,6 +4,10 @@ The Rust harness starts a node and runs a script with:
   WIMS_DATA      the node's data folder (run/endpoints.json, tls/cert.pem)
   WIMS_WORK      a scratch folder that survives node restarts within one test
   WIMS_ACCOUNTS  JSON list of {"address", "password"}
+Network tests (several nodes) also set:
+  WIMS_NODES     JSON object: node name -> {"data": folder, "accounts": [...]}
+With WIMS_NODES, the helpers that take an account (login_as, submission, message_count) talk
+to the node hosting that account unless `data=` names another node's folder.
 Only the Python standard library is used, as a stock mail client would.
 """
 
@@ -49,12 +53,34 @@ def work_dir():
     return os.environ["WIMS_WORK"]
 
 
-def cert_path():
-    return os.path.join(data_dir(), "tls", "cert.pem")
+def nodes():
+    """Node name -> {"data", "accounts"} (network tests), else {}."""
+    return json.loads(os.environ.get("WIMS_NODES", "{}"))
 
 
-def endpoints():
-    with open(os.path.join(data_dir(), "run", "endpoints.json")) as f:
+def node_data(name):
+    """The data folder of the node called `name` in WIMS_NODES."""
+    n = nodes()
+    check(name in n, f"no node {name!r} in WIMS_NODES ({sorted(n)})")
+    return n[name]["data"]
+
+
+def home_data(local):
+    """The data folder of the node hosting account `local` (address or local part): the only
+    node in a single-node test."""
+    for n in nodes().values():
+        for a in n["accounts"]:
+            if a["address"] == local or a["address"].split("@")[0] == local:
+                return n["data"]
+    return data_dir()
+
+
+def cert_path(data=None):
+    return os.path.join(data or data_dir(), "tls", "cert.pem")
+
+
+def endpoints(data=None):
+    with open(os.path.join(data or data_dir(), "run", "endpoints.json")) as f:
         raw = json.load(f)
     out = {}
     for key in ("imap", "imaps", "submission", "submissions"):
@@ -72,10 +98,10 @@ def account(local):
     raise Failure(f"no account {local!r} in WIMS_ACCOUNTS")
 
 
-def tls_context():
+def tls_context(data=None):
     """Trusts exactly the node's self-signed certificate. Host names are not checked here (a
     dedicated test looks at the certificate's names), the chain is."""
-    ctx = ssl.create_default_context(cafile=cert_path())
+    ctx = ssl.create_default_context(cafile=cert_path(data))
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_REQUIRED
     return ctx
@@ -97,27 +123,29 @@ def state_save(name, value):
 # ---------------------------------------------------------------- IMAP
 
 
-def imaps(user=None, password=None):
+def imaps(user=None, password=None, data=None):
     """IMAP over implicit TLS, logged in when credentials are given."""
-    host, port = endpoints()["imaps"]
-    m = imaplib.IMAP4_SSL(host, port, ssl_context=tls_context(), timeout=WAIT)
+    host, port = endpoints(data)["imaps"]
+    m = imaplib.IMAP4_SSL(host, port, ssl_context=tls_context(data), timeout=WAIT)
     if user is not None:
         ok(m, m.login(user, password), "LOGIN")
     return m
 
 
-def imap_starttls(user=None, password=None):
-    host, port = endpoints()["imap"]
+def imap_starttls(user=None, password=None, data=None):
+    host, port = endpoints(data)["imap"]
     m = imaplib.IMAP4(host, port, timeout=WAIT)
-    m.starttls(ssl_context=tls_context())
+    m.starttls(ssl_context=tls_context(data))
     if user is not None:
         ok(m, m.login(user, password), "LOGIN")
     return m
 
 
-def login_as(local, starttls=False):
+def login_as(local, starttls=False, data=None):
+    """Logged in as `local` on its own node (or on the node of folder `data`)."""
     user, pw = account(local)
-    return imap_starttls(user, pw) if starttls else imaps(user, pw)
+    data = data or home_data(local)
+    return imap_starttls(user, pw, data) if starttls else imaps(user, pw, data)
 
 
 def ok(m, res, what):
@@ -294,12 +322,13 @@ def simple_message(sender, to, subject, body="hello\r\n", extra_headers=""):
 class Raw:
     """A line-level IMAP connection for protocol details imaplib hides (IDLE, broken clients)."""
 
-    def __init__(self, tls=True, port_key=None):
-        ep = endpoints()
+    def __init__(self, tls=True, port_key=None, data=None):
+        self.data = data
+        ep = endpoints(data)
         key = port_key or ("imaps" if tls else "imap")
         sock = socket.create_connection(ep[key], timeout=WAIT)
         if tls:
-            sock = tls_context().wrap_socket(sock, server_hostname=ep[key][0])
+            sock = tls_context(data).wrap_socket(sock, server_hostname=ep[key][0])
         self.sock = sock
         self.buf = b""
         self.n = 0
@@ -308,7 +337,7 @@ class Raw:
     def starttls(self):
         self.command("STARTTLS", expect="OK")
         check(self.buf == b"", "server sent data after STARTTLS OK before the handshake")
-        self.sock = tls_context().wrap_socket(self.sock, server_hostname="127.0.0.1")
+        self.sock = tls_context(self.data).wrap_socket(self.sock, server_hostname="127.0.0.1")
 
     def send(self, data):
         self.sock.sendall(data)
@@ -369,19 +398,22 @@ class Raw:
 # ---------------------------------------------------------------- SMTP
 
 
-def submission(local=None, implicit_tls=False):
-    """SMTP submission, STARTTLS (or implicit TLS), authenticated when `local` is given."""
-    ep = endpoints()
+def submission(local=None, implicit_tls=False, data=None):
+    """SMTP submission, STARTTLS (or implicit TLS), authenticated when `local` is given; on
+    the node hosting `local` unless `data` names a node's folder."""
+    if data is None and local is not None:
+        data = home_data(local)
+    ep = endpoints(data)
     if implicit_tls:
         host, port = ep["submissions"]
-        s = smtplib.SMTP_SSL(host, port, context=tls_context(), timeout=WAIT)
+        s = smtplib.SMTP_SSL(host, port, context=tls_context(data), timeout=WAIT)
         s.ehlo("e2e.test")
     else:
         host, port = ep["submission"]
         s = smtplib.SMTP(host, port, timeout=WAIT)
         s.ehlo("e2e.test")
         check(s.has_extn("starttls"), "submission does not offer STARTTLS")
-        code, resp = s.starttls(context=tls_context())
+        code, resp = s.starttls(context=tls_context(data))
         check(code == 220, f"STARTTLS: {code} {resp!r}")
         s.ehlo("e2e.test")
     if local is not None:

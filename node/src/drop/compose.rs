@@ -346,7 +346,7 @@ mod tests {
         let m = parse(&xml, &types).unwrap();
         let env = Envelope {
             message_id: "x@y",
-            date: chrono::Utc::now().fixed_offset(),
+            date: crate::clock::now().fixed_offset(),
         };
         let r = write_message(&mut Vec::new(), &m, &env, 999);
         assert!(matches!(r, Err(ComposeError::AttachmentTooLarge { .. })));

@@ -14,6 +14,7 @@ use super::reply::Reply;
 use super::session::{AuthOutcome, Lookup, Outcome, Plan, Session, Step, User};
 use crate::auth::AuthError;
 use crate::ctx::NodeCtx;
+use crate::network::RemoteCheck;
 
 /// Longest command line, line end included. RFC 5321 asks for 512; extensions lengthen it.
 pub const MAX_LINE: usize = 4096;
@@ -318,15 +319,51 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
     async fn lookup(&self, address: &str) -> Lookup {
         let store = self.ctx.store.clone();
         let a = address.to_string();
+        // Accounts of a wims network follow its rules even when they share this node.
+        let network = self.ctx.network.as_ref().and_then(|net| {
+            let sender = self.session.user()?.address.clone();
+            net.hosted(&sender).map(|_| (net.clone(), sender))
+        });
+        let ask = async |net: &crate::network::Network, sender: &str| match net
+            .check_recipient(sender, address)
+            .await
+        {
+            RemoteCheck::Allowed => Ok(()),
+            RemoteCheck::NotAllowed => Err(Lookup::NotAllowed),
+            RemoteCheck::Unknown => Err(Lookup::NotHosted),
+            RemoteCheck::Unavailable => Err(Lookup::NetworkUnavailable),
+        };
         match tokio::task::spawn_blocking(move || store.account(&a)).await {
-            Ok(Ok(Some(account))) => Lookup::Found(User {
-                id: account.id,
-                address: account.address,
-            }),
-            Ok(Ok(None)) => {
-                tracing::debug!(address, "smtp recipient not hosted here");
-                Lookup::NotHosted
+            Ok(Ok(Some(account))) => {
+                if let Some((net, sender)) = &network
+                    && net.hosted(&account.address).is_some()
+                    && let Err(refusal) = ask(net, sender).await
+                {
+                    return refusal;
+                }
+                Lookup::Found(User {
+                    id: account.id,
+                    address: account.address,
+                })
             }
+            Ok(Ok(None)) => match &network {
+                Some((net, sender)) => match ask(net, sender).await {
+                    Ok(()) => Lookup::Remote(address.to_string()),
+                    Err(refusal) => {
+                        tracing::info!(
+                            sender,
+                            address,
+                            ?refusal,
+                            "smtp recipient refused by the network"
+                        );
+                        refusal
+                    }
+                },
+                None => {
+                    tracing::debug!(address, "smtp recipient not hosted here");
+                    Lookup::NotHosted
+                }
+            },
             Ok(Err(e)) => {
                 tracing::warn!(address, error = %e, "smtp recipient lookup failed");
                 Lookup::Unavailable
@@ -358,7 +395,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
             hostname: &self.session.limits().hostname,
             id: &id,
             recipient: self.session.sole_recipient(),
-            date: chrono::Utc::now(),
+            date: crate::clock::now(),
         });
         tracing::debug!(id, "smtp message body started");
         Some(BodySink::new(
@@ -455,7 +492,12 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
     /// is 250 only when every copy is durable.
     async fn deliver(&self, writer: mailbox::MessageWriter, plan: Plan) -> Outcome {
         let store = self.ctx.store.clone();
-        let (from, count) = (plan.sender.address.clone(), plan.recipients.len());
+        let network = self.ctx.network.clone();
+        let (from, count) = (
+            plan.sender.address.clone(),
+            plan.recipients.len() + plan.remote.len(),
+        );
+        let now = crate::clock::now();
         let done = tokio::task::spawn_blocking(move || -> mailbox::Result<u64> {
             let staged = writer.finish()?;
             // A declared message type shows to IMAP clients as a keyword, as for dropped files.
@@ -464,7 +506,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
                 .and_then(|t| mailbox::type_keyword(&t));
             let inbox_flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
             for r in &plan.recipients {
-                store.deliver(&staged, r.id, "INBOX", &inbox_flags, None)?;
+                store.deliver(&staged, r.id, "INBOX", &inbox_flags, Some(now))?;
             }
             let sent = store
                 .special_folder(plan.sender.id, mailbox::SpecialUse::Sent)?
@@ -472,7 +514,24 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
                 .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
             let mut sent_flags = vec!["\\Seen"];
             sent_flags.extend(inbox_flags.iter().copied());
-            store.deliver(&staged, plan.sender.id, &sent, &sent_flags, None)?;
+            let copy = store.deliver(&staged, plan.sender.id, &sent, &sent_flags, Some(now))?;
+            if !plan.remote.is_empty() {
+                // The Sent copy is what the delivery jobs seal from; both are durable before
+                // the client hears 250.
+                let net = network.ok_or(mailbox::Error::NoFolder)?;
+                let folder = store
+                    .folder(plan.sender.id, &sent)?
+                    .ok_or(mailbox::Error::NoFolder)?;
+                net.queue(crate::network::Submission {
+                    sender: &plan.sender.address,
+                    account: plan.sender.id,
+                    folder: folder.id,
+                    uid: copy.uid,
+                    size: staged.size,
+                    message_type: staged.message_type().unwrap_or_else(|| "message".into()),
+                    recipients: &plan.remote,
+                })?;
+            }
             Ok(staged.size)
         })
         .await;

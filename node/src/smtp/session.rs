@@ -86,7 +86,13 @@ pub enum AuthOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     Found(User),
+    /// An account on another node of the sender's wims network that the sender may write to.
+    Remote(String),
     NotHosted,
+    /// On the network, but neither of the sender's domain nor a partner.
+    NotAllowed,
+    /// The service network could not be asked now.
+    NetworkUnavailable,
     Unavailable,
 }
 
@@ -107,6 +113,8 @@ enum Body {
 struct Transaction {
     utf8: bool,
     recipients: Vec<User>,
+    /// Recipients on other nodes, delivered over the network.
+    remote: Vec<String>,
     /// RCPT commands answered 250, duplicates included: the limit counts what the client asked.
     accepted: usize,
     body: Body,
@@ -124,6 +132,7 @@ enum AuthWait {
 pub struct Plan {
     pub sender: User,
     pub recipients: Vec<User>,
+    pub remote: Vec<String>,
 }
 
 pub struct Session<'a> {
@@ -188,6 +197,11 @@ impl<'a> Session<'a> {
         self.auth.is_some()
     }
 
+    /// The logged-in account, if any.
+    pub fn user(&self) -> Option<&User> {
+        self.user.as_ref()
+    }
+
     /// True while a BDAT body is being assembled; the connection keeps its writer only then.
     pub fn body_in_progress(&self) -> bool {
         self.tx.as_ref().is_some_and(|t| t.body != Body::None)
@@ -196,8 +210,13 @@ impl<'a> Session<'a> {
     /// The recipient named in the trace header: only when there is exactly one, so that no
     /// recipient learns of another (Bcc) from it.
     pub fn sole_recipient(&self) -> Option<&str> {
-        match self.tx.as_ref().map(|t| t.recipients.as_slice()) {
-            Some([one]) => Some(&one.address),
+        match self
+            .tx
+            .as_ref()
+            .map(|t| (t.recipients.as_slice(), t.remote.as_slice()))
+        {
+            Some(([one], [])) => Some(&one.address),
+            Some(([], [one])) => Some(one),
             _ => None,
         }
     }
@@ -551,6 +570,7 @@ impl<'a> Session<'a> {
         self.tx = Some(Transaction {
             utf8,
             recipients: Vec::new(),
+            remote: Vec::new(),
             accepted: 0,
             body: Body::None,
             bdat_octets: 0,
@@ -596,7 +616,7 @@ impl<'a> Session<'a> {
         let Ok(address) = mailbox::normalize_address(&to.address) else {
             return self.reply(501, st(5, 1, 3), "smtp-bad-recipient", &[]);
         };
-        if tx.recipients.iter().any(|r| r.address == address) {
+        if tx.recipients.iter().any(|r| r.address == address) || tx.remote.contains(&address) {
             self.tx.as_mut().expect("checked").accepted += 1;
             return self.reply(
                 250,
@@ -626,12 +646,33 @@ impl<'a> Session<'a> {
                     &[("address", address)],
                 )
             }
+            Lookup::Remote(address) => {
+                tx.accepted += 1;
+                if !tx.remote.contains(&address) {
+                    tx.remote.push(address.clone());
+                }
+                self.reply(
+                    250,
+                    st(2, 1, 5),
+                    "smtp-recipient-ok",
+                    &[("address", &address)],
+                )
+            }
             Lookup::NotHosted => self.reply(
                 550,
                 st(5, 1, 1),
                 "smtp-recipient-not-local",
                 &[("address", address), ("host", &self.limits.hostname)],
             ),
+            Lookup::NotAllowed => self.reply(
+                550,
+                st(5, 7, 1),
+                "smtp-recipient-not-partner",
+                &[("address", address)],
+            ),
+            Lookup::NetworkUnavailable => {
+                self.reply(451, st(4, 4, 3), "smtp-network-unavailable", &[])
+            }
             Lookup::Unavailable => self.reply(451, st(4, 3, 0), "smtp-local-error", &[]),
         }
     }
@@ -641,7 +682,7 @@ impl<'a> Session<'a> {
         let Some(tx) = self.tx.as_ref() else {
             return Some(self.reply(503, st(5, 5, 1), "smtp-need-mail", &[]));
         };
-        if tx.recipients.is_empty() {
+        if tx.recipients.is_empty() && tx.remote.is_empty() {
             return Some(self.reply(554, st(5, 5, 1), "smtp-no-recipients", &[]));
         }
         None
@@ -720,6 +761,7 @@ impl<'a> Session<'a> {
         Some(Plan {
             sender: self.user.clone()?,
             recipients: tx.recipients.clone(),
+            remote: tx.remote.clone(),
         })
     }
 

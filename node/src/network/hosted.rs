@@ -1,0 +1,194 @@
+//! Hosting accounts on this node and keeping the directory up to date about them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use relay_client::{ClientError, ServiceClient, backoff};
+use wire::{AccountKey, AccountProfile};
+
+use super::{Hosted, HostedRecord, Network};
+
+/// How often a node tells the network where it is, when all is well.
+const LOGIN_INTERVAL: Duration = Duration::from_secs(300);
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("profile: {0}")]
+    Profile(String),
+    #[error("account exists")]
+    Exists,
+    #[error("service network: {0}")]
+    Network(#[from] ClientError),
+    #[error("store: {0}")]
+    Store(#[from] mailbox::Error),
+    #[error("key: {0}")]
+    Key(String),
+}
+
+impl HostError {
+    /// The code the CLI turns into text.
+    pub fn code(&self) -> &'static str {
+        match self {
+            HostError::Profile(_) => "bad-profile",
+            HostError::Exists => "exists",
+            HostError::Network(ClientError::Refused(_)) => "host-refused",
+            HostError::Network(_) => "network-unreachable",
+            HostError::Store(_) | HostError::Key(_) => "internal",
+        }
+    }
+}
+
+pub(super) fn load_records(table: &mailbox::Records) -> mailbox::Result<Vec<HostedRecord>> {
+    let mut out = Vec::new();
+    for k in table.keys("")? {
+        if let Some(r) = table.get::<HostedRecord>(&k)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+impl Network {
+    fn key_path(&self, address: &str) -> PathBuf {
+        // The address is not a safe file name; its hash is.
+        let name = blake3::hash(address.to_ascii_lowercase().as_bytes()).to_hex();
+        self.keys_dir.join(format!("{}.key", &name[..32]))
+    }
+
+    fn load_key(&self, address: &str) -> Result<Option<AccountKey>, HostError> {
+        match std::fs::read(self.key_path(address)) {
+            Ok(bytes) => AccountKey::from_secret_bytes(&bytes)
+                .map(Some)
+                .map_err(|e| HostError::Key(e.to_string())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(HostError::Key(e.to_string())),
+        }
+    }
+
+    pub(super) async fn load_hosted(&self, r: &HostedRecord) -> Result<Hosted, HostError> {
+        let key = self
+            .load_key(&r.address)?
+            .ok_or_else(|| HostError::Key(format!("no key for {}", r.address)))?;
+        let ca = wire::cert_from_bytes(&r.ca_cert).map_err(|e| HostError::Key(e.to_string()))?;
+        let client = ServiceClient::new(self.overlay.clone(), &r.servers, ca).await?;
+        Ok(Hosted {
+            address: r.address.clone(),
+            key,
+            client,
+        })
+    }
+
+    /// `wims account host`: makes the account's key here (the secret never leaves the node),
+    /// has the network certify it with the profile's one-time secret, and creates the local
+    /// account that mail clients log into.
+    pub async fn host(&self, profile_text: &str, password: &str) -> Result<String, HostError> {
+        let profile = AccountProfile::from_toml(profile_text)
+            .map_err(|e| HostError::Profile(e.to_string()))?;
+        let address = mailbox::normalize_address(&profile.address)
+            .map_err(|e| HostError::Profile(e.to_string()))?;
+        if self.store.account(&address)?.is_some() {
+            return Err(HostError::Exists);
+        }
+        let ca = profile
+            .ca()
+            .map_err(|e| HostError::Profile(e.to_string()))?;
+        let secret = profile
+            .secret()
+            .map_err(|e| HostError::Profile(e.to_string()))?;
+        // A key made by an earlier attempt that died after the network accepted it is
+        // reused, so hosting can simply be run again.
+        let key = match self.load_key(&address)? {
+            Some(k) => k,
+            None => {
+                let k =
+                    AccountKey::generate(&address).map_err(|e| HostError::Key(e.to_string()))?;
+                let bytes = k
+                    .secret_bytes()
+                    .map_err(|e| HostError::Key(e.to_string()))?;
+                crate::paths::write_secret(&self.key_path(&address), &bytes)
+                    .map_err(|e| HostError::Key(e.to_string()))?;
+                k
+            }
+        };
+        let client = ServiceClient::new(self.overlay.clone(), &profile.servers, ca.clone()).await?;
+        let located = client.host(&key, &secret, self.node_addrs().await).await?;
+        let record = HostedRecord {
+            address: address.clone(),
+            ca_cert: wire::cert_to_bytes(&ca).map_err(|e| HostError::Key(e.to_string()))?,
+            servers: profile.servers.clone(),
+            record: located.signed,
+        };
+        self.records.hosted.put(&address, &record)?;
+        self.store.add_account(&address, password)?;
+        self.hosted.write().expect("hosted map").insert(
+            address.clone(),
+            Arc::new(Hosted {
+                address: address.clone(),
+                key,
+                client,
+            }),
+        );
+        tracing::info!(address, "account hosted");
+        Ok(address)
+    }
+}
+
+/// Tells the network where each hosted account's node is, and keeps the network clock, at
+/// start and then periodically; retries with back-off while the network is unreachable.
+pub(super) async fn keep_logged_in(net: Arc<Network>) {
+    let mut failures = 0u32;
+    loop {
+        let mut ok = true;
+        let addrs = net.node_addrs().await;
+        let hosted: Vec<Arc<Hosted>> = net
+            .hosted
+            .read()
+            .expect("hosted map")
+            .values()
+            .cloned()
+            .collect();
+        for h in hosted {
+            match h.client.sync_time().await {
+                Ok(offset) => crate::clock::set_offset_ms(offset),
+                Err(e) => {
+                    tracing::debug!(address = h.address, error = %e, "network time not available")
+                }
+            }
+            match h.client.login(&h.key, addrs.clone()).await {
+                Ok(located) => {
+                    let updated = net
+                        .records
+                        .hosted
+                        .get::<HostedRecord>(&h.address)
+                        .ok()
+                        .flatten()
+                        .map(|mut r| {
+                            r.record = located.signed;
+                            r
+                        });
+                    if let Some(r) = updated {
+                        let _ = net.records.hosted.put(&h.address, &r);
+                    }
+                    tracing::debug!(
+                        address = h.address,
+                        offset_ms = h.client.offset_ms(),
+                        "logged in to the service network"
+                    );
+                }
+                Err(e) => {
+                    ok = false;
+                    tracing::warn!(address = h.address, error = %e, "login to the service network failed");
+                }
+            }
+        }
+        let wait = if ok {
+            failures = 0;
+            LOGIN_INTERVAL
+        } else {
+            failures += 1;
+            backoff(failures, Duration::from_secs(1), Duration::from_secs(60))
+        };
+        tokio::time::sleep(wait).await;
+    }
+}

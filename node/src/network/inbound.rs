@@ -1,0 +1,248 @@
+//! Messages arriving for accounts hosted here: check who sent them and that the network
+//! authorized them, take the chunks (resuming what an earlier connection left), unseal,
+//! file into INBOX exactly once, and answer with a signed receipt.
+
+use std::sync::Arc;
+
+use overlay::{DataStream, Inbound, PeerId};
+use relay_client::ClientError;
+use tokio::sync::mpsc;
+use wire::proto::{DataFrame, DataReply, Refusal, RefusalCode, Request, Response};
+use wire::{Manifest, SignedManifest, SignedReceipt};
+
+use super::{Hosted, Network, spool};
+
+pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound>) {
+    while let Some(event) = inbound.recv().await {
+        match event {
+            Inbound::Request {
+                peer,
+                request,
+                reply,
+            } => {
+                let net = net.clone();
+                tokio::spawn(async move {
+                    let _ = reply.send(control(&net, peer, request).await);
+                });
+            }
+            Inbound::Data { peer, stream } => {
+                let net = net.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = transfer(&net, stream).await {
+                        tracing::debug!(%peer, error = %e, "inbound transfer ended early");
+                    }
+                });
+            }
+        }
+    }
+}
+
+async fn control(net: &Network, peer: PeerId, request: Request) -> Response {
+    match request {
+        Request::Receipt(receipt) => match super::outbound::receipt_request(net, receipt).await {
+            Ok(()) => Response::Done,
+            Err(why) => {
+                tracing::info!(%peer, reason = why, "receipt refused");
+                Response::Refused(Refusal::new(RefusalCode::BadRequest, why))
+            }
+        },
+        // Service requests are for service servers.
+        _ => Response::Refused(Refusal::new(
+            RefusalCode::BadRequest,
+            "not a service server",
+        )),
+    }
+}
+
+fn refuse(code: RefusalCode, detail: impl Into<String>) -> DataReply {
+    DataReply::Refused(Refusal::new(code, detail))
+}
+
+/// One inbound data stream: an offer, then the chunks asked for.
+async fn transfer(net: &Network, mut stream: DataStream) -> Result<(), overlay::OverlayError> {
+    let peer = stream.peer();
+    let Some(DataFrame::Offer(signed)) = stream.recv::<DataFrame>().await? else {
+        let reply = refuse(RefusalCode::BadRequest, "expected an offer");
+        return stream.send(&reply).await;
+    };
+    let checked = match check_offer(net, &signed).await {
+        Ok(c) => c,
+        Err(reply) => {
+            if let DataReply::Refused(r) = &reply {
+                tracing::warn!(%peer, code = ?r.code, reason = r.detail, "inbound message refused");
+            }
+            stream.send(&reply).await?;
+            return stream.close().await;
+        }
+    };
+    let Checked {
+        hosted,
+        manifest,
+        sender_cert,
+        key,
+    } = checked;
+    let dir = net.spool.dir("in", &key);
+    let mut need = {
+        let (dir, manifest) = (dir.clone(), manifest.clone());
+        tokio::task::spawn_blocking(move || spool::missing(&dir, &manifest))
+            .await
+            .unwrap_or_default()
+    };
+    if !need.is_empty() {
+        stream.send(&DataReply::Need(need.clone())).await?;
+        while !need.is_empty() {
+            let Some(frame) = stream.recv::<DataFrame>().await? else {
+                // Keep what arrived; the sender resumes from there.
+                return Ok(());
+            };
+            let DataFrame::Chunk { index, data } = frame else {
+                let reply = refuse(RefusalCode::BadRequest, "expected a chunk");
+                return stream.send(&reply).await;
+            };
+            let fits = manifest.chunk_len(index) == Some(data.len())
+                && wire::hash_chunk(&data) == manifest.chunk_hashes[index as usize];
+            if !fits {
+                tracing::warn!(%peer, index, "chunk does not match the manifest; refused");
+                let reply = refuse(
+                    RefusalCode::BadSignature,
+                    format!("chunk {index} does not match"),
+                );
+                stream.send(&reply).await?;
+                return stream.close().await;
+            }
+            let d = dir.clone();
+            tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data))
+                .await
+                .map_err(std::io::Error::other)??;
+            need.retain(|&i| i != index);
+        }
+    }
+    let reply = match file(net, &hosted, &signed, &manifest, &sender_cert, &dir, &key).await {
+        Ok(receipt) => DataReply::Delivered(receipt),
+        Err(reply) => reply,
+    };
+    if let DataReply::Refused(r) = &reply {
+        tracing::warn!(%peer, code = ?r.code, reason = r.detail, "inbound message refused");
+    }
+    stream.send(&reply).await?;
+    stream.close().await
+}
+
+struct Checked {
+    hosted: Arc<Hosted>,
+    manifest: Manifest,
+    sender_cert: wire::Cert,
+    /// `<recipient>/<message id>`: the dedupe and spool key.
+    key: String,
+}
+
+/// Everything about an offer that can be checked before taking any chunk: a recipient
+/// hosted here, the sender's certificate from the directory, the manifest's signature by it,
+/// and the network's authorization token. A message already filed is answered at once.
+async fn check_offer(net: &Network, signed: &SignedManifest) -> Result<Checked, DataReply> {
+    let claimed = signed
+        .unverified()
+        .map_err(|e| refuse(RefusalCode::BadRequest, e.to_string()))?;
+    let [recipient] = claimed.recipients.as_slice() else {
+        return Err(refuse(
+            RefusalCode::BadRequest,
+            "one recipient per transfer",
+        ));
+    };
+    let recipient = recipient.to_ascii_lowercase();
+    let hosted = net
+        .hosted(&recipient)
+        .ok_or_else(|| refuse(RefusalCode::UnknownAccount, "recipient not hosted here"))?;
+    let key = format!("{recipient}/{}", claimed.message_id.to_hex());
+    let located = hosted
+        .client
+        .lookup(&recipient, &claimed.sender)
+        .await
+        .map_err(|e| match e {
+            ClientError::Refused(r) => DataReply::Refused(r),
+            e => refuse(RefusalCode::TryLater, e.to_string()),
+        })?;
+    let manifest = wire::verify_manifest(signed, &located.cert)
+        .map_err(|e| refuse(RefusalCode::BadSignature, e.to_string()))?;
+    // Only the sender of the very message learns that it arrived (a retry after a lost
+    // answer); the receipt names the manifest, so it must be the same one.
+    if let Ok(Some(receipt)) = net.records.received.get::<SignedReceipt>(&key)
+        && wire::proto::decode::<wire::Receipt>(&receipt.receipt)
+            .is_ok_and(|r| r.manifest_hash == signed.hash())
+    {
+        return Err(DataReply::Delivered(receipt));
+    }
+    wire::check_token_for(
+        &manifest,
+        &recipient,
+        hosted.client.ca(),
+        hosted.client.now(),
+    )
+    .map_err(|e| refuse(RefusalCode::BadSignature, e.to_string()))?;
+    Ok(Checked {
+        hosted,
+        manifest,
+        sender_cert: located.cert,
+        key,
+    })
+}
+
+/// Unseals into a staged message and files it; nothing reaches INBOX unless the whole
+/// message decrypted and its signature verified.
+async fn file(
+    net: &Network,
+    hosted: &Arc<Hosted>,
+    signed: &SignedManifest,
+    manifest: &Manifest,
+    sender_cert: &wire::Cert,
+    dir: &std::path::Path,
+    key: &str,
+) -> Result<SignedReceipt, DataReply> {
+    let store = net.store.clone();
+    let account = store
+        .account(&hosted.address)
+        .ok()
+        .flatten()
+        .ok_or_else(|| refuse(RefusalCode::UnknownAccount, "account removed"))?;
+    let (m, k, c, d, journal) = (
+        manifest.clone(),
+        hosted.key.clone(),
+        sender_cert.clone(),
+        dir.to_path_buf(),
+        format!("in:{key}"),
+    );
+    let keyword = mailbox::type_keyword(&manifest.message_type);
+    let now = hosted.client.now();
+    let filed = tokio::task::spawn_blocking(move || {
+        let mut writer = store.new_message().map_err(|e| e.to_string())?;
+        let count = m.chunk_hashes.len() as u32;
+        wire::unseal(spool::chunks(&d, count), &m, &k, &c, &mut writer)
+            .map_err(|e| format!("unseal: {e}"))?;
+        let staged = writer.finish().map_err(|e| e.to_string())?;
+        let flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
+        store
+            .deliver_once_at(&journal, &staged, account.id, "INBOX", &flags, Some(now))
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
+    if let Err(why) = filed {
+        // A message that does not unseal is not taken again from this spool.
+        spool::remove(dir);
+        return Err(refuse(RefusalCode::BadSignature, why));
+    }
+    let receipt = wire::sign_receipt(
+        &hosted.key,
+        manifest.message_id,
+        signed,
+        hosted.client.now(),
+    )
+    .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
+    net.records
+        .received
+        .put(key, &receipt)
+        .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
+    spool::remove(dir);
+    tracing::info!(to = hosted.address, from = manifest.sender, message_id = %manifest.message_id.to_hex(), "message received");
+    Ok(receipt)
+}

@@ -1,0 +1,212 @@
+//! The node on the wims network: hosted accounts, outbound delivery jobs, inbound transfers
+//! and receipts. `mailbox` keeps the records; `overlay` moves the bytes; this module decides.
+
+mod hosted;
+mod inbound;
+mod outbound;
+mod spool;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use overlay::{Inbound, Multiaddr, Overlay, OverlayConfig, OverlayHandle};
+use relay_client::{ClientError, ServiceClient};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, mpsc};
+use wire::AccountKey;
+use wire::proto::RefusalCode;
+
+pub use hosted::HostError;
+pub use outbound::{StoredReceipt, list_receipts};
+
+/// A hosted account as the running node holds it.
+pub struct Hosted {
+    pub address: String,
+    pub key: AccountKey,
+    pub client: ServiceClient,
+}
+
+/// What the network says about a recipient an SMTP client named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteCheck {
+    /// A hosted account the sender may write to.
+    Allowed,
+    /// Known, but neither of the sender's domain nor a partner.
+    NotAllowed,
+    /// No such account on the network (or the sender is not hosted).
+    Unknown,
+    /// The network could not be asked now.
+    Unavailable,
+}
+
+/// Settings the network part of the node runs with.
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    pub listen: Vec<Multiaddr>,
+    pub retry_min: Duration,
+    pub retry_max: Duration,
+}
+
+pub struct Network {
+    pub overlay: OverlayHandle,
+    store: mailbox::Store,
+    spool: spool::Spool,
+    keys_dir: PathBuf,
+    hosted: RwLock<HashMap<String, Arc<Hosted>>>,
+    records: Tables,
+    wake: Notify,
+    config: NetworkConfig,
+}
+
+/// The record tables this module keeps in the store.
+struct Tables {
+    hosted: mailbox::Records,
+    jobs: mailbox::Records,
+    received: mailbox::Records,
+    receipts: mailbox::Records,
+}
+
+/// A hosted account's durable settings (its key is in a file of its own).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct HostedRecord {
+    address: String,
+    ca_cert: Vec<u8>,
+    servers: Vec<wire::ServerAddr>,
+    record: wire::NetworkSigned,
+}
+
+impl Network {
+    /// Starts the overlay and loads the hosted accounts. Call [`Network::spawn_tasks`] to
+    /// start delivering; a short-lived CLI process (hosting while the node is stopped) does
+    /// not.
+    pub async fn start(
+        store: mailbox::Store,
+        data_dir: &Path,
+        node_key: [u8; 32],
+        config: NetworkConfig,
+    ) -> anyhow::Result<(Arc<Network>, mpsc::Receiver<Inbound>)> {
+        let records = Tables {
+            hosted: store.records("hosted")?,
+            jobs: store.records("jobs")?,
+            received: store.records("received")?,
+            receipts: store.records("receipts")?,
+        };
+        let saved = hosted::load_records(&records.hosted)?;
+        let mut overlay_config = OverlayConfig::new(node_key, config.listen.clone());
+        overlay_config.agent = format!("wims/{}", env!("CARGO_PKG_VERSION"));
+        // Reserve circuits on the service servers so nodes behind NATs stay reachable.
+        for r in &saved {
+            for (peer, addrs) in relay_client::parse_servers(&r.servers).unwrap_or_default() {
+                for a in addrs {
+                    let a = a.with(overlay::Protocol::P2p(peer));
+                    if !overlay_config.relays.contains(&a) {
+                        overlay_config.relays.push(a);
+                    }
+                }
+            }
+        }
+        let (overlay, inbound) = Overlay::start(overlay_config).await?;
+        let keys_dir = data_dir.join("keys/accounts");
+        let net = Network {
+            overlay,
+            spool: spool::Spool::new(data_dir.join("spool")),
+            store,
+            keys_dir,
+            hosted: RwLock::new(HashMap::new()),
+            records,
+            wake: Notify::new(),
+            config,
+        };
+        for r in saved {
+            match net.load_hosted(&r).await {
+                Ok(h) => {
+                    net.hosted
+                        .write()
+                        .expect("hosted map")
+                        .insert(h.address.clone(), Arc::new(h));
+                }
+                Err(e) => {
+                    tracing::error!(address = r.address, error = %e, "hosted account could not be loaded")
+                }
+            }
+        }
+        Ok((Arc::new(net), inbound))
+    }
+
+    /// Starts the background work: inbound transfers, the delivery queue, and logins.
+    pub fn spawn_tasks(self: &Arc<Self>, inbound: mpsc::Receiver<Inbound>) {
+        tokio::spawn(inbound::serve(self.clone(), inbound));
+        tokio::spawn(outbound::run(self.clone()));
+        tokio::spawn(hosted::keep_logged_in(self.clone()));
+    }
+
+    pub fn hosted(&self, address: &str) -> Option<Arc<Hosted>> {
+        self.hosted
+            .read()
+            .expect("hosted map")
+            .get(&address.to_ascii_lowercase())
+            .cloned()
+    }
+
+    pub fn hosted_addresses(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .hosted
+            .read()
+            .expect("hosted map")
+            .keys()
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The addresses this node is reachable at, as text for directory records.
+    pub async fn node_addrs(&self) -> Vec<String> {
+        self.overlay
+            .listen_addrs()
+            .await
+            .into_iter()
+            .map(|a| a.to_string())
+            .collect()
+    }
+
+    /// Asks the sender's service network whether `sender` may write to `recipient`.
+    pub async fn check_recipient(&self, sender: &str, recipient: &str) -> RemoteCheck {
+        let Some(h) = self.hosted(sender) else {
+            return RemoteCheck::Unknown;
+        };
+        match h.client.lookup(sender, recipient).await {
+            Ok(_) => RemoteCheck::Allowed,
+            Err(ClientError::Refused(r)) => match r.code {
+                RefusalCode::NotPartners => RemoteCheck::NotAllowed,
+                RefusalCode::TryLater => RemoteCheck::Unavailable,
+                _ => RemoteCheck::Unknown,
+            },
+            Err(e) if e.is_transient() => {
+                tracing::warn!(sender, recipient, error = %e, "recipient check failed");
+                RemoteCheck::Unavailable
+            }
+            Err(e) => {
+                tracing::warn!(sender, recipient, error = %e, "recipient check failed");
+                RemoteCheck::Unknown
+            }
+        }
+    }
+
+    /// Records one durable delivery job per remote recipient of a message whose Sent copy
+    /// is `(folder, uid)` of `sender`'s account. Returns once the jobs are on disk.
+    pub fn queue(&self, submission: outbound::Submission<'_>) -> mailbox::Result<()> {
+        outbound::queue(&self.records.jobs, submission)?;
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Receipts kept for `sender`'s messages.
+    pub fn receipts(&self, sender: &str) -> mailbox::Result<Vec<StoredReceipt>> {
+        outbound::receipts(&self.records.receipts, sender)
+    }
+}
+
+pub use outbound::Submission;

@@ -1,0 +1,398 @@
+//! Durable delivery jobs: one per (message, remote recipient). A job is sealed once, then
+//! offered to the recipient's node until a receipt that verifies comes back; every step is
+//! recorded before the next, so a node killed at any moment carries on where it was.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use relay_client::{ClientError, backoff};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Semaphore;
+use wire::proto::{DataFrame, DataReply, RefusalCode};
+use wire::{MessageId, SealOptions, SignedManifest, SignedReceipt, Token};
+
+use super::{Network, spool};
+
+/// Transfers running at once; more jobs wait for a slot.
+const PARALLEL: usize = 8;
+/// A worker looks at the queue at least this often, even without a wake-up.
+const IDLE_LOOK: Duration = Duration::from_secs(30);
+
+/// The message a client submitted, as the queue needs it.
+pub struct Submission<'a> {
+    pub sender: &'a str,
+    pub account: u64,
+    pub folder: u64,
+    pub uid: u32,
+    pub size: u64,
+    pub message_type: String,
+    pub recipients: &'a [String],
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Job {
+    sender: String,
+    account: u64,
+    /// The Sent copy the job seals from, and marks `$Delivered`.
+    folder: u64,
+    uid: u32,
+    recipient: String,
+    message_id: MessageId,
+    size: u64,
+    message_type: String,
+    sealed: bool,
+    attempts: u32,
+    /// Milliseconds since the epoch; not before this.
+    next_at: i64,
+}
+
+/// A receipt as the sender keeps it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StoredReceipt {
+    pub message_id: String,
+    pub recipient: String,
+    /// Milliseconds since the epoch, as the recipient signed it.
+    pub received_at: i64,
+    pub receipt: SignedReceipt,
+}
+
+fn job_key(id: &MessageId, recipient: &str) -> String {
+    format!("{}/{}", id.to_hex(), recipient)
+}
+
+pub(super) fn queue(jobs: &mailbox::Records, s: Submission<'_>) -> mailbox::Result<()> {
+    let message_id = MessageId::random();
+    for r in s.recipients {
+        let job = Job {
+            sender: s.sender.to_string(),
+            account: s.account,
+            folder: s.folder,
+            uid: s.uid,
+            recipient: r.clone(),
+            message_id,
+            size: s.size,
+            message_type: s.message_type.clone(),
+            sealed: false,
+            attempts: 0,
+            next_at: 0,
+        };
+        jobs.put(&job_key(&message_id, r), &job)?;
+    }
+    tracing::info!(message_id = %message_id.to_hex(), from = s.sender, recipients = s.recipients.len(), "delivery queued");
+    Ok(())
+}
+
+pub(super) fn receipts(
+    table: &mailbox::Records,
+    sender: &str,
+) -> mailbox::Result<Vec<StoredReceipt>> {
+    let mut out = Vec::new();
+    for k in table.keys(&format!("{}/", sender.to_ascii_lowercase()))? {
+        if let Some(r) = table.get(&k)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Receipts kept in a store, for `wims receipts` while the node is stopped.
+pub fn list_receipts(store: &mailbox::Store, sender: &str) -> mailbox::Result<Vec<StoredReceipt>> {
+    receipts(&store.records("receipts")?, sender)
+}
+
+/// Why one attempt did not finish the job.
+enum Failure {
+    /// Try again later.
+    Retry(String),
+    /// Trying again cannot help: the job is dropped.
+    Permanent(String),
+}
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Self {
+        match &e {
+            ClientError::Refused(r)
+                if matches!(
+                    r.code,
+                    RefusalCode::NotPartners
+                        | RefusalCode::UnknownAccount
+                        | RefusalCode::BadRequest
+                ) =>
+            {
+                Failure::Permanent(e.to_string())
+            }
+            _ => Failure::Retry(e.to_string()),
+        }
+    }
+}
+
+/// A protocol detail for the peer's log.
+fn detail(s: &str) -> String {
+    s.to_string()
+}
+
+fn retry<E: std::fmt::Display>(e: E) -> Failure {
+    Failure::Retry(e.to_string())
+}
+
+/// The queue worker: starts every due job, sleeps until the next is due or new work comes.
+pub(super) async fn run(net: Arc<Network>) {
+    let running: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let slots = Arc::new(Semaphore::new(PARALLEL));
+    loop {
+        let now = Utc::now().timestamp_millis();
+        let mut wait = IDLE_LOOK;
+        let keys = match net.records.jobs.keys("") {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::error!(error = %e, "delivery queue unreadable");
+                Vec::new()
+            }
+        };
+        for key in keys {
+            if running.lock().expect("running set").contains(&key) {
+                continue;
+            }
+            let Ok(Some(job)) = net.records.jobs.get::<Job>(&key) else {
+                continue;
+            };
+            if job.next_at > now {
+                wait = wait.min(Duration::from_millis((job.next_at - now) as u64));
+                continue;
+            }
+            running.lock().expect("running set").insert(key.clone());
+            let (net, running, slots) = (net.clone(), running.clone(), slots.clone());
+            tokio::spawn(async move {
+                let _slot = slots.acquire().await;
+                attempt(&net, &key, job).await;
+                running.lock().expect("running set").remove(&key);
+                net.wake.notify_one();
+            });
+        }
+        tokio::select! {
+            _ = net.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+async fn attempt(net: &Network, key: &str, mut job: Job) {
+    let dir = net.spool.dir("out", key);
+    match deliver(net, key, &mut job, &dir).await {
+        Ok(()) => {}
+        Err(Failure::Permanent(why)) => {
+            tracing::warn!(
+                job = key,
+                from = job.sender,
+                to = job.recipient,
+                reason = why,
+                "delivery refused for good; job dropped"
+            );
+            let _ = net.records.jobs.remove(key);
+            spool::remove(&dir);
+        }
+        Err(Failure::Retry(why)) => {
+            job.attempts += 1;
+            let wait = backoff(job.attempts - 1, net.config.retry_min, net.config.retry_max);
+            job.next_at = Utc::now().timestamp_millis() + wait.as_millis() as i64;
+            tracing::info!(
+                job = key,
+                to = job.recipient,
+                attempt = job.attempts,
+                retry_in_s = wait.as_secs(),
+                reason = why,
+                "delivery attempt failed"
+            );
+            if let Err(e) = net.records.jobs.put(key, &job) {
+                tracing::error!(job = key, error = %e, "delivery job not updated");
+            }
+        }
+    }
+}
+
+async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<(), Failure> {
+    let hosted = net
+        .hosted(&job.sender)
+        .ok_or_else(|| Failure::Permanent("sender is not hosted here".into()))?;
+    let client = &hosted.client;
+    let located = client.lookup(&job.sender, &job.recipient).await?;
+
+    // The manifest is written after the last chunk, so its presence means a whole sealing.
+    if spool::read_manifest(dir).map_err(retry)?.is_none() {
+        let token = client
+            .authorize(
+                &job.sender,
+                vec![job.recipient.clone()],
+                job.message_id,
+                job.size,
+            )
+            .await?;
+        let meta = net
+            .store
+            .message_meta(job.folder, job.uid)
+            .map_err(retry)?
+            .ok_or_else(|| Failure::Permanent("the Sent copy is gone".into()))?;
+        let body = net.store.open_body(&meta).map_err(retry)?;
+        let options = SealOptions {
+            message_type: job.message_type.clone(),
+            message_id: Some(job.message_id),
+            created: Some(client.now()),
+            authorization: Some(Token::encode_signed(&token)),
+            ..SealOptions::default()
+        };
+        let (sender_key, cert, out) = (hosted.key.clone(), located.cert.clone(), dir.to_path_buf());
+        let sealed = tokio::task::spawn_blocking(move || {
+            let sink = |i: u32, data: &[u8], _h: &wire::ChunkHash| spool::put_chunk(&out, i, data);
+            let sealed = wire::seal(body, &sender_key, &[cert], &options, sink)?;
+            spool::put_manifest(&out, &sealed.signed)?;
+            Ok::<_, wire::WireError>(sealed)
+        })
+        .await
+        .map_err(retry)?
+        .map_err(retry)?;
+        tracing::debug!(
+            job = key,
+            chunks = sealed.manifest.chunk_hashes.len(),
+            size = sealed.manifest.total_size,
+            "message sealed"
+        );
+        job.sealed = true;
+        net.records.jobs.put(key, &*job).map_err(retry)?;
+    }
+    let signed = spool::read_manifest(dir)
+        .map_err(retry)?
+        .ok_or_else(|| retry("manifest missing"))?;
+
+    let peer: overlay::PeerId = located
+        .record
+        .node
+        .parse()
+        .map_err(|_| Failure::Permanent("directory names no valid node".into()))?;
+    let addrs = located
+        .record
+        .node_addrs
+        .iter()
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    net.overlay.add_peer_addrs(peer, addrs).await;
+    let mut stream = net.overlay.open_data(peer).await.map_err(retry)?;
+    stream
+        .send(&DataFrame::Offer(signed.clone()))
+        .await
+        .map_err(retry)?;
+    let mut reply = stream.recv::<DataReply>().await.map_err(retry)?;
+    if let Some(DataReply::Need(indices)) = &reply {
+        for &i in indices {
+            let data = spool::read_chunk(dir, i).map_err(retry)?;
+            stream
+                .send(&DataFrame::Chunk { index: i, data })
+                .await
+                .map_err(retry)?;
+        }
+        reply = stream.recv::<DataReply>().await.map_err(retry)?;
+    }
+    let _ = stream.close().await;
+    match reply {
+        Some(DataReply::Delivered(receipt)) => {
+            complete(net, key, job, &signed, receipt, &located.cert)?;
+            spool::remove(dir);
+            Ok(())
+        }
+        Some(DataReply::Refused(r)) => {
+            let why = format!("{:?}: {}", r.code, r.detail);
+            match r.code {
+                RefusalCode::TryLater => Err(Failure::Retry(why)),
+                _ => Err(Failure::Permanent(why)),
+            }
+        }
+        Some(DataReply::Need(_)) => Err(retry("receiver still missing chunks")),
+        None => Err(retry("receiver closed the stream")),
+    }
+}
+
+/// Checks the receipt, keeps it, ends the job, and marks the Sent copy `$Delivered` once
+/// every recipient of the message has a receipt.
+fn complete(
+    net: &Network,
+    key: &str,
+    job: &Job,
+    signed: &SignedManifest,
+    receipt: SignedReceipt,
+    recipient_cert: &wire::Cert,
+) -> Result<(), Failure> {
+    let r = wire::verify_receipt(&receipt, recipient_cert)
+        .map_err(|e| retry(format!("receipt does not verify: {e}")))?;
+    if r.message_id != job.message_id
+        || r.manifest_hash != signed.hash()
+        || !r.recipient.eq_ignore_ascii_case(&job.recipient)
+    {
+        return Err(retry("receipt is for another message"));
+    }
+    let stored = StoredReceipt {
+        message_id: job.message_id.to_hex(),
+        recipient: r.recipient.clone(),
+        received_at: r.received_at.timestamp_millis(),
+        receipt,
+    };
+    let rkey = format!(
+        "{}/{}/{}",
+        job.sender.to_ascii_lowercase(),
+        job.message_id.to_hex(),
+        job.recipient
+    );
+    net.records.receipts.put(&rkey, &stored).map_err(retry)?;
+    net.records.jobs.remove(key).map_err(retry)?;
+    tracing::info!(message_id = %job.message_id.to_hex(), to = job.recipient, "delivered; receipt verified");
+    let others = net
+        .records
+        .jobs
+        .keys(&format!("{}/", job.message_id.to_hex()))
+        .map_err(retry)?;
+    if others.is_empty()
+        && let Err(e) = net.store.store_flags(
+            job.account,
+            job.folder,
+            &[job.uid],
+            mailbox::FlagOp::Add,
+            &["$Delivered"],
+            None,
+        )
+    {
+        tracing::warn!(error = %e, "Sent copy not marked delivered");
+    }
+    Ok(())
+}
+
+/// A receipt that came as a control request (a message collected from a service server).
+pub(super) async fn receipt_request(net: &Network, receipt: SignedReceipt) -> Result<(), String> {
+    // Which job it ends is in the receipt; it is trusted only after it verifies below.
+    let claimed: wire::Receipt =
+        wire::proto::decode(&receipt.receipt).map_err(|e| e.to_string())?;
+    let key = job_key(&claimed.message_id, &claimed.recipient.to_ascii_lowercase());
+    let job: Job = net
+        .records
+        .jobs
+        .get(&key)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| detail("no such delivery"))?;
+    let hosted = net
+        .hosted(&job.sender)
+        .ok_or_else(|| detail("sender not hosted"))?;
+    let located = hosted
+        .client
+        .lookup(&job.sender, &job.recipient)
+        .await
+        .map_err(|e| e.to_string())?;
+    let dir = net.spool.dir("out", &key);
+    let signed = spool::read_manifest(&dir)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| detail("message not sealed"))?;
+    complete(net, &key, &job, &signed, receipt, &located.cert).map_err(|f| match f {
+        Failure::Retry(s) | Failure::Permanent(s) => s,
+    })?;
+    spool::remove(&dir);
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! What a receiving node accepts over the data protocol: a real service server and two real
+//! node network stacks on 127.0.0.1, with a sender that forges, tampers and replays offers
+//! at the wire level. Only the authentic, authorized message is filed, exactly once.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use node::network::{Network, NetworkConfig};
+use overlay::PeerId;
+use wire::proto::{DataFrame, DataReply, RefusalCode};
+use wire::{AccountKey, MessageId, SealOptions, SignedManifest, Token};
+
+const LOOPBACK: [&str; 2] = ["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"];
+
+fn config() -> NetworkConfig {
+    NetworkConfig {
+        listen: LOOPBACK.iter().map(|a| a.parse().unwrap()).collect(),
+        retry_min: std::time::Duration::from_secs(1),
+        retry_max: std::time::Duration::from_secs(2),
+    }
+}
+
+async fn node(dir: &Path) -> (Arc<Network>, mailbox::Store) {
+    let store = mailbox::Store::open(&dir.join("store"), mailbox::StorageKey::generate()).unwrap();
+    let key: [u8; 32] = rand::random();
+    let (net, inbound) = Network::start(store.clone(), dir, key, config())
+        .await
+        .unwrap();
+    net.spawn_tasks(inbound);
+    (net, store)
+}
+
+fn profile(server: &service::ServiceServer, address: &str) -> String {
+    match server.admin(service::AdminRequest::AccountCreate {
+        address: address.into(),
+        name: None,
+    }) {
+        service::AdminReply::Created { profile } => profile.to_toml().unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+struct Sender {
+    net: Arc<Network>,
+    key: AccountKey,
+}
+
+impl Sender {
+    async fn token(&self, id: MessageId, to: &str, size: u64) -> Vec<u8> {
+        let h = self.net.hosted(self.key.address()).unwrap();
+        let t = h
+            .client
+            .authorize(self.key.address(), vec![to.into()], id, size)
+            .await
+            .unwrap();
+        Token::encode_signed(&t)
+    }
+
+    async fn seal(
+        &self,
+        body: &[u8],
+        signer: &AccountKey,
+        to: &wire::Cert,
+        authorization: Option<Vec<u8>>,
+        id: MessageId,
+    ) -> (SignedManifest, Vec<Vec<u8>>) {
+        let mut chunks = Vec::new();
+        let options = SealOptions {
+            chunk_size: wire::MIN_CHUNK_SIZE,
+            message_id: Some(id),
+            authorization,
+            ..SealOptions::default()
+        };
+        let sealed = wire::seal(
+            body,
+            signer,
+            std::slice::from_ref(to),
+            &options,
+            &mut chunks,
+        )
+        .unwrap();
+        (sealed.signed, chunks)
+    }
+
+    /// Offers the message and sends what is asked for; returns the receiver's last word.
+    async fn offer(&self, peer: PeerId, signed: &SignedManifest, chunks: &[Vec<u8>]) -> DataReply {
+        let mut s = self.net.overlay.open_data(peer).await.unwrap();
+        s.send(&DataFrame::Offer(signed.clone())).await.unwrap();
+        let mut reply = s.recv::<DataReply>().await.unwrap().unwrap();
+        if let DataReply::Need(need) = &reply {
+            for &i in need {
+                let frame = DataFrame::Chunk {
+                    index: i,
+                    data: chunks[i as usize].clone(),
+                };
+                s.send(&frame).await.unwrap();
+            }
+            reply = s.recv::<DataReply>().await.unwrap().unwrap();
+        }
+        reply
+    }
+}
+
+fn refused_with(reply: &DataReply, code: RefusalCode) -> bool {
+    matches!(reply, DataReply::Refused(r) if r.code == code)
+}
+
+fn inbox_count(store: &mailbox::Store, address: &str) -> u32 {
+    let account = store.account(address).unwrap().unwrap();
+    let inbox = store.folder(account.id, "INBOX").unwrap().unwrap();
+    store.status(&inbox).unwrap().messages
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_authentic_authorized_messages_are_filed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sdir = tmp.path().join("service");
+    service::ServiceServer::init(&sdir, Some("test"), None).unwrap();
+    let mut sconfig = service::Config::load(&sdir.join("wims-service.toml")).unwrap();
+    sconfig.overlay.listen = LOOPBACK.iter().map(|s| s.to_string()).collect();
+    let server = service::ServiceServer::start_with(&sdir, sconfig)
+        .await
+        .unwrap();
+    server.admin(service::AdminRequest::PartnerAdd {
+        a: "alpha.h".into(),
+        b: "beta.h".into(),
+    });
+    let (alice_p, mallory_p, bob_p) = (
+        profile(&server, "alice@alpha.h"),
+        profile(&server, "mallory@alpha.h"),
+        profile(&server, "bob@beta.h"),
+    );
+
+    let (a, _) = node(&tmp.path().join("a")).await;
+    let (b, b_store) = node(&tmp.path().join("b")).await;
+    a.host(&alice_p, "pw-alice").await.unwrap();
+    a.host(&mallory_p, "pw-mallory").await.unwrap();
+    b.host(&bob_p, "pw-bob").await.unwrap();
+    let bob_peer = b.overlay.peer_id();
+    a.overlay
+        .add_peer_addrs(bob_peer, b.overlay.listen_addrs().await)
+        .await;
+
+    let alice = Sender {
+        net: a.clone(),
+        key: a.hosted("alice@alpha.h").unwrap().key.clone(),
+    };
+    let mallory_key = a.hosted("mallory@alpha.h").unwrap().key.clone();
+    let bob_cert = a
+        .hosted("alice@alpha.h")
+        .unwrap()
+        .client
+        .lookup("alice@alpha.h", "bob@beta.h")
+        .await
+        .unwrap()
+        .cert;
+    let body =
+        b"From: alice@alpha.h\r\nTo: bob@beta.h\r\nSubject: s\r\n\r\nhello bob\r\n".repeat(4000);
+    let size = body.len() as u64;
+
+    // A flipped bit in the manifest signature.
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let (mut signed, chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    let n = signed.signature.len();
+    signed.signature[n - 5] ^= 1;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+
+    // Signed by another account than the manifest's sender.
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let (signed, chunks) = alice
+        .seal(&body, &mallory_key, &bob_cert, Some(token), id)
+        .await;
+    let mut forged = signed.unverified().unwrap();
+    forged.sender = "alice@alpha.h".into();
+    let forged = SignedManifest {
+        manifest: forged.encode().unwrap(),
+        signature: signed.signature.clone(),
+    };
+    let reply = alice.offer(bob_peer, &forged, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+
+    // No token, a tampered token, a token for another message.
+    let id = MessageId::random();
+    let (signed, chunks) = alice.seal(&body, &alice.key, &bob_cert, None, id).await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+    let mut token = alice.token(id, "bob@beta.h", size).await;
+    let n = token.len();
+    token[n - 7] ^= 1;
+    let (signed, chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+    let other = alice.token(MessageId::random(), "bob@beta.h", size).await;
+    let (signed, chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, Some(other), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+
+    // A chunk altered in transit.
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let (signed, mut chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    assert!(chunks.len() > 1);
+    chunks[1][10] ^= 1;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+    assert_eq!(inbox_count(&b_store, "bob@beta.h"), 0);
+
+    // The authentic message is filed and answered with a receipt that verifies.
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let (signed, chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    let DataReply::Delivered(receipt) = reply else {
+        panic!("{reply:?}");
+    };
+    let r = wire::verify_receipt(&receipt, &bob_cert).unwrap();
+    assert_eq!((r.message_id, r.manifest_hash), (id, signed.hash()));
+    assert_eq!(inbox_count(&b_store, "bob@beta.h"), 1);
+
+    // Offered again (a retry after a lost answer): the same receipt, no second copy.
+    let again = alice.offer(bob_peer, &signed, &chunks).await;
+    assert_eq!(again, DataReply::Delivered(receipt));
+    assert_eq!(inbox_count(&b_store, "bob@beta.h"), 1);
+
+    // A message for an account the node does not host.
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let alice_cert = alice.key.cert();
+    let (signed, chunks) = alice
+        .seal(&body, &alice.key, &alice_cert, Some(token), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(
+        refused_with(&reply, RefusalCode::UnknownAccount),
+        "{reply:?}"
+    );
+
+    server.stop().await;
+}

@@ -1,0 +1,370 @@
+//! Mail between nodes of one service network: a `wims-service` server and two `wims` nodes on
+//! loopback, accounts hosted from profiles, real clients (tests/py/network.py).
+//!
+//! - alice@alpha.h on node A (hosted while A is stopped),
+//! - bob@beta.h and carol@gamma.h on node B (hosted while B runs),
+//! - alpha.h and beta.h are partners; gamma.h is nobody's partner.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use wims_tests::{
+    Node, NodeBuilder, Service, files_containing, profile_address, python_nodes, wims_bin,
+};
+
+const ALICE_PW: &str = "alice-network-horse";
+const BOB_PW: &str = "bob-network-staple";
+const CAROL_PW: &str = "carol-network-battery";
+
+/// Readiness bound for `wims demo`; not a speed check.
+const DEMO_WAIT: Duration = Duration::from_secs(300);
+
+struct Net {
+    service: Service,
+    a: Node,
+    b: Node,
+    profiles: Vec<PathBuf>,
+}
+
+impl Net {
+    /// The service with the three accounts and the alpha.h/beta.h partnership, node A built
+    /// from `a` with alice hosted before its first start, node B running with bob and carol
+    /// hosted through its admin socket.
+    fn start(a: NodeBuilder) -> Net {
+        let service = Service::start();
+        let alice = service.create_account("alice@alpha.h", "Alice Alpha");
+        let bob = service.create_account("bob@beta.h", "Bob Beta");
+        let carol = service.create_account("carol@gamma.h", "Carol Gamma");
+        service.partner("alpha.h", "beta.h");
+        let a = a.host(&alice, ALICE_PW).start();
+        let mut b = Node::start();
+        b.host(&bob, BOB_PW);
+        b.host(&carol, CAROL_PW);
+        eprintln!(
+            "service: {}\nnode A (alice): {}\nnode B (bob, carol): {}",
+            service.data_dir().display(),
+            a.data_dir().display(),
+            b.data_dir().display()
+        );
+        Net {
+            service,
+            a,
+            b,
+            profiles: vec![alice, bob, carol],
+        }
+    }
+
+    /// Runs network.py phases against both nodes; state is kept in node A's work folder.
+    fn py(&self, phases: &[&str]) -> String {
+        python_nodes(
+            "network.py",
+            phases,
+            &[("A", &self.a), ("B", &self.b)],
+            self.a.work_dir(),
+        )
+    }
+
+    /// What `send` saved: markers, subject, digest.
+    fn state(&self) -> serde_json::Value {
+        let path = self.a.work_dir().join("network.json");
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        serde_json::from_str(&text).expect("network.json is JSON")
+    }
+}
+
+fn field(state: &serde_json::Value, key: &str) -> String {
+    state[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("network.json has no {key}: {state}"))
+        .to_string()
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect()
+}
+
+#[test]
+fn service_profiles_name_the_running_server() {
+    // The harness's own service half, which works without any node.
+    let mut service = Service::start();
+    let ep = service.endpoints().clone();
+    assert!(ep.peer_id.starts_with("12D3KooW"), "{ep:?}");
+    assert!(
+        ep.addrs
+            .iter()
+            .all(|a| !a.contains("/udp/0/") && !a.ends_with("/tcp/0")),
+        "endpoints.json names port 0: {ep:?}"
+    );
+    let profile = service.create_account("dora@delta.h", "Dora Delta");
+    assert_eq!(profile_address(&profile), "dora@delta.h");
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(
+        text.contains(&ep.peer_id),
+        "profile lacks the PeerId:\n{text}"
+    );
+    for addr in &ep.addrs {
+        assert!(
+            text.contains(addr.as_str()),
+            "profile lacks {addr}:\n{text}"
+        );
+    }
+    assert!(text.contains("hosting_secret"), "{text}");
+    service.partner("delta.h", "epsilon.h");
+    let list = service.account_list();
+    assert!(list.contains("dora@delta.h"), "{list}");
+    service.stop();
+    // Admin commands work on the stopped server too.
+    assert!(service.account_list().contains("dora@delta.h"));
+    service.start_again();
+    assert_ne!(service.endpoints().addrs, Vec::<String>::new());
+    service.stop();
+}
+
+#[test]
+fn partner_mail_arrives_whole_and_is_receipted() {
+    let net = Net::start(Node::builder());
+    assert!(
+        net.a.peer_id().is_some() && !net.a.overlay_addrs().is_empty(),
+        "node A publishes no peer_id/overlay in run/endpoints.json"
+    );
+    let list = net.service.account_list();
+    assert!(
+        list.lines()
+            .filter(|l| l.contains("@"))
+            .all(|l| l.contains("hosted")),
+        "every account should be hosted now:\n{list}"
+    );
+
+    net.py(&["refuse", "send", "receive", "delivered", "once"]);
+
+    let out = net.a.wims(&["receipts", "alice@alpha.h"], None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wims receipts alice@alpha.h failed ({}): {stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("bob@beta.h"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "wims receipts alice@alpha.h should list bob's one receipt:\n{stdout}"
+    );
+}
+
+#[test]
+fn neither_the_service_nor_the_stores_hold_plaintext() {
+    let mut net = Net::start(Node::builder());
+    net.py(&["send", "receive", "delivered"]);
+    let st = net.state();
+    let subject = field(&st, "marker_subject");
+    let body = field(&st, "marker_body");
+    let b64 = field(&st, "b64_line");
+    let sample = unhex(&field(&st, "attachment_sample_hex"));
+
+    // The search itself works: the message the client kept has the markers.
+    for needle in [&subject, &body, &b64] {
+        assert!(
+            !files_containing(net.a.work_dir(), needle.as_bytes()).is_empty(),
+            "positive control: {needle} not found in the client's copy"
+        );
+    }
+
+    // Stopped, so whatever a process writes only at shutdown is on disk too.
+    net.a.stop();
+    net.b.stop();
+    net.service.stop();
+
+    let mut leaks = Vec::new();
+    let service_needles: [(&str, &[u8]); 4] = [
+        ("subject marker", subject.as_bytes()),
+        ("body marker", body.as_bytes()),
+        ("attachment (base64 line)", b64.as_bytes()),
+        ("attachment (raw bytes)", &sample),
+    ];
+    for (what, needle) in service_needles {
+        for f in files_containing(net.service.data_dir(), needle) {
+            leaks.push(format!("service: {what} in {}", f.display()));
+        }
+    }
+    // Nodes keep bodies encrypted at rest (docs/storage.md); the header cache and envelope in
+    // the database are not encrypted, so the Subject may be there by design.
+    let node_needles: [(&str, &[u8]); 3] = [
+        ("body marker", body.as_bytes()),
+        ("attachment (base64 line)", b64.as_bytes()),
+        ("attachment (raw bytes)", &sample),
+    ];
+    for (name, node) in [("A", &net.a), ("B", &net.b)] {
+        for (what, needle) in node_needles {
+            for f in files_containing(node.data_dir(), needle) {
+                leaks.push(format!("node {name}: {what} in {}", f.display()));
+            }
+        }
+        for f in files_containing(node.data_dir(), subject.as_bytes()) {
+            eprintln!(
+                "note: node {name} keeps the Subject in plaintext in {}",
+                f.display()
+            );
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "plaintext found at rest:\n{}",
+        leaks.join("\n")
+    );
+}
+
+#[test]
+fn accounts_log_in_only_on_their_own_node() {
+    let net = Net::start(Node::builder());
+    net.py(&["cross-login"]);
+
+    // A profile's hosting secret works once: node B cannot take over alice.
+    let alice = &net.profiles[0];
+    let shown = alice.display().to_string();
+    let out = net.b.wims(
+        &["account", "host", &shown, "--password-stdin"],
+        Some("another-password\n"),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "node B hosted alice@alpha.h a second time with a used profile: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        !stderr.contains("panicked"),
+        "wims account host panicked: {stderr}"
+    );
+    net.py(&["cross-login"]);
+}
+
+#[test]
+fn delivery_resumes_when_the_recipient_node_returns() {
+    let mut net = Net::start(Node::builder().delivery_retry(1, 2));
+    net.b.stop();
+    net.py(&["send", "not-delivered"]);
+    // A few failed attempts while B is away; then B comes back on new ports.
+    sleep(Duration::from_secs(5));
+    net.py(&["not-delivered"]);
+    net.b.start_again();
+    net.py(&["receive", "delivered", "once"]);
+    let log = net.a.log();
+    assert!(
+        !log.contains("panicked"),
+        "node A panicked:\n{}",
+        net.a.log_tail()
+    );
+}
+
+/// `wims demo` in the background, killed on drop; its output goes to a file.
+struct Demo {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        if std::thread::panicking() {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(200).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            eprintln!(
+                "===== wims demo output ({}) =====\n{}\n=====",
+                self.log.display(),
+                tail.join("\n")
+            );
+        }
+    }
+}
+
+fn wait_for_file(path: &Path, demo: &mut Demo) {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = demo
+            .child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+        {
+            demo.child = None;
+            panic!(
+                "wims demo exited ({status}) before writing {}",
+                path.display()
+            );
+        }
+        if std::fs::read_to_string(path)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some()
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEMO_WAIT,
+            "wims demo wrote no {} within {DEMO_WAIT:?}",
+            path.display()
+        );
+        sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn demo_runs_a_small_network_and_delivers_its_welcome() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let log = tmp.path().join("demo.log");
+    let out = std::fs::File::create(&log).unwrap();
+    let err = out.try_clone().unwrap();
+    let child = Command::new(wims_bin())
+        .arg("demo")
+        .arg("--data")
+        .arg(&dir)
+        .env("RUST_BACKTRACE", "1")
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .spawn()
+        .expect("start wims demo");
+    let mut demo = Demo {
+        child: Some(child),
+        log,
+    };
+    let json = dir.join("demo.json");
+    wait_for_file(&json, &mut demo);
+    let script_work = tmp.path().join("work");
+    std::fs::create_dir_all(&script_work).unwrap();
+    let json_arg = json.display().to_string();
+    wims_tests::run_python("network.py", &["demo", &json_arg], &script_work, &[]);
+
+    // SIGTERM ends the demo cleanly.
+    let mut child = demo.child.take().unwrap();
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own, not yet reaped child.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if asked.elapsed() > DEMO_WAIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("wims demo still running {DEMO_WAIT:?} after SIGTERM");
+        }
+        sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "wims demo exited {status} on SIGTERM");
+}
