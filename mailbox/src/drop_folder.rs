@@ -117,6 +117,22 @@ impl Store {
         self.deliver_journaled(staged, account, folder, flags, internal_date, Some(&key))
     }
 
+    /// The copy a job filed into `folder` of `account`: folder id and UID.
+    pub fn journaled_copy(
+        &self,
+        job: &str,
+        account: u64,
+        folder: &str,
+    ) -> Result<Option<(u64, u32)>> {
+        let key = journal_key(job, account, folder);
+        Ok(self.inner.journal.get(key)?.and_then(|v| {
+            let v: [u8; 12] = v.as_ref().try_into().ok()?;
+            let folder = u64::from_be_bytes(v[..8].try_into().ok()?);
+            let uid = u32::from_be_bytes(v[8..].try_into().ok()?);
+            Some((folder, uid))
+        }))
+    }
+
     /// Forgets the journal entries of a finished job.
     pub fn forget_job(&self, job: &str) -> Result<()> {
         let prefix = format!("{job}\0");
@@ -196,11 +212,16 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
-        assert!(
-            s.deliver_once("job1", &staged, a.id, "Sent", &["\\Seen"])
-                .unwrap()
-                .is_some()
+        let sent = s
+            .deliver_once("job1", &staged, a.id, "Sent", &["\\Seen"])
+            .unwrap()
+            .unwrap();
+        let sent_folder = s.folder(a.id, "Sent").unwrap().unwrap();
+        assert_eq!(
+            s.journaled_copy("job1", a.id, "Sent").unwrap(),
+            Some((sent_folder.id, sent.uid))
         );
+        assert_eq!(s.journaled_copy("job2", a.id, "Sent").unwrap(), None);
         s.forget_job("job1").unwrap();
         assert_eq!(s.inner.journal.len(), 0);
         let inbox = s.folder(a.id, "INBOX").unwrap().unwrap();

@@ -91,14 +91,17 @@ impl Store {
                 &i.journal,
             ],
             |t| {
-                if let Some(j) = journal {
-                    if t[5].get(j)?.is_some() {
-                        return Ok(None);
-                    }
-                    t[5].insert(j, &[])?;
+                if let Some(j) = journal
+                    && t[5].get(j)?.is_some()
+                {
+                    return Ok(None);
                 }
                 let mut folder = folder_in(&t[0], &fkey)?;
                 let uid = folder.uidnext;
+                if let Some(j) = journal {
+                    // Which copy the job filed, so a resumed job can still refer to it.
+                    t[5].insert(j, &msg_key(folder.id, uid))?;
+                }
                 if let Some(h) = header {
                     t[4].insert(&msg_key(folder.id, uid), h)?;
                 }

@@ -368,3 +368,80 @@ fn demo_runs_a_small_network_and_delivers_its_welcome() {
     };
     assert!(status.success(), "wims demo exited {status} on SIGTERM");
 }
+
+/// Writes a drop file the careful way: a `.part` name, renamed when complete.
+fn put_drop(dir: &Path, name: &str, from: &str, to: &str, subject: &str) {
+    let text = format!(
+        "<?xml version=\"1.0\"?>\n<message>\n  <passphrase>{DROP_PASS}</passphrase>\n  \
+         <from>{from}</from>\n  <to>{to}</to>\n  <subject>{subject}</subject>\n  \
+         <type>invoice</type>\n  <text>Invoice attached in spirit.</text>\n</message>\n"
+    );
+    let part = dir.join(format!("{name}.part"));
+    std::fs::write(&part, text).unwrap();
+    std::fs::rename(&part, dir.join(name)).unwrap();
+}
+
+const DROP_PASS: &str = "green ladder nine";
+
+fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(t.elapsed() < DEMO_WAIT, "gave up waiting for {what}");
+        sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn drop_files_go_to_partners_on_other_nodes_and_no_further() {
+    let net = Net::start(Node::builder().extra_toml("[drop]\npoll_interval = 1\nsettle = 1\n"));
+    let out = net.a.wims(
+        &[
+            "account",
+            "drop",
+            "enable",
+            "alice@alpha.h",
+            "--passphrase-stdin",
+        ],
+        Some(&format!("{DROP_PASS}\n")),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let drop = net.a.data_dir().join("drop");
+    wait_until("the drop folder", || drop.join("rejected").is_dir());
+    put_drop(
+        &drop,
+        "to-bob.xml",
+        "alice@alpha.h",
+        "bob@beta.h",
+        "Invoice 7",
+    );
+    put_drop(
+        &drop,
+        "to-carol.xml",
+        "alice@alpha.h",
+        "carol@gamma.h",
+        "Invoice 8",
+    );
+
+    // Carol is neither of alpha.h nor a partner: refused, with the reason beside the file.
+    wait_until("the refused drop file", || {
+        drop.join("rejected/to-carol.error.txt").is_file()
+    });
+    let why = std::fs::read_to_string(drop.join("rejected/to-carol.error.txt")).unwrap();
+    assert!(
+        why.contains("carol@gamma.h") && why.contains("partner"),
+        "{why}"
+    );
+
+    // Bob's node files the message and answers with a receipt alice's node verifies.
+    wait_until("the sent drop file", || {
+        drop.join("sent/to-bob.xml").is_file()
+    });
+    wait_until("bob's receipt", || {
+        let out = net.a.wims(&["receipts", "alice@alpha.h"], None);
+        String::from_utf8_lossy(&out.stdout).contains("bob@beta.h")
+    });
+}

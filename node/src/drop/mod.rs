@@ -27,6 +27,7 @@ pub enum Reason {
     Disabled(String),
     WrongPassphrase(String),
     NotLocal(String),
+    NotPartner(String),
     RateLimited { address: String, limit: u32 },
     AttachmentMissing(String),
     AttachmentUnreadable { path: String, reason: String },
@@ -48,6 +49,7 @@ impl Reason {
             Reason::Disabled(_) => "drop-disabled",
             Reason::WrongPassphrase(_) => "drop-wrong-passphrase",
             Reason::NotLocal(_) => "drop-not-local",
+            Reason::NotPartner(_) => "drop-not-partner",
             Reason::RateLimited { .. } => "drop-rate-limited",
             Reason::AttachmentMissing(_) => "drop-attachment-missing",
             Reason::AttachmentUnreadable { .. } => "drop-attachment-unreadable",
@@ -67,7 +69,8 @@ impl Reason {
             | Reason::NoAccount(a)
             | Reason::Disabled(a)
             | Reason::WrongPassphrase(a)
-            | Reason::NotLocal(a) => vec![("address", a.clone())],
+            | Reason::NotLocal(a)
+            | Reason::NotPartner(a) => vec![("address", a.clone())],
             Reason::UnknownType { name, known } => {
                 vec![("type", name.clone()), ("known", known.clone())]
             }

@@ -1,5 +1,6 @@
 //! Polls the drop folder, takes settled files exactly once and sends or rejects them.
 
+use crate::network::RemoteCheck;
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fs;
@@ -311,10 +312,37 @@ impl Watcher {
         let (account, settings) = self.authorise(&m)?;
         let store = &ctx.store;
         let mut recipients = Vec::new();
+        let mut remote = Vec::new();
+        // A hosted sender's recipients follow the network's rules, as for SMTP submission.
+        let network = ctx
+            .network
+            .as_ref()
+            .filter(|net| net.hosted(&account.address).is_some());
         for r in m.recipients() {
-            // Remote recipients need the service network; until then they are refused.
-            match store.account(&r.address)? {
+            let local = store.account(&r.address)?;
+            let check = match (&local, network) {
+                (Some(a), Some(net)) if net.hosted(&a.address).is_some() => Some(net),
+                (None, Some(net)) => Some(net),
+                _ => None,
+            };
+            if let Some(net) = check {
+                // The watcher runs on the blocking pool, inside the runtime.
+                let verdict = tokio::runtime::Handle::current()
+                    .block_on(net.check_recipient(&account.address, &r.address));
+                match verdict {
+                    RemoteCheck::Allowed => {}
+                    RemoteCheck::NotAllowed => {
+                        return Err(Reason::NotPartner(r.address.clone()).into());
+                    }
+                    RemoteCheck::Unknown => return Err(Reason::NotLocal(r.address.clone()).into()),
+                    RemoteCheck::Unavailable => {
+                        return Err(Fail::Retry(r.address.clone()));
+                    }
+                }
+            }
+            match local {
                 Some(a) => recipients.push(a),
+                None if check.is_some() => remote.push(r.address.clone()),
                 None => return Err(Reason::NotLocal(r.address.clone()).into()),
             }
         }
@@ -398,7 +426,34 @@ impl Watcher {
             .map(|f| f.name)
             .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
         flags.push("\\Seen");
-        store.deliver_once(id, &staged, account.id, &sent, &flags)?;
+        let filed = store.deliver_once(id, &staged, account.id, &sent, &flags)?;
+        if !remote.is_empty()
+            && let Some(net) = network
+        {
+            // A resumed job finds its Sent copy in the journal; the message id is derived
+            // from the job, so queueing again names the same message and files it once.
+            let copy = match filed {
+                Some(d) => store.folder(account.id, &sent)?.map(|f| (f.id, d.uid)),
+                None => store.journaled_copy(id, account.id, &sent)?,
+            };
+            let Some((folder, uid)) = copy else {
+                return Err(Fail::Retry(sent));
+            };
+            let digest =
+                blake3::hash(format!("drop\0{}\0{id}", ctx.config.node.hostname).as_bytes());
+            let mut message_id = [0u8; 16];
+            message_id.copy_from_slice(&digest.as_bytes()[..16]);
+            net.queue(crate::network::Submission {
+                sender: &account.address,
+                account: account.id,
+                folder,
+                uid,
+                size: staged.size,
+                message_type: m.kind.clone(),
+                recipients: &remote,
+                message_id: Some(wire::MessageId(message_id)),
+            })?;
+        }
         recent.push_back(Instant::now());
         Ok(Outcome::Sent)
     }

@@ -30,6 +30,9 @@ pub struct Submission<'a> {
     pub size: u64,
     pub message_type: String,
     pub recipients: &'a [String],
+    /// The message id, when a resumable job submits (the same id each time, so the
+    /// recipient files it once); random otherwise.
+    pub message_id: Option<MessageId>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -64,7 +67,7 @@ fn job_key(id: &MessageId, recipient: &str) -> String {
 }
 
 pub(super) fn queue(jobs: &mailbox::Records, s: Submission<'_>) -> mailbox::Result<()> {
-    let message_id = MessageId::random();
+    let message_id = s.message_id.unwrap_or_else(MessageId::random);
     for r in s.recipients {
         let job = Job {
             sender: s.sender.to_string(),

@@ -530,6 +530,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
                     size: staged.size,
                     message_type: staged.message_type().unwrap_or_else(|| "message".into()),
                     recipients: &plan.remote,
+                    message_id: None,
                 })?;
             }
             Ok(staged.size)
