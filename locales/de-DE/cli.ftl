@@ -45,6 +45,10 @@ cli-host-refused = Das Dienstnetz hat das Konto abgelehnt: { $reason }
 cli-network-unreachable = Das Dienstnetz ist nicht erreichbar: { $reason }
 cli-no-receipts = Keine Empfangsbestätigungen.
 cli-receipt-line = { $time }  { $recipient }  { $id }
+cli-update-available = Neue Version verfügbar: { $version } — { $url } — { $notes }
+cli-update-up-to-date = Auf dem neuesten Stand ({ $version })
+cli-update-no-network = Kein Dienstnetz (kein gehostetes Konto)
+cli-update-unverified = Die Versionsankündigung des Dienstnetzes ist nicht gültig signiert und wurde verworfen: { $reason }
 
 demo-ready = Vorführnetz läuft in { $dir } (Dienstserver { $service }).
 demo-account = { $address }  Passwort { $password }  IMAP { $imap }  IMAPS { $imaps }  Submission { $submission }  Submissions { $submissions }

@@ -22,6 +22,10 @@ partner-removed = { $a } und { $b } sind keine Partner mehr.
 partner-not-found = { $a } und { $b } sind nicht als Partner eingetragen.
 partner-none = Keine Partnerschaften.
 partner-row = { $a } <-> { $b }
+release-announced = Version { $version } wurde den Knoten des Netzes angekündigt.
+release-none = Keine Version angekündigt.
+release-show = Version { $version }, angekündigt am { $published }: { $url }
+release-notes = { $notes }
 
 ## Fehler (je eine Zeile)
 
@@ -38,6 +42,7 @@ error-account-exists = Konto { $address } existiert bereits.
 error-no-account = Es gibt kein Konto { $address }.
 error-invalid-address = { $address } ist keine gültige Adresse (name@domain) oder Domain.
 error-internal = Der Server konnte das nicht ausführen ({ $address }); siehe sein Protokoll.
+error-invalid-version = { $address } ist keine Versionsnummer (Zahlen mit Punkten, z. B. 0.2.0).
 error-profile-exists = { $file } existiert bereits; wählen Sie mit --out eine andere Datei.
 
 ## Konfigurationsprobleme; { $path } ist die Konfigurationsdatei
@@ -74,3 +79,9 @@ help-partner-remove = Die Partnerschaft von A und B entfernen
 help-partner-remove-a = Eine Adresse oder eine Domain
 help-partner-remove-b = Eine Adresse oder eine Domain
 help-partner-list = Partnerschaften auflisten
+help-release = Neue Versionen den Knoten des Netzes ankündigen
+help-release-announce = VERSION signieren und als neueste Version veröffentlichen; Knoten melden sie, wenn sie neuer als ihre ist
+help-release-announce-version = Die Versionsnummer, Zahlen mit Punkten (z. B. 0.2.0)
+help-release-announce-notes = Eine kurze Beschreibung der Version
+help-release-announce-url = Wo es die Version gibt
+help-release-show = Die angekündigte Version anzeigen

@@ -45,6 +45,10 @@ cli-host-refused = The service network refused to host the account: { $reason }
 cli-network-unreachable = The service network could not be reached: { $reason }
 cli-no-receipts = No receipts.
 cli-receipt-line = { $time }  { $recipient }  { $id }
+cli-update-available = update available: { $version } — { $url } — { $notes }
+cli-update-up-to-date = up to date ({ $version })
+cli-update-no-network = no service network (no hosted account)
+cli-update-unverified = The service network's release announcement does not verify; it was ignored: { $reason }
 
 demo-ready = Demonstration network running in { $dir } (service server { $service }).
 demo-account = { $address }  password { $password }  IMAP { $imap }  IMAPS { $imaps }  submission { $submission }  submissions { $submissions }

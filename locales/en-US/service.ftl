@@ -22,6 +22,10 @@ partner-removed = { $a } and { $b } are no longer partners.
 partner-not-found = { $a } and { $b } are not registered as partners.
 partner-none = No partnerships.
 partner-row = { $a } <-> { $b }
+release-announced = Announced release { $version } to the network's nodes.
+release-none = No release announced.
+release-show = Release { $version }, announced { $published }: { $url }
+release-notes = { $notes }
 
 ## Errors (one line each)
 
@@ -38,6 +42,7 @@ error-account-exists = Account { $address } already exists.
 error-no-account = There is no account { $address }.
 error-invalid-address = { $address } is not a valid address (name@domain) or domain.
 error-internal = The server could not do that ({ $address }); see its log.
+error-invalid-version = { $address } is not a release version (dotted numbers, e.g. 0.2.0).
 error-profile-exists = { $file } already exists; choose another file with --out.
 
 ## Configuration problems; { $path } is the configuration file
@@ -74,3 +79,9 @@ help-partner-remove = Remove the partnership of A and B
 help-partner-remove-a = An address or a domain
 help-partner-remove-b = An address or a domain
 help-partner-list = List the partnerships
+help-release = Announce releases to the network's nodes
+help-release-announce = Sign and publish VERSION as the latest release; nodes report it when it is newer than theirs
+help-release-announce-version = The release's version, dotted numbers (e.g. 0.2.0)
+help-release-announce-notes = A short description of the release
+help-release-announce-url = Where to get the release
+help-release-show = Show the announced release

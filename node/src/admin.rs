@@ -44,6 +44,8 @@ pub enum Request {
     Receipts {
         address: String,
     },
+    /// Ask the service network for its latest release (needs the network).
+    UpdateCheck,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -60,6 +62,9 @@ pub enum Reply {
     },
     Receipts {
         receipts: Vec<ReceiptLine>,
+    },
+    Update {
+        status: crate::network::UpdateStatus,
     },
     /// `code` names the failure; the CLI turns it into text in the user's language.
     Failed {
@@ -100,6 +105,18 @@ pub async fn host(net: &crate::network::Network, profile: &str, password: &str) 
                 detail: e.to_string(),
             }
         }
+    }
+}
+
+/// The update check needs the overlay too.
+pub async fn update_check(net: &crate::network::Network) -> Reply {
+    match net.check_update().await {
+        Ok(status) => Reply::Update { status },
+        Err(e) => Reply::Failed {
+            code: e.code().into(),
+            address: String::new(),
+            detail: e.to_string(),
+        },
     }
 }
 
@@ -151,7 +168,7 @@ pub fn execute(store: &Store, req: Request) -> Reply {
                 Err(e) => failed(address, e),
             };
         }
-        Request::LogLevel { .. } | Request::Host { .. } => {
+        Request::LogLevel { .. } | Request::Host { .. } | Request::UpdateCheck => {
             return Reply::Failed {
                 code: "not-running".into(),
                 address: String::new(),
@@ -215,6 +232,14 @@ pub async fn serve(
                     }
                     Ok(Request::Host { profile, password }) => match &network {
                         Some(net) => host(net, &profile, &password).await,
+                        None => Reply::Failed {
+                            code: "internal".into(),
+                            address: String::new(),
+                            detail: String::new(),
+                        },
+                    },
+                    Ok(Request::UpdateCheck) => match &network {
+                        Some(net) => update_check(net).await,
                         None => Reply::Failed {
                             code: "internal".into(),
                             address: String::new(),

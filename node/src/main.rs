@@ -48,6 +48,15 @@ enum Command {
         #[arg(value_parser = clap::value_parser!(u8).range(0..=5))]
         level: u8,
     },
+    /// Releases announced by the service network.
+    #[command(subcommand)]
+    Update(UpdateCommand),
+}
+
+#[derive(Subcommand)]
+enum UpdateCommand {
+    /// Ask the service network whether a newer version of wims was released.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -172,6 +181,15 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             let config = load_config(&data, early)?;
             let i18n = language(&config, cli.lang.as_deref())?;
             receipts(&data, &i18n, address)
+        }
+        Command::Update(UpdateCommand::Check) => {
+            if !data.is_initialised() {
+                let dir = data.root.display().to_string();
+                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
+            }
+            let config = load_config(&data, early)?;
+            let i18n = language(&config, cli.lang.as_deref())?;
+            update_check(&data, &i18n)
         }
         Command::Demo => {
             let root = if explicit {
@@ -412,7 +430,8 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
         admin::Request::Host { .. } => "cli-account-hosted",
         admin::Request::AccountList
         | admin::Request::LogLevel { .. }
-        | admin::Request::Receipts { .. } => "",
+        | admin::Request::Receipts { .. }
+        | admin::Request::UpdateCheck => "",
     };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
         Some(r) => r?,
@@ -437,7 +456,9 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             println!("{}", i18n.text(done_id, &[("address", &address)]));
             Ok(())
         }
-        admin::Reply::LogLevel { .. } | admin::Reply::Receipts { .. } => Ok(()),
+        admin::Reply::LogLevel { .. }
+        | admin::Reply::Receipts { .. }
+        | admin::Reply::Update { .. } => Ok(()),
         admin::Reply::Failed {
             code,
             address,
@@ -470,6 +491,60 @@ fn host_offline(
     profile: &str,
     password: &str,
 ) -> Result<admin::Reply> {
+    with_network(data, i18n, |net| async move {
+        admin::host(&net, profile, password).await
+    })
+}
+
+/// `wims update check`: through the running node, else with the overlay in this process.
+fn update_check(data: &DataDir, i18n: &I18n) -> Result<()> {
+    let req = admin::Request::UpdateCheck;
+    let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
+        Some(r) => r?,
+        None => with_network(
+            data,
+            i18n,
+            |net| async move { admin::update_check(&net).await },
+        )?,
+    };
+    match reply {
+        admin::Reply::Update { status } => {
+            let text = match status {
+                network::UpdateStatus::Available { release } => i18n.text(
+                    "cli-update-available",
+                    &[
+                        ("version", &release.product_version),
+                        ("url", &release.url),
+                        ("notes", &release.notes),
+                    ],
+                ),
+                network::UpdateStatus::UpToDate { running } => {
+                    i18n.text("cli-update-up-to-date", &[("version", &running)])
+                }
+                network::UpdateStatus::NoNetwork => i18n.text("cli-update-no-network", &[]),
+            };
+            println!("{text}");
+            Ok(())
+        }
+        admin::Reply::Failed { code, detail, .. } => {
+            let id = match code.as_str() {
+                "update-unverified" => "cli-update-unverified",
+                "network-unreachable" => "cli-network-unreachable",
+                _ => "cli-store-failed",
+            };
+            Err(anyhow!(i18n.text(id, &[("reason", &detail)])))
+        }
+        _ => Err(anyhow!(i18n.text("cli-store-failed", &[("reason", "")]))),
+    }
+}
+
+/// Runs `work` with the node's network started in this process (the node is stopped), then
+/// shuts it down again.
+fn with_network<F, Fut>(data: &DataDir, i18n: &I18n, work: F) -> Result<admin::Reply>
+where
+    F: FnOnce(Arc<network::Network>) -> Fut,
+    Fut: std::future::Future<Output = admin::Reply>,
+{
     let config = load_config(data, i18n)?;
     let store = open_store(data, i18n)?;
     let node_key = read_node_key(data, i18n)?;
@@ -483,7 +558,7 @@ fn host_offline(
                 .map_err(|e| {
                     anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
                 })?;
-        let reply = admin::host(&net, profile, password).await;
+        let reply = work(net.clone()).await;
         net.overlay.shutdown().await;
         store.flush()?;
         Ok(reply)

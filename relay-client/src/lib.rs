@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use overlay::{Multiaddr, OverlayHandle, PeerId};
 use wire::proto::{self, Refusal, RefusalCode, Request, Response};
-use wire::{AccountKey, Cert, DirectoryRecord, NetworkSigned, ServerAddr};
+use wire::{AccountKey, Cert, DirectoryRecord, NetworkSigned, Release, ServerAddr};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -84,6 +84,17 @@ pub fn parse_servers(servers: &[ServerAddr]) -> Result<Vec<(PeerId, Vec<Multiadd
         return Err(ClientError::Invalid("no usable service server".into()));
     }
     Ok(parsed)
+}
+
+/// Turns the answer to [`Request::Release`] into the verified announcement. A server says
+/// "none yet" with an `UnknownAccount` refusal; anything not signed by `ca` is an error.
+pub fn release_answer(answer: Result<Response>, ca: &Cert) -> Result<Option<Release>> {
+    match answer {
+        Ok(Response::Release(signed)) => Ok(Some(wire::verify_release(&signed, ca)?)),
+        Ok(_) => Err(ClientError::Invalid("answer to a release request".into())),
+        Err(ClientError::Refused(r)) if r.code == RefusalCode::UnknownAccount => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 impl ServiceClient {
@@ -165,6 +176,12 @@ impl ServiceClient {
         let offset = server - (before + after) / 2;
         self.inner.offset_ms.store(offset, Ordering::Relaxed);
         Ok(offset)
+    }
+
+    /// The latest release the network announced, verified against the pinned CA; `None`
+    /// when none has been announced.
+    pub async fn latest_release(&self) -> Result<Option<Release>> {
+        release_answer(self.call(Request::Release).await, &self.inner.ca)
     }
 
     fn verify(&self, signed: NetworkSigned, address: &str) -> Result<Located> {
@@ -303,5 +320,29 @@ mod tests {
         let parsed = parse_servers(&[bad, good]).unwrap();
         assert_eq!(parsed.len(), 1);
         assert_eq!(parsed[0].1.len(), 1);
+    }
+
+    #[test]
+    fn release_answers_verify_against_the_pinned_ca() {
+        let ca = wire::CaKey::generate("t").unwrap();
+        let other = wire::CaKey::generate("o").unwrap();
+        let release = Release {
+            version: wire::RELEASE_VERSION,
+            product_version: "0.2.0".into(),
+            notes: String::new(),
+            url: "https://example.invalid/r".into(),
+            // Whole milliseconds, as the signed document keeps them.
+            published: DateTime::from_timestamp_millis(1_800_000_000_000).unwrap(),
+        };
+        let good = Response::Release(ca.sign_release(&release).unwrap());
+        assert_eq!(
+            release_answer(Ok(good), &ca.cert()).unwrap(),
+            Some(release.clone())
+        );
+        let forged = Response::Release(other.sign_release(&release).unwrap());
+        assert!(release_answer(Ok(forged), &ca.cert()).is_err());
+        let none = ClientError::Refused(Refusal::new(RefusalCode::UnknownAccount, "none"));
+        assert_eq!(release_answer(Err(none), &ca.cert()).unwrap(), None);
+        assert!(release_answer(Ok(Response::Done), &ca.cert()).is_err());
     }
 }

@@ -1,4 +1,4 @@
-//! Administration: account and partnership commands.
+//! Administration: account, partnership and release announcement commands.
 //!
 //! A running server holds the database, so the CLI then sends its command as one JSON line
 //! to `run/admin.sock` (owner-only) and reads one JSON line back; when no server runs it opens
@@ -7,11 +7,11 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
-use wire::{AccountProfile, PROFILE_VERSION, ServerAddr};
+use wire::{AccountProfile, CaKey, PROFILE_VERSION, RELEASE_VERSION, Release, ServerAddr};
 
 use crate::address::normalize_party;
 use crate::registry::{AccountState, Registry, RegistryError};
@@ -38,6 +38,13 @@ pub enum AdminRequest {
         b: String,
     },
     PartnerList,
+    /// Signs and stores the release nodes are told about, replacing the previous one.
+    ReleaseAnnounce {
+        version: String,
+        notes: String,
+        url: String,
+    },
+    ReleaseShow,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +83,10 @@ pub enum AdminReply {
     Partners {
         pairs: Vec<(String, String)>,
     },
+    /// The announced release (after `release-announce`: the new one); none yet if `None`.
+    Release {
+        release: Option<Release>,
+    },
     /// The CLI turns `code` into text in the user's language; `detail` is for logs.
     Failed {
         code: AdminFailure,
@@ -90,6 +101,8 @@ pub enum AdminFailure {
     Exists,
     NoAccount,
     InvalidAddress,
+    /// A release version that is not dotted numbers (nodes could not compare it).
+    InvalidVersion,
     /// The request line did not parse.
     BadRequest,
     Internal,
@@ -101,6 +114,8 @@ pub struct AdminContext {
     pub registry: Registry,
     /// The CA certificate, ASCII-armored.
     pub ca_cert: String,
+    /// Signs release announcements.
+    pub ca: CaKey,
     /// This server first, then the network's other servers.
     pub servers: Vec<ServerAddr>,
 }
@@ -128,6 +143,71 @@ fn failed(subject: &str, e: RegistryError) -> AdminReply {
 /// A partnership side as stored (the registry has accepted it, so it normalises).
 fn canonical(party: &str) -> String {
     normalize_party(party).unwrap_or_else(|| party.to_string())
+}
+
+/// Whether `v` is what nodes compare: dotted decimal numbers, like "0.2.0".
+pub fn is_release_version(v: &str) -> bool {
+    !v.is_empty()
+        && v.split('.')
+            .all(|p| !p.is_empty() && p.len() <= 9 && p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+fn announce(ctx: &AdminContext, version: String, notes: String, url: String) -> AdminReply {
+    if !is_release_version(&version) {
+        return AdminReply::Failed {
+            code: AdminFailure::InvalidVersion,
+            subject: version,
+            detail: String::new(),
+        };
+    }
+    let release = Release {
+        version: RELEASE_VERSION,
+        product_version: version,
+        notes,
+        url,
+        // Milliseconds are what the signed document keeps; the reply shows the same.
+        published: DateTime::from_timestamp_millis(Utc::now().timestamp_millis())
+            .unwrap_or_else(Utc::now),
+    };
+    let stored = ctx
+        .ca
+        .sign_release(&release)
+        .map_err(|e| e.to_string())
+        .and_then(|signed| ctx.registry.set_release(&signed).map_err(|e| e.to_string()));
+    match stored {
+        Ok(()) => {
+            tracing::info!(version = %release.product_version, "release announced");
+            AdminReply::Release {
+                release: Some(release),
+            }
+        }
+        Err(detail) => AdminReply::Failed {
+            code: AdminFailure::Internal,
+            subject: release.product_version,
+            detail,
+        },
+    }
+}
+
+/// The stored announcement, checked against the CA like a node would.
+fn show_release(ctx: &AdminContext) -> AdminReply {
+    let opened = ctx
+        .registry
+        .release()
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            s.map(|s| wire::verify_release(&s, &ctx.ca.cert()))
+                .transpose()
+                .map_err(|e| e.to_string())
+        });
+    match opened {
+        Ok(release) => AdminReply::Release { release },
+        Err(detail) => AdminReply::Failed {
+            code: AdminFailure::Internal,
+            subject: String::new(),
+            detail,
+        },
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -207,6 +287,12 @@ pub fn execute(ctx: &AdminContext, req: AdminRequest) -> AdminReply {
             Ok(pairs) => AdminReply::Partners { pairs },
             Err(e) => failed("", e),
         },
+        AdminRequest::ReleaseAnnounce {
+            version,
+            notes,
+            url,
+        } => announce(ctx, version, notes, url),
+        AdminRequest::ReleaseShow => show_release(ctx),
     }
 }
 
@@ -285,6 +371,7 @@ mod tests {
         let ctx = AdminContext {
             registry: Registry::open(&dir.path().join("db")).unwrap(),
             ca_cert: String::from_utf8(wire::cert_to_armored(&ca.cert()).unwrap()).unwrap(),
+            ca,
             servers: vec![ServerAddr {
                 peer_id: "12D3KooWserver".into(),
                 addrs: vec!["/ip4/127.0.0.1/tcp/4100".into()],
@@ -420,5 +507,57 @@ mod tests {
         let text = serde_json::to_string(&req).unwrap();
         assert_eq!(text, r#"{"cmd":"partner-add","a":"a.h","b":"b.h"}"#);
         assert_eq!(serde_json::from_str::<AdminRequest>(&text).unwrap(), req);
+    }
+
+    #[test]
+    fn release_announce_signs_stores_and_shows() {
+        let (_d, ctx) = ctx();
+        assert_eq!(
+            execute(&ctx, AdminRequest::ReleaseShow),
+            AdminReply::Release { release: None }
+        );
+        let bad = AdminRequest::ReleaseAnnounce {
+            version: "1.x".into(),
+            notes: String::new(),
+            url: String::new(),
+        };
+        assert!(matches!(
+            execute(&ctx, bad),
+            AdminReply::Failed {
+                code: AdminFailure::InvalidVersion,
+                ..
+            }
+        ));
+        let req = AdminRequest::ReleaseAnnounce {
+            version: "0.3.1".into(),
+            notes: "fixes".into(),
+            url: "https://example.invalid/r".into(),
+        };
+        let AdminReply::Release {
+            release: Some(announced),
+        } = execute(&ctx, req)
+        else {
+            panic!()
+        };
+        // What nodes receive is signed by this network's CA.
+        let signed = ctx.registry.release().unwrap().unwrap();
+        let opened = wire::verify_release(&signed, &ctx.ca.cert()).unwrap();
+        assert_eq!(opened, announced);
+        assert_eq!(opened.product_version, "0.3.1");
+        assert_eq!(
+            execute(&ctx, AdminRequest::ReleaseShow),
+            AdminReply::Release {
+                release: Some(announced)
+            }
+        );
+    }
+
+    #[test]
+    fn release_versions_are_dotted_numbers() {
+        assert!(is_release_version("0.2.0"));
+        assert!(is_release_version("10"));
+        for v in ["", "1..2", "1.2.", "v1.2", "1.2.3-rc1", "1234567890"] {
+            assert!(!is_release_version(v), "{v}");
+        }
     }
 }

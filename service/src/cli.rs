@@ -36,6 +36,8 @@ pub enum Cmd {
     Account(AccountCmd),
     #[command(subcommand)]
     Partner(PartnerCmd),
+    #[command(subcommand)]
+    Release(ReleaseCmd),
 }
 
 #[derive(Subcommand, Debug)]
@@ -70,6 +72,19 @@ pub enum PartnerCmd {
         b: String,
     },
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReleaseCmd {
+    Announce {
+        #[arg(value_name = "VERSION")]
+        version: String,
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        notes: String,
+        #[arg(long, value_name = "URL", default_value = "")]
+        url: String,
+    },
+    Show,
 }
 
 /// The Fluent id of a command's help (`path` is e.g. `account-create`).

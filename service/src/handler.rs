@@ -139,6 +139,7 @@ impl Handler {
                 RefusalCode::BadRequest,
                 "receipts go to nodes, not to service servers",
             )),
+            Request::Release => self.release(),
         };
         match answer {
             Ok(r) => {
@@ -356,6 +357,14 @@ impl Handler {
         }
     }
 
+    /// The stored announcement as the CA signed it: nodes verify it themselves.
+    fn release(&self) -> Answer {
+        match self.registry.release()? {
+            Some(signed) => Ok(Response::Release(signed)),
+            None => Err(refuse(RefusalCode::UnknownAccount, "no release announced")),
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn authorize(
         &self,
@@ -425,6 +434,7 @@ fn request_kind(req: &Request) -> &'static str {
         Request::Authorize { .. } => "authorize",
         Request::Time => "time",
         Request::Receipt(_) => "receipt",
+        Request::Release => "release",
     }
 }
 

@@ -12,7 +12,7 @@ use service::i18n::{self, I18n};
 use service::paths::DataDir;
 use service::{AccountState, AdminFailure, AdminReply, AdminRequest, Config, ServiceError};
 
-use cli::{AccountCmd, Cli, Cmd, PartnerCmd};
+use cli::{AccountCmd, Cli, Cmd, PartnerCmd, ReleaseCmd};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -83,6 +83,10 @@ fn real_main(cli: Cli, t: &I18n) -> Result<()> {
             quiet_logging(cli.log_level);
             partner(&dir, cmd, t)
         }
+        Cmd::Release(cmd) => {
+            quiet_logging(cli.log_level);
+            release(&dir, cmd, t)
+        }
     }
 }
 
@@ -149,6 +153,7 @@ fn admin(dir: &Path, req: AdminRequest, t: &I18n) -> Result<AdminReply> {
                 AdminFailure::Exists => "error-account-exists",
                 AdminFailure::NoAccount => "error-no-account",
                 AdminFailure::InvalidAddress => "error-invalid-address",
+                AdminFailure::InvalidVersion => "error-invalid-version",
                 AdminFailure::BadRequest | AdminFailure::Internal => "error-internal",
             };
             Err(anyhow!(t.text(id, &[("address", &subject)])))
@@ -328,6 +333,51 @@ fn partner(dir: &Path, cmd: PartnerCmd, t: &I18n) -> Result<()> {
     }
 }
 
+fn release(dir: &Path, cmd: ReleaseCmd, t: &I18n) -> Result<()> {
+    let (req, announcing) = match cmd {
+        ReleaseCmd::Announce {
+            version,
+            notes,
+            url,
+        } => (
+            AdminRequest::ReleaseAnnounce {
+                version,
+                notes,
+                url,
+            },
+            true,
+        ),
+        ReleaseCmd::Show => (AdminRequest::ReleaseShow, false),
+    };
+    let AdminReply::Release { release } = admin(dir, req, t)? else {
+        return Err(anyhow!(t.text("error-internal", &[("address", "")])));
+    };
+    let Some(r) = release else {
+        println!("{}", t.text("release-none", &[]));
+        return Ok(());
+    };
+    if announcing {
+        let v = r.product_version.as_str();
+        println!("{}", t.text("release-announced", &[("version", v)]));
+    }
+    let published = r.published.format("%Y-%m-%d %H:%M UTC").to_string();
+    println!(
+        "{}",
+        t.text(
+            "release-show",
+            &[
+                ("version", &r.product_version),
+                ("published", &published),
+                ("url", &r.url)
+            ]
+        )
+    );
+    if !r.notes.is_empty() {
+        println!("{}", t.text("release-notes", &[("notes", &r.notes)]));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     /// Every message id quoted in the code exists in the fallback language, and every
@@ -347,6 +397,7 @@ mod tests {
         .collect();
         let prefixes = [
             "init-", "run-", "account-", "partner-", "state-", "list-", "error-", "config-",
+            "release-",
         ];
         let mut missing = Vec::new();
         for quoted in src.split('"').skip(1).step_by(2) {

@@ -1,7 +1,8 @@
 //! The account registry and partnership list: the only code that touches the database.
 //!
-//! Two sled trees: `accounts` (canonical address → JSON [`Account`]) and `partners`
-//! (canonical pair → nothing). Every write is flushed before the call returns, so what a
+//! Three sled trees: `accounts` (canonical address → JSON [`Account`]), `partners`
+//! (canonical pair → nothing) and `releases` (`latest` → JSON CA-signed release
+//! announcement). Every write is flushed before the call returns, so what a
 //! server has answered survives a crash. State changes go through compare-and-swap, so two
 //! concurrent `Host` requests for one account cannot both win.
 
@@ -67,6 +68,7 @@ pub struct Registry {
     db: sled::Db,
     accounts: sled::Tree,
     partners: sled::Tree,
+    releases: sled::Tree,
 }
 
 impl Registry {
@@ -75,10 +77,12 @@ impl Registry {
         let db = sled::open(path)?;
         let accounts = db.open_tree("accounts")?;
         let partners = db.open_tree("partners")?;
+        let releases = db.open_tree("releases")?;
         Ok(Registry {
             db,
             accounts,
             partners,
+            releases,
         })
     }
 
@@ -294,6 +298,31 @@ impl Registry {
     }
 }
 
+/// Only the newest announcement matters to nodes, so one key holds it.
+const LATEST_RELEASE: &[u8] = b"latest";
+
+impl Registry {
+    /// Replaces the announced release with `signed` (already CA-signed).
+    pub fn set_release(&self, signed: &NetworkSigned) -> Result<()> {
+        let bytes = serde_json::to_vec(signed).expect("signed documents serialise");
+        self.releases.insert(LATEST_RELEASE, bytes)?;
+        self.flush()
+    }
+
+    /// The announced release, if any.
+    pub fn release(&self) -> Result<Option<NetworkSigned>> {
+        let Some(bytes) = self.releases.get(LATEST_RELEASE)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| RegistryError::Corrupt {
+                key: "releases/latest".into(),
+                reason: e.to_string(),
+            })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -428,5 +457,18 @@ mod tests {
         let r = Registry::open(&dir.path().join("db")).unwrap();
         assert_eq!(r.accounts().unwrap().len(), 1);
         assert!(r.allowed("bob@kapur.h", "x@beta.h").unwrap());
+    }
+
+    #[test]
+    fn the_latest_release_replaces_the_previous_one_and_persists() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let r = Registry::open(&dir.path().join("db")).unwrap();
+            assert_eq!(r.release().unwrap(), None);
+            r.set_release(&record(1)).unwrap();
+            r.set_release(&record(2)).unwrap();
+        }
+        let r = Registry::open(&dir.path().join("db")).unwrap();
+        assert_eq!(r.release().unwrap(), Some(record(2)));
     }
 }

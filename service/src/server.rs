@@ -208,6 +208,7 @@ impl ServiceServer {
         let admin = Arc::new(AdminContext {
             registry: registry.clone(),
             ca_cert: armored_ca_cert(&ca, &data.ca_key())?,
+            ca: ca.clone(),
             servers: servers.clone(),
         });
         let handler = Arc::new(Handler::new(
@@ -416,6 +417,7 @@ fn offline_admin(data: &DataDir) -> Result<AdminContext> {
     Ok(AdminContext {
         registry,
         ca_cert: armored_ca_cert(&ca, &data.ca_key())?,
+        ca,
         servers: server_list(&config, &keys::peer_id(&key), config.overlay.listen.clone()),
     })
 }
@@ -442,10 +444,12 @@ fn failure(code: AdminFailure, subject: String, detail: String) -> ServiceError 
         AdminFailure::Exists => RegistryError::Exists(subject),
         AdminFailure::NoAccount => RegistryError::NoAccount(subject),
         AdminFailure::InvalidAddress => RegistryError::InvalidAddress(subject),
-        AdminFailure::BadRequest | AdminFailure::Internal => RegistryError::Corrupt {
-            key: subject,
-            reason: detail,
-        },
+        AdminFailure::InvalidVersion | AdminFailure::BadRequest | AdminFailure::Internal => {
+            RegistryError::Corrupt {
+                key: subject,
+                reason: detail,
+            }
+        }
     })
 }
 

@@ -31,6 +31,7 @@ mod network;
 mod profile;
 pub mod proto;
 mod receipt;
+mod release;
 mod seal;
 mod sign;
 mod unseal;
@@ -48,6 +49,7 @@ pub use network::{
 };
 pub use profile::{AccountProfile, PROFILE_VERSION};
 pub use receipt::{RECEIPT_VERSION, Receipt, SignedReceipt, sign_receipt, verify_receipt};
+pub use release::{RELEASE_VERSION, Release, verify_release};
 pub use seal::{ChunkSink, DEFAULT_CHUNK_SIZE, SealOptions, SealStats, Sealed, seal};
 pub use unseal::{UNSEAL_VERIFY_BUFFER, UnsealReport, read_chunks, unseal};
 

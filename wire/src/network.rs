@@ -93,7 +93,7 @@ impl CaKey {
         self.sign_doc(RECORD_CONTEXT, record)
     }
 
-    fn sign_doc<T: Serialize>(&self, context: &[u8], doc: &T) -> Result<NetworkSigned> {
+    pub(crate) fn sign_doc<T: Serialize>(&self, context: &[u8], doc: &T) -> Result<NetworkSigned> {
         let body =
             postcard::to_stdvec(doc).map_err(|e| WireError::invalid("document", e.to_string()))?;
         let signature = self.sign(context, &body)?;
@@ -101,7 +101,7 @@ impl CaKey {
     }
 }
 
-fn open_doc<T: DeserializeOwned>(
+pub(crate) fn open_doc<T: DeserializeOwned>(
     signed: &NetworkSigned,
     ca: &Cert,
     context: &[u8],

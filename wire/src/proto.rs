@@ -53,6 +53,9 @@ pub enum Request {
     /// Node → node: the receipt for a message that arrived other than over a direct data
     /// stream (collected from a service server).
     Receipt(SignedReceipt),
+    /// The latest release the service network announced. Appended last so the earlier
+    /// variants keep their postcard tags.
+    Release,
 }
 
 /// Proof of the account profile's hosting secret, bound to the node and the key it hosts.
@@ -95,6 +98,8 @@ pub enum Response {
     Time(i64),
     Done,
     Refused(Refusal),
+    /// The latest release announcement, CA-signed (see [`crate::verify_release`]).
+    Release(NetworkSigned),
 }
 
 /// Why a request or a transfer was refused. `code` is for programs, `detail` for logs.

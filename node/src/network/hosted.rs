@@ -170,6 +170,7 @@ pub(super) async fn keep_logged_in(net: Arc<Network>) {
                     if let Some(r) = updated {
                         let _ = net.records.hosted.put(&h.address, &r);
                     }
+                    net.update.logged_in();
                     tracing::debug!(
                         address = h.address,
                         offset_ms = h.client.offset_ms(),

@@ -5,6 +5,7 @@ mod hosted;
 mod inbound;
 mod outbound;
 mod spool;
+mod update;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use wire::proto::RefusalCode;
 
 pub use hosted::HostError;
 pub use outbound::{StoredReceipt, list_receipts};
+pub use update::{RUNNING_VERSION, UpdateError, UpdateStatus, is_newer};
 
 /// A hosted account as the running node holds it.
 pub struct Hosted {
@@ -58,6 +60,7 @@ pub struct Network {
     records: Tables,
     wake: Notify,
     config: NetworkConfig,
+    update: update::UpdateState,
 }
 
 /// The record tables this module keeps in the store.
@@ -118,6 +121,7 @@ impl Network {
             records,
             wake: Notify::new(),
             config,
+            update: update::UpdateState::new(),
         };
         for r in saved {
             match net.load_hosted(&r).await {
@@ -135,11 +139,13 @@ impl Network {
         Ok((Arc::new(net), inbound))
     }
 
-    /// Starts the background work: inbound transfers, the delivery queue, and logins.
+    /// Starts the background work: inbound transfers, the delivery queue, logins and the
+    /// update check.
     pub fn spawn_tasks(self: &Arc<Self>, inbound: mpsc::Receiver<Inbound>) {
         tokio::spawn(inbound::serve(self.clone(), inbound));
         tokio::spawn(outbound::run(self.clone()));
         tokio::spawn(hosted::keep_logged_in(self.clone()));
+        tokio::spawn(update::run(self.clone()));
     }
 
     pub fn hosted(&self, address: &str) -> Option<Arc<Hosted>> {

@@ -483,3 +483,26 @@ fn time_and_receipts() {
         RefusalCode::BadRequest
     );
 }
+
+#[test]
+fn release_is_refused_until_announced_then_returned_as_signed() {
+    let r = rig();
+    let now = Utc::now();
+    let none = r.h.handle(NODE, Request::Release, now);
+    assert_eq!(refused(&none), RefusalCode::UnknownAccount);
+    let ca = CaKey::generate("announcer").unwrap();
+    let signed = ca
+        .sign_release(&wire::Release {
+            version: wire::RELEASE_VERSION,
+            product_version: "9.0.0".into(),
+            notes: String::new(),
+            url: "https://example.invalid/r".into(),
+            published: now,
+        })
+        .unwrap();
+    r.h.registry().set_release(&signed).unwrap();
+    assert_eq!(
+        r.h.handle(NODE, Request::Release, now),
+        Response::Release(signed)
+    );
+}
