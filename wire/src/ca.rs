@@ -20,7 +20,6 @@ use openpgp::types::{HashAlgorithm, KeyFlags, SignatureType};
 
 use crate::error::{Result, WireError};
 use crate::key::cert_has_address;
-use crate::policy;
 use crate::sign::{sign_with, verify_detached};
 
 /// The network CA's key, secret parts included. Lives only on service servers.
@@ -132,20 +131,7 @@ impl CaKey {
     }
 
     fn signing_keypair(&self) -> Result<KeyPair> {
-        self.cert
-            .keys()
-            .unencrypted_secret()
-            .with_policy(policy(), None)
-            .supported()
-            .alive()
-            .revoked(false)
-            .for_signing()
-            .next()
-            .ok_or_else(|| WireError::Key("CA has no usable signing subkey".into()))?
-            .key()
-            .clone()
-            .into_keypair()
-            .map_err(WireError::pgp)
+        crate::key::signing_keypair(&self.cert)
     }
 }
 

@@ -125,20 +125,7 @@ impl AccountKey {
     }
 
     pub(crate) fn signing_keypair(&self) -> Result<KeyPair> {
-        self.cert
-            .keys()
-            .unencrypted_secret()
-            .with_policy(policy(), None)
-            .supported()
-            .alive()
-            .revoked(false)
-            .for_signing()
-            .next()
-            .ok_or_else(|| WireError::Key("no usable secret signing subkey".into()))?
-            .key()
-            .clone()
-            .into_keypair()
-            .map_err(WireError::pgp)
+        signing_keypair(&self.cert)
     }
 
     pub(crate) fn decryption_keypairs(&self) -> Vec<KeyPair> {
@@ -153,6 +140,23 @@ impl AccountKey {
             .filter_map(|ka| ka.key().clone().into_keypair().ok())
             .collect()
     }
+}
+
+/// The first valid, live, unrevoked secret signing key of `cert` (an account's or the CA's).
+pub(crate) fn signing_keypair(cert: &Cert) -> Result<KeyPair> {
+    cert.keys()
+        .unencrypted_secret()
+        .with_policy(policy(), None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .next()
+        .ok_or_else(|| WireError::Key("no usable secret signing subkey".into()))?
+        .key()
+        .clone()
+        .into_keypair()
+        .map_err(WireError::pgp)
 }
 
 /// The e-mail addresses of a certificate's User IDs, lower-cased, in certificate order.
