@@ -46,7 +46,6 @@ struct Job {
     message_id: MessageId,
     size: u64,
     message_type: String,
-    sealed: bool,
     attempts: u32,
     /// Milliseconds since the epoch; not before this.
     next_at: i64,
@@ -78,7 +77,6 @@ pub(super) fn queue(jobs: &mailbox::Records, s: Submission<'_>) -> mailbox::Resu
             message_id,
             size: s.size,
             message_type: s.message_type.clone(),
-            sealed: false,
             attempts: 0,
             next_at: 0,
         };
@@ -262,8 +260,6 @@ async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<
             size = sealed.manifest.total_size,
             "message sealed"
         );
-        job.sealed = true;
-        net.records.jobs.put(key, &*job).map_err(retry)?;
     }
     let signed = spool::read_manifest(dir)
         .map_err(retry)?
