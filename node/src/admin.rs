@@ -46,6 +46,12 @@ pub enum Request {
     },
     /// Ask the service network for its latest release (needs the network).
     UpdateCheck,
+    /// Compose a message from parts and send it (`wims send`; needs the running node).
+    Send(crate::send::SendRequest),
+    /// Where the delivery jobs of a sent message stand.
+    Progress {
+        message_id: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -65,6 +71,10 @@ pub enum Reply {
     },
     Update {
         status: crate::network::UpdateStatus,
+    },
+    Sent(crate::send::Sent),
+    Progress {
+        jobs: Vec<crate::network::JobProgress>,
     },
     /// `code` names the failure; the CLI turns it into text in the user's language.
     Failed {
@@ -108,9 +118,10 @@ pub async fn host(net: &crate::network::Network, profile: &str, password: &str) 
     }
 }
 
-/// The update check needs the overlay too.
+/// The update check needs the overlay too; without the network it reports the last
+/// announcement the node verified.
 pub async fn update_check(net: &crate::network::Network) -> Reply {
-    match net.check_update().await {
+    match net.update_status().await {
         Ok(status) => Reply::Update { status },
         Err(e) => Reply::Failed {
             code: e.code().into(),
@@ -168,7 +179,11 @@ pub fn execute(store: &Store, req: Request) -> Reply {
                 Err(e) => failed(address, e),
             };
         }
-        Request::LogLevel { .. } | Request::Host { .. } | Request::UpdateCheck => {
+        Request::LogLevel { .. }
+        | Request::Host { .. }
+        | Request::UpdateCheck
+        | Request::Send(_)
+        | Request::Progress { .. } => {
             return Reply::Failed {
                 code: "not-running".into(),
                 address: String::new(),
@@ -197,11 +212,7 @@ fn failed(address: String, e: mailbox::Error) -> Reply {
 }
 
 /// Serves the admin socket until the task is dropped.
-pub async fn serve(
-    path: &Path,
-    store: Store,
-    network: Option<std::sync::Arc<crate::network::Network>>,
-) -> std::io::Result<()> {
+pub async fn serve(path: &Path, ctx: std::sync::Arc<crate::ctx::NodeCtx>) -> std::io::Result<()> {
     let _ = std::fs::remove_file(path);
     let listener = tokio::net::UnixListener::bind(path)?;
     #[cfg(unix)]
@@ -211,9 +222,9 @@ pub async fn serve(
     }
     loop {
         let (stream, _) = listener.accept().await?;
-        let store = store.clone();
-        let network = network.clone();
+        let ctx = ctx.clone();
         tokio::spawn(async move {
+            let (store, network) = (&ctx.store, &ctx.network);
             let (r, mut w) = stream.into_split();
             let mut lines = BufReader::new(r).lines();
             while let Ok(Some(line)) = lines.next_line().await {
@@ -245,6 +256,23 @@ pub async fn serve(
                             address: String::new(),
                             detail: String::new(),
                         },
+                    },
+                    Ok(Request::Send(req)) => match crate::send::send(&ctx, req).await {
+                        Ok(sent) => Reply::Sent(sent),
+                        Err(e) => {
+                            let (code, address) = e.code();
+                            Reply::Failed {
+                                code: code.into(),
+                                address,
+                                detail: e.to_string(),
+                            }
+                        }
+                    },
+                    Ok(Request::Progress { message_id }) => Reply::Progress {
+                        jobs: network
+                            .as_ref()
+                            .map(|n| n.progress(&message_id))
+                            .unwrap_or_default(),
                     },
                     Ok(req) => {
                         let s = store.clone();

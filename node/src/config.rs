@@ -89,6 +89,7 @@ pub struct OverlaySection {
 pub struct DeliverySection {
     pub retry_min: u64,
     pub retry_max: u64,
+    pub collect_interval: u64,
 }
 
 #[derive(Debug, thiserror::Error)]

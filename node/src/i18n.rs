@@ -89,6 +89,7 @@ mod tests {
         let i = I18n::new(FALLBACK).unwrap();
         let src = [
             include_str!("main.rs"),
+            include_str!("cli.rs"),
             include_str!("server.rs"),
             include_str!("ctx.rs"),
             include_str!("imap/session.rs"),

@@ -1,117 +1,28 @@
 //! `wims`: the WIMS node.
 
+mod cli;
+mod send_cli;
+
+use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
-use clap::{Parser, Subcommand};
-
 use node::config::{self, Config};
 use node::i18n::{self, I18n};
 use node::paths::{self, DataDir};
 use node::{admin, auth, branding, ctx, logging, network, server, tls};
 
-#[derive(Parser)]
-#[command(name = "wims", version, about)]
-struct Cli {
-    /// Data folder of the node (default: $WIMS_DATA or ~/.local/share/wims).
-    #[arg(long, global = true)]
-    data: Option<PathBuf>,
-    /// Log level 0 (off) .. 5 (trace); overrides log.level.
-    #[arg(long, global = true, value_parser = clap::value_parser!(u8).range(0..=5))]
-    log_level: Option<u8>,
-    /// Language of messages; overrides node.language.
-    #[arg(long, global = true)]
-    lang: Option<String>,
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Create the data folder: configuration, keys and a self-signed TLS certificate.
-    Init,
-    /// Serve IMAP and SMTP submission until interrupted.
-    Run,
-    /// Manage the node's local accounts.
-    #[command(subcommand)]
-    Account(AccountCommand),
-    /// List the signed receipts kept for an account's sent messages.
-    Receipts { address: String },
-    /// Start a demonstration network on loopback: a service server, two nodes and three
-    /// hosted accounts, until interrupted.
-    Demo,
-    /// Change the log level of the running node, 0 (off) .. 5 (trace), until it restarts.
-    LogLevel {
-        #[arg(value_parser = clap::value_parser!(u8).range(0..=5))]
-        level: u8,
-    },
-    /// Releases announced by the service network.
-    #[command(subcommand)]
-    Update(UpdateCommand),
-}
-
-#[derive(Subcommand)]
-enum UpdateCommand {
-    /// Ask the service network whether a newer version of wims was released.
-    Check,
-}
-
-#[derive(Subcommand)]
-enum AccountCommand {
-    /// Add a local account.
-    Add {
-        address: String,
-        /// Read the password from standard input instead of prompting.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// List the accounts.
-    List,
-    /// Host an account of a service network on this node, from its account profile file.
-    Host {
-        profile: PathBuf,
-        /// Read the password from standard input instead of prompting.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Change an account's password.
-    Passwd {
-        address: String,
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Remove an account with all its mail.
-    Remove { address: String },
-    /// Sending through the XML drop folder.
-    #[command(subcommand)]
-    Drop(DropCommand),
-}
-
-#[derive(Subcommand)]
-enum DropCommand {
-    /// Allow the account to send through the drop folder, with a passphrase every drop file
-    /// must carry.
-    Enable {
-        address: String,
-        /// Read the passphrase from standard input instead of prompting.
-        #[arg(long)]
-        passphrase_stdin: bool,
-        /// Messages per hour through the drop folder (default: drop.rate_per_hour).
-        #[arg(long)]
-        rate_per_hour: Option<u32>,
-    },
-    /// Stop the account from sending through the drop folder.
-    Disable { address: String },
-}
+use cli::{AccountCmd, Cli, Cmd, DropCmd, UpdateCmd};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // Messages before the config is read use the fallback language or --lang.
-    let early = I18n::new(cli.lang.as_deref().unwrap_or(i18n::FALLBACK))
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // The help pages and the messages before the config is read: --lang, else the configured
+    // language; an unknown one falls back here and is reported once a command needs it.
+    let early = I18n::new(&cli::language(&args))
         .unwrap_or_else(|_| I18n::new(i18n::FALLBACK).expect("fallback locale"));
+    let cli = cli::parse(args, &early);
     match real_main(cli, &early) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -145,8 +56,8 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
     let explicit = cli.data.is_some();
     let data = DataDir::new(cli.data.clone().unwrap_or_else(DataDir::default_root));
     match cli.command {
-        Command::Init => init(&data, early),
-        Command::Run => {
+        Cmd::Init => init(&data, early),
+        Cmd::Run => {
             if !data.is_initialised() {
                 if explicit {
                     let dir = data.root.display().to_string();
@@ -163,7 +74,7 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             }
             run(data, config)
         }
-        Command::Account(cmd) => {
+        Cmd::Account(cmd) => {
             if !data.is_initialised() {
                 let dir = data.root.display().to_string();
                 return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
@@ -172,17 +83,27 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             let i18n = language(&config, cli.lang.as_deref())?;
             account(&data, &i18n, cmd)
         }
-        Command::LogLevel { level } => log_level(&data, early, level),
-        Command::Receipts { address } => {
+        Cmd::LogLevel { level } => log_level(&data, early, level),
+        Cmd::Receipts { address } => {
             if !data.is_initialised() {
                 let dir = data.root.display().to_string();
                 return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
             }
             let config = load_config(&data, early)?;
             let i18n = language(&config, cli.lang.as_deref())?;
-            receipts(&data, &i18n, address)
+            let branding = load_branding(&data, &config, &i18n)?;
+            receipts(&data, &i18n, &branding, address)
         }
-        Command::Update(UpdateCommand::Check) => {
+        Cmd::Send(args) => {
+            if !data.is_initialised() {
+                let dir = data.root.display().to_string();
+                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
+            }
+            let config = load_config(&data, early)?;
+            let i18n = language(&config, cli.lang.as_deref())?;
+            send_cli::run(&data, &i18n, args)
+        }
+        Cmd::Update(UpdateCmd::Check) => {
             if !data.is_initialised() {
                 let dir = data.root.display().to_string();
                 return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
@@ -191,7 +112,7 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             let i18n = language(&config, cli.lang.as_deref())?;
             update_check(&data, &i18n)
         }
-        Command::Demo => {
+        Cmd::Demo => {
             let root = if explicit {
                 data.root.clone()
             } else {
@@ -274,10 +195,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
     let i18n = language(&config, None)?;
     let log_file = (!config.log.file.is_empty()).then(|| data.resolve(config.log.file.as_ref()));
     let _guard = logging::init(config.log.level, log_file.as_deref());
-    let branding_path =
-        (!config.branding.file.is_empty()).then(|| data.resolve(config.branding.file.as_ref()));
-    let branding = branding::Branding::load(branding_path.as_deref())
-        .map_err(|m| anyhow!(i18n.text("cli-bad-branding", &[("message", &m)])))?;
+    let branding = load_branding(&data, &config, &i18n)?;
     let tls = tls::server_config(
         &data.resolve(&config.tls.cert),
         &data.resolve(&config.tls.key),
@@ -322,7 +240,15 @@ fn network_config(config: &Config) -> network::NetworkConfig {
             .collect(),
         retry_min: std::time::Duration::from_secs(config.delivery.retry_min),
         retry_max: std::time::Duration::from_secs(config.delivery.retry_max),
+        collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
     }
+}
+
+fn load_branding(data: &DataDir, config: &Config, i18n: &I18n) -> Result<branding::Branding> {
+    let path =
+        (!config.branding.file.is_empty()).then(|| data.resolve(config.branding.file.as_ref()));
+    branding::Branding::load(path.as_deref())
+        .map_err(|m| anyhow!(i18n.text("cli-bad-branding", &[("message", &m)])))
 }
 
 fn read_node_key(data: &DataDir, i18n: &I18n) -> Result<[u8; 32]> {
@@ -356,9 +282,9 @@ fn read_secret(address: &str, from_stdin: bool, i18n: &I18n, prompt: &str) -> Re
     Ok(pw)
 }
 
-fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
+fn account(data: &DataDir, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
     let req = match cmd {
-        AccountCommand::Add {
+        AccountCmd::Add {
             address,
             password_stdin,
         } => {
@@ -367,15 +293,15 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
             let password = read_password(&address, password_stdin, i18n)?;
             admin::Request::AccountAdd { address, password }
         }
-        AccountCommand::Passwd {
+        AccountCmd::Passwd {
             address,
             password_stdin,
         } => {
             let password = read_password(&address, password_stdin, i18n)?;
             admin::Request::AccountPasswd { address, password }
         }
-        AccountCommand::Remove { address } => admin::Request::AccountRemove { address },
-        AccountCommand::Drop(DropCommand::Enable {
+        AccountCmd::Remove { address } => admin::Request::AccountRemove { address },
+        AccountCmd::Drop(DropCmd::Enable {
             address,
             passphrase_stdin,
             rate_per_hour,
@@ -392,11 +318,9 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
                 rate_per_hour,
             }
         }
-        AccountCommand::Drop(DropCommand::Disable { address }) => {
-            admin::Request::DropDisable { address }
-        }
-        AccountCommand::List => admin::Request::AccountList,
-        AccountCommand::Host {
+        AccountCmd::Drop(DropCmd::Disable { address }) => admin::Request::DropDisable { address },
+        AccountCmd::List => admin::Request::AccountList,
+        AccountCmd::Host {
             profile,
             password_stdin,
         } => {
@@ -431,7 +355,9 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
         admin::Request::AccountList
         | admin::Request::LogLevel { .. }
         | admin::Request::Receipts { .. }
-        | admin::Request::UpdateCheck => "",
+        | admin::Request::UpdateCheck
+        | admin::Request::Send(_)
+        | admin::Request::Progress { .. } => "",
     };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
         Some(r) => r?,
@@ -458,7 +384,9 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCommand) -> Result<()> {
         }
         admin::Reply::LogLevel { .. }
         | admin::Reply::Receipts { .. }
-        | admin::Reply::Update { .. } => Ok(()),
+        | admin::Reply::Update { .. }
+        | admin::Reply::Sent(_)
+        | admin::Reply::Progress { .. } => Ok(()),
         admin::Reply::Failed {
             code,
             address,
@@ -522,6 +450,33 @@ fn update_check(data: &DataDir, i18n: &I18n) -> Result<()> {
                     i18n.text("cli-update-up-to-date", &[("version", &running)])
                 }
                 network::UpdateStatus::NoNetwork => i18n.text("cli-update-no-network", &[]),
+                network::UpdateStatus::Remembered {
+                    known,
+                    newer,
+                    running,
+                    reason,
+                } => {
+                    let r = &known.release;
+                    let fetched = known
+                        .fetched
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                    let id = if newer {
+                        "cli-update-remembered-available"
+                    } else {
+                        "cli-update-remembered-up-to-date"
+                    };
+                    i18n.text(
+                        id,
+                        &[
+                            ("version", &r.product_version),
+                            ("url", &r.url),
+                            ("notes", &r.notes),
+                            ("running", &running),
+                            ("fetched", &fetched),
+                            ("reason", &reason),
+                        ],
+                    )
+                }
             };
             println!("{text}");
             Ok(())
@@ -565,14 +520,35 @@ where
     })
 }
 
-fn receipts(data: &DataDir, i18n: &I18n, address: String) -> Result<()> {
-    let req = admin::Request::Receipts { address };
+fn receipts(
+    data: &DataDir,
+    i18n: &I18n,
+    branding: &branding::Branding,
+    address: String,
+) -> Result<()> {
+    let req = admin::Request::Receipts {
+        address: address.clone(),
+    };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
         Some(r) => r?,
         None => admin::execute(&open_store(data, i18n)?, req),
     };
     match reply {
         admin::Reply::Receipts { receipts } => {
+            // The deployment's own word for its receipts heads the list.
+            let title = branding
+                .receipt_title(i18n.language())
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    i18n.text("cli-receipts-default-title", &[("product", &branding.name)])
+                });
+            println!(
+                "{}",
+                i18n.text(
+                    "cli-receipts-heading",
+                    &[("title", &title), ("address", &address)]
+                )
+            );
             if receipts.is_empty() {
                 println!("{}", i18n.text("cli-no-receipts", &[]));
             }

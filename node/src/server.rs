@@ -94,11 +94,10 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     let admin = data.root.join("run/admin.sock");
     std::fs::create_dir_all(data.root.join("run"))?;
     {
-        let store = ctx.store.clone();
-        let network = ctx.network.clone();
+        let ctx = ctx.clone();
         let admin = admin.clone();
         tasks.spawn(async move {
-            if let Err(e) = crate::admin::serve(&admin, store, network).await {
+            if let Err(e) = crate::admin::serve(&admin, ctx).await {
                 tracing::error!(error = %e, "admin socket failed");
             }
         });

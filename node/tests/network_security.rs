@@ -17,6 +17,7 @@ fn config() -> NetworkConfig {
         listen: LOOPBACK.iter().map(|a| a.parse().unwrap()).collect(),
         retry_min: std::time::Duration::from_secs(1),
         retry_max: std::time::Duration::from_secs(2),
+        collect_interval: std::time::Duration::from_secs(300),
     }
 }
 
@@ -95,7 +96,11 @@ impl Sender {
                 };
                 s.send(&frame).await.unwrap();
             }
+            // Every chunk taken is acknowledged; a refusal ends the transfer.
             reply = s.recv::<DataReply>().await.unwrap().unwrap();
+            while let DataReply::Got(_) = reply {
+                reply = s.recv::<DataReply>().await.unwrap().unwrap();
+            }
         }
         reply
     }

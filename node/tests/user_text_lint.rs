@@ -2,6 +2,10 @@
 //! the node's code: two words or more, outside comments, log lines, invariant messages
 //! (`expect`), typed error details (`#[error]`, wrapped in localized text by the callers) and
 //! protocol syntax (anything carrying CRLF). What is left must be in `locales/`.
+//!
+//! clap's derives turn doc comments and `help`/`about` attributes into help texts, in English
+//! whatever the user's language; the command line takes its texts from Fluent instead
+//! (`src/cli.rs`), so any of those in a derived item is a finding too.
 
 use std::path::Path;
 
@@ -95,6 +99,9 @@ fn scan(dir: &Path, hits: &mut Vec<String>) {
         }
         let src = std::fs::read_to_string(&p).unwrap();
         let code = src.split("#[cfg(test)]").next().unwrap_or_default();
+        for (n, text) in clap_texts(code) {
+            hits.push(format!("{}:{}: clap help text {text}", p.display(), n + 1));
+        }
         // Open parentheses of a log or detail call that spans several lines.
         let mut open = 0i32;
         for (n, line) in code.lines().enumerate() {
@@ -127,6 +134,99 @@ fn scan(dir: &Path, hits: &mut Vec<String>) {
     }
 }
 
+/// Attribute keys whose value clap shows on a help page.
+const CLAP_TEXT_KEYS: &[&str] = &[
+    "help",
+    "long_help",
+    "about",
+    "long_about",
+    "before_help",
+    "before_long_help",
+    "after_help",
+    "after_long_help",
+    "help_heading",
+    "next_help_heading",
+    "subcommand_help_heading",
+    "help_template",
+];
+
+/// Whether a `#[derive(...)]` line derives one of clap's command line traits.
+fn is_clap_derive(line: &str) -> bool {
+    line.starts_with("#[derive(")
+        && line
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .any(|w| matches!(w, "Parser" | "Subcommand" | "Args"))
+}
+
+/// `line` without its string literals, so that a value (`value_name = "help"`) is not read as
+/// a key.
+fn without_literals(line: &str) -> String {
+    let mut out = String::new();
+    let mut in_str = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (in_str, c) {
+            (true, '\\') => {
+                chars.next();
+            }
+            (_, '"') => in_str = !in_str,
+            (false, c) => out.push(c),
+            (true, _) => {}
+        }
+    }
+    out
+}
+
+/// Help texts in clap-derived items of `code`: doc comments on the item and inside it, and
+/// attributes that set a text. Returns (line index, the offending line).
+fn clap_texts(code: &str) -> Vec<(usize, String)> {
+    let lines: Vec<&str> = code.lines().map(str::trim).collect();
+    let mut hits = Vec::new();
+    let mut n = 0;
+    while n < lines.len() {
+        if !is_clap_derive(lines[n]) {
+            n += 1;
+            continue;
+        }
+        // Doc comments and attributes just above the derive belong to the same item.
+        let mut above = n;
+        while above > 0
+            && (lines[above - 1].starts_with("///") || lines[above - 1].starts_with("#["))
+        {
+            above -= 1;
+        }
+        let mut depth = 0i32;
+        let mut opened = false;
+        let mut at = above;
+        while at < lines.len() {
+            let line = lines[at];
+            let is_doc = line.starts_with("///") || line.starts_with("#[doc");
+            let bare = without_literals(line);
+            let is_attr = ["#[arg(", "#[command(", "#[clap(", "#[group("]
+                .iter()
+                .any(|a| bare.starts_with(a));
+            let sets_text = is_attr
+                && bare
+                    .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+                    .any(|w| CLAP_TEXT_KEYS.contains(&w));
+            if is_doc || sets_text {
+                hits.push((at, line.to_string()));
+            }
+            if !line.starts_with("//") {
+                depth += bare.matches('{').count() as i32 - bare.matches('}').count() as i32;
+                opened |= bare.contains('{');
+                // A unit struct ends at its semicolon.
+                if (opened && depth <= 0) || (!opened && bare.ends_with(';')) {
+                    break;
+                }
+            }
+            at += 1;
+        }
+        n = at + 1;
+    }
+    hits
+}
+
 #[test]
 fn no_user_facing_literals_in_code() {
     let mut hits = Vec::new();
@@ -149,4 +249,52 @@ fn the_lint_sees_prose() {
     assert!(!is_prose("READ-WRITE"));
     assert!(!is_prose("* CAPABILITY {caps}"));
     assert!(literals("match c { '\"' => 1 }").is_empty());
+}
+
+#[test]
+fn the_lint_sees_clap_help_texts() {
+    let src = r#"
+/// Not a clap item.
+struct Plain {
+    /// A field.
+    a: u8,
+}
+
+/// The tool.
+#[derive(Parser)]
+#[command(name = "x", about)]
+struct Cli {
+    #[arg(long, value_name = "help")]
+    data: Option<String>,
+    /// Log level.
+    #[arg(long, help = "Level")]
+    level: u8,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    #[command(long_about = "Runs")]
+    Run,
+    Stop { #[arg(value_name = "N")] n: u8 },
+}
+
+#[derive(Debug, Clone)]
+struct After {
+    /// Fine again.
+    b: u8,
+}
+"#;
+    let found: Vec<String> = clap_texts(src).into_iter().map(|(_, l)| l).collect();
+    assert_eq!(
+        found,
+        [
+            "/// The tool.",
+            "#[command(name = \"x\", about)]",
+            "/// Log level.",
+            "#[arg(long, help = \"Level\")]",
+            "#[command(long_about = \"Runs\")]",
+        ]
+    );
 }

@@ -132,6 +132,11 @@ impl ServiceClient {
             .collect()
     }
 
+    /// The service servers' PeerIds, most preferred first.
+    pub fn server_peers(&self) -> Vec<PeerId> {
+        self.inner.servers.iter().map(|s| s.peer).collect()
+    }
+
     /// Network time: the local clock corrected by the last measured offset.
     pub fn now(&self) -> DateTime<Utc> {
         let ms = Utc::now().timestamp_millis() + self.inner.offset_ms.load(Ordering::Relaxed);

@@ -20,6 +20,7 @@ pub struct Config {
     pub network: NetworkSection,
     pub overlay: OverlaySection,
     pub authorization: AuthorizationSection,
+    pub holding: HoldingSection,
     pub log: LogSection,
 }
 
@@ -51,6 +52,14 @@ pub struct OverlaySection {
 pub struct AuthorizationSection {
     pub max_message_size: u64,
     pub token_lifetime: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HoldingSection {
+    pub quota_per_account: u64,
+    pub expiry_days: u32,
+    pub dir: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +220,8 @@ mod tests {
         assert_eq!(c.authorization.token_lifetime, 24 * 3600);
         assert!(c.network.peers.is_empty());
         assert_eq!(c.listen_addrs().len(), 2);
+        assert_eq!(c.holding.quota_per_account, 16 << 30);
+        assert_eq!(c.holding.expiry_days, 14);
     }
 
     #[test]

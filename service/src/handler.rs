@@ -140,6 +140,14 @@ impl Handler {
                 "receipts go to nodes, not to service servers",
             )),
             Request::Release => self.release(),
+            // Holding requests are answered by `crate::holding`, notifications by nodes.
+            Request::Waiting { .. }
+            | Request::Collected { .. }
+            | Request::HoldReceipt { .. }
+            | Request::Notify { .. } => Err(refuse(
+                RefusalCode::BadRequest,
+                "not a request this server answers here",
+            )),
         };
         match answer {
             Ok(r) => {
@@ -435,6 +443,10 @@ fn request_kind(req: &Request) -> &'static str {
         Request::Time => "time",
         Request::Receipt(_) => "receipt",
         Request::Release => "release",
+        Request::Waiting { .. } => "waiting",
+        Request::Collected { .. } => "collected",
+        Request::HoldReceipt { .. } => "hold-receipt",
+        Request::Notify { .. } => "notify",
     }
 }
 

@@ -20,6 +20,7 @@ pub mod admin;
 pub mod config;
 mod error;
 pub mod handler;
+pub mod holding;
 pub mod i18n;
 pub mod keys;
 pub mod paths;

@@ -1,8 +1,8 @@
 //! The account registry and partnership list: the only code that touches the database.
 //!
-//! Three sled trees: `accounts` (canonical address → JSON [`Account`]), `partners`
-//! (canonical pair → nothing) and `releases` (`latest` → JSON CA-signed release
-//! announcement). Every write is flushed before the call returns, so what a
+//! Five sled trees: `accounts` (canonical address → JSON [`Account`]), `partners`
+//! (canonical pair → nothing), `releases` (`latest` → JSON CA-signed release
+//! announcement), and for store-only holding `held` and `held_receipts` (see `held.rs`). Every write is flushed before the call returns, so what a
 //! server has answered survives a crash. State changes go through compare-and-swap, so two
 //! concurrent `Host` requests for one account cannot both win.
 
@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use wire::NetworkSigned;
 
 use crate::address::{domain_of, normalize_address, normalize_party};
+
+mod held;
+pub use held::{HeldEntry, HeldReceipt};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -69,6 +72,8 @@ pub struct Registry {
     accounts: sled::Tree,
     partners: sled::Tree,
     releases: sled::Tree,
+    held: sled::Tree,
+    held_receipts: sled::Tree,
 }
 
 impl Registry {
@@ -78,11 +83,15 @@ impl Registry {
         let accounts = db.open_tree("accounts")?;
         let partners = db.open_tree("partners")?;
         let releases = db.open_tree("releases")?;
+        let held = db.open_tree("held")?;
+        let held_receipts = db.open_tree("held_receipts")?;
         Ok(Registry {
             db,
             accounts,
             partners,
             releases,
+            held,
+            held_receipts,
         })
     }
 

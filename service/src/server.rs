@@ -18,6 +18,7 @@ use crate::admin::{self, AdminContext, AdminFailure, AdminReply, AdminRequest};
 use crate::config::Config;
 use crate::error::{Result, ServiceError};
 use crate::handler::{Handler, RemoteRecords, Settings};
+use crate::holding::{self, HoldSettings, Holding};
 use crate::keys;
 use crate::paths::{self, DataDir};
 use crate::registry::{Registry, RegistryError};
@@ -211,6 +212,7 @@ impl ServiceServer {
             ca: ca.clone(),
             servers: servers.clone(),
         });
+        let registry_for_holding = registry.clone();
         let handler = Arc::new(Handler::new(
             registry,
             ca,
@@ -246,8 +248,21 @@ impl ServiceServer {
                 tracing::error!(error = %e, "admin socket failed");
             }
         }));
+        let holding = Arc::new(Holding::new(
+            registry_for_holding,
+            server.data.resolve(Path::new(&server.config.holding.dir)),
+            ca_cert.clone(),
+            HoldSettings {
+                quota: server.config.holding.quota_per_account,
+                expiry: chrono::Duration::days(i64::from(server.config.holding.expiry_days)),
+            },
+            overlay.clone(),
+        ));
+        server
+            .tasks
+            .push(tokio::spawn(holding::sweep_forever(holding.clone())));
         server.tasks.push(tokio::spawn(serve_inbound(
-            inbound, handler, overlay, ca_cert,
+            inbound, handler, holding, overlay, ca_cert,
         )));
 
         // Written last and atomically: its presence means the server is ready.
@@ -321,11 +336,28 @@ pub async fn run(dir: &Path, shutdown: impl Future<Output = ()>) -> Result<()> {
 async fn serve_inbound(
     mut inbound: mpsc::Receiver<Inbound>,
     handler: Arc<Handler>,
+    holding: Arc<Holding>,
     overlay: OverlayHandle,
     ca_cert: Cert,
 ) {
     while let Some(event) = inbound.recv().await {
         match event {
+            Inbound::Request {
+                peer,
+                request,
+                reply,
+            } if is_holding_request(&request) => {
+                let holding = holding.clone();
+                tokio::spawn(async move {
+                    let peer = peer.to_string();
+                    let response = tokio::task::spawn_blocking(move || {
+                        holding.control(&peer, request, Utc::now())
+                    })
+                    .await
+                    .unwrap_or_else(|e| server_error(&e));
+                    let _ = reply.send(response);
+                });
+            }
             Inbound::Request {
                 peer,
                 request,
@@ -339,10 +371,13 @@ async fn serve_inbound(
                     let _ = reply.send(response);
                 });
             }
-            // Store-only holding of message parts is not served yet: dropping the stream
-            // closes it, and the sender falls back to its next server.
-            Inbound::Data { peer, .. } => {
-                tracing::debug!(%peer, "data stream closed: this server holds no messages yet");
+            Inbound::Data { peer, stream } => {
+                let holding = holding.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = holding::serve(holding, stream).await {
+                        tracing::debug!(%peer, error = %e, "data stream ended early");
+                    }
+                });
             }
         }
     }
@@ -361,13 +396,22 @@ async fn answer(
     let h = handler.clone();
     tokio::task::spawn_blocking(move || h.handle_with(&peer, request, Utc::now(), &remote))
         .await
-        .unwrap_or_else(|e| {
-            tracing::error!(error = %e, "request handler failed");
-            Response::Refused(wire::proto::Refusal::new(
-                RefusalCode::TryLater,
-                "server error",
-            ))
-        })
+        .unwrap_or_else(|e| server_error(&e))
+}
+
+fn is_holding_request(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Waiting { .. } | Request::Collected { .. } | Request::HoldReceipt { .. }
+    )
+}
+
+fn server_error(e: &tokio::task::JoinError) -> Response {
+    tracing::error!(error = %e, "request handler failed");
+    Response::Refused(wire::proto::Refusal::new(
+        RefusalCode::TryLater,
+        "server error",
+    ))
 }
 
 /// Asks the network's other servers, in order, for records this server does not hold; keeps

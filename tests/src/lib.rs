@@ -686,6 +686,17 @@ impl Service {
     /// `wims-service init --network wimstest` in a fresh folder with port-0 listeners and the
     /// test log level, without running it.
     pub fn init() -> Service {
+        Service::init_with(&[])
+    }
+
+    /// A second server of `first`'s network (`init --join` with its CA), not running. Name
+    /// each other as peers with [`Service::add_peer`] (after [`Service::pin_ports`]).
+    pub fn init_joining(first: &Service) -> Service {
+        let ca = first.data.join("ca.key");
+        Service::init_with(&["--join", ca.to_str().expect("UTF-8 path")])
+    }
+
+    fn init_with(extra: &[&str]) -> Service {
         let root = tempfile::Builder::new()
             .prefix("wims-service-e2e-")
             .tempdir()
@@ -702,10 +713,55 @@ impl Service {
             endpoints: None,
             starts: 0,
         };
-        let out = service.cli(&["init", "--network", "wimstest"]);
-        check_output(&out, "wims-service init --network wimstest");
+        let mut args = vec!["init", "--network", "wimstest"];
+        args.extend_from_slice(extra);
+        let out = service.cli(&args);
+        check_output(&out, &format!("wims-service {}", args.join(" ")));
         service.configure_for_tests();
         service
+    }
+
+    /// Sets `key` of `[section]` in wims-service.toml to `value` (TOML text); the key must be
+    /// in the file (`init` writes every key).
+    pub fn set_config(&self, section: &str, key: &str, value: &str) {
+        let path = self.data.join("wims-service.toml");
+        let text = fs::read_to_string(&path).expect("read wims-service.toml");
+        let (mut current, mut done) = (String::new(), false);
+        let mut out = String::new();
+        for line in text.lines() {
+            let trimmed = line.trim_start();
+            if trimmed.starts_with('[') {
+                current = trimmed.to_string();
+            }
+            if current == format!("[{section}]") && trimmed.starts_with(&format!("{key} ")) {
+                let _ = writeln!(out, "{key} = {value}");
+                done = true;
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        assert!(done, "wims-service.toml has no {section}.{key}:\n{text}");
+        fs::write(&path, out).expect("write wims-service.toml");
+    }
+
+    /// Listens, from now on, on the addresses of the running server, so a restart keeps
+    /// them (peers and profiles name them).
+    pub fn pin_ports(&self) {
+        let addrs: Vec<&str> = self.endpoints().addrs.iter().map(String::as_str).collect();
+        self.set_config("overlay", "listen", &toml_list(&addrs));
+    }
+
+    /// Names the running server `other` as this one's peer (takes effect at the next start).
+    pub fn add_peer(&self, other: &Service) {
+        let ep = other.endpoints();
+        let addrs: Vec<&str> = ep.addrs.iter().map(String::as_str).collect();
+        let value = format!(
+            "[{{ peer_id = \"{}\", addrs = {} }}]",
+            ep.peer_id,
+            toml_list(&addrs)
+        );
+        self.set_config("network", "peers", &value);
     }
 
     /// Port 0 for both overlay listeners, and the test log level, in the config `init` wrote

@@ -1,5 +1,6 @@
 //! The XML drop folder: the documented example, every rejection reason in two languages,
-//! slowly written files, and a thousand files through a crash, each sent exactly once.
+//! slowly written files, files seen through OS notifications long before the next poll, and a
+//! thousand files through a crash, each sent exactly once.
 
 use std::fs;
 use std::io::Write;
@@ -19,7 +20,12 @@ fn start(drop_keys: &str, more_toml: &str) -> Node {
         .account("bob@kapur.h", "bob-battery-staple")
         .account("carol@kapur.h", "carol-staple-battery")
         .extra_toml(&format!(
-            "[drop]\npoll_interval = 1\n{}{drop_keys}\n{more_toml}",
+            "[drop]\n{}{}{drop_keys}\n{more_toml}",
+            if drop_keys.contains("poll_interval") {
+                ""
+            } else {
+                "poll_interval = 1\n"
+            },
             if drop_keys.contains("settle") {
                 ""
             } else {
@@ -331,6 +337,60 @@ fn slowly_written_files_are_taken_only_when_complete() {
     assert_eq!(count(&d.join("rejected"), ""), 0, "a file was rejected");
     node.python("drop.py", &["count", "bob", "INBOX", "2"]);
     node.python("drop.py", &["count", "carol", "INBOX", "1"]);
+}
+
+/// Liveness bound for a file the OS reported; far below the hour the poll would take.
+const NOTIFIED_WAIT: Duration = Duration::from_secs(60);
+
+fn wait_notified(what: &str, mut cond: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !cond() {
+        assert!(
+            t.elapsed() < NOTIFIED_WAIT,
+            "{what} not done within {NOTIFIED_WAIT:?} with an hourly poll: the folder's \
+             notifications were not acted on"
+        );
+        sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn dropped_files_are_seen_without_waiting_for_the_poll() {
+    // An hour between polls: only a notification can bring these files in within the test.
+    let node = start("poll_interval = 3600\nsettle = 2", "");
+    let d = dropdir(&node);
+    put(
+        &d,
+        "prompt.xml",
+        &message("alice@kapur.h", PASS, "bob@kapur.h", "prompt", ""),
+    );
+    wait_notified("sending prompt.xml", || {
+        d.join("sent/prompt.xml").exists() || count(&d.join("rejected"), "") > 0
+    });
+
+    // Written slowly straight under its final name: every write is reported, and the file is
+    // still taken only once it has stayed unchanged for `settle`.
+    let text = message("alice@kapur.h", PASS, "bob@kapur.h", "slow", "");
+    let bytes = text.as_bytes();
+    let mut f = fs::File::create(d.join("slow.xml")).unwrap();
+    for piece in bytes.chunks(bytes.len() / 5 + 1) {
+        f.write_all(piece).unwrap();
+        f.flush().unwrap();
+        sleep(Duration::from_millis(500));
+        assert!(
+            d.join("slow.xml").exists(),
+            "taken while still being written"
+        );
+    }
+    drop(f);
+    wait_notified("sending slow.xml", || {
+        d.join("sent/slow.xml").exists() || count(&d.join("rejected"), "") > 0
+    });
+    assert_eq!(count(&d.join("rejected"), ""), 0, "a file was rejected");
+    assert_eq!(count(&d.join("processing"), ""), 0);
+    assert_eq!(count(&d.join("sent"), ".xml"), 2);
+    node.python("drop.py", &["count", "bob", "INBOX", "2"]);
+    node.python("drop.py", &["count", "alice", "Sent", "2"]);
 }
 
 #[test]

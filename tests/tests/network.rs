@@ -253,16 +253,80 @@ fn delivery_resumes_when_the_recipient_node_returns() {
     let mut net = Net::start(Node::builder().delivery_retry(1, 2));
     net.b.stop();
     net.py(&["send", "not-delivered"]);
-    // A few failed attempts while B is away; then B comes back on new ports.
-    sleep(Duration::from_secs(5));
+    // Node B is away: the parts go to bob's backup server, which holds only ciphertext.
+    wait_until("the service holds the message for bob", || {
+        !held_chunks(&net.service).is_empty()
+    });
     net.py(&["not-delivered"]);
+    assert!(
+        net.a
+            .log()
+            .contains("handed off to the recipient's servers"),
+        "node A did not hand the message to the service:\n{}",
+        net.a.log_tail()
+    );
+    // B comes back on new ports and collects the message from the service.
     net.b.start_again();
     net.py(&["receive", "delivered", "once"]);
-    let log = net.a.log();
     assert!(
-        !log.contains("panicked"),
-        "node A panicked:\n{}",
-        net.a.log_tail()
+        net.b
+            .log()
+            .contains("message collected from service servers"),
+        "node B did not collect the message:\n{}",
+        net.b.log_tail()
+    );
+    wait_until("the service drops what bob collected", || {
+        held_chunks(&net.service).is_empty()
+    });
+    for node in [&net.a, &net.b] {
+        assert!(
+            !node.log().contains("panicked"),
+            "a node panicked:\n{}",
+            node.log_tail()
+        );
+    }
+}
+
+/// The chunk files a service server holds.
+fn held_chunks(service: &Service) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(dirs) = std::fs::read_dir(service.data_dir().join("held")) else {
+        return out;
+    };
+    for d in dirs.flatten() {
+        for f in std::fs::read_dir(d.path()).into_iter().flatten().flatten() {
+            if f.path().extension().is_some_and(|e| e == "chunk") {
+                out.push(f.path());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_tampered_part_on_the_service_is_refused_and_the_message_still_arrives() {
+    let mut net = Net::start(Node::builder().delivery_retry(1, 2));
+    net.b.stop();
+    net.py(&["send"]);
+    wait_until("the service holds the message for bob", || {
+        !held_chunks(&net.service).is_empty()
+    });
+    // Someone with access to the server's disk flips bytes of a held part.
+    for chunk in held_chunks(&net.service) {
+        let mut bytes = std::fs::read(&chunk).unwrap();
+        let mid = bytes.len() / 2;
+        bytes[mid] ^= 0xff;
+        std::fs::write(&chunk, &bytes).unwrap();
+    }
+    net.b.start_again();
+    // B refuses the damaged part and takes it again from the sender, who retries directly.
+    net.py(&["receive", "delivered", "once"]);
+    assert!(
+        net.b
+            .log()
+            .contains("held chunk does not match the manifest; refused"),
+        "node B did not notice the damaged part:\n{}",
+        net.b.log_tail()
     );
 }
 
@@ -444,4 +508,75 @@ fn drop_files_go_to_partners_on_other_nodes_and_no_further() {
         let out = net.a.wims(&["receipts", "alice@alpha.h"], None);
         String::from_utf8_lossy(&out.stdout).contains("bob@beta.h")
     });
+}
+
+#[test]
+fn wims_send_delivers_attachments_and_refuses_non_partners() {
+    let net = Net::start(Node::builder());
+    let nodes = [("A", &net.a), ("B", &net.b)];
+    let file = net.a.work_dir().join("report.bin");
+    let size = (9 * 1024 * 1024 + 123).to_string();
+    let path = file.to_str().expect("UTF-8 path");
+    python_nodes(
+        "large.py",
+        &["prepare", "send", &size, path],
+        &nodes,
+        net.a.work_dir(),
+    );
+    let state: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(net.a.work_dir().join("large-send.json")).expect("state"),
+    )
+    .expect("state is JSON");
+    let subject = field(&state, "subject");
+    let out = net.a.wims(
+        &[
+            "send",
+            "--from",
+            "alice@alpha.h",
+            "--to",
+            "bob@beta.h",
+            "--subject",
+            &subject,
+            "--body",
+            "The report.",
+            "--type",
+            "invoice",
+            "--attach",
+            path,
+        ],
+        None,
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "wims send failed ({}): {stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("bob@beta.h: delivered") || stdout.contains("bob@beta.h: handed off"),
+        "wims send did not report how the copy left:\n{stdout}"
+    );
+    python_nodes("large.py", &["receive", "send"], &nodes, net.a.work_dir());
+    python_nodes("large.py", &["delivered", "send"], &nodes, net.a.work_dir());
+
+    // A recipient the network does not allow is refused before anything is queued.
+    let out = net.a.wims(
+        &[
+            "send",
+            "--from",
+            "alice@alpha.h",
+            "--to",
+            "carol@gamma.h",
+            "--body",
+            "no",
+        ],
+        None,
+    );
+    assert!(!out.status.success(), "sending to a non-partner succeeded");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("carol@gamma.h is neither in the sender's domain nor a partner"),
+        "unexpected refusal text: {stderr}"
+    );
 }

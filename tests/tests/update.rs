@@ -1,6 +1,8 @@
 //! The update check end to end: a `wims-service` server announces a release, a `wims` node
 //! hosting one account reports it, through its admin socket while running and with the
 //! network started in-process while stopped; the running node also logs it after a start.
+//! With the network gone, the node reports the last announcement it verified, running,
+//! stopped and restarted.
 
 use std::process::Output;
 use std::thread::sleep;
@@ -28,7 +30,7 @@ fn stdout_of(out: &Output, what: &str) -> String {
 fn node_reports_the_announced_release() {
     let t0 = Instant::now();
     let step = |what: &str| eprintln!("{:>6.1}s {what}", t0.elapsed().as_secs_f64());
-    let service = Service::start();
+    let mut service = Service::start();
     let alice = service.create_account("alice@alpha.h", "Alice Alpha");
     step("service up");
     let mut node = Node::builder().host(&alice, ALICE_PW).start();
@@ -98,4 +100,61 @@ fn node_reports_the_announced_release() {
     assert!(out.contains("up to date"), "{out}");
     let bad = service.cli(&["release", "announce", "soon"]);
     wims_tests::assert_user_error(&bad, "release announce soon");
+
+    step("versions checked");
+    let newest = service.cli(&[
+        "release",
+        "announce",
+        "99.1.0",
+        "--url",
+        "https://example.invalid/r2",
+    ]);
+    stdout_of(&newest, "release announce 99.1.0");
+    let out = stdout_of(&node.wims(&["update", "check"], None), "update check");
+    assert!(out.contains("update available: 99.1.0"), "{out}");
+
+    // The network goes away: the running node still knows what it verified last.
+    service.stop();
+    let remembered = |out: &str| {
+        assert!(out.contains("update available: 99.1.0"), "{out}");
+        assert!(out.contains("https://example.invalid/r2"), "{out}");
+        assert!(out.contains("last verified announcement"), "{out}");
+    };
+    let out = stdout_of(
+        &node.wims(&["update", "check"], None),
+        "update check without the network",
+    );
+    remembered(&out);
+
+    step("remembered running");
+    // Stopped: read from the store (and verified again) by the CLI's own process.
+    node.stop();
+    let out = stdout_of(
+        &node.wims(&["update", "check"], None),
+        "offline update check without the network",
+    );
+    remembered(&out);
+
+    step("remembered stopped");
+    // Restarted: the node knows it at start, before any check could succeed.
+    node.start_again();
+    let deadline = Instant::now() + LOG_WAIT;
+    let known_at_start = |log: &str| {
+        log.lines()
+            .any(|l| l.contains("newer release known from the last check") && l.contains("99.1.0"))
+    };
+    while !known_at_start(&node.log()) {
+        assert!(
+            Instant::now() < deadline,
+            "the restarted node did not say what it knew:\n{}",
+            node.log_tail()
+        );
+        sleep(Duration::from_millis(200));
+    }
+    let out = stdout_of(
+        &node.wims(&["update", "check"], None),
+        "update check after a restart without the network",
+    );
+    remembered(&out);
+    step("remembered restarted");
 }

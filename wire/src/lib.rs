@@ -24,6 +24,7 @@ compile_error!(
 );
 
 mod ca;
+pub mod chunk_dir;
 mod error;
 mod key;
 mod manifest;

@@ -56,6 +56,26 @@ pub enum Request {
     /// The latest release the service network announced. Appended last so the earlier
     /// variants keep their postcard tags.
     Release,
+    /// What a service server holds for the account of `record` (its current directory
+    /// record, naming the requesting node): message parts waiting for it as recipient and
+    /// receipts waiting for it as sender.
+    Waiting { record: NetworkSigned },
+    /// The account of `record` has the message `message_id` whole (as recipient) or its
+    /// receipt (as sender): the server drops what it holds of it.
+    Collected {
+        record: NetworkSigned,
+        message_id: MessageId,
+    },
+    /// Recipient's node → a service server of the sender: keep this receipt until the
+    /// sender's node collects it. `recipient_record` names the depositing node and carries
+    /// the certificate the receipt verifies with.
+    HoldReceipt {
+        sender: String,
+        receipt: SignedReceipt,
+        recipient_record: NetworkSigned,
+    },
+    /// Service server → node: parts for `address` arrived; collect them.
+    Notify { address: String },
 }
 
 /// Proof of the account profile's hosting secret, bound to the node and the key it hosts.
@@ -100,6 +120,27 @@ pub enum Response {
     Refused(Refusal),
     /// The latest release announcement, CA-signed (see [`crate::verify_release`]).
     Release(NetworkSigned),
+    Waiting(Waiting),
+}
+
+/// Answer to [`Request::Waiting`]. At most [`MAX_WAITING`] entries of each kind; the rest
+/// comes in later answers, once these are collected.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Waiting {
+    pub messages: Vec<HeldMessage>,
+    pub receipts: Vec<SignedReceipt>,
+}
+
+pub const MAX_WAITING: usize = 64;
+
+/// A message a service server holds parts of, for its recipient.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldMessage {
+    pub message_id: MessageId,
+    pub sender: String,
+    /// How many of the message's chunks this server holds, of `chunk_count`.
+    pub held_chunks: u32,
+    pub chunk_count: u32,
 }
 
 /// Why a request or a transfer was refused. `code` is for programs, `detail` for logs.
@@ -125,6 +166,8 @@ pub enum RefusalCode {
     BadRequest,
     /// The receiver could not take it now; try again later.
     TryLater,
+    /// A service server's quota for the recipient is used up: try the next server.
+    OverQuota,
 }
 
 impl Refusal {
@@ -136,23 +179,48 @@ impl Refusal {
     }
 }
 
-/// What a sender writes on a data stream: the offer first, then the chunks the receiver
-/// asked for, in any order.
+/// What a sender writes on a data stream: the offer (or deposit) first, then the chunks the
+/// receiver asked for, in any order. On a [`DataFrame::Fetch`] stream the roles turn: the
+/// node asks, the server offers and sends chunks, the node answers with [`DataReply`]s.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DataFrame {
+    /// To the recipient's node.
     Offer(SignedManifest),
-    Chunk { index: u32, data: Vec<u8> },
+    Chunk {
+        index: u32,
+        data: Vec<u8>,
+    },
+    /// To a store-only service server: hold parts of this message for its recipient. The
+    /// two CA-signed directory records let the server check the manifest's signature and
+    /// tell the recipient's node, without asking anyone.
+    Deposit {
+        manifest: SignedManifest,
+        sender_record: NetworkSigned,
+        recipient_record: NetworkSigned,
+    },
+    /// Node → service server: send me what you hold of `message_id`; `record` is the
+    /// recipient's current directory record, naming the requesting node.
+    Fetch {
+        record: NetworkSigned,
+        message_id: MessageId,
+    },
+    /// Service server → node, after its `Offer` on a fetch stream: the chunk indices it
+    /// holds, ascending.
+    Holding(Vec<u32>),
 }
 
 /// What a receiver answers on a data stream: once after the offer (`Need`, or at once
-/// `Delivered` for a message it already has, or `Refused`), and once after the last
-/// needed chunk (`Delivered` or `Refused`).
+/// `Delivered` for a message it already has, or `Refused`), `Got` for each chunk once it is
+/// on disk, and once after the last needed chunk (`Delivered` or `Refused`; a service
+/// server says nothing more, the sender closes after the last `Got`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DataReply {
     /// Chunk indices the receiver still lacks, ascending.
     Need(Vec<u32>),
     Delivered(SignedReceipt),
     Refused(Refusal),
+    /// The chunk is stored durably: if the stream breaks now, it is not lost.
+    Got(u32),
 }
 
 /// Encodes a protocol message; size limits are the codec's business.

@@ -1,4 +1,10 @@
-//! Polls the drop folder, takes settled files exactly once and sends or rejects them.
+//! Watches the drop folder, takes settled files exactly once and sends or rejects them.
+//!
+//! The OS reports changes in the folder (inotify and the like) so that a file is seen as soon
+//! as it arrives; the folder is polled as well, because notifications are not available
+//! everywhere (some network and container file systems) and may be lost under load. Either
+//! only wakes the same round, so the settle rule and the single taking rename hold whatever
+//! woke it.
 
 use crate::network::RemoteCheck;
 use std::collections::{HashMap, VecDeque};
@@ -24,6 +30,10 @@ pub const SENT: &str = "sent";
 pub const REJECTED: &str = "rejected";
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// Shortest gap between two rounds woken by notifications: a file being written sends one for
+/// every write, and one look per gap follows it well enough.
+const EVENT_GAP: Duration = Duration::from_millis(200);
 
 enum Outcome {
     Sent,
@@ -190,7 +200,11 @@ impl Watcher {
             let id = format!("{:016x}", rand::random::<u64>());
             let to = self.processing.join(format!("{id}.{n}"));
             match fs::rename(entry.path(), &to) {
-                Ok(()) => tracing::debug!(file = n, job = id, "drop file taken"),
+                Ok(()) => {
+                    tracing::debug!(file = n, job = id, "drop file taken");
+                    // Gone from the folder: its settle time must not call for another round.
+                    present.pop();
+                }
                 Err(e) => tracing::debug!(file = n, error = %e, "drop file went away"),
             }
         }
@@ -489,6 +503,74 @@ impl Watcher {
     }
 }
 
+/// How long the next round may wait when nothing is reported: until the first seen file has
+/// stayed unchanged for `settle` or the first scheduled send time, at most `poll`. A file that
+/// has settled but could not be taken waits for the poll, so a failing rename cannot spin.
+fn next_due<'a>(
+    seen: impl Iterator<Item = &'a Seen>,
+    scheduled: impl Iterator<Item = &'a DateTime<Utc>>,
+    settle: Duration,
+    poll: Duration,
+) -> Duration {
+    let settling = seen
+        .map(|s| s.since.elapsed())
+        .filter(|age| *age < settle)
+        .map(|age| settle - age);
+    let now = Utc::now();
+    let sending = scheduled.map(|due| (*due - now).to_std().unwrap_or(Duration::ZERO));
+    settling.chain(sending).fold(poll, Duration::min)
+}
+
+/// Whether a notification may concern a drop file arriving or changing. A file leaving the
+/// folder (taken, deleted, renamed away) needs no look; a report without paths (the OS lost
+/// track, e.g. its queue overflowed) does.
+fn wakes(event: &notify::Event) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+    let kind = match event.kind {
+        EventKind::Remove(_) | EventKind::Modify(ModifyKind::Name(RenameMode::From)) => false,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        _ => true,
+    };
+    kind && (event.paths.is_empty()
+        || event.paths.iter().any(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_drop_file)
+        }))
+}
+
+/// Asks the OS to report changes in `root`, waking `events`. `None` (logged) when the platform
+/// or the file system cannot: the folder is then only polled.
+fn watch_folder(
+    root: &Path,
+    events: Arc<tokio::sync::Notify>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher as _;
+    let handler = move |report: notify::Result<notify::Event>| match report {
+        Ok(e) if wakes(&e) => events.notify_one(),
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(error = %e, "drop folder notification failed; the folder is still polled");
+            // Whatever was missed, a look finds it.
+            events.notify_one();
+        }
+    };
+    let mut watcher = match notify::recommended_watcher(handler) {
+        Ok(w) => w,
+        Err(e) => {
+            tracing::warn!(folder = %root.display(), error = %e, "drop folder cannot be watched; it is polled");
+            return None;
+        }
+    };
+    if let Err(e) = watcher.watch(root, notify::RecursiveMode::NonRecursive) {
+        tracing::warn!(folder = %root.display(), error = %e, "drop folder cannot be watched; it is polled");
+        return None;
+    }
+    Some(watcher)
+}
+
 /// Runs the drop folder until the task is dropped. The file work is blocking (argon2, disk),
 /// so each round runs on the blocking pool.
 pub async fn run(ctx: Arc<NodeCtx>, root: PathBuf) {
@@ -501,21 +583,35 @@ pub async fn run(ctx: Arc<NodeCtx>, root: PathBuf) {
         }
     };
     let _stop = StopOnDrop(w.stop.clone());
-    tracing::info!(folder = %root.display(), "drop folder watched");
+    let events = Arc::new(tokio::sync::Notify::new());
+    // Set up before the first round, so a file arriving meanwhile is either found by that
+    // round or reported. Dropping it at the end of the task ends the notifications.
+    let watch = watch_folder(&root, events.clone());
+    tracing::info!(
+        folder = %root.display(),
+        notifications = watch.is_some(),
+        poll_secs = poll.as_secs(),
+        "drop folder watched"
+    );
     loop {
-        w = match tokio::task::spawn_blocking(move || {
+        let (back, wait) = match tokio::task::spawn_blocking(move || {
             w.tick();
-            w
+            let wait = next_due(w.seen.values(), w.scheduled.values(), w.settle, poll);
+            (w, wait)
         })
         .await
         {
-            Ok(w) => w,
+            Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, "drop folder stopped");
                 return;
             }
         };
-        tokio::time::sleep(poll).await;
+        w = back;
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = events.notified() => tokio::time::sleep(EVENT_GAP).await,
+        }
     }
 }
 
@@ -535,5 +631,76 @@ mod tests {
         );
         assert_eq!(job_of("inv.xml"), None);
         assert_eq!(split_ext("inv.2.xml"), ("inv.2", ".xml"));
+    }
+
+    #[test]
+    fn the_next_round_comes_when_a_file_settles_or_is_due() {
+        let settle = Duration::from_secs(2);
+        let poll = Duration::from_secs(3600);
+        let seen = |ago: Duration| Seen {
+            len: 1,
+            modified: None,
+            since: Instant::now() - ago,
+        };
+        assert_eq!(next_due([].iter(), [].iter(), settle, poll), poll);
+        let fresh = [seen(Duration::ZERO)];
+        let wait = next_due(fresh.iter(), [].iter(), settle, poll);
+        assert!(wait <= settle && wait > Duration::from_secs(1), "{wait:?}");
+        // Settled but not taken (the rename failed): no spinning, the poll decides.
+        let stuck = [seen(Duration::from_secs(60))];
+        assert_eq!(next_due(stuck.iter(), [].iter(), settle, poll), poll);
+        let due = [Utc::now() + chrono::Duration::seconds(30)];
+        let wait = next_due([].iter(), due.iter(), settle, poll);
+        assert!(wait <= Duration::from_secs(30) && wait > Duration::from_secs(25));
+        let past = [Utc::now() - chrono::Duration::seconds(30)];
+        assert_eq!(
+            next_due([].iter(), past.iter(), settle, poll),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn notifications_of_arriving_drop_files_wake() {
+        use notify::event::{
+            AccessKind, AccessMode, CreateKind, DataChange, EventKind, ModifyKind, RemoveKind,
+            RenameMode,
+        };
+        let at = |kind: EventKind, name: &str| {
+            notify::Event::new(kind).add_path(PathBuf::from("/d").join(name))
+        };
+        let create = EventKind::Create(CreateKind::File);
+        let write = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        let renamed_in = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        for kind in [create, write, renamed_in, closed] {
+            assert!(wakes(&at(kind, "a.xml")), "{kind:?}");
+            assert!(!wakes(&at(kind, "a.xml.part")), "{kind:?}");
+        }
+        assert!(!wakes(&at(EventKind::Remove(RemoveKind::File), "a.xml")));
+        let taken = EventKind::Modify(ModifyKind::Name(RenameMode::From));
+        assert!(!wakes(&at(taken, "a.xml")));
+        assert!(wakes(&notify::Event::new(EventKind::Other)));
+    }
+
+    #[test]
+    fn a_folder_that_cannot_be_watched_is_only_polled() {
+        let events = Arc::new(tokio::sync::Notify::new());
+        assert!(watch_folder(Path::new("/nonexistent/wims/drop"), events).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_file_arriving_in_a_watched_folder_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let events = Arc::new(tokio::sync::Notify::new());
+        let Some(_watch) = watch_folder(dir.path(), events.clone()) else {
+            // No notifications on this platform or file system: polling covers it.
+            return;
+        };
+        fs::write(dir.path().join("a.xml.part"), "<message/>").unwrap();
+        fs::rename(dir.path().join("a.xml.part"), dir.path().join("a.xml")).unwrap();
+        // A liveness bound, not a speed check.
+        tokio::time::timeout(Duration::from_secs(60), events.notified())
+            .await
+            .expect("a notification for the new file");
     }
 }

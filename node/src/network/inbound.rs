@@ -39,6 +39,12 @@ pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound
 
 async fn control(net: &Network, peer: PeerId, request: Request) -> Response {
     match request {
+        // Only a hint to look now: what is collected is checked on its own.
+        Request::Notify { address } => {
+            tracing::debug!(%peer, address, "service server says parts arrived");
+            net.collect_wake.notify_one();
+            Response::Done
+        }
         Request::Receipt(receipt) => match super::outbound::receipt_request(net, receipt).await {
             Ok(()) => Response::Done,
             Err(why) => {
@@ -59,7 +65,7 @@ fn refuse(code: RefusalCode, detail: impl Into<String>) -> DataReply {
 }
 
 /// One inbound data stream: an offer, then the chunks asked for.
-async fn transfer(net: &Network, mut stream: DataStream) -> Result<(), overlay::OverlayError> {
+async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), overlay::OverlayError> {
     let peer = stream.peer();
     let Some(DataFrame::Offer(signed)) = stream.recv::<DataFrame>().await? else {
         let reply = refuse(RefusalCode::BadRequest, "expected an offer");
@@ -81,6 +87,12 @@ async fn transfer(net: &Network, mut stream: DataStream) -> Result<(), overlay::
         sender_cert,
         key,
     } = checked;
+    let Some(_claim) = net.claim_inbound(&key) else {
+        // Being collected from a service server right now; the sender comes back later.
+        let reply = refuse(RefusalCode::TryLater, "message is being collected");
+        stream.send(&reply).await?;
+        return stream.close().await;
+    };
     let dir = net.spool.dir("in", &key);
     let mut need = {
         let (dir, manifest) = (dir.clone(), manifest.clone());
@@ -115,6 +127,7 @@ async fn transfer(net: &Network, mut stream: DataStream) -> Result<(), overlay::
                 .await
                 .map_err(std::io::Error::other)??;
             need.retain(|&i| i != index);
+            stream.send(&DataReply::Got(index)).await?;
         }
     }
     let reply = match file(net, &hosted, &signed, &manifest, &sender_cert, &dir, &key).await {
@@ -128,18 +141,21 @@ async fn transfer(net: &Network, mut stream: DataStream) -> Result<(), overlay::
     stream.close().await
 }
 
-struct Checked {
-    hosted: Arc<Hosted>,
-    manifest: Manifest,
-    sender_cert: wire::Cert,
+pub(super) struct Checked {
+    pub hosted: Arc<Hosted>,
+    pub manifest: Manifest,
+    pub sender_cert: wire::Cert,
     /// `<recipient>/<message id>`: the dedupe and spool key.
-    key: String,
+    pub key: String,
 }
 
 /// Everything about an offer that can be checked before taking any chunk: a recipient
 /// hosted here, the sender's certificate from the directory, the manifest's signature by it,
 /// and the network's authorization token. A message already filed is answered at once.
-async fn check_offer(net: &Network, signed: &SignedManifest) -> Result<Checked, DataReply> {
+pub(super) async fn check_offer(
+    net: &Network,
+    signed: &SignedManifest,
+) -> Result<Checked, DataReply> {
     let claimed = signed
         .unverified()
         .map_err(|e| refuse(RefusalCode::BadRequest, e.to_string()))?;
@@ -189,7 +205,7 @@ async fn check_offer(net: &Network, signed: &SignedManifest) -> Result<Checked, 
 
 /// Unseals into a staged message and files it; nothing reaches INBOX unless the whole
 /// message decrypted and its signature verified.
-async fn file(
+pub(super) async fn file(
     net: &Network,
     hosted: &Arc<Hosted>,
     signed: &SignedManifest,

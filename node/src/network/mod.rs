@@ -1,15 +1,17 @@
 //! The node on the wims network: hosted accounts, outbound delivery jobs, inbound transfers
 //! and receipts. `mailbox` keeps the records; `overlay` moves the bytes; this module decides.
 
+mod collect;
 mod hosted;
 mod inbound;
 mod outbound;
+mod progress;
 mod spool;
 mod update;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use overlay::{Inbound, Multiaddr, Overlay, OverlayConfig, OverlayHandle};
@@ -21,7 +23,8 @@ use wire::proto::RefusalCode;
 
 pub use hosted::HostError;
 pub use outbound::{StoredReceipt, list_receipts};
-pub use update::{RUNNING_VERSION, UpdateError, UpdateStatus, is_newer};
+pub use progress::{JobProgress, Phase};
+pub use update::{KnownRelease, RUNNING_VERSION, UpdateError, UpdateStatus, is_newer};
 
 /// A hosted account as the running node holds it.
 pub struct Hosted {
@@ -49,6 +52,7 @@ pub struct NetworkConfig {
     pub listen: Vec<Multiaddr>,
     pub retry_min: Duration,
     pub retry_max: Duration,
+    pub collect_interval: Duration,
 }
 
 pub struct Network {
@@ -59,6 +63,11 @@ pub struct Network {
     hosted: RwLock<HashMap<String, Arc<Hosted>>>,
     records: Tables,
     wake: Notify,
+    /// Wakes the collector (a server said parts arrived).
+    collect_wake: Notify,
+    /// Inbound messages being received or collected now, by spool key: one writer each.
+    busy_in: Mutex<HashSet<String>>,
+    progress: progress::Board,
     config: NetworkConfig,
     update: update::UpdateState,
 }
@@ -69,6 +78,10 @@ struct Tables {
     jobs: mailbox::Records,
     received: mailbox::Records,
     receipts: mailbox::Records,
+    /// Per delivery job: which chunks are stored somewhere (recipient's node or servers).
+    placed: mailbox::Records,
+    /// Receipts of collected messages not yet handed to their sender (or its servers).
+    receipts_out: mailbox::Records,
 }
 
 /// A hosted account's durable settings (its key is in a file of its own).
@@ -95,6 +108,8 @@ impl Network {
             jobs: store.records("jobs")?,
             received: store.records("received")?,
             receipts: store.records("receipts")?,
+            placed: store.records("placed")?,
+            receipts_out: store.records("receipts_out")?,
         };
         let saved = hosted::load_records(&records.hosted)?;
         let mut overlay_config = OverlayConfig::new(node_key, config.listen.clone());
@@ -120,6 +135,9 @@ impl Network {
             hosted: RwLock::new(HashMap::new()),
             records,
             wake: Notify::new(),
+            collect_wake: Notify::new(),
+            busy_in: Mutex::new(HashSet::new()),
+            progress: progress::Board::default(),
             config,
             update: update::UpdateState::new(),
         };
@@ -146,6 +164,32 @@ impl Network {
         tokio::spawn(outbound::run(self.clone()));
         tokio::spawn(hosted::keep_logged_in(self.clone()));
         tokio::spawn(update::run(self.clone()));
+        tokio::spawn(collect::run(self.clone()));
+    }
+
+    /// The hosted account's latest directory record, as the network signed it.
+    fn own_record(&self, address: &str) -> Option<wire::NetworkSigned> {
+        let r: HostedRecord = self
+            .records
+            .hosted
+            .get(&address.to_ascii_lowercase())
+            .ok()??;
+        Some(r.record)
+    }
+
+    /// Whether a delivery job for `message_id` to `recipient` still waits.
+    fn has_job(&self, message_id: &wire::MessageId, recipient: &str) -> bool {
+        let key = format!("{}/{}", message_id.to_hex(), recipient.to_ascii_lowercase());
+        self.records.jobs.contains(&key).unwrap_or(true)
+    }
+
+    /// Claims the inbound spool of `key` for one writer; `None` while another has it.
+    fn claim_inbound(self: &Arc<Self>, key: &str) -> Option<InboundClaim> {
+        let mut busy = self.busy_in.lock().expect("busy set");
+        busy.insert(key.to_string()).then(|| InboundClaim {
+            net: self.clone(),
+            key: key.to_string(),
+        })
     }
 
     pub fn hosted(&self, address: &str) -> Option<Arc<Hosted>> {
@@ -209,6 +253,23 @@ impl Network {
         Ok(())
     }
 
+    /// Where each delivery job of message `message_id` (hex) stands: the jobs this process
+    /// has worked on, and the others still queued.
+    pub fn progress(&self, message_id: &str) -> Vec<JobProgress> {
+        let prefix = format!("{message_id}/");
+        let seen = self.progress.under(&prefix);
+        let mut out: Vec<JobProgress> = seen.iter().map(|(_, p)| p.clone()).collect();
+        for key in self.records.jobs.keys(&prefix).unwrap_or_default() {
+            if !seen.iter().any(|(k, _)| *k == key) {
+                out.push(JobProgress {
+                    recipient: key[prefix.len()..].to_string(),
+                    ..JobProgress::default()
+                });
+            }
+        }
+        out
+    }
+
     /// Receipts kept for `sender`'s messages.
     pub fn receipts(&self, sender: &str) -> mailbox::Result<Vec<StoredReceipt>> {
         outbound::receipts(&self.records.receipts, sender)
@@ -216,3 +277,15 @@ impl Network {
 }
 
 pub use outbound::Submission;
+
+/// Held while one task writes an inbound spool folder; released on drop.
+struct InboundClaim {
+    net: Arc<Network>,
+    key: String,
+}
+
+impl Drop for InboundClaim {
+    fn drop(&mut self) {
+        self.net.busy_in.lock().expect("busy set").remove(&self.key);
+    }
+}

@@ -14,6 +14,9 @@ use tokio::sync::Semaphore;
 use wire::proto::{DataFrame, DataReply, RefusalCode};
 use wire::{MessageId, SealOptions, SignedManifest, SignedReceipt, Token};
 
+use overlay::DataStream;
+
+use super::progress::{self, Phase};
 use super::{Network, spool};
 
 /// Transfers running at once; more jobs wait for a slot.
@@ -108,6 +111,9 @@ pub fn list_receipts(store: &mailbox::Store, sender: &str) -> mailbox::Result<Ve
 enum Failure {
     /// Try again later.
     Retry(String),
+    /// Every chunk is stored on the recipient's node or its servers: the receipt comes when
+    /// the node collects; until then the node is tried now and then.
+    HandedOff,
     /// Trying again cannot help: the job is dropped.
     Permanent(String),
 }
@@ -182,7 +188,18 @@ pub(super) async fn run(net: Arc<Network>) {
 
 async fn attempt(net: &Network, key: &str, mut job: Job) {
     let dir = net.spool.dir("out", key);
-    match deliver(net, key, &mut job, &dir).await {
+    let view = net.progress.job(key, &job.recipient, job.size);
+    progress::update(&view, |p| p.attempts = job.attempts + 1);
+    let outcome = deliver(net, key, &mut job, &dir, &view).await;
+    progress::update(&view, |p| {
+        p.phase = match &outcome {
+            Ok(()) => Phase::Delivered,
+            Err(Failure::HandedOff) => Phase::HandedOff,
+            Err(Failure::Permanent(_)) => Phase::Dropped,
+            Err(Failure::Retry(_)) => Phase::Queued,
+        }
+    });
+    match outcome {
         Ok(()) => {}
         Err(Failure::Permanent(why)) => {
             tracing::warn!(
@@ -194,6 +211,17 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
             );
             let _ = net.records.jobs.remove(key);
             spool::remove(&dir);
+        }
+        Err(Failure::HandedOff) => {
+            job.next_at = Utc::now().timestamp_millis() + net.config.retry_max.as_millis() as i64;
+            tracing::info!(
+                job = key,
+                to = job.recipient,
+                "handed off to the recipient's servers; waiting for the receipt"
+            );
+            if let Err(e) = net.records.jobs.put(key, &job) {
+                tracing::error!(job = key, error = %e, "delivery job not updated");
+            }
         }
         Err(Failure::Retry(why)) => {
             job.attempts += 1;
@@ -214,7 +242,13 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
     }
 }
 
-async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<(), Failure> {
+async fn deliver(
+    net: &Network,
+    key: &str,
+    job: &mut Job,
+    dir: &Path,
+    view: &progress::Handle,
+) -> Result<(), Failure> {
     let hosted = net
         .hosted(&job.sender)
         .ok_or_else(|| Failure::Permanent("sender is not hosted here".into()))?;
@@ -245,8 +279,14 @@ async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<
             ..SealOptions::default()
         };
         let (sender_key, cert, out) = (hosted.key.clone(), located.cert.clone(), dir.to_path_buf());
+        progress::update(view, |p| p.phase = Phase::Sealing);
+        let seal_view = view.clone();
         let sealed = tokio::task::spawn_blocking(move || {
-            let sink = |i: u32, data: &[u8], _h: &wire::ChunkHash| spool::put_chunk(&out, i, data);
+            let sink = |i: u32, data: &[u8], _h: &wire::ChunkHash| {
+                spool::put_chunk(&out, i, data)?;
+                progress::update(&seal_view, |p| p.sealed += data.len() as u64);
+                Ok(())
+            };
             let sealed = wire::seal(body, &sender_key, &[cert], &options, sink)?;
             spool::put_manifest(&out, &sealed.signed)?;
             Ok::<_, wire::WireError>(sealed)
@@ -264,7 +304,156 @@ async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<
     let signed = spool::read_manifest(dir)
         .map_err(retry)?
         .ok_or_else(|| retry("manifest missing"))?;
+    // Sealed here and read back from our own spool: its signature is ours.
+    let count = signed.unverified().map_err(retry)?.chunk_hashes.len() as u32;
+    let mut placed = net
+        .records
+        .placed
+        .get::<Placed>(key)
+        .map_err(retry)?
+        .unwrap_or_else(|| Placed::new(count));
+    let total = signed.unverified().map_or(0, |m| m.total_size);
+    progress::update(view, |p| {
+        p.phase = Phase::Direct;
+        p.sealed = total;
+        p.chunks = count;
+        p.stored = placed.stored();
+    });
 
+    let before = placed.stored();
+    let mut direct = direct(net, job, &located, &signed, dir, &mut placed, view).await;
+    if matches!(direct, Err(Failure::Retry(_))) && placed.stored() > before && !placed.all() {
+        // The connection broke mid-way: a blip is resumed on a new stream at once.
+        direct = self::direct(net, job, &located, &signed, dir, &mut placed, view).await;
+    }
+    let why = match direct {
+        Ok(receipt) => {
+            net.records.placed.put(key, &placed).map_err(retry)?;
+            complete(net, key, job, &signed, receipt, &located.cert)?;
+            spool::remove(dir);
+            return Ok(());
+        }
+        Err(Failure::Retry(why)) => why,
+        Err(other) => return Err(other),
+    };
+    tracing::debug!(
+        job = key,
+        reason = why,
+        "recipient's node not reached; trying its servers"
+    );
+    if !placed.all() {
+        progress::update(view, |p| p.phase = Phase::ToServers);
+        let deposit = Deposit {
+            key,
+            sender: &job.sender,
+            located: &located,
+            signed: &signed,
+            dir,
+        };
+        to_servers(net, &deposit, &mut placed, view).await;
+    }
+    net.records.placed.put(key, &placed).map_err(retry)?;
+    if placed.all() {
+        Err(Failure::HandedOff)
+    } else {
+        Err(Failure::Retry(why))
+    }
+}
+
+/// Which chunks of a job are stored somewhere (the recipient's node or a service server),
+/// as far as acknowledgements told: a bit per chunk.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Placed {
+    count: u32,
+    bits: Vec<u8>,
+    /// Chunk bytes written to streams over all attempts: beyond the sealed size, this is
+    /// what breaks cost.
+    sent: u64,
+}
+
+impl Placed {
+    fn new(count: u32) -> Self {
+        Placed {
+            count,
+            bits: vec![0; (count as usize).div_ceil(8)],
+            sent: 0,
+        }
+    }
+
+    fn stored(&self) -> u32 {
+        (0..self.count).filter(|&i| self.has(i)).count() as u32
+    }
+
+    fn set(&mut self, i: u32) {
+        if i < self.count {
+            self.bits[i as usize / 8] |= 1 << (i % 8);
+        }
+    }
+
+    fn has(&self, i: u32) -> bool {
+        i < self.count && self.bits[i as usize / 8] & (1 << (i % 8)) != 0
+    }
+
+    fn all(&self) -> bool {
+        (0..self.count).all(|i| self.has(i))
+    }
+}
+
+/// Sends chunks `indices` from `dir`, each acknowledged (`Got`) before the next goes, while
+/// the next is read from disk. One chunk in flight at a time is what makes a cut at any byte
+/// cost at most that chunk: everything before it is acknowledged, hence known to be stored,
+/// whichever place the rest then goes to. Returns a reply other than `Got` that came
+/// instead (a refusal); `None` once every chunk is acknowledged.
+async fn push_chunks(
+    stream: &mut DataStream,
+    dir: &Path,
+    indices: &[u32],
+    placed: &mut Placed,
+    view: &progress::Handle,
+) -> Result<Option<DataReply>, Failure> {
+    let read = |i: u32| {
+        let d = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || spool::read_chunk(&d, i))
+    };
+    let Some(&first) = indices.first() else {
+        return Ok(None);
+    };
+    let mut data = read(first).await.map_err(retry)?.map_err(retry)?;
+    for (pos, &i) in indices.iter().enumerate() {
+        let len = data.len() as u64;
+        stream
+            .send(&DataFrame::Chunk { index: i, data })
+            .await
+            .map_err(retry)?;
+        placed.sent += len;
+        let next = indices.get(pos + 1).map(|&j| read(j));
+        match stream.recv::<DataReply>().await.map_err(retry)? {
+            Some(DataReply::Got(g)) => {
+                placed.set(g);
+                let stored = placed.stored();
+                progress::update(view, |p| p.stored = stored);
+            }
+            Some(other) => return Ok(Some(other)),
+            None => return Err(retry("receiver closed the stream")),
+        }
+        data = match next {
+            Some(n) => n.await.map_err(retry)?.map_err(retry)?,
+            None => Vec::new(),
+        };
+    }
+    Ok(None)
+}
+
+/// One attempt straight to the recipient's node; the receipt when it took the message.
+async fn direct(
+    net: &Network,
+    job: &Job,
+    located: &relay_client::Located,
+    signed: &SignedManifest,
+    dir: &Path,
+    placed: &mut Placed,
+    view: &progress::Handle,
+) -> Result<SignedReceipt, Failure> {
     let peer: overlay::PeerId = located
         .record
         .node
@@ -284,22 +473,21 @@ async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<
         .map_err(retry)?;
     let mut reply = stream.recv::<DataReply>().await.map_err(retry)?;
     if let Some(DataReply::Need(indices)) = &reply {
-        for &i in indices {
-            let data = spool::read_chunk(dir, i).map_err(retry)?;
-            stream
-                .send(&DataFrame::Chunk { index: i, data })
-                .await
-                .map_err(retry)?;
+        // What the node does not ask for, it has.
+        for i in 0..placed.count {
+            if indices.binary_search(&i).is_err() {
+                placed.set(i);
+            }
         }
-        reply = stream.recv::<DataReply>().await.map_err(retry)?;
+        let early = push_chunks(&mut stream, dir, indices, placed, view).await?;
+        reply = match early {
+            Some(r) => Some(r),
+            None => stream.recv::<DataReply>().await.map_err(retry)?,
+        };
     }
     let _ = stream.close().await;
     match reply {
-        Some(DataReply::Delivered(receipt)) => {
-            complete(net, key, job, &signed, receipt, &located.cert)?;
-            spool::remove(dir);
-            Ok(())
-        }
+        Some(DataReply::Delivered(receipt)) => Ok(receipt),
         Some(DataReply::Refused(r)) => {
             let why = format!("{:?}: {}", r.code, r.detail);
             match r.code {
@@ -307,8 +495,91 @@ async fn deliver(net: &Network, key: &str, job: &mut Job, dir: &Path) -> Result<
                 _ => Err(Failure::Permanent(why)),
             }
         }
-        Some(DataReply::Need(_)) => Err(retry("receiver still missing chunks")),
+        Some(_) => Err(retry("receiver answered out of turn")),
         None => Err(retry("receiver closed the stream")),
+    }
+    .inspect(|_| tracing::debug!(job = job.recipient, "delivered directly"))
+}
+
+/// What goes to the recipient's servers: the job's sealed message and whom it is between.
+struct Deposit<'a> {
+    key: &'a str,
+    sender: &'a str,
+    located: &'a relay_client::Located,
+    signed: &'a SignedManifest,
+    dir: &'a Path,
+}
+
+/// Puts the chunks not yet stored anywhere on the recipient's backup servers, in their
+/// order: what one server cannot take (down, full, cut off mid-way) goes to the next.
+async fn to_servers(net: &Network, d: &Deposit<'_>, placed: &mut Placed, view: &progress::Handle) {
+    let Deposit {
+        key,
+        sender,
+        located,
+        signed,
+        dir,
+    } = *d;
+    let Some(sender_record) = net.own_record(sender) else {
+        tracing::warn!(
+            job = key,
+            "no directory record of the sender; cannot use servers"
+        );
+        return;
+    };
+    let servers = relay_client::parse_servers(&located.record.backups).unwrap_or_default();
+    for (server, addrs) in servers {
+        if placed.all() {
+            break;
+        }
+        net.overlay.add_peer_addrs(server, addrs).await;
+        let deposit = DataFrame::Deposit {
+            manifest: signed.clone(),
+            sender_record: sender_record.clone(),
+            recipient_record: located.signed.clone(),
+        };
+        match to_server(net, server, deposit, dir, placed, view).await {
+            Ok(()) => {
+                tracing::info!(job = key, %server, "parts held by the recipient's server")
+            }
+            Err(Failure::Retry(why) | Failure::Permanent(why)) => {
+                tracing::info!(job = key, %server, reason = why, "recipient's server did not take every part")
+            }
+            Err(Failure::HandedOff) => {}
+        }
+        if let Err(e) = net.records.placed.put(key, &*placed) {
+            tracing::warn!(job = key, error = %e, "placement not recorded");
+        }
+    }
+}
+
+async fn to_server(
+    net: &Network,
+    server: overlay::PeerId,
+    deposit: DataFrame,
+    dir: &Path,
+    placed: &mut Placed,
+    view: &progress::Handle,
+) -> Result<(), Failure> {
+    let mut stream = net.overlay.open_data(server).await.map_err(retry)?;
+    stream.send(&deposit).await.map_err(retry)?;
+    let lacks = match stream.recv::<DataReply>().await.map_err(retry)? {
+        Some(DataReply::Need(lacks)) => lacks,
+        Some(DataReply::Refused(r)) => return Err(retry(format!("{:?}: {}", r.code, r.detail))),
+        _ => return Err(retry("server answered out of turn")),
+    };
+    for i in 0..placed.count {
+        if lacks.binary_search(&i).is_err() {
+            placed.set(i);
+        }
+    }
+    let send: Vec<u32> = lacks.into_iter().filter(|&i| !placed.has(i)).collect();
+    let early = push_chunks(&mut stream, dir, &send, placed, view).await?;
+    let _ = stream.close().await;
+    match early {
+        None => Ok(()),
+        Some(DataReply::Refused(r)) => Err(retry(format!("{:?}: {}", r.code, r.detail))),
+        Some(_) => Err(retry("server answered out of turn")),
     }
 }
 
@@ -344,7 +615,30 @@ fn complete(
     );
     net.records.receipts.put(&rkey, &stored).map_err(retry)?;
     net.records.jobs.remove(key).map_err(retry)?;
-    tracing::info!(message_id = %job.message_id.to_hex(), to = job.recipient, "delivered; receipt verified");
+    let sent = net
+        .records
+        .placed
+        .get::<Placed>(key)
+        .ok()
+        .flatten()
+        .map_or(0, |p| p.sent);
+    if let Err(e) = net.records.placed.remove(key) {
+        tracing::warn!(job = key, error = %e, "placement record not removed");
+    }
+    let sealed = signed.unverified().map_or(0, |m| m.total_size);
+    let view = net.progress.job(key, &job.recipient, job.size);
+    progress::update(&view, |p| {
+        p.phase = Phase::Delivered;
+        p.stored = p.chunks;
+    });
+    tracing::info!(
+        message_id = %job.message_id.to_hex(),
+        to = job.recipient,
+        sealed_bytes = sealed,
+        sent_bytes = sent,
+        resent_bytes = sent.saturating_sub(sealed),
+        "delivered; receipt verified"
+    );
     let others = net
         .records
         .jobs
@@ -391,6 +685,7 @@ pub(super) async fn receipt_request(net: &Network, receipt: SignedReceipt) -> Re
         .ok_or_else(|| detail("message not sealed"))?;
     complete(net, &key, &job, &signed, receipt, &located.cert).map_err(|f| match f {
         Failure::Retry(s) | Failure::Permanent(s) => s,
+        Failure::HandedOff => String::new(),
     })?;
     spool::remove(&dir);
     Ok(())

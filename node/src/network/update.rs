@@ -5,14 +5,21 @@
 //! Only an announcement that verifies against the pinned CA counts: anyone between the node
 //! and the network, or a server that lost its way, must not be able to send users to a
 //! download of their choosing.
+//!
+//! The last announcement that verified is kept in the store as the network signed it, with
+//! the account whose network sent it, so that a node that cannot reach the network (stopped,
+//! restarted, offline) still knows it. It is verified again against that account's pinned CA
+//! whenever it is read: the store is not trusted to vouch for a download address.
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use relay_client::ClientError;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
-use wire::Release;
+use wire::proto::{RefusalCode, Request, Response};
+use wire::{NetworkSigned, Release};
 
 use super::Network;
 
@@ -24,6 +31,29 @@ const RETRY_INTERVAL: Duration = Duration::from_secs(3600);
 /// The version this node runs.
 pub const RUNNING_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The record table of the update check, and its one key.
+const TABLE: &str = "update";
+const LATEST: &str = "latest";
+
+/// An announcement that verified, and when this node fetched it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownRelease {
+    pub release: Release,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub fetched: DateTime<Utc>,
+}
+
+/// The stored form. Field order is the on-disk layout: append only.
+#[derive(Serialize, Deserialize)]
+struct StoredRelease {
+    /// As the network signed it, so that reading it verifies it again.
+    signed: NetworkSigned,
+    /// The hosted account whose network sent it: its pinned CA is the one that must verify.
+    address: String,
+    /// Milliseconds since the epoch.
+    fetched: i64,
+}
+
 /// What a check found.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
@@ -34,6 +64,14 @@ pub enum UpdateStatus {
     UpToDate { running: String },
     /// No hosted account, so no service network to ask.
     NoNetwork,
+    /// The network could not be asked now (`reason`); `known` is the last announcement this
+    /// node verified (verified again just now), `newer` whether it is newer than `running`.
+    Remembered {
+        known: KnownRelease,
+        newer: bool,
+        running: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +81,9 @@ pub enum UpdateError {
     Unverified(ClientError),
     #[error("service network: {0}")]
     Network(ClientError),
+    /// The node's own records could not be read.
+    #[error("store: {0}")]
+    Store(mailbox::Error),
 }
 
 impl UpdateError {
@@ -51,6 +92,7 @@ impl UpdateError {
         match self {
             UpdateError::Unverified(_) => "update-unverified",
             UpdateError::Network(_) => "network-unreachable",
+            UpdateError::Store(_) => "internal",
         }
     }
 }
@@ -60,8 +102,9 @@ pub(super) struct UpdateState {
     /// Becomes true after the first successful login: only then is the network known to
     /// answer, so the first check does not fail for a node still starting.
     logged_in: watch::Sender<bool>,
-    /// The last announcement that verified, newer or not.
-    last: RwLock<Option<Release>>,
+    /// The last announcement that verified, newer or not; filled from the store on first
+    /// use.
+    last: RwLock<Option<KnownRelease>>,
 }
 
 impl UpdateState {
@@ -112,6 +155,20 @@ pub fn judge(
     }
 }
 
+/// Verifies a stored announcement against `ca`; `None` when it does not verify (any more).
+fn reverify(stored: &StoredRelease, ca: &wire::Cert) -> Option<KnownRelease> {
+    match wire::verify_release(&stored.signed, ca) {
+        Ok(release) => Some(KnownRelease {
+            release,
+            fetched: DateTime::from_timestamp_millis(stored.fetched).unwrap_or_default(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "stored release announcement does not verify; ignored");
+            None
+        }
+    }
+}
+
 impl Network {
     /// Asks the service network of the first hosted account (by address) for its latest
     /// release; every hosted account of a node normally shares one network.
@@ -119,9 +176,20 @@ impl Network {
         let Some(h) = self.hosted_addresses().first().and_then(|a| self.hosted(a)) else {
             return Ok(UpdateStatus::NoNetwork);
         };
-        let answer = h.client.latest_release().await;
-        if let Ok(Some(r)) = &answer {
-            *self.update.last.write().expect("release") = Some(r.clone());
+        let servers = super::hosted::load_records(&self.records.hosted)
+            .map_err(UpdateError::Store)?
+            .into_iter()
+            .find(|r| r.address.eq_ignore_ascii_case(&h.address))
+            .map(|r| r.servers)
+            .unwrap_or_default();
+        let response = self.fetch_release(&servers).await;
+        let signed = match &response {
+            Ok(Response::Release(signed)) => Some(signed.clone()),
+            _ => None,
+        };
+        let answer = relay_client::release_answer(response, h.client.ca());
+        if let (Ok(Some(release)), Some(signed)) = (&answer, signed) {
+            self.remember(&h.address, release, signed);
         }
         let status = judge(answer, RUNNING_VERSION);
         match &status {
@@ -140,14 +208,104 @@ impl Network {
         status
     }
 
-    /// The last release announcement that verified, if any.
-    pub fn last_release(&self) -> Option<Release> {
-        self.update.last.read().expect("release").clone()
+    /// What `wims update check` reports: a fresh check, or, when the network cannot be
+    /// reached, what the last announcement this node verified says.
+    pub async fn update_status(&self) -> Result<UpdateStatus, UpdateError> {
+        match self.check_update().await {
+            Err(UpdateError::Network(e)) => match self.last_release() {
+                Some(known) => Ok(UpdateStatus::Remembered {
+                    newer: is_newer(&known.release.product_version, RUNNING_VERSION),
+                    known,
+                    running: RUNNING_VERSION.to_string(),
+                    reason: e.to_string(),
+                }),
+                None => Err(UpdateError::Network(e)),
+            },
+            other => other,
+        }
+    }
+
+    /// The last release announcement that verified, if any: from memory, else from the store,
+    /// verified again against the pinned CA of the account whose network sent it.
+    pub fn last_release(&self) -> Option<KnownRelease> {
+        if let Some(known) = self.update.last.read().expect("release").clone() {
+            return Some(known);
+        }
+        let stored = match self
+            .store
+            .records(TABLE)
+            .and_then(|t| t.get::<StoredRelease>(LATEST))
+        {
+            Ok(s) => s?,
+            Err(e) => {
+                tracing::warn!(error = %e, "stored release announcement unreadable");
+                return None;
+            }
+        };
+        // An account no longer hosted leaves no CA to trust the announcement with.
+        let h = self.hosted(&stored.address)?;
+        let known = reverify(&stored, h.client.ca())?;
+        *self.update.last.write().expect("release") = Some(known.clone());
+        Some(known)
+    }
+
+    /// Keeps a verified announcement in memory and in the store.
+    fn remember(&self, address: &str, release: &Release, signed: NetworkSigned) {
+        let fetched = Utc::now();
+        let stored = StoredRelease {
+            signed,
+            address: address.to_string(),
+            fetched: fetched.timestamp_millis(),
+        };
+        if let Err(e) = self
+            .store
+            .records(TABLE)
+            .and_then(|t| t.put(LATEST, &stored))
+        {
+            // The check itself succeeded; only a later offline report loses it.
+            tracing::warn!(error = %e, "release announcement could not be stored");
+        }
+        *self.update.last.write().expect("release") = Some(KnownRelease {
+            release: release.clone(),
+            fetched,
+        });
+    }
+
+    /// Asks `servers` in turn for the latest announcement and returns the answer as it came,
+    /// signature and all: the service client hands out only the verified content, and the
+    /// node keeps the signed form. Same order and rules as the client's own calls: a refusal
+    /// is an answer; "try later" and a server out of reach move on to the next.
+    async fn fetch_release(&self, servers: &[wire::ServerAddr]) -> relay_client::Result<Response> {
+        let mut last = String::new();
+        for (peer, _) in relay_client::parse_servers(servers)? {
+            match self.overlay.request(peer, Request::Release).await {
+                Ok(Response::Refused(r)) if r.code == RefusalCode::TryLater => last = r.detail,
+                Ok(Response::Refused(r)) => return Err(ClientError::Refused(r)),
+                Ok(response) => return Ok(response),
+                Err(e) => {
+                    tracing::debug!(server = %peer, error = %e, "service server unreachable");
+                    last = e.to_string();
+                }
+            }
+        }
+        Err(ClientError::Unreachable(last))
     }
 }
 
-/// Checks once the node has logged in, then daily.
+/// Says what the last verified announcement says at once, then checks once the node has
+/// logged in, and daily.
 pub(super) async fn run(net: Arc<Network>) {
+    if let Some(known) = net.last_release()
+        && is_newer(&known.release.product_version, RUNNING_VERSION)
+    {
+        tracing::info!(
+            version = known.release.product_version,
+            url = known.release.url,
+            fetched = %known.fetched,
+            running = RUNNING_VERSION,
+            "newer release known from the last check"
+        );
+    }
     let mut logged_in = net.update.logged_in.subscribe();
     if logged_in.wait_for(|v| *v).await.is_err() {
         return;
@@ -224,5 +382,36 @@ mod tests {
             judge(unreachable, "0.1.0"),
             Err(UpdateError::Network(_))
         ));
+    }
+
+    /// What the store gives back is trusted only as far as the pinned CA vouches for it.
+    #[test]
+    fn a_stored_announcement_is_verified_again_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            mailbox::Store::open(dir.path(), mailbox::StorageKey::from_bytes([3; 32])).unwrap();
+        let ca = CaKey::generate("network").unwrap();
+        let forger = CaKey::generate("forger").unwrap();
+        let table = store.records(TABLE).unwrap();
+        let fetched = Utc::now().timestamp_millis();
+        table
+            .put(
+                LATEST,
+                &StoredRelease {
+                    signed: ca.sign_release(&release("99.0.0")).unwrap(),
+                    address: "alice@alpha.h".into(),
+                    fetched,
+                },
+            )
+            .unwrap();
+        let stored: StoredRelease = table.get(LATEST).unwrap().unwrap();
+        let known = reverify(&stored, &ca.cert()).unwrap();
+        assert_eq!(known.release.product_version, "99.0.0");
+        assert_eq!(known.fetched.timestamp_millis(), fetched);
+        assert!(reverify(&stored, &forger.cert()).is_none());
+        // Tampered with on disk: the signature no longer covers it.
+        let mut tampered = stored;
+        tampered.signed.body[0] ^= 1;
+        assert!(reverify(&tampered, &ca.cert()).is_none());
     }
 }

@@ -1,0 +1,325 @@
+//! Collection: messages whose parts lie on service servers (the sender could not reach this
+//! node, or lost it mid-way) are fetched from every server holding some, checked chunk by
+//! chunk, assembled in the inbound spool, then unsealed and filed like a direct delivery.
+//! The receipt goes to the sender's node, or to the sender's servers when it is away; and
+//! receipts other nodes left on our servers for our senders are taken in here too.
+//!
+//! Nothing of this needs its own job record: the servers' lists are the to-do list, the
+//! inbound spool holds what arrived, and receipts not yet handed on are in `receipts_out`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use overlay::PeerId;
+use serde::{Deserialize, Serialize};
+use wire::proto::{DataFrame, DataReply, Request, Response};
+use wire::{MessageId, NetworkSigned, SignedReceipt};
+
+use super::inbound::{self, Checked};
+use super::{Hosted, Network, spool};
+
+/// A receipt for a collected message, kept until its sender's side has it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ReceiptOut {
+    sender: String,
+    recipient: String,
+    receipt: SignedReceipt,
+}
+
+pub(super) async fn run(net: Arc<Network>) {
+    loop {
+        for address in net.hosted_addresses() {
+            if let Some(hosted) = net.hosted(&address) {
+                collect_for(&net, &hosted).await;
+            }
+        }
+        hand_on_receipts(&net).await;
+        tokio::select! {
+            _ = net.collect_wake.notified() => {}
+            _ = tokio::time::sleep(net.config.collect_interval) => {}
+        }
+    }
+}
+
+/// Asks each of the account's servers what waits, takes receipts in and collects messages.
+async fn collect_for(net: &Arc<Network>, hosted: &Arc<Hosted>) {
+    let Some(record) = net.own_record(&hosted.address) else {
+        return;
+    };
+    let mut messages: BTreeMap<MessageId, Vec<PeerId>> = BTreeMap::new();
+    for server in hosted.client.server_peers() {
+        let asked = Request::Waiting {
+            record: record.clone(),
+        };
+        let waiting = match net.overlay.request(server, asked).await {
+            Ok(Response::Waiting(w)) => w,
+            Ok(other) => {
+                tracing::debug!(%server, ?other, "waiting list not given");
+                continue;
+            }
+            Err(e) => {
+                tracing::debug!(%server, error = %e, "service server not asked what waits");
+                continue;
+            }
+        };
+        for receipt in waiting.receipts {
+            take_receipt(net, server, &record, receipt).await;
+        }
+        for m in waiting.messages {
+            if m.held_chunks > 0 {
+                messages.entry(m.message_id).or_default().push(server);
+            }
+        }
+    }
+    for (id, places) in messages {
+        collect_message(net, hosted, &record, id, &places).await;
+    }
+}
+
+/// A receipt a recipient's node left on our server: it ends its delivery job when it
+/// verifies; the server may drop it once it did, or once no job waits for it.
+async fn take_receipt(
+    net: &Network,
+    server: PeerId,
+    record: &NetworkSigned,
+    receipt: SignedReceipt,
+) {
+    let Ok(claimed) = wire::proto::decode::<wire::Receipt>(&receipt.receipt) else {
+        return;
+    };
+    match super::outbound::receipt_request(net, receipt).await {
+        Ok(()) => {}
+        Err(why) => {
+            tracing::info!(%server, reason = why, "held receipt not taken");
+            if net.has_job(&claimed.message_id, &claimed.recipient) {
+                return;
+            }
+        }
+    }
+    collected(net, server, record, claimed.message_id).await;
+}
+
+async fn collected(net: &Network, server: PeerId, record: &NetworkSigned, id: MessageId) {
+    let done = Request::Collected {
+        record: record.clone(),
+        message_id: id,
+    };
+    if let Err(e) = net.overlay.request(server, done).await {
+        tracing::debug!(%server, error = %e, "server not told what was collected");
+    }
+}
+
+/// Fetches what `places` hold of one message until it is whole, then files it.
+async fn collect_message(
+    net: &Arc<Network>,
+    hosted: &Arc<Hosted>,
+    record: &NetworkSigned,
+    id: MessageId,
+    places: &[PeerId],
+) {
+    let key = format!("{}/{}", hosted.address, id.to_hex());
+    if net.records.received.contains(&key).unwrap_or(false) {
+        // Filed already (directly, or collected before the servers heard of it).
+        for &server in places {
+            collected(net, server, record, id).await;
+        }
+        return;
+    }
+    let Some(_claim) = net.claim_inbound(&key) else {
+        return;
+    };
+    let dir = net.spool.dir("in", &key);
+    let mut whole: Option<(wire::SignedManifest, Checked)> = None;
+    for &server in places {
+        match fetch_from(net, server, record, id, &dir).await {
+            Ok(Some(done)) => {
+                whole = Some(done);
+                break;
+            }
+            Ok(None) => {}
+            Err(why) => {
+                tracing::info!(%server, message_id = %id.to_hex(), reason = %why, "parts not fetched")
+            }
+        }
+    }
+    let Some((signed, checked)) = whole else {
+        tracing::info!(message_id = %id.to_hex(), "message not whole yet; waiting for the rest");
+        return;
+    };
+    let filed = inbound::file(
+        net,
+        &checked.hosted,
+        &signed,
+        &checked.manifest,
+        &checked.sender_cert,
+        &dir,
+        &key,
+    )
+    .await;
+    let receipt = match filed {
+        Ok(r) => {
+            tracing::info!(to = hosted.address, message_id = %id.to_hex(), "message collected from service servers");
+            r
+        }
+        Err(reply) => {
+            tracing::warn!(message_id = %id.to_hex(), ?reply, "collected message not filed");
+            return;
+        }
+    };
+    let out = ReceiptOut {
+        sender: checked.manifest.sender.clone(),
+        recipient: hosted.address.clone(),
+        receipt,
+    };
+    if let Err(e) = net.records.receipts_out.put(&key, &out) {
+        tracing::error!(error = %e, "receipt not queued for its sender");
+    }
+    for &server in places {
+        collected(net, server, record, id).await;
+    }
+    hand_on_receipts(net).await;
+}
+
+/// Why a fetch from one server ended without the message; for the log.
+#[derive(Debug, thiserror::Error)]
+enum FetchError {
+    #[error("overlay: {0}")]
+    Overlay(#[from] overlay::OverlayError),
+    #[error("the server sent no offer")]
+    NoOffer,
+    #[error("the server offered another message")]
+    OtherMessage,
+    #[error("the held manifest was refused")]
+    ManifestRefused,
+    #[error("the server sent no list of held chunks")]
+    NoHoldingList,
+    #[error("spool: {0}")]
+    Spool(#[from] std::io::Error),
+    #[error("task: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// One fetch stream: the server's manifest (verified like a direct offer), then the chunks
+/// this node still lacks of those the server holds, each checked against the manifest.
+/// `Some` once the spool holds the whole message.
+async fn fetch_from(
+    net: &Network,
+    server: PeerId,
+    record: &NetworkSigned,
+    id: MessageId,
+    dir: &std::path::Path,
+) -> Result<Option<(wire::SignedManifest, Checked)>, FetchError> {
+    let mut stream = net.overlay.open_data(server).await?;
+    let ask = DataFrame::Fetch {
+        record: record.clone(),
+        message_id: id,
+    };
+    stream.send(&ask).await?;
+    let signed = match stream.recv::<DataFrame>().await? {
+        Some(DataFrame::Offer(signed)) => signed,
+        _ => return Err(FetchError::NoOffer),
+    };
+    let checked = match inbound::check_offer(net, &signed).await {
+        Ok(c) if c.manifest.message_id == id => c,
+        Ok(_) => return Err(FetchError::OtherMessage),
+        Err(DataReply::Delivered(_)) => return Ok(None),
+        Err(reply) => {
+            tracing::warn!(%server, ?reply, "held manifest refused");
+            return Err(FetchError::ManifestRefused);
+        }
+    };
+    let holding = match stream.recv::<DataFrame>().await? {
+        Some(DataFrame::Holding(h)) => h,
+        _ => return Err(FetchError::NoHoldingList),
+    };
+    let missing = {
+        let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
+        tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?
+    };
+    let want: Vec<u32> = missing
+        .iter()
+        .copied()
+        .filter(|i| holding.binary_search(i).is_ok())
+        .collect();
+    stream.send(&DataReply::Need(want.clone())).await?;
+    let mut bad = 0u32;
+    for _ in 0..want.len() {
+        let Some(DataFrame::Chunk { index, data }) = stream.recv::<DataFrame>().await? else {
+            break;
+        };
+        let m = &checked.manifest;
+        let fits = want.binary_search(&index).is_ok()
+            && m.chunk_len(index) == Some(data.len())
+            && wire::hash_chunk(&data) == m.chunk_hashes[index as usize];
+        if !fits {
+            // Another place may hold a good copy; this one is not taken.
+            tracing::warn!(%server, index, message_id = %id.to_hex(), "held chunk does not match the manifest; refused");
+            bad += 1;
+            continue;
+        }
+        let d = dir.to_path_buf();
+        tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data)).await??;
+    }
+    let _ = stream.close().await;
+    let left = {
+        let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
+        tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?
+    };
+    tracing::debug!(%server, message_id = %id.to_hex(), fetched = want.len() as u32 - bad, bad, left = left.len(), "fetched held parts");
+    Ok(left.is_empty().then_some((signed, checked)))
+}
+
+/// Hands each queued receipt to its sender's node, or else to a server of the sender's.
+async fn hand_on_receipts(net: &Network) {
+    let keys = net.records.receipts_out.keys("").unwrap_or_default();
+    for key in keys {
+        let Ok(Some(out)) = net.records.receipts_out.get::<ReceiptOut>(&key) else {
+            continue;
+        };
+        let Some(hosted) = net.hosted(&out.recipient) else {
+            continue;
+        };
+        if hand_on(net, &hosted, &out).await {
+            let _ = net.records.receipts_out.remove(&key);
+        }
+    }
+}
+
+async fn hand_on(net: &Network, hosted: &Hosted, out: &ReceiptOut) -> bool {
+    let Ok(sender) = hosted.client.lookup(&out.recipient, &out.sender).await else {
+        return false;
+    };
+    if let Ok(node) = sender.record.node.parse::<PeerId>() {
+        let addrs = sender
+            .record
+            .node_addrs
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        net.overlay.add_peer_addrs(node, addrs).await;
+        if let Ok(Response::Done) = net
+            .overlay
+            .request(node, Request::Receipt(out.receipt.clone()))
+            .await
+        {
+            tracing::info!(to = out.sender, "receipt delivered to the sender's node");
+            return true;
+        }
+    }
+    let Some(own) = net.own_record(&out.recipient) else {
+        return false;
+    };
+    for (server, addrs) in relay_client::parse_servers(&sender.record.backups).unwrap_or_default() {
+        net.overlay.add_peer_addrs(server, addrs).await;
+        let hold = Request::HoldReceipt {
+            sender: out.sender.clone(),
+            receipt: out.receipt.clone(),
+            recipient_record: own.clone(),
+        };
+        if let Ok(Response::Done) = net.overlay.request(server, hold).await {
+            tracing::info!(to = out.sender, %server, "receipt left with the sender's server");
+            return true;
+        }
+    }
+    false
+}

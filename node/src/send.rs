@@ -1,0 +1,244 @@
+//! `wims send`: a message put together from command-line parts (addresses, subject, body,
+//! attachment files) by the running node, filed in Sent and handed to local recipients and
+//! to the delivery queue like a submitted one. Attachments are streamed from where they lie,
+//! so their size does not matter to memory.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::NodeCtx;
+use crate::drop::compose::{self, ComposeError, Envelope};
+use crate::drop::format::{Attachment, DropMessage, Mailbox};
+use crate::network::RemoteCheck;
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SendRequest {
+    pub from: String,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub subject: String,
+    pub body: String,
+    pub message_type: String,
+    /// Absolute paths.
+    pub attachments: Vec<PathBuf>,
+}
+
+/// What was sent: the network message id (hex) of the remote deliveries, and who got it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Sent {
+    pub message_id: String,
+    pub local: Vec<String>,
+    pub remote: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("no account {0}")]
+    NoAccount(String),
+    #[error("not an address: {0}")]
+    BadAddress(String),
+    #[error("no recipients")]
+    NoRecipients,
+    #[error("unknown message type {0}")]
+    UnknownType(String),
+    #[error("{0} is not a partner")]
+    NotPartner(String),
+    #[error("{0} is unknown")]
+    UnknownRecipient(String),
+    #[error("network unavailable for {0}")]
+    Unavailable(String),
+    #[error("attachment {0}: {1}")]
+    Attachment(String, String),
+    #[error("store: {0}")]
+    Store(String),
+}
+
+impl SendError {
+    /// The code the CLI turns into text, and the subject it names.
+    pub fn code(&self) -> (&'static str, String) {
+        match self {
+            SendError::NoAccount(a) => ("send-no-account", a.clone()),
+            SendError::BadAddress(a) => ("send-bad-address", a.clone()),
+            SendError::NoRecipients => ("send-no-recipients", String::new()),
+            SendError::UnknownType(t) => ("send-unknown-type", t.clone()),
+            SendError::NotPartner(a) => ("send-not-partner", a.clone()),
+            SendError::UnknownRecipient(a) => ("send-unknown-recipient", a.clone()),
+            SendError::Unavailable(a) => ("send-network-unavailable", a.clone()),
+            SendError::Attachment(p, _) => ("send-attachment", p.clone()),
+            SendError::Store(_) => ("internal", String::new()),
+        }
+    }
+}
+
+impl From<mailbox::Error> for SendError {
+    fn from(e: mailbox::Error) -> Self {
+        SendError::Store(e.to_string())
+    }
+}
+
+fn mailbox_of(address: &str) -> Result<Mailbox, SendError> {
+    let a = mailbox::normalize_address(address)
+        .map_err(|_| SendError::BadAddress(address.to_string()))?;
+    Ok(Mailbox {
+        name: None,
+        address: a,
+    })
+}
+
+/// Composes, files and queues the message; returns once every copy and delivery job is on
+/// disk.
+pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
+    let store = &ctx.store;
+    let from = mailbox_of(&req.from)?;
+    let account = store
+        .account(&from.address)?
+        .ok_or_else(|| SendError::NoAccount(from.address.clone()))?;
+    let kind = if req.message_type.is_empty() {
+        "message".to_string()
+    } else {
+        req.message_type.to_ascii_lowercase()
+    };
+    let known =
+        mailbox::MESSAGE_TYPES.contains(&kind.as_str()) || ctx.config.drop.types.contains(&kind);
+    if !known {
+        return Err(SendError::UnknownType(kind));
+    }
+    let to = req
+        .to
+        .iter()
+        .map(|a| mailbox_of(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let cc = req
+        .cc
+        .iter()
+        .map(|a| mailbox_of(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut attachments = Vec::new();
+    for p in &req.attachments {
+        let shown = p.display().to_string();
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(SendError::Attachment(shown, String::new())),
+            Err(e) => return Err(SendError::Attachment(shown, e.to_string())),
+        }
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| shown.clone());
+        attachments.push(Attachment {
+            path: p.clone(),
+            name,
+        });
+    }
+    let m = DropMessage {
+        passphrase: String::new(),
+        from,
+        to,
+        cc,
+        bcc: Vec::new(),
+        subject: req.subject,
+        kind: kind.clone(),
+        send_at: None,
+        text: req.body,
+        html: None,
+        attachments,
+    };
+    let recipients: Vec<String> = m.recipients().iter().map(|r| r.address.clone()).collect();
+    if recipients.is_empty() {
+        return Err(SendError::NoRecipients);
+    }
+
+    // A hosted sender's recipients follow the network's rules, as for SMTP submission.
+    let network = ctx
+        .network
+        .as_ref()
+        .filter(|net| net.hosted(&account.address).is_some());
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    for r in &recipients {
+        let here = store.account(r)?;
+        let ask = match (&here, network) {
+            (Some(a), Some(net)) if net.hosted(&a.address).is_some() => Some(net),
+            (None, Some(net)) => Some(net),
+            _ => None,
+        };
+        if let Some(net) = ask {
+            match net.check_recipient(&account.address, r).await {
+                RemoteCheck::Allowed => {}
+                RemoteCheck::NotAllowed => return Err(SendError::NotPartner(r.clone())),
+                RemoteCheck::Unknown => return Err(SendError::UnknownRecipient(r.clone())),
+                RemoteCheck::Unavailable => return Err(SendError::Unavailable(r.clone())),
+            }
+        }
+        match here {
+            Some(a) => local.push(a),
+            None if ask.is_some() => remote.push(r.clone()),
+            None => return Err(SendError::UnknownRecipient(r.clone())),
+        }
+    }
+
+    let message_id = wire::MessageId::random();
+    let id = message_id.to_hex();
+    let header_id = format!("{id}.send@{}", ctx.config.node.hostname);
+    let (st, msg) = (store.clone(), m.clone());
+    let staged = tokio::task::spawn_blocking(move || {
+        let env = Envelope {
+            message_id: &header_id,
+            date: chrono::Local::now().fixed_offset(),
+        };
+        let mut writer = st.new_message()?;
+        compose::write_message(&mut writer, &msg, &env, u64::MAX).map_err(|e| match e {
+            ComposeError::Attachment { path, error } => {
+                SendError::Attachment(path.display().to_string(), error.to_string())
+            }
+            ComposeError::AttachmentTooLarge { path, .. } => {
+                SendError::Attachment(path.display().to_string(), String::new())
+            }
+            ComposeError::Write(e) => SendError::Store(e.to_string()),
+        })?;
+        Ok::<_, SendError>(writer.finish()?)
+    })
+    .await
+    .map_err(|e| SendError::Store(e.to_string()))??;
+
+    let keyword = mailbox::type_keyword(&kind);
+    let mut flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
+    for a in &local {
+        store.deliver(&staged, a.id, "INBOX", &flags, None)?;
+    }
+    let sent = store
+        .special_folder(account.id, mailbox::SpecialUse::Sent)?
+        .map(|f| f.name)
+        .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
+    flags.push("\\Seen");
+    let filed = store.deliver(&staged, account.id, &sent, &flags, None)?;
+    if let Some(net) = network
+        && !remote.is_empty()
+    {
+        let folder = store
+            .folder(account.id, &sent)?
+            .ok_or_else(|| SendError::Store(sent.clone()))?;
+        net.queue(crate::network::Submission {
+            sender: &account.address,
+            account: account.id,
+            folder: folder.id,
+            uid: filed.uid,
+            size: staged.size,
+            message_type: kind,
+            recipients: &remote,
+            message_id: Some(message_id),
+        })?;
+    }
+    tracing::info!(
+        from = account.address,
+        local = local.len(),
+        remote = remote.len(),
+        message_id = id,
+        "message sent from the command line"
+    );
+    Ok(Sent {
+        message_id: id,
+        local: local.into_iter().map(|a| a.address).collect(),
+        remote,
+    })
+}
