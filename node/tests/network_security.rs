@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use node::network::{Network, NetworkConfig};
 use overlay::PeerId;
-use wire::proto::{DataFrame, DataReply, RefusalCode};
+use wire::proto::{DataFrame, DataReply, RefusalCode, Request, Response};
 use wire::{AccountKey, MessageId, SealOptions, SignedManifest, Token};
 
 const LOOPBACK: [&str; 2] = ["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"];
@@ -251,6 +251,16 @@ async fn only_authentic_authorized_messages_are_filed_once() {
     assert!(
         refused_with(&reply, RefusalCode::UnknownAccount),
         "{reply:?}"
+    );
+
+    // Only the hosted accounts' service servers may make the node look for held parts.
+    let notify = Request::Notify {
+        address: "bob@beta.h".into(),
+    };
+    let answer = a.overlay.request(bob_peer, notify).await.unwrap();
+    assert!(
+        matches!(&answer, Response::Refused(r) if r.code == RefusalCode::BadRequest),
+        "{answer:?}"
     );
 
     server.stop().await;

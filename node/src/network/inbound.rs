@@ -39,8 +39,9 @@ pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound
 
 async fn control(net: &Network, peer: PeerId, request: Request) -> Response {
     match request {
-        // Only a hint to look now: what is collected is checked on its own.
-        Request::Notify { address } => {
+        // Only a hint to look now (what is collected is checked on its own), and only
+        // taken from the hosted accounts' servers, so nobody else can make the node poll.
+        Request::Notify { address } if net.is_account_server(&peer) => {
             tracing::debug!(%peer, address, "service server says parts arrived");
             net.collect_wake.notify_one();
             Response::Done

@@ -177,6 +177,15 @@ impl Network {
         Some(r.record)
     }
 
+    /// Whether `peer` is a service server of one of the hosted accounts.
+    fn is_account_server(&self, peer: &overlay::PeerId) -> bool {
+        self.hosted
+            .read()
+            .expect("hosted map")
+            .values()
+            .any(|h| h.client.server_peers().contains(peer))
+    }
+
     /// Whether a delivery job for `message_id` to `recipient` still waits.
     fn has_job(&self, message_id: &wire::MessageId, recipient: &str) -> bool {
         let key = format!("{}/{}", message_id.to_hex(), recipient.to_ascii_lowercase());
