@@ -89,6 +89,26 @@ impl I18n {
 }
 
 /// The languages of `table`, in table order.
+/// The value of `--name VALUE` or `--name=VALUE` in a program's raw arguments (the first is
+/// the program): the language of help texts is needed before the argument parser runs.
+pub fn raw_option(args: &[std::ffi::OsString], name: &str) -> Option<String> {
+    let flag = format!("--{name}");
+    let prefix = format!("--{name}=");
+    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
+    while let Some(a) = it.next() {
+        if a == "--" {
+            break;
+        }
+        if a == flag {
+            return it.next().map(|v| v.into_owned());
+        }
+        if let Some(v) = a.strip_prefix(&prefix) {
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
 pub fn languages(table: Table) -> Vec<&'static str> {
     table.iter().map(|(l, _)| *l).collect()
 }

@@ -6,6 +6,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use ::i18n::raw_option;
 use clap::{Arg, ArgAction, Command, CommandFactory, FromArgMatches, Parser, Subcommand};
 use node::config::Config;
 use node::i18n::{self, I18n};
@@ -249,26 +250,6 @@ pub fn command(t: &I18n) -> Command {
 pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
     let matches = command(t).get_matches_from(args);
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-}
-
-/// The value of `--name VALUE` or `--name=VALUE` in raw arguments: the language of the help
-/// text itself is needed before clap runs.
-fn raw_option(args: &[OsString], name: &str) -> Option<String> {
-    let flag = format!("--{name}");
-    let prefix = format!("--{name}=");
-    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
-    while let Some(a) = it.next() {
-        if a == "--" {
-            break;
-        }
-        if a == flag {
-            return it.next().map(|v| v.into_owned());
-        }
-        if let Some(v) = a.strip_prefix(&prefix) {
-            return Some(v.to_string());
-        }
-    }
-    None
 }
 
 /// The language to speak: `--lang`, else the data folder's `node.language`, else en-US.

@@ -65,6 +65,17 @@ fn limit_malloc_arenas() {
     }
 }
 
+/// The configuration and language of an initialised data folder, for commands that need one.
+fn configured(data: &DataDir, early: &I18n, lang: Option<&str>) -> Result<(Config, I18n)> {
+    if !data.is_initialised() {
+        let dir = data.root.display().to_string();
+        return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
+    }
+    let config = load_config(data, early)?;
+    let i18n = language(&config, lang)?;
+    Ok((config, i18n))
+}
+
 fn real_main(cli: Cli, early: &I18n) -> Result<()> {
     let explicit = cli.data.is_some();
     let data = DataDir::new(cli.data.clone().unwrap_or_else(DataDir::default_root));
@@ -88,41 +99,21 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             run(data, config)
         }
         Cmd::Account(cmd) => {
-            if !data.is_initialised() {
-                let dir = data.root.display().to_string();
-                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
-            }
-            let config = load_config(&data, early)?;
-            let i18n = language(&config, cli.lang.as_deref())?;
+            let (_, i18n) = configured(&data, early, cli.lang.as_deref())?;
             account(&data, &i18n, cmd)
         }
         Cmd::LogLevel { level } => log_level(&data, early, level),
         Cmd::Receipts { address } => {
-            if !data.is_initialised() {
-                let dir = data.root.display().to_string();
-                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
-            }
-            let config = load_config(&data, early)?;
-            let i18n = language(&config, cli.lang.as_deref())?;
+            let (config, i18n) = configured(&data, early, cli.lang.as_deref())?;
             let branding = load_branding(&data, &config, &i18n)?;
             receipts(&data, &i18n, &branding, address)
         }
         Cmd::Send(args) => {
-            if !data.is_initialised() {
-                let dir = data.root.display().to_string();
-                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
-            }
-            let config = load_config(&data, early)?;
-            let i18n = language(&config, cli.lang.as_deref())?;
+            let (_, i18n) = configured(&data, early, cli.lang.as_deref())?;
             send_cli::run(&data, &i18n, args)
         }
         Cmd::Update(UpdateCmd::Check) => {
-            if !data.is_initialised() {
-                let dir = data.root.display().to_string();
-                return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
-            }
-            let config = load_config(&data, early)?;
-            let i18n = language(&config, cli.lang.as_deref())?;
+            let (_, i18n) = configured(&data, early, cli.lang.as_deref())?;
             update_check(&data, &i18n)
         }
         Cmd::Demo => {

@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use ::i18n::raw_option;
 use clap::{Command, CommandFactory, FromArgMatches, Parser, Subcommand};
 use service::i18n::I18n;
 
@@ -133,26 +134,6 @@ pub fn command(t: &I18n) -> Command {
 pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
     let matches = command(t).get_matches_from(args);
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
-}
-
-/// The value of `--name VALUE` or `--name=VALUE` in raw arguments: some choices (the
-/// language of the help text itself) are needed before clap runs.
-fn raw_option(args: &[OsString], name: &str) -> Option<String> {
-    let flag = format!("--{name}");
-    let prefix = format!("--{name}=");
-    let mut it = args.iter().skip(1).map(|a| a.to_string_lossy());
-    while let Some(a) = it.next() {
-        if a == "--" {
-            break;
-        }
-        if a == flag {
-            return it.next().map(|v| v.into_owned());
-        }
-        if let Some(v) = a.strip_prefix(&prefix) {
-            return Some(v.to_string());
-        }
-    }
-    None
 }
 
 /// The language to speak: `--lang`, else the data folder's configured one, else en-US.

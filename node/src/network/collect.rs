@@ -289,22 +289,14 @@ async fn hand_on(net: &Network, hosted: &Hosted, out: &ReceiptOut) -> bool {
     let Ok(sender) = hosted.client.lookup(&out.recipient, &out.sender).await else {
         return false;
     };
-    if let Ok(node) = sender.record.node.parse::<PeerId>() {
-        let addrs = sender
-            .record
-            .node_addrs
-            .iter()
-            .filter_map(|a| a.parse().ok())
-            .collect();
-        net.overlay.add_peer_addrs(node, addrs).await;
-        if let Ok(Response::Done) = net
+    if let Some(node) = net.record_node(&sender.record).await
+        && let Ok(Response::Done) = net
             .overlay
             .request(node, Request::Receipt(out.receipt.clone()))
             .await
-        {
-            tracing::info!(to = out.sender, "receipt delivered to the sender's node");
-            return true;
-        }
+    {
+        tracing::info!(to = out.sender, "receipt delivered to the sender's node");
+        return true;
     }
     let Some(own) = net.own_record(&out.recipient) else {
         return false;

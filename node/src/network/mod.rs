@@ -177,6 +177,19 @@ impl Network {
         Some(r.record)
     }
 
+    /// The PeerId of the node a directory record names, its addresses made known to the
+    /// overlay; `None` when the record names no valid PeerId.
+    async fn record_node(&self, record: &wire::DirectoryRecord) -> Option<overlay::PeerId> {
+        let node: overlay::PeerId = record.node.parse().ok()?;
+        let addrs = record
+            .node_addrs
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect();
+        self.overlay.add_peer_addrs(node, addrs).await;
+        Some(node)
+    }
+
     /// Whether `peer` is a service server of one of the hosted accounts.
     fn is_account_server(&self, peer: &overlay::PeerId) -> bool {
         self.hosted

@@ -454,18 +454,10 @@ async fn direct(
     placed: &mut Placed,
     view: &progress::Handle,
 ) -> Result<SignedReceipt, Failure> {
-    let peer: overlay::PeerId = located
-        .record
-        .node
-        .parse()
-        .map_err(|_| Failure::Permanent("directory names no valid node".into()))?;
-    let addrs = located
-        .record
-        .node_addrs
-        .iter()
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    net.overlay.add_peer_addrs(peer, addrs).await;
+    let peer = net
+        .record_node(&located.record)
+        .await
+        .ok_or_else(|| Failure::Permanent("directory names no valid node".into()))?;
     let mut stream = net.overlay.open_data(peer).await.map_err(retry)?;
     stream
         .send(&DataFrame::Offer(signed.clone()))
