@@ -130,8 +130,11 @@ async fn collect_message(
     };
     let dir = net.spool.dir("in", &key);
     let mut whole: Option<(wire::SignedManifest, Checked)> = None;
+    // What the spool lacks, learnt once (it hashes every chunk already there) and kept up
+    // to date as chunks arrive, whichever place they come from.
+    let mut missing: Option<Vec<u32>> = None;
     for &server in places {
-        match fetch_from(net, server, record, id, &dir).await {
+        match fetch_from(net, server, record, id, &dir, &mut missing).await {
             Ok(Some(done)) => {
                 whole = Some(done);
                 break;
@@ -200,14 +203,15 @@ enum FetchError {
 }
 
 /// One fetch stream: the server's manifest (verified like a direct offer), then the chunks
-/// this node still lacks of those the server holds, each checked against the manifest.
-/// `Some` once the spool holds the whole message.
+/// this node still lacks (`missing`, computed here the first time) of those the server
+/// holds, each checked against the manifest. `Some` once the spool holds the whole message.
 async fn fetch_from(
     net: &Network,
     server: PeerId,
     record: &NetworkSigned,
     id: MessageId,
     dir: &std::path::Path,
+    missing: &mut Option<Vec<u32>>,
 ) -> Result<Option<(wire::SignedManifest, Checked)>, FetchError> {
     let mut stream = net.overlay.open_data(server).await?;
     let ask = DataFrame::Fetch {
@@ -232,9 +236,12 @@ async fn fetch_from(
         Some(DataFrame::Holding(h)) => h,
         _ => return Err(FetchError::NoHoldingList),
     };
-    let missing = {
-        let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
-        tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?
+    let missing = match missing {
+        Some(m) => m,
+        None => {
+            let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
+            missing.insert(tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?)
+        }
     };
     let want: Vec<u32> = missing
         .iter()
@@ -259,14 +266,13 @@ async fn fetch_from(
         }
         let d = dir.to_path_buf();
         tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data)).await??;
+        if let Ok(pos) = missing.binary_search(&index) {
+            missing.remove(pos);
+        }
     }
     let _ = stream.close().await;
-    let left = {
-        let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
-        tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?
-    };
-    tracing::debug!(%server, message_id = %id.to_hex(), fetched = want.len() as u32 - bad, bad, left = left.len(), "fetched held parts");
-    Ok(left.is_empty().then_some((signed, checked)))
+    tracing::debug!(%server, message_id = %id.to_hex(), fetched = want.len() as u32 - bad, bad, left = missing.len(), "fetched held parts");
+    Ok(missing.is_empty().then_some((signed, checked)))
 }
 
 /// Hands each queued receipt to its sender's node, or else to a server of the sender's.

@@ -305,14 +305,16 @@ async fn deliver(
         .map_err(retry)?
         .ok_or_else(|| retry("manifest missing"))?;
     // Sealed here and read back from our own spool: its signature is ours.
-    let count = signed.unverified().map_err(retry)?.chunk_hashes.len() as u32;
+    let (count, total) = signed
+        .unverified()
+        .map(|m| (m.chunk_hashes.len() as u32, m.total_size))
+        .map_err(retry)?;
     let mut placed = net
         .records
         .placed
         .get::<Placed>(key)
         .map_err(retry)?
         .unwrap_or_else(|| Placed::new(count));
-    let total = signed.unverified().map_or(0, |m| m.total_size);
     progress::update(view, |p| {
         p.phase = Phase::Direct;
         p.sealed = total;
