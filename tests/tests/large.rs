@@ -1,6 +1,9 @@
-//! Large messages between nodes, with breaks: a 256 MiB attachment from alice@alpha.h (node A)
-//! to bob@beta.h (node B) while connections are cut and processes killed at random points
-//! (tests/py/large.py drives the mail clients).
+//! Large messages between nodes, with breaks: an attachment of up to 256 MiB from
+//! alice@alpha.h (node A) to bob@beta.h (node B) while connections are cut and processes
+//! killed at random points (tests/py/large.py drives the mail clients).
+//!
+//! Each message lies on disk several times over (the Sent copy, the sealed spool, the
+//! receiver's spool and mailbox, held parts), so the tests run one at a time.
 //!
 //! - a cut transfer resumes where it stopped, re-sending at most the chunk in flight;
 //! - node A killed mid-upload resumes its job after a restart;
@@ -8,6 +11,7 @@
 //!   rest goes to the second, and B collects from both.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -15,12 +19,22 @@ use wims_tests::{Node, NodeBuilder, Service, python_nodes};
 
 const ALICE_PW: &str = "alice-large-horse";
 const BOB_PW: &str = "bob-large-staple";
-/// The attachment: big enough for dozens of chunks, so a cut lands mid-transfer.
+/// The cut-and-resume attachment: 64 chunks.
 const SIZE: usize = 256 * 1024 * 1024;
+/// The attachment of the crash and fallback tests: 24 chunks, enough for a cut to land
+/// mid-transfer.
+const SMALLER: usize = 96 * 1024 * 1024;
 /// The sealing chunk size (wire::DEFAULT_CHUNK_SIZE).
 const CHUNK: u64 = 4 * 1024 * 1024;
 /// Readiness bound while waiting for progress on disk; not a speed check.
 const PROGRESS_WAIT: Duration = Duration::from_secs(900);
+
+/// Held for the whole of a test, so only one of them fills the disk at a time.
+fn one_at_a_time() -> MutexGuard<'static, ()> {
+    static DISK: Mutex<()> = Mutex::new(());
+    // A failed test poisons the lock; the next one still runs.
+    DISK.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 struct Net {
     a: Node,
@@ -81,11 +95,13 @@ fn wait_for_chunks(what: &str, dir: &Path, at_least: usize) {
     }
 }
 
-/// A point to cut at: somewhere among the first 50 of the message's 64+ chunks.
-fn random_cut() -> usize {
+/// A point to cut at: somewhere among the first three quarters of a `size`-byte
+/// attachment's chunks.
+fn random_cut(size: usize) -> usize {
     use std::hash::BuildHasher;
     let r = std::collections::hash_map::RandomState::new().hash_one(Instant::now());
-    2 + (r % 48) as usize
+    let chunks = size as u64 / CHUNK;
+    2 + (r % (chunks * 3 / 4 - 2)) as usize
 }
 
 /// The `resent_bytes` A logged when bob's receipt came in.
@@ -113,6 +129,7 @@ fn no_panics(nodes: &[&Node]) {
 
 #[test]
 fn a_cut_transfer_resumes_and_resends_at_most_one_chunk() {
+    let _disk = one_at_a_time();
     // No holding on the service: the transfer can only resume node to node.
     let mut service = Service::init();
     service.set_config("holding", "quota_per_account", "0");
@@ -120,7 +137,7 @@ fn a_cut_transfer_resumes_and_resends_at_most_one_chunk() {
     let mut net = Net::start(&service, Node::builder().delivery_retry(1, 2));
     let size = SIZE.to_string();
     net.py(&["send", "cut", &size]);
-    let cut = random_cut();
+    let cut = random_cut(SIZE);
     wait_for_chunks("B's inbound spool", &net.b.data_dir().join("spool/in"), cut);
     // The connection breaks mid-chunk: B dies and comes back.
     net.b.crash_restart();
@@ -139,11 +156,12 @@ fn a_cut_transfer_resumes_and_resends_at_most_one_chunk() {
 
 #[test]
 fn node_a_killed_mid_upload_resumes_its_job() {
+    let _disk = one_at_a_time();
     let service = Service::start();
     let mut net = Net::start(&service, Node::builder().delivery_retry(1, 2));
-    let size = SIZE.to_string();
+    let size = SMALLER.to_string();
     net.py(&["send", "kill-a", &size]);
-    let cut = random_cut();
+    let cut = random_cut(SMALLER);
     wait_for_chunks("B's inbound spool", &net.b.data_dir().join("spool/in"), cut);
     net.a.crash_restart();
     eprintln!("node A killed after {cut} chunks reached B");
@@ -157,6 +175,7 @@ fn node_a_killed_mid_upload_resumes_its_job() {
 
 #[test]
 fn parts_split_across_two_servers_are_collected_from_both() {
+    let _disk = one_at_a_time();
     // Two servers of one network, each naming the other, on ports kept across restarts.
     let mut s1 = Service::start();
     s1.pin_ports();
@@ -170,9 +189,9 @@ fn parts_split_across_two_servers_are_collected_from_both() {
 
     let mut net = Net::start(&s1, Node::builder().delivery_retry(1, 2));
     net.b.stop();
-    let size = SIZE.to_string();
+    let size = SMALLER.to_string();
     net.py(&["send", "split", &size]);
-    let cut = random_cut();
+    let cut = random_cut(SMALLER);
     let held1 = s1.data_dir().join("held");
     let held2 = s2.data_dir().join("held");
     wait_for_chunks("the first server's held parts", &held1, cut);
