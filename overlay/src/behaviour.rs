@@ -36,9 +36,15 @@ impl Behaviour {
             .relay_server
             .then(|| relay::Behaviour::new(peer_id, relay::Config::default()));
         Behaviour {
+            // Nodes tell peers only addresses confirmed reachable from outside: their listen
+            // addresses include loopback and private LAN ones, which on the peer's side lead
+            // to itself or to a stranger, and such a dial fails the whole connection attempt
+            // (the first handshake to finish decides, with the wrong PeerId). The directory
+            // record carries what a node can be dialled at.
             identify: identify::Behaviour::new(
                 identify::Config::new(IDENTIFY_PROTOCOL.to_string(), key.public())
-                    .with_agent_version(config.agent.clone()),
+                    .with_agent_version(config.agent.clone())
+                    .with_hide_listen_addrs(!config.relay_server),
             ),
             ping: ping::Behaviour::new(ping::Config::new()),
             autonat: autonat::Behaviour::new(peer_id, autonat::Config::default()),

@@ -18,6 +18,7 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub struct DataStream {
     peer: PeerId,
     io: IdleIo<Stream>,
+    hole_punched: bool,
 }
 
 impl std::fmt::Debug for DataStream {
@@ -33,7 +34,19 @@ impl DataStream {
         DataStream {
             peer,
             io: IdleIo::new(stream, IDLE_TIMEOUT),
+            hole_punched: false,
         }
+    }
+
+    pub(crate) fn punched(mut self, yes: bool) -> Self {
+        self.hole_punched = yes;
+        self
+    }
+
+    /// Whether the direct connection under this (outbound) stream came from a hole punch
+    /// through a relay rather than a plain dial.
+    pub fn hole_punched(&self) -> bool {
+        self.hole_punched
     }
 
     pub fn peer(&self) -> PeerId {

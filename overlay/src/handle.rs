@@ -140,6 +140,7 @@ impl Overlay {
             }
         });
         task.set_data_forwarder(forwarder);
+        let addr_changes = task.addr_changes();
         tokio::spawn(task.run());
 
         Ok((
@@ -148,6 +149,7 @@ impl Overlay {
                 commands: command_tx,
                 control,
                 request_timeout: config.request_timeout,
+                addr_changes,
             },
             inbound_rx,
         ))
@@ -161,6 +163,7 @@ pub struct OverlayHandle {
     commands: mpsc::Sender<Command>,
     control: libp2p_stream::Control,
     request_timeout: Duration,
+    addr_changes: tokio::sync::watch::Receiver<u64>,
 }
 
 impl std::fmt::Debug for OverlayHandle {
@@ -174,6 +177,12 @@ impl std::fmt::Debug for OverlayHandle {
 impl OverlayHandle {
     pub fn peer_id(&self) -> PeerId {
         self.peer_id
+    }
+
+    /// Changes whenever the listen addresses do (e.g. a relay circuit address appears); wait
+    /// on it with `changed()`.
+    pub fn listen_addr_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.addr_changes.clone()
     }
 
     async fn call<T>(
@@ -229,7 +238,7 @@ impl OverlayHandle {
         )
         .await
         .map_err(|_| OverlayError::Timeout)???;
-        tokio::time::timeout(
+        let punched = tokio::time::timeout(
             DIRECT_WAIT,
             self.call(|reply| Command::PrepareData { peer, reply }),
         )
@@ -247,8 +256,8 @@ impl OverlayHandle {
             libp2p_stream::OpenStreamError::Io(e) => OverlayError::from_io(e),
             other => OverlayError::Transport(other.to_string()),
         })?;
-        tracing::debug!(%peer, "data stream out");
-        Ok(DataStream::new(peer, stream))
+        tracing::debug!(%peer, punched, "data stream out");
+        Ok(DataStream::new(peer, stream).punched(punched))
     }
 
     /// Whether the current connection to `peer` (if any) is direct (not relayed).

@@ -1,7 +1,7 @@
 //! The one task that owns the [`Swarm`]. Handles talk to it only through [`Command`]s, so
 //! no lock is ever held across the network and the swarm is polled without interruption.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -45,10 +45,11 @@ pub(crate) enum Command {
         reply: Reply<Response>,
     },
     /// Resolves once the peer is reachable only directly, so that a data stream cannot land
-    /// on a relay circuit (which would cut it off after a few KiB).
+    /// on a relay circuit (which would cut it off after a few KiB); with whether that direct
+    /// connection came from a hole punch.
     PrepareData {
         peer: PeerId,
-        reply: Reply<()>,
+        reply: Reply<bool>,
     },
     IsDirect {
         peer: PeerId,
@@ -68,12 +69,19 @@ pub(crate) struct SwarmTask {
     reply_timeout: Duration,
     data_forwarder: Option<JoinHandle<()>>,
     relay_listeners: HashMap<ListenerId, Multiaddr>,
+    /// Relays we hold (or are getting back) a reservation on.
+    relay_peers: HashSet<PeerId>,
     addr_book: HashMap<PeerId, Vec<Multiaddr>>,
+    /// Bumped whenever the set of listen addresses changes (a relay circuit comes or goes),
+    /// so the node can tell the directory where it is now.
+    addrs_changed: tokio::sync::watch::Sender<u64>,
     /// Per peer, its connections and whether each is relayed.
     connections: HashMap<PeerId, HashMap<ConnectionId, bool>>,
+    /// Direct connections that dcutr opened (a hole punch), while they are up.
+    punched: HashSet<ConnectionId>,
     last_dial_error: HashMap<PeerId, String>,
     connect_waiters: HashMap<PeerId, Vec<Reply<()>>>,
-    data_waiters: HashMap<PeerId, Vec<Reply<()>>>,
+    data_waiters: HashMap<PeerId, Vec<Reply<bool>>>,
     pending_requests: HashMap<OutboundRequestId, Reply<Response>>,
     pending_replies:
         FuturesUnordered<BoxFuture<'static, (ResponseChannel<Response>, Option<Response>)>>,
@@ -97,14 +105,25 @@ impl SwarmTask {
             reply_timeout,
             data_forwarder: None,
             relay_listeners: HashMap::new(),
+            relay_peers: HashSet::new(),
             addr_book: HashMap::new(),
+            addrs_changed: tokio::sync::watch::Sender::new(0),
             connections: HashMap::new(),
+            punched: HashSet::new(),
             last_dial_error: HashMap::new(),
             connect_waiters: HashMap::new(),
             data_waiters: HashMap::new(),
             pending_requests: HashMap::new(),
             pending_replies: FuturesUnordered::new(),
         }
+    }
+
+    pub(crate) fn addr_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.addrs_changed.subscribe()
+    }
+
+    fn addrs_changed(&self) {
+        self.addrs_changed.send_modify(|n| *n += 1);
     }
 
     pub(crate) fn set_data_forwarder(&mut self, forwarder: JoinHandle<()>) {
@@ -118,6 +137,13 @@ impl SwarmTask {
             )));
         };
         self.remember(relay_peer, vec![relay.clone()]);
+        // One circuit per relay: the relay keeps one reservation per peer, so a second
+        // listener (the same server over the other transport) would displace the first,
+        // and the two would take turns forever. The first address given picks the transport
+        // (an existing connection to the relay is reused either way).
+        if !self.relay_peers.insert(relay_peer) {
+            return Ok(());
+        }
         // No dial of our own: listening on the circuit makes the relay client dial the relay
         // (or reuse a connection), and a concurrent dial of ours would make its dial fail the
         // "not already dialing" condition, which closes the circuit listener at once.
@@ -270,6 +296,29 @@ impl SwarmTask {
         }
     }
 
+    /// Drops `addr` (a dialled address, ending in the expected /p2p/) from what we dial
+    /// `peer` at; true if it was there.
+    fn forget_address(&mut self, peer: PeerId, addr: &Multiaddr) -> bool {
+        let Some(book) = self.addr_book.get_mut(&peer) else {
+            return false;
+        };
+        let plain = strip_own_id(addr.clone(), peer);
+        let before = book.len();
+        book.retain(|a| a != addr && a != &plain);
+        book.len() < before
+    }
+
+    fn redial(&mut self, peer: PeerId) {
+        let addrs = self.addr_book.get(&peer).cloned().unwrap_or_default();
+        let opts = DialOpts::peer_id(peer)
+            .addresses(addrs)
+            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .build();
+        if let Err(e) = self.swarm.dial(opts) {
+            self.fail_connect_waiters(peer, e.to_string());
+        }
+    }
+
     fn fail_connect_waiters(&mut self, peer: PeerId, reason: String) {
         for waiter in self.connect_waiters.remove(&peer).unwrap_or_default() {
             let _ = waiter.send(Err(OverlayError::Dial(reason.clone())));
@@ -306,9 +355,10 @@ impl SwarmTask {
             }
             return;
         };
+        let punched = conns.is_some_and(|c| c.keys().any(|id| self.punched.contains(id)));
         for waiter in self.data_waiters.remove(&peer).unwrap_or_default() {
             let _ = waiter.send(if ready {
-                Ok(())
+                Ok(punched)
             } else {
                 Err(OverlayError::Closed)
             });
@@ -323,6 +373,7 @@ impl SwarmTask {
                 address,
             } => {
                 tracing::info!(%address, "listening");
+                self.addrs_changed();
                 if self.relay_server && !self.relay_listeners.contains_key(&listener_id) {
                     // A service server is publicly reachable at what it listens on; the relay
                     // only serves (and advertises) reservations with a confirmed external
@@ -332,6 +383,7 @@ impl SwarmTask {
             }
             SwarmEvent::ExpiredListenAddr { address, .. } => {
                 tracing::debug!(%address, "listen address expired");
+                self.addrs_changed();
                 if self.relay_server {
                     self.swarm.remove_external_address(&address);
                 }
@@ -341,6 +393,7 @@ impl SwarmTask {
                 reason,
                 ..
             } => {
+                self.addrs_changed();
                 if let Some(relay) = self.relay_listeners.remove(&listener_id) {
                     tracing::warn!(%relay, ?reason, "relay reservation lost; retrying later");
                     self.retry_relay_later(relay);
@@ -376,6 +429,7 @@ impl SwarmTask {
                 ..
             } => {
                 tracing::debug!(peer = %peer_id, ?cause, "connection closed");
+                self.punched.remove(&connection_id);
                 if let Some(conns) = self.connections.get_mut(&peer_id) {
                     conns.remove(&connection_id);
                     if conns.is_empty() {
@@ -390,6 +444,15 @@ impl SwarmTask {
                 ..
             } => {
                 tracing::debug!(%peer, "dial failed: {error}");
+                if let DialError::WrongPeerId { address, .. } = &error
+                    && self.forget_address(peer, address)
+                    && self.connect_waiters.contains_key(&peer)
+                {
+                    // Someone else answered there (a private address reused in another
+                    // network, our own loopback): the other addresses still may be right.
+                    self.redial(peer);
+                    return;
+                }
                 let reason = error.to_string();
                 self.last_dial_error.insert(peer, reason.clone());
                 if !self.swarm.is_connected(&peer) {
@@ -421,8 +484,14 @@ impl SwarmTask {
                 tracing::info!(relay = %relay_peer_id, renewal, "relay reservation accepted");
             }
             BehaviourEvent::Dcutr(event) => match event.result {
-                Ok(_) => tracing::info!(peer = %event.remote_peer_id, "hole punch succeeded"),
-                Err(e) => tracing::debug!(peer = %event.remote_peer_id, "hole punch failed: {e}"),
+                Ok(connection) => {
+                    tracing::info!(peer = %event.remote_peer_id, "hole punch succeeded");
+                    self.punched.insert(connection);
+                    self.check_data_waiters(event.remote_peer_id);
+                }
+                Err(e) => {
+                    tracing::info!(peer = %event.remote_peer_id, error = %e, "hole punch failed")
+                }
             },
             BehaviourEvent::Identify(event) => tracing::trace!(?event, "identify"),
             BehaviourEvent::Ping(event) => tracing::trace!(?event, "ping"),

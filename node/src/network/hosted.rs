@@ -138,6 +138,7 @@ impl Network {
 /// start and then periodically; retries with back-off while the network is unreachable.
 pub(super) async fn keep_logged_in(net: Arc<Network>) {
     let mut failures = 0u32;
+    let mut changes = net.overlay.listen_addr_changes();
     loop {
         let mut ok = true;
         let addrs = net.node_addrs().await;
@@ -190,6 +191,38 @@ pub(super) async fn keep_logged_in(net: Arc<Network>) {
             failures += 1;
             backoff(failures, Duration::from_secs(1), Duration::from_secs(60))
         };
-        tokio::time::sleep(wait).await;
+        // New addresses (a relay circuit reserved, a listener gone) go to the directory at
+        // once: peers behind NAT reach this node only through what its record names.
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = addrs_settled(&mut changes, &addrs, &net) => {}
+        }
+    }
+}
+
+/// Resolves once the listen addresses differ from `published` and have stopped changing for
+/// a moment (a reservation brings several addresses in a burst).
+async fn addrs_settled(
+    changes: &mut tokio::sync::watch::Receiver<u64>,
+    published: &[String],
+    net: &Network,
+) {
+    const SETTLE: Duration = Duration::from_millis(500);
+    loop {
+        if changes.changed().await.is_err() {
+            // The overlay stopped: nothing will change any more.
+            std::future::pending::<()>().await;
+        }
+        while tokio::time::timeout(SETTLE, changes.changed())
+            .await
+            .is_ok_and(|r| r.is_ok())
+        {}
+        let mut now = net.node_addrs().await;
+        let mut before = published.to_vec();
+        now.sort();
+        before.sort();
+        if now != before {
+            return;
+        }
     }
 }

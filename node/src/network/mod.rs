@@ -181,11 +181,26 @@ impl Network {
     /// overlay; `None` when the record names no valid PeerId.
     async fn record_node(&self, record: &wire::DirectoryRecord) -> Option<overlay::PeerId> {
         let node: overlay::PeerId = record.node.parse().ok()?;
-        let addrs = record
+        let mut addrs: Vec<overlay::Multiaddr> = record
             .node_addrs
             .iter()
             .filter_map(|a| a.parse().ok())
             .collect();
+        // A node reserves a relay circuit on each of its accounts' servers, so it can be
+        // reached through them even while its record does not name the circuit yet (it
+        // logged in before the reservation came through).
+        for (server, server_addrs) in
+            relay_client::parse_servers(&record.backups).unwrap_or_default()
+        {
+            for a in server_addrs {
+                let circuit = a
+                    .with(overlay::Protocol::P2p(server))
+                    .with(overlay::Protocol::P2pCircuit);
+                if !addrs.contains(&circuit) {
+                    addrs.push(circuit);
+                }
+            }
+        }
         self.overlay.add_peer_addrs(node, addrs).await;
         Some(node)
     }
@@ -234,12 +249,21 @@ impl Network {
         v
     }
 
-    /// The addresses this node is reachable at, as text for directory records.
+    /// The addresses this node is reachable at, as text for directory records. Loopback
+    /// ones only when there is nothing else (a network on one machine): to a peer elsewhere
+    /// they name the peer itself.
     pub async fn node_addrs(&self) -> Vec<String> {
-        self.overlay
-            .listen_addrs()
-            .await
-            .into_iter()
+        let all = self.overlay.listen_addrs().await;
+        let loopback = |a: &overlay::Multiaddr| {
+            a.iter().next().is_some_and(|p| match p {
+                overlay::Protocol::Ip4(ip) => ip.is_loopback(),
+                overlay::Protocol::Ip6(ip) => ip.is_loopback(),
+                _ => false,
+            })
+        };
+        let only_loopback = all.iter().all(loopback);
+        all.into_iter()
+            .filter(|a| only_loopback || !loopback(a))
             .map(|a| a.to_string())
             .collect()
     }

@@ -371,6 +371,11 @@ struct Placed {
     /// Chunk bytes written to streams over all attempts: beyond the sealed size, this is
     /// what breaks cost.
     sent: u64,
+    /// Chunks acknowledged by the recipient's node and by its servers: how the message went.
+    node_chunks: u32,
+    server_chunks: u32,
+    /// Some of it went over a hole-punched connection.
+    punched: bool,
 }
 
 impl Placed {
@@ -379,6 +384,25 @@ impl Placed {
             count,
             bits: vec![0; (count as usize).div_ceil(8)],
             sent: 0,
+            node_chunks: 0,
+            server_chunks: 0,
+            punched: false,
+        }
+    }
+
+    /// The way the message travelled, for the delivery log: `direct` (a plain dial),
+    /// `hole-punched`, `servers`, or a direct way plus `+servers`.
+    fn path(&self) -> &'static str {
+        let way = if self.punched {
+            "hole-punched"
+        } else {
+            "direct"
+        };
+        match (self.node_chunks > 0, self.server_chunks > 0) {
+            (_, false) => way,
+            (false, true) => "servers",
+            (true, true) if self.punched => "hole-punched+servers",
+            (true, true) => "direct+servers",
         }
     }
 
@@ -461,6 +485,7 @@ async fn direct(
         .await
         .ok_or_else(|| Failure::Permanent("directory names no valid node".into()))?;
     let mut stream = net.overlay.open_data(peer).await.map_err(retry)?;
+    placed.punched |= stream.hole_punched();
     stream
         .send(&DataFrame::Offer(signed.clone()))
         .await
@@ -473,8 +498,10 @@ async fn direct(
                 placed.set(i);
             }
         }
-        let early = push_chunks(&mut stream, dir, indices, placed, view).await?;
-        reply = match early {
+        let before = placed.stored();
+        let early = push_chunks(&mut stream, dir, indices, placed, view).await;
+        placed.node_chunks += placed.stored() - before;
+        reply = match early? {
             Some(r) => Some(r),
             None => stream.recv::<DataReply>().await.map_err(retry)?,
         };
@@ -568,7 +595,10 @@ async fn to_server(
         }
     }
     let send: Vec<u32> = lacks.into_iter().filter(|&i| !placed.has(i)).collect();
-    let early = push_chunks(&mut stream, dir, &send, placed, view).await?;
+    let before = placed.stored();
+    let early = push_chunks(&mut stream, dir, &send, placed, view).await;
+    placed.server_chunks += placed.stored() - before;
+    let early = early?;
     let _ = stream.close().await;
     match early {
         None => Ok(()),
@@ -609,13 +639,9 @@ fn complete(
     );
     net.records.receipts.put(&rkey, &stored).map_err(retry)?;
     net.records.jobs.remove(key).map_err(retry)?;
-    let sent = net
-        .records
-        .placed
-        .get::<Placed>(key)
-        .ok()
-        .flatten()
-        .map_or(0, |p| p.sent);
+    let placed = net.records.placed.get::<Placed>(key).ok().flatten();
+    let sent = placed.as_ref().map_or(0, |p| p.sent);
+    let path = placed.as_ref().map_or("direct", Placed::path);
     if let Err(e) = net.records.placed.remove(key) {
         tracing::warn!(job = key, error = %e, "placement record not removed");
     }
@@ -631,6 +657,7 @@ fn complete(
         sealed_bytes = sealed,
         sent_bytes = sent,
         resent_bytes = sent.saturating_sub(sealed),
+        path,
         "delivered; receipt verified"
     );
     let others = net
