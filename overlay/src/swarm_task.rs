@@ -22,6 +22,8 @@ use crate::OverlayError;
 use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::handle::Inbound;
 
+mod direct_path;
+
 /// How long to wait before asking a relay for a new reservation after losing one.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
 
@@ -56,6 +58,8 @@ pub(crate) enum Command {
         reply: oneshot::Sender<bool>,
     },
     RetryRelay(Multiaddr),
+    /// A data stream may still wait for a hole punch to `peer`: try it anew.
+    Repunch(PeerId),
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -71,6 +75,8 @@ pub(crate) struct SwarmTask {
     relay_listeners: HashMap<ListenerId, Multiaddr>,
     /// Relays we hold (or are getting back) a reservation on.
     relay_peers: HashSet<PeerId>,
+    /// Relays we also dialled over QUIC, after the first connection came up over TCP.
+    relay_quic_dialled: HashSet<PeerId>,
     addr_book: HashMap<PeerId, Vec<Multiaddr>>,
     /// Bumped whenever the set of listen addresses changes (a relay circuit comes or goes),
     /// so the node can tell the directory where it is now.
@@ -79,6 +85,8 @@ pub(crate) struct SwarmTask {
     connections: HashMap<PeerId, HashMap<ConnectionId, bool>>,
     /// Direct connections that dcutr opened (a hole punch), while they are up.
     punched: HashSet<ConnectionId>,
+    /// Peers whose circuit was dropped to be dialled again for a new hole punch.
+    repunching: HashSet<PeerId>,
     last_dial_error: HashMap<PeerId, String>,
     connect_waiters: HashMap<PeerId, Vec<Reply<()>>>,
     data_waiters: HashMap<PeerId, Vec<Reply<bool>>>,
@@ -106,10 +114,12 @@ impl SwarmTask {
             data_forwarder: None,
             relay_listeners: HashMap::new(),
             relay_peers: HashSet::new(),
+            relay_quic_dialled: HashSet::new(),
             addr_book: HashMap::new(),
             addrs_changed: tokio::sync::watch::Sender::new(0),
             connections: HashMap::new(),
             punched: HashSet::new(),
+            repunching: HashSet::new(),
             last_dial_error: HashMap::new(),
             connect_waiters: HashMap::new(),
             data_waiters: HashMap::new(),
@@ -259,10 +269,8 @@ impl SwarmTask {
                 tracing::trace!(%peer, ?id, "control request queued");
                 self.pending_requests.insert(id, reply);
             }
-            Command::PrepareData { peer, reply } => {
-                self.data_waiters.entry(peer).or_default().push(reply);
-                self.check_data_waiters(peer);
-            }
+            Command::PrepareData { peer, reply } => self.prepare_data(peer, reply),
+            Command::Repunch(peer) => self.repunch(peer),
             Command::IsDirect { peer, reply } => {
                 let direct = self
                     .connections
@@ -309,59 +317,52 @@ impl SwarmTask {
     }
 
     fn redial(&mut self, peer: PeerId) {
+        if let Err(e) = self.dial_known(peer, PeerCondition::DisconnectedAndNotDialing) {
+            self.fail_connect_waiters(peer, e.to_string());
+        }
+    }
+
+    /// Dials `peer` at the addresses we know for it (and no others).
+    fn dial_known(&mut self, peer: PeerId, condition: PeerCondition) -> Result<(), DialError> {
         let addrs = self.addr_book.get(&peer).cloned().unwrap_or_default();
         let opts = DialOpts::peer_id(peer)
             .addresses(addrs)
-            .condition(PeerCondition::DisconnectedAndNotDialing)
+            .condition(condition)
+            .build();
+        self.swarm.dial(opts)
+    }
+
+    /// The address a relay observes us at is what a hole punch aims for, and it is only
+    /// useful from the QUIC socket we listen on (a TCP connection comes from some other
+    /// port, or punches only TCP). So a relay reached over TCP is dialled over QUIC as well.
+    fn want_quic_to_relay(&mut self, peer: PeerId, endpoint: &ConnectedPoint) {
+        if !self.relay_peers.contains(&peer)
+            || endpoint.is_relayed()
+            || is_quic(remote(endpoint))
+            || !self.relay_quic_dialled.insert(peer)
+        {
+            return;
+        }
+        let quic: Vec<Multiaddr> = self
+            .addr_book
+            .get(&peer)
+            .map(|b| b.iter().filter(|a| is_quic(a)).cloned().collect())
+            .unwrap_or_default();
+        if quic.is_empty() {
+            return;
+        }
+        let opts = DialOpts::peer_id(peer)
+            .addresses(quic)
+            .condition(PeerCondition::Always)
             .build();
         if let Err(e) = self.swarm.dial(opts) {
-            self.fail_connect_waiters(peer, e.to_string());
+            tracing::debug!(%peer, "relay not dialled over QUIC: {e}");
         }
     }
 
     fn fail_connect_waiters(&mut self, peer: PeerId, reason: String) {
         for waiter in self.connect_waiters.remove(&peer).unwrap_or_default() {
             let _ = waiter.send(Err(OverlayError::Dial(reason.clone())));
-        }
-    }
-
-    fn check_data_waiters(&mut self, peer: PeerId) {
-        // Callers that gave up (timed out) must not make us close anything on their behalf.
-        if let Some(waiters) = self.data_waiters.get_mut(&peer) {
-            waiters.retain(|w| !w.is_closed());
-            if waiters.is_empty() {
-                self.data_waiters.remove(&peer);
-            }
-        }
-        if !self.data_waiters.contains_key(&peer) {
-            return;
-        }
-        let conns = self.connections.get(&peer);
-        let direct = conns.is_some_and(|c| c.values().any(|relayed| !relayed));
-        let relayed: Vec<ConnectionId> = conns
-            .map(|c| c.iter().filter(|(_, r)| **r).map(|(id, _)| *id).collect())
-            .unwrap_or_default();
-        let ready = if conns.is_none_or(|c| c.is_empty()) {
-            false
-        } else if direct && relayed.is_empty() {
-            true
-        } else {
-            if direct {
-                // The circuit has served its purpose (the hole punch); closing it leaves the
-                // data stream only the direct path to choose. We answer once it is gone.
-                for id in relayed {
-                    self.swarm.close_connection(id);
-                }
-            }
-            return;
-        };
-        let punched = conns.is_some_and(|c| c.keys().any(|id| self.punched.contains(id)));
-        for waiter in self.data_waiters.remove(&peer).unwrap_or_default() {
-            let _ = waiter.send(if ready {
-                Ok(punched)
-            } else {
-                Err(OverlayError::Closed)
-            });
         }
     }
 
@@ -420,7 +421,9 @@ impl SwarmTask {
                 for waiter in self.connect_waiters.remove(&peer_id).unwrap_or_default() {
                     let _ = waiter.send(Ok(()));
                 }
+                self.repunching.remove(&peer_id);
                 self.check_data_waiters(peer_id);
+                self.want_quic_to_relay(peer_id, &endpoint);
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -434,9 +437,10 @@ impl SwarmTask {
                     conns.remove(&connection_id);
                     if conns.is_empty() {
                         self.connections.remove(&peer_id);
+                        self.relay_quic_dialled.remove(&peer_id);
                     }
                 }
-                self.check_data_waiters(peer_id);
+                self.after_close(peer_id);
             }
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer),
@@ -458,6 +462,7 @@ impl SwarmTask {
                 if !self.swarm.is_connected(&peer) {
                     self.fail_connect_waiters(peer, reason);
                 }
+                self.dial_ended(peer);
             }
             SwarmEvent::IncomingConnectionError {
                 send_back_addr,
@@ -585,6 +590,10 @@ impl SwarmTask {
 
 fn remote(endpoint: &ConnectedPoint) -> &Multiaddr {
     endpoint.get_remote_address()
+}
+
+fn is_quic(addr: &Multiaddr) -> bool {
+    addr.iter().any(|p| matches!(p, Protocol::QuicV1))
 }
 
 /// Listen addresses are handed to others, who add the /p2p/ part themselves.

@@ -101,7 +101,23 @@ impl<'l> Cluster<'l> {
         for n in &s.nodes {
             c.start_node(s, &n.name, &n.accounts)?;
         }
+        c.wait_reachable()?;
         Ok(c)
+    }
+
+    /// Until every node holds its relay circuit: before that, a node behind a NAT cannot be
+    /// reached at all, and a scenario would measure its start-up rather than the network.
+    fn wait_reachable(&self) -> Result<()> {
+        let t = Instant::now();
+        for p in self.nodes() {
+            while !p.log_text().contains("relay reservation accepted") {
+                if t.elapsed() > START_WAIT || interrupt::requested() {
+                    bail!("{} got no relay circuit; see {}", p.host, p.log.display());
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Ok(())
     }
 
     fn start_servers(&mut self, s: &Scenario) -> Result<()> {

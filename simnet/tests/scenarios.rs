@@ -106,6 +106,7 @@ fn nat_subset_delivers_directly_and_leaves_nothing() {
     assert!(stdout.contains("a \\ b"), "{stdout}");
     let left = leftovers();
     assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(!lab_process_runs(), "a process of the lab still runs");
 }
 
 #[test]
@@ -146,6 +147,7 @@ wait_delivered = 1
     assert!(stdout.contains("FAILED"), "{stdout}");
     let left = leftovers();
     assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(!lab_process_runs(), "a process of the lab still runs");
 }
 
 #[test]
@@ -179,7 +181,7 @@ sleep = 600.0
         .expect("start simnet");
     // Interrupted once the node runs inside the lab.
     let t = Instant::now();
-    while !pgrep_wims() {
+    while !lab_process_runs() {
         assert!(t.elapsed() < RUN_LIMIT, "the lab never came up");
         assert!(
             child.try_wait().expect("wait").is_none(),
@@ -202,11 +204,12 @@ sleep = 600.0
     assert!(!status.success(), "an interrupted run is not a success");
     let left = leftovers();
     assert!(left.is_empty(), "left behind: {left:?}");
-    assert!(!pgrep_wims(), "a node of the lab still runs");
+    assert!(!lab_process_runs(), "a process of the lab still runs");
 }
 
-/// A `wims … run` started by simnet (its data folder is under a simnet run folder).
-fn pgrep_wims() -> bool {
+/// A `wims … run` or `wims-service … run` started by simnet (its data folder is under a
+/// simnet run folder).
+fn lab_process_runs() -> bool {
     let Ok(procs) = std::fs::read_dir("/proc") else {
         return false;
     };

@@ -313,6 +313,15 @@ async fn deliver(
         .records
         .placed
         .get::<Placed>(key)
+        .or_else(|e| match e {
+            // A record of an older layout: start the bookkeeping afresh. The receivers still
+            // say what they hold, so nothing is sent twice; only the byte counts restart.
+            mailbox::Error::Encoding(e) => {
+                tracing::warn!(job = key, error = %e, "placement record unreadable; starting it over");
+                Ok(None)
+            }
+            other => Err(other),
+        })
         .map_err(retry)?
         .unwrap_or_else(|| Placed::new(count));
     progress::update(view, |p| {
@@ -325,8 +334,11 @@ async fn deliver(
     let before = placed.stored();
     let mut direct = direct(net, job, &located, &signed, dir, &mut placed, view).await;
     if matches!(direct, Err(Failure::Retry(_))) && placed.stored() > before && !placed.all() {
-        // The connection broke mid-way: a blip is resumed on a new stream at once.
-        direct = self::direct(net, job, &located, &signed, dir, &mut placed, view).await;
+        // The connection broke mid-way: a blip is resumed on a new stream at once, at the
+        // addresses the directory has now (a node that restarted listens elsewhere).
+        let fresh = client.lookup(&job.sender, &job.recipient).await;
+        let again = fresh.as_ref().unwrap_or(&located);
+        direct = self::direct(net, job, again, &signed, dir, &mut placed, view).await;
     }
     let why = match direct {
         Ok(receipt) => {

@@ -59,6 +59,11 @@ fn add_delays(inet_ns: &str, nodes: &[NodePlan]) -> Result<Option<DelayLine>, Ne
         return Ok(None);
     }
     cmd::sysctl_in(inet_ns, &[uplink::BRIDGE_NF_SYSCTL])?;
+    // With the bridge's traffic passing netfilter, conntrack would track it too; a hole
+    // punch's first packets (one each way at once, both held in the queue unconfirmed) can
+    // clash there and be dropped, a loss no real link between two NATs has. The bridge only
+    // forwards; nothing in this namespace needs connection state.
+    cmd::iptables_in(inet_ns, &uplink::NOTRACK_RULE.map(str::to_owned))?;
     let queues: Vec<(u16, Duration)> = delayed
         .iter()
         .map(|n| (n.number, Duration::from_millis(u64::from(n.link.delay_ms))))

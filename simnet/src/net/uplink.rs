@@ -104,6 +104,9 @@ pub(crate) fn delay_rules(port: &str, queue: u16) -> [Vec<String>; 2] {
     ]
 }
 
+/// Keeps the bridge's traffic out of conntrack (see `build::add_delays`).
+pub(crate) const NOTRACK_RULE: [&str; 7] = ["-w", "-t", "raw", "-A", "PREROUTING", "-j", "NOTRACK"];
+
 /// Makes bridged IPv4 traffic in the internet namespace pass the iptables hooks, which the
 /// delay rules live in.
 pub(crate) const BRIDGE_NF_SYSCTL: &str = "net.bridge.bridge-nf-call-iptables=1";
