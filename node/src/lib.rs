@@ -15,6 +15,7 @@ pub mod logging;
 pub mod net;
 pub mod network;
 pub mod paths;
+pub mod pipe;
 pub mod send;
 pub mod server;
 pub mod smtp;

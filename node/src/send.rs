@@ -11,6 +11,7 @@ use crate::ctx::NodeCtx;
 use crate::drop::compose::{self, ComposeError, Envelope};
 use crate::drop::format::{Attachment, DropMessage, Mailbox};
 use crate::network::RemoteCheck;
+use crate::pipe::WriteBehind;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SendRequest {
@@ -186,7 +187,9 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
             message_id: &header_id,
             date: chrono::Local::now().fixed_offset(),
         };
-        let mut writer = st.new_message()?;
+        // Encoding and storing run on two cores.
+        let writer = st.new_message()?;
+        let mut writer = WriteBehind::new(writer).map_err(|e| SendError::Store(e.to_string()))?;
         compose::write_message(&mut writer, &msg, &env, u64::MAX).map_err(|e| match e {
             ComposeError::Attachment { path, error } => {
                 SendError::Attachment(path.display().to_string(), error.to_string())
@@ -196,6 +199,9 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
             }
             ComposeError::Write(e) => SendError::Store(e.to_string()),
         })?;
+        let writer = writer
+            .finish()
+            .map_err(|e| SendError::Store(e.to_string()))?;
         Ok::<_, SendError>(writer.finish()?)
     })
     .await

@@ -6,8 +6,11 @@
 //! Every file is written to a temporary name, synced and renamed, so after a crash it is
 //! either absent or whole.
 
+use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use crate::manifest::{Manifest, SignedManifest, hash_chunk};
 
@@ -29,6 +32,82 @@ pub fn write_atomic(path: &Path, data: &[u8]) -> io::Result<()> {
 pub fn put_chunk(dir: &Path, index: u32, data: &[u8]) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     write_atomic(&chunk_path(dir, index), data)
+}
+
+/// Writes the chunks of a message being sealed, which nothing refers to until the manifest
+/// follows them: each goes to its file at once, and a thread of its own makes the files
+/// durable one after another while the sealer goes on, so sealing does not wait for the disk
+/// chunk by chunk. [`SyncBehind::finish`] returns once every file and the folder are on disk;
+/// only then may the manifest be written. A crash before that leaves no manifest, and the
+/// message is sealed again.
+pub struct SyncBehind {
+    dir: PathBuf,
+    files: Option<mpsc::SyncSender<File>>,
+    syncer: Option<JoinHandle<io::Result<()>>>,
+}
+
+impl SyncBehind {
+    /// Files written but not yet synced, at most: they hold no memory of ours, only the
+    /// kernel's dirty pages, which this bounds.
+    const BEHIND: usize = 4;
+
+    pub fn new(dir: &Path) -> io::Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (files, rx) = mpsc::sync_channel::<File>(Self::BEHIND);
+        let syncer = std::thread::Builder::new()
+            .name("chunk-sync".into())
+            .spawn(move || {
+                // The first failure is kept; the files after it are dropped unsynced, and
+                // the sealing fails at `finish`.
+                let mut result = Ok(());
+                for f in rx {
+                    if result.is_ok() {
+                        result = f.sync_all();
+                    }
+                }
+                result
+            })?;
+        Ok(SyncBehind {
+            dir: dir.to_path_buf(),
+            files: Some(files),
+            syncer: Some(syncer),
+        })
+    }
+
+    pub fn put_chunk(&mut self, index: u32, data: &[u8]) -> io::Result<()> {
+        let mut f = File::create(chunk_path(&self.dir, index))?;
+        f.write_all(data)?;
+        let gone = || io::Error::other("chunk sync thread ended");
+        self.files
+            .as_ref()
+            .ok_or_else(gone)?
+            .send(f)
+            .map_err(|_| gone())
+    }
+
+    /// Waits until every chunk written is durable, with the folder's entries.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.files.take();
+        let synced = self
+            .syncer
+            .take()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(io::Error::other("chunk sync thread panicked")))
+            })
+            .unwrap_or(Ok(()));
+        synced?;
+        File::open(&self.dir)?.sync_all()
+    }
+}
+
+impl Drop for SyncBehind {
+    fn drop(&mut self) {
+        self.files.take();
+        if let Some(h) = self.syncer.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 pub fn read_chunk(dir: &Path, index: u32) -> io::Result<Vec<u8>> {
@@ -142,6 +221,22 @@ mod tests {
         assert_eq!(missing(&dir, m), vec![1, 2]);
         assert_eq!(present(&dir, n).len() as u32, n - 1);
         assert_eq!(read_manifest(&dir).unwrap().unwrap(), sealed.signed);
+        remove_dir(&dir).unwrap();
+        assert!(read_manifest(&dir).unwrap().is_none());
+
+        // Written behind a sync thread: the same files, once finished.
+        let mut behind = SyncBehind::new(&dir).unwrap();
+        let again = seal(
+            &body[..],
+            &alice,
+            &[bob.cert()],
+            &options,
+            |i: u32, d: &[u8], _h: &crate::ChunkHash| behind.put_chunk(i, d),
+        )
+        .unwrap();
+        behind.finish().unwrap();
+        put_manifest(&dir, &again.signed).unwrap();
+        assert!(missing(&dir, &again.manifest).is_empty());
         remove_dir(&dir).unwrap();
         assert!(read_manifest(&dir).unwrap().is_none());
         remove_dir(&dir).unwrap();

@@ -188,6 +188,9 @@ pub enum DataFrame {
     Offer(SignedManifest),
     Chunk {
         index: u32,
+        /// As bytes, not a sequence of u8: the same encoding on the wire, but copied whole
+        /// instead of element by element.
+        #[serde(with = "serde_bytes")]
         data: Vec<u8>,
     },
     /// To a store-only service server: hold parts of this message for its recipient. The
@@ -291,6 +294,19 @@ mod tests {
         longer.push(0);
         assert!(decode::<Request>(&longer).is_err());
         assert!(decode::<Request>(&[200, 1, 2]).is_err());
+    }
+
+    /// Chunk data is encoded as bytes, which postcard lays out exactly as it did the
+    /// sequence of u8 before: a length, then the bytes.
+    #[test]
+    fn chunk_data_is_a_length_then_the_bytes() {
+        let frame = DataFrame::Chunk {
+            index: 1,
+            data: vec![7, 8, 9],
+        };
+        let bytes = encode(&frame).unwrap();
+        assert_eq!(bytes, [1, 1, 3, 7, 8, 9]);
+        assert_eq!(decode::<DataFrame>(&bytes).unwrap(), frame);
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub struct SealStats {
 ///
 /// Streaming: at most about one chunk of ciphertext plus one read block is held at any time,
 /// whatever the size of `reader`. The OpenPGP message is SEIPDv2 (AES-256-OCB) containing a
-/// SHA-512 signature by the sender's signing subkey and a binary literal data packet.
+/// SHA-256 signature by the sender's signing subkey and a binary literal data packet.
 pub fn seal(
     mut reader: impl Read,
     sender: &AccountKey,
@@ -160,9 +160,12 @@ pub fn seal(
         .aead_algo(AEADAlgorithm::OCB)
         .build()
         .map_err(WireError::pgp)?;
+    // SHA-256: the signature hashes every byte of the message, and SHA-256 runs in hardware
+    // (SHA-NI, ARMv8 SHA) where SHA-512 does not; it is twice as fast there and the digest is
+    // as long as Ed25519 asks for (RFC 9580, 5.2.3.4).
     let message = Signer::new(message, sender.signing_keypair()?)
         .map_err(WireError::pgp)?
-        .hash_algo(HashAlgorithm::SHA512)
+        .hash_algo(HashAlgorithm::SHA256)
         .map_err(WireError::pgp)?
         .build()
         .map_err(WireError::pgp)?;

@@ -10,6 +10,9 @@ use tokio::sync::mpsc;
 use wire::proto::{DataFrame, DataReply, Refusal, RefusalCode, Request, Response};
 use wire::{Manifest, SignedManifest, SignedReceipt};
 
+use mailbox::StagedMessage;
+
+use super::unsealing::{self, Parts, Unsealing};
 use super::{Hosted, Network, spool};
 
 pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound>) {
@@ -101,7 +104,18 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
             .await
             .unwrap_or_default()
     };
+    let mut unsealing = None;
     if !need.is_empty() {
+        unsealing = Some(Unsealing::start(
+            Parts {
+                store: &net.store,
+                manifest: &manifest,
+                recipient: &hosted.key,
+                sender_cert: &sender_cert,
+                dir: &dir,
+            },
+            &need,
+        ));
         stream.send(&DataReply::Need(need.clone())).await?;
         while !need.is_empty() {
             let Some(frame) = stream.recv::<DataFrame>().await? else {
@@ -128,10 +142,28 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
                 .await
                 .map_err(std::io::Error::other)??;
             need.retain(|&i| i != index);
+            if let Some(u) = &unsealing {
+                u.arrived(index);
+            }
             stream.send(&DataReply::Got(index)).await?;
         }
     }
-    let reply = match file(net, &hosted, &signed, &manifest, &sender_cert, &dir, &key).await {
+    let filed = match unsealing {
+        Some(u) => {
+            file_staged(
+                net,
+                &hosted,
+                &signed,
+                &manifest,
+                &dir,
+                &key,
+                u.finish().await,
+            )
+            .await
+        }
+        None => file(net, &hosted, &signed, &manifest, &sender_cert, &dir, &key).await,
+    };
+    let reply = match filed {
         Ok(receipt) => DataReply::Delivered(receipt),
         Err(reply) => reply,
     };
@@ -215,27 +247,44 @@ pub(super) async fn file(
     dir: &std::path::Path,
     key: &str,
 ) -> Result<SignedReceipt, DataReply> {
+    let (store, m, k, c, d) = (
+        net.store.clone(),
+        manifest.clone(),
+        hosted.key.clone(),
+        sender_cert.clone(),
+        dir.to_path_buf(),
+    );
+    let staged = tokio::task::spawn_blocking(move || {
+        let count = m.chunk_hashes.len() as u32;
+        unsealing::unseal_into(&store, &m, &k, &c, spool::chunks(&d, count))
+    })
+    .await
+    .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
+    file_staged(net, hosted, signed, manifest, dir, key, staged).await
+}
+
+/// Files an unsealed message into INBOX exactly once and signs the receipt for it. A message
+/// that did not unseal is refused, and its chunks are not taken again from the spool.
+async fn file_staged(
+    net: &Network,
+    hosted: &Arc<Hosted>,
+    signed: &SignedManifest,
+    manifest: &Manifest,
+    dir: &std::path::Path,
+    key: &str,
+    staged: Result<StagedMessage, String>,
+) -> Result<SignedReceipt, DataReply> {
     let store = net.store.clone();
     let account = store
         .account(&hosted.address)
         .ok()
         .flatten()
         .ok_or_else(|| refuse(RefusalCode::UnknownAccount, "account removed"))?;
-    let (m, k, c, d, journal) = (
-        manifest.clone(),
-        hosted.key.clone(),
-        sender_cert.clone(),
-        dir.to_path_buf(),
-        format!("in:{key}"),
-    );
+    let journal = format!("in:{key}");
     let keyword = mailbox::type_keyword(&manifest.message_type);
     let now = hosted.client.now();
     let filed = tokio::task::spawn_blocking(move || {
-        let mut writer = store.new_message().map_err(|e| e.to_string())?;
-        let count = m.chunk_hashes.len() as u32;
-        wire::unseal(spool::chunks(&d, count), &m, &k, &c, &mut writer)
-            .map_err(|e| format!("unseal: {e}"))?;
-        let staged = writer.finish().map_err(|e| e.to_string())?;
+        let staged = staged?;
         let flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
         store
             .deliver_once_at(&journal, &staged, account.id, "INBOX", &flags, Some(now))
@@ -244,7 +293,6 @@ pub(super) async fn file(
     .await
     .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
     if let Err(why) = filed {
-        // A message that does not unseal is not taken again from this spool.
         spool::remove(dir);
         return Err(refuse(RefusalCode::BadSignature, why));
     }

@@ -7,6 +7,7 @@ mod inbound;
 mod outbound;
 mod progress;
 mod spool;
+mod unsealing;
 mod update;
 
 use std::collections::{HashMap, HashSet};

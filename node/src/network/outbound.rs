@@ -270,7 +270,9 @@ async fn deliver(
             .message_meta(job.folder, job.uid)
             .map_err(retry)?
             .ok_or_else(|| Failure::Permanent("the Sent copy is gone".into()))?;
+        // Reading and decrypting the stored copy runs on a core of its own beside sealing.
         let body = net.store.open_body(&meta).map_err(retry)?;
+        let body = crate::pipe::ReadAhead::new(body).map_err(retry)?;
         let options = SealOptions {
             message_type: job.message_type.clone(),
             message_id: Some(job.message_id),
@@ -282,12 +284,14 @@ async fn deliver(
         progress::update(view, |p| p.phase = Phase::Sealing);
         let seal_view = view.clone();
         let sealed = tokio::task::spawn_blocking(move || {
+            let mut behind = spool::SyncBehind::new(&out)?;
             let sink = |i: u32, data: &[u8], _h: &wire::ChunkHash| {
-                spool::put_chunk(&out, i, data)?;
+                behind.put_chunk(i, data)?;
                 progress::update(&seal_view, |p| p.sealed += data.len() as u64);
                 Ok(())
             };
             let sealed = wire::seal(body, &sender_key, &[cert], &options, sink)?;
+            behind.finish()?;
             spool::put_manifest(&out, &sealed.signed)?;
             Ok::<_, wire::WireError>(sealed)
         })

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-pub use wire::chunk_dir::{chunks, missing, put_chunk, put_manifest, read_chunk, read_manifest};
+pub use wire::chunk_dir::{
+    SyncBehind, chunks, missing, put_chunk, put_manifest, read_chunk, read_manifest,
+};
 
 pub struct Spool {
     root: PathBuf,

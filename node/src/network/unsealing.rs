@@ -1,0 +1,148 @@
+//! Unsealing a message while its chunks still arrive: the decryptor reads each chunk from the
+//! spool as soon as the transfer has stored it, so once the last chunk is in, the message is
+//! nearly unsealed rather than not started. Decrypting, verifying and writing the INBOX blob
+//! then overlap with the network and the spool's disk syncs instead of following them.
+//!
+//! Nothing changes in what is kept or when: chunks are stored and acknowledged exactly as
+//! before, and the staged message is filed only after the whole message verified. A transfer
+//! that ends early ends the unsealing too; its staged blob is dropped, and the chunks stay in
+//! the spool for the next attempt (or for collection), which unseals from there.
+
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+
+use mailbox::{StagedMessage, Store};
+use wire::{AccountKey, Cert, Manifest};
+
+use super::spool;
+use crate::pipe::WriteBehind;
+
+#[derive(Debug, thiserror::Error)]
+#[error("transfer ended before this chunk")]
+struct Ended;
+
+/// Which chunks are in the spool, and whether the transfer has ended.
+struct Arrivals {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+struct State {
+    stored: Vec<bool>,
+    ended: bool,
+}
+
+impl Arrivals {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Blocks until chunk `index` is stored; an error once the transfer ended without it.
+    fn wait_for(&self, index: u32) -> io::Result<()> {
+        let mut state = self.lock();
+        loop {
+            if state.stored.get(index as usize).copied().unwrap_or(false) {
+                return Ok(());
+            }
+            if state.ended {
+                // Not `Interrupted`: readers retry on that.
+                return Err(io::Error::new(io::ErrorKind::ConnectionAborted, Ended));
+            }
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+}
+
+/// An unsealing that runs beside one inbound transfer.
+pub(super) struct Unsealing {
+    arrivals: Arc<Arrivals>,
+    task: tokio::task::JoinHandle<Result<StagedMessage, String>>,
+}
+
+/// What the unsealer needs to know of the message.
+pub(super) struct Parts<'a> {
+    pub store: &'a Store,
+    pub manifest: &'a Manifest,
+    pub recipient: &'a AccountKey,
+    pub sender_cert: &'a Cert,
+    pub dir: &'a Path,
+}
+
+impl Unsealing {
+    /// Starts unsealing; every chunk not in `need` is in the spool already.
+    pub(super) fn start(parts: Parts<'_>, need: &[u32]) -> Self {
+        let count = parts.manifest.chunk_hashes.len();
+        let mut stored = vec![true; count];
+        for &i in need {
+            if let Some(s) = stored.get_mut(i as usize) {
+                *s = false;
+            }
+        }
+        let arrivals = Arc::new(Arrivals {
+            state: Mutex::new(State {
+                stored,
+                ended: false,
+            }),
+            changed: Condvar::new(),
+        });
+        let (store, manifest, key, cert, dir) = (
+            parts.store.clone(),
+            parts.manifest.clone(),
+            parts.recipient.clone(),
+            parts.sender_cert.clone(),
+            parts.dir.to_path_buf(),
+        );
+        let waits = Arc::clone(&arrivals);
+        let task = tokio::task::spawn_blocking(move || {
+            let chunks = (0..count as u32).map(move |i| {
+                waits.wait_for(i)?;
+                spool::read_chunk(&dir, i)
+            });
+            unseal_into(&store, &manifest, &key, &cert, chunks)
+        });
+        Unsealing { arrivals, task }
+    }
+
+    /// Chunk `index` is now stored in the spool.
+    pub(super) fn arrived(&self, index: u32) {
+        if let Some(s) = self.arrivals.lock().stored.get_mut(index as usize) {
+            *s = true;
+        }
+        self.arrivals.changed.notify_all();
+    }
+
+    /// The staged message, once every chunk has arrived; the unsealer's error otherwise.
+    pub(super) async fn finish(mut self) -> Result<StagedMessage, String> {
+        (&mut self.task).await.map_err(|e| e.to_string())?
+    }
+
+    fn end(&self) {
+        self.arrivals.lock().ended = true;
+        self.arrivals.changed.notify_all();
+    }
+}
+
+impl Drop for Unsealing {
+    /// A transfer that stops (done, cut, refused) releases an unsealer still waiting.
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Unseals the chunks into a staged message of `store`. Blocking.
+pub(super) fn unseal_into(
+    store: &Store,
+    manifest: &Manifest,
+    recipient: &AccountKey,
+    sender_cert: &Cert,
+    chunks: impl Iterator<Item = io::Result<Vec<u8>>> + Send,
+) -> Result<StagedMessage, String> {
+    // The store's side (scanning, encrypting at rest, writing) runs on a second core.
+    let writer = store.new_message().map_err(|e| e.to_string())?;
+    let mut writer = WriteBehind::new(writer).map_err(|e| e.to_string())?;
+    wire::unseal(chunks, manifest, recipient, sender_cert, &mut writer)
+        .map_err(|e| format!("unseal: {e}"))?;
+    let writer = writer.finish().map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())
+}
