@@ -72,6 +72,17 @@ impl DataStream {
         }
     }
 
+    /// As `recv::<DataFrame>()`, with a chunk's data kept in the buffer it arrived in.
+    pub async fn recv_data(&mut self) -> Result<Option<wire::proto::DataFrame>, OverlayError> {
+        self.io.arm();
+        match read_frame(&mut self.io, MAX_FRAME_BYTES).await? {
+            None => Ok(None),
+            Some(bytes) => wire::proto::decode_data_frame(bytes)
+                .map(Some)
+                .map_err(|e| OverlayError::Decode(e.to_string())),
+        }
+    }
+
     /// Ends our side of the stream; the peer's `recv` then returns `None`.
     pub async fn close(&mut self) -> Result<(), OverlayError> {
         self.io.arm();

@@ -233,7 +233,7 @@ pub async fn sweep_forever(h: Arc<Holding>) {
 /// One data stream to this server: a deposit or a fetch.
 pub async fn serve(h: Arc<Holding>, mut stream: DataStream) -> Result<(), OverlayError> {
     let peer = stream.peer();
-    let outcome = match stream.recv::<DataFrame>().await? {
+    let outcome = match stream.recv_data().await? {
         Some(DataFrame::Deposit {
             manifest,
             sender_record,
@@ -357,7 +357,7 @@ async fn deposit(
         .map_err(broken)?;
     let mut stored = 0u32;
     let result = loop {
-        let frame = match stream.recv::<DataFrame>().await {
+        let frame = match stream.recv_data().await {
             Ok(Some(f)) => f,
             Ok(None) => break Ok(()),
             Err(e) => break Err(broken(e)),

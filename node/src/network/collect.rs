@@ -219,7 +219,7 @@ async fn fetch_from(
         message_id: id,
     };
     stream.send(&ask).await?;
-    let signed = match stream.recv::<DataFrame>().await? {
+    let signed = match stream.recv_data().await? {
         Some(DataFrame::Offer(signed)) => signed,
         _ => return Err(FetchError::NoOffer),
     };
@@ -232,7 +232,7 @@ async fn fetch_from(
             return Err(FetchError::ManifestRefused);
         }
     };
-    let holding = match stream.recv::<DataFrame>().await? {
+    let holding = match stream.recv_data().await? {
         Some(DataFrame::Holding(h)) => h,
         _ => return Err(FetchError::NoHoldingList),
     };
@@ -251,7 +251,7 @@ async fn fetch_from(
     stream.send(&DataReply::Need(want.clone())).await?;
     let mut bad = 0u32;
     for _ in 0..want.len() {
-        let Some(DataFrame::Chunk { index, data }) = stream.recv::<DataFrame>().await? else {
+        let Some(DataFrame::Chunk { index, data }) = stream.recv_data().await? else {
             break;
         };
         let m = &checked.manifest;

@@ -71,7 +71,7 @@ fn refuse(code: RefusalCode, detail: impl Into<String>) -> DataReply {
 /// One inbound data stream: an offer, then the chunks asked for.
 async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), overlay::OverlayError> {
     let peer = stream.peer();
-    let Some(DataFrame::Offer(signed)) = stream.recv::<DataFrame>().await? else {
+    let Some(DataFrame::Offer(signed)) = stream.recv_data().await? else {
         let reply = refuse(RefusalCode::BadRequest, "expected an offer");
         return stream.send(&reply).await;
     };
@@ -118,7 +118,7 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
         ));
         stream.send(&DataReply::Need(need.clone())).await?;
         while !need.is_empty() {
-            let Some(frame) = stream.recv::<DataFrame>().await? else {
+            let Some(frame) = stream.recv_data().await? else {
                 // Keep what arrived; the sender resumes from there.
                 return Ok(());
             };
