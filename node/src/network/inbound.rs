@@ -149,18 +149,10 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
         }
     }
     let filed = match unsealing {
-        Some(u) => {
-            file_staged(
-                net,
-                &hosted,
-                &signed,
-                &manifest,
-                &dir,
-                &key,
-                u.finish().await,
-            )
-            .await
-        }
+        Some(u) => match u.finish().await {
+            Ok(staged) => file_staged(net, &hosted, &signed, &manifest, &dir, &key, staged).await,
+            Err(e) => Err(refuse(RefusalCode::TryLater, e.to_string())),
+        },
         None => file(net, &hosted, &signed, &manifest, &sender_cert, &dir, &key).await,
     };
     let reply = match filed {

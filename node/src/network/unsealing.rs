@@ -112,9 +112,13 @@ impl Unsealing {
         self.arrivals.changed.notify_all();
     }
 
-    /// The staged message, once every chunk has arrived; the unsealer's error otherwise.
-    pub(super) async fn finish(mut self) -> Result<StagedMessage, String> {
-        (&mut self.task).await.map_err(|e| e.to_string())?
+    /// The staged message, once every chunk has arrived, or why the message did not unseal;
+    /// the outer error is the unsealer's own failure (a panic), which says nothing of the
+    /// message.
+    pub(super) async fn finish(
+        mut self,
+    ) -> Result<Result<StagedMessage, String>, tokio::task::JoinError> {
+        (&mut self.task).await
     }
 
     fn end(&self) {
