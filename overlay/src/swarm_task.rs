@@ -177,11 +177,16 @@ impl SwarmTask {
     }
 
     fn retry_relay_later(&self, relay: Multiaddr) {
+        self.command_later(RELAY_RETRY, Command::RetryRelay(relay));
+    }
+
+    /// Hands the task a command of its own after `after`, unless the task has ended by then.
+    fn command_later(&self, after: Duration, command: Command) {
         let commands = self.self_commands.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(RELAY_RETRY).await;
+            tokio::time::sleep(after).await;
             if let Some(commands) = commands.upgrade() {
-                let _ = commands.send(Command::RetryRelay(relay)).await;
+                let _ = commands.send(command).await;
             }
         });
     }

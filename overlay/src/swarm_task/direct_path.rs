@@ -76,13 +76,7 @@ impl SwarmTask {
     }
 
     fn repunch_later(&self, peer: PeerId) {
-        let commands = self.self_commands.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(REPUNCH_AFTER).await;
-            if let Some(commands) = commands.upgrade() {
-                let _ = commands.send(Command::Repunch(peer)).await;
-            }
-        });
+        self.command_later(REPUNCH_AFTER, Command::Repunch(peer));
     }
 
     /// Still only a circuit while a data stream waits: drop it, to dial it again once it is
