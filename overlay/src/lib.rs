@@ -12,6 +12,7 @@ mod error;
 mod frame;
 mod handle;
 mod idle_io;
+mod punch;
 mod swarm_task;
 
 pub use config::OverlayConfig;

@@ -13,7 +13,7 @@ use libp2p::multiaddr::Protocol;
 use libp2p::request_response::{self, OutboundFailure, OutboundRequestId, ResponseChannel};
 use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
 use libp2p::swarm::{ConnectionId, DialError, SwarmEvent};
-use libp2p::{Multiaddr, PeerId, Swarm, relay};
+use libp2p::{Multiaddr, PeerId, Swarm, identify, relay};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use wire::proto::{Refusal, RefusalCode, Request, Response};
@@ -23,6 +23,7 @@ use crate::behaviour::{Behaviour, BehaviourEvent};
 use crate::handle::Inbound;
 
 mod direct_path;
+mod port_punch;
 
 /// How long to wait before asking a relay for a new reservation after losing one.
 const RELAY_RETRY: Duration = Duration::from_secs(30);
@@ -60,6 +61,11 @@ pub(crate) enum Command {
     RetryRelay(Multiaddr),
     /// A data stream may still wait for a hole punch to `peer`: try it anew.
     Repunch(PeerId),
+    /// A port prediction punch found a path to `peer`, reached at `via` on loopback.
+    PunchHit {
+        peer: PeerId,
+        via: std::net::SocketAddr,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -93,6 +99,7 @@ pub(crate) struct SwarmTask {
     pending_requests: HashMap<OutboundRequestId, Reply<Response>>,
     pending_replies:
         FuturesUnordered<BoxFuture<'static, (ResponseChannel<Response>, Option<Response>)>>,
+    port_punch: port_punch::PortPunches,
 }
 
 impl SwarmTask {
@@ -125,6 +132,7 @@ impl SwarmTask {
             data_waiters: HashMap::new(),
             pending_requests: HashMap::new(),
             pending_replies: FuturesUnordered::new(),
+            port_punch: Default::default(),
         }
     }
 
@@ -238,6 +246,7 @@ impl SwarmTask {
         if let Some(forwarder) = self.data_forwarder.take() {
             forwarder.abort();
         }
+        self.port_punch.stop();
         let peers: Vec<PeerId> = self.swarm.connected_peers().copied().collect();
         for peer in peers {
             let _ = self.swarm.disconnect_peer_id(peer);
@@ -276,6 +285,7 @@ impl SwarmTask {
             }
             Command::PrepareData { peer, reply } => self.prepare_data(peer, reply),
             Command::Repunch(peer) => self.repunch(peer),
+            Command::PunchHit { peer, via } => self.punch_hit(peer, via),
             Command::IsDirect { peer, reply } => {
                 let direct = self
                     .connections
@@ -422,6 +432,7 @@ impl SwarmTask {
                     .entry(peer_id)
                     .or_default()
                     .insert(connection_id, relayed);
+                self.port_punched(peer_id, connection_id, &endpoint);
                 self.last_dial_error.remove(&peer_id);
                 for waiter in self.connect_waiters.remove(&peer_id).unwrap_or_default() {
                     let _ = waiter.send(Ok(()));
@@ -450,9 +461,12 @@ impl SwarmTask {
             SwarmEvent::OutgoingConnectionError {
                 peer_id: Some(peer),
                 error,
-                ..
+                connection_id,
             } => {
                 tracing::debug!(%peer, "dial failed: {error}");
+                if self.port_punch.is_own_dial(connection_id) {
+                    return;
+                }
                 if let DialError::WrongPeerId { address, .. } = &error
                     && self.forget_address(peer, address)
                     && self.connect_waiters.contains_key(&peer)
@@ -503,6 +517,9 @@ impl SwarmTask {
                     tracing::info!(peer = %event.remote_peer_id, error = %e, "hole punch failed")
                 }
             },
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                self.observed_by(peer_id, &info.observed_addr);
+            }
             BehaviourEvent::Identify(event) => tracing::trace!(?event, "identify"),
             BehaviourEvent::Ping(event) => tracing::trace!(?event, "ping"),
             BehaviourEvent::Autonat(event) => tracing::debug!(?event, "autonat"),
@@ -516,13 +533,19 @@ impl SwarmTask {
         match event {
             request_response::Event::Message {
                 peer,
+                connection_id,
                 message:
                     request_response::Message::Request {
                         request, channel, ..
                     },
-                ..
             } => {
                 tracing::trace!(%peer, "control request in");
+                let request = match request {
+                    Request::Punch(offer) => {
+                        return self.on_punch_offer(peer, connection_id, offer, channel);
+                    }
+                    other => other,
+                };
                 let (reply, answer) = oneshot::channel();
                 match self.inbound.try_send(Inbound::Request {
                     peer,
@@ -558,6 +581,9 @@ impl SwarmTask {
                 ..
             } => {
                 tracing::trace!(%peer, ?request_id, "control response in");
+                if self.port_punch.asked(request_id) {
+                    return self.on_punch_answer(request_id, Some(response));
+                }
                 if let Some(reply) = self.pending_requests.remove(&request_id) {
                     let _ = reply.send(Ok(response));
                 }
@@ -569,6 +595,9 @@ impl SwarmTask {
                 ..
             } => {
                 tracing::debug!(%peer, ?request_id, "control request failed: {error}");
+                if self.port_punch.asked(request_id) {
+                    return self.on_punch_answer(request_id, None);
+                }
                 let error = match error {
                     OutboundFailure::DialFailure => OverlayError::Dial(
                         self.last_dial_error

@@ -144,7 +144,9 @@ impl Handler {
             Request::Waiting { .. }
             | Request::Collected { .. }
             | Request::HoldReceipt { .. }
-            | Request::Notify { .. } => Err(refuse(
+            | Request::Notify { .. }
+            // Hole punches are between nodes (the overlay answers them before us).
+            | Request::Punch(_) => Err(refuse(
                 RefusalCode::BadRequest,
                 "not a request this server answers here",
             )),
@@ -447,6 +449,7 @@ fn request_kind(req: &Request) -> &'static str {
         Request::Collected { .. } => "collected",
         Request::HoldReceipt { .. } => "hold-receipt",
         Request::Notify { .. } => "notify",
+        Request::Punch(_) => "punch",
     }
 }
 

@@ -92,6 +92,12 @@ impl SwarmTask {
         if !waiting || direct || relayed.is_empty() {
             return;
         }
+        // A failed dcutr punch may be a NAT that changes ports: try port prediction over
+        // the circuit first, and drop the circuit for a new dcutr punch next time.
+        if self.start_port_punch(peer) {
+            self.repunch_later(peer);
+            return;
+        }
         tracing::debug!(%peer, "no direct connection yet; relaying again for a new hole punch");
         self.repunching.insert(peer);
         for id in relayed {

@@ -75,7 +75,15 @@ pub(crate) fn router_rules(kind: NatKind, wan: Ipv4Addr, host: Ipv4Addr) -> Opti
             "    iifname \"{WAN_IF}\" oifname \"{LAN_IF}\" ct status dnat accept\n"
         ));
     }
-    rules.push_str("  }\n}\n");
+    rules.push_str("  }\n");
+    // Like a home router, it serves nothing on its WAN side: what is not a reply is dropped
+    // there, before conntrack confirms it. Accepted, it would hold the tuple, and the host's
+    // own later packet to that remote port would get another public port.
+    rules.push_str(&format!(
+        "  chain input {{\n    type filter hook input priority filter; policy accept;\n    \
+         iifname \"{WAN_IF}\" ct state new drop\n  }}\n"
+    ));
+    rules.push_str("}\n");
     Some(rules)
 }
 
@@ -105,6 +113,7 @@ mod tests {
                 "{kind:?}"
             );
             assert!(r.contains("oifname \"wan\" masquerade"), "{kind:?}");
+            assert!(r.contains("iifname \"wan\" ct state new drop"), "{kind:?}");
         }
     }
 

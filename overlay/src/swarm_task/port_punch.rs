@@ -1,0 +1,303 @@
+//! The swarm task's side of port prediction hole punching ([`crate::punch`]): where relays
+//! see our QUIC socket, the offer exchanged over the circuit, and the dial through a hit.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use libp2p::core::ConnectedPoint;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{OutboundRequestId, ResponseChannel};
+use libp2p::swarm::ConnectionId;
+use libp2p::swarm::dial_opts::{DialOpts, PeerCondition};
+use libp2p::{Multiaddr, PeerId};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use wire::proto::{PunchOffer, Refusal, RefusalCode, Request, Response};
+
+use super::{Command, SwarmTask};
+use crate::punch::{self, PUNCH_WINDOW, Probe, quic_socket_addr};
+
+/// A pair is punched this way at most once per wait for a direct connection (15 s).
+const PUNCH_AGAIN_AFTER: Duration = Duration::from_secs(15);
+/// An incoming direct connection from the peer this soon after a punch began is its result.
+const PUNCH_COUNTS_FOR: Duration = Duration::from_secs(16);
+
+#[derive(Default)]
+pub(super) struct PortPunches {
+    /// Per relay reached over QUIC, where it sees our QUIC socket.
+    seen_at: HashMap<PeerId, SocketAddr>,
+    started: HashMap<PeerId, Instant>,
+    /// One punch at a time, whoever asks: an offer names where our probes go, so a stream of
+    /// offers (from ever new peer ids) must not turn the node into a packet hose.
+    busy_until: Option<Instant>,
+    /// Our offers on their way, with their tokens.
+    asked: HashMap<OutboundRequestId, (PeerId, [u8; 16])>,
+    /// Dials through a hit: their failure is no failure of the peer.
+    dials: HashSet<ConnectionId>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl PortPunches {
+    pub(super) fn asked(&self, id: OutboundRequestId) -> bool {
+        self.asked.contains_key(&id)
+    }
+
+    pub(super) fn is_own_dial(&mut self, id: ConnectionId) -> bool {
+        self.dials.remove(&id)
+    }
+
+    fn busy(&self) -> bool {
+        self.busy_until.is_some_and(|t| Instant::now() < t)
+    }
+
+    pub(super) fn stop(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl SwarmTask {
+    /// Identify told us where `relay` sees us on this connection.
+    pub(super) fn observed_by(&mut self, relay: PeerId, observed: &Multiaddr) {
+        if self.relay_peers.contains(&relay)
+            && let Some(addr) = quic_socket_addr(observed)
+        {
+            self.port_punch.seen_at.insert(relay, addr);
+        }
+    }
+
+    fn quic_listen_port(&self) -> Option<u16> {
+        self.swarm.listeners().find_map(|a| {
+            quic_socket_addr(a)
+                .filter(SocketAddr::is_ipv4)
+                .map(|s| s.port())
+        })
+    }
+
+    fn own_quic_addrs(&self) -> Vec<SocketAddr> {
+        let mut addrs: Vec<SocketAddr> = self.port_punch.seen_at.values().copied().collect();
+        addrs.sort();
+        addrs.dedup();
+        addrs
+    }
+
+    /// Spraying only helps when the peer can aim at our QUIC socket's one public port: our
+    /// NAT kept the port for every relay that saw us.
+    fn spray_helps(&self) -> bool {
+        let seen = self.own_quic_addrs();
+        let port = self.quic_listen_port();
+        !seen.is_empty() && seen.iter().all(|a| Some(a.port()) == port)
+    }
+
+    fn offer(&self, token: [u8; 16]) -> PunchOffer {
+        PunchOffer {
+            token,
+            quic_addrs: self
+                .own_quic_addrs()
+                .into_iter()
+                .map(|a| quic_multiaddr(a).to_string())
+                .collect(),
+        }
+    }
+
+    /// Asks `peer` (over the circuit) for a port prediction punch; false when we have just
+    /// tried, or have no QUIC address to offer.
+    pub(super) fn start_port_punch(&mut self, peer: PeerId) -> bool {
+        if self
+            .port_punch
+            .started
+            .get(&peer)
+            .is_some_and(|t| t.elapsed() < PUNCH_AGAIN_AFTER)
+            || self.port_punch.seen_at.is_empty()
+            || self.port_punch.busy()
+        {
+            return false;
+        }
+        let token: [u8; 16] = rand::random();
+        let offer = self.offer(token);
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .control
+            .send_request(&peer, Request::Punch(offer));
+        self.port_punch.asked.insert(id, (peer, token));
+        self.port_punch.started.insert(peer, Instant::now());
+        tracing::debug!(%peer, "hole punch by port prediction asked");
+        true
+    }
+
+    /// An offer of `peer`'s, which came over `connection`.
+    pub(super) fn on_punch_offer(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        offer: PunchOffer,
+        channel: ResponseChannel<Response>,
+    ) {
+        let over_circuit = self
+            .connections
+            .get(&peer)
+            .and_then(|c| c.get(&connection))
+            .copied()
+            .unwrap_or(false);
+        let refusal = if self.relay_server {
+            Some(Refusal::new(RefusalCode::BadRequest, "not a node"))
+        } else if !over_circuit {
+            Some(Refusal::new(
+                RefusalCode::BadRequest,
+                "already connected directly",
+            ))
+        } else if self.port_punch.busy() {
+            Some(Refusal::new(
+                RefusalCode::TryLater,
+                "another hole punch runs",
+            ))
+        } else {
+            None
+        };
+        let accepted = refusal.is_none();
+        let answer = match refusal {
+            Some(refusal) => Response::Refused(refusal),
+            None => Response::Punch(self.offer(offer.token)),
+        };
+        if self
+            .swarm
+            .behaviour_mut()
+            .control
+            .send_response(channel, answer)
+            .is_err()
+        {
+            tracing::debug!(%peer, "punch offer withdrawn before the answer");
+            return;
+        }
+        if accepted {
+            self.run_punch(peer, offer);
+        }
+    }
+
+    /// The answer to one of our offers (`None`: the request failed).
+    pub(super) fn on_punch_answer(&mut self, id: OutboundRequestId, answer: Option<Response>) {
+        let Some((peer, token)) = self.port_punch.asked.remove(&id) else {
+            return;
+        };
+        match answer {
+            Some(Response::Punch(offer)) if offer.token == token => self.run_punch(peer, offer),
+            other => tracing::debug!(%peer, ?other, "no port prediction punch"),
+        }
+    }
+
+    fn run_punch(&mut self, peer: PeerId, offer: PunchOffer) {
+        let targets: Vec<SocketAddr> = offer
+            .quic_addrs
+            .iter()
+            .filter_map(|a| a.parse::<Multiaddr>().ok())
+            .filter_map(|a| quic_socket_addr(&a))
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        self.port_punch.started.insert(peer, Instant::now());
+        self.port_punch.busy_until = Some(Instant::now() + PUNCH_WINDOW);
+        self.port_punch.tasks.retain(|t| !t.is_finished());
+        let probe = Probe::new(offer.token);
+
+        let (hit, via) = oneshot::channel();
+        self.port_punch
+            .tasks
+            .push(tokio::spawn(punch::fan_and_forward(
+                targets.clone(),
+                probe,
+                hit,
+            )));
+        let commands = self.self_commands.clone();
+        self.port_punch.tasks.push(tokio::spawn(async move {
+            if let Ok(via) = via.await
+                && let Some(commands) = commands.upgrade()
+            {
+                let _ = commands.send(Command::PunchHit { peer, via }).await;
+            }
+        }));
+
+        let spraying = self.spray_helps();
+        if spraying && let Some(socket) = self.quic_listen_port().and_then(punch::find_quic_socket)
+        {
+            let mut ips: Vec<IpAddr> = targets.iter().map(SocketAddr::ip).collect();
+            ips.sort();
+            ips.dedup();
+            self.port_punch
+                .tasks
+                .push(tokio::spawn(punch::spray(socket, ips, probe)));
+        }
+        tracing::debug!(%peer, ?targets, spraying, window = ?PUNCH_WINDOW, "port prediction punch");
+    }
+
+    /// A fan socket has a path to `peer`: dial it through its loopback end.
+    pub(super) fn punch_hit(&mut self, peer: PeerId, via: SocketAddr) {
+        let addr = quic_multiaddr(via).with(Protocol::P2p(peer));
+        let opts = DialOpts::peer_id(peer)
+            .addresses(vec![addr])
+            .condition(PeerCondition::Always)
+            .build();
+        let id = opts.connection_id();
+        match self.swarm.dial(opts) {
+            Ok(()) => {
+                self.port_punch.dials.insert(id);
+            }
+            Err(e) => tracing::debug!(%peer, "no dial through the punched path: {e}"),
+        }
+    }
+
+    /// Whether a new connection is the result of a port prediction punch (then it is marked
+    /// as hole-punched).
+    pub(super) fn port_punched(
+        &mut self,
+        peer: PeerId,
+        id: ConnectionId,
+        endpoint: &ConnectedPoint,
+    ) -> bool {
+        let ours = self.port_punch.dials.remove(&id);
+        let theirs = !endpoint.is_relayed()
+            && !endpoint.is_dialer()
+            && self
+                .port_punch
+                .started
+                .get(&peer)
+                .is_some_and(|t| t.elapsed() < PUNCH_COUNTS_FOR);
+        if !(ours || theirs) {
+            return false;
+        }
+        tracing::info!(%peer, method = "port prediction", "hole punch succeeded");
+        self.punched.insert(id);
+        true
+    }
+}
+
+fn quic_multiaddr(addr: SocketAddr) -> Multiaddr {
+    let ip = match addr.ip() {
+        IpAddr::V4(ip) => Protocol::Ip4(ip),
+        IpAddr::V6(ip) => Protocol::Ip6(ip),
+    };
+    Multiaddr::empty()
+        .with(ip)
+        .with(Protocol::Udp(addr.port()))
+        .with(Protocol::QuicV1)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    #[test]
+    fn loopback_dial_address() {
+        let via = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 40_000);
+        assert_eq!(
+            quic_multiaddr(via).to_string(),
+            "/ip4/127.0.0.1/udp/40000/quic-v1"
+        );
+        assert_eq!(quic_socket_addr(&quic_multiaddr(via)), Some(via));
+    }
+}
