@@ -61,6 +61,8 @@ pub(crate) enum Command {
     RetryRelay(Multiaddr),
     /// A data stream may still wait for a hole punch to `peer`: try it anew.
     Repunch(PeerId),
+    /// A data stream may still wait for a hole punch to `peer`: try port prediction.
+    PortPunch(PeerId),
     /// A port prediction punch found a path to `peer`, reached at `via` on loopback.
     PunchHit {
         peer: PeerId,
@@ -285,13 +287,10 @@ impl SwarmTask {
             }
             Command::PrepareData { peer, reply } => self.prepare_data(peer, reply),
             Command::Repunch(peer) => self.repunch(peer),
+            Command::PortPunch(peer) => self.port_punch_if_waiting(peer),
             Command::PunchHit { peer, via } => self.punch_hit(peer, via),
             Command::IsDirect { peer, reply } => {
-                let direct = self
-                    .connections
-                    .get(&peer)
-                    .is_some_and(|c| c.values().any(|relayed| !relayed));
-                let _ = reply.send(direct);
+                let _ = reply.send(self.is_direct(peer));
             }
             Command::RetryRelay(relay) => self.listen_via_relay(relay),
             // `run` takes shutdowns before they get here.

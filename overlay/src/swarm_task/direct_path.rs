@@ -14,6 +14,9 @@ use crate::OverlayError;
 
 /// How long a waiting data stream gives a hole punch before the circuit is dialled again.
 const REPUNCH_AFTER: Duration = Duration::from_secs(5);
+/// How long it gives dcutr before trying port prediction as well (dcutr's punch, when it
+/// works, is through within a second or two).
+const PORT_PUNCH_AFTER: Duration = Duration::from_secs(3);
 
 impl SwarmTask {
     pub(super) fn prepare_data(&mut self, peer: PeerId, reply: Reply<bool>) {
@@ -21,7 +24,26 @@ impl SwarmTask {
         self.check_data_waiters(peer);
         if self.data_waiters.contains_key(&peer) {
             self.repunch_later(peer);
+            self.command_later(PORT_PUNCH_AFTER, Command::PortPunch(peer));
         }
+    }
+
+    /// Still only a circuit while a data stream waits: a NAT may change ports, which dcutr
+    /// cannot get through; try port prediction over the circuit.
+    pub(super) fn port_punch_if_waiting(&mut self, peer: PeerId) {
+        self.check_data_waiters(peer);
+        if self.data_waiters.contains_key(&peer)
+            && !self.is_direct(peer)
+            && !self.relayed(peer).is_empty()
+        {
+            self.start_port_punch(peer);
+        }
+    }
+
+    pub(super) fn is_direct(&self, peer: PeerId) -> bool {
+        self.connections
+            .get(&peer)
+            .is_some_and(|c| c.values().any(|relayed| !relayed))
     }
 
     /// Answers the peer's data waiters once only direct connections are left (closing the
@@ -84,18 +106,8 @@ impl SwarmTask {
     pub(super) fn repunch(&mut self, peer: PeerId) {
         self.check_data_waiters(peer);
         let waiting = self.data_waiters.contains_key(&peer);
-        let direct = self
-            .connections
-            .get(&peer)
-            .is_some_and(|c| c.values().any(|relayed| !relayed));
         let relayed = self.relayed(peer);
-        if !waiting || direct || relayed.is_empty() {
-            return;
-        }
-        // A failed dcutr punch may be a NAT that changes ports: try port prediction over
-        // the circuit first, and drop the circuit for a new dcutr punch next time.
-        if self.start_port_punch(peer) {
-            self.repunch_later(peer);
+        if !waiting || self.is_direct(peer) || relayed.is_empty() {
             return;
         }
         tracing::debug!(%peer, "no direct connection yet; relaying again for a new hole punch");

@@ -102,9 +102,9 @@ impl SwarmTask {
         }
     }
 
-    /// Asks `peer` (over the circuit) for a port prediction punch; false when we have just
-    /// tried, or have no QUIC address to offer.
-    pub(super) fn start_port_punch(&mut self, peer: PeerId) -> bool {
+    /// Asks `peer` (over the circuit) for a port prediction punch, unless we have just tried,
+    /// another punch runs, or we have no QUIC address to offer.
+    pub(super) fn start_port_punch(&mut self, peer: PeerId) {
         if self
             .port_punch
             .started
@@ -113,7 +113,7 @@ impl SwarmTask {
             || self.port_punch.seen_at.is_empty()
             || self.port_punch.busy()
         {
-            return false;
+            return;
         }
         let token: [u8; 16] = rand::random();
         let offer = self.offer(token);
@@ -125,7 +125,6 @@ impl SwarmTask {
         self.port_punch.asked.insert(id, (peer, token));
         self.port_punch.started.insert(peer, Instant::now());
         tracing::debug!(%peer, "hole punch by port prediction asked");
-        true
     }
 
     /// An offer of `peer`'s, which came over `connection`.
