@@ -453,6 +453,7 @@ impl SwarmTask {
                     if conns.is_empty() {
                         self.connections.remove(&peer_id);
                         self.relay_quic_dialled.remove(&peer_id);
+                        self.port_punch.disconnected(peer_id);
                     }
                 }
                 self.after_close(peer_id);

@@ -12,7 +12,7 @@ use wire::{Manifest, SignedManifest, SignedReceipt};
 
 use mailbox::StagedMessage;
 
-use super::unsealing::{self, Parts, Unsealing};
+use super::unsealing::{self, Parts, UnsealFailure, Unsealing};
 use super::{Hosted, Network, spool};
 
 pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound>) {
@@ -264,8 +264,17 @@ async fn file_staged(
     manifest: &Manifest,
     dir: &std::path::Path,
     key: &str,
-    staged: Result<StagedMessage, String>,
+    staged: Result<StagedMessage, UnsealFailure>,
 ) -> Result<SignedReceipt, DataReply> {
+    let staged = match staged {
+        Ok(staged) => staged,
+        Err(UnsealFailure::Message(why)) => {
+            spool::remove(dir);
+            return Err(refuse(RefusalCode::BadSignature, why.to_string()));
+        }
+        // The chunks stay in the spool: the sender's retry finds them there.
+        Err(UnsealFailure::Local(why)) => return Err(refuse(RefusalCode::TryLater, why)),
+    };
     let store = net.store.clone();
     let account = store
         .account(&hosted.address)
@@ -275,19 +284,14 @@ async fn file_staged(
     let journal = format!("in:{key}");
     let keyword = mailbox::type_keyword(&manifest.message_type);
     let now = hosted.client.now();
-    let filed = tokio::task::spawn_blocking(move || {
-        let staged = staged?;
+    tokio::task::spawn_blocking(move || {
         let flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
-        store
-            .deliver_once_at(&journal, &staged, account.id, "INBOX", &flags, Some(now))
-            .map_err(|e| e.to_string())
+        store.deliver_once_at(&journal, &staged, account.id, "INBOX", &flags, Some(now))
     })
     .await
+    .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?
+    // Filing failed on our side (the store); the message is fine and its chunks stay.
     .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
-    if let Err(why) = filed {
-        spool::remove(dir);
-        return Err(refuse(RefusalCode::BadSignature, why));
-    }
     let receipt = wire::sign_receipt(
         &hosted.key,
         manifest.message_id,

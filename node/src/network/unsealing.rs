@@ -22,6 +22,24 @@ use crate::pipe::WriteBehind;
 #[error("transfer ended before this chunk")]
 struct Ended;
 
+/// Why a message was not unsealed: the message's fault, or ours.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum UnsealFailure {
+    /// It does not decrypt or verify, or is malformed: it never will.
+    #[error("unseal: {0}")]
+    Message(wire::WireError),
+    /// Our storage or spool failed (a full disk, say): nothing is wrong with the message,
+    /// and its chunks stay for another try.
+    #[error("{0}")]
+    Local(String),
+}
+
+impl UnsealFailure {
+    fn local(e: impl std::fmt::Display) -> Self {
+        UnsealFailure::Local(e.to_string())
+    }
+}
+
 /// Which chunks are in the spool, and whether the transfer has ended.
 struct Arrivals {
     state: Mutex<State>,
@@ -57,7 +75,7 @@ impl Arrivals {
 /// An unsealing that runs beside one inbound transfer.
 pub(super) struct Unsealing {
     arrivals: Arc<Arrivals>,
-    task: tokio::task::JoinHandle<Result<StagedMessage, String>>,
+    task: tokio::task::JoinHandle<Result<StagedMessage, UnsealFailure>>,
 }
 
 /// What the unsealer needs to know of the message.
@@ -117,7 +135,7 @@ impl Unsealing {
     /// message.
     pub(super) async fn finish(
         mut self,
-    ) -> Result<Result<StagedMessage, String>, tokio::task::JoinError> {
+    ) -> Result<Result<StagedMessage, UnsealFailure>, tokio::task::JoinError> {
         (&mut self.task).await
     }
 
@@ -141,12 +159,94 @@ pub(super) fn unseal_into(
     recipient: &AccountKey,
     sender_cert: &Cert,
     chunks: impl Iterator<Item = io::Result<Vec<u8>>> + Send,
-) -> Result<StagedMessage, String> {
+) -> Result<StagedMessage, UnsealFailure> {
     // The store's side (scanning, encrypting at rest, writing) runs on a second core.
-    let writer = store.new_message().map_err(|e| e.to_string())?;
-    let mut writer = WriteBehind::new(writer).map_err(|e| e.to_string())?;
-    wire::unseal(chunks, manifest, recipient, sender_cert, &mut writer)
-        .map_err(|e| format!("unseal: {e}"))?;
-    let writer = writer.finish().map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())
+    let writer = store.new_message().map_err(UnsealFailure::local)?;
+    let mut writer = WriteBehind::new(writer).map_err(UnsealFailure::local)?;
+    wire::unseal(chunks, manifest, recipient, sender_cert, &mut writer).map_err(|e| match e {
+        // Reading the spool or writing the store: our side.
+        wire::WireError::Io(e) => UnsealFailure::local(e),
+        e => UnsealFailure::Message(e),
+    })?;
+    let writer = writer.finish().map_err(UnsealFailure::local)?;
+    writer.finish().map_err(UnsealFailure::local)
+}
+
+#[cfg(test)]
+mod tests {
+    use wire::{AccountKey, SealOptions};
+
+    use super::*;
+
+    struct Fixture {
+        store: Store,
+        _dir: tempfile::TempDir,
+        manifest: Manifest,
+        chunks: Vec<Vec<u8>>,
+        alice: AccountKey,
+        bob: AccountKey,
+    }
+
+    fn sealed() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), mailbox::StorageKey::generate()).unwrap();
+        let alice = AccountKey::generate("alice@alpha.h").unwrap();
+        let bob = AccountKey::generate("bob@beta.h").unwrap();
+        let message = b"Subject: hi\r\n\r\nhello\r\n".repeat(4000);
+        let mut chunks: Vec<Vec<u8>> = Vec::new();
+        let options = SealOptions {
+            chunk_size: wire::MIN_CHUNK_SIZE,
+            ..SealOptions::default()
+        };
+        let sealed =
+            wire::seal(&message[..], &alice, &[bob.cert()], &options, &mut chunks).unwrap();
+        assert!(chunks.len() > 1);
+        Fixture {
+            store,
+            _dir: dir,
+            manifest: sealed.manifest,
+            chunks,
+            alice,
+            bob,
+        }
+    }
+
+    #[test]
+    fn a_chunk_we_cannot_read_is_our_failure() {
+        let s = sealed();
+        let chunks = s.chunks.iter().enumerate().map(|(i, c)| {
+            if i == 1 {
+                Err(io::Error::other("disk"))
+            } else {
+                Ok(c.clone())
+            }
+        });
+        let got = unseal_into(&s.store, &s.manifest, &s.bob, &s.alice.cert(), chunks);
+        assert!(
+            matches!(got, Err(UnsealFailure::Local(_))),
+            "{:?}",
+            got.err()
+        );
+    }
+
+    #[test]
+    fn a_message_that_does_not_verify_is_the_message_s_failure() {
+        let s = sealed();
+        let mallory = AccountKey::generate("alice@alpha.h").unwrap();
+        let chunks = s.chunks.iter().cloned().map(Ok);
+        let got = unseal_into(&s.store, &s.manifest, &s.bob, &mallory.cert(), chunks);
+        assert!(
+            matches!(got, Err(UnsealFailure::Message(_))),
+            "{:?}",
+            got.err()
+        );
+    }
+
+    #[test]
+    fn a_good_message_unseals() {
+        let s = sealed();
+        let chunks = s.chunks.iter().cloned().map(Ok);
+        let got = unseal_into(&s.store, &s.manifest, &s.bob, &s.alice.cert(), chunks);
+        assert!(got.is_ok(), "{:?}", got.err());
+    }
 }

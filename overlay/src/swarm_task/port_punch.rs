@@ -51,6 +51,12 @@ impl PortPunches {
         self.busy_until.is_some_and(|t| Instant::now() < t)
     }
 
+    /// The last connection to `peer` closed: if it was a relay, what it saw may be stale by
+    /// the time we are back (another network, another NAT).
+    pub(super) fn disconnected(&mut self, peer: PeerId) {
+        self.seen_at.remove(&peer);
+    }
+
     pub(super) fn stop(&mut self) {
         for task in self.tasks.drain(..) {
             task.abort();
