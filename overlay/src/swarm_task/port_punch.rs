@@ -199,6 +199,12 @@ impl SwarmTask {
             .iter()
             .filter_map(|a| a.parse::<Multiaddr>().ok())
             .filter_map(|a| quic_socket_addr(&a))
+            // A peer is never reached behind a NAT there; and our own host's ports are not
+            // the other side's to make us probe.
+            .filter(|a| {
+                let ip = a.ip();
+                !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast())
+            })
             .collect();
         if targets.is_empty() {
             return;
