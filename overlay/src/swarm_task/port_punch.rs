@@ -28,9 +28,10 @@ pub(super) struct PortPunches {
     /// Per relay reached over QUIC, where it sees our QUIC socket.
     seen_at: HashMap<PeerId, SocketAddr>,
     started: HashMap<PeerId, Instant>,
-    /// One punch at a time, whoever asks: an offer names where our probes go, so a stream of
-    /// offers (from ever new peer ids) must not turn the node into a packet hose.
-    busy_until: Option<Instant>,
+    /// The punch that runs, and until when. One at a time, whoever asks: an offer names where
+    /// our probes go, so a stream of offers (from ever new peer ids) must not turn the node
+    /// into a packet hose.
+    running: Option<(PeerId, Instant)>,
     /// Our offers on their way, with their tokens.
     asked: HashMap<OutboundRequestId, (PeerId, [u8; 16])>,
     /// Dials through a hit: their failure is no failure of the peer.
@@ -48,7 +49,13 @@ impl PortPunches {
     }
 
     fn busy(&self) -> bool {
-        self.busy_until.is_some_and(|t| Instant::now() < t)
+        self.running
+            .is_some_and(|(_, until)| Instant::now() < until)
+    }
+
+    /// Whether a punch with `peer` still runs (its hit may yet come).
+    pub(super) fn runs_with(&self, peer: PeerId) -> bool {
+        self.busy() && self.running.is_some_and(|(p, _)| p == peer)
     }
 
     /// The last connection to `peer` closed: if it was a relay, what it saw may be stale by
@@ -210,7 +217,11 @@ impl SwarmTask {
             return;
         }
         self.port_punch.started.insert(peer, Instant::now());
-        self.port_punch.busy_until = Some(Instant::now() + PUNCH_WINDOW);
+        // The window, and a little for the dial through a late hit.
+        self.port_punch.running = Some((
+            peer,
+            Instant::now() + PUNCH_WINDOW + Duration::from_millis(500),
+        ));
         self.port_punch.tasks.retain(|t| !t.is_finished());
         let probe = Probe::new(offer.token);
 
