@@ -96,12 +96,9 @@ impl SwarmTask {
         addrs
     }
 
-    /// Spraying only helps when the peer can aim at our QUIC socket's one public port: our
-    /// NAT kept the port for every relay that saw us.
     fn spray_helps(&self) -> bool {
-        let seen = self.own_quic_addrs();
-        let port = self.quic_listen_port();
-        !seen.is_empty() && seen.iter().all(|a| Some(a.port()) == port)
+        let seen: Vec<SocketAddr> = self.port_punch.seen_at.values().copied().collect();
+        spray_helps(&seen, self.quic_listen_port())
     }
 
     fn offer(&self, token: [u8; 16]) -> PunchOffer {
@@ -296,6 +293,18 @@ impl SwarmTask {
     }
 }
 
+/// Spraying only helps when the peer can aim at our QUIC socket's one public port: every
+/// relay saw us at the same port, and either two relays did (so the NAT maps per socket, not
+/// per destination) or our NAT kept the port number itself (with one relay, a changed port
+/// may as well be a new random one per destination).
+fn spray_helps(seen: &[SocketAddr], listen_port: Option<u16>) -> bool {
+    let Some(first) = seen.first() else {
+        return false;
+    };
+    seen.iter().all(|a| a.port() == first.port())
+        && (seen.len() > 1 || Some(first.port()) == listen_port)
+}
+
 fn quic_multiaddr(addr: SocketAddr) -> Multiaddr {
     let ip = match addr.ip() {
         IpAddr::V4(ip) => Protocol::Ip4(ip),
@@ -312,6 +321,21 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
+
+    #[test]
+    fn who_sprays() {
+        let at = |port: u16| SocketAddr::new(Ipv4Addr::new(198, 51, 100, 7).into(), port);
+        // Nobody saw us: nothing to aim at.
+        assert!(!spray_helps(&[], Some(4001)));
+        // The port kept.
+        assert!(spray_helps(&[at(4001)], Some(4001)));
+        // One relay, another port: maybe a new one per destination.
+        assert!(!spray_helps(&[at(23204)], Some(4001)));
+        // Two relays, one other port: one port per socket (a carrier-grade NAT, say).
+        assert!(spray_helps(&[at(23204), at(23204)], Some(4001)));
+        // Two relays, two ports: symmetric.
+        assert!(!spray_helps(&[at(23204), at(40112)], Some(4001)));
+    }
 
     #[test]
     fn loopback_dial_address() {
