@@ -55,6 +55,12 @@ async fn fan(targets: &[SocketAddr], probe: Probe) -> io::Result<Option<(UdpSock
     } else {
         (Ipv6Addr::UNSPECIFIED, 0).into()
     };
+    // The sockets are of the first target's family; targets of the other one are out of reach.
+    let targets: Vec<SocketAddr> = targets
+        .iter()
+        .filter(|t| t.is_ipv4() == first.is_ipv4())
+        .copied()
+        .collect();
     let deadline = Instant::now() + PUNCH_WINDOW;
     let mut sockets = JoinSet::new();
     for _ in 0..FAN_SOCKETS {
@@ -67,12 +73,7 @@ async fn fan(targets: &[SocketAddr], probe: Probe) -> io::Result<Option<(UdpSock
             }
             Err(e) => return Err(e),
         };
-        let targets: Vec<SocketAddr> = targets
-            .iter()
-            .filter(|t| t.is_ipv4() == first.is_ipv4())
-            .copied()
-            .collect();
-        sockets.spawn(probe_until_hit(socket, targets, probe, deadline));
+        sockets.spawn(probe_until_hit(socket, targets.clone(), probe, deadline));
     }
     while let Some(done) = sockets.join_next().await {
         if let Ok(Some(hit)) = done {
