@@ -59,8 +59,8 @@ impl SwarmTask {
         if !self.data_waiters.contains_key(&peer) {
             return;
         }
+        let direct = self.is_direct(peer);
         let conns = self.connections.get(&peer);
-        let direct = conns.is_some_and(|c| c.values().any(|relayed| !relayed));
         let relayed = self.relayed(peer);
         let ready = if conns.is_none_or(|c| c.is_empty()) {
             if self.repunching.contains(&peer) {
