@@ -38,6 +38,7 @@ cli-not-running = Auf { $dir } läuft kein Knoten.
 
 cli-config-overlay-addr = Overlay-Adresse { $addr } ist keine libp2p-Multiaddr.
 cli-config-retry = delivery.retry_min muss mindestens 1 und höchstens delivery.retry_max sein.
+cli-config-zero = { $key } muss mindestens 1 sein.
 cli-overlay-failed = Das Overlay-Netz konnte nicht starten: { $reason }
 cli-account-hosted = Das Konto { $address } wird auf diesem Knoten betrieben.
 cli-bad-profile = Kein brauchbares Kontoprofil: { $reason }

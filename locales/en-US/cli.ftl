@@ -38,6 +38,7 @@ cli-not-running = No node is running on { $dir }.
 
 cli-config-overlay-addr = Overlay address { $addr } is not a libp2p multiaddr.
 cli-config-retry = delivery.retry_min must be at least 1 and at most delivery.retry_max.
+cli-config-zero = { $key } must be at least 1.
 cli-overlay-failed = The overlay network could not start: { $reason }
 cli-account-hosted = Account { $address } is hosted on this node.
 cli-bad-profile = Not a usable account profile: { $reason }

@@ -18,7 +18,7 @@ pub use blob::{BlobReader, SEGMENT, StorageKey};
 pub use drop_folder::{DropAuth, DropSettings};
 pub use error::{Error, Result};
 pub use folder::{DELIMITER, normalize_folder_name};
-pub use mime::{BodyPart, EmailAddress, Envelope};
+pub use mime::{BodyPart, EmailAddress, Envelope, MimeLimits};
 pub use model::*;
 pub use records::Records;
 pub use store::{FORMAT, MessageWriter, StagedMessage, Store};

@@ -39,8 +39,12 @@ fn clean_flags(flags: &[&str]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for f in flags {
         let n = normalize_flag(f);
-        // \Recent is the server's to set, never stored from a client.
-        if n != "\\Recent" && !out.iter().any(|o| o.eq_ignore_ascii_case(&n)) {
+        // \Recent is the server's to set, never stored from a client; a flag that is not an
+        // atom could not be written back into a response unchanged.
+        if n != "\\Recent"
+            && crate::model::is_flag_atom(&n)
+            && !out.iter().any(|o| o.eq_ignore_ascii_case(&n))
+        {
             out.push(n);
         }
     }

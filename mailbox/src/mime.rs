@@ -14,8 +14,25 @@ const MAX_HEADER: usize = 256 * 1024;
 const MAX_LINE_KEEP: usize = 1024;
 /// The top header block is kept for the store's header cache when no larger than this.
 const CACHED_HEADER: usize = 64 * 1024;
-/// Deeper nesting than this is treated as opaque body.
-const MAX_DEPTH: usize = 32;
+/// How much structure the scanner records. Every part costs memory and a record in the
+/// store, and the scanner runs on mail from anyone (submission, APPEND, a remote sender before
+/// the signature is checked), so both are capped; past a cap the rest is opaque body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MimeLimits {
+    /// Entities in one message, the message itself included.
+    pub max_parts: usize,
+    /// Entities nested inside each other, the message itself included.
+    pub max_depth: usize,
+}
+
+impl Default for MimeLimits {
+    fn default() -> Self {
+        MimeLimits {
+            max_parts: 5000,
+            max_depth: 32,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct EmailAddress {
@@ -126,6 +143,9 @@ pub struct Scanner {
     prev_eol: u64,
     /// The message's own header block, when small enough to cache.
     root_header: Option<Vec<u8>>,
+    limits: MimeLimits,
+    /// Entities opened so far, the message itself included.
+    parts: usize,
 }
 
 impl Default for Scanner {
@@ -136,7 +156,13 @@ impl Default for Scanner {
 
 impl Scanner {
     pub fn new() -> Self {
+        Self::with_limits(MimeLimits::default())
+    }
+
+    pub fn with_limits(limits: MimeLimits) -> Self {
         Scanner {
+            limits,
+            parts: 1,
             stack: vec![Frame::new(0, false, ("text", "plain"))],
             offset: 0,
             line: Vec::new(),
@@ -196,8 +222,15 @@ impl Scanner {
         self.prev_eol = eol;
     }
 
+    /// Whether another entity may be opened at the current depth.
+    fn room_for_part(&self) -> bool {
+        self.parts < self.limits.max_parts && self.stack.len() < self.limits.max_depth
+    }
+
     fn process(&mut self, line: &[u8], start: u64, end: u64) {
-        if line.starts_with(b"--") {
+        // Once the part cap is reached delimiters are no longer looked for: what follows is
+        // body of the entity open then.
+        if line.starts_with(b"--") && self.parts < self.limits.max_parts {
             let content = trim_trailing_ws(trim_eol(line));
             let hit = self.stack.iter().rposition(|f| {
                 f.boundary.as_deref().is_some_and(|b| {
@@ -228,7 +261,8 @@ impl Scanner {
                     } else {
                         ("text", "plain")
                     };
-                    if self.stack.len() < MAX_DEPTH {
+                    if self.room_for_part() {
+                        self.parts += 1;
                         self.stack.push(Frame::new(end, false, dt));
                     }
                 }
@@ -267,8 +301,8 @@ impl Scanner {
         if is_root && complete && header.len() <= CACHED_HEADER {
             self.root_header = Some(header);
         }
+        let nested_ok = self.room_for_part();
         let f = self.stack.last_mut().expect("frame");
-        let nested_ok = depth < MAX_DEPTH;
         if f.part.media_type == "multipart" && nested_ok {
             let b = f
                 .part
@@ -292,6 +326,7 @@ impl Scanner {
             )
         {
             f.mode = Mode::Encapsulating;
+            self.parts += 1;
             self.stack
                 .push(Frame::new(body_offset, true, ("text", "plain")));
         } else {
@@ -612,5 +647,60 @@ mod tests {
         assert_eq!(p.parts.len(), 2);
         let (_, p) = scan(&[0xff, b'\n', b'\n', 0, 1, 2], 1);
         assert_eq!(p.body_len, 3);
+    }
+
+    fn count_parts(p: &BodyPart) -> usize {
+        1 + p.parts.iter().map(count_parts).sum::<usize>()
+            + p.message.as_ref().map_or(0, |m| count_parts(&m.1))
+    }
+
+    fn depth(p: &BodyPart) -> usize {
+        1 + p
+            .parts
+            .iter()
+            .map(depth)
+            .chain(p.message.as_ref().map(|m| depth(&m.1)))
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_million_empty_parts_stop_at_the_part_cap() {
+        let mut raw = b"Content-Type: multipart/mixed; boundary=b\r\n\r\n".to_vec();
+        raw.extend(b"--b\r\n\r\n".repeat(1_000_000));
+        raw.extend_from_slice(b"--b--\r\n");
+        let limits = MimeLimits {
+            max_parts: 100,
+            max_depth: 32,
+        };
+        let mut s = Scanner::with_limits(limits);
+        for c in raw.chunks(65536) {
+            s.feed(c);
+        }
+        let (_, part) = s.finish();
+        assert_eq!(count_parts(&part), 100);
+        // The rest is the last part's body, so every byte is still accounted for.
+        let last = part.parts.last().unwrap();
+        assert_eq!(last.body_offset + last.body_len, raw.len() as u64);
+    }
+
+    #[test]
+    fn nesting_stops_at_the_depth_cap() {
+        let mut raw = Vec::new();
+        for i in 0..200 {
+            raw.extend(
+                format!("Content-Type: multipart/mixed; boundary=b{i}\r\n\r\n--b{i}\r\n").bytes(),
+            );
+        }
+        raw.extend_from_slice(b"\r\ninnermost\r\n");
+        let (_, part) = scan(&raw, 4096);
+        assert_eq!(depth(&part), MimeLimits::default().max_depth);
+        let lim = MimeLimits {
+            max_parts: 5000,
+            max_depth: 4,
+        };
+        let mut s = Scanner::with_limits(lim);
+        s.feed(&raw);
+        assert_eq!(depth(&s.finish().1), 4);
     }
 }

@@ -142,6 +142,19 @@ pub fn normalize_flag(f: &str) -> String {
         .unwrap_or_else(|| f.to_string())
 }
 
+/// Whether `f` can be written as an IMAP flag: a keyword atom, or a backslash and an atom
+/// (RFC 3501 `flag`). Anything else (spaces, parentheses, brackets, quotes, controls, CR/LF,
+/// non-ASCII) would change the meaning of the response it is written into.
+pub fn is_flag_atom(f: &str) -> bool {
+    let atom = f.strip_prefix('\\').unwrap_or(f);
+    !atom.is_empty()
+        && atom.len() <= 128
+        && atom.bytes().all(|b| {
+            b.is_ascii_graphic()
+                && !matches!(b, b'(' | b')' | b'{' | b'%' | b'*' | b'"' | b'\\' | b']')
+        })
+}
+
 /// The built-in message types; a node may add its own.
 pub const MESSAGE_TYPES: [&str; 5] = ["message", "fax", "invoice", "statement", "remittance"];
 
@@ -155,11 +168,9 @@ pub fn type_keyword(message_type: &str) -> Option<String> {
     }
     let mut c = t.chars();
     let first = c.next()?;
-    Some(format!(
-        "${}{}",
-        first.to_uppercase(),
-        c.as_str().to_lowercase()
-    ))
+    let keyword = format!("${}{}", first.to_uppercase(), c.as_str().to_lowercase());
+    // Types are checked where they enter; this keeps a keyword one atom whatever came in.
+    is_flag_atom(&keyword).then_some(keyword)
 }
 
 #[cfg(test)]
@@ -172,5 +183,32 @@ mod type_tests {
         assert_eq!(type_keyword("FAX").as_deref(), Some("$Fax"));
         assert_eq!(type_keyword("credit-note").as_deref(), Some("$Credit-note"));
         assert_eq!(type_keyword("message"), None);
+        // A remote sender's type never becomes anything but one atom.
+        assert_eq!(type_keyword("x \\Seen) * 1 EXPUNGE\r\n"), None);
+        assert_eq!(type_keyword("in(voice"), None);
+        assert_eq!(type_keyword(""), None);
+    }
+
+    #[test]
+    fn flag_atoms() {
+        use super::is_flag_atom;
+        for ok in ["\\Seen", "$Invoice", "$Credit-note", "Junk", "$MDNSent"] {
+            assert!(is_flag_atom(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "\\",
+            "a b",
+            "a)",
+            "(a",
+            "a\r\n* 1 EXISTS",
+            "\"q\"",
+            "a]",
+            "{3}",
+            "ü",
+            "a\\b",
+        ] {
+            assert!(!is_flag_atom(bad), "{bad:?}");
+        }
     }
 }

@@ -17,7 +17,7 @@ use tokio::sync::watch;
 
 use crate::blob::{BlobDir, BlobReader, BlobWriter, StorageKey};
 use crate::error::{Error, Result};
-use crate::mime::{BodyPart, Envelope, Scanner};
+use crate::mime::{BodyPart, Envelope, MimeLimits, Scanner};
 use crate::model::*;
 
 pub(crate) fn enc<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -78,6 +78,8 @@ pub(crate) struct Inner {
     pub(crate) blobs: BlobDir,
     locks: Mutex<HashMap<u64, Arc<Mutex<()>>>>,
     watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
+    /// How much MIME structure new messages get (see [`Store::set_mime_limits`]).
+    mime_limits: Mutex<MimeLimits>,
 }
 
 /// Layout of the records (postcard is not self-describing): raised whenever a record type
@@ -133,6 +135,7 @@ impl Store {
             db,
             locks: Mutex::new(HashMap::new()),
             watchers: Mutex::new(HashMap::new()),
+            mime_limits: Mutex::new(MimeLimits::default()),
         };
         let live: Vec<u64> = inner
             .blobrefs
@@ -188,12 +191,18 @@ impl Store {
         Ok(self.inner.db.generate_id()? + 1)
     }
 
+    /// Caps the MIME structure recorded for messages written from now on.
+    pub fn set_mime_limits(&self, limits: MimeLimits) {
+        *self.inner.mime_limits.lock().expect("mime limits") = limits;
+    }
+
     /// Starts a new message body. Bytes written are encrypted to disk as they come.
     pub fn new_message(&self) -> Result<MessageWriter> {
         let id = self.next_id()?;
+        let limits = *self.inner.mime_limits.lock().expect("mime limits");
         Ok(MessageWriter {
             blob: self.inner.blobs.create(id)?,
-            scanner: Scanner::new(),
+            scanner: Scanner::with_limits(limits),
             store: self.clone(),
         })
     }

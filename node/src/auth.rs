@@ -37,21 +37,24 @@ pub struct AuthLimiter {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
     verified: Mutex<HashMap<String, Verified>>,
     key: [u8; 32],
+    /// argon2id checks running at once: each holds ~19 MiB, so a burst of bad logins would
+    /// otherwise take memory in proportion to the connections an attacker opens.
+    hashing: tokio::sync::Semaphore,
 }
 
-impl Default for AuthLimiter {
-    fn default() -> Self {
+impl AuthLimiter {
+    /// A limiter that runs at most `parallel` password checks at once (at least one).
+    pub fn new(parallel: usize) -> Self {
         let mut key = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
         AuthLimiter {
             failures: Mutex::default(),
             verified: Mutex::default(),
             key,
+            hashing: tokio::sync::Semaphore::new(parallel.max(1)),
         }
     }
-}
 
-impl AuthLimiter {
     fn delay_for(&self, keys: &[String]) -> Duration {
         let map = self.failures.lock().expect("auth map");
         let n = keys
@@ -117,9 +120,15 @@ impl AuthLimiter {
             }
         }
         let (store, u, p) = (store.clone(), user.to_string(), password.to_string());
+        let turn = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| AuthError::Invalid)?;
         let found = tokio::task::spawn_blocking(move || store.verify_login(&u, &p))
             .await
             .map_err(|_| AuthError::Invalid)??;
+        drop(turn);
         self.record(&keys, found.is_some());
         if let Some(a) = &found {
             let mut cache = self.verified.lock().expect("auth cache");
@@ -146,7 +155,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), mailbox::StorageKey::generate()).unwrap();
         store.add_account("a@x.h", "right").unwrap();
-        let auth = AuthLimiter::default();
+        let auth = AuthLimiter::new(2);
         let ip: IpAddr = "127.0.0.1".parse().unwrap();
         assert!(
             auth.authenticate(&store, "a@x.h", "right", ip)

@@ -19,6 +19,7 @@ pub struct Config {
     pub drop: DropSection,
     pub overlay: OverlaySection,
     pub delivery: DeliverySection,
+    pub limits: LimitsSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -35,6 +36,9 @@ pub struct ImapSection {
     pub tls_listen: String,
     pub allow_plaintext_auth: bool,
     pub idle_timeout: u64,
+    pub login_timeout: u64,
+    pub max_command_size: usize,
+    pub max_command_size_before_login: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -82,6 +86,33 @@ pub struct DropSection {
 #[serde(deny_unknown_fields)]
 pub struct OverlaySection {
     pub listen: Vec<String>,
+    pub max_streams: usize,
+    pub max_streams_per_peer: usize,
+    pub first_frame_budget: usize,
+    pub min_transfer_rate: u64,
+}
+
+impl OverlaySection {
+    pub fn stream_limits(&self) -> overlay::StreamLimits {
+        overlay::StreamLimits {
+            total: self.max_streams,
+            per_peer: self.max_streams_per_peer,
+            first_frame_budget: self.first_frame_budget,
+            min_rate: self.min_transfer_rate,
+            ..overlay::StreamLimits::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    pub password_checks: usize,
+    pub write_timeout: u64,
+    pub max_mime_parts: usize,
+    pub max_mime_depth: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -119,6 +150,8 @@ pub enum Invalid {
     OverlayAddr(String),
     #[error("delivery.retry_min > delivery.retry_max")]
     Retry,
+    #[error("{0} 0")]
+    Zero(&'static str),
 }
 
 impl Invalid {
@@ -131,6 +164,7 @@ impl Invalid {
             Invalid::TypeName(t) => ("cli-config-type-name", vec![("type", t.clone())]),
             Invalid::OverlayAddr(a) => ("cli-config-overlay-addr", vec![("addr", a.clone())]),
             Invalid::Retry => ("cli-config-retry", vec![]),
+            Invalid::Zero(k) => ("cli-config-zero", vec![("key", k.to_string())]),
         }
     }
 }
@@ -155,6 +189,14 @@ fn merge(base: &mut toml::Value, user: toml::Value) {
 impl Config {
     pub fn defaults() -> Config {
         toml::from_str(DEFAULT_TOML).expect("built-in default configuration parses")
+    }
+
+    /// How much MIME structure the store records per message.
+    pub fn mime_limits(&self) -> mailbox::MimeLimits {
+        mailbox::MimeLimits {
+            max_parts: self.limits.max_mime_parts,
+            max_depth: self.limits.max_mime_depth,
+        }
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -182,7 +224,7 @@ impl Config {
         if cfg.drop.poll_interval == 0 {
             return Err(Invalid::PollInterval);
         }
-        if let Some(t) = cfg.drop.types.iter().find(|t| !valid_type_name(t)) {
+        if let Some(t) = cfg.drop.types.iter().find(|t| !wire::is_message_type(t)) {
             return Err(Invalid::TypeName(t.clone()));
         }
         if let Some(a) = cfg
@@ -196,17 +238,38 @@ impl Config {
         if cfg.delivery.retry_min == 0 || cfg.delivery.retry_min > cfg.delivery.retry_max {
             return Err(Invalid::Retry);
         }
+        // A zero here would lock every client out, which is never what was meant.
+        let nonzero = [
+            ("imap.login_timeout", cfg.imap.login_timeout as usize),
+            ("imap.max_command_size", cfg.imap.max_command_size),
+            (
+                "imap.max_command_size_before_login",
+                cfg.imap.max_command_size_before_login,
+            ),
+            ("limits.max_connections", cfg.limits.max_connections),
+            (
+                "limits.max_connections_per_ip",
+                cfg.limits.max_connections_per_ip,
+            ),
+            ("limits.password_checks", cfg.limits.password_checks),
+            ("limits.write_timeout", cfg.limits.write_timeout as usize),
+            ("limits.max_mime_parts", cfg.limits.max_mime_parts),
+            ("limits.max_mime_depth", cfg.limits.max_mime_depth),
+            ("overlay.max_streams", cfg.overlay.max_streams),
+            (
+                "overlay.max_streams_per_peer",
+                cfg.overlay.max_streams_per_peer,
+            ),
+            (
+                "overlay.min_transfer_rate",
+                cfg.overlay.min_transfer_rate as usize,
+            ),
+        ];
+        if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
+            return Err(Invalid::Zero(key));
+        }
         Ok(cfg)
     }
-}
-
-/// Type names travel in a header and an IMAP keyword: keep them to one safe spelling.
-pub fn valid_type_name(t: &str) -> bool {
-    !t.is_empty()
-        && t.len() <= 40
-        && t.starts_with(|c: char| c.is_ascii_lowercase())
-        && t.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 #[cfg(test)]

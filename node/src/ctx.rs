@@ -15,6 +15,8 @@ pub struct NodeCtx {
     pub i18n: I18n,
     pub branding: Branding,
     pub auth: AuthLimiter,
+    /// Client connections open now, IMAP and submission together.
+    pub connections: std::sync::Arc<crate::limits::ConnLimiter>,
     pub data_dir: PathBuf,
     /// The node on the wims network; `None` only in tests of the client endpoints alone.
     pub network: Option<std::sync::Arc<crate::network::Network>>,

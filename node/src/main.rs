@@ -12,12 +12,13 @@ use anyhow::{Result, anyhow};
 use node::config::{self, Config};
 use node::i18n::{self, I18n};
 use node::paths::{self, DataDir};
-use node::{admin, auth, branding, ctx, logging, network, server, tls};
+use node::{admin, auth, branding, ctx, limits, logging, network, server, tls};
 
 use cli::{AccountCmd, Cli, Cmd, DropCmd, UpdateCmd};
 
 fn main() -> ExitCode {
     limit_malloc_arenas();
+    paths::private_files();
     let args: Vec<OsString> = std::env::args_os().collect();
     // The help pages and the messages before the config is read: --lang, else the configured
     // language; an unknown one falls back here and is reported once a command needs it.
@@ -56,12 +57,17 @@ fn load_config(data: &DataDir, i18n: &I18n) -> Result<Config> {
 /// glibc gives threads that allocate at once arenas of their own (up to 8 per core) and keeps
 /// what they free; with the runtime's workers and blocking pool passing 4 MiB chunks around,
 /// that retained memory, not live data, is most of a node's peak RSS. Two arenas keep it
-/// flat. Called before any thread starts.
+/// flat. Allocations of 8 MiB and more (a password check's 19 MiB, the largest frames) are
+/// mapped on their own and given back when freed: otherwise glibc raises its threshold after
+/// the first one and serves them from the arenas, where small allocations made meanwhile by
+/// other connections pin them, and a burst of logins left hundreds of MiB behind. Called
+/// before any thread starts.
 fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter; no other thread exists yet.
+    // SAFETY: mallopt only sets allocator parameters; no other thread exists yet.
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 8 << 20);
     }
 }
 
@@ -165,7 +171,7 @@ fn init(data: &DataDir, i18n: &I18n) -> Result<()> {
             ]
         ))
     };
-    std::fs::create_dir_all(&data.root).map_err(|e| io(&data.root, e))?;
+    paths::create_private_dir(&data.root).map_err(|e| io(&data.root, e))?;
     let defaults = Config::defaults();
     let mut node_key = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut node_key);
@@ -199,6 +205,14 @@ fn run(data: DataDir, config: Config) -> Result<()> {
     let i18n = language(&config, None)?;
     let log_file = (!config.log.file.is_empty()).then(|| data.resolve(config.log.file.as_ref()));
     let _guard = logging::init(config.log.level, log_file.as_deref());
+    // A folder made by an older version, or by hand, may be open to other users.
+    paths::make_private(&data.root).map_err(|e| {
+        let path = data.root.display().to_string();
+        anyhow!(i18n.text(
+            "cli-io-failed",
+            &[("path", &path), ("reason", &e.to_string())]
+        ))
+    })?;
     let branding = load_branding(&data, &config, &i18n)?;
     let tls = tls::server_config(
         &data.resolve(&config.tls.cert),
@@ -206,6 +220,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
     )
     .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
     let store = open_store(&data, &i18n)?;
+    store.set_mime_limits(config.mime_limits());
     let net_config = network_config(&config);
     let node_key = read_node_key(&data, &i18n)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -219,13 +234,19 @@ fn run(data: DataDir, config: Config) -> Result<()> {
                     anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
                 })?;
         net.spawn_tasks(inbound);
+        let auth = auth::AuthLimiter::new(config.limits.password_checks);
+        let connections = limits::ConnLimiter::new(limits::ConnCaps {
+            total: config.limits.max_connections,
+            per_ip: config.limits.max_connections_per_ip,
+        });
         let ctx = Arc::new(ctx::NodeCtx {
             store,
             config,
             tls: tokio_rustls::TlsAcceptor::from(tls),
             i18n,
             branding,
-            auth: auth::AuthLimiter::default(),
+            auth,
+            connections,
             data_dir: data.root.clone(),
             network: Some(net),
         });
@@ -245,6 +266,7 @@ fn network_config(config: &Config) -> network::NetworkConfig {
         retry_min: std::time::Duration::from_secs(config.delivery.retry_min),
         retry_max: std::time::Duration::from_secs(config.delivery.retry_max),
         collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
+        streams: config.overlay.stream_limits(),
     }
 }
 
@@ -506,6 +528,7 @@ where
 {
     let config = load_config(data, i18n)?;
     let store = open_store(data, i18n)?;
+    store.set_mime_limits(config.mime_limits());
     let node_key = read_node_key(data, i18n)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

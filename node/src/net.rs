@@ -7,16 +7,25 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::limits::ConnLimiter;
 
 /// A client that has not finished the TLS handshake by then is dropped.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Accepts connections forever, one task each. An accept error (usually out of file
-/// descriptors) pauses briefly instead of spinning.
-pub async fn accept_loop<F, Fut>(listener: TcpListener, what: &'static str, handle: F)
-where
+/// Accepts connections forever, one task each, while `limiter` has room for them; a
+/// connection over a cap is closed at once. An accept error (usually out of file descriptors)
+/// pauses briefly instead of spinning.
+pub async fn accept_loop<F, Fut>(
+    listener: TcpListener,
+    what: &'static str,
+    limiter: Arc<ConnLimiter>,
+    handle: F,
+) where
     F: Fn(TcpStream, SocketAddr) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
@@ -29,8 +38,21 @@ where
                 continue;
             }
         };
+        let permit = match limiter.admit(peer.ip()) {
+            Ok(p) => p,
+            Err(cap) => {
+                // Debug only: a flood of these must not become a flood of log lines.
+                tracing::debug!(%peer, what, ?cap, "connection refused: too many connections");
+                drop(tcp);
+                continue;
+            }
+        };
         let _ = tcp.set_nodelay(true);
-        tokio::spawn(handle(tcp, peer));
+        let conn = handle(tcp, peer);
+        tokio::spawn(async move {
+            conn.await;
+            drop(permit);
+        });
     }
 }
 

@@ -70,3 +70,40 @@ pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     f.write_all(bytes)?;
     f.sync_all()
 }
+
+/// Every file and folder this process creates is its owner's alone (mode 0600 / 0700): the
+/// data folder holds mail, password hashes and keys. Called before any thread starts.
+pub fn private_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file creation mask; no other thread exists yet.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+/// Creates `dir` (and its parents) with mode 0700.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)?;
+    make_private(dir)
+}
+
+/// Takes group and other users' access to `dir` away, if they have any.
+pub fn make_private(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::info!(dir = %dir.display(), mode = format!("{:o}", mode & 0o777), "data folder made private (0700)");
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700))?;
+        }
+    }
+    Ok(())
+}

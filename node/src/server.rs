@@ -92,7 +92,9 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
         };
     }
     let admin = data.root.join("run/admin.sock");
-    std::fs::create_dir_all(data.root.join("run"))?;
+    // The socket is created inside a folder only we can enter, so there is no moment in which
+    // another user could connect to it.
+    crate::paths::create_private_dir(&data.root.join("run"))?;
     {
         let ctx = ctx.clone();
         let admin = admin.clone();

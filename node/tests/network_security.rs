@@ -18,6 +18,7 @@ fn config() -> NetworkConfig {
         retry_min: std::time::Duration::from_secs(1),
         retry_max: std::time::Duration::from_secs(2),
         collect_interval: std::time::Duration::from_secs(300),
+        streams: overlay::StreamLimits::default(),
     }
 }
 
@@ -219,6 +220,24 @@ async fn only_authentic_authorized_messages_are_filed_once() {
     chunks[1][10] ^= 1;
     let reply = alice.offer(bob_peer, &signed, &chunks).await;
     assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+
+    // A message type that would break out of the IMAP FLAGS list it becomes a keyword in.
+    for hostile in ["x \\Seen) * 1 EXPUNGE\r\n* 2", "in(voice", "Invoice", ""] {
+        let id = MessageId::random();
+        let token = alice.token(id, "bob@beta.h", size).await;
+        let (signed, chunks) = alice
+            .seal(&body, &alice.key, &bob_cert, Some(token), id)
+            .await;
+        // Our sealer refuses such a type; a hostile sender's own software signs it anyway.
+        let mut manifest = signed.unverified().unwrap();
+        manifest.message_type = hostile.into();
+        let signed = manifest.sign_unchecked(&alice.key).unwrap();
+        let reply = alice.offer(bob_peer, &signed, &chunks).await;
+        assert!(
+            refused_with(&reply, RefusalCode::BadRequest),
+            "{hostile:?}: {reply:?}"
+        );
+    }
     assert_eq!(inbox_count(&b_store, "bob@beta.h"), 0);
 
     // The authentic message is filed and answered with a receipt that verifies.

@@ -19,6 +19,8 @@ pub struct OverlayConfig {
     pub agent: String,
     /// Timeout of one control request (default 30 s).
     pub request_timeout: Duration,
+    /// Limits on the data streams peers open to us.
+    pub streams: crate::StreamLimits,
 }
 
 impl OverlayConfig {
@@ -30,6 +32,7 @@ impl OverlayConfig {
             relays: Vec::new(),
             agent: concat!("wims/", env!("CARGO_PKG_VERSION")).to_string(),
             request_timeout: Duration::from_secs(30),
+            streams: crate::StreamLimits::default(),
         }
     }
 }

@@ -33,6 +33,21 @@ pub(crate) async fn read_frame<R>(io: &mut R, max: usize) -> Result<Option<Vec<u
 where
     R: AsyncRead + Unpin,
 {
+    let Some(len) = read_len(io).await? else {
+        return Ok(None);
+    };
+    // Checked before allocating: the length is the peer's word, not ours.
+    if len > max {
+        return Err(OverlayError::TooLarge { len, max });
+    }
+    read_body(io, len).await.map(Some)
+}
+
+/// Reads a frame's length prefix; `None` on a clean end of stream before it.
+pub(crate) async fn read_len<R>(io: &mut R) -> Result<Option<usize>, OverlayError>
+where
+    R: AsyncRead + Unpin,
+{
     let mut header = [0u8; 4];
     let mut filled = 0;
     while filled < header.len() {
@@ -49,16 +64,19 @@ where
         }
         filled += n;
     }
-    let len = u32::from_be_bytes(header) as usize;
-    // Checked before allocating: the length is the peer's word, not ours.
-    if len > max {
-        return Err(OverlayError::TooLarge { len, max });
-    }
+    Ok(Some(u32::from_be_bytes(header) as usize))
+}
+
+/// Reads a frame's `len` bytes (checked against a limit by the caller).
+pub(crate) async fn read_body<R>(io: &mut R, len: usize) -> Result<Vec<u8>, OverlayError>
+where
+    R: AsyncRead + Unpin,
+{
     let mut body = vec![0u8; len];
     io.read_exact(&mut body)
         .await
         .map_err(OverlayError::from_io)?;
-    Ok(Some(body))
+    Ok(body)
 }
 
 #[cfg(test)]

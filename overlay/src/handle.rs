@@ -12,6 +12,7 @@ use crate::OverlayError;
 use crate::behaviour::Behaviour;
 use crate::config::OverlayConfig;
 use crate::data_stream::DataStream;
+use crate::stream_gate::StreamGate;
 use crate::swarm_task::{Command, SwarmTask};
 
 /// Connections with no stream open are closed after this long.
@@ -126,13 +127,20 @@ impl Overlay {
         }
 
         // Inbound data streams bypass the swarm task: they are already negotiated streams,
-        // and the application applies back-pressure by reading its queue.
+        // and the application applies back-pressure by reading its queue. Streams over the
+        // caps are dropped at once, which resets them at the peer.
+        let gate = StreamGate::new(config.streams);
         let forwarder = tokio::spawn(async move {
             while let Some((peer, stream)) = incoming.next().await {
+                let Some(permit) = gate.admit(peer) else {
+                    tracing::debug!(%peer, "data stream refused: too many open");
+                    drop(stream);
+                    continue;
+                };
                 tracing::debug!(%peer, "data stream in");
                 let inbound = Inbound::Data {
                     peer,
-                    stream: DataStream::new(peer, stream),
+                    stream: DataStream::inbound(peer, stream, gate.clone(), permit),
                 };
                 if inbound_tx.send(inbound).await.is_err() {
                     break;

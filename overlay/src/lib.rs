@@ -13,6 +13,7 @@ mod frame;
 mod handle;
 mod idle_io;
 mod punch;
+mod stream_gate;
 mod swarm_task;
 
 pub use config::OverlayConfig;
@@ -21,3 +22,4 @@ pub use error::OverlayError;
 pub use handle::{Inbound, Overlay, OverlayHandle};
 pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
+pub use stream_gate::StreamLimits;

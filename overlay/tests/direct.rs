@@ -75,6 +75,16 @@ async fn data_stream_carries_a_4_mib_chunk_and_a_reply() {
 
     let mut stream = client.open_data(server.peer_id()).await.unwrap();
     assert_eq!(stream.peer(), server.peer_id());
+    // A stream's first frame is small (an offer); chunks follow.
+    stream
+        .send(&DataFrame::Chunk {
+            index: 6,
+            data: vec![6u8; 1000],
+        })
+        .await
+        .unwrap();
+    let reply: DataReply = stream.recv().await.unwrap().expect("a reply");
+    assert_eq!(reply, DataReply::Need(vec![6]));
     let chunk = DataFrame::Chunk {
         index: 7,
         data: vec![7u8; 4 * 1024 * 1024],
@@ -105,6 +115,8 @@ async fn oversize_frame_is_refused_by_the_reader() {
     let (result_tx, result_rx) = oneshot::channel();
     tokio::spawn(async move {
         if let Some(Inbound::Data { mut stream, .. }) = inbound.recv().await {
+            let first = stream.recv::<DataFrame>().await;
+            assert!(matches!(first, Ok(Some(_))), "{first:?}");
             let _ = result_tx.send(stream.recv::<DataFrame>().await);
         }
     });
@@ -114,6 +126,11 @@ async fn oversize_frame_is_refused_by_the_reader() {
         .await;
 
     let mut stream = client.open_data(server.peer_id()).await.unwrap();
+    let small = DataFrame::Chunk {
+        index: 0,
+        data: vec![0u8; 10],
+    };
+    stream.send(&small).await.unwrap();
     let len = MAX_FRAME_BYTES as u32 + 1;
     let mut raw = len.to_be_bytes().to_vec();
     raw.extend_from_slice(&[0u8; 64]);

@@ -74,6 +74,18 @@ async fn control_request_through_a_relay_circuit() {
     match a.open_data(b.peer_id()).await {
         Ok(mut stream) => {
             assert!(a.is_direct(b.peer_id()).await);
+            // An offer-sized first frame, then the chunk.
+            stream
+                .send(&DataFrame::Chunk {
+                    index: 2,
+                    data: vec![2u8; 1000],
+                })
+                .await
+                .unwrap();
+            assert_eq!(
+                stream.recv::<DataReply>().await.unwrap(),
+                Some(DataReply::Need(vec![2]))
+            );
             stream
                 .send(&DataFrame::Chunk {
                     index: 3,

@@ -45,6 +45,10 @@ pub struct OverlaySection {
     pub announce: Vec<String>,
     pub relay: bool,
     pub request_timeout: u64,
+    pub max_streams: usize,
+    pub max_streams_per_peer: usize,
+    pub first_frame_budget: usize,
+    pub min_transfer_rate: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

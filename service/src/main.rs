@@ -15,6 +15,13 @@ use service::{AccountState, AdminFailure, AdminReply, AdminRequest, Config, Serv
 use cli::{AccountCmd, Cli, Cmd, PartnerCmd, ReleaseCmd};
 
 fn main() -> ExitCode {
+    // Every file and folder the server creates is its operator's alone (0600 / 0700): the data
+    // folder holds the network's CA key and the held messages.
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file creation mask; no other thread exists yet.
+    unsafe {
+        libc::umask(0o077);
+    }
     let args: Vec<OsString> = std::env::args_os().collect();
     let lang = cli::language(&args);
     let (t, bad_lang) = match i18n::load(&lang) {

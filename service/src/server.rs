@@ -185,6 +185,13 @@ impl ServiceServer {
         oc.relay_server = config.overlay.relay;
         oc.request_timeout = Duration::from_secs(config.overlay.request_timeout.max(1));
         oc.agent = concat!("wims-service/", env!("CARGO_PKG_VERSION")).to_string();
+        oc.streams = overlay::StreamLimits {
+            total: config.overlay.max_streams.max(1),
+            per_peer: config.overlay.max_streams_per_peer.max(1),
+            first_frame_budget: config.overlay.first_frame_budget,
+            min_rate: config.overlay.min_transfer_rate.max(1),
+            ..overlay::StreamLimits::default()
+        };
         let (overlay, inbound) = Overlay::start(oc).await?;
         let peer_id = overlay.peer_id().to_string();
         let addrs: Vec<String> = overlay

@@ -65,6 +65,7 @@ pub struct NodeBuilder {
     max_message_size: Option<u64>,
     max_recipients: Option<u32>,
     allow_plaintext_auth: Option<bool>,
+    imap_settings: String,
     extra_toml: String,
 }
 
@@ -104,6 +105,13 @@ impl NodeBuilder {
         self
     }
 
+    /// A `key = value` line for the generated `[imap]` section.
+    pub fn imap_setting(mut self, line: &str) -> Self {
+        self.imap_settings.push_str(line);
+        self.imap_settings.push('\n');
+        self
+    }
+
     /// Raw TOML appended to the generated config, for sections the builder has no setter for.
     pub fn extra_toml(mut self, toml: &str) -> Self {
         self.extra_toml.push_str(toml);
@@ -120,6 +128,7 @@ impl NodeBuilder {
         if let Some(yes) = self.allow_plaintext_auth {
             let _ = writeln!(t, "allow_plaintext_auth = {yes}");
         }
+        t.push_str(&self.imap_settings);
         t.push_str("\n[submission]\nlisten = \"127.0.0.1:0\"\ntls_listen = \"127.0.0.1:0\"\n");
         if let Some(n) = self.max_message_size {
             let _ = writeln!(t, "max_message_size = {n}");
@@ -251,6 +260,11 @@ impl Node {
     /// The accounts the harness knows the passwords of: (address, password).
     pub fn accounts(&self) -> &[(String, String)] {
         &self.accounts
+    }
+
+    /// The process id of the running node (for scripts that watch its memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     pub fn is_running(&mut self) -> bool {
@@ -450,13 +464,16 @@ impl Node {
     /// finds the node through `WIMS_DATA` (endpoints.json, tls/cert.pem), the accounts through
     /// `WIMS_ACCOUNTS` and a scratch folder through `WIMS_WORK`. Returns its stdout.
     pub fn python(&self, script: &str, args: &[&str]) -> String {
-        let env = vec![
+        let mut env = vec![
             ("WIMS_DATA".to_string(), self.data.clone().into_os_string()),
             (
                 "WIMS_ACCOUNTS".to_string(),
                 accounts_json(&self.accounts).into(),
             ),
         ];
+        if let Some(pid) = self.pid() {
+            env.push(("WIMS_PID".to_string(), pid.to_string().into()));
+        }
         run_python(script, args, &self.work, &env)
     }
 }

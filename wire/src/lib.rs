@@ -42,7 +42,7 @@ pub use error::{Result, WireError};
 pub use key::{AccountKey, cert_addresses, cert_from_bytes, cert_to_armored, cert_to_bytes};
 pub use manifest::{
     ChunkHash, MANIFEST_VERSION, MAX_CHUNK_SIZE, MAX_CHUNKS, MIN_CHUNK_SIZE, Manifest, MessageId,
-    SignedManifest, chunk_count, hash_chunk, verify_manifest,
+    SignedManifest, chunk_count, hash_chunk, is_message_type, verify_manifest,
 };
 pub use network::{
     DirectoryRecord, NetworkSigned, RECORD_VERSION, ServerAddr, TOKEN_VERSION, Token,

@@ -26,7 +26,7 @@ pub const MAX_CHUNKS: u32 = 65_536;
 
 /// Upper bound on an encoded manifest: the hashes plus generous room for addresses, type and
 /// token.
-const MAX_MANIFEST_BYTES: usize = MAX_CHUNKS as usize * 33 + 256 * 1024;
+pub(crate) const MAX_MANIFEST_BYTES: usize = MAX_CHUNKS as usize * 33 + 256 * 1024;
 
 /// Context prefix of the manifest signature (see `sign.rs`).
 pub(crate) const MANIFEST_CONTEXT: &[u8] = b"wims manifest\0";
@@ -163,6 +163,10 @@ impl Manifest {
         if self.recipients.is_empty() {
             return bad("no recipients");
         }
+        // The type becomes a header and an IMAP keyword at the recipient: one safe spelling.
+        if !is_message_type(&self.message_type) {
+            return bad("message type is not a type name");
+        }
         Ok(())
     }
 
@@ -184,6 +188,13 @@ impl Manifest {
     /// Signs the encoding with the sender's signing subkey.
     pub(crate) fn sign(&self, sender: &AccountKey) -> Result<SignedManifest> {
         self.check()?;
+        self.sign_unchecked(sender)
+    }
+
+    /// Signs without checking the manifest: for tests that must produce what a hostile
+    /// sender's own software would.
+    #[doc(hidden)]
+    pub fn sign_unchecked(&self, sender: &AccountKey) -> Result<SignedManifest> {
         let manifest = self.encode()?;
         let signature = sign_detached(sender, MANIFEST_CONTEXT, &manifest)?;
         Ok(SignedManifest {
@@ -217,6 +228,16 @@ impl SignedManifest {
     pub fn hash(&self) -> [u8; 32] {
         *blake3::hash(&self.manifest).as_bytes()
     }
+}
+
+/// Whether `t` is a message type name: a lower-case ASCII letter, then lower-case letters,
+/// digits and `-`, at most 32 bytes.
+pub fn is_message_type(t: &str) -> bool {
+    let b = t.as_bytes();
+    (1..=32).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|&c| matches!(c, b'a'..=b'z' | b'0'..=b'9' | b'-'))
 }
 
 /// Verifies the manifest's signature against the sender's certificate, its version and
@@ -309,6 +330,17 @@ mod tests {
             Manifest::decode(&m.encode().unwrap()),
             Err(WireError::Invalid { .. })
         ));
+        for hostile in ["", "Invoice", "a b", "x)\r\n* 1 EXPUNGE", &"a".repeat(33)] {
+            let mut m = sample(1);
+            m.message_type = hostile.into();
+            assert!(
+                matches!(
+                    Manifest::decode(&m.encode().unwrap()),
+                    Err(WireError::Invalid { .. })
+                ),
+                "{hostile:?}"
+            );
+        }
         let mut bytes = sample(1).encode().unwrap();
         bytes.push(0);
         assert!(matches!(

@@ -22,7 +22,7 @@ const RECORD_CONTEXT: &[u8] = b"wims directory\0";
 
 /// A token lists a few addresses; a record carries one certificate and a few addresses.
 const MAX_TOKEN_BYTES: usize = 16 * 1024;
-const MAX_RECORD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 
 /// Sealing adds a little to the plaintext: per-4-KiB AEAD tags, the key packets and the
 /// signature. A manifest whose ciphertext exceeds the token's plaintext size by more than

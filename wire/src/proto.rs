@@ -27,6 +27,10 @@ pub const DATA_PROTOCOL: &str = "/wims/data/1";
 pub const MAX_CONTROL_BYTES: usize = 256 * 1024;
 /// A data frame carries one chunk (or a manifest: at most 2 MiB of hashes).
 pub const MAX_FRAME_BYTES: usize = MAX_CHUNK_SIZE as usize + 64 * 1024;
+/// The first frame of a data stream is an offer, a deposit or a fetch: a manifest and at most
+/// two directory records. Anyone may open a stream, so it is read against this smaller limit.
+pub const MAX_FIRST_FRAME_BYTES: usize =
+    crate::manifest::MAX_MANIFEST_BYTES + 2 * crate::network::MAX_RECORD_BYTES + 64 * 1024;
 
 const LOGIN_CONTEXT: &[u8] = b"wims login\0";
 const HOSTING_KEY_CONTEXT: &str = "wims 2026 hosting secret v1";

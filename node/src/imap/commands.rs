@@ -44,7 +44,7 @@ impl Session {
                 );
             }
             Err(e) => {
-                tracing::info!(peer = %self.peer, user, error = %e, "imap login failed");
+                tracing::info!(peer = %self.peer, user = ?user, error = %e, "imap login failed");
                 self.tagged(tag, "NO", Some("AUTHENTICATIONFAILED"), "imap-auth-failed");
             }
         }
@@ -117,7 +117,7 @@ impl Session {
         let mut keywords: Vec<String> = Vec::new();
         for st in view.states.values() {
             for f in &st.flags {
-                if !f.starts_with('\\') && !keywords.contains(f) {
+                if !f.starts_with('\\') && mailbox::is_flag_atom(f) && !keywords.contains(f) {
                     keywords.push(f.clone());
                 }
             }

@@ -12,10 +12,23 @@ pub const MAX_LINE: usize = 64 * 1024;
 /// Literals up to this size stay in the command; larger APPEND literals go to disk.
 pub const INLINE_LITERAL: u64 = 64 * 1024;
 
+/// What one command may cost before it is parsed. A command is held in memory whole, so its
+/// lines and literals together are capped; before login the cap is small and nothing goes to
+/// disk, since a stranger has proved nothing yet.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Bytes of one command, lines and in-memory literals together.
+    pub max_command: usize,
+    /// Largest APPEND body streamed to disk; 0 allows none (before login).
+    pub max_append: u64,
+}
+
 pub struct Conn {
     pub stream: Stream,
     buf: Vec<u8>,
     pub out: Vec<u8>,
+    /// How long a client may take to accept what we send.
+    write_timeout: std::time::Duration,
 }
 
 pub enum Input {
@@ -35,6 +48,12 @@ pub enum Refusal {
     LineTooLong,
     TooBig,
     Store,
+    /// The command would outgrow its budget. The client was not told to send the literal
+    /// (or announced it without waiting, and the connection must close: its bytes are not
+    /// read).
+    CommandTooLong {
+        close: bool,
+    },
 }
 
 fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
@@ -65,20 +84,27 @@ fn first_words(bytes: &[u8]) -> (String, String) {
 }
 
 impl Conn {
-    pub fn new(stream: Stream) -> Self {
+    pub fn new(stream: Stream, write_timeout: std::time::Duration) -> Self {
         Conn {
             stream,
             buf: Vec::with_capacity(8192),
             out: Vec::with_capacity(8192),
+            write_timeout,
         }
     }
 
+    /// Sends what is queued; a client that does not take it in time is cut off.
     pub async fn flush(&mut self) -> io::Result<()> {
-        if !self.out.is_empty() {
-            self.stream.write_all(&self.out).await?;
-            self.out.clear();
-        }
-        self.stream.flush().await
+        let write = async {
+            if !self.out.is_empty() {
+                self.stream.write_all(&self.out).await?;
+                self.out.clear();
+            }
+            self.stream.flush().await
+        };
+        tokio::time::timeout(self.write_timeout, write)
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?
     }
 
     /// Drops input read ahead of a TLS upgrade (RFC 3501 6.2.1: it must not be honoured).
@@ -137,17 +163,19 @@ impl Conn {
         Ok(true)
     }
 
-    /// Reads one complete command, answering synchronising literals with a continuation.
+    /// Reads one complete command within `budget`, answering synchronising literals with a
+    /// continuation.
     pub async fn read_command(
         &mut self,
         store: &mailbox::Store,
-        max_append: u64,
+        budget: Budget,
         continuation: &str,
     ) -> io::Result<Input> {
         let mut bytes = Vec::new();
         let mut staged = None;
         loop {
-            let line = match self.read_line(MAX_LINE).await {
+            let room = budget.max_command.saturating_sub(bytes.len()).min(MAX_LINE);
+            let line = match self.read_line(room).await {
                 Ok(Some(l)) => l,
                 Ok(None) => return Ok(Input::Eof),
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
@@ -166,8 +194,21 @@ impl Conn {
             };
             let (tag, verb) = first_words(&bytes);
             let is_append = verb == "APPEND";
-            let limit = if is_append {
-                max_append
+            // APPEND bodies may go to disk, and only after login; one body per command.
+            let appendable = is_append && budget.max_append > 0;
+            let inline = !appendable || n <= INLINE_LITERAL || staged.is_some();
+            let room = (budget.max_command.saturating_sub(bytes.len()) as u64).min(MAX_LINE as u64);
+            if inline && n > room {
+                // Refused before a byte of it is read: a synchronising literal is never sent,
+                // and a non-synchronising one is not swallowed for a client we cannot trust
+                // to stop.
+                return Ok(Input::Refused {
+                    tag,
+                    reason: Refusal::CommandTooLong { close: non_sync },
+                });
+            }
+            let limit = if appendable {
+                budget.max_append
             } else {
                 MAX_LINE as u64
             };
@@ -190,7 +231,7 @@ impl Conn {
                 self.out.extend_from_slice(b"\r\n");
                 self.flush().await?;
             }
-            if is_append && n > INLINE_LITERAL && staged.is_none() {
+            if !inline {
                 let mut w = match tokio::task::block_in_place(|| store.new_message()) {
                     Ok(w) => w,
                     Err(e) => {

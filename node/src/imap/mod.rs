@@ -20,7 +20,8 @@ use crate::ctx::NodeCtx;
 use crate::net::Stream;
 
 pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
-    crate::net::accept_loop(listener, "imap", move |tcp, peer| {
+    let limiter = ctx.connections.clone();
+    crate::net::accept_loop(listener, "imap", limiter, move |tcp, peer| {
         let ctx = ctx.clone();
         async move {
             let stream = if implicit_tls {

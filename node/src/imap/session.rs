@@ -15,7 +15,7 @@ use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use mailbox::{Account, FlagOp, Store};
 
-use super::conn::{Conn, Input, Refusal};
+use super::conn::{Budget, Conn, Input, Refusal};
 use super::syntax::{decode_mutf7, string};
 use super::view::View;
 use crate::ctx::NodeCtx;
@@ -91,9 +91,10 @@ pub(super) fn list_pattern(m: &ListMailbox<'_>, utf8: bool) -> String {
 
 impl Session {
     pub fn new(ctx: Arc<NodeCtx>, stream: Stream, peer: SocketAddr) -> Self {
+        let write_timeout = Duration::from_secs(ctx.config.limits.write_timeout);
         Session {
             ctx,
-            conn: Conn::new(stream),
+            conn: Conn::new(stream, write_timeout),
             peer,
             state: State::NotAuthenticated,
             condstore: false,
@@ -173,13 +174,28 @@ impl Session {
         let caps = self.capabilities();
         self.line(&format!("* OK [CAPABILITY {caps}] {greeting}"));
         let idle = Duration::from_secs(self.ctx.config.imap.idle_timeout.max(60));
+        let login = Duration::from_secs(self.ctx.config.imap.login_timeout);
         loop {
             self.conn.flush().await?;
-            let max = self.ctx.config.submission.max_message_size;
+            let authed = self.account_id().is_some();
+            let (wait, budget) = if authed {
+                let budget = Budget {
+                    max_command: self.ctx.config.imap.max_command_size,
+                    max_append: self.ctx.config.submission.max_message_size,
+                };
+                (idle, budget)
+            } else {
+                // A stranger gets a short while and a small command, and nothing on disk.
+                let budget = Budget {
+                    max_command: self.ctx.config.imap.max_command_size_before_login,
+                    max_append: 0,
+                };
+                (login.min(idle), budget)
+            };
             let cont = self.t("imap-continue");
             let input = match tokio::time::timeout(
-                idle,
-                self.conn.read_command(&self.ctx.store, max, &cont),
+                wait,
+                self.conn.read_command(&self.ctx.store, budget, &cont),
             )
             .await
             {
@@ -194,12 +210,21 @@ impl Session {
             match input {
                 Input::Eof => return Ok(()),
                 Input::Refused { tag, reason } => {
-                    let (status, code, id) = match reason {
-                        Refusal::LineTooLong => ("BAD", None, "imap-line-too-long"),
-                        Refusal::TooBig => ("NO", Some("TOOBIG"), "imap-too-big"),
-                        Refusal::Store => ("NO", Some("SERVERBUG"), "imap-internal"),
+                    let (status, code, id, close) = match reason {
+                        Refusal::LineTooLong => ("BAD", None, "imap-line-too-long", false),
+                        Refusal::TooBig => ("NO", Some("TOOBIG"), "imap-too-big", false),
+                        Refusal::Store => ("NO", Some("SERVERBUG"), "imap-internal", false),
+                        Refusal::CommandTooLong { close } => {
+                            ("BAD", Some("LIMIT"), "imap-command-too-long", close)
+                        }
                     };
                     self.tagged(&tag, status, code, id);
+                    if close {
+                        let t = self.t("imap-bye-too-long");
+                        self.line(&format!("* BYE {t}"));
+                        self.conn.flush().await?;
+                        return Ok(());
+                    }
                 }
                 Input::Command { bytes, staged } => {
                     let mut bytes = bytes;
@@ -390,8 +415,21 @@ impl Session {
                     None => {
                         self.line("+ ");
                         self.conn.flush().await?;
-                        let Some(line) = self.conn.read_line(8192).await? else {
+                        let wait = Duration::from_secs(self.ctx.config.imap.login_timeout);
+                        let read = self.conn.read_line(8192);
+                        let Ok(line) = tokio::time::timeout(wait, read).await else {
+                            let t = self.t("imap-bye-timeout");
+                            self.line(&format!("* BYE {t}"));
                             return Ok(Flow::Close);
+                        };
+                        let line = match line {
+                            Ok(Some(l)) => l,
+                            Ok(None) => return Ok(Flow::Close),
+                            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                                self.tagged(&tag, "BAD", None, "imap-auth-malformed");
+                                return Ok(Flow::Continue);
+                            }
+                            Err(e) => return Err(e),
                         };
                         let l = String::from_utf8_lossy(&line).trim().to_string();
                         if l == "*" {

@@ -59,8 +59,15 @@ impl std::fmt::Write for Lit<'_> {
     }
 }
 
+/// `(f1 f2 …)`, leaving out anything that is not an atom: stored flags are checked when
+/// stored, and this keeps a response well-formed even for data from an older store.
 pub fn flag_list(flags: &[String]) -> String {
-    format!("({})", flags.join(" "))
+    let atoms: Vec<&str> = flags
+        .iter()
+        .map(String::as_str)
+        .filter(|f| mailbox::is_flag_atom(f))
+        .collect();
+    format!("({})", atoms.join(" "))
 }
 
 /// `"17-Jul-1996 02:44:25 -0700"` (RFC 3501 date-time).

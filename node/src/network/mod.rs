@@ -54,6 +54,8 @@ pub struct NetworkConfig {
     pub retry_min: Duration,
     pub retry_max: Duration,
     pub collect_interval: Duration,
+    /// Limits on the data streams other peers open to this node.
+    pub streams: overlay::StreamLimits,
 }
 
 pub struct Network {
@@ -115,6 +117,7 @@ impl Network {
         let saved = hosted::load_records(&records.hosted)?;
         let mut overlay_config = OverlayConfig::new(node_key, config.listen.clone());
         overlay_config.agent = format!("wims/{}", env!("CARGO_PKG_VERSION"));
+        overlay_config.streams = config.streams;
         // Reserve circuits on the service servers so nodes behind NATs stay reachable.
         for r in &saved {
             for (peer, addrs) in relay_client::parse_servers(&r.servers).unwrap_or_default() {

@@ -25,7 +25,6 @@ const OUT_HIGH_WATER: usize = 64 * 1024;
 /// RFC 5321 §4.5.3.2 minimum timeouts: 5 minutes for a command, 10 minutes for body data.
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 const DATA_TIMEOUT: Duration = Duration::from_secs(10 * 60);
-const WRITE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// How long a goodbye may take to reach a client that is not reading.
 const FAREWELL_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -51,6 +50,8 @@ struct Io<S> {
     out: Vec<u8>,
     /// Inside a line that was too long: input is dropped up to its end.
     skipping: bool,
+    /// How long a client may take to accept our replies (`limits.write_timeout`).
+    write_timeout: Duration,
 }
 
 fn is_auth_command(line: &[u8]) -> bool {
@@ -58,13 +59,14 @@ fn is_auth_command(line: &[u8]) -> bool {
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
-    fn new(stream: S) -> Io<S> {
+    fn new(stream: S, write_timeout: Duration) -> Io<S> {
         Io {
             stream,
             buf: Vec::with_capacity(READ_CHUNK),
             start: 0,
             out: Vec::new(),
             skipping: false,
+            write_timeout,
         }
     }
 
@@ -138,7 +140,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Io<S> {
             self.stream.write_all(&self.out).await?;
             self.stream.flush().await
         };
-        match timeout(WRITE_TIMEOUT, write).await {
+        match timeout(self.write_timeout, write).await {
             Ok(Ok(())) => {
                 self.out.clear();
                 Ok(())
@@ -191,7 +193,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
             ctx,
             peer,
             session,
-            io: Io::new(stream),
+            io: Io::new(stream, Duration::from_secs(ctx.config.limits.write_timeout)),
             body: None,
         }
     }
@@ -559,7 +561,7 @@ mod tests {
 
     fn io_with(input: &[u8]) -> Io<tokio::io::DuplexStream> {
         let (a, _b) = tokio::io::duplex(16);
-        let mut io = Io::new(a);
+        let mut io = Io::new(a, Duration::from_secs(60));
         io.buf.extend_from_slice(input);
         io
     }

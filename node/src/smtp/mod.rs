@@ -18,7 +18,8 @@ use conn::{Conn, Exit};
 use session::{Limits, Session};
 
 pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
-    crate::net::accept_loop(listener, "smtp", move |tcp, peer| {
+    let limiter = ctx.connections.clone();
+    crate::net::accept_loop(listener, "smtp", limiter, move |tcp, peer| {
         connection(tcp, peer, ctx.clone(), implicit_tls)
     })
     .await
