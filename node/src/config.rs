@@ -78,6 +78,7 @@ pub struct DropSection {
     pub settle: u64,
     pub max_file_size: u64,
     pub max_attachment_size: u64,
+    pub attachment_folder: String,
     pub rate_per_hour: u32,
     pub types: Vec<String>,
 }

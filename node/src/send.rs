@@ -190,15 +190,21 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
         // Encoding and storing run on two cores.
         let writer = st.new_message()?;
         let mut writer = WriteBehind::new(writer).map_err(|e| SendError::Store(e.to_string()))?;
-        compose::write_message(&mut writer, &msg, &env, u64::MAX).map_err(|e| match e {
-            ComposeError::Attachment { path, error } => {
-                SendError::Attachment(path.display().to_string(), error.to_string())
-            }
-            ComposeError::AttachmentTooLarge { path, .. } => {
-                SendError::Attachment(path.display().to_string(), String::new())
-            }
-            ComposeError::Write(e) => SendError::Store(e.to_string()),
-        })?;
+        let anywhere = compose::Source::Anywhere;
+        compose::write_message(&mut writer, &msg, &env, anywhere, u64::MAX).map_err(
+            |e| match e {
+                ComposeError::Attachment { path, error } => {
+                    SendError::Attachment(path.display().to_string(), error.to_string())
+                }
+                ComposeError::Outside { path } => {
+                    SendError::Attachment(path.display().to_string(), String::new())
+                }
+                ComposeError::AttachmentTooLarge { path, .. } => {
+                    SendError::Attachment(path.display().to_string(), String::new())
+                }
+                ComposeError::Write(e) => SendError::Store(e.to_string()),
+            },
+        )?;
         let writer = writer
             .finish()
             .map_err(|e| SendError::Store(e.to_string()))?;

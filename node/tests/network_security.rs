@@ -259,6 +259,47 @@ async fn only_authentic_authorized_messages_are_filed_once() {
     assert_eq!(again, DataReply::Delivered(receipt));
     assert_eq!(inbox_count(&b_store, "bob@beta.h"), 1);
 
+    // A co-recipient reuses the id of a message it saw, with a message of its own, before the
+    // genuine one arrives: both are filed, each under its own sender.
+    let mallory = Sender {
+        net: a.clone(),
+        key: mallory_key.clone(),
+    };
+    let id = MessageId::random();
+    let m_body = b"From: mallory@alpha.h\r\nTo: bob@beta.h\r\nSubject: first\r\n\r\nx\r\n";
+    let token = mallory.token(id, "bob@beta.h", m_body.len() as u64).await;
+    let (signed, chunks) = mallory
+        .seal(m_body, &mallory.key, &bob_cert, Some(token), id)
+        .await;
+    let reply = mallory.offer(bob_peer, &signed, &chunks).await;
+    assert!(matches!(reply, DataReply::Delivered(_)), "{reply:?}");
+    assert_eq!(inbox_count(&b_store, "bob@beta.h"), 2);
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let (signed, chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(matches!(reply, DataReply::Delivered(_)), "{reply:?}");
+    assert_eq!(
+        inbox_count(&b_store, "bob@beta.h"),
+        3,
+        "the genuine message was suppressed"
+    );
+    // The same sender with another manifest under an id it used: refused, nothing filed.
+    let token = alice.token(id, "bob@beta.h", size).await;
+    let (other, chunks) = alice
+        .seal(
+            &body[..body.len() / 2],
+            &alice.key,
+            &bob_cert,
+            Some(token),
+            id,
+        )
+        .await;
+    let reply = alice.offer(bob_peer, &other, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadRequest), "{reply:?}");
+    assert_eq!(inbox_count(&b_store, "bob@beta.h"), 3);
+
     // A message for an account the node does not host.
     let id = MessageId::random();
     let token = alice.token(id, "bob@beta.h", size).await;

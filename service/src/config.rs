@@ -64,6 +64,7 @@ pub struct HoldingSection {
     pub quota_per_account: u64,
     pub expiry_days: u32,
     pub dir: String,
+    pub receipts_per_sender: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -26,12 +26,44 @@ const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// How long a best-effort notification to a node may take.
 const NOTIFY_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Bytes a [`Waiting`] answer's entries may take: a control frame less room for the rest of
+/// the response.
+const WAITING_BUDGET: usize = wire::proto::MAX_CONTROL_BYTES - 4096;
+
+fn encoded_len<T: serde::Serialize>(v: &T) -> usize {
+    wire::proto::encode(v).map_or(usize::MAX, |b| b.len())
+}
+
+/// As many of `messages`, then of `receipts`, as fit one control frame, in order. An answer
+/// that did not fit would fail as a whole, and its account could never collect anything
+/// (receipts carry signatures of up to 4 KiB, whose unhashed parts a sender may pad); the
+/// rest comes in later answers, once these are collected.
+pub fn fit_waiting(messages: Vec<HeldMessage>, receipts: Vec<wire::SignedReceipt>) -> Waiting {
+    let mut budget = WAITING_BUDGET;
+    let mut fits = |n: usize| {
+        let ok = n <= budget;
+        budget = budget.saturating_sub(n);
+        ok
+    };
+    let messages = messages
+        .into_iter()
+        .take_while(|m| fits(encoded_len(m)))
+        .collect();
+    let receipts = receipts
+        .into_iter()
+        .take_while(|r| fits(encoded_len(r)))
+        .collect();
+    Waiting { messages, receipts }
+}
+
 #[derive(Clone, Debug)]
 pub struct HoldSettings {
     /// Most sealed bytes held for one recipient.
     pub quota: u64,
     /// How long parts and receipts are kept uncollected.
     pub expiry: chrono::Duration,
+    /// Most receipts kept for one sender at once.
+    pub receipts_per_sender: usize,
 }
 
 pub struct Holding {
@@ -118,6 +150,7 @@ impl Holding {
         })
     }
 
+    /// What is held for the account (see [`fit_waiting`]).
     fn waiting(&self, peer: &str, signed: &NetworkSigned) -> Answer<Response> {
         let record = self.own_record(peer, signed)?;
         let messages = self
@@ -141,7 +174,7 @@ impl Holding {
             .into_iter()
             .map(|r| r.receipt)
             .collect();
-        Ok(Response::Waiting(Waiting { messages, receipts }))
+        Ok(Response::Waiting(fit_waiting(messages, receipts)))
     }
 
     fn collected(
@@ -188,9 +221,34 @@ impl Holding {
         }
         let r = wire::verify_receipt(&receipt, &cert)
             .map_err(|e| refuse(RefusalCode::BadSignature, format!("receipt: {e}")))?;
+        // The record's certificate verified it, so its account must be the one who received.
+        if !r.recipient.eq_ignore_ascii_case(&record.address) {
+            return Err(refuse(
+                RefusalCode::BadRequest,
+                "receipt is not from the record's account",
+            ));
+        }
         let Some(sender) = crate::address::normalize_address(sender) else {
             return Err(refuse(RefusalCode::BadRequest, "sender is not an address"));
         };
+        let id = r.message_id.to_hex();
+        let replaces = self
+            .registry
+            .has_held_receipt(&sender, &id, &r.recipient)
+            .map_err(internal)?;
+        let cap = self.settings.receipts_per_sender;
+        if !replaces
+            && self
+                .registry
+                .held_receipt_count(&sender, cap)
+                .map_err(internal)?
+                >= cap
+        {
+            return Err(refuse(
+                RefusalCode::OverQuota,
+                format!("{cap} receipts are held for this sender already"),
+            ));
+        }
         let held = HeldReceipt {
             receipt,
             expires_at: now + self.settings.expiry,
@@ -477,4 +535,42 @@ async fn fetch(
     }
     tracing::debug!(recipient = %record.address, message_id = %id, "held parts sent");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_waiting_answer_always_fits_one_control_frame() {
+        let messages: Vec<HeldMessage> = (0..MAX_WAITING)
+            .map(|_| HeldMessage {
+                message_id: MessageId::random(),
+                sender: format!("{}@alpha.h", "s".repeat(200)),
+                held_chunks: 1,
+                chunk_count: 1,
+            })
+            .collect();
+        // Receipts as large as a receipt and its signature may be.
+        let receipts: Vec<wire::SignedReceipt> = (0..MAX_WAITING)
+            .map(|_| wire::SignedReceipt {
+                receipt: vec![7; 4096],
+                signature: vec![9; 4096],
+            })
+            .collect();
+        let whole = Response::Waiting(Waiting {
+            messages: messages.clone(),
+            receipts: receipts.clone(),
+        });
+        assert!(wire::proto::encode(&whole).unwrap().len() > wire::proto::MAX_CONTROL_BYTES);
+        let w = fit_waiting(messages, receipts);
+        assert_eq!(w.messages.len(), MAX_WAITING);
+        assert!(!w.receipts.is_empty() && w.receipts.len() < MAX_WAITING);
+        let answer = wire::proto::encode(&Response::Waiting(w)).unwrap();
+        assert!(
+            answer.len() <= wire::proto::MAX_CONTROL_BYTES,
+            "{}",
+            answer.len()
+        );
+    }
 }

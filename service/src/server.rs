@@ -262,6 +262,7 @@ impl ServiceServer {
             HoldSettings {
                 quota: server.config.holding.quota_per_account,
                 expiry: chrono::Duration::days(i64::from(server.config.holding.expiry_days)),
+                receipts_per_sender: server.config.holding.receipts_per_sender.max(1),
             },
             overlay.clone(),
         ));

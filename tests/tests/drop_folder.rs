@@ -90,9 +90,14 @@ fn message(from: &str, pass: &str, to: &str, subject: &str, extra: &str) -> Stri
     )
 }
 
-/// The example exactly as docs/drop-folder.md shows it, with its attachment path pointing at
-/// a real file.
-fn docs_example(attachment: &Path) -> String {
+/// The default attachment folder.
+fn attachments(node: &Node) -> PathBuf {
+    dropdir(node).join("attachments")
+}
+
+/// The example exactly as docs/drop-folder.md shows it; its attachment is
+/// `invoices/invoice-117.pdf` in the attachment folder.
+fn docs_example() -> String {
     let doc = include_str!("../../docs/drop-folder.md");
     let after = doc
         .split("<!-- drop-example -->")
@@ -103,23 +108,21 @@ fn docs_example(attachment: &Path) -> String {
         .nth(1)
         .and_then(|s| s.split("```").next())
         .expect("xml block");
-    assert!(xml.contains("/home/alice/invoices/invoice-117.pdf"));
-    xml.replace(
-        "/home/alice/invoices/invoice-117.pdf",
-        &attachment.display().to_string(),
-    )
+    assert!(xml.contains("<attachment>invoices/invoice-117.pdf</attachment>"));
+    xml.to_string()
 }
 
 #[test]
 fn documented_example_arrives_with_its_type_keyword() {
     let node = start("", "");
-    let pdf = node.work_dir().join("invoice-117.pdf");
+    let pdf = attachments(&node).join("invoices/invoice-117.pdf");
+    fs::create_dir_all(pdf.parent().unwrap()).unwrap();
     let mut bytes = b"%PDF-1.4\n".to_vec();
     bytes.extend((0..300_000u32).map(|i| (i % 253) as u8));
     fs::write(&pdf, &bytes).unwrap();
     let d = dropdir(&node);
     // Typed by hand: saved straight under its final name.
-    fs::write(d.join("invoice-117.xml"), docs_example(&pdf)).unwrap();
+    fs::write(d.join("invoice-117.xml"), docs_example()).unwrap();
     wait_for("the example to be sent", || {
         d.join("sent/invoice-117.xml").exists() || count(&d.join("rejected"), ".txt") > 0
     });
@@ -129,6 +132,14 @@ fn documented_example_arrives_with_its_type_keyword() {
         "the example was rejected"
     );
     assert_eq!(count(&d.join("processing"), ""), 0);
+    // What sent/ keeps is a record without the passphrase and the message.
+    let kept = fs::read_to_string(d.join("sent/invoice-117.xml")).unwrap();
+    assert!(kept.contains("<subject>Invoice 117</subject>"), "{kept}");
+    assert!(kept.contains("<passphrase></passphrase>"), "{kept}");
+    assert!(
+        !kept.contains("blue tractor") && !kept.contains("Dear Bob"),
+        "{kept}"
+    );
     node.python(
         "drop.py",
         &["typed", "bob", "INBOX", "$Invoice", "Invoice 117"],
@@ -153,10 +164,19 @@ fn documented_example_arrives_with_its_type_keyword() {
 
 /// (file name, contents, expected words in the reason) for each way a file can be refused.
 fn bad_files(node: &Node, lang: &str) -> Vec<(&'static str, String, &'static str)> {
-    let small = node.work_dir().join("small.txt");
+    let folder = attachments(node);
+    fs::create_dir_all(&folder).unwrap();
+    let small = folder.join("small.txt");
     fs::write(&small, "ok").unwrap();
-    let big = node.work_dir().join("big.bin");
+    let big = folder.join("big.bin");
     fs::write(&big, vec![7u8; 5000]).unwrap();
+    // What a drop file once could attach: the node's own storage key, named directly or
+    // through a link inside the attachment folder.
+    let key = node.data_dir().join("keys/storage.key");
+    assert!(key.is_file());
+    let link = folder.join("invoice.pdf");
+    let _ = fs::remove_file(&link);
+    std::os::unix::fs::symlink(&key, &link).unwrap();
     let de = lang == "de-DE";
     let pick = |en: &'static str, g: &'static str| if de { g } else { en };
     let att = |p: &Path| format!("  <attachment>{}</attachment>\n", p.display());
@@ -194,11 +214,41 @@ fn bad_files(node: &Node, lang: &str) -> Vec<(&'static str, String, &'static str
                 PASS,
                 "bob@kapur.h",
                 "m",
-                &att(Path::new("/nonexistent/wims/invoice.pdf")),
+                &att(Path::new("nonexistent/invoice.pdf")),
             ),
             pick(
-                "/nonexistent/wims/invoice.pdf does not exist",
-                "/nonexistent/wims/invoice.pdf existiert nicht",
+                "nonexistent/invoice.pdf does not exist",
+                "nonexistent/invoice.pdf existiert nicht",
+            ),
+        ),
+        (
+            "outside.xml",
+            message("alice@kapur.h", PASS, "bob@kapur.h", "o", &att(&key)),
+            pick(
+                "is not a file inside the attachment folder",
+                "ist keine Datei im Anhangsordner",
+            ),
+        ),
+        (
+            "dotdot.xml",
+            message(
+                "alice@kapur.h",
+                PASS,
+                "bob@kapur.h",
+                "o",
+                &att(Path::new("../../keys/storage.key")),
+            ),
+            pick(
+                "is not a file inside the attachment folder",
+                "ist keine Datei im Anhangsordner",
+            ),
+        ),
+        (
+            "link.xml",
+            message("alice@kapur.h", PASS, "bob@kapur.h", "l", &att(&link)),
+            pick(
+                "is not a file inside the attachment folder",
+                "ist keine Datei im Anhangsordner",
             ),
         ),
         (
@@ -293,6 +343,41 @@ fn rejected_files_say_why_in_english() {
 #[test]
 fn rejected_files_say_why_in_german() {
     rejections("de-DE");
+}
+
+#[test]
+fn wrong_passphrases_make_a_guesser_wait() {
+    let node = start("", "");
+    let d = dropdir(&node);
+    for n in 1..=3 {
+        let name = format!("guess-{n}.xml");
+        put(
+            &d,
+            &name,
+            &message(
+                "alice@kapur.h",
+                &format!("guess {n}"),
+                "bob@kapur.h",
+                "g",
+                "",
+            ),
+        );
+        wait_for("a wrong passphrase to be rejected", || {
+            d.join("rejected").join(&name).exists()
+        });
+    }
+    // Even the right passphrase is not checked now.
+    put(
+        &d,
+        "right.xml",
+        &message("alice@kapur.h", PASS, "bob@kapur.h", "r", ""),
+    );
+    wait_for("the file after the guesses", || {
+        d.join("rejected/right.error.txt").exists() || d.join("sent/right.xml").exists()
+    });
+    let why = fs::read_to_string(d.join("rejected/right.error.txt")).unwrap();
+    assert!(why.contains("Too many wrong drop passphrases"), "{why}");
+    node.python("drop.py", &["count", "bob", "INBOX", "0"]);
 }
 
 #[test]

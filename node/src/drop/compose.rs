@@ -3,11 +3,12 @@
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use super::confine::{AttachmentFolder, ConfineError};
 use super::format::{Attachment, DropMessage, Mailbox};
 
 /// Bytes of input per base64 line (76 characters out).
@@ -19,6 +20,8 @@ const CHUNK: usize = B64_LINE * 1024;
 pub enum ComposeError {
     /// An attachment could not be opened or read.
     Attachment { path: PathBuf, error: io::Error },
+    /// An attachment lies outside the attachment folder, or behind a link.
+    Outside { path: PathBuf },
     /// An attachment grew past the limit while it was being read.
     AttachmentTooLarge { path: PathBuf, limit: u64 },
     /// The destination failed.
@@ -189,13 +192,30 @@ fn body_part<W: Write>(out: &mut W, m: &DropMessage, boundary: &str) -> Result<(
     }
 }
 
+/// Where a message's attachments may be opened from.
+#[derive(Clone, Copy)]
+pub enum Source<'a> {
+    /// A drop file's: beneath the attachment folder only.
+    Folder(&'a AttachmentFolder),
+    /// `wims send`'s: any file, since only the node's own user can reach the admin socket
+    /// that asks for it.
+    Anywhere,
+    /// No usable attachment folder: every attachment is refused.
+    Nowhere,
+}
+
 /// Copies `a` as base64, never holding more than one chunk of it.
-fn attachment<W: Write>(out: &mut W, a: &Attachment, limit: u64) -> Result<(), ComposeError> {
+fn attachment<W: Write>(
+    out: &mut W,
+    a: &Attachment,
+    folder: Source<'_>,
+    limit: u64,
+) -> Result<(), ComposeError> {
     let err = |error| ComposeError::Attachment {
         path: a.path.clone(),
         error,
     };
-    let mut f = File::open(&a.path).map_err(err)?;
+    let mut f = open_attachment(folder, &a.path)?;
     w(
         out,
         &format!(
@@ -238,11 +258,38 @@ fn attachment<W: Write>(out: &mut W, a: &Attachment, limit: u64) -> Result<(), C
     }
 }
 
-/// Writes the whole message. Bcc recipients are deliberately absent from the header.
+/// Opens an attachment from `source`, with the error `write_message` gives for it.
+pub fn open_attachment(source: Source<'_>, path: &Path) -> Result<File, ComposeError> {
+    let folder = match source {
+        Source::Folder(f) => f,
+        Source::Nowhere => return Err(ComposeError::Outside { path: path.into() }),
+        Source::Anywhere => {
+            return File::open(path).map_err(|error| ComposeError::Attachment {
+                path: path.into(),
+                error,
+            });
+        }
+    };
+    folder.open_file(path).map_err(|e| match e {
+        ConfineError::Outside => ComposeError::Outside { path: path.into() },
+        ConfineError::NotFile => ComposeError::Attachment {
+            path: path.into(),
+            error: io::ErrorKind::NotFound.into(),
+        },
+        ConfineError::Io(error) => ComposeError::Attachment {
+            path: path.into(),
+            error,
+        },
+    })
+}
+
+/// Writes the whole message, taking attachments from `source`. Bcc recipients are
+/// deliberately absent from the header.
 pub fn write_message<W: Write>(
     out: &mut W,
     m: &DropMessage,
     env: &Envelope,
+    source: Source<'_>,
     max_attachment: u64,
 ) -> Result<(), ComposeError> {
     let mut h = String::new();
@@ -271,7 +318,7 @@ pub fn write_message<W: Write>(
     body_part(out, m, &b)?;
     for a in &m.attachments {
         w(out, &format!("--{b}\r\n"))?;
-        attachment(out, a, max_attachment)?;
+        attachment(out, a, source, max_attachment)?;
     }
     w(out, &format!("--{b}--\r\n"))
 }
@@ -287,7 +334,13 @@ mod tests {
     use super::*;
     use crate::drop::format::parse;
 
-    fn compose(xml: &str) -> String {
+    /// An attachment folder at `dir`, with a data folder elsewhere.
+    fn folder(dir: &Path) -> AttachmentFolder {
+        let data = tempfile::tempdir().unwrap();
+        AttachmentFolder::open(dir, data.path()).unwrap()
+    }
+
+    fn compose(xml: &str, folder: &AttachmentFolder) -> String {
         let types: Vec<String> = mailbox::MESSAGE_TYPES
             .iter()
             .map(|t| t.to_string())
@@ -299,7 +352,7 @@ mod tests {
             date,
         };
         let mut out = Vec::new();
-        write_message(&mut out, &m, &env, u64::MAX).unwrap();
+        write_message(&mut out, &m, &env, Source::Folder(folder), u64::MAX).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -316,7 +369,7 @@ mod tests {
              <attachment>{}</attachment></message>",
             p.display()
         );
-        let out = compose(&xml);
+        let out = compose(&xml, &folder(dir.path()));
         assert!(!out.contains("secret@k.h"));
         assert!(out.contains("X-Wims-Type: invoice\r\n"));
         assert!(out.contains("Message-ID: <abc.drop@node.h>\r\n"));
@@ -350,7 +403,8 @@ mod tests {
             message_id: "x@y",
             date: crate::clock::now().fixed_offset(),
         };
-        let r = write_message(&mut Vec::new(), &m, &env, 999);
+        let f = folder(dir.path());
+        let r = write_message(&mut Vec::new(), &m, &env, Source::Folder(&f), 999);
         assert!(matches!(r, Err(ComposeError::AttachmentTooLarge { .. })));
     }
 

@@ -196,10 +196,12 @@ pub fn parse(text: &str, types: &[String]) -> Result<DropMessage, Reason> {
         .filter(|h| !h.is_empty());
     let mut attachments = Vec::new();
     for a in raw.attachments {
+        // Absolute, or relative to the attachment folder; where it leads is checked when the
+        // file is opened (see `confine`).
         let p = a.path.trim();
         let path = PathBuf::from(p);
-        if p.is_empty() || !path.is_absolute() {
-            return Err(Reason::AttachmentNotAbsolute(p.to_string()));
+        if p.is_empty() {
+            return Err(Reason::Missing("attachment"));
         }
         let name = a
             .name
@@ -222,6 +224,39 @@ pub fn parse(text: &str, types: &[String]) -> Result<DropMessage, Reason> {
         html,
         attachments,
     })
+}
+
+/// Elements whose content `sent/` keeps no copy of: the passphrase, and the message itself
+/// (it is in the sender's Sent folder, encrypted at rest).
+const SCRUBBED: [&str; 3] = ["passphrase", "text", "html"];
+
+/// The drop file as kept in `sent/`: the same document with the passphrase and the bodies
+/// emptied. `None` when it is not well-formed XML (a file that was sent always is).
+pub fn scrub(text: &str) -> Option<String> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut writer = quick_xml::Writer::new(Vec::new());
+    // Depth inside a scrubbed element: everything there is left out but its own tags.
+    let mut inside = 0usize;
+    loop {
+        let event = reader.read_event().ok()?;
+        match &event {
+            Event::Eof => break,
+            Event::Start(e) if inside == 0 && SCRUBBED.contains(&e.name().0) => {
+                inside = 1;
+                writer.write_event(event.borrow()).ok()?;
+            }
+            Event::Start(_) if inside > 0 => inside += 1,
+            Event::End(_) if inside > 1 => inside -= 1,
+            Event::End(_) if inside == 1 => {
+                inside = 0;
+                writer.write_event(event.borrow()).ok()?;
+            }
+            _ if inside > 0 => {}
+            _ => writer.write_event(event.borrow()).ok()?,
+        }
+    }
+    String::from_utf8(writer.into_inner()).ok()
 }
 
 #[cfg(test)]
@@ -301,12 +336,24 @@ here it is.
             ),
             Err(Reason::UnknownType { .. })
         ));
+        let kept = scrub(&format!(
+            "<?xml version=\"1.0\"?>\n<message>{base}<to name=\"B &amp; Co\">b@k.h</to>\
+             <html>&lt;p&gt;secret&lt;/p&gt;<![CDATA[more]]></html></message>"
+        ))
+        .unwrap();
+        assert!(!kept.contains("secret") && !kept.contains("more"), "{kept}");
+        assert!(kept.contains("<passphrase></passphrase>"), "{kept}");
+        assert!(
+            kept.contains("<to name=\"B &amp; Co\">b@k.h</to>"),
+            "{kept}"
+        );
+        assert!(scrub("<message><text>x</message>").is_none());
         assert!(matches!(
             parse(
-                &format!("<message>{base}<to>b@k.h</to><attachment>rel/x</attachment></message>"),
+                &format!("<message>{base}<to>b@k.h</to><attachment> </attachment></message>"),
                 &t
             ),
-            Err(Reason::AttachmentNotAbsolute(_))
+            Err(Reason::Missing("attachment"))
         ));
         assert!(matches!(
             parse(

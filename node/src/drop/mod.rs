@@ -7,6 +7,7 @@
 //! the job id the take gave the file.
 
 pub mod compose;
+pub mod confine;
 pub mod format;
 pub mod watcher;
 
@@ -15,23 +16,44 @@ pub use watcher::{Watcher, run};
 /// Why a drop file was not sent. Each names a Fluent message; the arguments fill it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
-    FileTooLarge { size: u64, limit: u64 },
+    FileTooLarge {
+        size: u64,
+        limit: u64,
+    },
     Encoding,
     Malformed(String),
     Missing(&'static str),
     BadAddress(String),
-    UnknownType { name: String, known: String },
+    UnknownType {
+        name: String,
+        known: String,
+    },
     BadSendAt(String),
-    AttachmentNotAbsolute(String),
+    /// The path leads outside the attachment folder, or through a link.
+    AttachmentOutside {
+        path: String,
+        folder: String,
+    },
     NoAccount(String),
     Disabled(String),
     WrongPassphrase(String),
+    /// Too many wrong passphrases for the account lately: not checked at all for a while.
+    PassphraseThrottled(String),
     NotLocal(String),
     NotPartner(String),
-    RateLimited { address: String, limit: u32 },
+    RateLimited {
+        address: String,
+        limit: u32,
+    },
     AttachmentMissing(String),
-    AttachmentUnreadable { path: String, reason: String },
-    AttachmentTooLarge { path: String, limit: u64 },
+    AttachmentUnreadable {
+        path: String,
+        reason: String,
+    },
+    AttachmentTooLarge {
+        path: String,
+        limit: u64,
+    },
 }
 
 impl Reason {
@@ -44,10 +66,11 @@ impl Reason {
             Reason::BadAddress(_) => "drop-bad-address",
             Reason::UnknownType { .. } => "drop-unknown-type",
             Reason::BadSendAt(_) => "drop-bad-send-at",
-            Reason::AttachmentNotAbsolute(_) => "drop-attachment-not-absolute",
+            Reason::AttachmentOutside { .. } => "drop-attachment-outside",
             Reason::NoAccount(_) => "drop-no-account",
             Reason::Disabled(_) => "drop-disabled",
             Reason::WrongPassphrase(_) => "drop-wrong-passphrase",
+            Reason::PassphraseThrottled(_) => "drop-passphrase-throttled",
             Reason::NotLocal(_) => "drop-not-local",
             Reason::NotPartner(_) => "drop-not-partner",
             Reason::RateLimited { .. } => "drop-rate-limited",
@@ -69,14 +92,16 @@ impl Reason {
             | Reason::NoAccount(a)
             | Reason::Disabled(a)
             | Reason::WrongPassphrase(a)
+            | Reason::PassphraseThrottled(a)
             | Reason::NotLocal(a)
             | Reason::NotPartner(a) => vec![("address", a.clone())],
             Reason::UnknownType { name, known } => {
                 vec![("type", name.clone()), ("known", known.clone())]
             }
             Reason::BadSendAt(v) => vec![("value", v.clone())],
-            Reason::AttachmentNotAbsolute(p) | Reason::AttachmentMissing(p) => {
-                vec![("path", p.clone())]
+            Reason::AttachmentMissing(p) => vec![("path", p.clone())],
+            Reason::AttachmentOutside { path, folder } => {
+                vec![("path", path.clone()), ("folder", folder.clone())]
             }
             Reason::RateLimited { address, limit } => {
                 vec![("address", address.clone()), ("limit", limit.to_string())]

@@ -20,7 +20,8 @@ use chrono::{DateTime, Utc};
 use mailbox::{Account, DropAuth, DropSettings};
 
 use super::Reason;
-use super::compose::{self, ComposeError, Envelope};
+use super::compose::{self, ComposeError, Envelope, Source};
+use super::confine::AttachmentFolder;
 use super::format::{self, DropMessage};
 use crate::ctx::NodeCtx;
 
@@ -28,8 +29,28 @@ use crate::ctx::NodeCtx;
 pub const PROCESSING: &str = "processing";
 pub const SENT: &str = "sent";
 pub const REJECTED: &str = "rejected";
+/// The attachment folder inside the drop folder, unless `drop.attachment_folder` names one.
+pub const ATTACHMENTS: &str = "attachments";
 
 const HOUR: Duration = Duration::from_secs(3600);
+/// Wrong drop passphrases an account may have before its files wait.
+const PASSPHRASE_FREE: u32 = 3;
+/// Longest wait after wrong passphrases, and when they are forgotten.
+const PASSPHRASE_MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+const PASSPHRASE_FORGET: Duration = Duration::from_secs(60 * 60);
+
+/// How much longer an account's files are refused unchecked after `wrong` (count, last):
+/// nothing for the first few, then 10 s doubling per further one, at most 15 minutes after
+/// the last wrong passphrase.
+fn passphrase_wait(wrong: Option<&(u32, Instant)>) -> Option<Duration> {
+    let &(n, at) = wrong?;
+    if n < PASSPHRASE_FREE || at.elapsed() >= PASSPHRASE_FORGET {
+        return None;
+    }
+    let exp = (n - PASSPHRASE_FREE).min(10);
+    let wait = (Duration::from_secs(10) * 2u32.pow(exp)).min(PASSPHRASE_MAX_WAIT);
+    wait.checked_sub(at.elapsed())
+}
 
 /// Shortest gap between two rounds woken by notifications: a file being written sends one for
 /// every write, and one look per gap follows it well enough.
@@ -90,6 +111,13 @@ pub struct Watcher {
     verified: HashMap<String, (String, blake3::Hash)>,
     /// Set when the node stops, so a long round ends after the file at hand.
     stop: Arc<AtomicBool>,
+    /// Wrong passphrases per account: how many lately, and when the last one came.
+    wrong: HashMap<String, (u32, Instant)>,
+    /// Where attachments may come from; `None` when the configured folder is not usable
+    /// (every attachment is then refused).
+    attachments: Option<AttachmentFolder>,
+    /// The attachment folder as configured, for the messages that name it.
+    attachments_shown: String,
 }
 
 /// Raises the stop flag when the watcher's task is dropped (the node shutting down), since an
@@ -139,7 +167,21 @@ impl Watcher {
                 types.push(t.clone());
             }
         }
+        let folder = match c.attachment_folder.trim() {
+            "" => root.join(ATTACHMENTS),
+            f => ctx.data_dir.join(f),
+        };
+        let attachments = match AttachmentFolder::open(&folder, &ctx.data_dir) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                tracing::error!(folder = %folder.display(), error = %e, "attachment folder not usable; drop files with attachments are refused");
+                None
+            }
+        };
         Ok(Watcher {
+            wrong: HashMap::new(),
+            attachments,
+            attachments_shown: folder.display().to_string(),
             settle: Duration::from_secs(c.settle),
             root,
             processing,
@@ -254,7 +296,7 @@ impl Watcher {
         };
         self.scheduled.remove(&file);
         match self.send(&path, id) {
-            Ok(Outcome::Sent) => match self.place(&path, &self.sent, name, id) {
+            Ok(Outcome::Sent) => match self.place_sent(&path, name, id) {
                 Ok(_) => {
                     tracing::info!(file = name, job = id, "drop file sent");
                     if let Err(e) = self.ctx.store.forget_job(id) {
@@ -276,14 +318,24 @@ impl Watcher {
         }
     }
 
-    /// Moves `path` into `dir` under `name`, or `NAME-JOB.xml` when that is taken.
-    fn place(&self, path: &Path, dir: &Path, name: &str, id: &str) -> io::Result<PathBuf> {
-        let mut to = dir.join(name);
+    /// Puts what is kept of a sent file into `sent/` under `name`, or `NAME-JOB.xml` when
+    /// that is taken: the document without its passphrase and bodies (see
+    /// [`format::scrub`]). The scrubbed copy is written whole before the original goes.
+    fn place_sent(&self, path: &Path, name: &str, id: &str) -> io::Result<PathBuf> {
+        let mut to = self.sent.join(name);
         if to.exists() {
             let (stem, ext) = split_ext(name);
-            to = dir.join(format!("{stem}-{id}{ext}"));
+            to = self.sent.join(format!("{stem}-{id}{ext}"));
         }
-        fs::rename(path, &to)?;
+        let text = format::decode_text(&fs::read(path)?).ok();
+        let kept = text
+            .as_deref()
+            .and_then(format::scrub)
+            .unwrap_or_else(|| "<message/>\n".into());
+        let tmp = self.sent.join(format!(".{id}.tmp"));
+        fs::write(&tmp, kept)?;
+        fs::rename(&tmp, &to)?;
+        fs::remove_file(path)?;
         Ok(to)
     }
 
@@ -365,28 +417,28 @@ impl Watcher {
         {
             return Ok(Outcome::Scheduled(at));
         }
+        let source = match &self.attachments {
+            Some(folder) => Source::Folder(folder),
+            None => Source::Nowhere,
+        };
         for a in &m.attachments {
-            let p = a.path.display().to_string();
-            match fs::metadata(&a.path) {
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                    return Err(Reason::AttachmentMissing(p).into());
-                }
-                Err(e) => {
-                    return Err(Reason::AttachmentUnreadable {
-                        path: p,
-                        reason: e.to_string(),
-                    }
-                    .into());
-                }
-                Ok(md) if !md.is_file() => return Err(Reason::AttachmentMissing(p).into()),
+            let opened = compose::open_attachment(source, &a.path);
+            let md = opened.and_then(|f| {
+                f.metadata().map_err(|error| ComposeError::Attachment {
+                    path: a.path.clone(),
+                    error,
+                })
+            });
+            match md {
                 Ok(md) if md.len() > c.max_attachment_size => {
                     return Err(Reason::AttachmentTooLarge {
-                        path: p,
+                        path: a.path.display().to_string(),
                         limit: c.max_attachment_size,
                     }
                     .into());
                 }
                 Ok(_) => {}
+                Err(e) => return Err(compose_failure(e, &self.attachments_shown)),
             }
         }
         let limit = settings.rate_per_hour.unwrap_or(c.rate_per_hour);
@@ -407,28 +459,9 @@ impl Watcher {
             date: chrono::Local::now().fixed_offset(),
         };
         let mut writer = store.new_message()?;
-        compose::write_message(&mut writer, &m, &env, c.max_attachment_size).map_err(
-            |e| match e {
-                ComposeError::Attachment { path, error } => {
-                    let p = path.display().to_string();
-                    if error.kind() == io::ErrorKind::NotFound {
-                        Fail::Reject(Reason::AttachmentMissing(p))
-                    } else {
-                        Fail::Reject(Reason::AttachmentUnreadable {
-                            path: p,
-                            reason: error.to_string(),
-                        })
-                    }
-                }
-                ComposeError::AttachmentTooLarge { path, limit } => {
-                    Fail::Reject(Reason::AttachmentTooLarge {
-                        path: path.display().to_string(),
-                        limit,
-                    })
-                }
-                ComposeError::Write(e) => Fail::Retry(e.to_string()),
-            },
-        )?;
+        let shown = &self.attachments_shown;
+        compose::write_message(&mut writer, &m, &env, source, c.max_attachment_size)
+            .map_err(|e| compose_failure(e, shown))?;
         let staged = writer.finish()?;
         let keyword = mailbox::type_keyword(&m.kind);
         let mut flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
@@ -482,6 +515,12 @@ impl Watcher {
             }
             .into());
         };
+        // A guesser's files are refused unchecked for a while after a few wrong passphrases:
+        // each check is an argon2 run, and guessing must stay slow.
+        if let Some(wait) = passphrase_wait(self.wrong.get(address)) {
+            tracing::info!(account = %address, ?wait, "drop passphrase not checked: too many wrong ones lately");
+            return Err(Reason::PassphraseThrottled(address.clone()).into());
+        }
         let digest = blake3::hash(m.passphrase.as_bytes());
         if let Some((hash, d)) = self.verified.get(address)
             && *hash == settings.passphrase_hash
@@ -492,14 +531,52 @@ impl Watcher {
         }
         match store.verify_drop_passphrase(address, &m.passphrase)? {
             DropAuth::Allowed(account, settings) => {
+                self.wrong.remove(address);
                 self.verified
                     .insert(address.clone(), (settings.passphrase_hash.clone(), digest));
                 Ok((account, settings))
             }
             DropAuth::NoAccount => Err(Reason::NoAccount(address.clone()).into()),
             DropAuth::Disabled => Err(Reason::Disabled(address.clone()).into()),
-            DropAuth::WrongPassphrase => Err(Reason::WrongPassphrase(address.clone()).into()),
+            DropAuth::WrongPassphrase => {
+                self.wrong
+                    .retain(|_, (_, at)| at.elapsed() < PASSPHRASE_FORGET);
+                let e = self
+                    .wrong
+                    .entry(address.clone())
+                    .or_insert((0, Instant::now()));
+                *e = (e.0 + 1, Instant::now());
+                Err(Reason::WrongPassphrase(address.clone()).into())
+            }
         }
+    }
+}
+
+/// What an attachment that could not be composed means for its drop file.
+fn compose_failure(e: ComposeError, folder: &str) -> Fail {
+    match e {
+        ComposeError::Attachment { path, error } => {
+            let p = path.display().to_string();
+            if error.kind() == io::ErrorKind::NotFound {
+                Fail::Reject(Reason::AttachmentMissing(p))
+            } else {
+                Fail::Reject(Reason::AttachmentUnreadable {
+                    path: p,
+                    reason: error.to_string(),
+                })
+            }
+        }
+        ComposeError::Outside { path } => Fail::Reject(Reason::AttachmentOutside {
+            path: path.display().to_string(),
+            folder: folder.to_string(),
+        }),
+        ComposeError::AttachmentTooLarge { path, limit } => {
+            Fail::Reject(Reason::AttachmentTooLarge {
+                path: path.display().to_string(),
+                limit,
+            })
+        }
+        ComposeError::Write(e) => Fail::Retry(e.to_string()),
     }
 }
 

@@ -46,7 +46,9 @@ async fn collect_for(net: &Arc<Network>, hosted: &Arc<Hosted>) {
     let Some(record) = net.own_record(&hosted.address) else {
         return;
     };
-    let mut messages: BTreeMap<MessageId, Vec<PeerId>> = BTreeMap::new();
+    // By id and sender: a co-recipient's deposit under a genuine message's id is another
+    // message.
+    let mut messages: BTreeMap<(MessageId, String), Vec<PeerId>> = BTreeMap::new();
     for server in hosted.client.server_peers() {
         let asked = Request::Waiting {
             record: record.clone(),
@@ -67,12 +69,16 @@ async fn collect_for(net: &Arc<Network>, hosted: &Arc<Hosted>) {
         }
         for m in waiting.messages {
             if m.held_chunks > 0 {
-                messages.entry(m.message_id).or_default().push(server);
+                let sender = m.sender.to_ascii_lowercase();
+                messages
+                    .entry((m.message_id, sender))
+                    .or_default()
+                    .push(server);
             }
         }
     }
-    for (id, places) in messages {
-        collect_message(net, hosted, &record, id, &places).await;
+    for ((id, sender), places) in messages {
+        collect_message(net, hosted, &record, id, &sender, &places).await;
     }
 }
 
@@ -115,9 +121,10 @@ async fn collect_message(
     hosted: &Arc<Hosted>,
     record: &NetworkSigned,
     id: MessageId,
+    sender: &str,
     places: &[PeerId],
 ) {
-    let key = format!("{}/{}", hosted.address, id.to_hex());
+    let key = inbound::inbound_key(&hosted.address, sender, &id);
     if net.records.received.contains(&key).unwrap_or(false) {
         // Filed already (directly, or collected before the servers heard of it).
         for &server in places {
@@ -134,7 +141,7 @@ async fn collect_message(
     // to date as chunks arrive, whichever place they come from.
     let mut missing: Option<Vec<u32>> = None;
     for &server in places {
-        match fetch_from(net, server, record, id, &dir, &mut missing).await {
+        match fetch_from(net, server, record, id, sender, &dir, &mut missing).await {
             Ok(Some(done)) => {
                 whole = Some(done);
                 break;
@@ -210,6 +217,7 @@ async fn fetch_from(
     server: PeerId,
     record: &NetworkSigned,
     id: MessageId,
+    sender: &str,
     dir: &std::path::Path,
     missing: &mut Option<Vec<u32>>,
 ) -> Result<Option<(wire::SignedManifest, Checked)>, FetchError> {
@@ -224,7 +232,7 @@ async fn fetch_from(
         _ => return Err(FetchError::NoOffer),
     };
     let checked = match inbound::check_offer(net, &signed).await {
-        Ok(c) if c.manifest.message_id == id => c,
+        Ok(c) if c.manifest.message_id == id && c.manifest.sender.eq_ignore_ascii_case(sender) => c,
         Ok(_) => return Err(FetchError::OtherMessage),
         Err(DataReply::Delivered(_)) => return Ok(None),
         Err(reply) => {

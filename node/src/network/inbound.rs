@@ -170,8 +170,20 @@ pub(super) struct Checked {
     pub hosted: Arc<Hosted>,
     pub manifest: Manifest,
     pub sender_cert: wire::Cert,
-    /// `<recipient>/<message id>`: the dedupe and spool key.
+    /// `<recipient>/<sender>/<message id>`: the dedupe and spool key (see [`inbound_key`]).
     pub key: String,
+}
+
+/// What identifies one received message: its recipient, its sender and its id. The sender is
+/// part of it because message ids are shared by all recipients of a message: a co-recipient
+/// who reused an id it saw must not make the genuine message look filed already.
+pub(super) fn inbound_key(recipient: &str, sender: &str, id: &wire::MessageId) -> String {
+    format!(
+        "{}/{}/{}",
+        recipient.to_ascii_lowercase(),
+        sender.to_ascii_lowercase(),
+        id.to_hex()
+    )
 }
 
 /// Everything about an offer that can be checked before taking any chunk: a recipient
@@ -194,7 +206,7 @@ pub(super) async fn check_offer(
     let hosted = net
         .hosted(&recipient)
         .ok_or_else(|| refuse(RefusalCode::UnknownAccount, "recipient not hosted here"))?;
-    let key = format!("{recipient}/{}", claimed.message_id.to_hex());
+    let key = inbound_key(&recipient, &claimed.sender, &claimed.message_id);
     let located = hosted
         .client
         .lookup(&recipient, &claimed.sender)
@@ -206,12 +218,25 @@ pub(super) async fn check_offer(
     let manifest = wire::verify_manifest(signed, &located.cert)
         .map_err(|e| refuse(RefusalCode::BadSignature, e.to_string()))?;
     // Only the sender of the very message learns that it arrived (a retry after a lost
-    // answer); the receipt names the manifest, so it must be the same one.
-    if let Ok(Some(receipt)) = net.records.received.get::<SignedReceipt>(&key)
-        && wire::proto::decode::<wire::Receipt>(&receipt.receipt)
-            .is_ok_and(|r| r.manifest_hash == signed.hash())
-    {
-        return Err(DataReply::Delivered(receipt));
+    // answer); the receipt names the manifest, so it must be the same one. Another manifest
+    // under an id this sender used already is refused: one id, one message. (Messages filed
+    // before the key named the sender are found under `<recipient>/<id>`.)
+    let legacy = format!("{recipient}/{}", manifest.message_id.to_hex());
+    for k in [&key, &legacy] {
+        let Ok(Some(receipt)) = net.records.received.get::<SignedReceipt>(k) else {
+            continue;
+        };
+        let same = wire::proto::decode::<wire::Receipt>(&receipt.receipt)
+            .is_ok_and(|r| r.manifest_hash == signed.hash());
+        if same {
+            return Err(DataReply::Delivered(receipt));
+        }
+        if *k == key {
+            return Err(refuse(
+                RefusalCode::BadRequest,
+                "this sender used this message id for another message",
+            ));
+        }
     }
     wire::check_token_for(
         &manifest,

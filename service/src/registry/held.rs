@@ -134,6 +134,34 @@ impl Registry {
         self.flush()
     }
 
+    /// How many receipts are kept for `sender`, counted no further than `upto`.
+    pub fn held_receipt_count(&self, sender: &str, upto: usize) -> Result<usize> {
+        let mut n = 0;
+        for k in self.held_receipts.scan_prefix(prefix(sender)).keys() {
+            k?;
+            n += 1;
+            if n >= upto {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Whether this very receipt (sender, message, recipient) is kept already.
+    pub fn has_held_receipt(
+        &self,
+        sender: &str,
+        message_id: &str,
+        recipient: &str,
+    ) -> Result<bool> {
+        let k = format!(
+            "{}/{}",
+            key(sender, message_id),
+            recipient.to_ascii_lowercase()
+        );
+        Ok(self.held_receipts.contains_key(k)?)
+    }
+
     pub fn held_receipts_for(&self, sender: &str, limit: usize) -> Result<Vec<HeldReceipt>> {
         scan(&self.held_receipts, &prefix(sender), limit)
     }
