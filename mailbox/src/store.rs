@@ -317,6 +317,23 @@ pub struct StagedMessage {
 }
 
 impl StagedMessage {
+    /// Whether the message's own header block has a field `name` (case-insensitive). A block
+    /// too large to keep counts as having every field: the caller is told to be careful.
+    pub fn has_header(&self, name: &str) -> bool {
+        let Some(header) = self.header.as_deref() else {
+            return self.structure.header_len > 0;
+        };
+        // A field starts at the line's first byte; indented lines continue the one before.
+        header.split(|&b| b == b'\n').any(|line| {
+            !line.first().is_some_and(u8::is_ascii_whitespace)
+                && line.iter().position(|&b| b == b':').is_some_and(|i| {
+                    line[..i]
+                        .trim_ascii_end()
+                        .eq_ignore_ascii_case(name.as_bytes())
+                })
+        })
+    }
+
     /// The message type its `X-Wims-Type` header declares, when it is a valid type name
     /// (lower-case letters, digits and `-`, at most 32).
     pub fn message_type(&self) -> Option<String> {

@@ -20,4 +20,5 @@ pub mod pipe;
 pub mod send;
 pub mod server;
 pub mod smtp;
+pub mod submit;
 pub mod tls;

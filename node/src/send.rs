@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::ctx::NodeCtx;
 use crate::drop::compose::{self, ComposeError, Envelope};
 use crate::drop::format::{Attachment, DropMessage, Mailbox};
-use crate::network::RemoteCheck;
 use crate::pipe::WriteBehind;
+use crate::submit::{Outgoing, RecipientError, Resolved};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SendRequest {
@@ -150,31 +150,15 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
         return Err(SendError::NoRecipients);
     }
 
-    // A hosted sender's recipients follow the network's rules, as for SMTP submission.
-    let network = ctx
-        .network
-        .as_ref()
-        .filter(|net| net.hosted(&account.address).is_some());
     let (mut local, mut remote) = (Vec::new(), Vec::new());
     for r in &recipients {
-        let here = store.account(r)?;
-        let ask = match (&here, network) {
-            (Some(a), Some(net)) if net.hosted(&a.address).is_some() => Some(net),
-            (None, Some(net)) => Some(net),
-            _ => None,
-        };
-        if let Some(net) = ask {
-            match net.check_recipient(&account.address, r).await {
-                RemoteCheck::Allowed => {}
-                RemoteCheck::NotAllowed => return Err(SendError::NotPartner(r.clone())),
-                RemoteCheck::Unknown => return Err(SendError::UnknownRecipient(r.clone())),
-                RemoteCheck::Unavailable => return Err(SendError::Unavailable(r.clone())),
-            }
-        }
-        match here {
-            Some(a) => local.push(a),
-            None if ask.is_some() => remote.push(r.clone()),
-            None => return Err(SendError::UnknownRecipient(r.clone())),
+        match crate::submit::resolve(ctx, &account.address, r).await {
+            Ok(Resolved::Local(a)) => local.push(a),
+            Ok(Resolved::Remote(a)) => remote.push(a),
+            Err(RecipientError::NotPartner(a)) => return Err(SendError::NotPartner(a)),
+            Err(RecipientError::Unknown(a)) => return Err(SendError::UnknownRecipient(a)),
+            Err(RecipientError::Unavailable(a)) => return Err(SendError::Unavailable(a)),
+            Err(RecipientError::Store(e)) => return Err(e.into()),
         }
     }
 
@@ -213,34 +197,26 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
     .await
     .map_err(|e| SendError::Store(e.to_string()))??;
 
-    let keyword = mailbox::type_keyword(&kind);
-    let mut flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
-    for a in &local {
-        store.deliver(&staged, a.id, "INBOX", &flags, None)?;
-    }
-    let sent = store
-        .special_folder(account.id, mailbox::SpecialUse::Sent)?
-        .map(|f| f.name)
-        .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
-    flags.push("\\Seen");
-    let filed = store.deliver(&staged, account.id, &sent, &flags, None)?;
-    if let Some(net) = network
-        && !remote.is_empty()
-    {
-        let folder = store
-            .folder(account.id, &sent)?
-            .ok_or_else(|| SendError::Store(sent.clone()))?;
-        net.queue(crate::network::Submission {
-            sender: &account.address,
-            account: account.id,
-            folder: folder.id,
-            uid: filed.uid,
-            size: staged.size,
-            message_type: kind,
-            recipients: &remote,
+    let (st, network) = (store.clone(), ctx.network.clone());
+    let (sender, sender_id, remote_ids) = (account.address.clone(), account.id, remote.clone());
+    let local_ids: Vec<u64> = local.iter().map(|a| a.id).collect();
+    let kind_ = kind.clone();
+    tokio::task::spawn_blocking(move || {
+        let out = Outgoing {
+            sender: &sender,
+            sender_id,
+            local: &local_ids,
+            remote: &remote_ids,
+            message_type: &kind_,
             message_id: Some(message_id),
-        })?;
-    }
+            job: None,
+            date: None,
+        };
+        crate::submit::file(&st, network.as_deref(), &staged, &out)
+    })
+    .await
+    .map_err(|e| SendError::Store(e.to_string()))?
+    .map_err(|e| SendError::Store(e.to_string()))?;
     tracing::info!(
         from = account.address,
         local = local.len(),

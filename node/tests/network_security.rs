@@ -111,6 +111,20 @@ fn refused_with(reply: &DataReply, code: RefusalCode) -> bool {
     matches!(reply, DataReply::Refused(r) if r.code == code)
 }
 
+/// The header block of the newest message in `address`'s INBOX.
+fn newest_header(store: &mailbox::Store, address: &str) -> String {
+    let account = store.account(address).unwrap().unwrap();
+    let inbox = store.folder(account.id, "INBOX").unwrap().unwrap();
+    let uid = store
+        .message_states(inbox.id)
+        .unwrap()
+        .iter()
+        .map(|(uid, _)| *uid)
+        .max()
+        .unwrap();
+    String::from_utf8(store.message_header(inbox.id, uid).unwrap().unwrap()).unwrap()
+}
+
 fn inbox_count(store: &mailbox::Store, address: &str) -> u32 {
     let account = store.account(address).unwrap().unwrap();
     let inbox = store.folder(account.id, "INBOX").unwrap().unwrap();
@@ -299,6 +313,34 @@ async fn only_authentic_authorized_messages_are_filed_once() {
     let reply = alice.offer(bob_peer, &other, &chunks).await;
     assert!(refused_with(&reply, RefusalCode::BadRequest), "{reply:?}");
     assert_eq!(inbox_count(&b_store, "bob@beta.h"), 3);
+
+    // A header From naming another than the signer is refused; a trust header the sender
+    // wrote is replaced by the receiver's own.
+    let before = inbox_count(&b_store, "bob@beta.h");
+    let forged = b"From: CEO <ceo@alpha.h>\r\nTo: bob@beta.h\r\nSubject: pay\r\n\r\nnow\r\n";
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", forged.len() as u64).await;
+    let (signed, chunks) = alice
+        .seal(forged, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(refused_with(&reply, RefusalCode::BadSignature), "{reply:?}");
+    assert_eq!(inbox_count(&b_store, "bob@beta.h"), before);
+    let fake = b"Wims-Verified-Sender: ceo@alpha.h\r\nFrom: alice@alpha.h\r\n\
+        wims-verified-sender:\r\n ceo@alpha.h\r\nSubject: hi\r\n\r\nx\r\n";
+    let id = MessageId::random();
+    let token = alice.token(id, "bob@beta.h", fake.len() as u64).await;
+    let (signed, chunks) = alice
+        .seal(fake, &alice.key, &bob_cert, Some(token), id)
+        .await;
+    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    assert!(matches!(reply, DataReply::Delivered(_)), "{reply:?}");
+    let header = newest_header(&b_store, "bob@beta.h");
+    assert!(
+        header.starts_with("Wims-Verified-Sender: alice@alpha.h\r\n"),
+        "{header}"
+    );
+    assert!(!header.to_ascii_lowercase().contains("ceo@"), "{header}");
 
     // A message for an account the node does not host.
     let id = MessageId::random();

@@ -18,6 +18,7 @@ import smtplib
 import time
 
 from wimstest import (
+    Failure,
     account,
     check,
     fetch_body,
@@ -123,6 +124,34 @@ def phase_refuse(_limit, _max_rcpt):
     check(code >= 500, f"MAIL FROM without AUTH: expected 5xx, got {code} {resp!r}")
     s.quit()
     log("non-local and unknown recipients, foreign senders and unauthenticated MAIL refused")
+
+
+def phase_forged(_limit, _max_rcpt):
+    """The header must name the authenticated account: a forged From or Sender is refused with
+    5.7.1, nothing is filed; the account's own address with a display name goes through."""
+    alice, _ = account("alice")
+    bob, _ = account("bob")
+    before = count("bob", "INBOX")
+    s = submission("alice")
+    stamp = time.time_ns()
+    forged = [
+        msg("CEO <ceo@kapur.h>", bob, f"forged from {stamp}"),
+        msg(bob, bob, f"from bob {stamp}"),
+        msg(f"Alice <{alice}>, ceo@kapur.h", bob, f"two froms {stamp}"),
+        msg(alice, bob, f"forged sender {stamp}", extra="Sender: ceo@kapur.h\r\n"),
+        msg("undisclosed:;", bob, f"group {stamp}"),
+    ]
+    for raw in forged:
+        try:
+            s.sendmail(alice, [bob], raw)
+            raise Failure(f"accepted: {raw[:80]!r}")
+        except smtplib.SMTPDataError as e:
+            check(e.smtp_code == 550 and e.smtp_error.startswith(b"5.7.1"), f"{raw[:60]!r}: {e}")
+    s.sendmail(alice, [bob], msg(f"\"Alice K.\" <{alice.upper()}>", bob, f"own {stamp}"))
+    s.quit()
+    arrived("bob", "INBOX", f"own {stamp}")
+    check(count("bob", "INBOX") == before + 1, "a forged message was filed")
+    log(f"{len(forged)} forged From/Sender headers refused with 550 5.7.1; the account's own went through")
 
 
 def read_replies(s, n):
@@ -298,7 +327,7 @@ def main(argv):
     limit, max_rcpt = int(argv[0]), int(argv[1])
     phases = {"ehlo": phase_ehlo, "deliver": phase_deliver, "refuse": phase_refuse,
               "pipelining": phase_pipelining, "chunking": phase_chunking, "utf8": phase_utf8, "msgtype": phase_msgtype,
-              "oversize": phase_oversize, "recipients": phase_recipients}
+              "oversize": phase_oversize, "recipients": phase_recipients, "forged": phase_forged}
     for p in argv[2:]:
         phases[p](limit, max_rcpt)
 

@@ -27,7 +27,7 @@ fn extensions_and_local_delivery() {
 
 #[test]
 fn foreign_recipients_and_senders_are_refused() {
-    smtp(&node().start(), &["refuse", "recipients"]);
+    smtp(&node().start(), &["refuse", "recipients", "forged"]);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //! only wakes the same round, so the settle rule and the single taking rename hold whatever
 //! woke it.
 
-use crate::network::RemoteCheck;
+use crate::submit::{self, Outgoing, RecipientError, Resolved, SubmitError};
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fs;
@@ -377,39 +377,22 @@ impl Watcher {
         let m = format::parse(&text, &self.types)?;
         let (account, settings) = self.authorise(&m)?;
         let store = &ctx.store;
-        let mut recipients = Vec::new();
+        let mut recipients: Vec<u64> = Vec::new();
         let mut remote = Vec::new();
-        // A hosted sender's recipients follow the network's rules, as for SMTP submission.
-        let network = ctx
-            .network
-            .as_ref()
-            .filter(|net| net.hosted(&account.address).is_some());
         for r in m.recipients() {
-            let local = store.account(&r.address)?;
-            let check = match (&local, network) {
-                (Some(a), Some(net)) if net.hosted(&a.address).is_some() => Some(net),
-                (None, Some(net)) => Some(net),
-                _ => None,
-            };
-            if let Some(net) = check {
-                // The watcher runs on the blocking pool, inside the runtime.
-                let verdict = tokio::runtime::Handle::current()
-                    .block_on(net.check_recipient(&account.address, &r.address));
-                match verdict {
-                    RemoteCheck::Allowed => {}
-                    RemoteCheck::NotAllowed => {
-                        return Err(Reason::NotPartner(r.address.clone()).into());
-                    }
-                    RemoteCheck::Unknown => return Err(Reason::NotLocal(r.address.clone()).into()),
-                    RemoteCheck::Unavailable => {
-                        return Err(Fail::Retry(r.address.clone()));
-                    }
-                }
-            }
-            match local {
-                Some(a) => recipients.push(a),
-                None if check.is_some() => remote.push(r.address.clone()),
-                None => return Err(Reason::NotLocal(r.address.clone()).into()),
+            // The watcher runs on the blocking pool, inside the runtime.
+            let resolved = tokio::runtime::Handle::current().block_on(submit::resolve(
+                &ctx,
+                &account.address,
+                &r.address,
+            ));
+            match resolved {
+                Ok(Resolved::Local(a)) => recipients.push(a.id),
+                Ok(Resolved::Remote(a)) => remote.push(a),
+                Err(RecipientError::NotPartner(a)) => return Err(Reason::NotPartner(a).into()),
+                Err(RecipientError::Unknown(a)) => return Err(Reason::NotLocal(a).into()),
+                Err(RecipientError::Unavailable(a)) => return Err(Fail::Retry(a)),
+                Err(RecipientError::Store(e)) => return Err(e.into()),
             }
         }
         if let Some(at) = m.send_at.map(|t| t.with_timezone(&Utc))
@@ -463,43 +446,26 @@ impl Watcher {
         compose::write_message(&mut writer, &m, &env, source, c.max_attachment_size)
             .map_err(|e| compose_failure(e, shown))?;
         let staged = writer.finish()?;
-        let keyword = mailbox::type_keyword(&m.kind);
-        let mut flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
-        for r in &recipients {
-            store.deliver_once(id, &staged, r.id, "INBOX", &flags)?;
-        }
-        let sent = store
-            .special_folder(account.id, mailbox::SpecialUse::Sent)?
-            .map(|f| f.name)
-            .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
-        flags.push("\\Seen");
-        let filed = store.deliver_once(id, &staged, account.id, &sent, &flags)?;
-        if !remote.is_empty()
-            && let Some(net) = network
-        {
-            // A resumed job finds its Sent copy in the journal; the message id is derived
-            // from the job, so queueing again names the same message and files it once.
-            let copy = match filed {
-                Some(d) => store.folder(account.id, &sent)?.map(|f| (f.id, d.uid)),
-                None => store.journaled_copy(id, account.id, &sent)?,
-            };
-            let Some((folder, uid)) = copy else {
-                return Err(Fail::Retry(sent));
-            };
-            let digest =
-                blake3::hash(format!("drop\0{}\0{id}", ctx.config.node.hostname).as_bytes());
-            let mut message_id = [0u8; 16];
-            message_id.copy_from_slice(&digest.as_bytes()[..16]);
-            net.queue(crate::network::Submission {
-                sender: &account.address,
-                account: account.id,
-                folder,
-                uid,
-                size: staged.size,
-                message_type: m.kind.clone(),
-                recipients: &remote,
-                message_id: Some(wire::MessageId(message_id)),
-            })?;
+        // The message id is derived from the job, so a resumed job names the same message and
+        // its recipients file it once.
+        let digest = blake3::hash(format!("drop\0{}\0{id}", ctx.config.node.hostname).as_bytes());
+        let mut message_id = [0u8; 16];
+        message_id.copy_from_slice(&digest.as_bytes()[..16]);
+        let out = Outgoing {
+            sender: &account.address,
+            sender_id: account.id,
+            local: &recipients,
+            remote: &remote,
+            message_type: &m.kind,
+            message_id: Some(wire::MessageId(message_id)),
+            job: Some(id),
+            date: None,
+        };
+        match submit::file(store, ctx.network.as_deref(), &staged, &out) {
+            Ok(()) => {}
+            Err(SubmitError::SentCopyMissing(job)) => return Err(Fail::Retry(job)),
+            Err(SubmitError::Store(e)) => return Err(e.into()),
+            Err(e) => return Err(Fail::Retry(e.to_string())),
         }
         recent.push_back(Instant::now());
         Ok(Outcome::Sent)

@@ -299,6 +299,14 @@ async fn file_staged(
         }
         // The chunks stay in the spool: the sender's retry finds them there.
         Err(UnsealFailure::Local(why)) => return Err(refuse(RefusalCode::TryLater, why)),
+        // Signed, but passed off as another's: refused like a bad signature, for good.
+        Err(UnsealFailure::ForgedFrom) => {
+            spool::remove(dir);
+            return Err(refuse(
+                RefusalCode::BadSignature,
+                UnsealFailure::ForgedFrom.to_string(),
+            ));
+        }
     };
     let store = net.store.clone();
     let account = store

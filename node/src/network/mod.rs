@@ -7,6 +7,7 @@ mod inbound;
 mod outbound;
 mod progress;
 mod spool;
+mod trust_header;
 mod unsealing;
 mod update;
 
@@ -25,6 +26,7 @@ use wire::proto::RefusalCode;
 pub use hosted::HostError;
 pub use outbound::{StoredReceipt, list_receipts};
 pub use progress::{JobProgress, Phase};
+pub use trust_header::TRUST_HEADER;
 pub use update::{KnownRelease, RUNNING_VERSION, UpdateError, UpdateStatus, is_newer};
 
 /// A hosted account as the running node holds it.

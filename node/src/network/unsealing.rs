@@ -8,7 +8,7 @@
 //! that ends early ends the unsealing too; its staged blob is dropped, and the chunks stay in
 //! the spool for the next attempt (or for collection), which unseals from there.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
@@ -16,6 +16,7 @@ use mailbox::{StagedMessage, Store};
 use wire::{AccountKey, Cert, Manifest};
 
 use super::spool;
+use super::trust_header::{StripHeader, TRUST_HEADER, from_is};
 use crate::pipe::WriteBehind;
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +33,9 @@ pub(super) enum UnsealFailure {
     /// and its chunks stay for another try.
     #[error("{0}")]
     Local(String),
+    /// Its `From:` names another than the sender who signed it.
+    #[error("the From header is not the signed sender")]
+    ForgedFrom,
 }
 
 impl UnsealFailure {
@@ -163,13 +167,26 @@ pub(super) fn unseal_into(
     // The store's side (scanning, encrypting at rest, writing) runs on a second core.
     let writer = store.new_message().map_err(UnsealFailure::local)?;
     let mut writer = WriteBehind::new(writer).map_err(UnsealFailure::local)?;
-    wire::unseal(chunks, manifest, recipient, sender_cert, &mut writer).map_err(|e| match e {
+    // The sender the manifest's signature proved, first; any copy the sender put in goes.
+    // Nothing is filed unless the signature verifies, so the line is never wrong.
+    let trust = format!("{TRUST_HEADER}: {}\r\n", manifest.sender);
+    writer
+        .write_all(trust.as_bytes())
+        .map_err(UnsealFailure::local)?;
+    let mut stripped = StripHeader::new(&mut writer, TRUST_HEADER);
+    wire::unseal(chunks, manifest, recipient, sender_cert, &mut stripped).map_err(|e| match e {
         // Reading the spool or writing the store: our side.
         wire::WireError::Io(e) => UnsealFailure::local(e),
         e => UnsealFailure::Message(e),
     })?;
+    stripped.flush().map_err(UnsealFailure::local)?;
     let writer = writer.finish().map_err(UnsealFailure::local)?;
-    writer.finish().map_err(UnsealFailure::local)
+    let staged = writer.finish().map_err(UnsealFailure::local)?;
+    // The header's From must be who signed: a partner may not pass mail off as another's.
+    if !from_is(&staged.envelope, &manifest.sender) {
+        return Err(UnsealFailure::ForgedFrom);
+    }
+    Ok(staged)
 }
 
 #[cfg(test)]

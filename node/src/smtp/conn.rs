@@ -15,6 +15,7 @@ use super::session::{AuthOutcome, Lookup, Outcome, Plan, Session, Step, User};
 use crate::auth::AuthError;
 use crate::ctx::NodeCtx;
 use crate::network::RemoteCheck;
+use crate::submit::{Outgoing, SubmitError};
 
 /// Longest command line, line end included. RFC 5321 asks for 512; extensions lengthen it.
 pub const MAX_LINE: usize = 4096;
@@ -490,8 +491,8 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
         self.session.message_done(outcome)
     }
 
-    /// Files the message into each recipient's INBOX and the sender's Sent folder. The reply
-    /// is 250 only when every copy is durable.
+    /// Files the message through the submission pipeline. The reply is 250 only when every
+    /// copy and delivery job is durable.
     async fn deliver(&self, writer: mailbox::MessageWriter, plan: Plan) -> Outcome {
         let store = self.ctx.store.clone();
         let network = self.ctx.network.clone();
@@ -499,49 +500,38 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
             plan.sender.address.clone(),
             plan.recipients.len() + plan.remote.len(),
         );
+        let queued = !plan.remote.is_empty();
         let now = crate::clock::now();
-        let done = tokio::task::spawn_blocking(move || -> mailbox::Result<u64> {
+        let done = tokio::task::spawn_blocking(move || -> Result<u64, SubmitError> {
             let staged = writer.finish()?;
-            // A declared message type shows to IMAP clients as a keyword, as for dropped files.
-            let keyword = staged
-                .message_type()
-                .and_then(|t| mailbox::type_keyword(&t));
-            let inbox_flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
-            for r in &plan.recipients {
-                store.deliver(&staged, r.id, "INBOX", &inbox_flags, Some(now))?;
-            }
-            let sent = store
-                .special_folder(plan.sender.id, mailbox::SpecialUse::Sent)?
-                .map(|f| f.name)
-                .unwrap_or_else(|| mailbox::SpecialUse::Sent.default_name().to_string());
-            let mut sent_flags = vec!["\\Seen"];
-            sent_flags.extend(inbox_flags.iter().copied());
-            let copy = store.deliver(&staged, plan.sender.id, &sent, &sent_flags, Some(now))?;
-            if !plan.remote.is_empty() {
-                // The Sent copy is what the delivery jobs seal from; both are durable before
-                // the client hears 250.
-                let net = network.ok_or(mailbox::Error::NoFolder)?;
-                let folder = store
-                    .folder(plan.sender.id, &sent)?
-                    .ok_or(mailbox::Error::NoFolder)?;
-                net.queue(crate::network::Submission {
-                    sender: &plan.sender.address,
-                    account: plan.sender.id,
-                    folder: folder.id,
-                    uid: copy.uid,
-                    size: staged.size,
-                    message_type: staged.message_type().unwrap_or_else(|| "message".into()),
-                    recipients: &plan.remote,
-                    message_id: None,
-                })?;
-            }
+            let message_type = staged.message_type().unwrap_or_else(|| "message".into());
+            let local: Vec<u64> = plan.recipients.iter().map(|r| r.id).collect();
+            let out = Outgoing {
+                sender: &plan.sender.address,
+                sender_id: plan.sender.id,
+                local: &local,
+                remote: &plan.remote,
+                message_type: &message_type,
+                message_id: None,
+                job: None,
+                date: Some(now),
+            };
+            crate::submit::file(&store, network.as_deref(), &staged, &out)?;
             Ok(staged.size)
         })
         .await;
         match done {
             Ok(Ok(size)) => {
                 tracing::info!(peer = %self.peer, from, recipients = count, size, "message submitted");
-                Outcome::Delivered
+                if queued {
+                    Outcome::Queued
+                } else {
+                    Outcome::Delivered
+                }
+            }
+            Ok(Err(SubmitError::ForgedSender { field, claimed })) => {
+                tracing::info!(peer = %self.peer, from, field, claimed = ?claimed, "smtp message refused: header names another sender");
+                Outcome::ForgedSender
             }
             Ok(Err(e)) => {
                 tracing::warn!(from, error = %e, "smtp delivery failed");

@@ -99,7 +99,11 @@ pub enum Lookup {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Delivered,
+    /// Taken, and queued for recipients on other nodes.
+    Queued,
     TooBig,
+    /// The header's From or Sender is not the authenticated account.
+    ForgedSender,
     Failed,
 }
 
@@ -770,6 +774,11 @@ impl<'a> Session<'a> {
         self.tx = None;
         match outcome {
             Outcome::Delivered => self.reply(250, st(2, 0, 0), "smtp-delivered", &[]),
+            Outcome::Queued => self.reply(250, st(2, 0, 0), "smtp-queued", &[]),
+            Outcome::ForgedSender => {
+                let who = self.user().map(|u| u.address.clone()).unwrap_or_default();
+                self.reply(550, st(5, 7, 1), "smtp-forged-sender", &[("address", &who)])
+            }
             Outcome::TooBig => {
                 let max = self.limits.max_message_size.to_string();
                 self.reply(552, st(5, 3, 4), "smtp-too-big", &[("max", &max)])
