@@ -342,18 +342,26 @@ async fn only_authentic_authorized_messages_are_filed_once() {
     );
     assert!(!header.to_ascii_lowercase().contains("ceo@"), "{header}");
 
-    // A message for an account the node does not host.
+    // A message for an account the node does not host is refused in the very words of a bad
+    // signature: offers do not tell which accounts a node hosts.
     let id = MessageId::random();
     let token = alice.token(id, "bob@beta.h", size).await;
     let alice_cert = alice.key.cert();
     let (signed, chunks) = alice
         .seal(&body, &alice.key, &alice_cert, Some(token), id)
         .await;
-    let reply = alice.offer(bob_peer, &signed, &chunks).await;
+    let unknown = alice.offer(bob_peer, &signed, &chunks).await;
+    let (mut bad, chunks) = alice
+        .seal(&body, &alice.key, &bob_cert, None, MessageId::random())
+        .await;
+    let n = bad.signature.len();
+    bad.signature[n - 5] ^= 1;
+    let bad_signature = alice.offer(bob_peer, &bad, &chunks).await;
     assert!(
-        refused_with(&reply, RefusalCode::UnknownAccount),
-        "{reply:?}"
+        refused_with(&unknown, RefusalCode::BadSignature),
+        "{unknown:?}"
     );
+    assert_eq!(unknown, bad_signature);
 
     // Only the hosted accounts' service servers may make the node look for held parts.
     let notify = Request::Notify {

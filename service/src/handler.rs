@@ -245,6 +245,18 @@ impl Handler {
                 "certificate carries secret keys",
             ));
         }
+        // Exactly one User ID, the account's own: the CA certifies the certificate, and a
+        // second identity on it would travel with that certification to every peer.
+        let addresses = wire::cert_addresses(&cert);
+        if cert.userids().count() != 1 || addresses != [account.address.to_ascii_lowercase()] {
+            return Err(refuse(
+                RefusalCode::BadRequest,
+                format!(
+                    "certificate must carry exactly one User ID, {}",
+                    account.address
+                ),
+            ));
+        }
         let [fpr, fpr_lower] = fingerprint_forms(&cert);
         match account.state {
             AccountState::Disabled => return Err(unknown()),

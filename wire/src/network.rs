@@ -161,6 +161,16 @@ pub fn verify_record(signed: &NetworkSigned, ca: &Cert) -> Result<(DirectoryReco
     Ok((record, cert))
 }
 
+/// How long after its token expired a message sealed in time may still arrive: it may wait on
+/// a store-only server (14 days by default) and in its sender's retries. The manifest's
+/// `created` is the sender's word, so without this bound an expired token would be good
+/// forever.
+pub const TOKEN_GRACE_DAYS: i64 = 30;
+
+/// How far a manifest's `created` may lie before its token's `issued` (clocks differ a little
+/// even on network time).
+const CREATED_SKEW_MINUTES: i64 = 10;
+
 /// Checks that the token in `manifest` is a valid CA-signed authorization for this very
 /// message to `recipient` at time `now` (network time).
 pub fn check_token_for(
@@ -192,6 +202,10 @@ pub fn check_token_for(
         // A message sealed while its token was valid may arrive later (retries, collection
         // from a store-only server); one sealed after expiry may not.
         Some("token expired before the message was sealed")
+    } else if now > token.expires + chrono::Duration::days(TOKEN_GRACE_DAYS) {
+        Some("token expired too long ago")
+    } else if manifest.created < token.issued - chrono::Duration::minutes(CREATED_SKEW_MINUTES) {
+        Some("message claims to be sealed before its token was issued")
     } else {
         None
     };
@@ -261,6 +275,15 @@ mod tests {
             check_token_for(&m, "bob@beta.h", &ca.cert(), now),
             Err(WireError::Unauthorized(_))
         ));
+        // Arriving late is fine within the grace after expiry, not after; and a message cannot
+        // have been sealed before its token was issued, whatever its `created` says.
+        let late = now + chrono::Duration::days(TOKEN_GRACE_DAYS - 1);
+        check_token_for(&sealed.manifest, "bob@beta.h", &ca.cert(), late).unwrap();
+        let too_late = now + chrono::Duration::days(TOKEN_GRACE_DAYS + 1);
+        assert!(check_token_for(&sealed.manifest, "bob@beta.h", &ca.cert(), too_late).is_err());
+        let mut early = sealed.manifest.clone();
+        early.created = now - chrono::Duration::days(400);
+        assert!(check_token_for(&early, "bob@beta.h", &ca.cert(), now).is_err());
         // A flipped bit in the token breaks the CA signature.
         let mut bytes = token(&ca, id, body.len() as u64);
         let last = bytes.len() / 3;

@@ -68,6 +68,27 @@ fn refuse(code: RefusalCode, detail: impl Into<String>) -> DataReply {
     DataReply::Refused(Refusal::new(code, detail))
 }
 
+/// What a peer is told of an offer refused before its signature verified: one answer for an
+/// account not hosted here, a sender the network refuses and a bad signature alike, so that
+/// offers cannot probe which accounts this node hosts. (The log keeps the reason.) A
+/// try-later stays one: it says nothing of the accounts.
+fn uniform(reply: DataReply) -> DataReply {
+    match reply {
+        DataReply::Refused(r)
+            if matches!(
+                r.code,
+                RefusalCode::UnknownAccount
+                    | RefusalCode::NotPartners
+                    | RefusalCode::NotHostingNode
+                    | RefusalCode::BadSignature
+            ) =>
+        {
+            refuse(RefusalCode::BadSignature, "offer not accepted")
+        }
+        other => other,
+    }
+}
+
 /// One inbound data stream: an offer, then the chunks asked for.
 async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), overlay::OverlayError> {
     let peer = stream.peer();
@@ -75,13 +96,20 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
         let reply = refuse(RefusalCode::BadRequest, "expected an offer");
         return stream.send(&reply).await;
     };
+    if !net.offers.allow(&peer) {
+        tracing::info!(%peer, "inbound offer refused: too many from this peer");
+        stream
+            .send(&refuse(RefusalCode::TryLater, "too many offers"))
+            .await?;
+        return stream.close().await;
+    }
     let checked = match check_offer(net, &signed).await {
         Ok(c) => c,
         Err(reply) => {
             if let DataReply::Refused(r) = &reply {
                 tracing::warn!(%peer, code = ?r.code, reason = r.detail, "inbound message refused");
             }
-            stream.send(&reply).await?;
+            stream.send(&uniform(reply)).await?;
             return stream.close().await;
         }
     };

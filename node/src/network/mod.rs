@@ -60,6 +60,9 @@ pub struct NetworkConfig {
     pub streams: overlay::StreamLimits,
 }
 
+/// Offers one peer may make in a minute; a busy sender's jobs to this node stay well under it.
+const OFFERS_PER_MINUTE: usize = 120;
+
 pub struct Network {
     pub overlay: OverlayHandle,
     store: mailbox::Store,
@@ -75,6 +78,9 @@ pub struct Network {
     progress: progress::Board,
     config: NetworkConfig,
     update: update::UpdateState,
+    /// Offers per peer and minute: each costs a directory lookup at our service server
+    /// before anything about the peer is known.
+    offers: crate::limits::RateLimiter<overlay::PeerId>,
 }
 
 /// The record tables this module keeps in the store.
@@ -146,6 +152,7 @@ impl Network {
             progress: progress::Board::default(),
             config,
             update: update::UpdateState::new(),
+            offers: crate::limits::RateLimiter::new(OFFERS_PER_MINUTE),
         };
         for r in saved {
             match net.load_hosted(&r).await {

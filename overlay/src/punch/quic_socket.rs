@@ -1,6 +1,10 @@
 //! The spray must leave from the socket the QUIC endpoint listens on: that socket's public
-//! port is the one the peer's fan sockets aim at. libp2p-quic does not hand its socket out,
-//! so we find it among our own file descriptors by its local address and duplicate it.
+//! port is the one the peer's fan sockets aim at. libp2p-quic does not hand its socket out
+//! (its `Provider` trait cannot be implemented outside the crate), so we find it among our own
+//! file descriptors and duplicate it. Only the one descriptor that is a UDP socket bound to
+//! the port is touched: the kernel's UDP table (`/proc/self/net/udp`) gives the inodes of the
+//! sockets on that port, and `/proc/self/fd` links name each descriptor's inode without
+//! opening anything.
 
 use std::net::UdpSocket;
 
@@ -9,6 +13,7 @@ use std::net::UdpSocket;
 pub(crate) fn find_quic_socket(port: u16) -> Option<UdpSocket> {
     use std::os::fd::{BorrowedFd, RawFd};
 
+    let inodes = udp_inodes(&std::fs::read_to_string("/proc/self/net/udp").ok()?, port);
     for entry in std::fs::read_dir("/proc/self/fd").ok()?.flatten() {
         let Some(fd) = entry
             .file_name()
@@ -17,6 +22,17 @@ pub(crate) fn find_quic_socket(port: u16) -> Option<UdpSocket> {
         else {
             continue;
         };
+        // `socket:[INODE]`: is this one of the sockets on the port?
+        let is_candidate = std::fs::read_link(entry.path()).ok().is_some_and(|l| {
+            l.to_str()
+                .and_then(|l| l.strip_prefix("socket:["))
+                .and_then(|l| l.strip_suffix(']'))
+                .and_then(|i| i.parse::<u64>().ok())
+                .is_some_and(|i| inodes.contains(&i))
+        });
+        if !is_candidate {
+            continue;
+        }
         // SAFETY: the descriptor is borrowed only to duplicate it. Should another thread close
         // it in between, the duplicate fails (EBADF) or is of some other file, which the
         // checks below on our own duplicate reject.
@@ -38,6 +54,21 @@ pub(crate) fn find_quic_socket(port: u16) -> Option<UdpSocket> {
     None
 }
 
+/// The inodes of the sockets bound to `port` in a `/proc/net/udp` table.
+#[cfg(target_os = "linux")]
+fn udp_inodes(table: &str, port: u16) -> Vec<u64> {
+    table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = fields.get(1)?.rsplit(':').next()?;
+            let bound = u16::from_str_radix(local_port, 16).ok()? == port;
+            bound.then(|| fields.get(9)?.parse().ok())?
+        })
+        .collect()
+}
+
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn find_quic_socket(_port: u16) -> Option<UdpSocket> {
     None
@@ -46,6 +77,16 @@ pub(crate) fn find_quic_socket(_port: u16) -> Option<UdpSocket> {
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_udp_table() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n\
+            \x20 12: 0100007F:0FA1 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 4242 2 0000000000000000 0\n\
+            \x20 13: 00000000:1F90 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 77 2 0000000000000000 0\n";
+        assert_eq!(udp_inodes(table, 4001), vec![4242]);
+        assert_eq!(udp_inodes(table, 8080), vec![77]);
+        assert!(udp_inodes(table, 9).is_empty());
+    }
 
     #[test]
     fn finds_our_own_udp_socket_and_sends_from_it() {

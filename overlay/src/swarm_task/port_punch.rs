@@ -22,6 +22,12 @@ use crate::punch::{self, PUNCH_WINDOW, Probe, quic_socket_addr};
 const PUNCH_AGAIN_AFTER: Duration = Duration::from_secs(15);
 /// An incoming direct connection from the peer this soon after a punch began is its result.
 const PUNCH_COUNTS_FOR: Duration = Duration::from_secs(16);
+/// Addresses an offer may name: where the peer's servers see its QUIC socket, which is one
+/// socket seen over IPv4 and IPv6 at most. Every target costs a fan of probes.
+const MAX_TARGETS: usize = 2;
+/// Punches joined or started in one minute, with whomever: fresh peer ids cost nothing, so
+/// the per-peer wait alone does not bound what a stream of offers makes the node send.
+const MAX_PUNCHES_PER_MINUTE: usize = 6;
 
 #[derive(Default)]
 pub(super) struct PortPunches {
@@ -36,6 +42,10 @@ pub(super) struct PortPunches {
     asked: HashMap<OutboundRequestId, (PeerId, [u8; 16])>,
     /// Dials through a hit: their failure is no failure of the peer.
     dials: HashSet<ConnectionId>,
+    /// When the punches of the last minute began.
+    recent: std::collections::VecDeque<Instant>,
+    /// When we last joined a punch another peer asked for, per peer.
+    joined: HashMap<PeerId, Instant>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -51,6 +61,18 @@ impl PortPunches {
     fn busy(&self) -> bool {
         self.running
             .is_some_and(|(_, until)| Instant::now() < until)
+    }
+
+    /// Whether another punch fits this minute's budget.
+    fn budget_left(&mut self) -> bool {
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| t.elapsed() >= Duration::from_secs(60))
+        {
+            self.recent.pop_front();
+        }
+        self.recent.len() < MAX_PUNCHES_PER_MINUTE
     }
 
     /// Whether a punch with `peer` still runs (its hit may yet come).
@@ -122,6 +144,7 @@ impl SwarmTask {
             .is_some_and(|t| t.elapsed() < PUNCH_AGAIN_AFTER)
             || self.port_punch.seen_at.is_empty()
             || self.port_punch.busy()
+            || !self.port_punch.budget_left()
         {
             return;
         }
@@ -158,11 +181,17 @@ impl SwarmTask {
                 RefusalCode::BadRequest,
                 "already connected directly",
             ))
-        } else if self.port_punch.busy() {
-            Some(Refusal::new(
-                RefusalCode::TryLater,
-                "another hole punch runs",
-            ))
+        } else if offer.quic_addrs.len() > MAX_TARGETS {
+            Some(Refusal::new(RefusalCode::BadRequest, "too many addresses"))
+        } else if self.port_punch.busy()
+            || !self.port_punch.budget_left()
+            || self
+                .port_punch
+                .joined
+                .get(&peer)
+                .is_some_and(|t| t.elapsed() < PUNCH_AGAIN_AFTER)
+        {
+            Some(Refusal::new(RefusalCode::TryLater, "no hole punch now"))
         } else {
             None
         };
@@ -182,6 +211,10 @@ impl SwarmTask {
             return;
         }
         if accepted {
+            self.port_punch
+                .joined
+                .retain(|_, t| t.elapsed() < PUNCH_AGAIN_AFTER);
+            self.port_punch.joined.insert(peer, Instant::now());
             self.run_punch(peer, offer);
         }
     }
@@ -201,19 +234,16 @@ impl SwarmTask {
         let targets: Vec<SocketAddr> = offer
             .quic_addrs
             .iter()
+            .take(MAX_TARGETS)
             .filter_map(|a| a.parse::<Multiaddr>().ok())
             .filter_map(|a| quic_socket_addr(&a))
-            // A peer is never reached behind a NAT there; and our own host's ports are not
-            // the other side's to make us probe.
-            .filter(|a| {
-                let ip = a.ip();
-                !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast())
-            })
+            .filter(|a| punch_target(a.ip()))
             .collect();
         if targets.is_empty() {
             return;
         }
         self.port_punch.started.insert(peer, Instant::now());
+        self.port_punch.recent.push_back(Instant::now());
         // The window, and a little for the dial through a late hit.
         self.port_punch.running = Some((
             peer,
@@ -305,6 +335,35 @@ fn spray_helps(seen: &[SocketAddr], listen_port: Option<u16>) -> bool {
         && (seen.len() > 1 || Some(first.port()) == listen_port)
 }
 
+/// Whether probes may go to `ip`: an address a peer's servers can have seen it at. Never our
+/// own host, a broadcast, a multicast group, a link-local or a documentation address. (Private
+/// ranges stay allowed: a service network may well run on one.)
+fn punch_target(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_link_local()
+                || v4.is_documentation()
+                || a == 0
+                || a >= 240
+                || (a == 192 && b == 0 && c == 0))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xffc0) == 0xfe80
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || v6.to_ipv4_mapped().is_some())
+        }
+    }
+}
+
 fn quic_multiaddr(addr: SocketAddr) -> Multiaddr {
     let ip = match addr.ip() {
         IpAddr::V4(ip) => Protocol::Ip4(ip),
@@ -335,6 +394,47 @@ mod tests {
         assert!(spray_helps(&[at(23204), at(23204)], Some(4001)));
         // Two relays, two ports: symmetric.
         assert!(!spray_helps(&[at(23204), at(40112)], Some(4001)));
+    }
+
+    #[test]
+    fn probes_go_only_where_a_peer_can_be() {
+        for ok in [
+            "10.200.0.7",
+            "198.18.3.4",
+            "100.64.1.2",
+            "2a01:4f8::1",
+            "85.1.2.3",
+        ] {
+            assert!(punch_target(ok.parse().unwrap()), "{ok}");
+        }
+        for bad in [
+            "127.0.0.1",
+            "0.0.0.0",
+            "0.1.2.3",
+            "224.0.0.251",
+            "255.255.255.255",
+            "169.254.1.1",
+            "192.0.2.1",
+            "240.0.0.1",
+            "::1",
+            "::",
+            "ff02::1",
+            "fe80::1",
+            "2001:db8::1",
+            "::ffff:127.0.0.1",
+        ] {
+            assert!(!punch_target(bad.parse().unwrap()), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_minute_has_a_budget_of_punches() {
+        let mut p = PortPunches::default();
+        for _ in 0..MAX_PUNCHES_PER_MINUTE {
+            assert!(p.budget_left());
+            p.recent.push_back(Instant::now());
+        }
+        assert!(!p.budget_left());
     }
 
     #[test]

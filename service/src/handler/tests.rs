@@ -226,6 +226,23 @@ fn host_refuses_unknown_disabled_foreign_and_malformed() {
         RefusalCode::BadRequest
     );
 
+    // A certificate with a second User ID besides the account's is not certified.
+    let (two, _) = sequoia_openpgp::cert::CertBuilder::new()
+        .add_userid("<carol@kapur.h>")
+        .add_userid("<ceo@kapur.h>")
+        .add_signing_subkey()
+        .generate()
+        .unwrap();
+    let two_ids = Request::Host(HostRequest {
+        address: "carol@kapur.h".into(),
+        cert: wire::cert_to_bytes(&two).unwrap(),
+        proof: hosting_proof(&hosting_key(b"s"), NODE, &two.fingerprint().to_hex()),
+        node_addrs: vec![],
+    });
+    let answer = r.h.handle(NODE, two_ids, Utc::now());
+    assert_eq!(refused(&answer), RefusalCode::BadRequest);
+    assert!(refusal(&answer).detail.contains("exactly one User ID"));
+
     r.h.registry().disable("carol@kapur.h").unwrap();
     let disabled = r.h.handle(
         NODE,
