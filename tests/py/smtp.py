@@ -140,6 +140,7 @@ def phase_forged(_limit, _max_rcpt):
         msg(f"Alice <{alice}>, ceo@kapur.h", bob, f"two froms {stamp}"),
         msg(alice, bob, f"forged sender {stamp}", extra="Sender: ceo@kapur.h\r\n"),
         msg("undisclosed:;", bob, f"group {stamp}"),
+        msg(alice, bob, f"fake trust {stamp}", extra="Wims-Verified-Sender: ceo@kapur.h\r\n"),
     ]
     for raw in forged:
         try:
