@@ -9,6 +9,8 @@ pub mod config;
 pub mod ctx;
 pub mod demo;
 pub mod drop;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod i18n;
 pub mod imap;
 pub mod limits;

@@ -56,7 +56,7 @@ pub enum Refusal {
     },
 }
 
-fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
+pub(crate) fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
     let l = line
         .strip_suffix(b"\r\n")
         .or_else(|| line.strip_suffix(b"\n"))?;

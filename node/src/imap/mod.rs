@@ -2,14 +2,14 @@
 //! by imap-codec; framing (lines, literals, streamed APPEND bodies) is ours, in [`conn`].
 
 mod commands;
-mod conn;
+pub(crate) mod conn;
 mod fetch;
-mod list_ext;
-mod render;
+pub(crate) mod list_ext;
+pub(crate) mod render;
 mod search;
-mod search_ext;
+pub(crate) mod search_ext;
 mod session;
-mod syntax;
+pub(crate) mod syntax;
 mod view;
 
 use std::sync::Arc;

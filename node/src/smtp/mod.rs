@@ -3,10 +3,10 @@
 //! CHUNKING and ENHANCEDSTATUSCODES. Commands are parsed by smtp-proto; bodies stream into
 //! the store; messages go to local recipients' INBOX and the sender's Sent folder.
 
-mod conn;
-mod data;
-mod reply;
-mod session;
+pub(crate) mod conn;
+pub(crate) mod data;
+pub(crate) mod reply;
+pub(crate) mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
