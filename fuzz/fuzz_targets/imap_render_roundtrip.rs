@@ -121,9 +121,9 @@ fuzz_target!(|data: &[u8]| {
     envelope(&mut line, &env);
     if depth(&part) <= PARSER_DEPTH {
         line.extend_from_slice(b" BODYSTRUCTURE ");
-        body_structure(&mut line, &part, true);
+        body_structure(&mut line, &part, true, false);
         line.extend_from_slice(b" BODY ");
-        body_structure(&mut line, &part, false);
+        body_structure(&mut line, &part, false, false);
     }
     line.extend_from_slice(
         format!(

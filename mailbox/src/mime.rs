@@ -346,6 +346,14 @@ impl Scanner {
                 f.envelope = Some(envelope(&header));
             }
         }
+        // The line break before a delimiter belongs to the delimiter, so an entity can end
+        // before its own header did (a header that is only a blank line right before the next
+        // delimiter): its ranges are cut back to its end, never past its parent's body.
+        let header_end = f.part.header_offset + f.part.header_len;
+        if header_end > end {
+            f.part.header_len = end.saturating_sub(f.part.header_offset);
+        }
+        f.part.body_offset = f.part.body_offset.min(end.max(f.part.header_offset));
         f.part.body_len = end.saturating_sub(f.part.body_offset);
         f.part.body_lines = f.lines;
         if let Some(parent) = self.stack.last_mut() {
@@ -572,6 +580,35 @@ mod tests {
 
     fn slice(raw: &[u8], off: u64, len: u64) -> &[u8] {
         &raw[off as usize..(off + len) as usize]
+    }
+
+    /// Every nested part's bytes lie inside its parent's body.
+    fn assert_nested(p: &BodyPart) {
+        let (start, end) = (p.body_offset, p.body_offset + p.body_len);
+        assert!(p.header_offset <= p.body_offset);
+        for c in p.parts.iter().chain(p.message.as_ref().map(|m| &m.1)) {
+            for (off, len) in [(c.header_offset, c.header_len), (c.body_offset, c.body_len)] {
+                assert!(
+                    len == 0 || (start <= off && off + len <= end),
+                    "{c:?} outside {p:?}"
+                );
+            }
+            assert_nested(c);
+        }
+    }
+
+    #[test]
+    fn encapsulated_blank_header_before_a_delimiter_stays_inside() {
+        for raw in [
+            &b"Content-Type: multipart/mixed; boundary=XX\n\n--XX\nContent-Type: message/rfc822\n\n\n--XX--\n"[..],
+            b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n--XX\r\nContent-Type: message/rfc822\r\n\r\n--XX\r\n\r\n--XX--",
+            b"Content-Type: multipart/mixed; boundary=XX\n\n--XX\n--XX--\n",
+        ] {
+            for step in [1, 3, raw.len()] {
+                let (_, p) = scan(raw, step);
+                assert_nested(&p);
+            }
+        }
     }
 
     #[test]

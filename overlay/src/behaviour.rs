@@ -6,8 +6,10 @@ use wire::proto::CONTROL_PROTOCOL;
 
 use crate::codec::ControlCodec;
 use crate::config::OverlayConfig;
+use crate::punch;
 
 pub(crate) const IDENTIFY_PROTOCOL: &str = "/wims/id/1";
+const PUNCH_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(NetworkBehaviour)]
 pub(crate) struct Behaviour {
@@ -18,6 +20,7 @@ pub(crate) struct Behaviour {
     pub relay_client: relay::client::Behaviour,
     pub dcutr: dcutr::Behaviour,
     pub control: request_response::Behaviour<ControlCodec>,
+    pub punch: punch::Behaviour,
     pub data: libp2p_stream::Behaviour,
 }
 
@@ -29,7 +32,7 @@ impl Behaviour {
     ) -> Self {
         let peer_id = key.public().to_peer_id();
         // Circuits stay at the rust-libp2p defaults (small and short-lived: 128 KiB, 2 min):
-        // they only carry control messages and the dcutr hole punch; message data goes over
+        // they only carry control messages and the hole punches; message data goes over
         // the direct connection or, failing that, to the backup servers — never through a
         // relay, so a service server's bandwidth is not everyone's transit.
         let relay_server = config
@@ -52,12 +55,19 @@ impl Behaviour {
             relay_client,
             dcutr: dcutr::Behaviour::new(peer_id),
             control: request_response::Behaviour::with_codec(
-                ControlCodec,
+                ControlCodec::control(),
                 [(
                     StreamProtocol::new(CONTROL_PROTOCOL),
                     request_response::ProtocolSupport::Full,
                 )],
                 request_response::Config::default().with_request_timeout(config.request_timeout),
+            ),
+            // Offers are answered within a relay round trip; a punch that waits longer has
+            // missed its moment.
+            punch: punch::Behaviour::new(
+                config.relay_server,
+                request_response::Config::default()
+                    .with_request_timeout(config.request_timeout.min(PUNCH_REQUEST_TIMEOUT)),
             ),
             data: libp2p_stream::Behaviour::new(),
         }

@@ -1,84 +1,121 @@
-//! The control protocol's request-response codec: one length-delimited postcard frame each
-//! way, at most [`MAX_CONTROL_BYTES`].
+//! Request-response codecs of the overlay's own protocols: one length-delimited postcard frame
+//! each way, at most a protocol's limit ([`MAX_CONTROL_BYTES`] for control, [`MAX_PUNCH_BYTES`]
+//! for the hole punch).
 
 use std::io;
+use std::marker::PhantomData;
 
 use futures::{AsyncRead, AsyncWrite};
 use libp2p::StreamProtocol;
 use libp2p::request_response;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use wire::proto::{MAX_CONTROL_BYTES, Request, Response};
+use wire::punch::{MAX_PUNCH_BYTES, PunchRequest, PunchResponse};
 
 use crate::OverlayError;
 use crate::frame::{read_frame, write_frame};
 
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct ControlCodec;
+/// Postcard messages of type `Req` and `Resp`, each at most `max` bytes.
+pub(crate) struct FrameCodec<Req, Resp> {
+    max: usize,
+    types: PhantomData<fn() -> (Req, Resp)>,
+}
 
-async fn read_message<T, R>(io: &mut R) -> io::Result<T>
+impl<Req, Resp> Clone for FrameCodec<Req, Resp> {
+    fn clone(&self) -> Self {
+        FrameCodec {
+            max: self.max,
+            types: PhantomData,
+        }
+    }
+}
+
+pub(crate) type ControlCodec = FrameCodec<Request, Response>;
+pub(crate) type PunchCodec = FrameCodec<PunchRequest, PunchResponse>;
+
+impl ControlCodec {
+    pub(crate) fn control() -> Self {
+        FrameCodec {
+            max: MAX_CONTROL_BYTES,
+            types: PhantomData,
+        }
+    }
+}
+
+impl PunchCodec {
+    pub(crate) fn punch() -> Self {
+        FrameCodec {
+            max: MAX_PUNCH_BYTES,
+            types: PhantomData,
+        }
+    }
+}
+
+async fn read_message<T, R>(io: &mut R, max: usize) -> io::Result<T>
 where
-    T: serde::de::DeserializeOwned,
+    T: DeserializeOwned,
     R: AsyncRead + Unpin,
 {
-    let bytes = read_frame(io, MAX_CONTROL_BYTES)
+    let bytes = read_frame(io, max)
         .await
         .and_then(|frame| frame.ok_or(OverlayError::Closed))
         .map_err(OverlayError::into_io)?;
     wire::proto::decode(&bytes).map_err(|e| OverlayError::Decode(e.to_string()).into_io())
 }
 
-async fn write_message<T, W>(io: &mut W, msg: &T) -> io::Result<()>
+async fn write_message<T, W>(io: &mut W, msg: &T, max: usize) -> io::Result<()>
 where
-    T: serde::Serialize,
+    T: Serialize,
     W: AsyncWrite + Unpin,
 {
     let bytes =
         wire::proto::encode(msg).map_err(|e| OverlayError::Encode(e.to_string()).into_io())?;
-    write_frame(io, &bytes, MAX_CONTROL_BYTES)
+    write_frame(io, &bytes, max)
         .await
         .map_err(OverlayError::into_io)
 }
 
-impl request_response::Codec for ControlCodec {
+impl<Req, Resp> request_response::Codec for FrameCodec<Req, Resp>
+where
+    Req: Serialize + DeserializeOwned + Send + Sync + 'static,
+    Resp: Serialize + DeserializeOwned + Send + Sync + 'static,
+{
     type Protocol = StreamProtocol;
-    type Request = Request;
-    type Response = Response;
+    type Request = Req;
+    type Response = Resp;
 
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Request>
+    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Req>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_message(io).await
+        read_message(io, self.max).await
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Response>
+    async fn read_response<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Resp>
     where
         T: AsyncRead + Unpin + Send,
     {
-        read_message(io).await
+        read_message(io, self.max).await
     }
 
-    async fn write_request<T>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        req: Request,
-    ) -> io::Result<()>
+    async fn write_request<T>(&mut self, _: &StreamProtocol, io: &mut T, req: Req) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_message(io, &req).await
+        write_message(io, &req, self.max).await
     }
 
     async fn write_response<T>(
         &mut self,
         _: &StreamProtocol,
         io: &mut T,
-        res: Response,
+        res: Resp,
     ) -> io::Result<()>
     where
         T: AsyncWrite + Unpin + Send,
     {
-        write_message(io, &res).await
+        write_message(io, &res, self.max).await
     }
 }
 
@@ -96,24 +133,24 @@ mod tests {
     #[tokio::test]
     async fn requests_and_responses_round_trip() {
         let mut buf = Cursor::new(Vec::new());
-        ControlCodec
+        ControlCodec::control()
             .write_request(&protocol(), &mut buf, Request::Time)
             .await
             .unwrap();
-        ControlCodec
+        ControlCodec::control()
             .write_response(&protocol(), &mut buf, Response::Time(42))
             .await
             .unwrap();
         let mut rd = Cursor::new(buf.into_inner());
         assert_eq!(
-            ControlCodec
+            ControlCodec::control()
                 .read_request(&protocol(), &mut rd)
                 .await
                 .unwrap(),
             Request::Time
         );
         assert_eq!(
-            ControlCodec
+            ControlCodec::control()
                 .read_response(&protocol(), &mut rd)
                 .await
                 .unwrap(),
@@ -125,7 +162,7 @@ mod tests {
     async fn oversize_control_frame_is_refused_as_too_large() {
         let mut bytes = ((MAX_CONTROL_BYTES + 1) as u32).to_be_bytes().to_vec();
         bytes.extend_from_slice(&[0; 16]);
-        let err = ControlCodec
+        let err = ControlCodec::control()
             .read_request(&protocol(), &mut Cursor::new(bytes))
             .await
             .unwrap_err();
@@ -138,7 +175,7 @@ mod tests {
     #[tokio::test]
     async fn garbage_is_a_decode_error() {
         let bytes = vec![0, 0, 0, 3, 200, 1, 2];
-        let err = ControlCodec
+        let err = ControlCodec::control()
             .read_request(&protocol(), &mut Cursor::new(bytes))
             .await
             .unwrap_err();

@@ -236,6 +236,28 @@ impl OverlayHandle {
         .and_then(|r| r)
     }
 
+    /// Sends one request of the hole punch protocol as it is and returns the answer, outside
+    /// the punch's own rules: what any peer can send, for tests of how nodes and relays
+    /// answer it. Not for the application.
+    #[doc(hidden)]
+    pub async fn punch_request(
+        &self,
+        peer: PeerId,
+        request: wire::punch::PunchRequest,
+    ) -> Result<wire::punch::PunchResponse, OverlayError> {
+        tokio::time::timeout(
+            self.request_timeout,
+            self.call(|reply| Command::PunchRequest {
+                peer,
+                request,
+                reply,
+            }),
+        )
+        .await
+        .map_err(|_| OverlayError::Timeout)?
+        .and_then(|r| r)
+    }
+
     /// Opens a data stream (/wims/data/1) to the peer, dialing if needed. Refuses with
     /// [`OverlayError::NotDirect`] when only a relayed connection comes up: relay circuits
     /// carry no message data.

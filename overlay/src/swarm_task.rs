@@ -63,6 +63,12 @@ pub(crate) enum Command {
     Repunch(PeerId),
     /// A data stream may still wait for a hole punch to `peer`: try port prediction.
     PortPunch(PeerId),
+    /// One hole punch protocol request, sent as it is.
+    PunchRequest {
+        peer: PeerId,
+        request: wire::punch::PunchRequest,
+        reply: Reply<wire::punch::PunchResponse>,
+    },
     /// A port prediction punch found a path to `peer`, reached at `via` on loopback.
     PunchHit {
         peer: PeerId,
@@ -289,6 +295,11 @@ impl SwarmTask {
             Command::Repunch(peer) => self.repunch(peer),
             Command::PortPunch(peer) => self.port_punch_if_waiting(peer),
             Command::PunchHit { peer, via } => self.punch_hit(peer, via),
+            Command::PunchRequest {
+                peer,
+                request,
+                reply,
+            } => self.punch_request(peer, request, reply),
             Command::IsDirect { peer, reply } => {
                 let _ = reply.send(self.is_direct(peer));
             }
@@ -453,7 +464,6 @@ impl SwarmTask {
                     if conns.is_empty() {
                         self.connections.remove(&peer_id);
                         self.relay_quic_dialled.remove(&peer_id);
-                        self.port_punch.disconnected(peer_id);
                     }
                 }
                 self.after_close(peer_id);
@@ -523,7 +533,24 @@ impl SwarmTask {
             BehaviourEvent::Identify(event) => tracing::trace!(?event, "identify"),
             BehaviourEvent::Ping(event) => tracing::trace!(?event, "ping"),
             BehaviourEvent::Autonat(event) => tracing::debug!(?event, "autonat"),
-            BehaviourEvent::RelayServer(event) => tracing::debug!(?event, "relay server"),
+            BehaviourEvent::RelayServer(event) => {
+                tracing::debug!(?event, "relay server");
+                // The punch behaviour tells a circuit's ends where the relay sees the other.
+                let punch = &mut self.swarm.behaviour_mut().punch;
+                match event {
+                    relay::Event::CircuitReqAccepted {
+                        src_peer_id,
+                        dst_peer_id,
+                    } => punch.circuit(src_peer_id, dst_peer_id, true),
+                    relay::Event::CircuitClosed {
+                        src_peer_id,
+                        dst_peer_id,
+                        ..
+                    } => punch.circuit(src_peer_id, dst_peer_id, false),
+                    _ => {}
+                }
+            }
+            BehaviourEvent::Punch(event) => self.on_punch_event(event),
             BehaviourEvent::RelayClient(event) => tracing::debug!(?event, "relay client"),
             BehaviourEvent::Data(()) => {}
         }
@@ -533,19 +560,13 @@ impl SwarmTask {
         match event {
             request_response::Event::Message {
                 peer,
-                connection_id,
+                connection_id: _,
                 message:
                     request_response::Message::Request {
                         request, channel, ..
                     },
             } => {
                 tracing::trace!(%peer, "control request in");
-                let request = match request {
-                    Request::Punch(offer) => {
-                        return self.on_punch_offer(peer, connection_id, offer, channel);
-                    }
-                    other => other,
-                };
                 let (reply, answer) = oneshot::channel();
                 match self.inbound.try_send(Inbound::Request {
                     peer,
@@ -581,9 +602,6 @@ impl SwarmTask {
                 ..
             } => {
                 tracing::trace!(%peer, ?request_id, "control response in");
-                if self.port_punch.asked(request_id) {
-                    return self.on_punch_answer(request_id, Some(response));
-                }
                 if let Some(reply) = self.pending_requests.remove(&request_id) {
                     let _ = reply.send(Ok(response));
                 }
@@ -595,9 +613,6 @@ impl SwarmTask {
                 ..
             } => {
                 tracing::debug!(%peer, ?request_id, "control request failed: {error}");
-                if self.port_punch.asked(request_id) {
-                    return self.on_punch_answer(request_id, None);
-                }
                 let error = match error {
                     OutboundFailure::DialFailure => OverlayError::Dial(
                         self.last_dial_error

@@ -144,9 +144,7 @@ impl Handler {
             Request::Waiting { .. }
             | Request::Collected { .. }
             | Request::HoldReceipt { .. }
-            | Request::Notify { .. }
-            // Hole punches are between nodes (the overlay answers them before us).
-            | Request::Punch(_) => Err(refuse(
+            | Request::Notify { .. } => Err(refuse(
                 RefusalCode::BadRequest,
                 "not a request this server answers here",
             )),
@@ -461,7 +459,6 @@ fn request_kind(req: &Request) -> &'static str {
         Request::Collected { .. } => "collected",
         Request::HoldReceipt { .. } => "hold-receipt",
         Request::Notify { .. } => "notify",
-        Request::Punch(_) => "punch",
     }
 }
 

@@ -31,6 +31,7 @@ mod manifest;
 mod network;
 mod profile;
 pub mod proto;
+pub mod punch;
 mod receipt;
 mod release;
 mod seal;

@@ -80,23 +80,6 @@ pub enum Request {
     },
     /// Service server → node: parts for `address` arrived; collect them.
     Notify { address: String },
-    /// Node → node, over a relay circuit once a plain hole punch has failed: start a port
-    /// prediction hole punch (see [`PunchOffer`]); answered with the peer's own offer.
-    Punch(PunchOffer),
-}
-
-/// One side of a port prediction ("birthday") hole punch, for a pair of nodes where one
-/// NAT gives every destination a new port. Each side opens many UDP sockets towards the
-/// other's QUIC address and sprays probes from its QUIC socket at random ports of the other's
-/// public IP; a probe that meets one of those sockets' mappings opens the path.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PunchOffer {
-    /// Chosen by the side that asks, echoed in the answer; every probe carries it, so a
-    /// socket only takes a probe of this punch for a hit.
-    pub token: [u8; 16],
-    /// Where the sender's QUIC socket is seen from outside (what its relays observe), as
-    /// multiaddrs.
-    pub quic_addrs: Vec<String>,
 }
 
 /// Proof of the account profile's hosting secret, bound to the node and the key it hosts.
@@ -142,8 +125,6 @@ pub enum Response {
     /// The latest release announcement, CA-signed (see [`crate::verify_release`]).
     Release(NetworkSigned),
     Waiting(Waiting),
-    /// Answer to [`Request::Punch`].
-    Punch(PunchOffer),
 }
 
 /// Answer to [`Request::Waiting`]. At most [`MAX_WAITING`] entries of each kind; the rest

@@ -614,6 +614,7 @@ impl Session {
                     && items
                         .iter()
                         .any(|i| matches!(i, MessageDataItemName::ModSeq))),
+            rev2: self.rev2,
         };
         let store = self.ctx.store.clone();
         let mut items = items.to_vec();

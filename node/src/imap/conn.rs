@@ -128,7 +128,8 @@ impl Conn {
             if let Some(i) = self.buf[scanned..].iter().position(|&b| b == b'\n') {
                 let end = scanned + i + 1;
                 let line: Vec<u8> = self.buf.drain(..end).collect();
-                if too_long {
+                // A line that arrived whole in one read is as bounded as one that did not.
+                if too_long || end > max {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
                 }
                 return Ok(Some(line));
@@ -294,5 +295,25 @@ mod tests {
         assert_eq!(literal_at_end(b"A1 LOGIN a b\r\n"), None);
         assert_eq!(literal_at_end(b"A1 X {}\r\n"), None);
         assert_eq!(literal_at_end(b"A1 X {99999999999999999999}\r\n"), None);
+    }
+
+    #[tokio::test]
+    async fn a_line_read_whole_is_bounded_too() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let mut conn = Conn::new(Stream::Plain(server), std::time::Duration::from_secs(5));
+        // Both lines arrive in one read: the long one must not slip past the limit.
+        let long = format!("a1 LOGIN {}\r\n", "x".repeat(100));
+        client
+            .write_all(format!("ok\r\n{long}next\r\n").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(conn.read_line(16).await.unwrap().unwrap(), b"ok\r\n");
+        let err = conn.read_line(16).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert_eq!(conn.read_line(16).await.unwrap().unwrap(), b"next\r\n");
     }
 }

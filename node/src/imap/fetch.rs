@@ -295,6 +295,8 @@ async fn emit_binary(
 pub struct FetchOptions {
     pub with_uid: bool,
     pub with_modseq: bool,
+    /// IMAP4rev2 syntax (message/global parts carry an envelope).
+    pub rev2: bool,
 }
 
 /// What the session knows of one message: its state and the flag list it shows.
@@ -376,12 +378,12 @@ pub async fn fetch_one(
             MessageDataItemName::BodyStructure => {
                 let m = meta.as_ref().expect("meta loaded");
                 conn.out.extend_from_slice(b"BODYSTRUCTURE ");
-                body_structure(&mut conn.out, &m.structure, true);
+                body_structure(&mut conn.out, &m.structure, true, opts.rev2);
             }
             MessageDataItemName::Body => {
                 let m = meta.as_ref().expect("meta loaded");
                 conn.out.extend_from_slice(b"BODY ");
-                body_structure(&mut conn.out, &m.structure, false);
+                body_structure(&mut conn.out, &m.structure, false, opts.rev2);
             }
             MessageDataItemName::BodyExt {
                 section,

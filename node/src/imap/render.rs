@@ -86,12 +86,12 @@ fn disposition_language_location(out: &mut Vec<u8>, p: &BodyPart) {
     nstring(out, p.location.as_deref());
 }
 
-/// BODYSTRUCTURE when `extended`, else BODY.
-pub fn body_structure(out: &mut Vec<u8>, p: &BodyPart, extended: bool) {
+/// BODYSTRUCTURE when `extended`, else BODY; `rev2` for IMAP4rev2 syntax.
+pub fn body_structure(out: &mut Vec<u8>, p: &BodyPart, extended: bool, rev2: bool) {
     out.push(b'(');
     if p.is_multipart() && !p.parts.is_empty() {
         for c in &p.parts {
-            body_structure(out, c, extended);
+            body_structure(out, c, extended, rev2);
         }
         out.push(b' ');
         string(out, &p.subtype.to_ascii_uppercase());
@@ -124,11 +124,17 @@ pub fn body_structure(out: &mut Vec<u8>, p: &BodyPart, extended: bool) {
         &p.encoding.as_deref().unwrap_or("7bit").to_ascii_uppercase(),
     );
     out.extend_from_slice(format!(" {}", p.body_len).as_bytes());
-    if let Some(m) = &p.message {
+    // IMAP4rev1 knows only message/rfc822 as an encapsulated message (RFC 3501 body-type-msg);
+    // message/global got the same form in IMAP4rev2 (RFC 9051), before that it is a basic body.
+    let encapsulated = p
+        .message
+        .as_ref()
+        .filter(|_| rev2 || p.subtype.eq_ignore_ascii_case("rfc822"));
+    if let Some(m) = encapsulated {
         out.push(b' ');
         envelope(out, &m.0);
         out.push(b' ');
-        body_structure(out, &m.1, extended);
+        body_structure(out, &m.1, extended, rev2);
         out.extend_from_slice(format!(" {}", p.body_lines).as_bytes());
     } else if t.eq_ignore_ascii_case("text") {
         out.extend_from_slice(format!(" {}", p.body_lines).as_bytes());
@@ -157,4 +163,32 @@ pub fn find_part<'a>(root: &'a BodyPart, path: &[u32]) -> Option<&'a BodyPart> {
         }
     }
     Some(node)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn structure(raw: &[u8], rev2: bool) -> String {
+        let mut s = mailbox::mime::Scanner::new();
+        s.feed(raw);
+        let (_, part) = s.finish();
+        let mut out = Vec::new();
+        body_structure(&mut out, &part, true, rev2);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn message_global_carries_an_envelope_only_in_rev2() {
+        let global = b"Content-Type: message/global\r\n\r\nSubject: inner\r\n\r\nhi\r\n";
+        let rev1 = structure(global, false);
+        assert!(
+            rev1.starts_with("(\"MESSAGE\" \"GLOBAL\" NIL NIL NIL \"7BIT\" 22 NIL"),
+            "{rev1}"
+        );
+        assert!(!rev1.contains("inner"));
+        assert!(structure(global, true).contains("\"inner\""));
+        let rfc822 = b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\nhi\r\n";
+        assert!(structure(rfc822, false).contains("\"inner\""));
+    }
 }

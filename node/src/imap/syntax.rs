@@ -20,6 +20,15 @@ pub fn string_utf8(out: &mut Vec<u8>, s: &str) {
 }
 
 fn quoted_or_literal(out: &mut Vec<u8>, s: &str, utf8: bool) {
+    // NUL fits neither a quoted string nor a literal (RFC 3501 CHAR8 starts at 0x01); message
+    // text may carry one, so it goes out as U+FFFD.
+    let cleaned;
+    let s = if s.contains('\0') {
+        cleaned = s.replace('\0', "\u{fffd}");
+        cleaned.as_str()
+    } else {
+        s
+    };
     let quotable = s.len() < 1024
         && s.bytes()
             .all(|b| b != b'\r' && b != b'\n' && b != 0 && (utf8 || b < 0x80));
@@ -140,20 +149,56 @@ pub fn decode_mutf7(name: &str) -> Option<String> {
 }
 
 /// IMAP LIST pattern match: `*` matches anything, `%` anything but the delimiter.
+///
+/// A table over name positions, one pattern character at a time, so any pattern costs at most
+/// pattern × name steps; a recursive matcher backtracks exponentially on runs of wildcards.
 pub fn list_match(pattern: &str, name: &str, delim: char) -> bool {
-    fn go(p: &[char], n: &[char], delim: char) -> bool {
-        match p.first() {
-            None => n.is_empty(),
-            Some('*') => (0..=n.len()).any(|i| go(&p[1..], &n[i..], delim)),
-            Some('%') => (0..=n.len())
-                .take_while(|&i| i == 0 || n[i - 1] != delim)
-                .any(|i| go(&p[1..], &n[i..], delim)),
-            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..], delim),
+    let n: Vec<char> = name.chars().collect();
+    // Runs of wildcards say no more than their widest member.
+    let mut p: Vec<char> = Vec::new();
+    for c in pattern.chars() {
+        match (p.last().copied(), c) {
+            (Some('*'), '*' | '%') => {}
+            (Some('%'), '*') => *p.last_mut().expect("last") = '*',
+            (Some('%'), '%') => {}
+            _ => p.push(c),
         }
     }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    go(&p, &n, delim)
+    // Every other character consumes one of the name's.
+    if p.iter().filter(|&&c| c != '*' && c != '%').count() > n.len() {
+        return false;
+    }
+    // reach[j]: the pattern so far matches the first j characters of the name.
+    let mut reach = vec![false; n.len() + 1];
+    reach[0] = true;
+    for &c in &p {
+        let mut next = vec![false; n.len() + 1];
+        match c {
+            '*' => {
+                let mut any = false;
+                for j in 0..=n.len() {
+                    any |= reach[j];
+                    next[j] = any;
+                }
+            }
+            '%' => {
+                next[0] = reach[0];
+                for j in 1..=n.len() {
+                    next[j] = reach[j] || (next[j - 1] && n[j - 1] != delim);
+                }
+            }
+            c => {
+                for j in 1..=n.len() {
+                    next[j] = reach[j - 1] && n[j - 1] == c;
+                }
+            }
+        }
+        if !next.contains(&true) {
+            return false;
+        }
+        reach = next;
+    }
+    reach[n.len()]
 }
 
 #[cfg(test)]
@@ -168,6 +213,12 @@ mod tests {
         let mut o = Vec::new();
         string(&mut o, "l1\r\nl2");
         assert_eq!(o, b"{6}\r\nl1\r\nl2");
+        let mut o = Vec::new();
+        string(&mut o, "a\0b");
+        assert_eq!(o, "{5}\r\na\u{fffd}b".as_bytes());
+        let mut o = Vec::new();
+        string_utf8(&mut o, "a\0b");
+        assert_eq!(o, "\"a\u{fffd}b\"".as_bytes());
     }
 
     #[test]
@@ -185,5 +236,27 @@ mod tests {
         assert!(!list_match("%", "a/b", '/'));
         assert!(list_match("a/%", "a/b", '/'));
         assert!(list_match("INBOX", "INBOX", '/'));
+        assert!(list_match("%/%", "a/b", '/'));
+        assert!(!list_match("%/%", "a/b/c", '/'));
+        assert!(list_match("a*c", "a/b/c", '/'));
+        assert!(!list_match("a%c", "a/b/c", '/'));
+        assert!(list_match("%*", "a/b", '/'));
+        assert!(list_match("*%", "a/b", '/'));
+        assert!(!list_match("a", "", '/'));
+        assert!(list_match("", "", '/'));
+        assert!(!list_match("", "a", '/'));
+    }
+
+    #[test]
+    fn list_patterns_of_many_wildcards_stay_cheap() {
+        let start = std::time::Instant::now();
+        let stars = "*".repeat(100_000);
+        assert!(!list_match(&format!("{stars}x"), "INBOX", '/'));
+        let mixed = "*%".repeat(50_000) + "a";
+        assert!(!list_match(&mixed, &"b/".repeat(500), '/'));
+        let literal_wild = "a*".repeat(500);
+        assert!(list_match(&literal_wild, &"a".repeat(500), '/'));
+        // Exponential backtracking took seconds at 50 wildcards; this is linear work.
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }

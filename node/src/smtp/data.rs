@@ -1,21 +1,40 @@
-//! Message bodies on their way to the store: DATA dot-unstuffing and BDAT chunks are decoded by
-//! smtp-proto's receivers and handed, in bounded pieces, to the store's writer on the blocking
+//! Message bodies on their way to the store: DATA is dot-unstuffed here, BDAT chunks are taken
+//! by smtp-proto's receivers; both are handed, in bounded pieces, to the store's writer on the blocking
 //! pool. A body is never held whole in memory.
 
 use std::io::{self, Write};
 use std::net::IpAddr;
 
-use smtp_proto::request::receiver::{BdatReceiver, DataReceiver, DummyDataReceiver};
+use smtp_proto::request::receiver::{BdatReceiver, DummyDataReceiver};
 
 /// Decoded octets gathered before one write to the store: large enough to keep the hops to the
 /// blocking pool rare, small enough that a connection holds little memory.
 pub const FLUSH_AT: usize = 256 * 1024;
 
+/// Where the decoder stands in the DATA stream.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum At {
+    /// Right after CRLF: a dot here is stuffing or the start of the end marker.
+    LineStart,
+    /// CRLF then a dot, not emitted yet.
+    Dot,
+    /// CRLF dot CR, not emitted yet: only an LF now ends the body.
+    DotCr,
+    /// Inside a line, the last octet a CR.
+    Cr,
+    /// Inside a line.
+    Text,
+    Done,
+}
+
 /// Dot-unstuffing of a DATA body (RFC 5321 §4.5.2) up to and without the `CRLF.CRLF` marker.
+///
+/// Our own small state machine rather than smtp-proto's `DataReceiver`, which also ends the
+/// body at `CRLF . CR CR LF` and leaves a stray CR: a sender and a receiver must agree exactly
+/// on where a body ends, or text after it is read as commands (SMTP smuggling).
 pub struct DotDecoder {
-    rx: DataReceiver,
+    state: At,
     out: Vec<u8>,
-    done: bool,
 }
 
 impl Default for DotDecoder {
@@ -26,49 +45,73 @@ impl Default for DotDecoder {
 
 impl DotDecoder {
     pub fn new() -> DotDecoder {
-        let mut rx = DataReceiver::new();
-        let mut out = Vec::new();
-        // The receiver recognises a dot only after a line end it has seen itself. The body's
-        // first line follows the DATA command's line end, so it is told about that one; without
-        // it an empty body (a lone ".") would never end.
-        rx.ingest(&mut b"\r\n".iter(), &mut out);
-        out.clear();
+        // The body's first line follows the DATA command's own line end.
         DotDecoder {
-            rx,
-            out,
-            done: false,
+            state: At::LineStart,
+            out: Vec::new(),
         }
     }
 
     /// Decodes from `input` and returns how many octets it consumed: all of them, or up to and
     /// including the end marker.
     pub fn feed(&mut self, input: &[u8]) -> usize {
-        if self.done {
-            return 0;
+        let mut i = 0;
+        while i < input.len() {
+            let b = input[i];
+            match self.state {
+                At::Done => return i,
+                At::Text => {
+                    // Copy up to and with the next CR in one go.
+                    match input[i..].iter().position(|&c| c == b'\r') {
+                        Some(n) => {
+                            self.out.extend_from_slice(&input[i..=i + n]);
+                            self.state = At::Cr;
+                            i += n + 1;
+                        }
+                        None => {
+                            self.out.extend_from_slice(&input[i..]);
+                            i = input.len();
+                        }
+                    }
+                    continue;
+                }
+                At::LineStart if b == b'.' => self.state = At::Dot,
+                At::Dot if b == b'\r' => self.state = At::DotCr,
+                At::DotCr if b == b'\n' => self.state = At::Done,
+                At::DotCr => {
+                    // The dot was stuffing; the CR is text and `b` follows it.
+                    self.out.push(b'\r');
+                    self.state = At::Cr;
+                    continue;
+                }
+                At::Cr if b == b'\n' => {
+                    self.out.push(b);
+                    self.state = At::LineStart;
+                }
+                // A first octet of a line other than a dot, the octet after a stuffed dot, or
+                // the octet after a CR that is not a line end.
+                At::LineStart | At::Dot | At::Cr => {
+                    self.out.push(b);
+                    self.state = if b == b'\r' { At::Cr } else { At::Text };
+                }
+            }
+            i += 1;
         }
-        let mut it = input.iter();
-        self.done = self.rx.ingest(&mut it, &mut self.out);
-        input.len() - it.as_slice().len()
+        i
     }
 
     pub fn is_done(&self) -> bool {
-        self.done
+        self.state == At::Done
     }
 
-    /// Decoded octets ready to be stored. A trailing CR stays behind until the next input
-    /// shows whether it starts the end marker: the receiver takes it back out of its own
-    /// buffer when it does.
+    /// Decoded octets ready to be stored.
     pub fn ready(&self) -> &[u8] {
-        match self.out.split_last() {
-            Some((b'\r', head)) if !self.done => head,
-            _ => &self.out,
-        }
+        &self.out
     }
 
     /// Forgets what [`DotDecoder::ready`] returned, keeping the buffer for the next input.
     pub fn clear_ready(&mut self) {
-        let n = self.ready().len();
-        self.out.drain(..n);
+        self.out.clear();
     }
 }
 
@@ -314,6 +357,24 @@ mod tests {
                 assert_eq!(got, whole, "split at {i},{j}");
             }
         }
+    }
+
+    #[test]
+    fn only_crlf_dot_crlf_ends_the_body() {
+        // CRLF . CR CR LF is a stuffed line holding a CR, not the end.
+        let (body, rest) = decode(&[b"a\r\n.\r\r\nb\r\n.\r\nQUIT\r\n"]).unwrap();
+        assert_eq!(body, b"a\r\n\r\r\nb\r\n");
+        assert_eq!(rest, b"QUIT\r\n");
+        // Split inside every marker candidate.
+        assert_eq!(
+            decode(&[b"a\r\n.", b"\r", b"\r\n.", b"\r", b"\n"])
+                .unwrap()
+                .0,
+            b"a\r\n\r\r\n"
+        );
+        assert_eq!(decode(&[b"x\r\r\n.\r\n"]).unwrap().0, b"x\r\r\n");
+        assert!(decode(&[b"a\r\n.\rX\n"]).is_none());
+        assert_eq!(decode(&[b"a\r\n.\rX\r\n.\r\n"]).unwrap().0, b"a\r\n\rX\r\n");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! random port (symmetric). dcutr aims at the one public port each side was seen at, which on
 //! the symmetric side is only valid towards the relay.
 //!
-//! Both nodes agree on a token over the relay circuit, then each one:
+//! Both nodes agree on a token over the relay circuit ([`behaviour`], its own protocol), and
+//! each asks the circuit's relay where it sees the other, to aim only there ([`policy`]).
+//! Then each one:
 //! - opens [`FAN_SOCKETS`] UDP sockets that send probes to the other's QUIC address, so that
 //!   a symmetric NAT opens as many random ports towards it ([`fan`]);
 //! - unless its own NAT changes ports, sprays probes from its QUIC socket at random ports of
@@ -18,8 +20,10 @@
 //! With 128 sockets and about 4800 probes over the 64 512 ports above 1023, about 9 hits
 //! are expected; a miss leaves the pair with the store-only servers as before.
 
+mod behaviour;
 mod fan;
 mod forward;
+mod policy;
 mod quic_socket;
 mod spray;
 
@@ -29,6 +33,7 @@ use std::time::Duration;
 use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
 
+pub(crate) use behaviour::{Behaviour, Event};
 pub(crate) use fan::fan_and_forward;
 pub(crate) use quic_socket::find_quic_socket;
 pub(crate) use spray::spray;

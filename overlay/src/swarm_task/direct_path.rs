@@ -110,7 +110,7 @@ impl SwarmTask {
         if !waiting || self.is_direct(peer) || relayed.is_empty() {
             return;
         }
-        if self.port_punch.runs_with(peer) {
+        if self.swarm.behaviour().punch.runs_with(peer) {
             // Dropping the circuit now could fail the wait before the port prediction punch
             // is through (a loaded machine takes longer for it).
             self.repunch_later(peer);

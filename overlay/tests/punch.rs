@@ -1,0 +1,181 @@
+//! The hole punch protocol against peers that do not follow it: a node reached over a relay
+//! circuit takes no offer at its word (too many targets, targets the relay does not see the
+//! asker at, more offers than its budgets allow), and a relay tells where it sees a peer only
+//! to the other end of a circuit between the two.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::*;
+use libp2p::multiaddr::Protocol;
+use overlay::{Multiaddr, OverlayHandle, PeerId};
+use wire::proto::{Request, Response};
+use wire::punch::{PunchOffer, PunchRequest, PunchResponse};
+
+struct Net {
+    relay: OverlayHandle,
+    relay_addrs: Vec<Multiaddr>,
+    b: OverlayHandle,
+    circuit: Multiaddr,
+}
+
+/// A relay, and node B listening only through a circuit on it.
+async fn relay_and_node() -> Net {
+    let mut relay_config = config(vec![quic(), tcp()]);
+    relay_config.relay_server = true;
+    let (relay, relay_inbound) = start(relay_config).await;
+    serve(relay_inbound);
+    let relay_addrs = relay.listen_addrs().await;
+    let relay_quic = relay_addrs
+        .iter()
+        .find(|a| a.iter().any(|p| p == Protocol::QuicV1))
+        .unwrap()
+        .clone()
+        .with(Protocol::P2p(relay.peer_id()));
+
+    let mut b_config = config(vec![quic()]);
+    b_config.relays = vec![relay_quic];
+    let (b, b_inbound) = start(b_config).await;
+    serve(b_inbound);
+    // The reservation takes a few round trips; the bound only keeps a broken run from
+    // hanging.
+    let circuit = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Some(addr) = b
+                .listen_addrs()
+                .await
+                .into_iter()
+                .find(|a| a.iter().any(|p| p == Protocol::P2pCircuit))
+            {
+                return addr.with(Protocol::P2p(b.peer_id()));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("B gets a circuit address");
+    Net {
+        relay,
+        relay_addrs,
+        b,
+        circuit,
+    }
+}
+
+/// A stranger connected to the relay and, when `circuit`, to B over a circuit.
+async fn stranger(net: &Net, circuit: bool) -> OverlayHandle {
+    let (a, _inbound) = start(config(vec![quic()])).await;
+    a.add_peer_addrs(net.relay.peer_id(), net.relay_addrs.clone())
+        .await;
+    assert_eq!(
+        a.request(net.relay.peer_id(), Request::Time).await.unwrap(),
+        Response::Time(SERVER_TIME)
+    );
+    if circuit {
+        a.add_peer_addrs(net.b.peer_id(), vec![net.circuit.clone()])
+            .await;
+        assert_eq!(
+            a.request(net.b.peer_id(), Request::Time).await.unwrap(),
+            Response::Time(SERVER_TIME)
+        );
+        assert!(!a.is_direct(net.b.peer_id()).await);
+    }
+    a
+}
+
+fn offer(addrs: &[&str]) -> PunchRequest {
+    PunchRequest::Offer(PunchOffer {
+        token: [7; 16],
+        quic_addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+    })
+}
+
+fn where_is(peer: PeerId) -> PunchRequest {
+    PunchRequest::WhereIs {
+        peer: peer.to_bytes(),
+    }
+}
+
+fn refused(response: PunchResponse) -> String {
+    match response {
+        PunchResponse::Refused(why) => why,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn offers_aim_only_at_the_asker_and_stay_within_budget() {
+    let net = relay_and_node().await;
+    let b = net.b.peer_id();
+    let a = stranger(&net, true).await;
+
+    // Three targets: one more than a peer's socket can be seen at.
+    let three = offer(&["85.1.2.3:4001", "85.1.2.4:4001", "85.1.2.5:4001"]);
+    let why = refused(a.punch_request(b, three).await.unwrap());
+    assert_eq!(why, "too many addresses");
+
+    // A victim's address: the relay sees A at 127.0.0.1, so B aims at nobody and answers
+    // no offer of its own.
+    let victim = offer(&["85.1.2.3:53"]);
+    let why = refused(a.punch_request(b, victim.clone()).await.unwrap());
+    assert_eq!(why, "not where your relay sees you");
+    // Once per peer per 15 s, whatever the offer.
+    let why = refused(a.punch_request(b, victim.clone()).await.unwrap());
+    assert_eq!(why, "no hole punch now");
+
+    // Fresh peer ids over the same relay: three offers a minute are looked at, then none.
+    for _ in 0..2 {
+        let fresh = stranger(&net, true).await;
+        let why = refused(fresh.punch_request(b, victim.clone()).await.unwrap());
+        assert_eq!(why, "not where your relay sees you");
+    }
+    let fresh = stranger(&net, true).await;
+    let why = refused(fresh.punch_request(b, victim).await.unwrap());
+    assert_eq!(why, "no hole punch now");
+
+    // A relay joins no punch.
+    let why = refused(
+        a.punch_request(net.relay.peer_id(), offer(&["85.1.2.3:4001"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(why, "not a node");
+}
+
+#[tokio::test]
+async fn relays_tell_where_a_peer_is_only_to_its_circuit_partner() {
+    let net = relay_and_node().await;
+    let b = net.b.peer_id();
+    let relay = net.relay.peer_id();
+
+    // Connected to the relay, but no circuit to B: nothing about B.
+    let c = stranger(&net, false).await;
+    let why = refused(c.punch_request(relay, where_is(b)).await.unwrap());
+    assert_eq!(why, "no circuit between you");
+    // Nor about a peer id that is no peer id.
+    let why = refused(
+        c.punch_request(relay, PunchRequest::WhereIs { peer: vec![1; 40] })
+            .await
+            .unwrap(),
+    );
+    assert_eq!(why, "no such peer");
+
+    // The other end of a circuit learns where the relay sees B: its own connection to the
+    // relay, on loopback here.
+    let a = stranger(&net, true).await;
+    match a.punch_request(relay, where_is(b)).await.unwrap() {
+        PunchResponse::SeenAt(seen) => {
+            assert!(!seen.is_empty());
+            assert!(
+                seen.iter().all(|s: &SocketAddr| s.ip().is_loopback()),
+                "{seen:?}"
+            );
+        }
+        other => panic!("expected where B is, got {other:?}"),
+    }
+    // A node answers no such question.
+    let why = refused(a.punch_request(b, where_is(relay)).await.unwrap());
+    assert_eq!(why, "not a relay");
+}
