@@ -1,4 +1,4 @@
-//! Overlay protocol messages as they arrive from any peer: decoding must never panic, what
+//! Overlay protocol messages (control, data, hole punch) as they arrive from any peer: decoding must never panic, what
 //! decodes must encode and decode back to itself, and the owned-buffer fast path for data
 //! frames must agree with the plain decoder.
 
@@ -8,6 +8,7 @@ use libfuzzer_sys::fuzz_target;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wire::proto::{self, DataFrame, DataReply, Request, Response};
+use wire::punch::{PunchRequest, PunchResponse};
 
 fn round_trip<T>(data: &[u8])
 where
@@ -25,6 +26,8 @@ fuzz_target!(|data: &[u8]| {
     round_trip::<Response>(data);
     round_trip::<DataReply>(data);
     round_trip::<DataFrame>(data);
+    round_trip::<PunchRequest>(data);
+    round_trip::<PunchResponse>(data);
 
     let fast = proto::decode_data_frame(data.to_vec());
     let plain = proto::decode::<DataFrame>(data);

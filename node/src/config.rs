@@ -91,6 +91,7 @@ pub struct OverlaySection {
     pub max_streams_per_peer: usize,
     pub first_frame_budget: usize,
     pub min_transfer_rate: u64,
+    pub punch_private_targets: bool,
 }
 
 impl OverlaySection {

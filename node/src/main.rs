@@ -267,6 +267,7 @@ fn network_config(config: &Config) -> network::NetworkConfig {
         retry_max: std::time::Duration::from_secs(config.delivery.retry_max),
         collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
         streams: config.overlay.stream_limits(),
+        punch_private_targets: config.overlay.punch_private_targets,
     }
 }
 

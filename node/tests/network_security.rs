@@ -19,6 +19,7 @@ fn config() -> NetworkConfig {
         retry_max: std::time::Duration::from_secs(2),
         collect_interval: std::time::Duration::from_secs(300),
         streams: overlay::StreamLimits::default(),
+        punch_private_targets: false,
     }
 }
 

@@ -66,6 +66,8 @@ impl Behaviour {
             // missed its moment.
             punch: punch::Behaviour::new(
                 config.relay_server,
+                config.vouch_check.clone(),
+                config.punch_private_targets,
                 request_response::Config::default()
                     .with_request_timeout(config.request_timeout.min(PUNCH_REQUEST_TIMEOUT)),
             ),

@@ -1,6 +1,8 @@
+use std::sync::Arc;
 use std::time::Duration;
 
-use libp2p::Multiaddr;
+use libp2p::{Multiaddr, PeerId};
+use wire::punch::Vouch;
 
 /// How one overlay peer (a node or a service server) runs.
 #[derive(Clone, Debug)]
@@ -21,6 +23,25 @@ pub struct OverlayConfig {
     pub request_timeout: Duration,
     /// Limits on the data streams peers open to us.
     pub streams: crate::StreamLimits,
+    /// Whether a peer's [`wire::punch::Vouch`] shows it to be a node we should expect mail
+    /// from (nodes set it; without it only peers we wait to send to get a punch).
+    pub vouch_check: Option<VouchCheck>,
+    /// Whether port prediction punches may aim at private network addresses (10/8,
+    /// 192.168/16, …): only for a service network that runs on one. Default false.
+    pub punch_private_targets: bool,
+}
+
+/// Whether the asker (its PeerId) vouches for itself with this vouch.
+pub type VouchFn = dyn Fn(&PeerId, &Vouch) -> bool + Send + Sync;
+
+/// Checks a punch asker's vouch.
+#[derive(Clone)]
+pub struct VouchCheck(pub Arc<VouchFn>);
+
+impl std::fmt::Debug for VouchCheck {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VouchCheck")
+    }
 }
 
 impl OverlayConfig {
@@ -33,6 +54,8 @@ impl OverlayConfig {
             agent: concat!("wims/", env!("CARGO_PKG_VERSION")).to_string(),
             request_timeout: Duration::from_secs(30),
             streams: crate::StreamLimits::default(),
+            vouch_check: None,
+            punch_private_targets: false,
         }
     }
 }

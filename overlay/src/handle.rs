@@ -236,6 +236,13 @@ impl OverlayHandle {
         .and_then(|r| r)
     }
 
+    /// What to show `peer` when this node asks it for a port prediction hole punch on the way
+    /// to a data stream: without it, a node joins only if it waits to send to us itself. Kept
+    /// until the next data stream to `peer` has its direct connection or gives up.
+    pub async fn vouch_for(&self, peer: PeerId, vouch: wire::punch::Vouch) {
+        let _ = self.commands.send(Command::Vouch { peer, vouch }).await;
+    }
+
     /// Sends one request of the hole punch protocol as it is and returns the answer, outside
     /// the punch's own rules: what any peer can send, for tests of how nodes and relays
     /// answer it. Not for the application.

@@ -16,7 +16,7 @@ mod punch;
 mod stream_gate;
 mod swarm_task;
 
-pub use config::OverlayConfig;
+pub use config::{OverlayConfig, VouchCheck};
 pub use data_stream::DataStream;
 pub use error::OverlayError;
 pub use handle::{Inbound, Overlay, OverlayHandle};

@@ -63,6 +63,11 @@ pub(crate) enum Command {
     Repunch(PeerId),
     /// A data stream may still wait for a hole punch to `peer`: try port prediction.
     PortPunch(PeerId),
+    /// What to show `peer` when asking it for a hole punch.
+    Vouch {
+        peer: PeerId,
+        vouch: wire::punch::Vouch,
+    },
     /// One hole punch protocol request, sent as it is.
     PunchRequest {
         peer: PeerId,
@@ -300,6 +305,9 @@ impl SwarmTask {
                 request,
                 reply,
             } => self.punch_request(peer, request, reply),
+            Command::Vouch { peer, vouch } => {
+                self.swarm.behaviour_mut().punch.vouch_for(peer, vouch);
+            }
             Command::IsDirect { peer, reply } => {
                 let _ = reply.send(self.is_direct(peer));
             }

@@ -1,18 +1,32 @@
 //! The hole punch protocol against peers that do not follow it: a node reached over a relay
-//! circuit takes no offer at its word (too many targets, targets the relay does not see the
-//! asker at, more offers than its budgets allow), and a relay tells where it sees a peer only
-//! to the other end of a circuit between the two.
+//! circuit takes no offer at its word (too many targets, no vouch it accepts, targets the relay
+//! does not see the asker at, more offers than its budgets allow), and a relay tells where it
+//! sees a peer only to the other end of a circuit between the two.
 
 mod common;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
 use libp2p::multiaddr::Protocol;
-use overlay::{Multiaddr, OverlayHandle, PeerId};
+use overlay::{Multiaddr, OverlayHandle, PeerId, VouchCheck};
+use wire::NetworkSigned;
 use wire::proto::{Request, Response};
-use wire::punch::{PunchOffer, PunchRequest, PunchResponse};
+use wire::punch::{PunchOffer, PunchRequest, PunchResponse, Vouch};
+
+/// The vouch B takes (the node checks real ones: `wire::punch::check_vouch`).
+fn vouch(good: bool) -> Vouch {
+    let doc = |body: &[u8]| NetworkSigned {
+        body: body.to_vec(),
+        signature: vec![],
+    };
+    Vouch {
+        token: doc(if good { b"expected" } else { b"forged" }),
+        sender_record: doc(b""),
+    }
+}
 
 struct Net {
     relay: OverlayHandle,
@@ -37,6 +51,9 @@ async fn relay_and_node() -> Net {
 
     let mut b_config = config(vec![quic()]);
     b_config.relays = vec![relay_quic];
+    b_config.vouch_check = Some(VouchCheck(Arc::new(|_, v: &Vouch| {
+        v.token.body == b"expected"
+    })));
     let (b, b_inbound) = start(b_config).await;
     serve(b_inbound);
     // The reservation takes a few round trips; the bound only keeps a broken run from
@@ -85,10 +102,11 @@ async fn stranger(net: &Net, circuit: bool) -> OverlayHandle {
     a
 }
 
-fn offer(addrs: &[&str]) -> PunchRequest {
+fn offer(addrs: &[&str], vouch: Option<Vouch>) -> PunchRequest {
     PunchRequest::Offer(PunchOffer {
         token: [7; 16],
         quic_addrs: addrs.iter().map(|a| a.parse().unwrap()).collect(),
+        vouch,
     })
 }
 
@@ -112,32 +130,41 @@ async fn offers_aim_only_at_the_asker_and_stay_within_budget() {
     let a = stranger(&net, true).await;
 
     // Three targets: one more than a peer's socket can be seen at.
-    let three = offer(&["85.1.2.3:4001", "85.1.2.4:4001", "85.1.2.5:4001"]);
+    let three = offer(
+        &["85.1.2.3:4001", "85.1.2.4:4001", "85.1.2.5:4001"],
+        Some(vouch(true)),
+    );
     let why = refused(a.punch_request(b, three).await.unwrap());
     assert_eq!(why, "too many addresses");
 
-    // A victim's address: the relay sees A at 127.0.0.1, so B aims at nobody and answers
-    // no offer of its own.
-    let victim = offer(&["85.1.2.3:53"]);
+    // A victim's address with a vouch B takes: the relay sees A at 127.0.0.1, so B aims at
+    // nobody and answers no offer of its own.
+    let victim = offer(&["85.1.2.3:53"], Some(vouch(true)));
     let why = refused(a.punch_request(b, victim.clone()).await.unwrap());
     assert_eq!(why, "not where your relay sees you");
     // Once per peer per 15 s, whatever the offer.
     let why = refused(a.punch_request(b, victim.clone()).await.unwrap());
     assert_eq!(why, "no hole punch now");
 
-    // Fresh peer ids over the same relay: three offers a minute are looked at, then none.
-    for _ in 0..2 {
+    // Strangers B does not wait to send to and that bring no vouch it takes: not joined.
+    for v in [None, Some(vouch(false))] {
         let fresh = stranger(&net, true).await;
-        let why = refused(fresh.punch_request(b, victim.clone()).await.unwrap());
-        assert_eq!(why, "not where your relay sees you");
+        let why = refused(
+            fresh
+                .punch_request(b, offer(&["85.1.2.3:53"], v))
+                .await
+                .unwrap(),
+        );
+        assert_eq!(why, "not expected");
     }
+    // Three offers a minute over one relay are looked at (these three), then none.
     let fresh = stranger(&net, true).await;
     let why = refused(fresh.punch_request(b, victim).await.unwrap());
     assert_eq!(why, "no hole punch now");
 
     // A relay joins no punch.
     let why = refused(
-        a.punch_request(net.relay.peer_id(), offer(&["85.1.2.3:4001"]))
+        a.punch_request(net.relay.peer_id(), offer(&["85.1.2.3:4001"], None))
             .await
             .unwrap(),
     );

@@ -230,7 +230,9 @@ impl<'l> Cluster<'l> {
              [imap]\nlisten = \"127.0.0.1:0\"\ntls_listen = \"127.0.0.1:0\"\n\n\
              [submission]\nlisten = \"127.0.0.1:0\"\ntls_listen = \"127.0.0.1:0\"\n\
              max_message_size = {max}\n\n\
-             [overlay]\nlisten = {listen}\n\n\
+             [overlay]\nlisten = {listen}\n\
+             # The simulated internet is 10.200.0.0/16.\n\
+             punch_private_targets = true\n\n\
              [delivery]\nretry_min = {}\nretry_max = {}\ncollect_interval = {}\n\n\
              [log]\nlevel = {}\n",
             d.retry_min,

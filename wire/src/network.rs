@@ -21,7 +21,7 @@ const TOKEN_CONTEXT: &[u8] = b"wims token\0";
 const RECORD_CONTEXT: &[u8] = b"wims directory\0";
 
 /// A token lists a few addresses; a record carries one certificate and a few addresses.
-const MAX_TOKEN_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 16 * 1024;
 pub(crate) const MAX_RECORD_BYTES: usize = 64 * 1024;
 
 /// Sealing adds a little to the plaintext: per-4-KiB AEAD tags, the key packets and the
@@ -183,9 +183,7 @@ pub fn check_token_for(
         .authorization
         .as_deref()
         .ok_or_else(|| WireError::Unauthorized("no authorization token".into()))?;
-    let signed: NetworkSigned = postcard::from_bytes(bytes)
-        .map_err(|e| WireError::Unauthorized(format!("token does not decode: {e}")))?;
-    let token = verify_token(&signed, ca)?;
+    let token = verify_token(&Token::decode_signed(bytes)?, ca)?;
     let why = if token.message_id != manifest.message_id {
         Some("token is for another message")
     } else if !token.sender.eq_ignore_ascii_case(&manifest.sender) {
@@ -219,6 +217,12 @@ impl Token {
     /// The bytes that go into [`crate::SealOptions::authorization`].
     pub fn encode_signed(signed: &NetworkSigned) -> Vec<u8> {
         postcard::to_stdvec(signed).unwrap_or_default()
+    }
+
+    /// The signed token in a manifest's `authorization`, its signature not yet checked.
+    pub fn decode_signed(bytes: &[u8]) -> Result<NetworkSigned> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| WireError::Unauthorized(format!("token does not decode: {e}")))
     }
 }
 

@@ -10,12 +10,17 @@
 
 use std::net::SocketAddr;
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::network::{MAX_RECORD_BYTES, MAX_TOKEN_BYTES, NetworkSigned, TOKEN_GRACE_DAYS};
+use crate::{Cert, Result, WireError, verify_record, verify_token};
 
 pub const PUNCH_PROTOCOL: &str = "/wims/punch/1";
 
-/// An offer names two addresses; an answer a few more. Anything larger is not ours.
-pub const MAX_PUNCH_BYTES: usize = 1024;
+/// An offer names two addresses and may carry a [`Vouch`] (a token and a directory record,
+/// each with a signature); an answer names a few addresses. Anything larger is not ours.
+pub const MAX_PUNCH_BYTES: usize = MAX_TOKEN_BYTES + MAX_RECORD_BYTES + 3 * 4096;
 
 /// Addresses an offer may name: where the peer's relays see its QUIC socket, one socket seen
 /// over IPv4 and IPv6 at most. Every target costs a fan of probes.
@@ -51,6 +56,46 @@ pub struct PunchOffer {
     pub token: [u8; 16],
     /// Where the sender's QUIC socket is seen from outside (what its relays observe).
     pub quic_addrs: Vec<SocketAddr>,
+    /// Why the asked node should expect the asker: a node joins a punch only while it waits
+    /// to send to the asker itself, or when the asker vouches for itself so.
+    pub vouch: Option<Vouch>,
+}
+
+/// A sender's node vouching for itself to the recipient's node: it holds the network's
+/// authorization for a message to an account hosted there, and it is the node of the account
+/// the authorization is for. Both documents are CA-signed; see [`check_vouch`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vouch {
+    /// The authorization token of a message (as `Authorize` returned it).
+    pub token: NetworkSigned,
+    /// The directory record of the token's sender, naming the asking node.
+    pub sender_record: NetworkSigned,
+}
+
+/// Checks that `vouch` shows the node `asker` (a PeerId as text) sending a message under the
+/// network CA `ca` at time `now` (the token expired at most [`TOKEN_GRACE_DAYS`] ago: a
+/// message may be retried that long). Returns the token's recipients: the asked node expects
+/// the asker if one of them is an account it hosts under that CA.
+pub fn check_vouch(
+    vouch: &Vouch,
+    asker: &str,
+    ca: &Cert,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>> {
+    let token = verify_token(&vouch.token, ca)?;
+    if now > token.expires + chrono::Duration::days(TOKEN_GRACE_DAYS) {
+        return Err(WireError::Unauthorized("token expired too long ago".into()));
+    }
+    let (record, _) = verify_record(&vouch.sender_record, ca)?;
+    if !record.address.eq_ignore_ascii_case(&token.sender) {
+        return Err(WireError::Unauthorized(
+            "record is not the token's sender's".into(),
+        ));
+    }
+    if record.node != asker {
+        return Err(WireError::Unauthorized("record names another node".into()));
+    }
+    Ok(token.recipients)
 }
 
 #[cfg(test)]
@@ -62,9 +107,20 @@ mod tests {
         let addr: SocketAddr = "[2001:db8:ffff:ffff:ffff:ffff:ffff:ffff]:65535"
             .parse()
             .unwrap();
+        let big = NetworkSigned {
+            body: vec![0xff; MAX_TOKEN_BYTES],
+            signature: vec![0xff; 4096],
+        };
         let offer = PunchOffer {
             token: [0xff; 16],
             quic_addrs: vec![addr; MAX_TARGETS],
+            vouch: Some(Vouch {
+                token: big.clone(),
+                sender_record: NetworkSigned {
+                    body: vec![0xff; MAX_RECORD_BYTES],
+                    ..big
+                },
+            }),
         };
         for bytes in [
             crate::proto::encode(&PunchRequest::Offer(offer.clone())).unwrap(),
@@ -78,5 +134,66 @@ mod tests {
         )
         .unwrap();
         assert_eq!(back, PunchRequest::Offer(offer));
+    }
+
+    #[test]
+    fn a_vouch_binds_token_recipient_sender_and_node() {
+        use crate::network::{DirectoryRecord, RECORD_VERSION, TOKEN_VERSION, Token};
+        use crate::{AccountKey, CaKey, MessageId};
+        let ca = CaKey::generate("t").unwrap();
+        let alice = AccountKey::generate("alice@alpha.h").unwrap();
+        let now = Utc::now();
+        let token = |sender: &str| {
+            ca.sign_token(&Token {
+                version: TOKEN_VERSION,
+                message_id: MessageId::random(),
+                sender: sender.into(),
+                recipients: vec!["bob@beta.h".into()],
+                size: 10,
+                issued: now,
+                expires: now + chrono::Duration::minutes(10),
+            })
+            .unwrap()
+        };
+        let record = |node: &str| {
+            ca.sign_record(&DirectoryRecord {
+                version: RECORD_VERSION,
+                address: "alice@alpha.h".into(),
+                display_name: "Alice".into(),
+                cert: crate::cert_to_bytes(&ca.certify(&alice.cert(), "alice@alpha.h").unwrap())
+                    .unwrap(),
+                node: node.into(),
+                node_addrs: vec![],
+                backups: vec![],
+                updated: now,
+            })
+            .unwrap()
+        };
+        let good = Vouch {
+            token: token("alice@alpha.h"),
+            sender_record: record("12D3KooWA"),
+        };
+        assert_eq!(
+            check_vouch(&good, "12D3KooWA", &ca.cert(), now).unwrap(),
+            vec!["bob@beta.h".to_string()]
+        );
+        // Another node presenting it, much later, another network.
+        assert!(check_vouch(&good, "12D3KooWB", &ca.cert(), now).is_err());
+        let late = now + chrono::Duration::days(TOKEN_GRACE_DAYS + 1);
+        assert!(check_vouch(&good, "12D3KooWA", &ca.cert(), late).is_err());
+        let other = CaKey::generate("o").unwrap();
+        assert!(check_vouch(&good, "12D3KooWA", &other.cert(), now).is_err());
+        // A token for someone else's mail, with one's own record.
+        let borrowed = Vouch {
+            token: token("mallory@alpha.h"),
+            ..good.clone()
+        };
+        assert!(check_vouch(&borrowed, "12D3KooWA", &ca.cert(), now).is_err());
+        // The two documents swapped: each is refused as the other (context separation).
+        let swapped = Vouch {
+            token: good.sender_record.clone(),
+            sender_record: good.token.clone(),
+        };
+        assert!(check_vouch(&swapped, "12D3KooWA", &ca.cert(), now).is_err());
     }
 }

@@ -49,6 +49,40 @@ pub(super) fn load_records(table: &mailbox::Records) -> mailbox::Result<Vec<Host
     Ok(out)
 }
 
+/// Whether a punch asker's vouch shows it sending to an account hosted here: the token and
+/// the sender's record verify under that account's network CA, the record names the asker, and
+/// the token names the account. Each network's CA is tried once.
+pub(super) fn vouch_check(table: mailbox::Records) -> overlay::VouchCheck {
+    overlay::VouchCheck(Arc::new(move |peer, vouch| {
+        let Ok(hosted) = load_records(&table) else {
+            return false;
+        };
+        let asker = peer.to_string();
+        let now = chrono::Utc::now();
+        let mut tried: Vec<&[u8]> = Vec::new();
+        for r in &hosted {
+            if tried.contains(&r.ca_cert.as_slice()) {
+                continue;
+            }
+            tried.push(&r.ca_cert);
+            let Ok(ca) = wire::cert_from_bytes(&r.ca_cert) else {
+                continue;
+            };
+            if let Ok(recipients) = wire::punch::check_vouch(vouch, &asker, &ca, now)
+                && hosted.iter().any(|h| {
+                    h.ca_cert == r.ca_cert
+                        && recipients
+                            .iter()
+                            .any(|x| x.eq_ignore_ascii_case(&h.address))
+                })
+            {
+                return true;
+            }
+        }
+        false
+    }))
+}
+
 impl Network {
     fn key_path(&self, address: &str) -> PathBuf {
         // The address is not a safe file name; its hash is.

@@ -58,6 +58,8 @@ pub struct NetworkConfig {
     pub collect_interval: Duration,
     /// Limits on the data streams other peers open to this node.
     pub streams: overlay::StreamLimits,
+    /// Port prediction punches may aim at private network addresses.
+    pub punch_private_targets: bool,
 }
 
 /// Offers one peer may make in a minute; a busy sender's jobs to this node stay well under it.
@@ -126,6 +128,8 @@ impl Network {
         let mut overlay_config = OverlayConfig::new(node_key, config.listen.clone());
         overlay_config.agent = format!("wims/{}", env!("CARGO_PKG_VERSION"));
         overlay_config.streams = config.streams;
+        overlay_config.punch_private_targets = config.punch_private_targets;
+        overlay_config.vouch_check = Some(hosted::vouch_check(records.hosted.clone()));
         // Reserve circuits on the service servers so nodes behind NATs stay reachable.
         for r in &saved {
             for (peer, addrs) in relay_client::parse_servers(&r.servers).unwrap_or_default() {

@@ -486,6 +486,17 @@ async fn push_chunks(
     Ok(None)
 }
 
+/// The message's authorization and the sender's directory record, which show the recipient's
+/// node that this node is sending it mail.
+fn vouch(net: &Network, signed: &SignedManifest) -> Option<wire::punch::Vouch> {
+    let manifest = signed.unverified().ok()?;
+    let token = wire::Token::decode_signed(manifest.authorization.as_deref()?).ok()?;
+    Some(wire::punch::Vouch {
+        token,
+        sender_record: net.own_record(&manifest.sender)?,
+    })
+}
+
 /// One attempt straight to the recipient's node; the receipt when it took the message.
 async fn direct(
     net: &Network,
@@ -500,6 +511,11 @@ async fn direct(
         .record_node(&located.record)
         .await
         .ok_or_else(|| Failure::Permanent("directory names no valid node".into()))?;
+    if let Some(vouch) = vouch(net, signed) {
+        // Shown if the data stream waits for a port prediction punch: the recipient's node
+        // joins one only for a node it should expect mail from.
+        net.overlay.vouch_for(peer, vouch).await;
+    }
     let mut stream = net.overlay.open_data(peer).await.map_err(retry)?;
     placed.punched |= stream.hole_punched();
     stream

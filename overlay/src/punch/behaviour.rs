@@ -20,13 +20,16 @@ use libp2p::swarm::{
     THandlerOutEvent, ToSwarm,
 };
 use libp2p::{Multiaddr, PeerId, StreamProtocol};
-use wire::punch::{PUNCH_PROTOCOL, PunchOffer, PunchRequest, PunchResponse};
+use wire::punch::{PUNCH_PROTOCOL, PunchOffer, PunchRequest, PunchResponse, Vouch};
 
 use super::policy::{Policy, aim};
+use crate::VouchCheck;
 use crate::codec::PunchCodec;
 
 /// Addresses of one peer a relay tells: its connections, a handful at most.
 const MAX_SEEN: usize = 8;
+/// Peers we keep a vouch of ours for at once (one per peer we are about to send to).
+const MAX_VOUCHES: usize = 1024;
 
 type Inner = request_response::Behaviour<PunchCodec>;
 
@@ -77,6 +80,13 @@ pub(crate) struct Behaviour {
     /// Node side: where each relay sees our QUIC socket.
     seen_at: HashMap<PeerId, SocketAddr>,
     policy: Policy,
+    /// Peers we wait to send to: their offers need no vouch.
+    waiting: HashSet<PeerId>,
+    /// What we show the peers we are about to send to, so they join our punch.
+    vouches: HashMap<PeerId, Vouch>,
+    vouch_check: Option<VouchCheck>,
+    /// Whether targets in private networks are allowed (a service network that runs on one).
+    private_targets: bool,
     /// Our offers on their way, with their tokens.
     asked: HashMap<OutboundRequestId, (PeerId, [u8; 16])>,
     checking: HashMap<OutboundRequestId, Check>,
@@ -86,7 +96,12 @@ pub(crate) struct Behaviour {
 }
 
 impl Behaviour {
-    pub(crate) fn new(relay_server: bool, config: request_response::Config) -> Self {
+    pub(crate) fn new(
+        relay_server: bool,
+        vouch_check: Option<VouchCheck>,
+        private_targets: bool,
+        config: request_response::Config,
+    ) -> Self {
         Behaviour {
             inner: Inner::with_codec(
                 PunchCodec::punch(),
@@ -98,6 +113,10 @@ impl Behaviour {
             circuits: HashMap::new(),
             seen_at: HashMap::new(),
             policy: Policy::default(),
+            waiting: HashSet::new(),
+            vouches: HashMap::new(),
+            vouch_check,
+            private_targets,
             asked: HashMap::new(),
             checking: HashMap::new(),
             raw: HashSet::new(),
@@ -128,6 +147,37 @@ impl Behaviour {
         }
     }
 
+    /// Whether we wait to send data to `peer`. A wait that ends takes our vouch for it along.
+    pub(crate) fn set_waiting(&mut self, peer: PeerId, waiting: bool) {
+        if waiting {
+            self.waiting.insert(peer);
+        } else if self.waiting.remove(&peer) {
+            self.vouches.remove(&peer);
+        }
+    }
+
+    /// What to show `peer` when we ask it for a punch.
+    pub(crate) fn vouch_for(&mut self, peer: PeerId, vouch: Vouch) {
+        if self.vouches.len() >= MAX_VOUCHES && !self.vouches.contains_key(&peer) {
+            let waiting = &self.waiting;
+            self.vouches.retain(|p, _| waiting.contains(p));
+        }
+        if self.vouches.len() < MAX_VOUCHES {
+            self.vouches.insert(peer, vouch);
+        }
+    }
+
+    /// Whether `peer` is a node we should join a punch with: one we wait to send to, or one
+    /// whose vouch shows it sending to an account hosted here.
+    fn expected(&self, peer: PeerId, offer: &PunchOffer) -> bool {
+        self.waiting.contains(&peer)
+            || offer
+                .vouch
+                .as_ref()
+                .zip(self.vouch_check.as_ref())
+                .is_some_and(|(vouch, check)| (check.0)(&peer, vouch))
+    }
+
     pub(crate) fn runs_with(&self, peer: PeerId) -> bool {
         self.policy.runs_with(Instant::now(), peer)
     }
@@ -142,7 +192,11 @@ impl Behaviour {
         quic_addrs.sort();
         quic_addrs.dedup();
         quic_addrs.truncate(wire::punch::MAX_TARGETS);
-        PunchOffer { token, quic_addrs }
+        PunchOffer {
+            token,
+            quic_addrs,
+            vouch: None,
+        }
     }
 
     /// Asks `peer` (over the circuit, the only connection while this is called) for a port
@@ -153,9 +207,11 @@ impl Behaviour {
             return;
         }
         let token: [u8; 16] = rand::random();
-        let id = self
-            .inner
-            .send_request(&peer, PunchRequest::Offer(self.own_offer(token)));
+        let offer = PunchOffer {
+            vouch: self.vouches.get(&peer).cloned(),
+            ..self.own_offer(token)
+        };
+        let id = self.inner.send_request(&peer, PunchRequest::Offer(offer));
         self.asked.insert(id, (peer, token));
         tracing::debug!(%peer, "hole punch by port prediction asked");
     }
@@ -225,6 +281,11 @@ impl Behaviour {
                     have_address,
                 ) {
                     return self.refuse(peer, channel, no.text());
+                }
+                // Counted first: a stranger's vouch is checked (two signatures) only within
+                // the budget.
+                if !self.expected(peer, &offer) {
+                    return self.refuse(peer, channel, "not expected");
                 }
                 let check = Check::Join {
                     peer,
@@ -309,7 +370,7 @@ impl Behaviour {
                 offer,
                 channel,
             } => {
-                let targets = aim(&offer.quic_addrs, &seen);
+                let targets = aim(&offer.quic_addrs, &seen, self.private_targets);
                 if targets.is_empty() {
                     return self.refuse(peer, channel, "not where your relay sees you");
                 }
@@ -323,7 +384,7 @@ impl Behaviour {
                 }
             }
             Check::Answered { peer, offer } => {
-                let targets = aim(&offer.quic_addrs, &seen);
+                let targets = aim(&offer.quic_addrs, &seen, self.private_targets);
                 if targets.is_empty() {
                     tracing::debug!(%peer, "punch answer names none of the peer's addresses");
                     return;
@@ -548,7 +609,7 @@ mod tests {
 
     #[test]
     fn relays_count_circuits_both_ways() {
-        let mut b = Behaviour::new(true, request_response::Config::default());
+        let mut b = Behaviour::new(true, None, false, request_response::Config::default());
         let (x, y) = (PeerId::random(), PeerId::random());
         b.circuit(x, y, true);
         b.circuit(x, y, true);

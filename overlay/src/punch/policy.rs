@@ -146,14 +146,14 @@ impl Policy {
 }
 
 /// Where probes for a peer may go: of what its offer names (at most [`MAX_TARGETS`]), the
-/// addresses a peer's servers can have seen it at ([`punch_target`]) whose IP is one the relay
-/// of the circuit sees the peer at itself (`seen`). An offer naming anyone else aims at
-/// nobody.
-pub(crate) fn aim(offered: &[SocketAddr], seen: &[SocketAddr]) -> Vec<SocketAddr> {
+/// addresses a peer's servers can have seen it at ([`punch_target`]; private ranges only when
+/// `private`, for a service network that runs on one) whose IP is one the relay of the circuit
+/// sees the peer at itself (`seen`). An offer naming anyone else aims at nobody.
+pub(crate) fn aim(offered: &[SocketAddr], seen: &[SocketAddr], private: bool) -> Vec<SocketAddr> {
     let mut targets: Vec<SocketAddr> = offered
         .iter()
         .take(MAX_TARGETS)
-        .filter(|a| punch_target(a.ip()))
+        .filter(|a| punch_target(a.ip()) && (private || !is_private(a.ip())))
         .filter(|a| seen.iter().any(|s| same_ip(s.ip(), a.ip())))
         .copied()
         .collect();
@@ -166,9 +166,22 @@ fn same_ip(a: IpAddr, b: IpAddr) -> bool {
     a.to_canonical() == b.to_canonical()
 }
 
+/// Addresses of private networks (RFC 1918, shared address space, benchmarking, unique local):
+/// not the internet, so by default no punch aims there.
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b & 0xfe) == 18)
+        }
+        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
+    }
+}
+
 /// Whether probes may go to `ip`: an address a peer's servers can have seen it at. Never our
-/// own host, a broadcast, a multicast group, a link-local or a documentation address. (Private
-/// ranges stay allowed: a service network may well run on one; the relay's view decides.)
+/// own host, a broadcast, a multicast group, a link-local or a documentation address.
 pub(crate) fn punch_target(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
@@ -208,22 +221,39 @@ mod tests {
         let seen = [at("85.1.2.3:40112"), at("[2a01:4f8::1]:4001")];
         // The peer's own addresses, the port as another relay saw it.
         assert_eq!(
-            aim(&[at("85.1.2.3:23204"), at("[2a01:4f8::1]:4001")], &seen),
+            aim(
+                &[at("85.1.2.3:23204"), at("[2a01:4f8::1]:4001")],
+                &seen,
+                false
+            ),
             vec![at("85.1.2.3:23204"), at("[2a01:4f8::1]:4001")]
         );
         // A victim's address, next to the peer's own: only the peer's is kept.
         assert_eq!(
-            aim(&[at("93.184.216.34:53"), at("85.1.2.3:4001")], &seen),
+            aim(&[at("93.184.216.34:53"), at("85.1.2.3:4001")], &seen, false),
             vec![at("85.1.2.3:4001")]
         );
         // Nothing the relay saw: nobody to aim at.
-        assert!(aim(&[at("10.0.0.9:4001")], &seen).is_empty());
-        assert!(aim(&[at("85.1.2.3:4001")], &[]).is_empty());
+        assert!(aim(&[at("10.0.0.9:4001")], &seen, true).is_empty());
+        assert!(aim(&[at("85.1.2.3:4001")], &[], false).is_empty());
         // The relay's view does not make a forbidden address allowed.
-        assert!(aim(&[at("127.0.0.1:4001")], &[at("127.0.0.1:5000")]).is_empty());
+        assert!(aim(&[at("127.0.0.1:4001")], &[at("127.0.0.1:5000")], true).is_empty());
+        // Private networks only where the service network runs on one.
+        for private in [
+            "10.200.0.2:4001",
+            "192.168.1.2:4001",
+            "100.64.0.1:4001",
+            "[fd00::1]:4001",
+        ] {
+            assert!(
+                aim(&[at(private)], &[at(private)], false).is_empty(),
+                "{private}"
+            );
+            assert_eq!(aim(&[at(private)], &[at(private)], true), vec![at(private)]);
+        }
         // Only the first MAX_TARGETS of an offer count.
         let many = [at("85.1.2.9:1"), at("85.1.2.9:2"), at("85.1.2.3:3")];
-        assert!(aim(&many, &seen).is_empty());
+        assert!(aim(&many, &seen, false).is_empty());
     }
 
     #[test]

@@ -21,6 +21,7 @@ const PORT_PUNCH_AFTER: Duration = Duration::from_secs(3);
 impl SwarmTask {
     pub(super) fn prepare_data(&mut self, peer: PeerId, reply: Reply<bool>) {
         self.data_waiters.entry(peer).or_default().push(reply);
+        self.swarm.behaviour_mut().punch.set_waiting(peer, true);
         self.check_data_waiters(peer);
         if self.data_waiters.contains_key(&peer) {
             self.repunch_later(peer);
@@ -57,6 +58,7 @@ impl SwarmTask {
             }
         }
         if !self.data_waiters.contains_key(&peer) {
+            self.swarm.behaviour_mut().punch.set_waiting(peer, false);
             return;
         }
         let direct = self.is_direct(peer);
@@ -81,6 +83,7 @@ impl SwarmTask {
             return;
         };
         let punched = conns.is_some_and(|c| c.keys().any(|id| self.punched.contains(id)));
+        self.swarm.behaviour_mut().punch.set_waiting(peer, false);
         for waiter in self.data_waiters.remove(&peer).unwrap_or_default() {
             let _ = waiter.send(if ready {
                 Ok(punched)
