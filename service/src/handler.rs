@@ -143,8 +143,10 @@ impl Handler {
             // Holding requests are answered by `crate::holding`, notifications by nodes.
             Request::Waiting { .. }
             | Request::Collected { .. }
+            | Request::CollectedFrom { .. }
             | Request::HoldReceipt { .. }
-            | Request::Notify { .. } => Err(refuse(
+            | Request::Notify { .. }
+            | Request::Retired => Err(refuse(
                 RefusalCode::BadRequest,
                 "not a request this server answers here",
             )),
@@ -457,6 +459,8 @@ fn request_kind(req: &Request) -> &'static str {
         Request::Release => "release",
         Request::Waiting { .. } => "waiting",
         Request::Collected { .. } => "collected",
+        Request::CollectedFrom { .. } => "collected-from",
+        Request::Retired => "retired",
         Request::HoldReceipt { .. } => "hold-receipt",
         Request::Notify { .. } => "notify",
     }

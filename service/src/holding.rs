@@ -11,15 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use overlay::{DataStream, OverlayError, OverlayHandle, PeerId};
+use overlay::OverlayHandle;
 use wire::chunk_dir;
-use wire::proto::{
-    DataFrame, DataReply, HeldMessage, MAX_WAITING, Refusal, RefusalCode, Request, Response,
-    Waiting,
-};
-use wire::{Cert, DirectoryRecord, MessageId, NetworkSigned, SignedManifest};
+use wire::proto::{HeldMessage, MAX_WAITING, Refusal, RefusalCode, Request, Response, Waiting};
+use wire::{Cert, DirectoryRecord, MessageId, NetworkSigned};
 
 use crate::registry::{AccountState, HeldEntry, HeldReceipt, Registry, RegistryError};
+
+mod streams;
+pub use streams::serve;
 
 /// How often expired parts and receipts are looked for.
 const SWEEP_EVERY: Duration = Duration::from_secs(3600);
@@ -102,9 +102,32 @@ impl Holding {
         }
     }
 
-    fn dir(&self, recipient: &str, message_id: &str) -> PathBuf {
-        self.root
-            .join(chunk_dir::dir_name(&format!("{recipient}/{message_id}")))
+    fn dir(&self, recipient: &str, message_id: &str, sender: &str) -> PathBuf {
+        self.root.join(chunk_dir::dir_name(&format!(
+            "{recipient}/{message_id}/{}",
+            sender.to_ascii_lowercase()
+        )))
+    }
+
+    /// Moves what an older server held under recipient and id alone to its place with the
+    /// sender: the parts' folder first, then the index entry (see [`Registry::rekey_held`]).
+    pub fn migrate(&self) -> Result<usize, RegistryError> {
+        let legacy = self.registry.legacy_held()?;
+        for e in &legacy {
+            let old = self.root.join(chunk_dir::dir_name(&format!(
+                "{}/{}",
+                e.recipient, e.message_id
+            )));
+            let new = self.dir(&e.recipient, &e.message_id, &e.sender);
+            if old.exists()
+                && !new.exists()
+                && let Err(e) = std::fs::rename(&old, &new)
+            {
+                tracing::warn!(error = %e, "held parts not moved; they are fetched again");
+            }
+            self.registry.rekey_held(e)?;
+        }
+        Ok(legacy.len())
     }
 
     fn record(&self, signed: &NetworkSigned) -> Answer<(DirectoryRecord, Cert)> {
@@ -136,7 +159,14 @@ impl Holding {
     pub fn control(&self, peer: &str, request: Request, now: DateTime<Utc>) -> Response {
         let answer = match request {
             Request::Waiting { record } => self.waiting(peer, &record),
-            Request::Collected { record, message_id } => self.collected(peer, &record, &message_id),
+            Request::Collected { record, message_id } => {
+                self.collected(peer, &record, &message_id, None)
+            }
+            Request::CollectedFrom {
+                record,
+                message_id,
+                sender,
+            } => self.collected(peer, &record, &message_id, Some(&sender)),
             Request::HoldReceipt {
                 sender,
                 receipt,
@@ -177,15 +207,27 @@ impl Holding {
         Ok(Response::Waiting(fit_waiting(messages, receipts)))
     }
 
+    /// The account has the message (as recipient: `sender`'s, or every one under the id when
+    /// an older node does not say whose) or its receipts (as sender).
     fn collected(
         &self,
         peer: &str,
         signed: &NetworkSigned,
         message_id: &MessageId,
+        sender: Option<&str>,
     ) -> Answer<Response> {
         let record = self.own_record(peer, signed)?;
         let id = message_id.to_hex();
-        self.drop_message(&record.address, &id).map_err(internal)?;
+        let held = self
+            .registry
+            .held_by_id(&record.address, &id)
+            .map_err(internal)?;
+        for e in held
+            .iter()
+            .filter(|e| sender.is_none_or(|s| s.eq_ignore_ascii_case(&e.sender)))
+        {
+            self.drop_message(e).map_err(internal)?;
+        }
         let receipts = self
             .registry
             .remove_held_receipts(&record.address, &id)
@@ -196,11 +238,13 @@ impl Holding {
 
     /// Removes a held message, files first: a crash in between leaves an entry without
     /// parts (nothing to fetch; it expires), never parts that no entry knows of.
-    fn drop_message(&self, recipient: &str, id: &str) -> Result<(), RegistryError> {
-        if let Err(e) = chunk_dir::remove_dir(&self.dir(recipient, id)) {
+    fn drop_message(&self, e: &HeldEntry) -> Result<(), RegistryError> {
+        let dir = self.dir(&e.recipient, &e.message_id, &e.sender);
+        if let Err(e) = chunk_dir::remove_dir(&dir) {
             tracing::warn!(error = %e, "held parts not removed");
         }
-        self.registry.remove_held(recipient, id)?;
+        self.registry
+            .remove_held(&e.recipient, &e.message_id, &e.sender)?;
         Ok(())
     }
 
@@ -265,7 +309,7 @@ impl Holding {
         let expired = self.registry.held_expired(now)?;
         for e in &expired {
             tracing::info!(recipient = %e.recipient, message_id = %e.message_id, "held parts expired uncollected");
-            self.drop_message(&e.recipient, &e.message_id)?;
+            self.drop_message(e)?;
         }
         let receipts = self.registry.expire_held_receipts(now)?;
         Ok((expired.len(), receipts))
@@ -286,255 +330,6 @@ pub async fn sweep_forever(h: Arc<Holding>) {
         }
         tokio::time::sleep(SWEEP_EVERY).await;
     }
-}
-
-/// One data stream to this server: a deposit or a fetch.
-pub async fn serve(h: Arc<Holding>, mut stream: DataStream) -> Result<(), OverlayError> {
-    let peer = stream.peer();
-    let outcome = match stream.recv_data().await? {
-        Some(DataFrame::Deposit {
-            manifest,
-            sender_record,
-            recipient_record,
-        }) => deposit(&h, &mut stream, manifest, &sender_record, &recipient_record).await,
-        Some(DataFrame::Fetch { record, message_id }) => {
-            fetch(&h, &mut stream, &record, message_id).await
-        }
-        _ => Err(Some(refuse(
-            RefusalCode::BadRequest,
-            "expected a deposit or a fetch",
-        ))),
-    };
-    match outcome {
-        Ok(()) => stream.close().await,
-        Err(Some(r)) => {
-            tracing::warn!(%peer, code = ?r.code, detail = %r.detail, "data stream refused");
-            stream.send(&DataReply::Refused(r)).await?;
-            stream.close().await
-        }
-        // The peer went away; what arrived stays.
-        Err(None) => Ok(()),
-    }
-}
-
-/// `Err(None)`: the stream broke, nothing to answer.
-type Flow = Result<(), Option<Refusal>>;
-
-fn broken(e: OverlayError) -> Option<Refusal> {
-    tracing::debug!(error = %e, "data stream ended early");
-    None
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> Result<T, Option<Refusal>> {
-    match tokio::task::spawn_blocking(f).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(Some(internal(e))),
-        Err(e) => Err(Some(internal(e))),
-    }
-}
-
-async fn deposit(
-    h: &Arc<Holding>,
-    stream: &mut DataStream,
-    signed: SignedManifest,
-    sender_record: &NetworkSigned,
-    recipient_record: &NetworkSigned,
-) -> Flow {
-    let now = Utc::now();
-    let (sender, sender_cert) = h.record(sender_record)?;
-    let (recipient, _) = h.record(recipient_record)?;
-    let manifest = wire::verify_manifest(&signed, &sender_cert)
-        .map_err(|e| refuse(RefusalCode::BadSignature, format!("manifest: {e}")))?;
-    let recipient_addr = recipient.address.to_ascii_lowercase();
-    let one_recipient = matches!(manifest.recipients.as_slice(),
-        [r] if r.eq_ignore_ascii_case(&recipient_addr));
-    if !manifest.sender.eq_ignore_ascii_case(&sender.address) || !one_recipient {
-        return Err(Some(refuse(
-            RefusalCode::BadRequest,
-            "manifest does not name these records' accounts",
-        )));
-    }
-    wire::check_token_for(&manifest, &recipient_addr, &h.ca_cert, now)
-        .map_err(|e| refuse(RefusalCode::BadSignature, format!("token: {e}")))?;
-
-    let id = manifest.message_id.to_hex();
-    let entry = match h.registry.held(&recipient_addr, &id).map_err(internal)? {
-        Some(e) if e.manifest_hash != signed.hash() => {
-            return Err(Some(refuse(
-                RefusalCode::BadRequest,
-                "another manifest is held under this message id",
-            )));
-        }
-        Some(e) => e,
-        None => {
-            let used = h.registry.held_bytes(&recipient_addr).map_err(internal)?;
-            if used.saturating_add(manifest.total_size) > h.settings.quota {
-                return Err(Some(refuse(
-                    RefusalCode::OverQuota,
-                    format!("quota for {recipient_addr} used up"),
-                )));
-            }
-            let e = HeldEntry {
-                recipient: recipient_addr.clone(),
-                message_id: id.clone(),
-                sender: sender.address.to_ascii_lowercase(),
-                manifest_hash: signed.hash(),
-                chunk_count: manifest.chunk_hashes.len() as u32,
-                total_size: manifest.total_size,
-                held_chunks: 0,
-                stored_at: now,
-                expires_at: now + h.settings.expiry,
-            };
-            // The entry goes first: parts on disk are always known to the index.
-            h.registry.put_held(&e).map_err(internal)?;
-            e
-        }
-    };
-    let dir = h.dir(&recipient_addr, &id);
-    let need = {
-        let (dir, signed, manifest) = (dir.clone(), signed.clone(), manifest.clone());
-        blocking(move || {
-            chunk_dir::put_manifest(&dir, &signed)?;
-            Ok(chunk_dir::missing(&dir, &manifest))
-        })
-        .await?
-    };
-    let mut held = entry.chunk_count - need.len() as u32;
-    if held != entry.held_chunks {
-        let e = HeldEntry {
-            held_chunks: held,
-            ..entry.clone()
-        };
-        h.registry.put_held(&e).map_err(internal)?;
-    }
-    stream
-        .send(&DataReply::Need(need.clone()))
-        .await
-        .map_err(broken)?;
-    let mut stored = 0u32;
-    let result = loop {
-        let frame = match stream.recv_data().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break Ok(()),
-            Err(e) => break Err(broken(e)),
-        };
-        let DataFrame::Chunk { index, data } = frame else {
-            break Err(Some(refuse(RefusalCode::BadRequest, "expected a chunk")));
-        };
-        let fits = manifest.chunk_len(index) == Some(data.len())
-            && wire::hash_chunk(&data) == manifest.chunk_hashes[index as usize];
-        if !fits {
-            break Err(Some(refuse(
-                RefusalCode::BadSignature,
-                format!("chunk {index} does not match the manifest"),
-            )));
-        }
-        let d = dir.clone();
-        let new = !chunk_dir::has_chunk(&dir, index);
-        if let Err(e) = blocking(move || chunk_dir::put_chunk(&d, index, &data)).await {
-            break Err(e);
-        }
-        if new {
-            held += 1;
-            stored += 1;
-            let e = HeldEntry {
-                held_chunks: held,
-                ..entry.clone()
-            };
-            if let Err(e) = h.registry.put_held(&e) {
-                break Err(Some(internal(e)));
-            }
-        }
-        if let Err(e) = stream.send(&DataReply::Got(index)).await {
-            break Err(broken(e));
-        }
-    };
-    if stored > 0 {
-        tracing::info!(recipient = %recipient_addr, message_id = %id, stored, held, of = entry.chunk_count, "parts held");
-        notify(h, &recipient);
-    }
-    result
-}
-
-/// Tells the recipient's node that parts wait for it; it collects on its own schedule when
-/// this does not reach it.
-fn notify(h: &Arc<Holding>, record: &DirectoryRecord) {
-    let Ok(node) = record.node.parse::<PeerId>() else {
-        return;
-    };
-    let addrs = record
-        .node_addrs
-        .iter()
-        .filter_map(|a| a.parse().ok())
-        .collect();
-    let (overlay, address) = (h.overlay.clone(), record.address.clone());
-    tokio::spawn(async move {
-        overlay.add_peer_addrs(node, addrs).await;
-        let asked = overlay.request(node, Request::Notify { address });
-        match tokio::time::timeout(NOTIFY_TIMEOUT, asked).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::debug!(%node, error = %e, "node not notified"),
-            Err(_) => tracing::debug!(%node, "node not notified in time"),
-        }
-    });
-}
-
-async fn fetch(
-    h: &Arc<Holding>,
-    stream: &mut DataStream,
-    record: &NetworkSigned,
-    message_id: MessageId,
-) -> Flow {
-    let peer = stream.peer().to_string();
-    let record = h.own_record(&peer, record)?;
-    let id = message_id.to_hex();
-    let entry = h
-        .registry
-        .held(&record.address, &id)
-        .map_err(internal)?
-        .ok_or_else(|| refuse(RefusalCode::UnknownAccount, "nothing held for this message"))?;
-    let dir = h.dir(&record.address, &id);
-    let (signed, holding) = {
-        let (dir, count) = (dir.clone(), entry.chunk_count);
-        blocking(move || {
-            let signed = chunk_dir::read_manifest(&dir)?;
-            Ok((signed, chunk_dir::present(&dir, count)))
-        })
-        .await?
-    };
-    let signed = signed.ok_or_else(|| refuse(RefusalCode::TryLater, "manifest not on disk"))?;
-    stream
-        .send(&DataFrame::Offer(signed))
-        .await
-        .map_err(broken)?;
-    stream
-        .send(&DataFrame::Holding(holding.clone()))
-        .await
-        .map_err(broken)?;
-    let want = match stream.recv::<DataReply>().await.map_err(broken)? {
-        Some(DataReply::Need(want)) => want,
-        _ => {
-            return Err(Some(refuse(
-                RefusalCode::BadRequest,
-                "expected a need list",
-            )));
-        }
-    };
-    for index in want {
-        if holding.binary_search(&index).is_err() {
-            continue;
-        }
-        let d = dir.clone();
-        let data = blocking(move || chunk_dir::read_chunk(&d, index)).await?;
-        stream
-            .send(&DataFrame::Chunk { index, data })
-            .await
-            .map_err(broken)?;
-    }
-    tracing::debug!(recipient = %record.address, message_id = %id, "held parts sent");
-    Ok(())
 }
 
 #[cfg(test)]

@@ -266,6 +266,13 @@ impl ServiceServer {
             },
             overlay.clone(),
         ));
+        let moved = holding.migrate()?;
+        if moved > 0 {
+            tracing::info!(
+                messages = moved,
+                "held messages moved to keys with their sender"
+            );
+        }
         server
             .tasks
             .push(tokio::spawn(holding::sweep_forever(holding.clone())));
@@ -410,7 +417,10 @@ async fn answer(
 fn is_holding_request(request: &Request) -> bool {
     matches!(
         request,
-        Request::Waiting { .. } | Request::Collected { .. } | Request::HoldReceipt { .. }
+        Request::Waiting { .. }
+            | Request::Collected { .. }
+            | Request::CollectedFrom { .. }
+            | Request::HoldReceipt { .. }
     )
 }
 

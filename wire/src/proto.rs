@@ -80,6 +80,17 @@ pub enum Request {
     },
     /// Service server → node: parts for `address` arrived; collect them.
     Notify { address: String },
+    /// Tag 11 was the port prediction offer before it got a protocol of its own
+    /// (`crate::punch`); kept so that no later request takes its number. Always refused.
+    Retired,
+    /// As [`Request::Collected`] as the recipient, for the message `message_id` of `sender`
+    /// only: an id is the sender's choice and shared by all recipients, so a co-recipient's
+    /// deposit under the same id is another message.
+    CollectedFrom {
+        record: NetworkSigned,
+        message_id: MessageId,
+        sender: String,
+    },
 }
 
 /// Proof of the account profile's hosting secret, bound to the node and the key it hosts.
@@ -125,6 +136,9 @@ pub enum Response {
     /// The latest release announcement, CA-signed (see [`crate::verify_release`]).
     Release(NetworkSigned),
     Waiting(Waiting),
+    /// Tag 8 was the answer to a port prediction offer; kept so that no later response takes
+    /// its number.
+    Retired,
 }
 
 /// Answer to [`Request::Waiting`]. At most [`MAX_WAITING`] entries of each kind; the rest
@@ -214,6 +228,13 @@ pub enum DataFrame {
     /// Service server → node, after its `Offer` on a fetch stream: the chunk indices it
     /// holds, ascending.
     Holding(Vec<u32>),
+    /// As [`DataFrame::Fetch`], for the message `message_id` of `sender` only (see
+    /// [`Request::CollectedFrom`]).
+    FetchFrom {
+        record: NetworkSigned,
+        message_id: MessageId,
+        sender: String,
+    },
 }
 
 /// What a receiver answers on a data stream: once after the offer (`Need`, or at once

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use overlay::PeerId;
 use serde::{Deserialize, Serialize};
-use wire::proto::{DataFrame, DataReply, Request, Response};
+use wire::proto::{DataFrame, DataReply, RefusalCode, Request, Response};
 use wire::{MessageId, NetworkSigned, SignedReceipt};
 
 use super::inbound::{self, Checked};
@@ -65,7 +65,7 @@ async fn collect_for(net: &Arc<Network>, hosted: &Arc<Hosted>) {
             }
         };
         for receipt in waiting.receipts {
-            take_receipt(net, server, &record, receipt).await;
+            take_receipt(net, server, &record, &hosted.address, receipt).await;
         }
         for m in waiting.messages {
             if m.held_chunks > 0 {
@@ -88,6 +88,7 @@ async fn take_receipt(
     net: &Network,
     server: PeerId,
     record: &NetworkSigned,
+    own: &str,
     receipt: SignedReceipt,
 ) {
     let Ok(claimed) = wire::proto::decode::<wire::Receipt>(&receipt.receipt) else {
@@ -102,15 +103,39 @@ async fn take_receipt(
             }
         }
     }
-    collected(net, server, record, claimed.message_id).await;
+    // As the sender: the receipts of the message go; no message of another sender that
+    // this account received under the same id.
+    collected(net, server, record, claimed.message_id, own).await;
 }
 
-async fn collected(net: &Network, server: PeerId, record: &NetworkSigned, id: MessageId) {
-    let done = Request::Collected {
+/// Tells `server` that the account has `sender`'s message `id` (or its receipts). A server
+/// that does not know the request yet (it was added later) is told the older way, which is
+/// about every message under the id.
+async fn collected(
+    net: &Network,
+    server: PeerId,
+    record: &NetworkSigned,
+    id: MessageId,
+    sender: &str,
+) {
+    let done = Request::CollectedFrom {
+        record: record.clone(),
+        message_id: id,
+        sender: sender.to_string(),
+    };
+    match net.overlay.request(server, done).await {
+        Ok(Response::Done) => return,
+        Ok(Response::Refused(r)) if r.code != RefusalCode::BadRequest => {
+            tracing::debug!(%server, detail = %r.detail, "server not told what was collected");
+            return;
+        }
+        _ => {}
+    }
+    let older = Request::Collected {
         record: record.clone(),
         message_id: id,
     };
-    if let Err(e) = net.overlay.request(server, done).await {
+    if let Err(e) = net.overlay.request(server, older).await {
         tracing::debug!(%server, error = %e, "server not told what was collected");
     }
 }
@@ -128,7 +153,7 @@ async fn collect_message(
     if net.records.received.contains(&key).unwrap_or(false) {
         // Filed already (directly, or collected before the servers heard of it).
         for &server in places {
-            collected(net, server, record, id).await;
+            collected(net, server, record, id, sender).await;
         }
         return;
     }
@@ -185,7 +210,7 @@ async fn collect_message(
         tracing::error!(error = %e, "receipt not queued for its sender");
     }
     for &server in places {
-        collected(net, server, record, id).await;
+        collected(net, server, record, id, sender).await;
     }
     hand_on_receipts(net).await;
 }
@@ -209,6 +234,20 @@ enum FetchError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// Opens a fetch stream with `ask`; the stream and the manifest the server offers.
+async fn offer_for(
+    net: &Network,
+    server: PeerId,
+    ask: DataFrame,
+) -> Result<(overlay::DataStream, wire::SignedManifest), FetchError> {
+    let mut stream = net.overlay.open_data(server).await?;
+    stream.send(&ask).await?;
+    match stream.recv_data().await {
+        Ok(Some(DataFrame::Offer(signed))) => Ok((stream, signed)),
+        _ => Err(FetchError::NoOffer),
+    }
+}
+
 /// One fetch stream: the server's manifest (verified like a direct offer), then the chunks
 /// this node still lacks (`missing`, computed here the first time) of those the server
 /// holds, each checked against the manifest. `Some` once the spool holds the whole message.
@@ -221,15 +260,23 @@ async fn fetch_from(
     dir: &std::path::Path,
     missing: &mut Option<Vec<u32>>,
 ) -> Result<Option<(wire::SignedManifest, Checked)>, FetchError> {
-    let mut stream = net.overlay.open_data(server).await?;
-    let ask = DataFrame::Fetch {
+    let ask = DataFrame::FetchFrom {
         record: record.clone(),
         message_id: id,
+        sender: sender.to_string(),
     };
-    stream.send(&ask).await?;
-    let signed = match stream.recv_data().await? {
-        Some(DataFrame::Offer(signed)) => signed,
-        _ => return Err(FetchError::NoOffer),
+    let (mut stream, signed) = match offer_for(net, server, ask).await {
+        Ok(offered) => offered,
+        Err(FetchError::NoOffer) => {
+            // A server from before FetchFrom closes the stream on it: ask the older way, for
+            // whatever it holds under the id (the sender is checked below).
+            let older = DataFrame::Fetch {
+                record: record.clone(),
+                message_id: id,
+            };
+            offer_for(net, server, older).await?
+        }
+        Err(e) => return Err(e),
     };
     let checked = match inbound::check_offer(net, &signed).await {
         Ok(c) if c.manifest.message_id == id && c.manifest.sender.eq_ignore_ascii_case(sender) => c,

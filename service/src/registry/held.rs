@@ -4,7 +4,11 @@
 //! its last, so a crash leaves at worst an entry whose parts are missing, never parts
 //! nobody knows of.
 //!
-//! `held`: `recipient / message id (hex)` → JSON [`HeldEntry`].
+//! `held`: `recipient / message id (hex) / sender` → JSON [`HeldEntry`]. Message ids are chosen
+//! by senders and shared by all recipients of a message, so a co-recipient can deposit a
+//! message of its own under a genuine one's id: the sender is part of the key, and the two are
+//! two entries. (Older servers keyed by recipient and id only; [`Registry::legacy_held`] finds
+//! such entries so that they can be moved.)
 //! `held_receipts`: `sender / message id (hex) / recipient` → JSON [`HeldReceipt`].
 
 use chrono::{DateTime, Utc};
@@ -40,6 +44,14 @@ fn key(who: &str, message_id: &str) -> String {
     format!("{}/{message_id}", who.to_ascii_lowercase())
 }
 
+fn held_key(recipient: &str, message_id: &str, sender: &str) -> String {
+    format!(
+        "{}/{}",
+        key(recipient, message_id),
+        sender.to_ascii_lowercase()
+    )
+}
+
 fn prefix(who: &str) -> String {
     format!("{}/", who.to_ascii_lowercase())
 }
@@ -68,25 +80,70 @@ fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &str, limit: usize) -> R
 }
 
 impl Registry {
-    pub fn held(&self, recipient: &str, message_id: &str) -> Result<Option<HeldEntry>> {
-        let k = key(recipient, message_id);
+    pub fn held(
+        &self,
+        recipient: &str,
+        message_id: &str,
+        sender: &str,
+    ) -> Result<Option<HeldEntry>> {
+        let k = held_key(recipient, message_id, sender);
         self.held
             .get(&k)?
             .map(|v| decode(k.as_bytes(), &v))
             .transpose()
     }
 
+    /// Every message held for `recipient` under `message_id`, whoever sent it (at most a few:
+    /// one sender's, and what co-recipients deposited under the same id).
+    pub fn held_by_id(&self, recipient: &str, message_id: &str) -> Result<Vec<HeldEntry>> {
+        let p = format!("{}/", key(recipient, message_id));
+        scan(&self.held, &p, usize::MAX)
+    }
+
     pub fn put_held(&self, entry: &HeldEntry) -> Result<()> {
-        self.held
-            .insert(key(&entry.recipient, &entry.message_id), encode(entry))?;
+        self.held.insert(
+            held_key(&entry.recipient, &entry.message_id, &entry.sender),
+            encode(entry),
+        )?;
         self.flush()
     }
 
-    pub fn remove_held(&self, recipient: &str, message_id: &str) -> Result<Option<HeldEntry>> {
-        let k = key(recipient, message_id);
+    pub fn remove_held(
+        &self,
+        recipient: &str,
+        message_id: &str,
+        sender: &str,
+    ) -> Result<Option<HeldEntry>> {
+        let k = held_key(recipient, message_id, sender);
         let old = self.held.remove(&k)?;
         self.flush()?;
         old.map(|v| decode(k.as_bytes(), &v)).transpose()
+    }
+
+    /// Entries stored under a key without their sender (by an older server).
+    pub fn legacy_held(&self) -> Result<Vec<HeldEntry>> {
+        let mut out = Vec::new();
+        for kv in self.held.iter() {
+            let (k, v) = kv?;
+            let e: HeldEntry = decode(&k, &v)?;
+            if k.as_ref() != held_key(&e.recipient, &e.message_id, &e.sender).as_bytes() {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Moves a legacy entry to its key with the sender: the new key is written first, so a
+    /// crash in between leaves the entry twice (the old one moved again at the next start),
+    /// never not at all.
+    pub fn rekey_held(&self, entry: &HeldEntry) -> Result<()> {
+        self.held.insert(
+            held_key(&entry.recipient, &entry.message_id, &entry.sender),
+            encode(entry),
+        )?;
+        self.flush()?;
+        self.held.remove(key(&entry.recipient, &entry.message_id))?;
+        self.flush()
     }
 
     /// Up to `limit` messages held for `recipient`.
@@ -227,9 +284,58 @@ mod tests {
         let expired = r.held_expired(Utc::now()).unwrap();
         assert_eq!(expired.len(), 1);
         assert_eq!(expired[0].message_id, "02");
-        assert!(r.remove_held("bob@b.h", "02").unwrap().is_some());
-        assert!(r.remove_held("bob@b.h", "02").unwrap().is_none());
+        assert!(
+            r.remove_held("bob@b.h", "02", "alice@a.h")
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            r.remove_held("bob@b.h", "02", "alice@a.h")
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(r.held_bytes("bob@b.h").unwrap(), 100);
+    }
+
+    #[test]
+    fn one_id_from_two_senders_is_two_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Registry::open(&dir.path().join("db")).unwrap();
+        let later = Utc::now() + chrono::Duration::days(1);
+        let genuine = entry("bob@b.h", "01", 100, later);
+        let squatter = HeldEntry {
+            sender: "mallory@b.h".into(),
+            manifest_hash: [9; 32],
+            ..genuine.clone()
+        };
+        r.put_held(&squatter).unwrap();
+        r.put_held(&genuine).unwrap();
+        assert_eq!(
+            r.held("bob@b.h", "01", "Alice@a.h").unwrap(),
+            Some(genuine.clone())
+        );
+        assert_eq!(
+            r.held("bob@b.h", "01", "mallory@b.h").unwrap(),
+            Some(squatter)
+        );
+        assert_eq!(r.held_by_id("bob@b.h", "01").unwrap().len(), 2);
+        assert_eq!(r.held_bytes("bob@b.h").unwrap(), 200);
+        r.remove_held("bob@b.h", "01", "mallory@b.h").unwrap();
+        assert_eq!(r.held_by_id("bob@b.h", "01").unwrap(), vec![genuine]);
+    }
+
+    #[test]
+    fn legacy_entries_move_to_keys_with_their_sender() {
+        let dir = tempfile::tempdir().unwrap();
+        let r = Registry::open(&dir.path().join("db")).unwrap();
+        let old = entry("bob@b.h", "01", 100, Utc::now() + chrono::Duration::days(1));
+        // As an older server wrote it.
+        r.held.insert(key("bob@b.h", "01"), encode(&old)).unwrap();
+        assert_eq!(r.legacy_held().unwrap(), vec![old.clone()]);
+        r.rekey_held(&old).unwrap();
+        assert!(r.legacy_held().unwrap().is_empty());
+        assert_eq!(r.held("bob@b.h", "01", "alice@a.h").unwrap(), Some(old));
+        assert_eq!(r.held_for("bob@b.h", 10).unwrap().len(), 1);
     }
 
     #[test]
