@@ -61,6 +61,10 @@ impl BlobDir {
         })
     }
 
+    pub(crate) fn key(&self) -> &StorageKey {
+        &self.key
+    }
+
     fn cipher(&self, id: u64) -> XChaCha20Poly1305 {
         let mut material = [0u8; 40];
         material[..32].copy_from_slice(self.key.as_bytes());

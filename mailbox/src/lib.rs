@@ -12,6 +12,7 @@ mod model;
 mod records;
 mod store;
 pub mod transfer;
+mod wrap;
 
 pub use account::normalize_address;
 pub use blob::{BlobReader, SEGMENT, StorageKey};
@@ -22,3 +23,4 @@ pub use mime::{BodyPart, EmailAddress, Envelope, MimeLimits};
 pub use model::*;
 pub use records::Records;
 pub use store::{FORMAT, MessageWriter, StagedMessage, Store};
+pub use wrap::is_wrapped;

@@ -55,6 +55,18 @@ impl DataDir {
 }
 
 /// Writes a file only the owner can read, creating its folder.
+/// As [`write_secret`], but the file is replaced whole or not at all (a crash leaves the old
+/// one): for a secret that already exists, such as a key file rewritten in a new format.
+pub fn replace_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    write_secret(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(d) = path.parent() {
+        std::fs::File::open(d)?.sync_all()?;
+    }
+    Ok(())
+}
+
 pub fn write_secret(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(d) = path.parent() {
         std::fs::create_dir_all(d)?;

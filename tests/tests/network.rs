@@ -216,6 +216,21 @@ fn neither_the_service_nor_the_stores_hold_plaintext() {
             );
         }
     }
+    // Account keys are wrapped with the storage key (docs/security.md).
+    for (name, node) in [("A", &net.a), ("B", &net.b)] {
+        let keys = node.data_dir().join("keys/accounts");
+        let files: Vec<_> = std::fs::read_dir(&keys).unwrap().flatten().collect();
+        assert!(!files.is_empty(), "node {name} has account keys");
+        for f in files {
+            let bytes = std::fs::read(f.path()).unwrap();
+            if !bytes.starts_with(b"WIMSKWR1") {
+                leaks.push(format!(
+                    "node {name}: unwrapped account key {}",
+                    f.path().display()
+                ));
+            }
+        }
+    }
     assert!(
         leaks.is_empty(),
         "plaintext found at rest:\n{}",

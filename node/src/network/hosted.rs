@@ -90,14 +90,46 @@ impl Network {
         self.keys_dir.join(format!("{}.key", &name[..32]))
     }
 
+    /// The account's key; one stored before keys were wrapped is wrapped now.
     fn load_key(&self, address: &str) -> Result<Option<AccountKey>, HostError> {
-        match std::fs::read(self.key_path(address)) {
-            Ok(bytes) => AccountKey::from_secret_bytes(&bytes)
+        let path = self.key_path(address);
+        let context = address.to_ascii_lowercase();
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(HostError::Key(e.to_string())),
+        };
+        let key_error =
+            |e: &dyn std::fmt::Display| HostError::Key(format!("{}: {e}", path.display()));
+        if mailbox::is_wrapped(&bytes) {
+            let secret = self
+                .store
+                .unwrap_secret(context.as_bytes(), &bytes)
+                .map_err(|e| key_error(&e))?;
+            return AccountKey::from_secret_bytes(&secret)
                 .map(Some)
-                .map_err(|e| HostError::Key(e.to_string())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(HostError::Key(e.to_string())),
+                .map_err(|e| key_error(&e));
         }
+        let key = AccountKey::from_secret_bytes(&bytes).map_err(|e| key_error(&e))?;
+        let wrapped = self.store.wrap_secret(context.as_bytes(), &bytes);
+        match crate::paths::replace_secret(&path, &wrapped) {
+            Ok(()) => tracing::info!(address, "account key wrapped with the storage key"),
+            Err(e) => {
+                tracing::warn!(address, error = %e, "account key not wrapped; it stays as it was")
+            }
+        }
+        Ok(Some(key))
+    }
+
+    /// Stores the account's key, wrapped with the storage key.
+    fn save_key(&self, address: &str, key: &AccountKey) -> Result<(), HostError> {
+        let bytes = key
+            .secret_bytes()
+            .map_err(|e| HostError::Key(e.to_string()))?;
+        let context = address.to_ascii_lowercase();
+        let wrapped = self.store.wrap_secret(context.as_bytes(), &bytes);
+        crate::paths::write_secret(&self.key_path(address), &wrapped)
+            .map_err(|e| HostError::Key(e.to_string()))
     }
 
     pub(super) async fn load_hosted(&self, r: &HostedRecord) -> Result<Hosted, HostError> {
@@ -137,11 +169,7 @@ impl Network {
             None => {
                 let k =
                     AccountKey::generate(&address).map_err(|e| HostError::Key(e.to_string()))?;
-                let bytes = k
-                    .secret_bytes()
-                    .map_err(|e| HostError::Key(e.to_string()))?;
-                crate::paths::write_secret(&self.key_path(&address), &bytes)
-                    .map_err(|e| HostError::Key(e.to_string()))?;
+                self.save_key(&address, &k)?;
                 k
             }
         };
@@ -258,5 +286,56 @@ async fn addrs_settled(
         if now != before {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::NetworkConfig;
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn account_keys_are_wrapped_and_old_plain_ones_wrapped_when_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            mailbox::Store::open(&dir.path().join("store"), mailbox::StorageKey::generate())
+                .unwrap();
+        let config = NetworkConfig {
+            listen: vec!["/ip4/127.0.0.1/udp/0/quic-v1".parse().unwrap()],
+            retry_min: Duration::from_secs(1),
+            retry_max: Duration::from_secs(2),
+            collect_interval: Duration::from_secs(300),
+            streams: overlay::StreamLimits::default(),
+            punch_private_targets: false,
+        };
+        let (net, _inbound) = Network::start(store, dir.path(), rand::random(), config)
+            .await
+            .unwrap();
+
+        // Written by this version: wrapped, and bound to its account.
+        let alice = AccountKey::generate("alice@a.h").unwrap();
+        net.save_key("alice@a.h", &alice).unwrap();
+        let on_disk = std::fs::read(net.key_path("alice@a.h")).unwrap();
+        assert!(mailbox::is_wrapped(&on_disk));
+        let back = net.load_key("Alice@a.h").unwrap().unwrap();
+        assert_eq!(back.fingerprint(), alice.fingerprint());
+        std::fs::write(net.key_path("bob@a.h"), &on_disk).unwrap();
+        assert!(
+            net.load_key("bob@a.h").is_err(),
+            "alice's key read as bob's"
+        );
+
+        // Written by an older version: read as it is, then wrapped in place.
+        let carol = AccountKey::generate("carol@a.h").unwrap();
+        let plain = carol.secret_bytes().unwrap();
+        crate::paths::write_secret(&net.key_path("carol@a.h"), &plain).unwrap();
+        let read = net.load_key("carol@a.h").unwrap().unwrap();
+        assert_eq!(read.fingerprint(), carol.fingerprint());
+        let now = std::fs::read(net.key_path("carol@a.h")).unwrap();
+        assert!(mailbox::is_wrapped(&now));
+        assert_ne!(now, plain);
+        let again = net.load_key("carol@a.h").unwrap().unwrap();
+        assert_eq!(again.fingerprint(), carol.fingerprint());
+        assert!(net.load_key("dave@a.h").unwrap().is_none());
     }
 }
