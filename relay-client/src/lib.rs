@@ -212,18 +212,17 @@ impl ServiceClient {
         node_addrs: Vec<String>,
     ) -> Result<Located> {
         let node = self.inner.overlay.peer_id().to_string();
-        let proof = proto::hosting_proof(
-            &proto::hosting_key(secret),
-            &node,
-            &key.fingerprint().to_hex(),
-        );
-        let request = Request::Host(proto::HostRequest {
-            address: key.address().to_string(),
-            cert: key.public_bytes()?,
-            proof,
-            node_addrs,
-        });
-        let Response::Hosted(signed) = self.call(request).await? else {
+        let signed_request = proto::host_request(secret, &node, key, node_addrs)?;
+        let answer = match self.call(signed_request.clone()).await {
+            // Servers from before signed requests cannot read one and answer nothing; they
+            // take the keyed proof inside it.
+            Err(ClientError::Unreachable(_)) => match signed_request {
+                Request::HostSigned { request, .. } => self.call(Request::Host(request)).await?,
+                _ => unreachable!("host_request makes a HostSigned request"),
+            },
+            other => other?,
+        };
+        let Response::Hosted(signed) = answer else {
             return Err(ClientError::Invalid("host".into()));
         };
         let located = self.verify(signed, key.address())?;

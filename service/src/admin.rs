@@ -14,7 +14,7 @@ use tokio::net::UnixListener;
 use wire::{AccountProfile, CaKey, PROFILE_VERSION, RELEASE_VERSION, Release, ServerAddr};
 
 use crate::address::normalize_party;
-use crate::registry::{AccountState, Registry, RegistryError};
+use crate::registry::{AccountState, HostingSecret, Registry, RegistryError};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "kebab-case")]
@@ -221,9 +221,10 @@ pub fn execute(ctx: &AdminContext, req: AdminRequest) -> AdminReply {
         AdminRequest::AccountCreate { address, name } => {
             let mut secret = [0u8; 32];
             rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-            let key = wire::proto::hosting_key(&secret);
+            // Only the verifier is kept: the secret leaves in the profile and nowhere else.
+            let verifier = HostingSecret::Verifier(wire::proto::hosting_verifier(&secret));
             let name = name.unwrap_or_default();
-            match r.create_account(&address, &name, key, Utc::now()) {
+            match r.create_account(&address, &name, verifier, Utc::now()) {
                 Ok(account) => {
                     tracing::info!(address = %account.address, "account created");
                     AdminReply::Created {
@@ -398,9 +399,10 @@ mod tests {
         assert_eq!(back.servers, ctx.servers);
         let stored = ctx.registry.account("bob@kapur.h").unwrap().unwrap();
         assert_eq!(
-            stored.hosting_key,
-            Some(wire::proto::hosting_key(&back.secret().unwrap()))
+            stored.hosting_verifier,
+            Some(wire::proto::hosting_verifier(&back.secret().unwrap()))
         );
+        assert_eq!(stored.hosting_key, None);
         let again = execute(
             &ctx,
             AdminRequest::AccountCreate {

@@ -11,7 +11,7 @@ use wire::{
 };
 
 use crate::address::normalize_address;
-use crate::registry::{Account, AccountState, Registry, RegistryError};
+use crate::registry::{Account, AccountState, HostingSecret, Registry, RegistryError};
 
 /// Most node addresses one record carries: a node listens on a few, plus relay circuits.
 const MAX_NODE_ADDRS: usize = 32;
@@ -125,7 +125,10 @@ impl Handler {
     ) -> Response {
         let kind = request_kind(&req);
         let answer = match req {
-            Request::Host(h) => self.host(peer, h, now),
+            Request::Host(h) => self.host(peer, h, None, now),
+            Request::HostSigned { request, signature } => {
+                self.host(peer, request, Some(&signature), now)
+            }
             Request::Login(s) => self.login(peer, &s, now),
             Request::Lookup { asker, address } => self.lookup(peer, &asker, &address, remote),
             Request::Authorize {
@@ -228,7 +231,15 @@ impl Handler {
         Ok((signed, record, cert))
     }
 
-    fn host(&self, peer: &str, h: HostRequest, now: DateTime<Utc>) -> Answer {
+    /// `signature`: the hosting secret's, from a `HostSigned` request; a `Host` request has
+    /// only the keyed proof, which accounts created before verifiers still take.
+    fn host(
+        &self,
+        peer: &str,
+        h: HostRequest,
+        signature: Option<&[u8]>,
+        now: DateTime<Utc>,
+    ) -> Answer {
         let unknown = || {
             refuse(
                 RefusalCode::UnknownAccount,
@@ -263,14 +274,33 @@ impl Handler {
             AccountState::Hosted => return self.host_again(peer, &account, &fpr),
             AccountState::Created => {}
         }
-        let key = account
-            .hosting_key
-            .ok_or_else(|| refuse(RefusalCode::BadProof, "hosting secret already used"))?;
-        // blake3::Hash compares in constant time.
-        let given = blake3::Hash::from(h.proof);
-        let good = [&fpr, &fpr_lower]
-            .into_iter()
-            .any(|f| blake3::Hash::from(wire::proto::hosting_proof(&key, peer, f)) == given);
+        let forms = [&fpr, &fpr_lower];
+        let (secret, good) = match (account.hosting_verifier, account.hosting_key) {
+            (Some(v), _) => {
+                let Some(signature) = signature else {
+                    // A node from before signed hosting requests.
+                    return Err(refuse(
+                        RefusalCode::BadProof,
+                        "a signed hosting request is needed",
+                    ));
+                };
+                let good = forms
+                    .into_iter()
+                    .any(|f| wire::proto::verify_hosting(&v, peer, f, signature));
+                (HostingSecret::Verifier(v), good)
+            }
+            (None, Some(key)) => {
+                // blake3::Hash compares in constant time.
+                let given = blake3::Hash::from(h.proof);
+                let good = forms.into_iter().any(|f| {
+                    blake3::Hash::from(wire::proto::hosting_proof(&key, peer, f)) == given
+                });
+                (HostingSecret::Key(key), good)
+            }
+            (None, None) => {
+                return Err(refuse(RefusalCode::BadProof, "hosting secret already used"));
+            }
+        };
         if !good {
             return Err(refuse(RefusalCode::BadProof, "wrong hosting secret"));
         }
@@ -294,7 +324,7 @@ impl Handler {
         let signed = self.ca.sign_record(&record).map_err(internal)?;
         match self
             .registry
-            .set_hosted(&account.address, &key, peer, &fpr, signed.clone())
+            .set_hosted(&account.address, &secret, peer, &fpr, signed.clone())
         {
             Ok(_) => {
                 tracing::info!(%peer, address = %account.address, "account hosted");
@@ -450,7 +480,7 @@ impl Handler {
 /// The request's name for logs (never its contents: they may be large or private).
 fn request_kind(req: &Request) -> &'static str {
     match req {
-        Request::Host(_) => "host",
+        Request::Host(_) | Request::HostSigned { .. } => "host",
         Request::Login(_) => "login",
         Request::Lookup { .. } => "lookup",
         Request::Authorize { .. } => "authorize",

@@ -34,9 +34,15 @@ pub struct Account {
     pub address: String,
     pub display_name: String,
     pub state: AccountState,
-    /// `wire::proto::hosting_key` of the profile's secret while the account waits to be
-    /// hosted; gone once used, so the secret works once.
+    /// `wire::proto::hosting_key` of the profile's secret, for an account created before
+    /// servers kept verifiers, while it waits to be hosted; gone once used, so the secret works
+    /// once.
     pub hosting_key: Option<[u8; 32]>,
+    /// `wire::proto::hosting_verifier` of the profile's secret while the account waits to be
+    /// hosted: it checks the secret's signature but cannot make one, so a copy of the registry
+    /// hosts nothing. Gone once used.
+    #[serde(default)]
+    pub hosting_verifier: Option<[u8; 32]>,
     /// PeerId of the hosting node.
     pub node: Option<String>,
     /// Fingerprint (hex) of the hosted account certificate.
@@ -64,6 +70,15 @@ pub enum RegistryError {
 }
 
 pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+/// What the server keeps of a profile's hosting secret until the account is hosted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostingSecret {
+    /// The public key the secret stands for (accounts created now).
+    Verifier([u8; 32]),
+    /// The older keyed-hash key (accounts created before verifiers).
+    Key([u8; 32]),
+}
 
 /// The registry; cheap to clone (sled handles are shared).
 #[derive(Clone, Debug)]
@@ -116,7 +131,7 @@ impl Registry {
         &self,
         address: &str,
         display_name: &str,
-        hosting_key: [u8; 32],
+        secret: HostingSecret,
         now: DateTime<Utc>,
     ) -> Result<Account> {
         let address = normalize_address(address)
@@ -125,7 +140,14 @@ impl Registry {
             address: address.clone(),
             display_name: display_name.to_string(),
             state: AccountState::Created,
-            hosting_key: Some(hosting_key),
+            hosting_key: match secret {
+                HostingSecret::Key(k) => Some(k),
+                HostingSecret::Verifier(_) => None,
+            },
+            hosting_verifier: match secret {
+                HostingSecret::Verifier(v) => Some(v),
+                HostingSecret::Key(_) => None,
+            },
             node: None,
             fingerprint: None,
             record: None,
@@ -194,21 +216,26 @@ impl Registry {
 
     /// Marks a Created account hosted by `node` with certificate `fingerprint`, stores its
     /// first record and forgets the hosting key. Fails with [`RegistryError::WrongState`]
-    /// unless the account is still Created with `hosting_key`.
+    /// unless the account is still Created with this unused `secret`.
     pub fn set_hosted(
         &self,
         address: &str,
-        hosting_key: &[u8; 32],
+        secret: &HostingSecret,
         node: &str,
         fingerprint: &str,
         record: NetworkSigned,
     ) -> Result<Account> {
         self.modify(address, |a| {
-            if a.state != AccountState::Created || a.hosting_key.as_ref() != Some(hosting_key) {
+            let unused = match secret {
+                HostingSecret::Key(k) => a.hosting_key.as_ref() == Some(k),
+                HostingSecret::Verifier(v) => a.hosting_verifier.as_ref() == Some(v),
+            };
+            if a.state != AccountState::Created || !unused {
                 return Err(RegistryError::WrongState(a.address.clone()));
             }
             a.state = AccountState::Hosted;
             a.hosting_key = None;
+            a.hosting_verifier = None;
             a.node = Some(node.to_string());
             a.fingerprint = Some(fingerprint.to_string());
             a.record = Some(record.clone());
@@ -232,6 +259,7 @@ impl Registry {
         self.modify(address, |a| {
             a.state = AccountState::Disabled;
             a.hosting_key = None;
+            a.hosting_verifier = None;
             Ok(())
         })
     }
@@ -354,22 +382,23 @@ mod tests {
         let (_d, r) = registry();
         let now = Utc::now();
         let a = r
-            .create_account("Bob@Kapur.H", "Bob", [1; 32], now)
+            .create_account("Bob@Kapur.H", "Bob", HostingSecret::Key([1; 32]), now)
             .unwrap();
         assert_eq!(a.address, "bob@kapur.h");
         assert_eq!(a.state, AccountState::Created);
         assert!(matches!(
-            r.create_account("bob@kapur.h", "Bob", [2; 32], now),
+            r.create_account("bob@kapur.h", "Bob", HostingSecret::Key([2; 32]), now),
             Err(RegistryError::Exists(_))
         ));
         assert!(matches!(
-            r.create_account("bob", "Bob", [2; 32], now),
+            r.create_account("bob", "Bob", HostingSecret::Key([2; 32]), now),
             Err(RegistryError::InvalidAddress(_))
         ));
         assert_eq!(r.account("BOB@kapur.h").unwrap().unwrap(), a);
         assert!(r.account("carol@kapur.h").unwrap().is_none());
         assert!(r.account("not an address").unwrap().is_none());
-        r.create_account("ann@kapur.h", "", [3; 32], now).unwrap();
+        r.create_account("ann@kapur.h", "", HostingSecret::Key([3; 32]), now)
+            .unwrap();
         let all: Vec<_> = r
             .accounts()
             .unwrap()
@@ -382,24 +411,47 @@ mod tests {
     #[test]
     fn hosting_uses_the_key_once_and_records_update() {
         let (_d, r) = registry();
-        r.create_account("bob@kapur.h", "Bob", [1; 32], Utc::now())
-            .unwrap();
+        r.create_account(
+            "bob@kapur.h",
+            "Bob",
+            HostingSecret::Key([1; 32]),
+            Utc::now(),
+        )
+        .unwrap();
         assert!(matches!(
             r.update_record("bob@kapur.h", record(0)),
             Err(RegistryError::WrongState(_))
         ));
         assert!(matches!(
-            r.set_hosted("bob@kapur.h", &[9; 32], "node", "FPR", record(1)),
+            r.set_hosted(
+                "bob@kapur.h",
+                &HostingSecret::Key([9; 32]),
+                "node",
+                "FPR",
+                record(1)
+            ),
             Err(RegistryError::WrongState(_))
         ));
         let a = r
-            .set_hosted("bob@kapur.h", &[1; 32], "node", "FPR", record(1))
+            .set_hosted(
+                "bob@kapur.h",
+                &HostingSecret::Key([1; 32]),
+                "node",
+                "FPR",
+                record(1),
+            )
             .unwrap();
         assert_eq!(a.state, AccountState::Hosted);
         assert_eq!(a.hosting_key, None);
         assert_eq!(a.node.as_deref(), Some("node"));
         assert!(matches!(
-            r.set_hosted("bob@kapur.h", &[1; 32], "other", "FPR", record(2)),
+            r.set_hosted(
+                "bob@kapur.h",
+                &HostingSecret::Key([1; 32]),
+                "other",
+                "FPR",
+                record(2)
+            ),
             Err(RegistryError::WrongState(_))
         ));
         r.update_record("bob@kapur.h", record(3)).unwrap();
@@ -459,8 +511,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let r = Registry::open(&dir.path().join("db")).unwrap();
-            r.create_account("bob@kapur.h", "Bob", [1; 32], Utc::now())
-                .unwrap();
+            r.create_account(
+                "bob@kapur.h",
+                "Bob",
+                HostingSecret::Key([1; 32]),
+                Utc::now(),
+            )
+            .unwrap();
             r.add_partner("kapur.h", "beta.h").unwrap();
         }
         let r = Registry::open(&dir.path().join("db")).unwrap();

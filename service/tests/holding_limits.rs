@@ -8,9 +8,7 @@ use std::time::Duration;
 use chrono::Utc;
 use overlay::{Multiaddr, Overlay, OverlayConfig, OverlayHandle, PeerId};
 use service::{AdminReply, AdminRequest, Config, ServiceServer};
-use wire::proto::{
-    DataFrame, DataReply, HostRequest, RefusalCode, Request, Response, hosting_key, hosting_proof,
-};
+use wire::proto::{DataFrame, DataReply, RefusalCode, Request, Response, host_request};
 use wire::{AccountKey, MessageId, NetworkSigned, SealOptions, SignedManifest, Token};
 
 async fn node(server: &ServiceServer) -> (OverlayHandle, PeerId) {
@@ -44,17 +42,13 @@ async fn host(
         panic!("account create")
     };
     let key = AccountKey::generate(address).unwrap();
-    let proof = hosting_proof(
-        &hosting_key(&profile.secret().unwrap()),
+    let host = host_request(
+        &profile.secret().unwrap(),
         &node.peer_id().to_string(),
-        &key.fingerprint().to_hex(),
-    );
-    let host = Request::Host(HostRequest {
-        address: address.into(),
-        cert: key.public_bytes().unwrap(),
-        proof,
-        node_addrs: vec![],
-    });
+        &key,
+        vec![],
+    )
+    .unwrap();
     let Response::Hosted(record) = node.request(sid, host).await.unwrap() else {
         panic!("hosting {address}")
     };

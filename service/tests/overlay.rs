@@ -6,9 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use overlay::{Multiaddr, Overlay, OverlayConfig, OverlayHandle, PeerId};
 use service::{AdminReply, AdminRequest, Config, ServiceServer};
-use wire::proto::{
-    HostRequest, Login, RefusalCode, Request, Response, hosting_key, hosting_proof, sign_login,
-};
+use wire::proto::{Login, RefusalCode, Request, Response, host_request, sign_login};
 use wire::{AccountKey, MessageId};
 
 async fn client(
@@ -71,17 +69,7 @@ async fn a_node_hosts_logs_in_looks_up_and_gets_tokens() {
         let profile = create(&server, address);
         let ca = profile.ca().unwrap();
         let key = AccountKey::generate(address).unwrap();
-        let proof = hosting_proof(
-            &hosting_key(&profile.secret().unwrap()),
-            &me,
-            &key.fingerprint().to_hex(),
-        );
-        let host = Request::Host(HostRequest {
-            address: address.into(),
-            cert: key.public_bytes().unwrap(),
-            proof,
-            node_addrs: vec![],
-        });
+        let host = host_request(&profile.secret().unwrap(), &me, &key, vec![]).unwrap();
         let Response::Hosted(record) = node.request(sid, host.clone()).await.unwrap() else {
             panic!("hosting {address}")
         };
@@ -170,17 +158,13 @@ async fn host(
 ) -> AccountKey {
     let profile = create(server, address);
     let key = AccountKey::generate(address).unwrap();
-    let proof = hosting_proof(
-        &hosting_key(&profile.secret().unwrap()),
+    let host = host_request(
+        &profile.secret().unwrap(),
         &node.peer_id().to_string(),
-        &key.fingerprint().to_hex(),
-    );
-    let host = Request::Host(HostRequest {
-        address: address.into(),
-        cert: key.public_bytes().unwrap(),
-        proof,
-        node_addrs: vec![],
-    });
+        &key,
+        vec![],
+    )
+    .unwrap();
     let resp = node.request(sid, host).await.unwrap();
     assert!(matches!(resp, Response::Hosted(_)), "{resp:?}");
     key

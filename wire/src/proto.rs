@@ -34,6 +34,8 @@ pub const MAX_FIRST_FRAME_BYTES: usize =
 
 const LOGIN_CONTEXT: &[u8] = b"wims login\0";
 const HOSTING_KEY_CONTEXT: &str = "wims 2026 hosting secret v1";
+const HOSTING_SIGNING_CONTEXT: &str = "wims 2026 hosting signing key v1";
+const HOSTING_SIGNATURE_CONTEXT: &[u8] = b"wims host\0";
 
 /// A control request. Node → service unless marked otherwise.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +92,14 @@ pub enum Request {
         record: NetworkSigned,
         message_id: MessageId,
         sender: String,
+    },
+    /// As [`Request::Host`], proven by a signature of the profile's hosting secret over the
+    /// requesting PeerId and the certificate's fingerprint ([`sign_hosting`]), which the
+    /// server checks against the verifier it keeps. The request's keyed proof still serves an
+    /// account created before servers kept verifiers.
+    HostSigned {
+        request: HostRequest,
+        signature: Vec<u8>,
     },
 }
 
@@ -303,6 +313,73 @@ pub fn hosting_proof(key: &[u8; 32], node: &str, fingerprint: &str) -> [u8; 32] 
     *h.finalize().as_bytes()
 }
 
+/// The Ed25519 key the profile's hosting secret stands for: the node signs with it, the server
+/// keeps only its public half ([`hosting_verifier`]), so what the server stores cannot host the
+/// account.
+fn hosting_signing_key(secret: &[u8]) -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&blake3::derive_key(HOSTING_SIGNING_CONTEXT, secret))
+}
+
+/// What a service server keeps of a profile's hosting secret.
+pub fn hosting_verifier(secret: &[u8]) -> [u8; 32] {
+    hosting_signing_key(secret).verifying_key().to_bytes()
+}
+
+fn hosting_message(node: &str, fingerprint: &str) -> Vec<u8> {
+    let mut m = HOSTING_SIGNATURE_CONTEXT.to_vec();
+    m.extend_from_slice(node.as_bytes());
+    m.push(0);
+    m.extend_from_slice(fingerprint.as_bytes());
+    m
+}
+
+/// The hosting secret's signature over the node that hosts and the key it hosts.
+pub fn sign_hosting(secret: &[u8], node: &str, fingerprint: &str) -> Vec<u8> {
+    use ed25519_dalek::Signer;
+    hosting_signing_key(secret)
+        .sign(&hosting_message(node, fingerprint))
+        .to_bytes()
+        .to_vec()
+}
+
+/// Whether `signature` is the hosting secret's (the one `verifier` was made from) over this
+/// node and key.
+pub fn verify_hosting(
+    verifier: &[u8; 32],
+    node: &str,
+    fingerprint: &str,
+    signature: &[u8],
+) -> bool {
+    let Ok(key) = ed25519_dalek::VerifyingKey::from_bytes(verifier) else {
+        return false;
+    };
+    let Ok(signature) = ed25519_dalek::Signature::from_slice(signature) else {
+        return false;
+    };
+    key.verify_strict(&hosting_message(node, fingerprint), &signature)
+        .is_ok()
+}
+
+/// The request that hosts `key`'s account on the node `node` with the profile's `secret`: signed
+/// ([`Request::HostSigned`]), with the older keyed proof inside for accounts created before.
+pub fn host_request(
+    secret: &[u8],
+    node: &str,
+    key: &AccountKey,
+    node_addrs: Vec<String>,
+) -> Result<Request> {
+    let fingerprint = key.fingerprint().to_hex();
+    Ok(Request::HostSigned {
+        request: HostRequest {
+            address: key.address().to_string(),
+            cert: key.public_bytes()?,
+            proof: hosting_proof(&hosting_key(secret), node, &fingerprint),
+            node_addrs,
+        },
+        signature: sign_hosting(secret, node, &fingerprint),
+    })
+}
+
 pub fn sign_login(key: &AccountKey, login: &Login) -> Result<SignedLogin> {
     let bytes = encode(login)?;
     let signature = sign_detached(key, LOGIN_CONTEXT, &bytes)?;
@@ -328,6 +405,26 @@ pub fn verify_login(signed: &SignedLogin, cert: &Cert) -> Result<Login> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosting_signatures_bind_node_and_key_and_need_the_secret() {
+        let secret = [7u8; 32];
+        let verifier = hosting_verifier(&secret);
+        let sig = sign_hosting(&secret, "12D3KooWA", "ABCD");
+        assert!(verify_hosting(&verifier, "12D3KooWA", "ABCD", &sig));
+        assert!(!verify_hosting(&verifier, "12D3KooWB", "ABCD", &sig));
+        assert!(!verify_hosting(&verifier, "12D3KooWA", "ABCE", &sig));
+        assert!(!verify_hosting(
+            &hosting_verifier(&[8; 32]),
+            "12D3KooWA",
+            "ABCD",
+            &sig
+        ));
+        assert!(!verify_hosting(&verifier, "12D3KooWA", "ABCD", &sig[..63]));
+        // What the server keeps is neither the secret nor the older keyed-hash key.
+        assert_ne!(verifier, secret);
+        assert_ne!(verifier, hosting_key(&secret));
+    }
 
     #[test]
     fn messages_round_trip_and_refuse_trailing_bytes() {

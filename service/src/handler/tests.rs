@@ -1,5 +1,5 @@
 use super::*;
-use wire::proto::{hosting_key, hosting_proof, sign_login};
+use wire::proto::{hosting_key, hosting_proof, hosting_verifier, sign_hosting, sign_login};
 use wire::{AccountKey, SignedReceipt};
 
 const NODE: &str = "12D3KooWnodeA";
@@ -68,7 +68,12 @@ impl Rig {
         let secret = address.as_bytes();
         self.h
             .registry()
-            .create_account(address, "Name", hosting_key(secret), Utc::now())
+            .create_account(
+                address,
+                "Name",
+                HostingSecret::Key(hosting_key(secret)),
+                Utc::now(),
+            )
             .unwrap();
         let key = AccountKey::generate(address).unwrap();
         match self
@@ -147,7 +152,12 @@ fn host_with_the_right_proof_certifies_and_uses_the_secret_once() {
 fn host_with_a_bad_proof_is_refused_and_leaves_the_secret_usable() {
     let r = rig();
     r.h.registry()
-        .create_account("bob@kapur.h", "Bob", hosting_key(b"right"), Utc::now())
+        .create_account(
+            "bob@kapur.h",
+            "Bob",
+            HostingSecret::Key(hosting_key(b"right")),
+            Utc::now(),
+        )
         .unwrap();
     let key = AccountKey::generate("bob@kapur.h").unwrap();
     let wrong = r.h.handle(
@@ -194,7 +204,12 @@ fn host_refuses_unknown_disabled_foreign_and_malformed() {
     assert_eq!(refused(&unknown), RefusalCode::UnknownAccount);
 
     r.h.registry()
-        .create_account("carol@kapur.h", "", hosting_key(b"s"), Utc::now())
+        .create_account(
+            "carol@kapur.h",
+            "",
+            HostingSecret::Key(hosting_key(b"s")),
+            Utc::now(),
+        )
         .unwrap();
     // Bob's certificate does not carry carol's address.
     let foreign = r.h.handle(
@@ -455,7 +470,12 @@ fn authorize_refuses_naming_the_recipient() {
     r.hosted("ann@alpha.h", OTHER_NODE);
     r.hosted("bob@beta.h", OTHER_NODE);
     r.h.registry()
-        .create_account("new@alpha.h", "", hosting_key(b"x"), Utc::now())
+        .create_account(
+            "new@alpha.h",
+            "",
+            HostingSecret::Key(hosting_key(b"x")),
+            Utc::now(),
+        )
         .unwrap();
 
     let not_partner = r.authorize(NODE, "alice@alpha.h", &["ann@alpha.h", "bob@beta.h"], 1);
@@ -521,5 +541,69 @@ fn release_is_refused_until_announced_then_returned_as_signed() {
     assert_eq!(
         r.h.handle(NODE, Request::Release, now),
         Response::Release(signed)
+    );
+}
+
+/// An account created now: the server keeps only the verifier, and only a request signed with
+/// the profile's secret hosts it; what a copy of the registry holds does not.
+#[test]
+fn hosting_needs_the_secrets_signature_and_the_registry_cannot_make_one() {
+    let rig = rig();
+    let secret = [42u8; 32];
+    let verifier = hosting_verifier(&secret);
+    rig.h
+        .registry()
+        .create_account(
+            "dan@kapur.h",
+            "Dan",
+            HostingSecret::Verifier(verifier),
+            Utc::now(),
+        )
+        .unwrap();
+    let key = AccountKey::generate("dan@kapur.h").unwrap();
+    let fpr = key.fingerprint().to_hex();
+    let signed = |signature: Vec<u8>| Request::HostSigned {
+        request: HostRequest {
+            address: "dan@kapur.h".into(),
+            cert: key.public_bytes().unwrap(),
+            proof: [0; 32],
+            node_addrs: vec![],
+        },
+        signature,
+    };
+    // The older keyed proof, even made from the right secret, is not enough any more.
+    let older = host_request("dan@kapur.h", &secret, NODE, &key);
+    assert_eq!(
+        refused(&rig.h.handle(NODE, older, Utc::now())),
+        RefusalCode::BadProof
+    );
+    // Whoever read the registry has the verifier: signing with it as a secret fails.
+    let forged = signed(sign_hosting(&verifier, NODE, &fpr));
+    assert_eq!(
+        refused(&rig.h.handle(NODE, forged, Utc::now())),
+        RefusalCode::BadProof
+    );
+    // A signature for another node is no use to this one.
+    let elsewhere = signed(sign_hosting(&secret, OTHER_NODE, &fpr));
+    assert_eq!(
+        refused(&rig.h.handle(NODE, elsewhere, Utc::now())),
+        RefusalCode::BadProof
+    );
+    let good = signed(sign_hosting(&secret, NODE, &fpr));
+    assert!(matches!(
+        rig.h.handle(NODE, good.clone(), Utc::now()),
+        Response::Hosted(_)
+    ));
+    let a = rig.h.registry().account("dan@kapur.h").unwrap().unwrap();
+    assert_eq!(a.hosting_verifier, None);
+    // A retry by the same node gets its record; the secret hosts nothing else.
+    assert!(matches!(
+        rig.h.handle(NODE, good, Utc::now()),
+        Response::Hosted(_)
+    ));
+    let again = signed(sign_hosting(&secret, OTHER_NODE, &fpr));
+    assert_eq!(
+        refused(&rig.h.handle(OTHER_NODE, again, Utc::now())),
+        RefusalCode::BadProof
     );
 }
