@@ -221,19 +221,25 @@ impl OverlayHandle {
     /// One control request: dials if not connected (using remembered addrs; addrs of the form
     /// .../p2p/<relay>/p2p-circuit work too), sends, waits for the response.
     pub async fn request(&self, peer: PeerId, request: Request) -> Result<Response, OverlayError> {
-        // The behaviour has its own timeout once the request is on a stream; this one also
-        // bounds a dial that hangs (a silently dropping firewall).
-        tokio::time::timeout(
-            self.request_timeout,
-            self.call(|reply| Command::Request {
-                peer,
-                request,
-                reply,
-            }),
-        )
+        self.call_within(|reply| Command::Request {
+            peer,
+            request,
+            reply,
+        })
         .await
-        .map_err(|_| OverlayError::Timeout)?
-        .and_then(|r| r)
+    }
+
+    /// A command answered with a result, within the request timeout: the behaviour has its
+    /// own timeout once a request is on a stream; this one also bounds a dial that hangs (a
+    /// silently dropping firewall).
+    async fn call_within<T>(
+        &self,
+        command: impl FnOnce(oneshot::Sender<Result<T, OverlayError>>) -> Command,
+    ) -> Result<T, OverlayError> {
+        tokio::time::timeout(self.request_timeout, self.call(command))
+            .await
+            .map_err(|_| OverlayError::Timeout)?
+            .and_then(|r| r)
     }
 
     /// What to show `peer` when this node asks it for a port prediction hole punch on the way
@@ -252,17 +258,12 @@ impl OverlayHandle {
         peer: PeerId,
         request: wire::punch::PunchRequest,
     ) -> Result<wire::punch::PunchResponse, OverlayError> {
-        tokio::time::timeout(
-            self.request_timeout,
-            self.call(|reply| Command::PunchRequest {
-                peer,
-                request,
-                reply,
-            }),
-        )
+        self.call_within(|reply| Command::PunchRequest {
+            peer,
+            request,
+            reply,
+        })
         .await
-        .map_err(|_| OverlayError::Timeout)?
-        .and_then(|r| r)
     }
 
     /// Opens a data stream (/wims/data/1) to the peer, dialing if needed. Refuses with

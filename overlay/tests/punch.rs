@@ -7,7 +7,6 @@ mod common;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use common::*;
 use libp2p::multiaddr::Protocol;
@@ -56,23 +55,7 @@ async fn relay_and_node() -> Net {
     })));
     let (b, b_inbound) = start(b_config).await;
     serve(b_inbound);
-    // The reservation takes a few round trips; the bound only keeps a broken run from
-    // hanging.
-    let circuit = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Some(addr) = b
-                .listen_addrs()
-                .await
-                .into_iter()
-                .find(|a| a.iter().any(|p| p == Protocol::P2pCircuit))
-            {
-                return addr.with(Protocol::P2p(b.peer_id()));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("B gets a circuit address");
+    let circuit = circuit_addr(&b).await.with(Protocol::P2p(b.peer_id()));
     Net {
         relay,
         relay_addrs,

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::*;
 use libp2p::multiaddr::Protocol;
 use overlay::OverlayError;
@@ -31,23 +29,7 @@ async fn control_request_through_a_relay_circuit() {
     let (b, b_inbound) = start(b_config).await;
     serve(b_inbound);
 
-    // The reservation takes a few round trips; the bound only keeps a broken run from
-    // hanging.
-    let circuit = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Some(addr) = b
-                .listen_addrs()
-                .await
-                .into_iter()
-                .find(|a| a.iter().any(|p| p == Protocol::P2pCircuit))
-            {
-                return addr;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    })
-    .await
-    .expect("B gets a circuit address");
+    let circuit = circuit_addr(&b).await;
     assert!(
         !matches!(circuit.iter().last(), Some(Protocol::P2p(p)) if p == b.peer_id()),
         "listen addresses carry no /p2p/<self>: {circuit}"

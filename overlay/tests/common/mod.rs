@@ -71,3 +71,23 @@ pub fn serve(mut inbound: mpsc::Receiver<Inbound>) {
         }
     });
 }
+
+/// `node`'s relay circuit address, once its reservation is up (a few round trips); the bound
+/// only keeps a broken run from hanging.
+pub async fn circuit_addr(node: &OverlayHandle) -> Multiaddr {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Some(addr) = node
+                .listen_addrs()
+                .await
+                .into_iter()
+                .find(|a| a.iter().any(|p| p == overlay::Protocol::P2pCircuit))
+            {
+                return addr;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("a circuit address")
+}

@@ -137,11 +137,7 @@ impl Registry {
     /// crash in between leaves the entry twice (the old one moved again at the next start),
     /// never not at all.
     pub fn rekey_held(&self, entry: &HeldEntry) -> Result<()> {
-        self.held.insert(
-            held_key(&entry.recipient, &entry.message_id, &entry.sender),
-            encode(entry),
-        )?;
-        self.flush()?;
+        self.put_held(entry)?;
         self.held.remove(key(&entry.recipient, &entry.message_id))?;
         self.flush()
     }
