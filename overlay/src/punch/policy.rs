@@ -47,8 +47,11 @@ impl NoJoin {
 
 #[derive(Default)]
 pub(crate) struct Policy {
-    /// When we last asked a peer, or joined its punch.
-    last: HashMap<PeerId, Instant>,
+    /// When we last asked a peer.
+    asked: HashMap<PeerId, Instant>,
+    /// When we last took up a peer's offer. Apart from `asked`: two nodes that both wait to
+    /// send to each other ask at the same moment, and each must still join the other's.
+    joined: HashMap<PeerId, Instant>,
     /// When the punches of the last minute were asked or joined.
     recent: VecDeque<Instant>,
     /// The same, per relay whose circuit carried the offer.
@@ -71,10 +74,10 @@ impl Policy {
         self.running.is_some_and(|(_, until)| now < until)
     }
 
-    fn fresh(&mut self, now: Instant, peer: PeerId) -> bool {
-        self.last
-            .retain(|_, t| now.saturating_duration_since(*t) < PUNCH_AGAIN_AFTER);
-        !self.last.contains_key(&peer)
+    /// Whether `peer` is not in `times` within the last [`PUNCH_AGAIN_AFTER`].
+    fn fresh(times: &mut HashMap<PeerId, Instant>, now: Instant, peer: PeerId) -> bool {
+        times.retain(|_, t| now.saturating_duration_since(*t) < PUNCH_AGAIN_AFTER);
+        !times.contains_key(&peer)
     }
 
     fn budget_left(&mut self, now: Instant) -> bool {
@@ -84,10 +87,10 @@ impl Policy {
 
     /// Whether to ask `peer` for a punch now; counts it when so.
     pub(crate) fn ask(&mut self, now: Instant, peer: PeerId) -> bool {
-        if self.busy(now) || !self.fresh(now, peer) || !self.budget_left(now) {
+        if self.busy(now) || !Self::fresh(&mut self.asked, now, peer) || !self.budget_left(now) {
             return false;
         }
-        self.last.insert(peer, now);
+        self.asked.insert(peer, now);
         self.recent.push_back(now);
         true
     }
@@ -116,11 +119,12 @@ impl Policy {
             .per_relay
             .get(&relay)
             .is_none_or(|times| times.len() < MAX_PUNCHES_PER_RELAY_MINUTE);
-        if self.busy(now) || !relay_left || !self.fresh(now, peer) || !self.budget_left(now) {
+        let fresh = Self::fresh(&mut self.joined, now, peer);
+        if self.busy(now) || !relay_left || !fresh || !self.budget_left(now) {
             return Err(NoJoin::NotNow);
         }
         self.per_relay.entry(relay).or_default().push_back(now);
-        self.last.insert(peer, now);
+        self.joined.insert(peer, now);
         self.recent.push_back(now);
         Ok(())
     }
@@ -139,9 +143,11 @@ impl Policy {
     /// Whether `peer` was asked or joined recently enough that a direct connection from it
     /// is the punch's result.
     pub(crate) fn punched_lately(&self, now: Instant, peer: PeerId, within: Duration) -> bool {
-        self.last
-            .get(&peer)
-            .is_some_and(|t| now.saturating_duration_since(*t) < within)
+        [&self.asked, &self.joined].into_iter().any(|times| {
+            times
+                .get(&peer)
+                .is_some_and(|t| now.saturating_duration_since(*t) < within)
+        })
     }
 }
 
@@ -302,9 +308,8 @@ mod tests {
         );
         let peer = PeerId::random();
         assert_eq!(p.join(now, peer, relay, 2, true), Ok(()));
-        // The same peer again, by offer or by our own ask.
+        // The same peer's offer again.
         assert_eq!(p.join(now, peer, relay, 2, true), Err(NoJoin::NotNow));
-        assert!(!p.ask(now, peer));
         // Fresh peer ids over one relay: three a minute.
         for _ in 1..MAX_PUNCHES_PER_RELAY_MINUTE {
             assert_eq!(p.join(now, PeerId::random(), relay, 1, true), Ok(()));
@@ -329,6 +334,19 @@ mod tests {
         // A minute later the budgets are back; the peer's wait is long over.
         let later = now + MINUTE;
         assert_eq!(p.join(later, peer, relay, 1, true), Ok(()));
+    }
+
+    #[test]
+    fn two_nodes_asking_each_other_at_once_still_join() {
+        let now = Instant::now();
+        let (peer, relay) = (PeerId::random(), PeerId::random());
+        let mut p = Policy::default();
+        assert!(p.ask(now, peer));
+        // Its offer crossed ours: taken up, once.
+        assert_eq!(p.join(now, peer, relay, 1, true), Ok(()));
+        assert_eq!(p.join(now, peer, relay, 1, true), Err(NoJoin::NotNow));
+        assert!(!p.ask(now, peer));
+        assert!(p.punched_lately(now, peer, PUNCH_AGAIN_AFTER));
     }
 
     #[test]
