@@ -374,5 +374,22 @@ async fn only_authentic_authorized_messages_are_filed_once() {
         "{answer:?}"
     );
 
+    // A flood of offers from one peer: past 120 in a minute they are not even looked at
+    // (each costs a directory lookup), and the answer says to come back later.
+    let mut flood = 0;
+    let too_many = loop {
+        let reply = alice.offer(bob_peer, &bad, &chunks).await;
+        flood += 1;
+        if refused_with(&reply, RefusalCode::TryLater) {
+            break reply;
+        }
+        assert_eq!(reply, bad_signature, "offer {flood}");
+        assert!(flood <= 120, "offer {flood} of one minute still looked at");
+    };
+    assert!(
+        matches!(&too_many, DataReply::Refused(r) if r.detail == "too many offers"),
+        "{too_many:?}"
+    );
+
     server.stop().await;
 }

@@ -227,6 +227,17 @@ def phase_conn_cap():
         time.sleep(0.2)
     for s in held:
         s.close()
+    # The node frees a place once it has read the close; the next phase must not race it.
+    deadline = time.monotonic() + 10
+    while True:
+        probes = [greeted("127.0.0.1") for _ in range(3)]
+        for p, _ in probes:
+            p.close()
+        if all(ok for _, ok in probes):
+            break
+        check(time.monotonic() < deadline, "closed connections did not free their places")
+        time.sleep(0.2)
+    time.sleep(0.5)
     log("connections over the per-address (3) and total (5) caps closed; freed places reused")
 
 
