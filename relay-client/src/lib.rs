@@ -213,13 +213,14 @@ impl ServiceClient {
     ) -> Result<Located> {
         let node = self.inner.overlay.peer_id().to_string();
         let signed_request = proto::host_request(secret, &node, key, node_addrs)?;
-        let answer = match self.call(signed_request.clone()).await {
-            // Servers from before signed requests cannot read one and answer nothing; they
-            // take the keyed proof inside it.
-            Err(ClientError::Unreachable(_)) => match signed_request {
-                Request::HostSigned { request, .. } => self.call(Request::Host(request)).await?,
-                _ => unreachable!("host_request makes a HostSigned request"),
-            },
+        // Servers from before signed requests cannot read one and answer nothing; they take
+        // the keyed proof inside it.
+        let older = match &signed_request {
+            Request::HostSigned { request, .. } => Request::Host(request.clone()),
+            other => other.clone(),
+        };
+        let answer = match self.call(signed_request).await {
+            Err(ClientError::Unreachable(_)) => self.call(older).await?,
             other => other?,
         };
         let Response::Hosted(signed) = answer else {
