@@ -10,6 +10,11 @@
 //! assert_eq!(t.text("hello", &[("who", "Bob")]), "Hello, Bob!");
 //! ```
 
+#[cfg(feature = "clap")]
+pub mod clap_help;
+#[cfg(feature = "config")]
+pub mod toml_check;
+
 use std::collections::BTreeSet;
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -42,26 +47,34 @@ fn bundle(lang: &str, files: &[&str]) -> FluentBundle<FluentResource> {
 }
 
 impl I18n {
-    /// The texts of `lang` (case-insensitive) from `table`. Errors with the list of known
-    /// languages when `lang` is not in the table.
+    /// The texts of `lang` from `table`, found as [`negotiate`] does (`de` or `de_DE.UTF-8`
+    /// give de-DE); an empty `lang` follows the system's locale ([`system_language`]), else
+    /// en-US. Errors with the list of known languages when `lang` is not in the table.
     pub fn new(table: Table, lang: &str) -> Result<I18n, String> {
+        let found = if lang.trim().is_empty() {
+            system_language(table).or_else(|| negotiate(table, FALLBACK))
+        } else {
+            negotiate(table, lang)
+        };
+        let Some(found) = found else {
+            return Err(languages(table).join(", "));
+        };
         let mut bundles = Vec::new();
-        match table.iter().find(|(l, _)| l.eq_ignore_ascii_case(lang)) {
-            Some((l, files)) => bundles.push(bundle(l, files)),
-            None => return Err(languages(table).join(", ")),
+        if let Some((l, files)) = table.iter().find(|(l, _)| *l == found) {
+            bundles.push(bundle(l, files));
         }
-        if !lang.eq_ignore_ascii_case(FALLBACK)
+        if found != FALLBACK
             && let Some((l, files)) = table.iter().find(|(l, _)| *l == FALLBACK)
         {
             bundles.push(bundle(l, files));
         }
         Ok(I18n {
-            lang: lang.to_string(),
+            lang: found.to_string(),
             bundles,
         })
     }
 
-    /// The language asked for, as the caller spelled it.
+    /// The language in use, as the table names it (`de-DE`).
     pub fn language(&self) -> &str {
         &self.lang
     }
@@ -86,6 +99,47 @@ impl I18n {
     pub fn has(&self, id: &str) -> bool {
         self.bundles.iter().any(|b| b.has_message(id))
     }
+}
+
+/// The table's language for `wanted`: the same tag in any case, with `-` or `_`, and with a
+/// locale's `.UTF-8` or `@euro` part ignored; else the first with the same primary language
+/// (`de`, `de-AT` and `de_CH.UTF-8` all give de-DE). `None` when the table has none of it.
+pub fn negotiate(table: Table, wanted: &str) -> Option<&'static str> {
+    let tag = wanted
+        .split(['.', '@'])
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .replace('_', "-");
+    if tag.is_empty() {
+        return None;
+    }
+    if let Some((l, _)) = table.iter().find(|(l, _)| l.eq_ignore_ascii_case(&tag)) {
+        return Some(l);
+    }
+    let primary = |t: &str| t.split('-').next().unwrap_or_default().to_ascii_lowercase();
+    let want = primary(&tag);
+    table
+        .iter()
+        .find(|(l, _)| primary(l) == want)
+        .map(|(l, _)| *l)
+}
+
+/// The language the environment asks for, read as gettext does: the locale from `LC_ALL`,
+/// else `LC_MESSAGES`, else `LANG`; unless that is `C`/`POSIX`, `LANGUAGE`'s list of
+/// preferences comes first. `None` when none of them is in the table.
+pub fn system_language(table: Table) -> Option<&'static str> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let locale = var("LC_ALL")
+        .or_else(|| var("LC_MESSAGES"))
+        .or_else(|| var("LANG"))?;
+    let plain = locale.split('.').next().unwrap_or_default();
+    if plain == "C" || plain == "POSIX" {
+        return None;
+    }
+    var("LANGUAGE")
+        .and_then(|list| list.split(':').find_map(|l| negotiate(table, l)))
+        .or_else(|| negotiate(table, &locale))
 }
 
 /// The languages of `table`, in table order.
@@ -178,6 +232,19 @@ mod tests {
         assert!(de.has("only-en"));
         assert_eq!(de.text("nowhere", &[]), "nowhere");
         assert!(!de.has("nowhere"));
+    }
+
+    #[test]
+    fn languages_are_negotiated() {
+        assert_eq!(negotiate(TABLE, "de"), Some("de-DE"));
+        assert_eq!(negotiate(TABLE, "DE-at"), Some("de-DE"));
+        assert_eq!(negotiate(TABLE, "de_DE.UTF-8"), Some("de-DE"));
+        assert_eq!(negotiate(TABLE, "de_DE@euro"), Some("de-DE"));
+        assert_eq!(negotiate(TABLE, "en_GB.UTF-8"), Some("en-US"));
+        assert_eq!(negotiate(TABLE, "fr-FR"), None);
+        assert_eq!(negotiate(TABLE, ""), None);
+        assert_eq!(I18n::new(TABLE, "de").unwrap().language(), "de-DE");
+        assert!(I18n::new(TABLE, "fr").is_err());
     }
 
     #[test]

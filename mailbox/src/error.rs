@@ -9,6 +9,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("record encoding: {0}")]
     Encoding(#[from] postcard::Error),
+    /// Another process has the store open.
+    #[error("the store is in use by another process")]
+    InUse,
     #[error("blob integrity check failed")]
     Integrity,
     #[error("account already exists")]

@@ -120,7 +120,18 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
-            .open()?;
+            .open()
+            .map_err(|e| match e {
+                // sled locks its files; another process holding them is not a broken store.
+                // sled words the failure itself, keeping the OS error only as text.
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
+                    Error::InUse
+                }
+                other => Error::Db(other),
+            })?;
         check_format(&db)?;
         let inner = Inner {
             accounts: db.open_tree("accounts")?,

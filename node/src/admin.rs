@@ -109,10 +109,13 @@ pub async fn host(net: &crate::network::Network, profile: &str, password: &str) 
         Ok(address) => Reply::Done { address },
         Err(e) => {
             tracing::warn!(error = %e, "hosting failed");
+            let address = wire::AccountProfile::from_toml(profile)
+                .map(|p| p.address)
+                .unwrap_or_default();
             Reply::Failed {
                 code: e.code().into(),
-                address: String::new(),
-                detail: e.to_string(),
+                address,
+                detail: e.detail(),
             }
         }
     }
@@ -264,7 +267,7 @@ pub async fn serve(path: &Path, ctx: std::sync::Arc<crate::ctx::NodeCtx>) -> std
                             Reply::Failed {
                                 code: code.into(),
                                 address,
-                                detail: e.to_string(),
+                                detail: e.detail(),
                             }
                         }
                     },

@@ -6,10 +6,11 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use ::i18n::clap_help::{self, Ids};
 use ::i18n::raw_option;
-use clap::{Arg, ArgAction, Command, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Command, CommandFactory, FromArgMatches, Parser, Subcommand};
 use node::config::Config;
-use node::i18n::{self, I18n};
+use node::i18n::I18n;
 use node::paths::DataDir;
 
 #[derive(Parser)]
@@ -96,6 +97,8 @@ pub enum AccountCmd {
     Remove {
         #[arg(value_name = "ADDRESS")]
         address: String,
+        #[arg(long)]
+        yes: bool,
     },
     #[command(subcommand)]
     Drop(DropCmd),
@@ -117,142 +120,29 @@ pub enum DropCmd {
     },
 }
 
-/// The path of the top-level command in the ids.
-const ROOT: &str = "wims";
-
-/// Places on a help page: the global options (propagated into every command) after a
-/// command's own, help and version last.
-const GLOBAL_ORDER: usize = 100;
-const BUILTIN_ORDER: usize = 200;
-
-/// The Fluent id of a command's help (`path` is e.g. `account-add`).
-fn about_id(path: &str) -> String {
-    format!("cli-help-{path}")
-}
-
-/// The Fluent id of a command's longer help for `--help`; optional, `about` serves otherwise.
-fn long_about_id(path: &str) -> String {
-    format!("cli-help-{path}-long")
-}
-
-/// The Fluent id of an argument's help.
-fn arg_id(path: &str, arg: &str) -> String {
-    format!("cli-help-{path}-{}", arg.replace('_', "-"))
-}
-
-fn child_path(path: &str, name: &str) -> String {
-    if path == ROOT {
-        name.to_string()
-    } else {
-        format!("{path}-{name}")
-    }
-}
-
-/// Arguments clap adds by itself; they get texts of their own, not per command.
-fn is_builtin(id: &str) -> bool {
-    id == "help" || id == "version"
-}
-
-/// `cmd` with every text from `t`, recursively; `path` names it in the ids.
-fn localize(mut cmd: Command, path: &str, t: &I18n) -> Command {
-    cmd = cmd.about(t.text(&about_id(path), &[]));
-    let long = long_about_id(path);
-    let has_long = t.has(&long);
-    if has_long {
-        cmd = cmd.long_about(t.text(&long, &[]));
-    }
-    let args: Vec<(String, bool, bool)> = cmd
-        .get_arguments()
-        .filter(|a| !is_builtin(a.get_id().as_str()))
-        .map(|a| (a.get_id().to_string(), a.is_positional(), a.is_global_set()))
-        .collect();
-    let arguments = t.text("cli-clap-arguments", &[]);
-    let options = t.text("cli-clap-options", &[]);
-    for (n, (a, positional, global)) in args.into_iter().enumerate() {
-        let text = t.text(&arg_id(path, &a), &[]);
-        let heading = if positional { &arguments } else { &options };
-        // A command's own options first, then those every command shares, then help.
-        let order = if global { GLOBAL_ORDER + n } else { n };
-        cmd = cmd.mut_arg(a, |arg| {
-            arg.help(text)
-                .help_heading(heading.clone())
-                .display_order(order)
-        });
-    }
-    // clap's own help flag says "Print help"; this one says it in the user's language.
-    let mut help = Arg::new("help")
-        .short('h')
-        .long("help")
-        .action(ArgAction::Help)
-        .help_heading(options.clone())
-        .display_order(BUILTIN_ORDER);
-    help = if has_long {
-        help.help(t.text("cli-clap-help-more", &[]))
-            .long_help(t.text("cli-clap-help-summary", &[]))
-    } else {
-        help.help(t.text("cli-clap-help", &[]))
-    };
-    cmd = cmd.disable_help_flag(true).arg(help);
-    if path == ROOT {
-        cmd = cmd.disable_version_flag(true).arg(
-            Arg::new("version")
-                .short('V')
-                .long("version")
-                .action(ArgAction::Version)
-                .help(t.text("cli-clap-version", &[]))
-                .help_heading(options)
-                .display_order(BUILTIN_ORDER + 1),
-        );
-    }
-    let usage = t.text("cli-clap-usage", &[]);
-    cmd = cmd
-        .subcommand_help_heading(t.text("cli-clap-commands", &[]))
-        .help_template(format!(
-            "{{before-help}}{{about-with-newline}}\n{usage} {{usage}}\n\n{{all-args}}{{after-help}}"
-        ));
-    let subs: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    for s in subs {
-        let child = child_path(path, &s);
-        cmd = cmd.mut_subcommand(&s, |sc| localize(sc, &child, t));
-    }
-    cmd
-}
-
-/// Gives the `help` commands clap adds while building their text, in the whole tree.
-fn localize_help_commands(mut cmd: Command, t: &I18n) -> Command {
-    let subs: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    for s in subs {
-        cmd = if s == "help" {
-            let about = t.text("cli-clap-help-command", &[]);
-            cmd.mut_subcommand(&s, |sc| sc.about(about))
-        } else {
-            cmd.mut_subcommand(&s, |sc| localize_help_commands(sc, t))
-        };
-    }
-    cmd
-}
+/// How the node names its command-line texts: `cli-help-…`, `cli-clap-…`.
+pub const IDS: Ids = Ids {
+    prefix: "cli-",
+    root: "wims",
+};
 
 /// The whole command tree with its texts in `t`'s language.
 pub fn command(t: &I18n) -> Command {
-    let mut cmd = localize(Cli::command(), ROOT, t);
-    // Building adds the `help` commands, which only then can be given their text.
-    cmd.build();
-    localize_help_commands(cmd, t)
+    clap_help::command(Cli::command(), t, IDS)
 }
 
-/// Parses `args`; prints help or a usage error and exits as clap does.
+/// Parses `args`; prints help, or a usage error in the user's language, and exits as clap
+/// does.
 pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
-    let matches = command(t).get_matches_from(args);
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = clap_help::matches_or_exit(command(t), args, t, IDS);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| {
+        eprintln!("wims: {}", clap_help::error_text(&e, "wims", t, IDS));
+        std::process::exit(2)
+    })
 }
 
-/// The language to speak: `--lang`, else the data folder's `node.language`, else en-US.
+/// The language to speak: `--lang`, else the data folder's `node.language`, else empty (the
+/// system's).
 pub fn language(args: &[OsString]) -> String {
     if let Some(l) = raw_option(args, "lang") {
         return l;
@@ -262,40 +152,13 @@ pub fn language(args: &[OsString]) -> String {
         .unwrap_or_else(DataDir::default_root);
     Config::load(&DataDir::new(root).config())
         .map(|c| c.node.language)
-        .unwrap_or_else(|_| i18n::FALLBACK.to_string())
+        .unwrap_or_default()
 }
 
 /// Every help id the command tree uses, for the completeness test.
 #[cfg(test)]
 fn help_ids() -> Vec<String> {
-    /// The ids of the pieces clap makes itself: its help and version flags, its `help` command,
-    /// and the headings of a help page.
-    const CLAP_IDS: &[&str] = &[
-        "cli-clap-help",
-        "cli-clap-help-more",
-        "cli-clap-help-summary",
-        "cli-clap-version",
-        "cli-clap-help-command",
-        "cli-clap-usage",
-        "cli-clap-commands",
-        "cli-clap-arguments",
-        "cli-clap-options",
-    ];
-    fn walk(cmd: &Command, path: &str, out: &mut Vec<String>) {
-        out.push(about_id(path));
-        for a in cmd.get_arguments() {
-            let id = a.get_id().as_str();
-            if !is_builtin(id) {
-                out.push(arg_id(path, id));
-            }
-        }
-        for s in cmd.get_subcommands() {
-            walk(s, &child_path(path, s.get_name()), out);
-        }
-    }
-    let mut ids: Vec<String> = CLAP_IDS.iter().map(|s| s.to_string()).collect();
-    walk(&Cli::command(), ROOT, &mut ids);
-    ids
+    IDS.all(&Cli::command())
 }
 
 #[cfg(test)]
@@ -363,7 +226,7 @@ mod tests {
 
     #[test]
     fn parses_commands_and_global_flags() {
-        let t = I18n::new(i18n::FALLBACK).unwrap();
+        let t = I18n::new(node::i18n::FALLBACK).unwrap();
         let cli = parse(
             os(&[
                 "wims",
@@ -401,7 +264,7 @@ mod tests {
         assert_eq!(language(&os(&["x", "run", "--lang=de-DE"])), "de-DE");
         assert_eq!(
             language(&os(&["x", "--data", "/nonexistent/dir", "run"])),
-            i18n::FALLBACK
+            ""
         );
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(

@@ -115,6 +115,7 @@ pub struct LimitsSection {
     pub write_timeout: u64,
     pub max_mime_parts: usize,
     pub max_mime_depth: usize,
+    pub min_password_length: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -140,6 +141,9 @@ pub enum ConfigError {
 /// the others are turned into text in the user's language by [`Invalid::text_id`].
 #[derive(Debug, thiserror::Error)]
 pub enum Invalid {
+    /// Broken TOML, an unknown key or a value of the wrong kind, with its line.
+    #[error("{0}")]
+    File(#[from] ::i18n::toml_check::Problem),
     #[error("{0}")]
     Syntax(String),
     #[error("log.level {0}")]
@@ -157,9 +161,23 @@ pub enum Invalid {
 }
 
 impl Invalid {
+    /// The problem in `t`'s language.
+    pub fn text(&self, t: &::i18n::I18n) -> String {
+        match self {
+            Invalid::File(p) => p.text(t, "cli-"),
+            other => {
+                let (id, args) = other.text_id();
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                t.text(id, &args)
+            }
+        }
+    }
+
     /// The Fluent id and arguments describing the problem.
     pub fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
         match self {
+            // Its ids are the shared checker's; [`Invalid::text`] speaks them.
+            Invalid::File(p) => ("cli-config-syntax", vec![("message", p.to_string())]),
             Invalid::Syntax(m) => ("cli-config-syntax", vec![("message", m.clone())]),
             Invalid::LogLevel(l) => ("cli-config-log-level", vec![("level", l.to_string())]),
             Invalid::PollInterval => ("cli-config-poll-interval", vec![]),
@@ -168,23 +186,6 @@ impl Invalid {
             Invalid::Retry => ("cli-config-retry", vec![]),
             Invalid::Zero(k) => ("cli-config-zero", vec![("key", k.to_string())]),
         }
-    }
-}
-
-/// Overlays `user` on `base`, table by table, so a file may set any subset of keys.
-fn merge(base: &mut toml::Value, user: toml::Value) {
-    match (base, user) {
-        (toml::Value::Table(b), toml::Value::Table(u)) => {
-            for (k, v) in u {
-                match b.get_mut(&k) {
-                    Some(bv) if bv.is_table() && v.is_table() => merge(bv, v),
-                    _ => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, u) => *b = u,
     }
 }
 
@@ -213,10 +214,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, Invalid> {
-        let mut base: toml::Value = toml::from_str(DEFAULT_TOML).expect("defaults parse");
-        let user: toml::Value =
-            toml::from_str(text).map_err(|e| Invalid::Syntax(e.message().to_string()))?;
-        merge(&mut base, user);
+        let base = ::i18n::toml_check::merged(text, DEFAULT_TOML)?;
         let cfg: Config = base
             .try_into()
             .map_err(|e: toml::de::Error| Invalid::Syntax(e.message().to_string()))?;

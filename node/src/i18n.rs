@@ -96,13 +96,17 @@ mod tests {
             include_str!("imap/commands.rs"),
             include_str!("drop/mod.rs"),
             include_str!("config.rs"),
+            include_str!("tls.rs"),
+            include_str!("send_cli.rs"),
+            include_str!("demo/mod.rs"),
         ]
         .concat();
         let mut missing = Vec::new();
         for quoted in src.split('"').skip(1).step_by(2) {
-            let is_id = ["cli-", "imap-", "smtp-", "drop-"]
+            let is_id = ["cli-", "imap-", "smtp-", "drop-", "demo-"]
                 .iter()
                 .any(|p| quoted.starts_with(p))
+                && !quoted.ends_with('-')
                 && quoted
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');

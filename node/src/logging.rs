@@ -16,10 +16,16 @@ fn filter_for(level: u8) -> EnvFilter {
     if level == 0 {
         return EnvFilter::new("off");
     }
+    // The level first: a directive for a library alone would leave everything else off.
+    let spec = format!(
+        "{},{}{}",
+        level_filter(level),
+        overlay::quiet_log_directives(level),
+        std::env::var("WIMS_LOG").unwrap_or_default()
+    );
     EnvFilter::builder()
         .with_default_directive(level_filter(level).into())
-        .with_env_var("WIMS_LOG")
-        .from_env_lossy()
+        .parse_lossy(spec)
 }
 
 /// Changes the level of the running process; false when logging was never set up.
@@ -62,5 +68,23 @@ pub fn init(level: u8, file: Option<&Path>) -> Option<tracing_appender::non_bloc
             let _ = registry.with(fmt).try_init();
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The libraries' quieter levels must not lower the everyday level of everything else.
+    #[test]
+    fn each_level_reaches_the_programs_own_lines() {
+        for level in 1..=5 {
+            assert_eq!(
+                filter_for(level).max_level_hint(),
+                Some(level_filter(level)),
+                "level {level}"
+            );
+        }
+        assert_eq!(filter_for(0).max_level_hint(), Some(LevelFilter::OFF));
     }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use anyhow::{Result, anyhow};
 use node::config::{self, Config};
-use node::i18n::{self, I18n};
+use node::i18n::I18n;
 use node::paths::{self, DataDir};
 use node::{admin, auth, branding, ctx, limits, logging, network, server, tls};
 
@@ -21,9 +21,21 @@ fn main() -> ExitCode {
     paths::private_files();
     let args: Vec<OsString> = std::env::args_os().collect();
     // The help pages and the messages before the config is read: --lang, else the configured
-    // language; an unknown one falls back here and is reported once a command needs it.
-    let early = I18n::new(&cli::language(&args))
-        .unwrap_or_else(|_| I18n::new(i18n::FALLBACK).expect("fallback locale"));
+    // language, else the system's. An unknown --lang is an error at once; an unknown
+    // configured one falls back here and is reported once a command reads the config.
+    let early = match I18n::new(&cli::language(&args)) {
+        Ok(t) => t,
+        Err(known) => {
+            // The system's language, else English: always available.
+            let fallback = I18n::new("").expect("fallback locale");
+            if let Some(lang) = ::i18n::raw_option(&args, "lang") {
+                let text = fallback.text("cli-bad-language", &[("lang", &lang), ("known", &known)]);
+                eprintln!("wims: {text}");
+                return ExitCode::from(2);
+            }
+            fallback
+        }
+    };
     let cli = cli::parse(args, &early);
     match real_main(cli, &early) {
         Ok(()) => ExitCode::SUCCESS,
@@ -44,9 +56,7 @@ fn load_config(data: &DataDir, i18n: &I18n) -> Result<Config> {
     Config::load(&data.config()).map_err(|e| {
         let message = match &e {
             config::ConfigError::Parse { path, problem } => {
-                let (id, args) = problem.text_id();
-                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                format!("{}: {}", path.display(), i18n.text(id, &args))
+                format!("{}: {}", path.display(), problem.text(i18n))
             }
             other => other.to_string(),
         };
@@ -78,7 +88,7 @@ fn configured(data: &DataDir, early: &I18n, lang: Option<&str>) -> Result<(Confi
         return Err(anyhow!(early.text("cli-not-initialised", &[("dir", &dir)])));
     }
     let config = load_config(data, early)?;
-    let i18n = language(&config, lang)?;
+    let i18n = language(&config, lang, &data.config())?;
     Ok((config, i18n))
 }
 
@@ -105,8 +115,8 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             run(data, config)
         }
         Cmd::Account(cmd) => {
-            let (_, i18n) = configured(&data, early, cli.lang.as_deref())?;
-            account(&data, &i18n, cmd)
+            let (config, i18n) = configured(&data, early, cli.lang.as_deref())?;
+            account(&data, &config, &i18n, cmd)
         }
         Cmd::LogLevel { level } => log_level(&data, early, level),
         Cmd::Receipts { address } => {
@@ -128,7 +138,7 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             } else {
                 std::env::temp_dir().join(format!("wims-demo-{}", std::process::id()))
             };
-            node::demo::run(&root, early, cli.log_level)
+            node::demo::run(&root, !explicit, early, cli.log_level)
         }
     }
 }
@@ -148,19 +158,30 @@ fn log_level(data: &DataDir, i18n: &I18n, level: u8) -> Result<()> {
     }
 }
 
-fn language(config: &Config, over: Option<&str>) -> Result<I18n> {
+/// The language of `--lang` (`over`), else of the configuration at `path`.
+fn language(config: &Config, over: Option<&str>, path: &std::path::Path) -> Result<I18n> {
     let lang = over.unwrap_or(&config.node.language);
     I18n::new(lang).map_err(|known| {
-        let fallback = I18n::new(i18n::FALLBACK).expect("fallback locale");
-        anyhow!(fallback.text("cli-bad-language", &[("lang", lang), ("known", &known)]))
+        let fallback = I18n::new("").expect("fallback locale");
+        let args = [("lang", lang), ("known", known.as_str())];
+        match over {
+            Some(_) => anyhow!(fallback.text("cli-bad-language", &args)),
+            None => {
+                let path = path.display().to_string();
+                let args = [args[0], args[1], ("path", path.as_str())];
+                anyhow!(fallback.text("cli-bad-language-config", &args))
+            }
+        }
     })
 }
 
 fn init(data: &DataDir, i18n: &I18n) -> Result<()> {
     let dir = data.root.display().to_string();
     if data.is_initialised() {
-        println!("{}", i18n.text("cli-already-initialised", &[("dir", &dir)]));
-        return Ok(());
+        // As `wims-service init` does: a script that meant a fresh folder must notice.
+        return Err(anyhow!(
+            i18n.text("cli-already-initialised", &[("dir", &dir)])
+        ));
     }
     let io = |p: &std::path::Path, e: std::io::Error| {
         anyhow!(i18n.text(
@@ -178,7 +199,8 @@ fn init(data: &DataDir, i18n: &I18n) -> Result<()> {
     paths::write_secret(&data.node_key(), &node_key).map_err(|e| io(&data.node_key(), e))?;
     let cert = data.resolve(&defaults.tls.cert);
     let key = data.resolve(&defaults.tls.key);
-    tls::generate(&defaults.node.hostname, &cert, &key)
+    let product = branding::Branding::builtin().name;
+    tls::generate(&defaults.node.hostname, &product, &cert, &key)
         .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
     let storage = mailbox::StorageKey::generate();
     paths::write_secret(&data.storage_key(), storage.as_bytes())
@@ -188,6 +210,9 @@ fn init(data: &DataDir, i18n: &I18n) -> Result<()> {
     // The config goes last: its presence marks a complete data folder.
     std::fs::write(data.config(), config::DEFAULT_TOML).map_err(|e| io(&data.config(), e))?;
     println!("{}", i18n.text("cli-initialised", &[("dir", &dir)]));
+    if let Some(line) = tls::fingerprint_line(&cert, i18n) {
+        println!("{line}");
+    }
     Ok(())
 }
 
@@ -197,12 +222,17 @@ fn open_store(data: &DataDir, i18n: &I18n) -> Result<mailbox::Store> {
     let key: [u8; 32] = bytes
         .try_into()
         .map_err(|_| fail(data.storage_key().display().to_string()))?;
-    mailbox::Store::open(&data.store(), mailbox::StorageKey::from_bytes(key))
-        .map_err(|e| fail(e.to_string()))
+    mailbox::Store::open(&data.store(), mailbox::StorageKey::from_bytes(key)).map_err(|e| match e {
+        mailbox::Error::InUse => anyhow!(i18n.text(
+            "cli-store-in-use",
+            &[("dir", &data.root.display().to_string())]
+        )),
+        e => fail(e.to_string()),
+    })
 }
 
 fn run(data: DataDir, config: Config) -> Result<()> {
-    let i18n = language(&config, None)?;
+    let i18n = language(&config, None, &data.config())?;
     let log_file = (!config.log.file.is_empty()).then(|| data.resolve(config.log.file.as_ref()));
     let _guard = logging::init(config.log.level, log_file.as_deref());
     // A folder made by an older version, or by hand, may be open to other users.
@@ -230,9 +260,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
         let (net, inbound) =
             network::Network::start(store.clone(), &data.root, node_key, net_config)
                 .await
-                .map_err(|e| {
-                    anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
-                })?;
+                .map_err(|e| overlay_failed(&i18n, &data, e))?;
         net.spawn_tasks(inbound);
         let auth = auth::AuthLimiter::new(config.limits.password_checks);
         let connections = limits::ConnLimiter::new(limits::ConnCaps {
@@ -252,6 +280,30 @@ fn run(data: DataDir, config: Config) -> Result<()> {
         });
         server::run(ctx, &data).await
     })
+}
+
+/// The overlay's start failure in the user's words: a port another program holds is named.
+fn overlay_failed(i18n: &I18n, data: &DataDir, e: anyhow::Error) -> anyhow::Error {
+    if let Some(overlay::OverlayError::Listen {
+        addr, in_use: true, ..
+    }) = e.downcast_ref::<overlay::OverlayError>()
+    {
+        let kind = overlay::ListenKind::of(addr);
+        let port = overlay::ListenKind::port(addr)
+            .unwrap_or_default()
+            .to_string();
+        let what = format!("overlay {}", kind.name());
+        return anyhow!(i18n.text(
+            "cli-port-in-use",
+            &[
+                ("port", &port),
+                ("what", &what),
+                ("addr", &addr.to_string()),
+                ("config", &data.config().display().to_string()),
+            ]
+        ));
+    }
+    anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
 }
 
 fn network_config(config: &Config) -> network::NetworkConfig {
@@ -286,8 +338,46 @@ fn read_node_key(data: &DataDir, i18n: &I18n) -> Result<[u8; 32]> {
         .map_err(|_| fail(data.node_key().display().to_string()))
 }
 
-fn read_password(address: &str, from_stdin: bool, i18n: &I18n) -> Result<String> {
-    read_secret(address, from_stdin, i18n, "cli-password-prompt")
+/// A new account password: from standard input, or asked twice at the terminal; at least
+/// `limits.min_password_length` characters.
+fn read_password(
+    address: &str,
+    from_stdin: bool,
+    i18n: &I18n,
+    config: &Config,
+    prompt: &str,
+) -> Result<String> {
+    let pw = read_secret(address, from_stdin, i18n, prompt)?;
+    let min = config.limits.min_password_length;
+    if pw.chars().count() < min {
+        let min = min.to_string();
+        return Err(anyhow!(i18n.text("cli-password-short", &[("min", &min)])));
+    }
+    Ok(pw)
+}
+
+/// Asks before an account and its mail are deleted; `--yes` answers for scripts.
+fn confirm_remove(address: &str, yes: bool, i18n: &I18n) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(anyhow!(
+            i18n.text("cli-remove-needs-yes", &[("address", address)])
+        ));
+    }
+    eprint!(
+        "{} ",
+        i18n.text("cli-remove-confirm", &[("address", address)])
+    );
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    let word = i18n.text("cli-remove-confirm-word", &[]);
+    if answer.trim().eq_ignore_ascii_case(word.trim()) {
+        Ok(())
+    } else {
+        Err(anyhow!(i18n.text("cli-remove-cancelled", &[])))
+    }
 }
 
 fn read_secret(address: &str, from_stdin: bool, i18n: &I18n, prompt: &str) -> Result<String> {
@@ -309,7 +399,8 @@ fn read_secret(address: &str, from_stdin: bool, i18n: &I18n, prompt: &str) -> Re
     Ok(pw)
 }
 
-fn account(data: &DataDir, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
+fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
+    let mut hosted_note = None;
     let req = match cmd {
         AccountCmd::Add {
             address,
@@ -317,17 +408,36 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
         } => {
             mailbox::normalize_address(&address)
                 .map_err(|_| anyhow!(i18n.text("cli-invalid-address", &[("address", &address)])))?;
-            let password = read_password(&address, password_stdin, i18n)?;
+            let password = read_password(
+                &address,
+                password_stdin,
+                i18n,
+                config,
+                "cli-password-prompt",
+            )?;
             admin::Request::AccountAdd { address, password }
         }
         AccountCmd::Passwd {
             address,
             password_stdin,
         } => {
-            let password = read_password(&address, password_stdin, i18n)?;
+            let password = read_password(
+                &address,
+                password_stdin,
+                i18n,
+                config,
+                "cli-password-new-prompt",
+            )?;
             admin::Request::AccountPasswd { address, password }
         }
-        AccountCmd::Remove { address } => admin::Request::AccountRemove { address },
+        AccountCmd::Remove { address, yes } => {
+            confirm_remove(&address, yes, i18n)?;
+            let key = network::hosted_key_path(&data.root.join("keys/accounts"), &address);
+            if key.exists() {
+                hosted_note = Some(address.clone());
+            }
+            admin::Request::AccountRemove { address }
+        }
         AccountCmd::Drop(DropCmd::Enable {
             address,
             passphrase_stdin,
@@ -365,7 +475,13 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
                 .map_err(|e| {
                     anyhow!(i18n.text("cli-bad-profile", &[("reason", &e.to_string())]))
                 })?;
-            let password = read_password(&address, password_stdin, i18n)?;
+            let password = read_password(
+                &address,
+                password_stdin,
+                i18n,
+                config,
+                "cli-password-prompt",
+            )?;
             admin::Request::Host {
                 profile: text,
                 password,
@@ -407,6 +523,10 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
         }
         admin::Reply::Done { address } => {
             println!("{}", i18n.text(done_id, &[("address", &address)]));
+            if let Some(hosted) = hosted_note {
+                let note = i18n.text("cli-account-removed-hosted", &[("address", &hosted)]);
+                println!("{note}");
+            }
             Ok(())
         }
         admin::Reply::LogLevel { .. }
@@ -425,6 +545,8 @@ fn account(data: &DataDir, i18n: &I18n, cmd: AccountCmd) -> Result<()> {
                 "invalid-address" => "cli-invalid-address",
                 "bad-profile" => "cli-bad-profile",
                 "host-refused" => "cli-host-refused",
+                "host-refused-proof" => "cli-host-refused-proof",
+                "host-refused-unknown" => "cli-host-refused-unknown",
                 "network-unreachable" => "cli-network-unreachable",
                 _ => {
                     return Err(anyhow!(
@@ -538,9 +660,7 @@ where
         let (net, _inbound) =
             network::Network::start(store.clone(), &data.root, node_key, network_config(&config))
                 .await
-                .map_err(|e| {
-                    anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
-                })?;
+                .map_err(|e| overlay_failed(i18n, data, e))?;
         let reply = work(net.clone()).await;
         net.overlay.shutdown().await;
         store.flush()?;

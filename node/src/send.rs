@@ -66,8 +66,21 @@ impl SendError {
             SendError::NotPartner(a) => ("send-not-partner", a.clone()),
             SendError::UnknownRecipient(a) => ("send-unknown-recipient", a.clone()),
             SendError::Unavailable(a) => ("send-network-unavailable", a.clone()),
+            SendError::Attachment(p, why) if why.is_empty() => {
+                ("send-attachment-unusable", p.clone())
+            }
             SendError::Attachment(p, _) => ("send-attachment", p.clone()),
             SendError::Store(_) => ("internal", String::new()),
+        }
+    }
+}
+
+impl SendError {
+    /// What the CLI shows after the subject [`SendError::code`] names: the cause alone.
+    pub fn detail(&self) -> String {
+        match self {
+            SendError::Attachment(_, why) => why.clone(),
+            other => other.to_string(),
         }
     }
 }

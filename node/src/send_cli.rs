@@ -81,6 +81,7 @@ fn failure(i18n: &I18n, code: &str, address: &str, detail: &str) -> String {
         "send-unknown-recipient" => "cli-send-unknown-recipient",
         "send-network-unavailable" => "cli-send-network-unavailable",
         "send-attachment" => "cli-send-attachment",
+        "send-attachment-unusable" => "cli-send-attachment-unusable",
         _ => "cli-store-failed",
     };
     i18n.text(

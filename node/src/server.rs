@@ -41,6 +41,20 @@ async fn bind(ctx: &NodeCtx, what: Endpoint, spec: &str) -> Result<Option<TcpLis
         )
     })?;
     TcpListener::bind(addr).await.map(Some).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            return anyhow!(ctx.i18n.text(
+                "cli-port-in-use",
+                &[
+                    ("port", &addr.port().to_string()),
+                    ("what", what.key()),
+                    ("addr", spec),
+                    (
+                        "config",
+                        &ctx.data_dir.join("wims.toml").display().to_string()
+                    ),
+                ],
+            ));
+        }
         anyhow!(ctx.i18n.text(
             "cli-bind-failed",
             &[
@@ -135,7 +149,18 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     let tmp = ep.with_extension("json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(&endpoints)?)?;
     std::fs::rename(&tmp, &ep)?;
-    tracing::info!(?endpoints, "node ready");
+    let summary: Vec<String> = endpoints
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => format!("{k}={s}"),
+            serde_json::Value::Array(a) => {
+                let items: Vec<&str> = a.iter().filter_map(|i| i.as_str()).collect();
+                format!("{k}={}", items.join(","))
+            }
+            other => format!("{k}={other}"),
+        })
+        .collect();
+    tracing::info!(endpoints = %summary.join(" "), "node ready");
 
     wait_for_shutdown().await;
     println!("{}", ctx.i18n.text("cli-stopping", &[]));

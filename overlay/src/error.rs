@@ -20,9 +20,16 @@ pub enum OverlayError {
     Encode(String),
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
-    /// Building the swarm or listening failed.
+    /// Building the swarm failed.
     #[error("transport: {0}")]
     Transport(String),
+    /// A listen address could not be bound; `in_use` when another program holds the port.
+    #[error("listen on {addr}: {reason}")]
+    Listen {
+        addr: libp2p::Multiaddr,
+        in_use: bool,
+        reason: String,
+    },
     /// The peer does not speak the protocol.
     #[error("peer does not support the protocol")]
     Unsupported,

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -73,12 +73,13 @@ impl Overlay {
             .accept(StreamProtocol::new(DATA_PROTOCOL))
             .map_err(|e| OverlayError::Transport(e.to_string()))?;
 
-        let mut waiting: HashSet<ListenerId> = HashSet::new();
+        crate::listen::probe_ports(&config.listen)?;
+        let mut waiting: HashMap<ListenerId, Multiaddr> = HashMap::new();
         for addr in &config.listen {
             let id = swarm
                 .listen_on(addr.clone())
-                .map_err(|e| OverlayError::Transport(format!("listen on {addr}: {e}")))?;
-            waiting.insert(id);
+                .map_err(|e| crate::listen::failed(addr, &e))?;
+            waiting.insert(id, addr.clone());
         }
 
         let (command_tx, command_rx) = mpsc::channel(COMMAND_QUEUE);
@@ -101,17 +102,22 @@ impl Overlay {
                     }
                     SwarmEvent::ListenerClosed {
                         listener_id,
-                        reason,
+                        reason: Err(error),
                         ..
-                    } if waiting.contains(listener_id) => {
-                        return Err(OverlayError::Transport(format!(
-                            "listener closed before listening: {reason:?}"
-                        )));
                     }
-                    SwarmEvent::ListenerError { listener_id, error }
-                        if waiting.contains(listener_id) =>
-                    {
-                        return Err(OverlayError::Transport(format!("listener failed: {error}")));
+                    | SwarmEvent::ListenerError { listener_id, error } => {
+                        if let Some(addr) = waiting.get(listener_id) {
+                            return Err(crate::listen::failed(addr, error));
+                        }
+                    }
+                    SwarmEvent::ListenerClosed { listener_id, .. } => {
+                        if let Some(addr) = waiting.get(listener_id) {
+                            return Err(OverlayError::Listen {
+                                addr: addr.clone(),
+                                in_use: false,
+                                reason: "closed".into(),
+                            });
+                        }
                     }
                     _ => {}
                 }
@@ -303,6 +309,11 @@ impl OverlayHandle {
         self.call(|reply| Command::IsDirect { peer, reply })
             .await
             .unwrap_or(false)
+    }
+
+    /// Whether the overlay has stopped (or is stopping): its task no longer takes commands.
+    pub fn is_stopped(&self) -> bool {
+        self.commands.is_closed()
     }
 
     /// Stops the swarm (listeners closed, connections dropped).

@@ -12,6 +12,7 @@ mod error;
 mod frame;
 mod handle;
 mod idle_io;
+mod listen;
 mod punch;
 mod stream_gate;
 mod swarm_task;
@@ -22,4 +23,21 @@ pub use error::OverlayError;
 pub use handle::{Inbound, Overlay, OverlayHandle};
 pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
+pub use listen::ListenKind;
 pub use stream_gate::StreamLimits;
+
+/// Libraries' lines that say nothing to an operator at the everyday levels; `WIMS_LOG` (read
+/// after these) can bring them back.
+pub fn quiet_log_directives(level: u8) -> String {
+    // Only ever quieter than `level`: a library's directive above it would let more through.
+    let mut spec = String::new();
+    if (2..=4).contains(&level) {
+        // rustls warns of every client that connects by IP address (an SNI it ignores).
+        spec.push_str("rustls=error,");
+    }
+    if level == 3 {
+        // libp2p announces the local peer id; the programs' own start lines name it.
+        spec.push_str("libp2p_swarm=warn,");
+    }
+    spec
+}

@@ -25,8 +25,13 @@ use crate::handle::Inbound;
 mod direct_path;
 mod port_punch;
 
-/// How long to wait before asking a relay for a new reservation after losing one.
-const RELAY_RETRY: Duration = Duration::from_secs(30);
+/// How long to wait before asking a relay for a new reservation after losing one: soon at
+/// first (a restarted service server is back within seconds), then doubling up to the most.
+const RELAY_RETRY_FIRST: Duration = Duration::from_secs(1);
+const RELAY_RETRY_MOST: Duration = Duration::from_secs(30);
+
+/// How long a stopping overlay waits for its connections to close.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 
 type Reply<T> = oneshot::Sender<Result<T, OverlayError>>;
 
@@ -94,6 +99,8 @@ pub(crate) struct SwarmTask {
     relay_listeners: HashMap<ListenerId, Multiaddr>,
     /// Relays we hold (or are getting back) a reservation on.
     relay_peers: HashSet<PeerId>,
+    /// The next wait before asking a relay again, per relay; reset by an accepted reservation.
+    relay_backoff: HashMap<PeerId, Duration>,
     /// Relays we also dialled over QUIC, after the first connection came up over TCP.
     relay_quic_dialled: HashSet<PeerId>,
     addr_book: HashMap<PeerId, Vec<Multiaddr>>,
@@ -134,6 +141,7 @@ impl SwarmTask {
             data_forwarder: None,
             relay_listeners: HashMap::new(),
             relay_peers: HashSet::new(),
+            relay_backoff: HashMap::new(),
             relay_quic_dialled: HashSet::new(),
             addr_book: HashMap::new(),
             addrs_changed: tokio::sync::watch::Sender::new(0),
@@ -197,8 +205,18 @@ impl SwarmTask {
         }
     }
 
-    fn retry_relay_later(&self, relay: Multiaddr) {
-        self.command_later(RELAY_RETRY, Command::RetryRelay(relay));
+    fn retry_relay_later(&mut self, relay: Multiaddr) {
+        let wait = match relay.iter().last() {
+            Some(Protocol::P2p(peer)) => {
+                let next = self.relay_backoff.entry(peer).or_insert(RELAY_RETRY_FIRST);
+                let wait = *next;
+                *next = (wait * 2).min(RELAY_RETRY_MOST);
+                wait
+            }
+            _ => RELAY_RETRY_MOST,
+        };
+        tracing::debug!(%relay, ?wait, "asking the relay again later");
+        self.command_later(wait, Command::RetryRelay(relay));
     }
 
     /// Hands the task a command of its own after `after`, unless the task has ended by then.
@@ -246,6 +264,16 @@ impl SwarmTask {
             }
         };
         self.stop();
+        // The peers are told: a QUIC connection dropped unclosed would look alive to them
+        // until its idle timeout, and a request sent meanwhile (to a restarted server, say)
+        // would wait for nothing.
+        let _ = tokio::time::timeout(CLOSE_WAIT, async {
+            while !self.connections.is_empty() {
+                let event = self.swarm.select_next_some().await;
+                self.on_swarm_event(event);
+            }
+        })
+        .await;
         // Dropped before answering, so that once `shutdown` returns the ports are closed.
         drop(self);
         if let Some(done) = done {
@@ -429,7 +457,14 @@ impl SwarmTask {
             } => {
                 self.addrs_changed();
                 if let Some(relay) = self.relay_listeners.remove(&listener_id) {
-                    tracing::warn!(%relay, ?reason, "relay reservation lost; retrying later");
+                    match reason {
+                        // The connection to the relay ended (it restarted, or the network
+                        // went away): the usual case, asked again at once.
+                        Ok(()) => tracing::info!(%relay, "relay reservation ended; asking again"),
+                        Err(e) => {
+                            tracing::warn!(%relay, "relay reservation lost ({e}); asking again")
+                        }
+                    }
                     self.retry_relay_later(relay);
                 } else {
                     tracing::warn!(?reason, "listener closed");
@@ -524,6 +559,7 @@ impl SwarmTask {
                 ..
             }) => {
                 tracing::info!(relay = %relay_peer_id, renewal, "relay reservation accepted");
+                self.relay_backoff.remove(&relay_peer_id);
             }
             BehaviourEvent::Dcutr(event) => match event.result {
                 Ok(connection) => {

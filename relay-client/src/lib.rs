@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use overlay::{Multiaddr, OverlayHandle, PeerId};
+use overlay::{Multiaddr, OverlayError, OverlayHandle, PeerId};
 use wire::proto::{self, Refusal, RefusalCode, Request, Response};
 use wire::{AccountKey, Cert, DirectoryRecord, NetworkSigned, Release, ServerAddr};
 
@@ -147,16 +147,17 @@ impl ServiceClient {
         self.inner.offset_ms.load(Ordering::Relaxed)
     }
 
-    /// Asks the servers in order until one answers; a refusal is an answer.
+    /// Asks the servers in order until one answers; a refusal is an answer. A connection that
+    /// closes under the request (the server restarted) is dialled anew and asked once more.
     async fn call(&self, request: Request) -> Result<Response> {
         let mut last = String::new();
         for server in &self.inner.servers {
-            match self
-                .inner
-                .overlay
-                .request(server.peer, request.clone())
-                .await
-            {
+            let overlay = &self.inner.overlay;
+            let mut answer = overlay.request(server.peer, request.clone()).await;
+            if matches!(answer, Err(OverlayError::Closed)) {
+                answer = overlay.request(server.peer, request.clone()).await;
+            }
+            match answer {
                 Ok(Response::Refused(r)) if r.code == RefusalCode::TryLater => {
                     last = r.detail;
                 }
@@ -219,7 +220,13 @@ impl ServiceClient {
             Request::HostSigned { request, .. } => Request::Host(request.clone()),
             other => other.clone(),
         };
-        let answer = match self.call(signed_request).await {
+        // A server that merely did not answer in time is asked the signed way once more
+        // first: the current ones refuse the unsigned request.
+        let mut answer = self.call(signed_request.clone()).await;
+        if matches!(answer, Err(ClientError::Unreachable(_))) {
+            answer = self.call(signed_request).await;
+        }
+        let answer = match answer {
             Err(ClientError::Unreachable(_)) => self.call(older).await?,
             other => other?,
         };

@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+use ::i18n::clap_help::{self, Ids};
 use ::i18n::raw_option;
 use clap::{Command, CommandFactory, FromArgMatches, Parser, Subcommand};
 use service::i18n::I18n;
@@ -88,55 +89,32 @@ pub enum ReleaseCmd {
     Show,
 }
 
-/// The Fluent id of a command's help (`path` is e.g. `account-create`).
-fn about_id(path: &str) -> String {
-    format!("help-{path}")
-}
+/// How the server names its command-line texts: `help-…`, `clap-…`.
+pub const IDS: Ids = Ids {
+    prefix: "",
+    root: "service",
+};
 
-/// The Fluent id of an argument's help.
-fn arg_id(path: &str, arg: &str) -> String {
-    format!("help-{path}-{}", arg.replace('_', "-"))
-}
-
-/// `cmd` with every help text from `t`, recursively; `path` names it in the ids.
-fn localize(mut cmd: Command, path: &str, t: &I18n) -> Command {
-    cmd = cmd.about(t.text(&about_id(path), &[]));
-    let args: Vec<String> = cmd
-        .get_arguments()
-        .map(|a| a.get_id().to_string())
-        .filter(|id| id != "help" && id != "version")
-        .collect();
-    for a in args {
-        let text = t.text(&arg_id(path, &a), &[]);
-        cmd = cmd.mut_arg(a, |arg| arg.help(text));
-    }
-    let subs: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    for s in subs {
-        let child = if path == "service" {
-            s.clone()
-        } else {
-            format!("{path}-{s}")
-        };
-        cmd = cmd.mut_subcommand(&s, |sc| localize(sc, &child, t));
-    }
-    cmd
-}
-
-/// The whole command tree with help texts in `t`'s language.
+/// The whole command tree with its texts in `t`'s language.
 pub fn command(t: &I18n) -> Command {
-    localize(Cli::command(), "service", t)
+    clap_help::command(Cli::command(), t, IDS)
 }
 
-/// Parses `args`; prints help or a usage error and exits as clap does.
+/// Parses `args`; prints help, or a usage error in the user's language, and exits as clap
+/// does.
 pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
-    let matches = command(t).get_matches_from(args);
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = clap_help::matches_or_exit(command(t), args, t, IDS);
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| {
+        eprintln!(
+            "wims-service: {}",
+            clap_help::error_text(&e, "wims-service", t, IDS)
+        );
+        std::process::exit(2)
+    })
 }
 
-/// The language to speak: `--lang`, else the data folder's configured one, else en-US.
+/// The language to speak: `--lang`, else the data folder's configured one, else empty (the
+/// system's).
 pub fn language(args: &[OsString]) -> String {
     if let Some(l) = raw_option(args, "lang") {
         return l;
@@ -145,7 +123,7 @@ pub fn language(args: &[OsString]) -> String {
     let path = service::paths::DataDir::new(dir).config();
     service::Config::load(&path)
         .map(|c| c.service.language)
-        .unwrap_or_else(|_| service::i18n::FALLBACK.to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -156,28 +134,11 @@ mod tests {
         args.iter().map(OsString::from).collect()
     }
 
-    /// Every command and argument has its help text in every language.
+    /// Every command and argument has its help text in every language, and the German page
+    /// shows clap's own words in German too.
     #[test]
     fn every_help_text_exists() {
-        fn walk(cmd: &Command, path: &str, out: &mut Vec<String>) {
-            out.push(about_id(path));
-            for a in cmd.get_arguments() {
-                let id = a.get_id().to_string();
-                if id != "help" && id != "version" {
-                    out.push(arg_id(path, &id));
-                }
-            }
-            for s in cmd.get_subcommands() {
-                let child = if path == "service" {
-                    s.get_name().to_string()
-                } else {
-                    format!("{path}-{}", s.get_name())
-                };
-                walk(s, &child, out);
-            }
-        }
-        let mut ids = Vec::new();
-        walk(&Cli::command(), "service", &mut ids);
+        let ids = IDS.all(&Cli::command());
         assert!(ids.contains(&"help-account-create-out".to_string()));
         for (lang, _) in service::i18n::LOCALES {
             let t = service::i18n::load(lang).unwrap();
@@ -188,6 +149,9 @@ mod tests {
         let de = service::i18n::load("de-DE").unwrap();
         let help = command(&de).render_long_help().to_string();
         assert!(help.contains(&de.text("help-service-data", &[])), "{help}");
+        for english in ["Print help", "Usage:", "Options:", "Commands:", "[OPTIONS]"] {
+            assert!(!help.contains(english), "{english:?} in\n{help}");
+        }
     }
 
     #[test]
@@ -227,7 +191,7 @@ mod tests {
         assert_eq!(language(&os(&["x", "run", "--lang=de-DE"])), "de-DE");
         assert_eq!(
             language(&os(&["x", "--data", "/nonexistent/dir", "run"])),
-            service::i18n::FALLBACK
+            ""
         );
     }
 }

@@ -89,6 +89,9 @@ pub enum ConfigError {
 /// [`Invalid::text_id`] names the text for the others.
 #[derive(Debug, thiserror::Error)]
 pub enum Invalid {
+    /// Broken TOML, an unknown key or a value of the wrong kind, with its line.
+    #[error("{0}")]
+    File(#[from] ::i18n::toml_check::Problem),
     #[error("{0}")]
     Syntax(String),
     #[error("log.level {0}")]
@@ -102,32 +105,29 @@ pub enum Invalid {
 }
 
 impl Invalid {
+    /// The problem in `t`'s language.
+    pub fn text(&self, t: &::i18n::I18n) -> String {
+        match self {
+            Invalid::File(p) => p.text(t, ""),
+            other => {
+                let (id, args) = other.text_id();
+                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                t.text(id, &args)
+            }
+        }
+    }
+
     /// The Fluent id and arguments describing the problem.
     pub fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
         match self {
+            // Its ids are the shared checker's; [`Invalid::text`] speaks them.
+            Invalid::File(p) => ("config-syntax", vec![("message", p.to_string())]),
             Invalid::Syntax(m) => ("config-syntax", vec![("message", m.clone())]),
             Invalid::LogLevel(l) => ("config-log-level", vec![("level", l.to_string())]),
             Invalid::Multiaddr(a) => ("config-multiaddr", vec![("addr", a.clone())]),
             Invalid::PeerId(p) => ("config-peer-id", vec![("peer", p.clone())]),
             Invalid::TokenLifetime => ("config-token-lifetime", vec![]),
         }
-    }
-}
-
-/// Overlays `user` on `base`, table by table, so a file may set any subset of keys.
-fn merge(base: &mut toml::Value, user: toml::Value) {
-    match (base, user) {
-        (toml::Value::Table(b), toml::Value::Table(u)) => {
-            for (k, v) in u {
-                match b.get_mut(&k) {
-                    Some(bv) if bv.is_table() && v.is_table() => merge(bv, v),
-                    _ => {
-                        b.insert(k, v);
-                    }
-                }
-            }
-        }
-        (b, u) => *b = u,
     }
 }
 
@@ -148,10 +148,7 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, Invalid> {
-        let mut base: toml::Value = toml::from_str(DEFAULT_TOML).expect("defaults parse");
-        let user: toml::Value =
-            toml::from_str(text).map_err(|e| Invalid::Syntax(e.message().to_string()))?;
-        merge(&mut base, user);
+        let base = ::i18n::toml_check::merged(text, DEFAULT_TOML)?;
         let cfg: Config = base
             .try_into()
             .map_err(|e: toml::de::Error| Invalid::Syntax(e.message().to_string()))?;
@@ -234,7 +231,7 @@ mod tests {
         let c = Config::parse("[overlay]\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\n").unwrap();
         assert_eq!(c.overlay.listen, ["/ip4/127.0.0.1/tcp/0"]);
         assert_eq!(c.log.level, 3);
-        assert_eq!(c.service.language, "en-US");
+        assert_eq!(c.service.language, "");
     }
 
     #[test]

@@ -77,6 +77,21 @@ impl ServiceError {
                 ("error-invalid-address", vec![("address", a.clone())])
             }
             ServiceError::Registry(e) => ("error-registry", vec![("reason", e.to_string())]),
+            ServiceError::Overlay(overlay::OverlayError::Listen {
+                addr, in_use: true, ..
+            }) => (
+                "error-port-in-use",
+                vec![
+                    (
+                        "port",
+                        overlay::ListenKind::port(addr)
+                            .unwrap_or_default()
+                            .to_string(),
+                    ),
+                    ("what", overlay::ListenKind::of(addr).name().to_string()),
+                    ("addr", addr.to_string()),
+                ],
+            ),
             ServiceError::Overlay(e) => ("error-overlay", vec![("reason", e.to_string())]),
             ServiceError::Admin { path, reason } => (
                 "error-admin",
@@ -87,6 +102,15 @@ impl ServiceError {
 
     /// The error in `i18n`'s language.
     pub fn text(&self, i18n: &::i18n::I18n) -> String {
+        if let ServiceError::Config(ConfigError::Parse {
+            path,
+            problem: problem @ crate::config::Invalid::File(_),
+        }) = self
+        {
+            let path = path.display().to_string();
+            let message = problem.text(i18n);
+            return i18n.text("config-syntax", &[("path", &path), ("message", &message)]);
+        }
         let (id, args) = self.text_id();
         let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
         i18n.text(id, &args)

@@ -159,6 +159,12 @@ impl Handler {
                 tracing::debug!(%peer, request = kind, "answered");
                 r
             }
+            // "No release announced" is how a network without an announcement answers every
+            // node's update check, not a failure worth the operator's attention.
+            Err(refusal) if kind == "release" => {
+                tracing::debug!(%peer, request = kind, detail = %refusal.detail, "answered");
+                Response::Refused(refusal)
+            }
             Err(refusal) => {
                 tracing::info!(
                     %peer,

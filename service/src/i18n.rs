@@ -13,7 +13,7 @@ pub fn load(lang: &str) -> Result<I18n, String> {
     I18n::new(LOCALES, lang)
 }
 
-/// The fallback language's texts, which always load.
+/// The system's language, else the fallback language: texts that always load.
 pub fn fallback() -> I18n {
-    load(FALLBACK).expect("the fallback language ships")
+    load("").expect("the fallback language ships")
 }

@@ -25,10 +25,16 @@ pub fn init(level: u8, file: Option<&Path>) -> Option<tracing_appender::non_bloc
     let filter = if level == 0 {
         EnvFilter::new("off")
     } else {
+        // The level first: a directive for a library alone would leave everything else off.
+        let spec = format!(
+            "{},{}{}",
+            level_filter(level),
+            overlay::quiet_log_directives(level),
+            std::env::var("WIMS_LOG").unwrap_or_default()
+        );
         EnvFilter::builder()
             .with_default_directive(level_filter(level).into())
-            .with_env_var("WIMS_LOG")
-            .from_env_lossy()
+            .parse_lossy(spec)
     };
     let registry = tracing_subscriber::registry().with(filter);
     // At level 0 not even a log file is created.

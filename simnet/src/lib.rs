@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod interrupt;
 pub mod logs;
 pub mod net;
+pub mod prereq;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -13,7 +13,7 @@ use simnet::cluster::Bins;
 use simnet::report::{self, Report};
 use simnet::run::Options;
 use simnet::scenario::Scenario;
-use simnet::{interrupt, net, run};
+use simnet::{interrupt, net, prereq, run};
 
 #[derive(Parser)]
 #[command(name = "simnet", version, about = "WIMS network simulator")]
@@ -54,6 +54,7 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Cmd::Cleanup => {
+            ready_or_exit(&prereq::CLEANUP_TOOLS);
             for gone in net::sweep(None)? {
                 println!("removed {gone}");
             }
@@ -68,9 +69,9 @@ fn main() -> Result<()> {
             only,
             log_level,
         } => {
-            if unsafe { libc::geteuid() } != 0 {
-                bail!("simnet builds network namespaces and needs root");
-            }
+            // Before anything else: a machine that cannot build a lab is told so once,
+            // not by every cell failing on its own.
+            ready_or_exit(&prereq::RUN_TOOLS);
             interrupt::install().context("install the Ctrl-C handler")?;
             let mut s = Scenario::load(&scenario)?;
             if let Some(level) = log_level {
@@ -106,6 +107,15 @@ fn main() -> Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// Exits with one line when the machine lacks a program of `tools` or the privileges to build
+/// network namespaces (never with a backtrace, whatever RUST_BACKTRACE says).
+fn ready_or_exit(tools: &[prereq::Tool]) {
+    if let Err(unmet) = prereq::check(tools) {
+        eprintln!("Error: {unmet}");
+        std::process::exit(1);
     }
 }
 

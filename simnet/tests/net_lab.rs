@@ -1,6 +1,7 @@
 //! Real checks of the lab network: NAT mapping and filtering per kind, cutting uplinks, and
-//! cleanup. Needs root (namespaces, nftables); without it the tests only print a note, unless
-//! CI is set, where skipping would hide a broken setup.
+//! cleanup. Needs root and the lab's programs (iproute2, nftables, iptables, procps); without
+//! them the tests only print a note saying what is missing, unless CI is set, where skipping
+//! would hide a broken setup.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -119,15 +120,15 @@ const POKE_PORT: u16 = 7003;
 const LOCAL_PORT: u16 = 40000;
 
 fn may_run() -> bool {
-    // SAFETY: geteuid cannot fail and touches no memory.
-    if unsafe { libc::geteuid() } == 0 {
+    // Root and the programs the lab runs (ip, tc, nft, iptables, sysctl).
+    let Err(unmet) = simnet::prereq::check(&simnet::prereq::RUN_TOOLS) else {
         return true;
-    }
+    };
     assert!(
         std::env::var_os("CI").is_none(),
-        "the lab network tests need root, and CI is set"
+        "the lab network tests cannot run, and CI is set: {unmet}"
     );
-    eprintln!("note: not root, skipping the lab network test");
+    eprintln!("note: skipping the lab network test: {unmet}");
     false
 }
 

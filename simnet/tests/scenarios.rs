@@ -1,4 +1,4 @@
-//! simnet end to end (root only: it builds network namespaces): a subset of the NAT matrix
+//! simnet end to end (root and the lab's programs only: it builds network namespaces): a subset of the NAT matrix
 //! delivers every message by a direct path, and nothing of a run is left afterwards, whether
 //! it passed, failed or was interrupted.
 
@@ -15,21 +15,14 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     LABS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-/// Skips (with a note) when not root, except under CI, where it is a failure.
+/// Skips (with a note naming what is missing) when the machine cannot build labs (not root,
+/// or a program of the lab missing), except under CI, where it is a failure.
 fn need_root() -> bool {
-    if is_root() {
+    let Err(unmet) = simnet::prereq::check(&simnet::prereq::RUN_TOOLS) else {
         return true;
-    }
-    assert!(
-        !wims_tests::in_ci(),
-        "simnet tests need root (network namespaces)"
-    );
-    eprintln!("note: not root; simnet scenario tests skipped");
+    };
+    assert!(!wims_tests::in_ci(), "simnet tests cannot run: {unmet}");
+    eprintln!("note: simnet scenario tests skipped: {unmet}");
     false
 }
 

@@ -110,7 +110,7 @@ fn accounts_are_managed_while_the_node_runs() {
         &["carol@kapur.h", "carol-first-pass", "refused"],
     );
 
-    let out = node.wims(&["account", "remove", "carol@kapur.h"], None);
+    let out = node.wims(&["account", "remove", "carol@kapur.h", "--yes"], None);
     assert!(
         out.status.success(),
         "account remove: {}",
@@ -157,7 +157,7 @@ fn user_errors_are_one_clear_line() {
             vec!["account", "passwd", "nobody@kapur.h", "--password-stdin"],
             Some("pw-pw-pw-pw\n"),
         ),
-        (vec!["account", "remove", "nobody@kapur.h"], None),
+        (vec!["account", "remove", "nobody@kapur.h", "--yes"], None),
     ];
     for (args, stdin) in &cases {
         let out = node.wims(args, *stdin);

@@ -205,7 +205,7 @@ fn bad_files(node: &Node, lang: &str) -> Vec<(&'static str, String, &'static str
         (
             "malformed.xml",
             "<message><from>alice@kapur.h</from><to>bob@kapur.h</message>".to_string(),
-            pick("not valid drop XML", "kein gültiges Ablage-XML"),
+            pick("not valid XML at line 1, column", "in Zeile 1, Spalte"),
         ),
         (
             "missing-attachment.xml",

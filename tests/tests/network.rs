@@ -345,6 +345,23 @@ fn a_tampered_part_on_the_service_is_refused_and_the_message_still_arrives() {
     );
 }
 
+/// A service server that restarts (a stop and start, then a crash and start) is found again
+/// by the nodes by themselves: a message submitted right after it is back is accepted at once
+/// and delivered.
+#[test]
+fn a_send_right_after_a_service_restart_is_accepted_and_delivered() {
+    let mut net = Net::start(Node::builder().delivery_retry(1, 2));
+    net.service.pin_ports();
+    net.service.stop();
+    net.service.start_again();
+    net.py(&["send"]);
+    net.py(&["receive", "delivered", "once"]);
+    net.service.kill();
+    net.service.start_again();
+    net.py(&["send"]);
+    net.py(&["receive", "delivered"]);
+}
+
 /// `wims demo` in the background, killed on drop; its output goes to a file.
 struct Demo {
     child: Option<Child>,
@@ -400,35 +417,37 @@ fn wait_for_file(path: &Path, demo: &mut Demo) {
     }
 }
 
-#[test]
-fn demo_runs_a_small_network_and_delivers_its_welcome() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("demo");
-    let log = tmp.path().join("demo.log");
-    let out = std::fs::File::create(&log).unwrap();
+/// Starts `wims demo` (with `--data DIR` when given) with its output in `log`.
+fn start_demo(dir: Option<&Path>, log: &Path, tmpdir: &Path) -> Demo {
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
     let err = out.try_clone().unwrap();
-    let child = Command::new(wims_bin())
-        .arg("demo")
-        .arg("--data")
-        .arg(&dir)
+    let mut cmd = Command::new(wims_bin());
+    cmd.arg("demo");
+    if let Some(dir) = dir {
+        cmd.arg("--data").arg(dir);
+    }
+    let child = cmd
         .env("RUST_BACKTRACE", "1")
+        .env("TMPDIR", tmpdir)
+        // The texts looked for below are the English ones.
+        .env("LC_ALL", "C.UTF-8")
         .stdin(Stdio::null())
         .stdout(out)
         .stderr(err)
         .spawn()
         .expect("start wims demo");
-    let mut demo = Demo {
+    Demo {
         child: Some(child),
-        log,
-    };
-    let json = dir.join("demo.json");
-    wait_for_file(&json, &mut demo);
-    let script_work = tmp.path().join("work");
-    std::fs::create_dir_all(&script_work).unwrap();
-    let json_arg = json.display().to_string();
-    wims_tests::run_python("network.py", &["demo", &json_arg], &script_work, &[]);
+        log: log.to_path_buf(),
+    }
+}
 
-    // SIGTERM ends the demo cleanly.
+/// SIGTERM, then the demo must end cleanly.
+fn stop_demo(demo: &mut Demo) {
     let mut child = demo.child.take().unwrap();
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) on our own, not yet reaped child.
@@ -446,6 +465,94 @@ fn demo_runs_a_small_network_and_delivers_its_welcome() {
         sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "wims demo exited {status} on SIGTERM");
+}
+
+/// The pid of the demo's `wims run` child whose data folder ends in `node`.
+fn demo_node_pid(demo: &Demo, node: &str) -> libc::pid_t {
+    let pid = demo.child.as_ref().unwrap().id();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).unwrap();
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children.split_whitespace() {
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+            if args.iter().any(|a| a.ends_with(node.as_bytes())) && args.contains(&&b"run"[..]) {
+                return child.parse().unwrap();
+            }
+        }
+    }
+    panic!("the demo has no running {node}");
+}
+
+fn wait_for_output(demo: &mut Demo, what: &str, count: usize) {
+    wait_until(&format!("{count}x {what:?} in the demo's output"), || {
+        std::fs::read_to_string(&demo.log)
+            .unwrap_or_default()
+            .matches(what)
+            .count()
+            >= count
+    });
+}
+
+#[test]
+fn demo_runs_a_small_network_and_delivers_its_welcome() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let log = tmp.path().join("demo.log");
+    let mut demo = start_demo(Some(&dir), &log, tmp.path());
+    let json = dir.join("demo.json");
+    wait_for_file(&json, &mut demo);
+    let script_work = tmp.path().join("work");
+    std::fs::create_dir_all(&script_work).unwrap();
+    let json_arg = json.display().to_string();
+    wims_tests::run_python("network.py", &["demo", &json_arg], &script_work, &[]);
+    let first = std::fs::read_to_string(&json).unwrap();
+    // Each node's certificate fingerprint is shown, to compare with the mail client's.
+    wait_for_output(&mut demo, "SHA-256", 2);
+
+    // A node killed from outside is reported and started again on the same ports, so the
+    // mail client (demo.json) goes on working.
+    let pid = demo_node_pid(&demo, "node-b");
+    // SAFETY: kill(2) on a pid read from /proc just now, a child of our own child.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    wait_for_output(&mut demo, "stopped unexpectedly", 1);
+    wait_for_output(&mut demo, "runs again, on the same ports", 1);
+    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(
+        !zombie.contains(") Z "),
+        "the killed node was not reaped: {zombie}"
+    );
+    wims_tests::run_python("network.py", &["demo", &json_arg], &script_work, &[]);
+    stop_demo(&mut demo);
+
+    // A second run on the same folder keeps every port: the client's settings still hold.
+    let mut demo = start_demo(Some(&dir), &log, tmp.path());
+    wait_for_output(&mut demo, "Press Ctrl-C", 2);
+    let second = std::fs::read_to_string(&json).unwrap();
+    let ports = |text: &str| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        v["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                ["imap", "imaps", "submission", "submissions"]
+                    .map(|k| a[k].as_str().unwrap().to_string())
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ports(&first), ports(&second), "the demo's ports changed");
+    stop_demo(&mut demo);
+
+    // Without --data the demo works in a temporary folder and removes it when it ends.
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir_all(&scratch).unwrap();
+    let mut demo = start_demo(None, &log, &scratch);
+    wait_for_output(&mut demo, "Press Ctrl-C", 3);
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 1);
+    stop_demo(&mut demo);
+    let left: Vec<_> = std::fs::read_dir(&scratch).unwrap().flatten().collect();
+    assert!(left.is_empty(), "the demo left {left:?} behind");
 }
 
 /// Writes a drop file the careful way: a `.part` name, renamed when complete.

@@ -149,10 +149,87 @@ pub fn parse_send_at(s: &str) -> Result<DateTime<FixedOffset>, Reason> {
     Err(Reason::BadSendAt(s.to_string()))
 }
 
+/// Line and column (from 1) of byte `offset` of `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
+/// Reads the whole file as XML first, so that a syntax mistake (an unclosed tag, a bare `&`
+/// in "Smith & Sons") is reported with its line and column.
+fn well_formed(text: &str) -> Result<(), Reason> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = true;
+    let mut depth = 0usize;
+    loop {
+        let at = |reader: &quick_xml::Reader<&[u8]>, detail: String| {
+            let (line, column) = line_column(text, reader.buffer_position() as usize);
+            Reason::MalformedAt {
+                line,
+                column,
+                detail,
+            }
+        };
+        match reader.read_event() {
+            Ok(Event::Eof) if depth > 0 => {
+                return Err(at(&reader, "unclosed element".into()));
+            }
+            Ok(Event::Eof) => return Ok(()),
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::GeneralRef(r)) => {
+                let known = matches!(&*r, "lt" | "gt" | "amp" | "apos" | "quot");
+                if !known && !matches!(r.resolve_char_ref(), Ok(Some(_))) {
+                    return Err(at(&reader, format!("&{};", &*r)));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let (line, column) = line_column(text, reader.error_position() as usize);
+                return Err(Reason::MalformedAt {
+                    line,
+                    column,
+                    detail: e.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// A well-formed file that does not have the drop format's shape: an element the format does
+/// not know at its place is named with its line; anything else keeps the parser's words.
+fn shape_error(text: &str, e: quick_xml::DeError) -> Reason {
+    let message = e.to_string();
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((name, _)) = rest.split_once('`')
+    {
+        let name = name.trim_start_matches('@').to_string();
+        let line = text
+            .find(&format!("<{name}"))
+            .map(|at| line_column(text, at).0)
+            .unwrap_or(0);
+        return Reason::UnknownElement { name, line };
+    }
+    Reason::Malformed(message)
+}
+
 /// Parses and checks a drop file. `types` are the message types this node knows.
 pub fn parse(text: &str, types: &[String]) -> Result<DropMessage, Reason> {
-    let raw: RawMessage =
-        quick_xml::de::from_str(text).map_err(|e| Reason::Malformed(e.to_string()))?;
+    well_formed(text)?;
+    let raw: RawMessage = quick_xml::de::from_str(text).map_err(|e| shape_error(text, e))?;
     let required = |v: Option<String>, field: &'static str| {
         v.map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
@@ -314,11 +391,25 @@ here it is.
         let t = types();
         assert!(matches!(
             parse("<message><to>", &t),
-            Err(Reason::Malformed(_))
+            Err(Reason::MalformedAt { line: 1, .. })
         ));
         assert!(matches!(
-            parse("<message><bogus/></message>", &t),
-            Err(Reason::Malformed(_))
+            parse("<message>\n<bogus/></message>", &t),
+            Err(Reason::UnknownElement { ref name, line: 2 }) if name == "bogus"
+        ));
+        // A bare & (as a Notepad user writes "Smith & Sons"), with its line and column.
+        let text = "<message>\n  <subject>Smith & Sons</subject>\n</message>";
+        assert!(
+            matches!(
+                parse(text, &t),
+                Err(Reason::MalformedAt { line: 2, column, .. }) if column > 10
+            ),
+            "{:?}",
+            parse(text, &t)
+        );
+        assert!(matches!(
+            parse("<message>\n<to>a@b.h</too></message>", &t),
+            Err(Reason::MalformedAt { line: 2, .. })
         ));
         let base = "<passphrase>p</passphrase><from>a@k.h</from><text>x</text>";
         assert!(matches!(

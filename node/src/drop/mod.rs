@@ -22,6 +22,17 @@ pub enum Reason {
     },
     Encoding,
     Malformed(String),
+    /// Not well-formed XML, where the parser stopped.
+    MalformedAt {
+        line: usize,
+        column: usize,
+        detail: String,
+    },
+    /// An element the drop format does not have at that place.
+    UnknownElement {
+        name: String,
+        line: usize,
+    },
     Missing(&'static str),
     BadAddress(String),
     UnknownType {
@@ -62,6 +73,8 @@ impl Reason {
             Reason::FileTooLarge { .. } => "drop-file-too-large",
             Reason::Encoding => "drop-encoding",
             Reason::Malformed(_) => "drop-malformed",
+            Reason::MalformedAt { .. } => "drop-malformed-at",
+            Reason::UnknownElement { .. } => "drop-unknown-element",
             Reason::Missing(_) => "drop-missing",
             Reason::BadAddress(_) => "drop-bad-address",
             Reason::UnknownType { .. } => "drop-unknown-type",
@@ -87,6 +100,18 @@ impl Reason {
             }
             Reason::Encoding => vec![],
             Reason::Malformed(d) => vec![("detail", d.clone())],
+            Reason::MalformedAt {
+                line,
+                column,
+                detail,
+            } => vec![
+                ("line", line.to_string()),
+                ("column", column.to_string()),
+                ("detail", detail.clone()),
+            ],
+            Reason::UnknownElement { name, line } => {
+                vec![("name", name.clone()), ("line", line.to_string())]
+            }
             Reason::Missing(f) => vec![("field", f.to_string())],
             Reason::BadAddress(a)
             | Reason::NoAccount(a)

@@ -1,10 +1,11 @@
 //! Hosting accounts on this node and keeping the directory up to date about them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use relay_client::{ClientError, ServiceClient, backoff};
+use wire::proto::RefusalCode;
 use wire::{AccountKey, AccountProfile};
 
 use super::{Hosted, HostedRecord, Network};
@@ -27,12 +28,26 @@ pub enum HostError {
 }
 
 impl HostError {
+    /// What the CLI shows after its text: the refusal's own words, never the transport's
+    /// list of every address it tried (that goes to the log).
+    pub fn detail(&self) -> String {
+        match self {
+            HostError::Network(ClientError::Refused(r)) => r.detail.clone(),
+            HostError::Network(_) => String::new(),
+            other => other.to_string(),
+        }
+    }
+
     /// The code the CLI turns into text.
     pub fn code(&self) -> &'static str {
         match self {
             HostError::Profile(_) => "bad-profile",
             HostError::Exists => "exists",
-            HostError::Network(ClientError::Refused(_)) => "host-refused",
+            HostError::Network(ClientError::Refused(r)) => match r.code {
+                RefusalCode::BadProof => "host-refused-proof",
+                RefusalCode::UnknownAccount => "host-refused-unknown",
+                _ => "host-refused",
+            },
             HostError::Network(_) => "network-unreachable",
             HostError::Store(_) | HostError::Key(_) => "internal",
         }
@@ -83,11 +98,16 @@ pub(super) fn vouch_check(table: mailbox::Records) -> overlay::VouchCheck {
     }))
 }
 
+/// Where a hosted account's key lies in `keys_dir`: the address is not a safe file name; its
+/// hash is.
+pub fn hosted_key_path(keys_dir: &Path, address: &str) -> PathBuf {
+    let name = blake3::hash(address.to_ascii_lowercase().as_bytes()).to_hex();
+    keys_dir.join(format!("{}.key", &name[..32]))
+}
+
 impl Network {
     fn key_path(&self, address: &str) -> PathBuf {
-        // The address is not a safe file name; its hash is.
-        let name = blake3::hash(address.to_ascii_lowercase().as_bytes()).to_hex();
-        self.keys_dir.join(format!("{}.key", &name[..32]))
+        hosted_key_path(&self.keys_dir, address)
     }
 
     /// The account's key; one stored before keys were wrapped is wrapped now.
@@ -239,6 +259,11 @@ pub(super) async fn keep_logged_in(net: Arc<Network>) {
                         offset_ms = h.client.offset_ms(),
                         "logged in to the service network"
                     );
+                }
+                // The node is stopping: nothing went wrong with the network.
+                Err(ClientError::Unreachable(e)) if net.overlay.is_stopped() => {
+                    tracing::debug!(address = h.address, error = %e, "login ended by shutdown");
+                    return;
                 }
                 Err(e) => {
                     ok = false;

@@ -23,7 +23,7 @@ use tokio::sync::{Notify, mpsc};
 use wire::AccountKey;
 use wire::proto::RefusalCode;
 
-pub use hosted::HostError;
+pub use hosted::{HostError, hosted_key_path};
 pub use outbound::{StoredReceipt, list_receipts};
 pub use progress::{JobProgress, Phase};
 pub use trust_header::TRUST_HEADER;
@@ -61,6 +61,12 @@ pub struct NetworkConfig {
     /// Port prediction punches may aim at private network addresses.
     pub punch_private_targets: bool,
 }
+
+/// How long a recipient check goes on asking an unreachable service network, and the pause
+/// between tries: a restarted server is back within seconds, and SMTP clients wait minutes
+/// for a reply to RCPT.
+const RECONNECT_WAIT: Duration = Duration::from_secs(15);
+const RECONNECT_PAUSE: Duration = Duration::from_millis(500);
 
 /// Offers one peer may make in a minute; a busy sender's jobs to this node stay well under it.
 const OFFERS_PER_MINUTE: usize = 120;
@@ -285,8 +291,29 @@ impl Network {
             .collect()
     }
 
-    /// Asks the sender's service network whether `sender` may write to `recipient`.
+    /// Asks the sender's service network whether `sender` may write to `recipient`. While the
+    /// network cannot be reached (a service server restarting) it asks again for a little
+    /// while, so a mail client's submission waits for the reconnect instead of failing.
     pub async fn check_recipient(&self, sender: &str, recipient: &str) -> RemoteCheck {
+        let started = tokio::time::Instant::now();
+        loop {
+            let check = self.check_recipient_once(sender, recipient).await;
+            if check != RemoteCheck::Unavailable {
+                return check;
+            }
+            if started.elapsed() >= RECONNECT_WAIT {
+                tracing::warn!(
+                    sender,
+                    recipient,
+                    "recipient check: service network unreachable"
+                );
+                return check;
+            }
+            tokio::time::sleep(RECONNECT_PAUSE).await;
+        }
+    }
+
+    async fn check_recipient_once(&self, sender: &str, recipient: &str) -> RemoteCheck {
         let Some(h) = self.hosted(sender) else {
             return RemoteCheck::Unknown;
         };
@@ -298,7 +325,7 @@ impl Network {
                 _ => RemoteCheck::Unknown,
             },
             Err(e) if e.is_transient() => {
-                tracing::warn!(sender, recipient, error = %e, "recipient check failed");
+                tracing::debug!(sender, recipient, error = %e, "recipient check failed");
                 RemoteCheck::Unavailable
             }
             Err(e) => {

@@ -7,19 +7,14 @@ use std::process::{Command, Stdio};
 
 use super::error::NetError;
 
-/// Where a tool lives. Searched in PATH first, then in the sbin directories, because tests and
-/// services are often started with a PATH that lacks them even when running as root.
+/// Where a tool lives: in PATH, then in the sbin folders (see [`crate::prereq::tool`]).
 pub(crate) fn tool(name: &str) -> PathBuf {
-    let from_path = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).collect::<Vec<_>>())
-        .unwrap_or_default();
-    let fallback = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"].map(PathBuf::from);
-    from_path
-        .into_iter()
-        .chain(fallback)
-        .map(|dir| dir.join(name))
-        .find(|candidate| candidate.is_file())
-        .unwrap_or_else(|| PathBuf::from(name))
+    crate::prereq::tool(name)
+}
+
+/// A tool's path as an argument for `ip netns exec`, which would look it up in PATH alone.
+fn tool_arg(name: &str) -> String {
+    tool(name).to_string_lossy().into_owned()
 }
 
 /// Runs `program args…`, feeding `stdin` if given, and returns its stdout.
@@ -86,23 +81,26 @@ pub(crate) fn tc_in(netns: &str, args: &[&str]) -> Result<String, NetError> {
 
 /// Loads an nftables script inside a namespace; one script is one atomic transaction.
 pub(crate) fn nft_in(netns: &str, script: &str) -> Result<String, NetError> {
+    let nft = tool_arg("nft");
     run(
         "ip",
-        &["netns", "exec", netns, "nft", "-f", "-"],
+        &["netns", "exec", netns, &nft, "-f", "-"],
         Some(script),
     )
 }
 
 /// `iptables args…` inside a namespace.
 pub(crate) fn iptables_in(netns: &str, args: &[String]) -> Result<String, NetError> {
-    let mut all = vec!["netns", "exec", netns, "iptables"];
+    let iptables = tool_arg("iptables");
+    let mut all = vec!["netns", "exec", netns, &iptables];
     all.extend(args.iter().map(String::as_str));
     run("ip", &all, None)
 }
 
 /// Sets `key=value` sysctls inside a namespace (`/proc/sys/net` is per namespace).
 pub(crate) fn sysctl_in(netns: &str, settings: &[&str]) -> Result<String, NetError> {
-    let mut all = vec!["netns", "exec", netns, "sysctl", "-q", "-w"];
+    let sysctl = tool_arg("sysctl");
+    let mut all = vec!["netns", "exec", netns, &sysctl, "-q", "-w"];
     all.extend_from_slice(settings);
     run("ip", &all, None)
 }

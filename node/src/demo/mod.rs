@@ -2,21 +2,26 @@
 //! process), two nodes (child processes of this binary) and three hosted accounts — so a user
 //! can point a real mail client at it, and scripts can drive it through `demo.json`.
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+mod child;
+mod welcome;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 use crate::i18n::I18n;
+use child::NodeChild;
 
-/// Readiness bounds: only so a broken start cannot hang the demo forever.
-const START_WAIT: Duration = Duration::from_secs(120);
-const RECEIPT_WAIT: Duration = Duration::from_secs(120);
+/// A node that exits is started again, unless it has done so this often within
+/// [`RESTART_WINDOW`]: then it fails at start and the demo stops as a whole.
+const MAX_RESTARTS: usize = 3;
+const RESTART_WINDOW: Duration = Duration::from_secs(300);
+/// How often the demo looks whether its nodes still run.
+const WATCH_EVERY: Duration = Duration::from_millis(500);
 
 struct DemoAccount {
     address: &'static str,
@@ -69,14 +74,17 @@ pub struct DemoEntry {
     pub submissions: String,
 }
 
-/// Node settings for the demo: every port picked by the system, all on loopback.
-const NODE_TOML: &str = r#"[imap]
-listen = "127.0.0.1:0"
-tls_listen = "127.0.0.1:0"
+/// Node settings for the demo, all on loopback. The mail ports are picked by the system at the
+/// first start and then written here, so a mail client set up once keeps working across runs.
+fn node_toml(imap: &str, imaps: &str, submission: &str, submissions: &str) -> String {
+    format!(
+        r#"[imap]
+listen = "{imap}"
+tls_listen = "{imaps}"
 
 [submission]
-listen = "127.0.0.1:0"
-tls_listen = "127.0.0.1:0"
+listen = "{submission}"
+tls_listen = "{submissions}"
 
 [overlay]
 listen = ["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]
@@ -87,9 +95,43 @@ retry_max = 10
 
 [drop]
 folder = ""
-"#;
+"#
+    )
+}
 
-pub fn run(root: &Path, i18n: &I18n, log_level: Option<u8>) -> Result<()> {
+const ANY_PORT: &str = "127.0.0.1:0";
+
+/// Keeps the mail ports a node got at its first start in its configuration.
+fn pin_ports(dir: &Path, endpoints: &serde_json::Value) -> Result<()> {
+    let (imap, imaps, sub, subs) = (
+        field(endpoints, "imap"),
+        field(endpoints, "imaps"),
+        field(endpoints, "submission"),
+        field(endpoints, "submissions"),
+    );
+    if [&imap, &imaps, &sub, &subs].iter().any(|a| a.is_empty()) {
+        return Ok(());
+    }
+    let path = dir.join("wims.toml");
+    let text = node_toml(&imap, &imaps, &sub, &subs);
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+        let tmp = path.with_extension("toml.tmp");
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(())
+}
+
+/// Runs the demo in `root`; a `temporary` root is removed when the demo ends.
+pub fn run(root: &Path, temporary: bool, i18n: &I18n, log_level: Option<u8>) -> Result<()> {
+    let result = run_in(root, i18n, log_level);
+    if temporary {
+        let _ = std::fs::remove_dir_all(root);
+    }
+    result
+}
+
+fn run_in(root: &Path, i18n: &I18n, log_level: Option<u8>) -> Result<()> {
     std::fs::create_dir_all(root)?;
     let level = log_level.unwrap_or(3);
     let _guard = crate::logging::init(level, Some(&root.join("log/demo.log")));
@@ -166,7 +208,10 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
         for node in ["node-a", "node-b"] {
             let dir = root.join(node);
             wims(&exe, &dir, &["init"], None, level)?;
-            std::fs::write(dir.join("wims.toml"), NODE_TOML)?;
+            std::fs::write(
+                dir.join("wims.toml"),
+                node_toml(ANY_PORT, ANY_PORT, ANY_PORT, ANY_PORT),
+            )?;
         }
         for (a, b) in PARTNERS {
             server.admin(service::AdminRequest::PartnerAdd {
@@ -212,6 +257,7 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
                 &[("node", node), ("reason", &e.to_string())]
             ))
         })?;
+        pin_ports(&root.join(node), &child.endpoints)?;
         children.push(child);
     }
     let mut entries = Vec::new();
@@ -275,16 +321,22 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
         );
     }
     println!("{}", i18n.text("demo-partners", &[]));
+    for node in ["node-a", "node-b"] {
+        let cert = root.join(node).join("tls/cert.pem");
+        if let Some(line) = crate::tls::fingerprint_line(&cert, i18n) {
+            println!("{node}: {line}");
+        }
+    }
 
     if fresh {
         let node_a = root.join("node-a");
-        match send_welcome(&node_a, &entries[0], &entries[1], i18n).await {
+        match welcome::send_welcome(&node_a, &entries[0], &entries[1], i18n).await {
             Ok(()) => {
                 println!(
                     "{}",
                     i18n.text("demo-welcome-sent", &[("to", &entries[1].address)])
                 );
-                if wait_for_receipt(&node_a, &entries[0].address).await {
+                if welcome::wait_for_receipt(&node_a, &entries[0].address).await {
                     println!(
                         "{}",
                         i18n.text("demo-welcome-receipt", &[("to", &entries[1].address)])
@@ -303,14 +355,72 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
         }
     }
     println!("{}", i18n.text("demo-stop-hint", &[]));
-    wait_for_shutdown().await;
+    let outcome = supervise(&mut children, i18n).await;
     println!("{}", i18n.text("cli-stopping", &[]));
     for c in &mut children {
         c.stop();
     }
     server.stop().await;
     println!("{}", i18n.text("cli-stopped", &[]));
-    Ok(())
+    outcome
+}
+
+/// Runs until Ctrl-C or SIGTERM, starting a node again when it exits; fails (after saying
+/// why) when a node cannot be kept running.
+async fn supervise(children: &mut [NodeChild], i18n: &I18n) -> Result<()> {
+    let shutdown = wait_for_shutdown();
+    tokio::pin!(shutdown);
+    let mut restarts: Vec<(String, Instant)> = Vec::new();
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        for child in children.iter_mut() {
+            let Some((status, line)) = child.exited() else {
+                continue;
+            };
+            let status = status.to_string();
+            let node = child.name.clone();
+            tracing::warn!(node, status, "demo node exited");
+            let id = if line.is_empty() {
+                "demo-node-exited-silent"
+            } else {
+                "demo-node-exited"
+            };
+            let args = [
+                ("node", node.as_str()),
+                ("status", &status),
+                ("reason", &line),
+            ];
+            eprintln!("{}", i18n.text(id, &args));
+            restarts.retain(|(_, at)| at.elapsed() < RESTART_WINDOW);
+            let recent = restarts.iter().filter(|(n, _)| *n == node).count();
+            let again = if recent < MAX_RESTARTS {
+                // Waits for the node's readiness file, up to two minutes.
+                tokio::task::block_in_place(|| child.respawn())
+            } else {
+                Err(anyhow!(i18n.text(
+                    "demo-node-restarts",
+                    &[("count", &recent.to_string())]
+                )))
+            };
+            match again {
+                Ok(fresh) => {
+                    restarts.push((node.clone(), Instant::now()));
+                    *child = fresh;
+                    eprintln!("{}", i18n.text("demo-node-restarted", &[("node", &node)]));
+                }
+                Err(e) => {
+                    return Err(anyhow!(i18n.text(
+                        "demo-node-failed",
+                        &[("node", &node), ("reason", &e.to_string())]
+                    )));
+                }
+            }
+        }
+    }
 }
 
 fn field(v: &serde_json::Value, k: &str) -> String {
@@ -347,165 +457,6 @@ fn wims(exe: &Path, dir: &Path, args: &[&str], stdin: Option<&str>, level: u8) -
             String::from_utf8_lossy(&out.stderr).trim().to_string()
         ))
     }
-}
-
-struct NodeChild {
-    name: String,
-    child: Child,
-    endpoints: serde_json::Value,
-}
-
-impl NodeChild {
-    fn spawn(exe: &Path, dir: &Path, level: u8) -> Result<NodeChild> {
-        let ep = dir.join("run/endpoints.json");
-        let _ = std::fs::remove_file(&ep);
-        let mut child = Command::new(exe)
-            .arg("--data")
-            .arg(dir)
-            .arg("--log-level")
-            .arg(level.to_string())
-            .arg("run")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()?;
-        let started = Instant::now();
-        loop {
-            if let Some(v) = std::fs::read(&ep)
-                .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            {
-                return Ok(NodeChild {
-                    name: dir
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    child,
-                    endpoints: v,
-                });
-            }
-            if let Ok(Some(_)) = child.try_wait() {
-                let mut err = String::new();
-                if let Some(s) = child.stderr.take() {
-                    for line in BufReader::new(s).lines().map_while(|l| l.ok()) {
-                        err = line;
-                    }
-                }
-                return Err(anyhow!(err));
-            }
-            if started.elapsed() > START_WAIT {
-                let _ = child.kill();
-                return Err(anyhow!(dir.display().to_string()));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Asks the node to stop as Ctrl-C would, so it flushes and removes its run files.
-    fn stop(&mut self) {
-        let pid = self.child.id() as i32;
-        // SAFETY: plain kill(2) on our own child's pid; no memory is involved.
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Submits the welcome message from `from` to `to` through node A's SMTP submission port,
-/// over implicit TLS and AUTH PLAIN, exactly as a mail client would.
-async fn send_welcome(node: &Path, from: &DemoEntry, to: &DemoEntry, i18n: &I18n) -> Result<()> {
-    use base64::Engine;
-    let pem = std::fs::read(node.join("tls/cert.pem"))?;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_pemfile::certs(&mut &pem[..]) {
-        roots.add(cert?)?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(&from.submissions).await?;
-    let name = rustls::pki_types::ServerName::try_from("localhost")?;
-    let tls = connector.connect(name, tcp).await?;
-    let (r, mut w) = tokio::io::split(tls);
-    let mut r = tokio::io::BufReader::new(r);
-
-    async fn expect(r: &mut (impl tokio::io::AsyncBufRead + Unpin), code: &str) -> Result<()> {
-        loop {
-            let mut line = String::new();
-            if r.read_line(&mut line).await? == 0 {
-                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
-            }
-            if !line.starts_with(code) {
-                return Err(anyhow!(line.trim().to_string()));
-            }
-            if line.as_bytes().get(3) != Some(&b'-') {
-                return Ok(());
-            }
-        }
-    }
-    let plain = base64::engine::general_purpose::STANDARD
-        .encode(format!("\0{}\0{}", from.address, from.password));
-    let subject = i18n.text("demo-welcome-subject", &[]);
-    let body = i18n.text(
-        "demo-welcome-body",
-        &[("from", &from.address), ("to", &to.address)],
-    );
-    let date = chrono::Utc::now().to_rfc2822();
-    let message = format!(
-        "From: <{f}>\r\nTo: <{t}>\r\nSubject: {subject}\r\nDate: {date}\r\nMIME-Version: 1.0\r\n\
-         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{body}\r\n",
-        f = from.address,
-        t = to.address,
-        body = body.replace('\n', "\r\n").replace("\r\n.", "\r\n..")
-    );
-    expect(&mut r, "220").await?;
-    for (cmd, code) in [
-        ("EHLO demo".to_string(), "250"),
-        (format!("AUTH PLAIN {plain}"), "235"),
-        (format!("MAIL FROM:<{}> SMTPUTF8", from.address), "250"),
-        (format!("RCPT TO:<{}>", to.address), "250"),
-        ("DATA".to_string(), "354"),
-    ] {
-        w.write_all(format!("{cmd}\r\n").as_bytes()).await?;
-        expect(&mut r, code).await?;
-    }
-    w.write_all(message.as_bytes()).await?;
-    w.write_all(b".\r\n").await?;
-    expect(&mut r, "250").await?;
-    w.write_all(b"QUIT\r\n").await?;
-    let _ = expect(&mut r, "221").await;
-    Ok(())
-}
-
-async fn wait_for_receipt(node: &Path, address: &str) -> bool {
-    let started = Instant::now();
-    let path: PathBuf = node.join("run/admin.sock");
-    let req = crate::admin::Request::Receipts {
-        address: address.to_string(),
-    };
-    while started.elapsed() < RECEIPT_WAIT {
-        if let Some(Ok(crate::admin::Reply::Receipts { receipts })) =
-            crate::admin::call(&path, &req)
-            && !receipts.is_empty()
-        {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    false
 }
 
 async fn wait_for_shutdown() {
