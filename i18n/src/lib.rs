@@ -142,6 +142,25 @@ pub fn system_language(table: Table) -> Option<&'static str> {
         .or_else(|| negotiate(table, &locale))
 }
 
+/// Line and column (from 1, in characters) of byte `offset` of `text`, for messages that
+/// point into a file the user wrote.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
+    (line, column)
+}
+
 /// The languages of `table`, in table order.
 /// The value of `--name VALUE` or `--name=VALUE` in a program's raw arguments (the first is
 /// the program): the language of help texts is needed before the argument parser runs.

@@ -125,7 +125,7 @@ pub fn check(text: &str, defaults: &str) -> Result<toml::Value, Problem> {
     let user: toml::Value = toml::from_str(text).map_err(|e| {
         let (line, column) = e
             .span()
-            .map(|s| line_column(text, s.start))
+            .map(|s| crate::line_column(text, s.start))
             .unwrap_or((1, 1));
         Problem::Syntax {
             line,
@@ -161,19 +161,6 @@ fn merge(base: &mut toml::Value, user: toml::Value) {
         }
         (b, u) => *b = u,
     }
-}
-
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .count()
-        + 1;
-    (line, column)
 }
 
 fn walk(user: &toml::Value, base: &toml::Value, path: &str, text: &str) -> Result<(), Problem> {

@@ -356,6 +356,11 @@ fn read_password(
     Ok(pw)
 }
 
+/// The password of an account being added or hosted.
+fn account_password(address: &str, stdin: bool, i18n: &I18n, config: &Config) -> Result<String> {
+    read_password(address, stdin, i18n, config, "cli-password-prompt")
+}
+
 /// Asks before an account and its mail are deleted; `--yes` answers for scripts.
 fn confirm_remove(address: &str, yes: bool, i18n: &I18n) -> Result<()> {
     if yes {
@@ -408,13 +413,7 @@ fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Res
         } => {
             mailbox::normalize_address(&address)
                 .map_err(|_| anyhow!(i18n.text("cli-invalid-address", &[("address", &address)])))?;
-            let password = read_password(
-                &address,
-                password_stdin,
-                i18n,
-                config,
-                "cli-password-prompt",
-            )?;
+            let password = account_password(&address, password_stdin, i18n, config)?;
             admin::Request::AccountAdd { address, password }
         }
         AccountCmd::Passwd {
@@ -475,13 +474,7 @@ fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Res
                 .map_err(|e| {
                     anyhow!(i18n.text("cli-bad-profile", &[("reason", &e.to_string())]))
                 })?;
-            let password = read_password(
-                &address,
-                password_stdin,
-                i18n,
-                config,
-                "cli-password-prompt",
-            )?;
+            let password = account_password(&address, password_stdin, i18n, config)?;
             admin::Request::Host {
                 profile: text,
                 password,

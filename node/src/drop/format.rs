@@ -149,24 +149,6 @@ pub fn parse_send_at(s: &str) -> Result<DateTime<FixedOffset>, Reason> {
     Err(Reason::BadSendAt(s.to_string()))
 }
 
-/// Line and column (from 1) of byte `offset` of `text`.
-fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let mut end = offset.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let before = &text[..end];
-    let line = before.matches('\n').count() + 1;
-    let column = before
-        .rsplit('\n')
-        .next()
-        .unwrap_or_default()
-        .chars()
-        .count()
-        + 1;
-    (line, column)
-}
-
 /// Reads the whole file as XML first, so that a syntax mistake (an unclosed tag, a bare `&`
 /// in "Smith & Sons") is reported with its line and column.
 fn well_formed(text: &str) -> Result<(), Reason> {
@@ -176,7 +158,7 @@ fn well_formed(text: &str) -> Result<(), Reason> {
     let mut depth = 0usize;
     loop {
         let at = |reader: &quick_xml::Reader<&[u8]>, detail: String| {
-            let (line, column) = line_column(text, reader.buffer_position() as usize);
+            let (line, column) = ::i18n::line_column(text, reader.buffer_position() as usize);
             Reason::MalformedAt {
                 line,
                 column,
@@ -198,7 +180,7 @@ fn well_formed(text: &str) -> Result<(), Reason> {
             }
             Ok(_) => {}
             Err(e) => {
-                let (line, column) = line_column(text, reader.error_position() as usize);
+                let (line, column) = ::i18n::line_column(text, reader.error_position() as usize);
                 return Err(Reason::MalformedAt {
                     line,
                     column,
@@ -219,7 +201,7 @@ fn shape_error(text: &str, e: quick_xml::DeError) -> Reason {
         let name = name.trim_start_matches('@').to_string();
         let line = text
             .find(&format!("<{name}"))
-            .map(|at| line_column(text, at).0)
+            .map(|at| ::i18n::line_column(text, at).0)
             .unwrap_or(0);
         return Reason::UnknownElement { name, line };
     }
