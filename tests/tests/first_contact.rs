@@ -420,3 +420,65 @@ fn everyday_logs_carry_no_noise() {
     }
     assert!(log.contains("node ready"), "{log}");
 }
+
+/// Hosting and sending mistakes name the account and the file once, in the user's words: a
+/// profile another node hosts already, a missing attachment; removing a hosted account says
+/// what the network still believes.
+#[test]
+fn hosting_and_sending_mistakes_read_as_one_line() {
+    let service = Service::start();
+    let dora = service.create_account("dora@delta.h", "Dora Delta");
+    let eve = service.create_account("eve@delta.h", "Eve Delta");
+    let mut first = Node::builder().host(&dora, "dora-delta-horse").start();
+    first.host(&eve, "eve-delta-staple");
+    let second = Node::builder().init();
+    let shown = dora.display().to_string();
+    for (lang, words) in [
+        ("en-US", ["dora@delta.h", "another node"]),
+        ("de-DE", ["dora@delta.h", "anderen Knoten"]),
+    ] {
+        let args = [
+            "--lang",
+            lang,
+            "account",
+            "host",
+            &shown,
+            "--password-stdin",
+        ];
+        let out = wims(Some(&second), &args, &[], "dora-delta-horse\n");
+        assert_user_error(&out, "hosting a profile another node hosts");
+        for w in words {
+            assert!(text(&out).contains(w), "{w:?} not in {}", text(&out));
+        }
+    }
+
+    let missing = first.work_dir().join("no-such-file.pdf");
+    let missing_shown = missing.display().to_string();
+    let args = [
+        "send",
+        "--from",
+        "dora@delta.h",
+        "--to",
+        "eve@delta.h",
+        "--attach",
+        &missing_shown,
+        "--no-wait",
+    ];
+    let out = wims(Some(&first), &args, &[], "");
+    assert_user_error(&out, "wims send with a missing attachment");
+    assert_eq!(
+        text(&out).matches("no-such-file.pdf").count(),
+        1,
+        "{}",
+        text(&out)
+    );
+
+    let args = ["account", "remove", "eve@delta.h", "--yes"];
+    let out = wims(Some(&first), &args, &[], "");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("still lists eve@delta.h as hosted"),
+        "{}",
+        text(&out)
+    );
+}

@@ -509,6 +509,12 @@ fn demo_runs_a_small_network_and_delivers_its_welcome() {
     let first = std::fs::read_to_string(&json).unwrap();
     // Each node's certificate fingerprint is shown, to compare with the mail client's.
     wait_for_output(&mut demo, "SHA-256", 2);
+    let output = std::fs::read_to_string(&demo.log).unwrap_or_default();
+    assert!(
+        !output.contains("no release announced"),
+        "a network without a release announcement is no news:
+{output}"
+    );
 
     // A node killed from outside is reported and started again on the same ports, so the
     // mail client (demo.json) goes on working.
