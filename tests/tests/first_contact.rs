@@ -482,3 +482,56 @@ fn hosting_and_sending_mistakes_read_as_one_line() {
         text(&out)
     );
 }
+
+/// `wims ARGS` at a terminal (`script` gives it one), typing `lines` one after another.
+fn at_terminal(node: &Node, args: &str, lines: &[&str]) -> String {
+    let command = format!(
+        "{} --data {} {args}",
+        wims_bin().display(),
+        node.data_dir().display()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-c", &command, "/dev/null"])
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux)");
+    let mut stdin = child.stdin.take().expect("stdin");
+    for line in lines {
+        // Typed after a pause, as a person would; the terminal keeps what comes early anyway.
+        std::thread::sleep(Duration::from_millis(700));
+        let _ = stdin.write_all(format!("{line}\n").as_bytes());
+    }
+    std::thread::sleep(Duration::from_millis(700));
+    drop(stdin);
+    text(&child.wait_with_output().expect("script output"))
+}
+
+/// At a terminal, `passwd` asks for the new password, and `remove` asks before it deletes and
+/// takes the answer in the user's language.
+#[test]
+fn prompts_at_a_terminal_speak_the_users_language() {
+    let node = Node::builder()
+        .account("alice@kapur.h", "alice-correct-horse")
+        .account("bob@kapur.h", "bob-battery-staple")
+        .init();
+    let out = at_terminal(
+        &node,
+        "--lang de account passwd alice@kapur.h",
+        &["alice-new-horse", "alice-new-horse"],
+    );
+    assert!(out.contains("Neues Passwort für alice@kapur.h"), "{out}");
+    assert!(out.contains("geändert"), "{out}");
+    let out = at_terminal(&node, "account remove bob@kapur.h", &["no"]);
+    assert!(
+        out.contains("Type \"yes\"") && out.contains("Nothing was removed"),
+        "{out}"
+    );
+    let out = at_terminal(&node, "--lang de account remove bob@kapur.h", &["ja"]);
+    assert!(out.contains("bob@kapur.h"), "{out}");
+    let list = wims(Some(&node), &["account", "list"], &[], "");
+    assert!(!text(&list).contains("bob@kapur.h"), "{}", text(&list));
+    assert!(text(&list).contains("alice@kapur.h"), "{}", text(&list));
+}
