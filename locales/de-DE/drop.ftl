@@ -6,6 +6,7 @@ drop-encoding = Die Datei ist kein UTF-8- oder UTF-16-Text.
 drop-malformed = Die Datei ist kein gültiges Ablage-XML: { $detail }
 drop-malformed-at = Die Datei ist in Zeile { $line }, Spalte { $column } kein gültiges XML ({ $detail }); schreiben Sie ein einzelnes & als &amp; und < als &lt;.
 drop-unknown-element = Zeile { $line }: <{ $name }> gehört an dieser Stelle nicht in eine Ablagedatei (Elemente und ihr Platz: docs/drop-folder.md).
+drop-unclosed-element = Zeile { $line }: <{ $name }> wird nie geschlossen.
 drop-missing = Das Element <{ $field }> fehlt oder ist leer.
 drop-bad-address = „{ $address }“ ist keine gültige Adresse (erwartet name@domain).
 drop-unknown-type = Unbekannter Nachrichtentyp „{ $type }“; bekannte Typen: { $known }.

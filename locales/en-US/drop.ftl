@@ -6,6 +6,7 @@ drop-encoding = The file is not UTF-8 or UTF-16 text.
 drop-malformed = The file is not valid drop XML: { $detail }
 drop-malformed-at = The file is not valid XML at line { $line }, column { $column } ({ $detail }); write a bare & as &amp; and < as &lt;.
 drop-unknown-element = Line { $line }: <{ $name }> is not part of a drop file there (see docs/drop-folder.md for the elements and where they go).
+drop-unclosed-element = Line { $line }: <{ $name }> is never closed.
 drop-missing = The element <{ $field }> is missing or empty.
 drop-bad-address = "{ $address }" is not a valid address (expected name@domain).
 drop-unknown-type = Unknown message type "{ $type }"; known types: { $known }.

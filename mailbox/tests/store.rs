@@ -236,12 +236,31 @@ fn a_store_of_another_format_is_refused() {
     let key = StorageKey::generate();
     drop(Store::open(dir.path(), key.clone()).unwrap());
     {
-        let db = sled::open(dir.path().join("db")).unwrap();
+        // sled's flusher thread lets go of the file lock a moment after the store is dropped.
+        let started = std::time::Instant::now();
+        let db = loop {
+            match sled::open(dir.path().join("db")) {
+                Ok(db) => break db,
+                Err(e) if started.elapsed() > std::time::Duration::from_secs(10) => {
+                    panic!("the dropped store still holds its lock: {e}")
+                }
+                Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        };
         db.insert(b"format", &(mailbox::FORMAT + 1).to_be_bytes())
             .unwrap();
         db.flush().unwrap();
     }
-    match Store::open(dir.path(), key) {
+    let started = std::time::Instant::now();
+    let opened = loop {
+        match Store::open(dir.path(), key.clone()) {
+            Err(Error::InUse) if started.elapsed() < std::time::Duration::from_secs(10) => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            other => break other,
+        }
+    };
+    match opened {
         Err(Error::UnsupportedFormat { found, expected }) => {
             assert_eq!((found, expected), (mailbox::FORMAT + 1, mailbox::FORMAT));
         }

@@ -149,69 +149,85 @@ pub fn parse_send_at(s: &str) -> Result<DateTime<FixedOffset>, Reason> {
     Err(Reason::BadSendAt(s.to_string()))
 }
 
+/// The elements of a drop file: `<message>` holds these, and they hold only text.
+const ELEMENTS: [&str; 11] = [
+    "passphrase",
+    "from",
+    "to",
+    "cc",
+    "bcc",
+    "subject",
+    "type",
+    "send-at",
+    "text",
+    "html",
+    "attachment",
+];
+
 /// Reads the whole file as XML first, so that a syntax mistake (an unclosed tag, a bare `&`
-/// in "Smith & Sons") is reported with its line and column.
+/// in "Smith & Sons") and an element out of place are reported with their line (and column).
 fn well_formed(text: &str) -> Result<(), Reason> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = true;
-    let mut depth = 0usize;
+    // The open elements, with where each started.
+    let mut open: Vec<(String, usize)> = Vec::new();
     loop {
-        let at = |reader: &quick_xml::Reader<&[u8]>, detail: String| {
-            let (line, column) = ::i18n::line_column(text, reader.buffer_position() as usize);
+        let at = reader.buffer_position() as usize;
+        let line = ::i18n::line_column(text, at).0;
+        let event = reader.read_event().map_err(|e| {
+            let (line, column) = ::i18n::line_column(text, reader.error_position() as usize);
             Reason::MalformedAt {
                 line,
                 column,
-                detail,
+                detail: e.to_string(),
             }
-        };
-        match reader.read_event() {
-            Ok(Event::Eof) if depth > 0 => {
-                return Err(at(&reader, "unclosed element".into()));
+        })?;
+        match event {
+            Event::Eof => {
+                return match open.pop() {
+                    Some((name, line)) => Err(Reason::Unclosed { name, line }),
+                    None => Ok(()),
+                };
             }
-            Ok(Event::Eof) => return Ok(()),
-            Ok(Event::Start(_)) => depth += 1,
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::GeneralRef(r)) => {
-                let known = matches!(&*r, "lt" | "gt" | "amp" | "apos" | "quot");
-                if !known && !matches!(r.resolve_char_ref(), Ok(Some(_))) {
-                    return Err(at(&reader, format!("&{};", &*r)));
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let name = e.name().0.to_string();
+                let fits = match open.len() {
+                    0 => name == "message",
+                    1 => ELEMENTS.contains(&name.as_str()),
+                    _ => false,
+                };
+                if !fits {
+                    return Err(Reason::UnknownElement { name, line });
+                }
+                if matches!(event, Event::Start(_)) {
+                    open.push((name, line));
                 }
             }
-            Ok(_) => {}
-            Err(e) => {
-                let (line, column) = ::i18n::line_column(text, reader.error_position() as usize);
-                return Err(Reason::MalformedAt {
-                    line,
-                    column,
-                    detail: e.to_string(),
-                });
+            Event::End(_) => {
+                open.pop();
             }
+            Event::GeneralRef(r) => {
+                let known = matches!(&*r, "lt" | "gt" | "amp" | "apos" | "quot");
+                if !known && !matches!(r.resolve_char_ref(), Ok(Some(_))) {
+                    let (line, column) = ::i18n::line_column(text, at);
+                    return Err(Reason::MalformedAt {
+                        line,
+                        column,
+                        detail: format!("&{};", &*r),
+                    });
+                }
+            }
+            _ => {}
         }
     }
-}
-
-/// A well-formed file that does not have the drop format's shape: an element the format does
-/// not know at its place is named with its line; anything else keeps the parser's words.
-fn shape_error(text: &str, e: quick_xml::DeError) -> Reason {
-    let message = e.to_string();
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((name, _)) = rest.split_once('`')
-    {
-        let name = name.trim_start_matches('@').to_string();
-        let line = text
-            .find(&format!("<{name}"))
-            .map(|at| ::i18n::line_column(text, at).0)
-            .unwrap_or(0);
-        return Reason::UnknownElement { name, line };
-    }
-    Reason::Malformed(message)
 }
 
 /// Parses and checks a drop file. `types` are the message types this node knows.
 pub fn parse(text: &str, types: &[String]) -> Result<DropMessage, Reason> {
     well_formed(text)?;
-    let raw: RawMessage = quick_xml::de::from_str(text).map_err(|e| shape_error(text, e))?;
+    let raw: RawMessage =
+        quick_xml::de::from_str(text).map_err(|e| Reason::Malformed(e.to_string()))?;
     let required = |v: Option<String>, field: &'static str| {
         v.map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
@@ -372,8 +388,12 @@ here it is.
     fn rejections() {
         let t = types();
         assert!(matches!(
-            parse("<message><to>", &t),
-            Err(Reason::MalformedAt { line: 1, .. })
+            parse("<message>\n<to>", &t),
+            Err(Reason::Unclosed { ref name, line: 2 }) if name == "to"
+        ));
+        assert!(matches!(
+            parse("<message><to><text>x</text></to></message>", &t),
+            Err(Reason::UnknownElement { ref name, line: 1 }) if name == "text"
         ));
         assert!(matches!(
             parse("<message>\n<bogus/></message>", &t),

@@ -33,6 +33,11 @@ pub enum Reason {
         name: String,
         line: usize,
     },
+    /// An element that is never closed.
+    Unclosed {
+        name: String,
+        line: usize,
+    },
     Missing(&'static str),
     BadAddress(String),
     UnknownType {
@@ -75,6 +80,7 @@ impl Reason {
             Reason::Malformed(_) => "drop-malformed",
             Reason::MalformedAt { .. } => "drop-malformed-at",
             Reason::UnknownElement { .. } => "drop-unknown-element",
+            Reason::Unclosed { .. } => "drop-unclosed-element",
             Reason::Missing(_) => "drop-missing",
             Reason::BadAddress(_) => "drop-bad-address",
             Reason::UnknownType { .. } => "drop-unknown-type",
@@ -109,7 +115,7 @@ impl Reason {
                 ("column", column.to_string()),
                 ("detail", detail.clone()),
             ],
-            Reason::UnknownElement { name, line } => {
+            Reason::UnknownElement { name, line } | Reason::Unclosed { name, line } => {
                 vec![("name", name.clone()), ("line", line.to_string())]
             }
             Reason::Missing(f) => vec![("field", f.to_string())],
