@@ -297,7 +297,7 @@ pub fn error_text(e: &clap::Error, program: &str, t: &I18n, ids: Ids) -> String 
     };
     let arg = context(ContextKind::InvalidArg);
     let value = context(ContextKind::InvalidValue);
-    let (piece, args) = match e.kind() {
+    let (piece, mut args) = match e.kind() {
         ErrorKind::UnknownArgument => ("error-unknown-argument", vec![("arg", arg)]),
         ErrorKind::InvalidSubcommand => (
             "error-unknown-command",
@@ -309,7 +309,6 @@ pub fn error_text(e: &clap::Error, program: &str, t: &I18n, ids: Ids) -> String 
         ErrorKind::MissingRequiredArgument => ("error-missing-argument", vec![("arg", arg)]),
         _ => ("error-other", vec![]),
     };
-    let mut args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    args.push(("program", program));
-    t.text(&ids.clap(piece), &args)
+    args.push(("program", program.to_string()));
+    t.text_owned(&ids.clap(piece), &args)
 }

@@ -95,6 +95,13 @@ impl I18n {
         id.to_string()
     }
 
+    /// [`I18n::text`] with arguments the caller built as owned strings (an error's
+    /// `text_id()`).
+    pub fn text_owned(&self, id: &str, args: &[(&str, String)]) -> String {
+        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.text(id, &args)
+    }
+
     /// True if `id` exists in this language or the fallback.
     pub fn has(&self, id: &str) -> bool {
         self.bundles.iter().any(|b| b.has_message(id))

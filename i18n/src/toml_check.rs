@@ -97,8 +97,7 @@ impl Problem {
                 *v = t.text(v, &[]);
             }
         }
-        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        t.text(&id, &args)
+        t.text_owned(&id, &args)
     }
 }
 

@@ -284,24 +284,17 @@ fn run(data: DataDir, config: Config) -> Result<()> {
 
 /// The overlay's start failure in the user's words: a port another program holds is named.
 fn overlay_failed(i18n: &I18n, data: &DataDir, e: anyhow::Error) -> anyhow::Error {
-    if let Some(overlay::OverlayError::Listen {
-        addr, in_use: true, ..
-    }) = e.downcast_ref::<overlay::OverlayError>()
-    {
-        let kind = overlay::ListenKind::of(addr);
-        let port = overlay::ListenKind::port(addr)
-            .unwrap_or_default()
-            .to_string();
-        let what = format!("overlay {}", kind.name());
-        return anyhow!(i18n.text(
-            "cli-port-in-use",
-            &[
-                ("port", &port),
-                ("what", &what),
-                ("addr", &addr.to_string()),
-                ("config", &data.config().display().to_string()),
-            ]
-        ));
+    let in_use = e
+        .downcast_ref::<overlay::OverlayError>()
+        .and_then(overlay::OverlayError::port_in_use);
+    if let Some([port, (_, what), addr]) = in_use {
+        let args = [
+            port,
+            ("what", format!("overlay {what}")),
+            addr,
+            ("config", data.config().display().to_string()),
+        ];
+        return anyhow!(i18n.text_owned("cli-port-in-use", &args));
     }
     anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
 }

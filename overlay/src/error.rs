@@ -44,6 +44,24 @@ pub enum OverlayError {
 }
 
 impl OverlayError {
+    /// For a listen address another program holds: the text arguments `port`, `what` (the
+    /// transport, `TCP` or `QUIC`) and `addr` that name it to the user.
+    pub fn port_in_use(&self) -> Option<[(&'static str, String); 3]> {
+        let OverlayError::Listen {
+            addr, in_use: true, ..
+        } = self
+        else {
+            return None;
+        };
+        let kind = crate::listen::ListenKind::of(addr);
+        let port = crate::listen::ListenKind::port(addr).unwrap_or_default();
+        Some([
+            ("port", port.to_string()),
+            ("what", kind.name().to_string()),
+            ("addr", addr.to_string()),
+        ])
+    }
+
     /// Carries a typed error through APIs that only speak `io::Error` (the request-response
     /// codec), so that it can be recovered with [`OverlayError::from_io`].
     pub(crate) fn into_io(self) -> std::io::Error {

@@ -23,7 +23,6 @@ pub use error::OverlayError;
 pub use handle::{Inbound, Overlay, OverlayHandle};
 pub use libp2p::multiaddr::Protocol;
 pub use libp2p::{Multiaddr, PeerId};
-pub use listen::ListenKind;
 pub use stream_gate::StreamLimits;
 
 /// Libraries' lines that say nothing to an operator at the everyday levels; `WIMS_LOG` (read

@@ -15,7 +15,7 @@ use crate::OverlayError;
 
 /// The transport of a listen address, for messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ListenKind {
+pub(crate) enum ListenKind {
     Tcp,
     Quic,
     Other,

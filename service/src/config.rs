@@ -111,8 +111,7 @@ impl Invalid {
             Invalid::File(p) => p.text(t, ""),
             other => {
                 let (id, args) = other.text_id();
-                let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                t.text(id, &args)
+                t.text_owned(id, &args)
             }
         }
     }

@@ -77,22 +77,10 @@ impl ServiceError {
                 ("error-invalid-address", vec![("address", a.clone())])
             }
             ServiceError::Registry(e) => ("error-registry", vec![("reason", e.to_string())]),
-            ServiceError::Overlay(overlay::OverlayError::Listen {
-                addr, in_use: true, ..
-            }) => (
-                "error-port-in-use",
-                vec![
-                    (
-                        "port",
-                        overlay::ListenKind::port(addr)
-                            .unwrap_or_default()
-                            .to_string(),
-                    ),
-                    ("what", overlay::ListenKind::of(addr).name().to_string()),
-                    ("addr", addr.to_string()),
-                ],
-            ),
-            ServiceError::Overlay(e) => ("error-overlay", vec![("reason", e.to_string())]),
+            ServiceError::Overlay(e) => match e.port_in_use() {
+                Some(args) => ("error-port-in-use", args.to_vec()),
+                None => ("error-overlay", vec![("reason", e.to_string())]),
+            },
             ServiceError::Admin { path, reason } => (
                 "error-admin",
                 vec![("path", shown(path)), ("reason", reason.clone())],
@@ -112,7 +100,6 @@ impl ServiceError {
             return i18n.text("config-syntax", &[("path", &path), ("message", &message)]);
         }
         let (id, args) = self.text_id();
-        let args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        i18n.text(id, &args)
+        i18n.text_owned(id, &args)
     }
 }

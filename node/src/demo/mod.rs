@@ -401,10 +401,11 @@ async fn supervise(children: &mut [NodeChild], i18n: &I18n) -> Result<()> {
                 // Waits for the node's readiness file, up to two minutes.
                 tokio::task::block_in_place(|| child.respawn())
             } else {
-                Err(anyhow!(i18n.text(
-                    "demo-node-restarts",
-                    &[("count", &recent.to_string())]
-                )))
+                // This exit and the ones that were restarted.
+                let count = (recent + 1).to_string();
+                Err(anyhow!(
+                    i18n.text("demo-node-restarts", &[("count", &count)])
+                ))
             };
             match again {
                 Ok(fresh) => {

@@ -148,8 +148,6 @@ impl Reason {
 
     /// The reason in the node's language.
     pub fn text(&self, i18n: &crate::i18n::I18n) -> String {
-        let args = self.args();
-        let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        i18n.text(self.id(), &refs)
+        i18n.text_owned(self.id(), &self.args())
     }
 }
