@@ -57,8 +57,10 @@ impl Store {
             return Err(Error::AccountExists);
         }
         self.create_folder(account.id, "INBOX")?;
+        self.set_subscribed(account.id, "INBOX", true)?;
         for u in SpecialUse::ALL {
             self.create_special_folder(account.id, u.default_name(), u)?;
+            self.set_subscribed(account.id, u.default_name(), true)?;
         }
         self.flush()?;
         Ok(account)
@@ -112,6 +114,9 @@ impl Store {
         let account = self.account(address)?.ok_or(Error::NoAccount)?;
         for f in self.folders(account.id)? {
             self.purge_folder(&f)?;
+        }
+        for name in self.subscriptions(account.id)? {
+            self.set_subscribed(account.id, &name, false)?;
         }
         self.inner
             .drop_settings

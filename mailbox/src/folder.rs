@@ -118,7 +118,8 @@ impl Store {
                 uidvalidity: new_uidvalidity(),
                 uidnext: 1,
                 highest_modseq: 1,
-                subscribed: true,
+                // Subscriptions live in their own list now (see `subscription.rs`).
+                subscribed: false,
                 special_use: if i == parts.len() { special_use } else { None },
                 recent_uid: 0,
             };
@@ -233,22 +234,11 @@ impl Store {
             }
             Ok(())
         })?;
+        self.rename_subscriptions(account, &from, &to)?;
         drop(_g);
         self.flush()?;
         self.notify(account);
         Ok(())
-    }
-
-    pub fn set_subscribed(&self, account: u64, name: &str, on: bool) -> Result<()> {
-        let name = normalize_folder_name(name)?;
-        let lock = self.lock(account);
-        let _g = lock.lock().expect("account lock");
-        let key = folder_key(account, &name);
-        let mut f: Folder = dec(&self.inner.folders.get(&key)?.ok_or(Error::NoFolder)?)?;
-        f.subscribed = on;
-        self.inner.folders.insert(key, enc(&f)?)?;
-        drop(_g);
-        self.flush()
     }
 
     /// Claims every message above the folder's recent mark for the calling session and returns

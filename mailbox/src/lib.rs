@@ -11,6 +11,7 @@ pub mod mime;
 mod model;
 mod records;
 mod store;
+mod subscription;
 pub mod transfer;
 mod wrap;
 

@@ -141,6 +141,8 @@ pub struct Scanner {
     line_start: u64,
     /// Length of the previous line's terminator, which belongs to a following delimiter.
     prev_eol: u64,
+    /// The last two bytes of the current line, to tell its terminator.
+    tail: [u8; 2],
     /// The message's own header block, when small enough to cache.
     root_header: Option<Vec<u8>>,
     limits: MimeLimits,
@@ -169,6 +171,7 @@ impl Scanner {
             line_len: 0,
             line_start: 0,
             prev_eol: 0,
+            tail: [0, 0],
             root_header: None,
         }
     }
@@ -192,6 +195,12 @@ impl Scanner {
     fn push_bytes(&mut self, b: &[u8]) {
         if self.line_len == 0 {
             self.line_start = self.offset;
+            self.tail = [0, 0];
+        }
+        match b {
+            [.., x, y] => self.tail = [*x, *y],
+            [y] => self.tail = [self.tail[1], *y],
+            [] => {}
         }
         self.offset += b.len() as u64;
         self.line_len += b.len() as u64;
@@ -211,14 +220,13 @@ impl Scanner {
         let start = self.line_start;
         let end = start + self.line_len;
         self.line_len = 0;
-        let eol = if line.ends_with(b"\r\n") {
-            2
-        } else if line.ends_with(b"\n") {
-            1
-        } else {
-            0
+        // From the line's real end: `line` keeps only the start of a long one.
+        let eol = match self.tail {
+            [b'\r', b'\n'] => 2,
+            [_, b'\n'] => 1,
+            _ => 0,
         };
-        self.process(&line, start, end);
+        self.process(&line, start, end, true);
         self.prev_eol = eol;
     }
 
@@ -227,7 +235,10 @@ impl Scanner {
         self.parts < self.limits.max_parts && self.stack.len() < self.limits.max_depth
     }
 
-    fn process(&mut self, line: &[u8], start: u64, end: u64) {
+    /// Lines are counted by their line feeds, as Dovecot does: a last line without one adds
+    /// nothing.
+    fn process(&mut self, line: &[u8], start: u64, end: u64, terminated: bool) {
+        let lf = u64::from(terminated);
         // Once the part cap is reached delimiters are no longer looked for: what follows is
         // body of the entity open then.
         if line.starts_with(b"--") && self.parts < self.limits.max_parts {
@@ -244,11 +255,14 @@ impl Scanner {
                 let boundary_len = self.stack[i].boundary.as_ref().map_or(0, |b| b.len());
                 let close = trim_trailing_ws(trim_eol(line)).len() == 2 + boundary_len + 2;
                 let body_end = start.saturating_sub(self.prev_eol);
+                // The line break cut off for the delimiter takes its line with it: a body of
+                // "hello\r\n" before "\r\n--b" has one line, as Dovecot counts.
+                let cut = u64::from(self.prev_eol > 0);
                 while self.stack.len() > i + 1 {
-                    self.close_top(body_end);
+                    self.close_top(body_end, cut);
                 }
                 for f in &mut self.stack {
-                    f.lines += 1;
+                    f.lines += lf;
                 }
                 let f = &mut self.stack[i];
                 if close {
@@ -273,7 +287,7 @@ impl Scanner {
             // Header lines of an inner entity are body lines of every entity around it.
             let n = self.stack.len();
             for f in &mut self.stack[..n - 1] {
-                f.lines += 1;
+                f.lines += lf;
             }
             let content = trim_eol(line);
             if content.is_empty() {
@@ -282,7 +296,7 @@ impl Scanner {
             return;
         }
         for f in &mut self.stack {
-            f.lines += 1;
+            f.lines += lf;
         }
     }
 
@@ -334,7 +348,7 @@ impl Scanner {
         }
     }
 
-    fn close_top(&mut self, end: u64) {
+    fn close_top(&mut self, end: u64, lines_cut: u64) {
         let mut f = self.stack.pop().expect("frame");
         if f.mode == Mode::Header {
             // Headers without a blank line: everything is header, the body is empty.
@@ -355,7 +369,7 @@ impl Scanner {
         }
         f.part.body_offset = f.part.body_offset.min(end.max(f.part.header_offset));
         f.part.body_len = end.saturating_sub(f.part.body_offset);
-        f.part.body_lines = f.lines;
+        f.part.body_lines = f.lines.saturating_sub(lines_cut);
         if let Some(parent) = self.stack.last_mut() {
             if f.encapsulated {
                 parent.part.message = Some(Box::new((f.envelope.unwrap_or_default(), f.part)));
@@ -379,14 +393,13 @@ impl Scanner {
             let line = std::mem::take(&mut self.line);
             let (s, e) = (self.line_start, self.offset);
             self.line_len = 0;
-            // A last line without terminator still counts as a line.
-            self.process(&line, s, e);
+            self.process(&line, s, e, false);
         }
         let end = self.offset;
         while self.stack.len() > 1 {
-            self.close_top(end);
+            self.close_top(end, 0);
         }
-        self.close_top(end);
+        self.close_top(end, 0);
         let root = self.stack.pop().expect("root frame");
         (
             root.envelope.unwrap_or_default(),
@@ -526,25 +539,26 @@ fn envelope(header: &[u8]) -> Envelope {
     }
 }
 
-fn split_addr(a: &mail_parser::Addr<'_>) -> EmailAddress {
-    let (mailbox, host) = match a.address.as_deref() {
-        Some(s) => match s.rsplit_once('@') {
-            Some((l, h)) => (Some(l.to_string()), Some(h.to_string())),
-            None => (Some(s.to_string()), None),
-        },
-        None => (None, None),
+/// `None` for a name without an address (`group: (comment) ;`), which is not an address. An
+/// obsolete source route stays in front of the local part (`@route:user`); ENVELOPE takes it
+/// apart.
+fn split_addr(a: &mail_parser::Addr<'_>) -> Option<EmailAddress> {
+    let s = a.address.as_deref()?;
+    let (mailbox, host) = match s.rsplit_once('@') {
+        Some((l, h)) => (Some(l.to_string()), Some(h.to_string())),
+        None => (Some(s.to_string()), None),
     };
-    EmailAddress {
+    Some(EmailAddress {
         name: a.name.as_ref().map(|n| n.to_string()),
         mailbox,
         host,
-    }
+    })
 }
 
 fn addresses(a: Option<&Address<'_>>) -> Vec<EmailAddress> {
     match a {
         None => Vec::new(),
-        Some(Address::List(l)) => l.iter().map(split_addr).collect(),
+        Some(Address::List(l)) => l.iter().filter_map(split_addr).collect(),
         Some(Address::Group(groups)) => {
             let mut out = Vec::new();
             for g in groups {
@@ -555,10 +569,10 @@ fn addresses(a: Option<&Address<'_>>) -> Vec<EmailAddress> {
                             mailbox: Some(name.to_string()),
                             host: None,
                         });
-                        out.extend(g.addresses.iter().map(split_addr));
+                        out.extend(g.addresses.iter().filter_map(split_addr));
                         out.push(EmailAddress::default());
                     }
-                    None => out.extend(g.addresses.iter().map(split_addr)),
+                    None => out.extend(g.addresses.iter().filter_map(split_addr)),
                 }
             }
             out
@@ -645,6 +659,10 @@ mod tests {
             let p1 = &root.parts[0];
             assert_eq!(slice(raw, p1.body_offset, p1.body_len), b"hello");
             assert_eq!(
+                p1.body_lines, 0,
+                "the break before the delimiter is not the body's"
+            );
+            assert_eq!(
                 p1.params,
                 vec![("charset".to_string(), "utf-8".to_string())]
             );
@@ -669,6 +687,38 @@ mod tests {
                 p3.header_len
             );
         }
+    }
+
+    #[test]
+    fn binary_body_with_nul() {
+        let raw = b"From: user@domain.org\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: binary\r\n\r\n\0-\xe4\n\r\n\n\n";
+        let (_, p) = scan(raw, 1000);
+        assert_eq!(p.body_len, 8, "{p:?}");
+    }
+
+    #[test]
+    fn lines_are_counted_by_line_feeds() {
+        let long = "x".repeat(5000);
+        let raw = format!(
+            "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\nhello\r\n\r\n--b\r\n\r\n{long}\r\n--b--\r\n"
+        );
+        for step in [1, 100, 100_000] {
+            let (_, root) = scan(raw.as_bytes(), step);
+            let (p1, p2) = (&root.parts[0], &root.parts[1]);
+            assert_eq!(
+                slice(raw.as_bytes(), p1.body_offset, p1.body_len),
+                b"hello\r\n"
+            );
+            assert_eq!(p1.body_lines, 1);
+            // A long line's terminator is found even though only its start is kept.
+            assert_eq!(p2.body_len, 5000);
+            assert_eq!(p2.body_lines, 0);
+        }
+        let (_, p) = scan(b"Subject: x\r\n\r\none\r\ntwo", 3);
+        assert_eq!(
+            p.body_lines, 1,
+            "an unterminated last line has no line feed"
+        );
     }
 
     #[test]

@@ -64,6 +64,8 @@ pub struct Folder {
     /// Raised by every change in the folder, expunges included, so a cheap comparison tells a
     /// session whether it must look closer.
     pub highest_modseq: u64,
+    /// Only read once, to carry the subscriptions of an older store over to the list of
+    /// names (`Store::subscriptions`); new folders store `false`.
     pub subscribed: bool,
     pub special_use: Option<SpecialUse>,
     /// Highest UID some session has already been told is recent (IMAP \Recent).

@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     pub(crate) drop_settings: Tree,
     /// Keys of copies filed by resumable jobs (see [`Store::deliver_once`]).
     pub(crate) journal: Tree,
+    /// Subscribed folder names by account (see [`Store::subscriptions`]).
+    pub(crate) subscriptions: Tree,
     pub(crate) blobs: BlobDir,
     locks: Mutex<HashMap<u64, Arc<Mutex<()>>>>,
     watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
@@ -142,6 +144,7 @@ impl Store {
             headers: db.open_tree("headers")?,
             drop_settings: db.open_tree("drop_settings")?,
             journal: db.open_tree("journal")?,
+            subscriptions: db.open_tree("subscriptions")?,
             blobs: BlobDir::open(&dir.join("blobs"), key)?,
             db,
             locks: Mutex::new(HashMap::new()),
@@ -159,9 +162,11 @@ impl Store {
         if removed > 0 {
             tracing::info!(removed, "removed unreferenced blobs");
         }
-        Ok(Store {
+        let store = Store {
             inner: Arc::new(inner),
-        })
+        };
+        store.carry_over_subscriptions()?;
+        Ok(store)
     }
 
     pub(crate) fn lock(&self, account: u64) -> Arc<Mutex<()>> {

@@ -98,14 +98,14 @@ def phase_literal_chain():
     # Synchronising literals: the node refuses the one that would outgrow the cap without
     # asking for it, and the connection goes on.
     r = Raw(tls=True)
-    r.send(b"a2 LOGIN {30000}\r\n")
+    r.send(b"a2 LOGIN {40000}\r\n")
     line = r.line()
-    check(line.startswith(b"a2 BAD [LIMIT]"), f"{{30000}} before login: got {line!r}")
+    check(line.startswith(b"a2 BAD [LIMIT]"), f"{{40000}} before login: got {line!r}")
     r.send(b"a3 LOGIN {8}\r\n")
     check(r.line().startswith(b"+"), "a small literal before login gets its continuation")
-    r.send(b"someone {8000}\r\n")
+    r.send(b"someone {16000}\r\n")
     check(r.line().startswith(b"+"), "the second literal still fits the cap")
-    r.send(b"p" * 8000 + b" {9000}\r\n")
+    r.send(b"p" * 16000 + b" {17000}\r\n")
     line = r.line()
     check(line.startswith(b"a3 BAD [LIMIT]"), f"the literal past the cap: got {line!r}")
     r.command("NOOP", expect="OK")

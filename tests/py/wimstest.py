@@ -332,6 +332,8 @@ class Raw:
         self.sock = sock
         self.buf = b""
         self.n = 0
+        # The contents of the literals read so far, in order.
+        self.literals = []
         self.greeting = self.line()
 
     def starttls(self):
@@ -359,6 +361,7 @@ class Raw:
                     raise Failure("connection closed inside a literal")
                 self.buf += chunk
             lit, self.buf = self.buf[:size], self.buf[size:]
+            self.literals.append(lit)
             rest = self.line()
             return line + b"<literal " + str(len(lit)).encode() + b">" + rest
         return line

@@ -13,7 +13,7 @@ use mailbox::FlagOp;
 use super::fetch::{FetchOptions, Shown, fetch_one};
 use super::search::{Candidate, Searcher};
 use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
-use super::syntax::{encode_mutf7, list_match, string};
+use super::syntax::{encode_mutf7, string};
 use super::view::View;
 
 impl Session {
@@ -200,18 +200,13 @@ impl Session {
             return;
         }
         let full: Vec<String> = patterns.iter().map(|p| format!("{reference}{p}")).collect();
-        let folders = match tokio::task::block_in_place(|| self.ctx.store.folders(acct)) {
-            Ok(f) => f,
+        let store = self.ctx.store.clone();
+        let (folders, subscribed) = match tokio::task::block_in_place(|| {
+            Ok::<_, mailbox::Error>((store.folders(acct)?, store.subscriptions(acct)?))
+        }) {
+            Ok(r) => r,
             Err(e) => return self.store_error(tag, e),
         };
-        let matches = |name: &str| {
-            full.iter().any(|p| {
-                list_match(p, name, '/')
-                    || (name == "INBOX" && list_match(&p.to_ascii_uppercase(), "INBOX", '/'))
-            })
-        };
-        let only_subscribed = lsub || opts.select_subscribed;
-        let show_subscribed = opts.select_subscribed || opts.return_subscribed;
         let status_items: Option<Vec<StatusDataItemName>> = opts.status.as_ref().map(|items| {
             items
                 .iter()
@@ -228,49 +223,30 @@ impl Session {
                 })
                 .collect()
         });
+        let query = super::list::Query {
+            patterns: full,
+            lsub,
+            select_subscribed: opts.select_subscribed,
+            select_special_use: opts.select_special_use,
+            recursive_match: opts.recursive_match,
+            show_subscribed: opts.select_subscribed || opts.return_subscribed,
+        };
+        let by_name: std::collections::BTreeMap<String, Option<&'static str>> = folders
+            .iter()
+            .map(|f| (f.name.clone(), f.special_use.map(|u| u.attribute())))
+            .collect();
+        let subscribed = subscribed.into_iter().collect();
         let mut out = Vec::new();
-        for f in &folders {
-            if !matches(&f.name) {
-                continue;
-            }
-            let prefix = format!("{}/", f.name);
-            let children: Vec<&mailbox::Folder> = folders
-                .iter()
-                .filter(|c| c.name.starts_with(&prefix))
-                .collect();
-            let subscribed_child = children.iter().any(|c| c.subscribed);
-            let mut child_info = false;
-            if only_subscribed && !f.subscribed {
-                // RECURSIVEMATCH: a parent is listed for its subscribed descendants.
-                if opts.recursive_match && subscribed_child {
-                    child_info = true;
-                } else {
-                    continue;
-                }
-            }
-            if opts.select_special_use && f.special_use.is_none() {
-                continue;
-            }
-            let mut attrs = vec![if children.is_empty() {
-                "\\HasNoChildren"
-            } else {
-                "\\HasChildren"
-            }];
-            if let Some(u) = f.special_use {
-                attrs.push(u.attribute());
-            }
-            if show_subscribed && f.subscribed && !lsub {
-                attrs.push("\\Subscribed");
-            }
-            let mut l = format!("* {verb} ({}) \"/\" ", attrs.join(" ")).into_bytes();
-            self.put_name(&mut l, &f.name);
-            if child_info || (opts.recursive_match && f.subscribed && subscribed_child) {
+        for e in super::list::answer(&query, &by_name, &subscribed) {
+            let mut l = format!("* {verb} ({}) \"/\" ", e.attrs.join(" ")).into_bytes();
+            self.put_name(&mut l, &e.name);
+            if e.child_info {
                 l.extend_from_slice(b" (\"CHILDINFO\" (\"SUBSCRIBED\"))");
             }
             l.extend_from_slice(b"\r\n");
             out.extend_from_slice(&l);
-            if let Some(items) = &status_items
-                && !child_info
+            if let (Some(items), true) = (&status_items, e.exists)
+                && let Some(f) = folders.iter().find(|f| f.name == e.name)
             {
                 match self.status_line(f, items) {
                     Ok(st) => out.extend_from_slice(&st),
@@ -291,6 +267,9 @@ impl Session {
         let Some(acct) = self.account_id() else {
             return;
         };
+        if items.contains(&StatusDataItemName::HighestModSeq) {
+            self.enable_condstore();
+        }
         let folder = match mailbox_name(mailbox, self.rev2) {
             Some(n) => tokio::task::block_in_place(|| self.ctx.store.folder(acct, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
@@ -485,20 +464,23 @@ impl Session {
     }
 
     pub(super) fn search(&mut self, tag: &str, criteria: &[SearchKey<'_>], uid: bool) {
-        let State::Selected(_, view) = &self.state else {
-            return;
-        };
         let key = match criteria {
             [one] => one.clone(),
             many => SearchKey::And(many.to_vec().try_into().expect("non-empty criteria")),
         };
         let uses_modseq = format!("{key:?}").contains("ModSequence");
+        if uses_modseq {
+            self.enable_condstore();
+        }
+        let State::Selected(_, view) = &self.state else {
+            return;
+        };
         let searcher = Searcher {
             store: &self.ctx.store,
             view,
         };
-        let mut hits: Vec<(u32, u32)> = Vec::new();
-        let mut max_modseq = 0;
+        // (seq, uid, modseq) of each match.
+        let mut hits: Vec<(u32, u32, u64)> = Vec::new();
         tokio::task::block_in_place(|| {
             for (i, u) in view.uids.iter().enumerate() {
                 let Some(st) = view.states.get(u) else {
@@ -506,12 +488,11 @@ impl Session {
                 };
                 let mut c = Candidate::new(i as u32 + 1, *u, st);
                 if searcher.matches(&key, &mut c) {
-                    hits.push((i as u32 + 1, *u));
-                    max_modseq = max_modseq.max(st.modseq);
+                    hits.push((i as u32 + 1, *u, st.modseq));
                 }
             }
         });
-        let pick = |(s, u): &(u32, u32)| if uid { *u } else { *s };
+        let pick = |(s, u, _): &(u32, u32, u64)| if uid { *u } else { *s };
         let ret = self.search_return.take();
         match &ret {
             Some(r) if r.save => {
@@ -559,8 +540,23 @@ impl Session {
                     let nums: Vec<u32> = hits.iter().map(pick).collect();
                     l.push_str(&format!(" ALL {}", super::search_ext::compact(&nums)));
                 }
-                if uses_modseq && !hits.is_empty() {
-                    l.push_str(&format!(" MODSEQ {max_modseq}"));
+                // RFC 4731 3.2 / RFC 7162 3.1.5: with only MIN and/or MAX asked, the highest
+                // MODSEQ of the messages returned; otherwise of all that matched.
+                let reported: Vec<&(u32, u32, u64)> = if r.all || r.count {
+                    hits.iter().collect()
+                } else {
+                    let mut v = Vec::new();
+                    if r.min {
+                        v.extend(hits.first());
+                    }
+                    if r.max {
+                        v.extend(hits.last());
+                    }
+                    v
+                };
+                let max_modseq = reported.iter().map(|h| h.2).max();
+                if let (true, Some(m)) = (uses_modseq, max_modseq) {
+                    l.push_str(&format!(" MODSEQ {m}"));
                 }
                 self.line(&l);
             }
@@ -569,8 +565,8 @@ impl Session {
                 for h in &hits {
                     l.push_str(&format!(" {}", pick(h)));
                 }
-                if uses_modseq && !hits.is_empty() {
-                    l.push_str(&format!(" (MODSEQ {max_modseq})"));
+                if let (true, Some(m)) = (uses_modseq, hits.iter().map(|h| h.2).max()) {
+                    l.push_str(&format!(" (MODSEQ {m})"));
                 }
                 self.line(&l);
             }
@@ -594,8 +590,12 @@ impl Session {
             State::Selected(a, v) => (a.id, v.folder, v.read_only, v.resolve(set, uid)),
             _ => return Ok(()),
         };
-        if changed_since.is_some() {
-            self.condstore = true;
+        if changed_since.is_some()
+            || items
+                .iter()
+                .any(|i| matches!(i, MessageDataItemName::ModSeq))
+        {
+            self.enable_condstore();
         }
         let marks_seen = !read_only
             && items.iter().any(|i| {
@@ -684,7 +684,7 @@ impl Session {
             return;
         };
         if unchanged_since.is_some() {
-            self.condstore = true;
+            self.enable_condstore();
         }
         let targets = self.with_view(|v| v.resolve(set, uid));
         let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();

@@ -29,6 +29,8 @@ pub struct Conn {
     pub out: Vec<u8>,
     /// How long a client may take to accept what we send.
     write_timeout: std::time::Duration,
+    /// The start of the last line refused as too long, so its refusal can name the tag.
+    overflow_head: Vec<u8>,
 }
 
 pub enum Input {
@@ -77,8 +79,16 @@ pub(crate) fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
 fn first_words(bytes: &[u8]) -> (String, String) {
     let s = String::from_utf8_lossy(&bytes[..bytes.len().min(64)]);
     let mut it = s.split_ascii_whitespace();
+    // The tag is echoed in the refusal: only a well-formed one (RFC 3501 9, `tag`).
+    let tag = it
+        .next()
+        .filter(|t| {
+            t.bytes()
+                .all(|b| b.is_ascii_graphic() && !b"(){%*\"\\+".contains(&b))
+        })
+        .unwrap_or("*");
     (
-        it.next().unwrap_or("*").to_string(),
+        tag.to_string(),
         it.next().unwrap_or("").to_ascii_uppercase(),
     )
 }
@@ -90,6 +100,7 @@ impl Conn {
             buf: Vec::with_capacity(8192),
             out: Vec::with_capacity(8192),
             write_timeout,
+            overflow_head: Vec::new(),
         }
     }
 
@@ -129,12 +140,18 @@ impl Conn {
                 let end = scanned + i + 1;
                 let line: Vec<u8> = self.buf.drain(..end).collect();
                 // A line that arrived whole in one read is as bounded as one that did not.
+                if !too_long && end > max {
+                    self.overflow_head = line[..line.len().min(64)].to_vec();
+                }
                 if too_long || end > max {
                     return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
                 }
                 return Ok(Some(line));
             }
             if self.buf.len() > max {
+                if !too_long {
+                    self.overflow_head = self.buf[..self.buf.len().min(64)].to_vec();
+                }
                 too_long = true;
                 // Keep only the tail where the line end will show up.
                 self.buf.clear();
@@ -180,7 +197,12 @@ impl Conn {
                 Ok(Some(l)) => l,
                 Ok(None) => return Ok(Input::Eof),
                 Err(e) if e.kind() == io::ErrorKind::InvalidData => {
-                    let (tag, _) = first_words(&bytes);
+                    let head = if bytes.is_empty() {
+                        &self.overflow_head
+                    } else {
+                        &bytes
+                    };
+                    let (tag, _) = first_words(head);
                     return Ok(Input::Refused {
                         tag,
                         reason: Refusal::LineTooLong,

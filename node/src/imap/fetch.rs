@@ -168,6 +168,16 @@ fn section_source(
     })
 }
 
+/// A literal may not carry NUL (RFC 3501 `CHAR8`); only BINARY's literal8 may. A message
+/// stored with NULs has them shown as 0x80 in BODY and RFC822 fetches, as Dovecot does, so
+/// sizes stay true; BINARY gives the bytes as they are.
+fn no_nul(mut b: Vec<u8>) -> Vec<u8> {
+    for x in b.iter_mut().filter(|x| **x == 0) {
+        *x = 0x80;
+    }
+    b
+}
+
 /// Writes `{n}\r\n` and the bytes of `src` (narrowed by `partial`) to the connection.
 async fn emit_source(
     conn: &mut Conn,
@@ -190,7 +200,8 @@ async fn emit_source(
             let (o, l) = narrow(b.len() as u64);
             conn.out
                 .extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
-            conn.out.extend_from_slice(&b[o as usize..(o + l) as usize]);
+            conn.out
+                .extend_from_slice(&no_nul(b[o as usize..(o + l) as usize].to_vec()));
         }
         Source::Range(start, len) => {
             let (o, l) = narrow(len);
@@ -207,7 +218,7 @@ async fn emit_source(
                 let mut buf = vec![0u8; want];
                 let r = tokio::task::block_in_place(|| reader.read_exact(&mut buf).map(|_| buf));
                 let buf = r?;
-                conn.out.extend_from_slice(&buf);
+                conn.out.extend_from_slice(&no_nul(buf));
                 left -= want as u64;
                 if conn.out.len() >= CHUNK {
                     conn.flush().await?;

@@ -11,10 +11,20 @@ fn addresses(out: &mut Vec<u8>, list: &[EmailAddress]) {
     }
     out.push(b'(');
     for a in list {
+        // An obsolete source route is kept in front of the local part: `@route:user`.
+        let (route, mailbox) = match a.mailbox.as_deref() {
+            Some(m) if m.starts_with('@') && a.host.is_some() => match m.split_once(':') {
+                Some((r, l)) => (Some(r), Some(l)),
+                None => (None, Some(m)),
+            },
+            m => (None, m),
+        };
         out.push(b'(');
         header_text(out, a.name.as_deref());
-        out.extend_from_slice(b" NIL ");
-        header_text(out, a.mailbox.as_deref());
+        out.push(b' ');
+        nstring(out, route);
+        out.push(b' ');
+        header_text(out, mailbox);
         out.push(b' ');
         nstring(out, a.host.as_deref());
         out.push(b')');

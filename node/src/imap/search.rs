@@ -137,7 +137,48 @@ fn decoded_contains(value: &[u8], needle: &[u8]) -> bool {
         .any(|w| w == needle.as_slice())
 }
 
+/// Whether an address field's value names `needle` in one of its addresses, as parsed:
+/// `user@host` without comments or the display name, decoded (RFC 3501 6.4.4 compares with
+/// the field's "structure"). Group names count too.
+fn address_contains(field: &str, value: &[u8], needle: &[u8]) -> bool {
+    let needle = lower(needle);
+    let mut hdr = format!("{field}: ").into_bytes();
+    hdr.extend_from_slice(value);
+    hdr.extend_from_slice(b"\r\n\r\n");
+    let Some(msg) = mail_parser::MessageParser::new().parse_headers(&hdr) else {
+        return false;
+    };
+    let list = match field {
+        "from" => msg.from(),
+        "to" => msg.to(),
+        "cc" => msg.cc(),
+        _ => msg.bcc(),
+    };
+    let has = |s: Option<&str>| {
+        s.is_some_and(|s| {
+            lower(s.as_bytes())
+                .windows(needle.len().max(1))
+                .any(|w| w == needle.as_slice())
+        })
+    };
+    let addr_has = |a: &mail_parser::Addr<'_>| has(a.name.as_deref()) || has(a.address.as_deref());
+    match list {
+        Some(mail_parser::Address::List(l)) => l.iter().any(addr_has),
+        Some(mail_parser::Address::Group(g)) => g
+            .iter()
+            .any(|g| has(g.name.as_deref()) || g.addresses.iter().any(addr_has)),
+        None => false,
+    }
+}
+
 impl Searcher<'_> {
+    /// FROM, TO, CC, BCC: the raw or decoded field text, or one of its parsed addresses.
+    fn address_has(&self, c: &mut Candidate<'_>, field: &str, needle: &[u8]) -> bool {
+        header_values(self.header(c), field)
+            .iter()
+            .any(|v| decoded_contains(v, needle) || address_contains(field, v, needle))
+    }
+
     fn meta<'c>(&self, c: &'c mut Candidate<'_>) -> Option<&'c MessageMeta> {
         if c.meta.is_none() {
             c.meta = Some(
@@ -221,10 +262,10 @@ impl Searcher<'_> {
                 .meta(c)
                 .and_then(sent_date)
                 .is_some_and(|s| s >= *d.as_ref()),
-            SearchKey::From(s) => self.header_has(c, "from", s.as_ref()),
-            SearchKey::To(s) => self.header_has(c, "to", s.as_ref()),
-            SearchKey::Cc(s) => self.header_has(c, "cc", s.as_ref()),
-            SearchKey::Bcc(s) => self.header_has(c, "bcc", s.as_ref()),
+            SearchKey::From(s) => self.address_has(c, "from", s.as_ref()),
+            SearchKey::To(s) => self.address_has(c, "to", s.as_ref()),
+            SearchKey::Cc(s) => self.address_has(c, "cc", s.as_ref()),
+            SearchKey::Bcc(s) => self.address_has(c, "bcc", s.as_ref()),
             SearchKey::Subject(s) => self.header_has(c, "subject", s.as_ref()),
             SearchKey::Header(name, value) => {
                 let name = String::from_utf8_lossy(name.as_ref()).to_string();

@@ -325,6 +325,24 @@ impl Session {
         }
     }
 
+    /// RFC 7162 3.1: a CONDSTORE-enabling command turns MODSEQ reporting on for the rest of
+    /// the connection; the first one while a folder is selected also tells its HIGHESTMODSEQ,
+    /// the point the client's later MODSEQ values are measured from.
+    pub(super) fn enable_condstore(&mut self) {
+        if self.condstore {
+            return;
+        }
+        self.condstore = true;
+        if let State::Selected(a, v) = &mut self.state {
+            v.condstore = true;
+            let store = self.ctx.store.clone();
+            let (acct, folder) = (a.id, v.folder);
+            if let Ok(Some(f)) = tokio::task::block_in_place(|| store.folder_by_id(acct, folder)) {
+                self.line(&format!("* OK [HIGHESTMODSEQ {}] .", f.highest_modseq));
+            }
+        }
+    }
+
     pub(super) fn account_id(&self) -> Option<u64> {
         match &self.state {
             State::Authenticated(a) | State::Selected(a, _) => Some(a.id),
@@ -469,10 +487,7 @@ impl Session {
                         }
                         enabled.push("IMAP4rev2");
                     } else if matches!(c, CapabilityEnable::CondStore) {
-                        self.condstore = true;
-                        if let State::Selected(_, v) = &mut self.state {
-                            v.condstore = true;
-                        }
+                        self.enable_condstore();
                         enabled.push("CONDSTORE");
                     }
                 }

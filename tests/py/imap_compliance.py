@@ -1,0 +1,254 @@
+"""Cases from the IMAP compliance suite the node once failed, as the project's own checks.
+
+Phases:
+  subscribe   LSUB lists an unsubscribed parent of a subscribed name as \\Noselect, and never
+              an unsubscribed child; CREATE does not subscribe
+  listext     LIST (SUBSCRIBED) shows a deleted subscribed folder as \\NonExistent;
+              RECURSIVEMATCH gives CHILDINFO only for descendants the patterns miss;
+              RETURN (CHILDREN SUBSCRIBED)
+  condstore   FETCH MODSEQ enables CONDSTORE (untagged HIGHESTMODSEQ, MODSEQ after STORE);
+              ESEARCH reports the MODSEQ of what it returns
+  structure   a text part's line count excludes the line break that belongs to the delimiter
+  envelope    groups (empty ones, with a comment inside) and source routes in ENVELOPE
+  addresses   SEARCH FROM matches the parsed address through comments; TO matches group names
+  binary      a part with NULs: BODY[1] carries none, BINARY[1] gives the bytes as appended
+  id          the largest ID RFC 2971 allows is answered before login; an over-long line
+              before login is refused with its own tag
+"""
+
+import re
+
+from wimstest import Raw, check, log
+
+
+def append(r, box, msg, literal8=False):
+    tag = r.tag()
+    head = "~{" if literal8 else "{"
+    r.send(f"{tag} APPEND {box} {head}{len(msg)}+}}\r\n".encode() + msg + b"\r\n")
+    return r.finish(tag, "OK", "APPEND")
+
+
+def entries(lines, verb="LIST"):
+    """{name: attrs line} of LIST/LSUB answers."""
+    out = {}
+    for l in lines:
+        m = re.match(rb'\* ' + verb.encode() + rb' \(([^)]*)\) "/" "?([^" ]+)"?(.*)$', l)
+        if m:
+            out[m.group(2).decode()] = (m.group(1).decode(), m.group(3).decode())
+    return out
+
+
+def phase_subscribe():
+    a = Raw()
+    a.login("alice")
+    for name in ["sub/test", "sub/test2/test", "sub/test3/test3"]:
+        a.command(f"CREATE {name}", expect="OK")
+    _, _, l = a.command('LSUB "" "sub/*"', expect="OK")
+    check(entries(l, "LSUB") == {}, f"CREATE subscribes nothing: {l!r}")
+    for name in ["sub/test", "sub/test2/test", "sub/test3/test3"]:
+        a.command(f"SUBSCRIBE {name}", expect="OK")
+    _, _, l = a.command('LSUB "" "sub/%"', expect="OK")
+    got = {k: v[0] for k, v in entries(l, "LSUB").items()}
+    check(got == {"sub/test": "", "sub/test2": "\\Noselect", "sub/test3": "\\Noselect"},
+          f"LSUB %: {l!r}")
+    _, _, l = a.command('LSUB "" "*test"', expect="OK")
+    check(set(entries(l, "LSUB")) == {"sub/test", "sub/test2/test"}, f"LSUB *test: {l!r}")
+    a.command("UNSUBSCRIBE sub/test2/test", expect="OK")
+    _, _, l = a.command('LSUB "" "sub/*"', expect="OK")
+    check(set(entries(l, "LSUB")) == {"sub/test", "sub/test3/test3"}, f"after UNSUBSCRIBE: {l!r}")
+    a.command("UNSUBSCRIBE sub/test3/test3", expect="OK")
+    _, _, l = a.command('LSUB "" "sub/%"', expect="OK")
+    check(set(entries(l, "LSUB")) == {"sub/test"}, f"no parent without a subscribed child: {l!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("subscribe: ok")
+
+
+def phase_listext():
+    a = Raw()
+    a.login("alice")
+    for n in ["test1", "test2/test1", "test3", "test6", "test7/test7", "test8/test8", "test8/test9"]:
+        a.command(f"CREATE lx/{n}", expect="OK")
+    for n in ["test1", "test2/test1", "test6", "test7/test7", "test8/test8", "test8/test9"]:
+        a.command(f"SUBSCRIBE lx/{n}", expect="OK")
+    a.command("DELETE lx/test6", expect="OK")
+    _, _, l = a.command('LIST (SUBSCRIBED) "" "lx/*"', expect="OK")
+    e = entries(l)
+    check("\\NonExistent" in e.get("lx/test6", ("",))[0] and "\\Subscribed" in e["lx/test6"][0],
+          f"deleted but subscribed: {l!r}")
+    check("lx/test2" not in e and "\\Subscribed" in e.get("lx/test1", ("",))[0], f"SUBSCRIBED: {l!r}")
+    _, _, l = a.command('LIST "" "lx/*"', expect="OK")
+    check("lx/test6" not in entries(l), f"plain LIST shows no deleted folder: {l!r}")
+    _, _, l = a.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "lx/test2%" RETURN (CHILDREN)', expect="OK")
+    e = entries(l)
+    check(list(e) == ["lx/test2"] and "CHILDINFO" in e["lx/test2"][1].upper()
+          and "\\Subscribed" not in e["lx/test2"][0], f"CHILDINFO for a missed child: {l!r}")
+    _, _, l = a.command('LIST "" "lx/%" RETURN (CHILDREN SUBSCRIBED)', expect="OK")
+    e = entries(l)
+    check(e.get("lx/test1", ("",))[0] == "\\HasNoChildren \\Subscribed", f"RETURN (CHILDREN SUBSCRIBED): {l!r}")
+    check("\\HasChildren" in e.get("lx/test2", ("",))[0] and "\\Subscribed" not in e["lx/test2"][0], f"{l!r}")
+    _, _, l = a.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "*test7"', expect="OK")
+    check(list(entries(l)) == ["lx/test7/test7"], f"no CHILDINFO when the child matches: {l!r}")
+    _, _, l = a.command('LIST (SUBSCRIBED RECURSIVEMATCH) "" "*test8"', expect="OK")
+    e = entries(l)
+    check(list(e) == ["lx/test8", "lx/test8/test8"] and "CHILDINFO" in e["lx/test8"][1].upper(),
+          f"CHILDINFO for test8/test9: {l!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("listext: ok")
+
+
+def modseq_of(lines, seq):
+    for l in lines:
+        m = re.match(rb"\* " + str(seq).encode() + rb" FETCH \(.*MODSEQ \((\d+)\)", l)
+        if m:
+            return int(m.group(1))
+    raise AssertionError(f"no MODSEQ for {seq} in {lines!r}")
+
+
+def phase_condstore():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Esc", expect="OK")
+    for i in range(4):
+        append(a, "Esc", f"Subject: m{i}\r\n\r\nbody\r\n".encode())
+    a.command("SELECT Esc", expect="OK")
+    _, _, f = a.command("FETCH 1 MODSEQ", expect="OK")
+    check(any(re.match(rb"\* OK \[HIGHESTMODSEQ \d+\]", l) for l in f), f"HIGHESTMODSEQ on enabling: {f!r}")
+    mod = {}
+    for seq in [1, 3, 2, 4]:
+        _, _, s = a.command(f"STORE {seq} +FLAGS \\Seen", expect="OK")
+        mod[seq] = modseq_of(s, seq)
+    q = '"/flags/\\\\seen" all'
+
+    def esearch(ret, rng, since):
+        _, _, s = a.command(f"SEARCH RETURN ({ret}) {rng} MODSEQ {q} {since}", expect="OK")
+        check(len(s) == 1, f"one ESEARCH: {s!r}")
+        return re.sub(rb'^\* ESEARCH \(TAG "[^"]+"\) ?', b"", s[0]).decode()
+
+    check(esearch("MIN", "1:3", 1) == f"MIN 1 MODSEQ {mod[1]}", "MIN reports its own MODSEQ")
+    check(esearch("MAX", "1:3", 1) == f"MAX 3 MODSEQ {mod[3]}", "MAX reports its own MODSEQ")
+    check(esearch("", "1:3", 1) == f"ALL 1:3 MODSEQ {mod[2]}", "ALL reports the highest")
+    check(esearch("MIN MAX", "2:3", 1) == f"MIN 2 MAX 3 MODSEQ {mod[2]}", "MIN MAX")
+    check(esearch("ALL", "2:3", mod[3]) == f"ALL 2:3 MODSEQ {mod[2]}", "since message 3's")
+    check(esearch("ALL", "2:3", mod[2]) == f"ALL 2 MODSEQ {mod[2]}", "since message 2's")
+    check(esearch("ALL", "2:3", mod[4]) == "", "nothing since message 4's")
+    a.command("LOGOUT")
+    a.close()
+    log("condstore: ok")
+
+
+def phase_structure():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Struct", expect="OK")
+    msg = (b'From: user@domain.org\r\nMime-Version: 1.0\r\nContent-Type: multipart/mixed; '
+           b'boundary="foo\r\n bar"\r\n\r\n--foo bar\r\nContent-Type: text/x-myown; charset=us-ascii'
+           b'\r\n\r\nhello\r\n\r\n--foo bar--\r\n')
+    append(a, "Struct", msg)
+    a.command("SELECT Struct", expect="OK")
+    _, _, f = a.command("FETCH 1 BODY", expect="OK")
+    check(any(b'("TEXT" "X-MYOWN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 7 1) "MIXED")' in l for l in f),
+          f"7 bytes, 1 line: {f!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("structure: ok")
+
+
+def phase_envelope():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Env", expect="OK")
+    append(a, "Env", b"From: user@domain (Real Name)\r\nTo: group: g1@d1.org, g2@d2.org;, group2: g3@d3.org;\r\n"
+                     b"Cc: group:;, group2: (foo) ;\r\n\r\nbody\r\n")
+    append(a, "Env", b"From: <@route:user@domain>\r\n\r\nbody\r\n")
+    a.command("SELECT Env", expect="OK")
+    _, _, f = a.command("FETCH 1:2 ENVELOPE", expect="OK")
+    # RFC 3501's grammar puts no space between the addresses of a list.
+    to = (b'((NIL NIL "group" NIL)(NIL NIL "g1" "d1.org")(NIL NIL "g2" "d2.org")(NIL NIL NIL NIL)'
+          b'(NIL NIL "group2" NIL)(NIL NIL "g3" "d3.org")(NIL NIL NIL NIL))')
+    cc = b'((NIL NIL "group" NIL)(NIL NIL NIL NIL)(NIL NIL "group2" NIL)(NIL NIL NIL NIL))'
+    check(to + b" " + cc in f[0], f"groups: {f[0]!r}")
+    check(b'((NIL "@route" "user" "domain"))' in f[1], f"source route: {f[1]!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("envelope: ok")
+
+
+def phase_addresses():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Addr", expect="OK")
+    append(a, "Addr", b"From: user-from@domain.org\r\nTo: user-to@domain.org\r\n\r\nbody\r\n")
+    append(a, "Addr", b"From: <user-from (comment)@ (comment) domain.org>\r\n\r\nbody\r\n")
+    append(a, "Addr", b"From: Real From <user-from@domain.org>\r\n\r\nbody\r\n")
+    append(a, "Addr", b"From: other@domain.org\r\nTo: groupname: groupuser1@domain.org;\r\n\r\nbody\r\n")
+    a.command("SELECT Addr", expect="OK")
+    _, _, s = a.command("SEARCH FROM user-from@domain.org", expect="OK")
+    check(s == [b"* SEARCH 1 2 3"], f"through comments: {s!r}")
+    _, _, s = a.command("SEARCH FROM realfrom", expect="OK")
+    check(s == [b"* SEARCH"], f"display name needs its space: {s!r}")
+    _, _, s = a.command('SEARCH FROM "real from"', expect="OK")
+    check(s == [b"* SEARCH 3"], f"display name: {s!r}")
+    _, _, s = a.command("SEARCH TO groupname", expect="OK")
+    check(s == [b"* SEARCH 4"], f"group name: {s!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("addresses: ok")
+
+
+def phase_binary():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Bin", expect="OK")
+    body = b"\0-\xe4\n\r\n\n"
+    append(a, "Bin", b"From: user@domain.org\r\nContent-Type: application/octet-stream\r\n"
+                     b"Content-Transfer-Encoding: binary\r\n\r\n" + body, literal8=True)
+    a.command("SELECT Bin", expect="OK")
+    a.literals.clear()
+    a.command("FETCH 1 (BODY.PEEK[1])", expect="OK")
+    check(len(a.literals) == 1 and len(a.literals[0]) == len(body) and b"\0" not in a.literals[0],
+          f"BODY[1] without NUL: {a.literals!r}")
+    a.literals.clear()
+    _, _, f = a.command("FETCH 1 (BINARY.SIZE[1] BINARY.PEEK[1])", expect="OK")
+    check(b"BINARY.SIZE[1] 7" in f[0] and b"~{7}" in f[0], f"BINARY: {f!r}")
+    check(a.literals == [body], f"BINARY[1] as appended: {a.literals!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("binary: ok")
+
+
+def phase_id():
+    r = Raw()
+    pairs = " ".join(f'"{chr(97 + i // 26)}{chr(97 + i % 26)}{"x" * 28}" "{"1" * 1024}"' for i in range(30))
+    _, line, u = r.command(f"ID ({pairs})", expect="OK")
+    check(any(l.startswith(b"* ID") for l in u), f"ID answered before login: {u!r}")
+    r.send(b"long1 NOOP " + b"a" * 40000 + b"\r\n")
+    line = r.line()
+    check(line.startswith(b"long1 BAD"), f"over-long line refused with its tag: {line!r}")
+    r.command("NOOP", expect="OK")
+    r.close()
+    log("id: ok")
+
+
+PHASES = {
+    "subscribe": phase_subscribe,
+    "listext": phase_listext,
+    "condstore": phase_condstore,
+    "structure": phase_structure,
+    "envelope": phase_envelope,
+    "addresses": phase_addresses,
+    "binary": phase_binary,
+    "id": phase_id,
+}
+
+
+def main(argv):
+    for name in argv:
+        PHASES[name]()
+
+
+if __name__ == "__main__":
+    from wimstest import run
+
+    run(main)
