@@ -14,9 +14,12 @@ Phases:
   binary      a part with NULs: BODY[1] carries none, BINARY[1] gives the bytes as appended
   id          the largest ID RFC 2971 allows is answered before login; an over-long line
               before login is refused with its own tag
+  compress    COMPRESS=DEFLATE both ways; a second COMPRESS is refused; 50 MB of one line
+              squeezed into a few hundred KB is refused as too long, not inflated whole
 """
 
 import re
+import zlib
 
 from wimstest import Raw, check, log
 
@@ -231,7 +234,63 @@ def phase_id():
     log("id: ok")
 
 
+class Deflated:
+    """The client side of COMPRESS=DEFLATE over a Raw connection."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.out = zlib.compressobj(wbits=-15)
+        self.inp = zlib.decompressobj(wbits=-15)
+        self.buf = raw.buf
+        raw.buf = b""
+        self.n = 0
+
+    def send(self, data):
+        self.raw.sock.sendall(self.out.compress(data) + self.out.flush(zlib.Z_SYNC_FLUSH))
+
+    def line(self):
+        while b"\r\n" not in self.buf:
+            chunk = self.raw.sock.recv(65536)
+            if not chunk:
+                raise AssertionError(f"closed; pending {self.buf[:200]!r}")
+            self.buf += self.inp.decompress(chunk)
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def command(self, text, expect):
+        self.n += 1
+        tag = f"z{self.n}"
+        self.send(f"{tag} {text}\r\n".encode())
+        untagged = []
+        while True:
+            l = self.line()
+            if l.startswith(tag.encode() + b" "):
+                check(l.split(b" ")[1].decode() == expect, f"{text!r}: {l!r}")
+                return l, untagged
+            untagged.append(l)
+
+
+def phase_compress():
+    a = Raw()
+    a.login("alice")
+    _, _, caps = a.command("CAPABILITY", expect="OK")
+    check(b"COMPRESS=DEFLATE" in caps[0], f"advertised after login: {caps!r}")
+    a.command("COMPRESS DEFLATE", expect="OK")
+    z = Deflated(a)
+    _, u = z.command("SELECT INBOX", "OK")
+    check(any(b"EXISTS" in l for l in u), f"SELECT through DEFLATE: {u!r}")
+    l, _ = z.command("COMPRESS DEFLATE", "NO")
+    check(b"[COMPRESSIONACTIVE]" in l, f"second COMPRESS: {l!r}")
+    z.send(b"bomb NOOP " + b"x" * (50 << 20) + b"\r\n")
+    l = z.line()
+    check(l.startswith(b"bomb BAD"), f"50 MB line: {l!r}")
+    z.command("NOOP", "OK")
+    a.close()
+    log("compress: ok")
+
+
 PHASES = {
+    "compress": phase_compress,
     "subscribe": phase_subscribe,
     "listext": phase_listext,
     "condstore": phase_condstore,

@@ -1,6 +1,6 @@
 //! Cases from Dovecot's imaptest suite the node once failed, kept as the project's own:
 //! subscriptions and LSUB, LIST-EXTENDED, CONDSTORE enabling and ESEARCH MODSEQ, body line
-//! counts, ENVELOPE groups and routes, address search, NULs in BODY, and ID before login.
+//! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login, and COMPRESS=DEFLATE.
 
 use wims_tests::Node;
 
@@ -20,6 +20,7 @@ fn imaptest_cases() {
             "addresses",
             "binary",
             "id",
+            "compress",
         ],
     );
 }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::compress::Deflate;
 use crate::net::Stream;
 
 /// Longest command line we accept (RFC 7162 asks for at least 8 KiB).
@@ -31,6 +32,8 @@ pub struct Conn {
     write_timeout: std::time::Duration,
     /// The start of the last line refused as too long, so its refusal can name the tag.
     overflow_head: Vec<u8>,
+    /// COMPRESS=DEFLATE, once the client turned it on.
+    deflate: Option<Box<Deflate>>,
 }
 
 pub enum Input {
@@ -101,6 +104,7 @@ impl Conn {
             out: Vec::with_capacity(8192),
             write_timeout,
             overflow_head: Vec::new(),
+            deflate: None,
         }
     }
 
@@ -108,7 +112,13 @@ impl Conn {
     pub async fn flush(&mut self) -> io::Result<()> {
         let write = async {
             if !self.out.is_empty() {
-                self.stream.write_all(&self.out).await?;
+                match self.deflate.as_mut() {
+                    Some(d) => {
+                        let packed = d.deflate(&self.out)?;
+                        self.stream.write_all(&packed).await?;
+                    }
+                    None => self.stream.write_all(&self.out).await?,
+                }
                 self.out.clear();
             }
             self.stream.flush().await
@@ -123,11 +133,39 @@ impl Conn {
         self.buf.clear();
     }
 
+    /// Compresses everything sent from now on and inflates everything read (RFC 4978); what
+    /// the client sent after the command is already compressed. Call once the tagged OK was
+    /// flushed.
+    pub fn start_compression(&mut self) {
+        let mut d = Box::new(Deflate::new());
+        d.feed(&std::mem::take(&mut self.buf));
+        self.deflate = Some(d);
+    }
+
+    pub fn is_compressed(&self) -> bool {
+        self.deflate.is_some()
+    }
+
     async fn fill(&mut self) -> io::Result<usize> {
-        let mut tmp = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut tmp).await?;
-        self.buf.extend_from_slice(&tmp[..n]);
-        Ok(n)
+        loop {
+            if let Some(d) = self.deflate.as_mut()
+                && d.has_pending()
+            {
+                let n = d.inflate(&mut self.buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+            }
+            let mut tmp = [0u8; 16 * 1024];
+            let n = self.stream.read(&mut tmp).await?;
+            match self.deflate.as_mut() {
+                Some(d) if n > 0 => d.feed(&tmp[..n]),
+                _ => {
+                    self.buf.extend_from_slice(&tmp[..n]);
+                    return Ok(n);
+                }
+            }
+        }
     }
 
     /// One line including its terminator; `Err(InvalidData)` when it exceeds `max` (the rest

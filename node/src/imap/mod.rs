@@ -2,6 +2,7 @@
 //! by imap-codec; framing (lines, literals, streamed APPEND bodies) is ours, in [`conn`].
 
 mod commands;
+pub(crate) mod compress;
 pub(crate) mod conn;
 mod fetch;
 mod list;

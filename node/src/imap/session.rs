@@ -148,6 +148,7 @@ impl Session {
                 "LIST-STATUS",
                 "STATUS=SIZE",
                 "BINARY",
+                "COMPRESS=DEFLATE",
             ]),
         }
         caps.join(" ")
@@ -493,6 +494,21 @@ impl Session {
                 }
                 self.line(format!("* ENABLED {}", enabled.join(" ")).trim_end());
                 self.tagged(&tag, "OK", None, "imap-done");
+            }
+            C::Compress { .. } => {
+                // DEFLATE is the only algorithm imap-codec parses.
+                if self.conn.is_compressed() {
+                    self.tagged(
+                        &tag,
+                        "NO",
+                        Some("COMPRESSIONACTIVE"),
+                        "imap-compress-active",
+                    );
+                    return Ok(Flow::Continue);
+                }
+                self.tagged(&tag, "OK", None, "imap-compress-on");
+                self.conn.flush().await?;
+                self.conn.start_compression();
             }
             C::Namespace => {
                 self.line("* NAMESPACE ((\"\" \"/\")) NIL NIL");
