@@ -22,6 +22,8 @@ imap-line-too-long = Befehlszeile zu lang
 imap-command-too-long = Befehl zu lang
 imap-bye-too-long = Befehl zu lang; die Verbindung wird geschlossen
 imap-too-big = Nachricht zu groß
+imap-too-many-messages = Zu viele Nachrichten in einem APPEND
+imap-append-utf8 = UTF8-Daten erst nach ENABLE UTF8=ACCEPT
 imap-no-folder = Ordner existiert nicht
 imap-folder-exists = Ordner existiert bereits
 imap-folder-name = Ungültiger Ordnername

@@ -22,6 +22,8 @@ imap-line-too-long = Command line too long
 imap-command-too-long = Command too long
 imap-bye-too-long = Command too long; closing the connection
 imap-too-big = Message too large
+imap-too-many-messages = Too many messages in one APPEND
+imap-append-utf8 = UTF8 data needs ENABLE UTF8=ACCEPT first
 imap-no-folder = No such folder
 imap-folder-exists = Folder already exists
 imap-folder-name = Invalid folder name

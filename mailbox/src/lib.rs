@@ -2,6 +2,7 @@
 //! endpoints, and later the overlay, all file and read mail through this API.
 
 mod account;
+mod append;
 mod blob;
 mod drop_folder;
 mod error;
@@ -16,6 +17,7 @@ pub mod transfer;
 mod wrap;
 
 pub use account::normalize_address;
+pub use append::Filing;
 pub use blob::{BlobReader, SEGMENT, StorageKey};
 pub use drop_folder::{DropAuth, DropSettings};
 pub use error::{Error, Result};

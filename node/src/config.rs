@@ -39,6 +39,7 @@ pub struct ImapSection {
     pub login_timeout: u64,
     pub max_command_size: usize,
     pub max_command_size_before_login: usize,
+    pub max_append_messages: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +246,7 @@ impl Config {
                 "imap.max_command_size_before_login",
                 cfg.imap.max_command_size_before_login,
             ),
+            ("imap.max_append_messages", cfg.imap.max_append_messages),
             ("limits.max_connections", cfg.limits.max_connections),
             (
                 "limits.max_connections_per_ip",

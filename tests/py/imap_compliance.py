@@ -14,6 +14,10 @@ Phases:
   binary      a part with NULs: BODY[1] carries none, BINARY[1] gives the bytes as appended
   id          the largest ID RFC 2971 allows is answered before login; an over-long line
               before login is refused with its own tag
+  multiappend several messages in one APPEND, with their own flags and dates; more than
+              imap.max_append_messages is refused
+  utf8        UTF8=ACCEPT: UTF-8 folder names and UTF8 (literal8) APPEND data, refused before
+              ENABLE
   compress    COMPRESS=DEFLATE both ways; a second COMPRESS is refused; 50 MB of one line
               squeezed into a few hundred KB is refused as too long, not inflated whole
 """
@@ -234,6 +238,71 @@ def phase_id():
     log("id: ok")
 
 
+def sync_literal(r, head, data, tail=b""):
+    """Sends `head {n}`, waits for the continuation, then the data and `tail`."""
+    r.send(head + f" {{{len(data)}}}\r\n".encode())
+    line = r.line()
+    check(line.startswith(b"+"), f"continuation for {head[:40]!r}: {line!r}")
+    r.send(data + tail)
+
+
+def phase_multiappend():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Multi", expect="OK")
+    _, _, caps = a.command("CAPABILITY", expect="OK")
+    check(b"MULTIAPPEND" in caps[0], f"advertised: {caps!r}")
+    m1 = b"Subject: one\r\n\r\nfirst\r\n"
+    m2 = b"Subject: two\r\n\r\nsecond\r\n" + b"x" * 100_000 + b"\r\n"
+    tag = a.tag()
+    sync_literal(a, f"{tag} APPEND Multi (\\Seen)".encode(), m1)
+    sync_literal(a, b' (\\Draft) "01-Feb-2020 10:00:00 +0000"', m2, b"\r\n")
+    _, line, _ = a.finish(tag, "OK", "MULTIAPPEND")
+    check(re.search(rb"\[APPENDUID \d+ 1:2\]", line), f"APPENDUID names both: {line!r}")
+    a.command("SELECT Multi", expect="OK")
+    _, _, f = a.command("FETCH 1:2 (FLAGS INTERNALDATE RFC822.SIZE)", expect="OK")
+    check(b"\\Seen" in f[0] and b"\\Draft" in f[1] and b"01-Feb-2020" in f[1], f"each its own: {f!r}")
+    check(f"RFC822.SIZE {len(m2)}".encode() in f[1], f"second body whole: {f!r}")
+    # Past imap.max_append_messages (100): refused at the 101st body, nothing filed.
+    tag = a.tag()
+    sync_literal(a, f"{tag} APPEND Multi".encode(), m1)
+    for _ in range(99):
+        sync_literal(a, b"", m1)
+    a.send(f" {{{len(m1)}}}\r\n".encode())
+    line = a.line()
+    check(line.startswith(f"{tag} NO [LIMIT]".encode()), f"101st message: {line!r}")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(not any(b"EXISTS" in l for l in n), f"nothing filed: {n!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("multiappend: ok")
+
+
+def phase_utf8():
+    a = Raw()
+    a.login("alice")
+    name = "Entw\u00fcrfe".encode()
+    msg = "Subject: Gr\u00fc\u00dfe\r\n\r\nUTF-8 \u00e4\r\n".encode()
+    tag = a.tag()
+    a.send(f"{tag} APPEND INBOX UTF8 (~{{{len(msg)}+}}\r\n".encode() + msg + b")\r\n")
+    a.finish(tag, "BAD", "UTF8 data before ENABLE")
+    _, _, en = a.command("ENABLE UTF8=ACCEPT", expect="OK")
+    check(en == [b"* ENABLED UTF8=ACCEPT"], f"ENABLE: {en!r}")
+    tag = a.tag()
+    a.send(tag.encode() + b' CREATE "' + name + b'"\r\n')
+    a.finish(tag, "OK", "CREATE utf-8")
+    tag = a.tag()
+    a.send(tag.encode() + b' APPEND "' + name + f'" UTF8 (~{{{len(msg)}+}}\r\n'.encode() + msg + b")\r\n")
+    a.finish(tag, "OK", "APPEND UTF8")
+    tag = a.tag()
+    a.send(tag.encode() + b' STATUS "' + name + b'" (MESSAGES)\r\n')
+    _, _, st = a.finish(tag, "OK", "STATUS")
+    check(name in st[0] and b"MESSAGES 1" in st[0], f"UTF-8 name as is: {st!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("utf8: ok")
+
+
 class Deflated:
     """The client side of COMPRESS=DEFLATE over a Raw connection."""
 
@@ -290,6 +359,8 @@ def phase_compress():
 
 
 PHASES = {
+    "multiappend": phase_multiappend,
+    "utf8": phase_utf8,
     "compress": phase_compress,
     "subscribe": phase_subscribe,
     "listext": phase_listext,

@@ -1,6 +1,7 @@
 //! Cases from Dovecot's imaptest suite the node once failed, kept as the project's own:
 //! subscriptions and LSUB, LIST-EXTENDED, CONDSTORE enabling and ESEARCH MODSEQ, body line
-//! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login, and COMPRESS=DEFLATE.
+//! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login;
+//! and the extensions MULTIAPPEND, UTF8=ACCEPT and COMPRESS=DEFLATE.
 
 use wims_tests::Node;
 
@@ -20,6 +21,8 @@ fn imaptest_cases() {
             "addresses",
             "binary",
             "id",
+            "multiappend",
+            "utf8",
             "compress",
         ],
     );

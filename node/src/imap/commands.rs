@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use imap_codec::imap_types::fetch::MessageDataItemName;
-use imap_codec::imap_types::flag::Flag;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
@@ -15,11 +14,14 @@ use super::search::{Candidate, Searcher};
 use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, string};
 use super::view::View;
+use imap_codec::CommandCodec;
+use imap_codec::decode::Decoder;
+use imap_codec::imap_types::command::CommandBody;
 
 impl Session {
     /// A folder name as an IMAP string in this client's encoding.
     pub(super) fn put_name(&self, out: &mut Vec<u8>, name: &str) {
-        if self.rev2 {
+        if self.utf8_names() {
             super::syntax::string_utf8(out, name)
         } else {
             string(out, &encode_mutf7(name))
@@ -97,7 +99,7 @@ impl Session {
             self.condstore = true;
         }
         let store = self.ctx.store.clone();
-        let folder = match mailbox_name(mailbox, self.rev2) {
+        let folder = match mailbox_name(mailbox, self.utf8_names()) {
             Some(n) => tokio::task::block_in_place(|| store.folder(account.id, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
         };
@@ -186,10 +188,10 @@ impl Session {
         let opts = self.list_selection.take().unwrap_or_default();
         let reference = match reference {
             Mailbox::Inbox => "INBOX".to_string(),
-            other => mailbox_name(other, self.rev2).unwrap_or_default(),
+            other => mailbox_name(other, self.utf8_names()).unwrap_or_default(),
         };
         let patterns: Vec<String> = if opts.patterns.is_empty() {
-            vec![list_pattern(pattern, self.rev2)]
+            vec![list_pattern(pattern, self.utf8_names())]
         } else {
             opts.patterns.clone()
         };
@@ -270,7 +272,7 @@ impl Session {
         if items.contains(&StatusDataItemName::HighestModSeq) {
             self.enable_condstore();
         }
-        let folder = match mailbox_name(mailbox, self.rev2) {
+        let folder = match mailbox_name(mailbox, self.utf8_names()) {
             Some(n) => tokio::task::block_in_place(|| self.ctx.store.folder(acct, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
         };
@@ -325,49 +327,76 @@ impl Session {
         Ok(l)
     }
 
-    pub(super) fn append(
-        &mut self,
-        tag: &str,
-        mailbox: &Mailbox<'_>,
-        flags: &[Flag<'_>],
-        date: Option<chrono::DateTime<chrono::Utc>>,
-        staged: Option<Box<mailbox::StagedMessage>>,
-        inline: Vec<u8>,
-    ) {
+    /// APPEND of one message or several (MULTIAPPEND): all are filed or none.
+    pub(super) fn append_command(&mut self, bytes: &[u8], staged: Vec<mailbox::StagedMessage>) {
+        let tag = super::search_ext::verb(bytes)
+            .map(|v| v.0)
+            .unwrap_or_default();
         let Some(acct) = self.account_id() else {
-            return;
+            return self.tagged(&tag, "BAD", None, "imap-bad-state");
+        };
+        let parts = super::append_ext::split(bytes).unwrap_or_default();
+        if parts.is_empty() || parts.len() != staged.len() {
+            let text = self
+                .ctx
+                .i18n
+                .text("imap-bad-syntax", &[("reason", "APPEND")]);
+            return self.line(&format!("{tag} BAD {text}"));
+        }
+        if parts.iter().any(|p| p.utf8) && !self.utf8 {
+            return self.tagged(&tag, "BAD", None, "imap-append-utf8");
+        }
+        let mut folder = None;
+        let mut items: Vec<(Vec<String>, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
+        for p in &parts {
+            let Ok((_, cmd)) = CommandCodec::default().decode(&p.command) else {
+                let text = self
+                    .ctx
+                    .i18n
+                    .text("imap-bad-syntax", &[("reason", "APPEND")]);
+                return self.line(&format!("{tag} BAD {text}"));
+            };
+            let CommandBody::Append {
+                mailbox,
+                flags,
+                date,
+                ..
+            } = cmd.body
+            else {
+                return;
+            };
+            folder.get_or_insert_with(|| mailbox_name(&mailbox, self.utf8_names()));
+            items.push((
+                flags.iter().map(flag_str).collect(),
+                date.map(|d| d.as_ref().with_timezone(&chrono::Utc)),
+            ));
+        }
+        let Some(Some(name)) = folder else {
+            return self.store_error(&tag, mailbox::Error::InvalidFolderName);
         };
         let store = self.ctx.store.clone();
-        let flags: Vec<String> = flags.iter().map(flag_str).collect();
-        let flag_refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let Some(name) = mailbox_name(mailbox, self.rev2) else {
-            return self.store_error(tag, mailbox::Error::InvalidFolderName);
-        };
-        let r = tokio::task::block_in_place(|| -> mailbox::Result<mailbox::Delivered> {
-            let staged = match staged {
-                Some(s) => *s,
-                None => {
-                    let mut w = store.new_message()?;
-                    std::io::Write::write_all(&mut w, &inline)?;
-                    w.finish()?
-                }
-            };
-            store.deliver(&staged, acct, &name, &flag_refs, date)
-        });
+        let filings: Vec<mailbox::Filing<'_>> = staged
+            .iter()
+            .zip(&items)
+            .map(|(s, (flags, date))| mailbox::Filing {
+                staged: s,
+                flags: flags.iter().map(String::as_str).collect(),
+                internal_date: *date,
+            })
+            .collect();
+        let r = tokio::task::block_in_place(|| store.deliver_all(acct, &name, &filings));
         match r {
-            Ok(d) => {
+            Ok(done) => {
                 self.refresh(true);
-                self.tagged(
-                    tag,
-                    "OK",
-                    Some(&format!("APPENDUID {} {}", d.uidvalidity, d.uid)),
-                    "imap-done",
-                );
+                let uids: Vec<u32> = done.iter().map(|d| d.uid).collect();
+                let validity = done.first().map_or(0, |d| d.uidvalidity);
+                let code = format!("APPENDUID {validity} {}", super::search_ext::compact(&uids));
+                self.tagged(&tag, "OK", Some(&code), "imap-done");
             }
             Err(mailbox::Error::NoFolder) => {
-                self.tagged(tag, "NO", Some("TRYCREATE"), "imap-no-folder")
+                self.tagged(&tag, "NO", Some("TRYCREATE"), "imap-no-folder")
             }
-            Err(e) => self.store_error(tag, e),
+            Err(e) => self.store_error(&tag, e),
         }
     }
 
@@ -755,7 +784,7 @@ impl Session {
             return;
         }
         let store = self.ctx.store.clone();
-        let dest = match mailbox_name(mailbox, self.rev2) {
+        let dest = match mailbox_name(mailbox, self.utf8_names()) {
             Some(n) => tokio::task::block_in_place(|| store.folder(acct, &n)),
             None => Err(mailbox::Error::InvalidFolderName),
         };

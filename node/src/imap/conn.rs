@@ -22,6 +22,8 @@ pub struct Budget {
     pub max_command: usize,
     /// Largest APPEND body streamed to disk; 0 allows none (before login).
     pub max_append: u64,
+    /// Message bodies one APPEND may carry (MULTIAPPEND).
+    pub max_append_messages: usize,
 }
 
 pub struct Conn {
@@ -39,7 +41,9 @@ pub struct Conn {
 pub enum Input {
     Command {
         bytes: Vec<u8>,
-        staged: Option<Box<mailbox::StagedMessage>>,
+        /// APPEND's message bodies, in order, already on disk; each stands as an empty
+        /// literal in `bytes`.
+        staged: Vec<mailbox::StagedMessage>,
     },
     /// The command was refused before it was complete; the reply names the tag.
     Refused {
@@ -57,6 +61,10 @@ pub enum Refusal {
     /// (or announced it without waiting, and the connection must close: its bytes are not
     /// read).
     CommandTooLong {
+        close: bool,
+    },
+    /// An APPEND with more messages than allowed; closes as `CommandTooLong` does.
+    TooManyMessages {
         close: bool,
     },
 }
@@ -77,6 +85,20 @@ pub(crate) fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
     }
     let n = std::str::from_utf8(digits).ok()?.parse().ok()?;
     Some((n, plus))
+}
+
+/// Whether the literal ending `bytes` is APPEND's folder name: nothing but the tag and the
+/// verb comes before it.
+fn names_folder(bytes: &[u8]) -> bool {
+    let before = bytes
+        .iter()
+        .rposition(|&b| b == b'{')
+        .map_or(bytes, |i| &bytes[..i]);
+    before
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|w| !w.is_empty())
+        .count()
+        <= 2
 }
 
 fn first_words(bytes: &[u8]) -> (String, String) {
@@ -228,7 +250,7 @@ impl Conn {
         continuation: &str,
     ) -> io::Result<Input> {
         let mut bytes = Vec::new();
-        let mut staged = None;
+        let mut staged = Vec::new();
         loop {
             let room = budget.max_command.saturating_sub(bytes.len()).min(MAX_LINE);
             let line = match self.read_line(room).await {
@@ -254,10 +276,16 @@ impl Conn {
                 return Ok(Input::Command { bytes, staged });
             };
             let (tag, verb) = first_words(&bytes);
-            let is_append = verb == "APPEND";
-            // APPEND bodies may go to disk, and only after login; one body per command.
-            let appendable = is_append && budget.max_append > 0;
-            let inline = !appendable || n <= INLINE_LITERAL || staged.is_some();
+            // APPEND's message bodies go to disk as they arrive, and only after login; its
+            // folder name, when a literal, stays in the command.
+            let appendable = verb == "APPEND" && budget.max_append > 0 && !names_folder(&bytes);
+            if appendable && staged.len() >= budget.max_append_messages {
+                return Ok(Input::Refused {
+                    tag,
+                    reason: Refusal::TooManyMessages { close: non_sync },
+                });
+            }
+            let inline = !appendable;
             let room = (budget.max_command.saturating_sub(bytes.len()) as u64).min(MAX_LINE as u64);
             if inline && n > room {
                 // Refused before a byte of it is read: a synchronising literal is never sent,
@@ -313,7 +341,7 @@ impl Conn {
                     return Ok(Input::Eof);
                 }
                 let s = tokio::task::block_in_place(|| w.finish()).map_err(io::Error::other)?;
-                staged = Some(Box::new(s));
+                staged.push(s);
                 // The parser sees an empty literal in its place.
                 let cut = bytes
                     .iter()

@@ -1,6 +1,7 @@
 //! IMAP4rev1 server (RFC 3501) with the extensions clients rely on. Command syntax is parsed
 //! by imap-codec; framing (lines, literals, streamed APPEND bodies) is ours, in [`conn`].
 
+pub(crate) mod append_ext;
 mod commands;
 pub(crate) mod compress;
 pub(crate) mod conn;

@@ -8,7 +8,6 @@ use base64::Engine;
 use imap_codec::CommandCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::command::{Command, CommandBody};
-use imap_codec::imap_types::extensions::binary::LiteralOrLiteral8;
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
 use imap_codec::imap_types::flag::{Flag, StoreResponse, StoreType};
@@ -41,6 +40,8 @@ pub struct Session {
     pub(super) list_selection: Option<super::list_ext::ListOptions>,
     /// The client enabled IMAP4rev2 (RFC 9051).
     pub(super) rev2: bool,
+    /// The client enabled UTF8=ACCEPT (RFC 6855).
+    pub(super) utf8: bool,
     /// RETURN options of the SEARCH being run (ESEARCH).
     pub(super) search_return: Option<super::search_ext::SearchReturn>,
     /// SEARCHRES: the saved result, as UIDs.
@@ -100,9 +101,15 @@ impl Session {
             condstore: false,
             list_selection: None,
             rev2: false,
+            utf8: false,
             search_return: None,
             saved: Vec::new(),
         }
+    }
+
+    /// Folder names travel as UTF-8 instead of modified UTF-7 (IMAP4rev2, UTF8=ACCEPT).
+    pub(super) fn utf8_names(&self) -> bool {
+        self.rev2 || self.utf8
     }
 
     pub(super) fn t(&self, id: &str) -> String {
@@ -149,6 +156,8 @@ impl Session {
                 "STATUS=SIZE",
                 "BINARY",
                 "COMPRESS=DEFLATE",
+                "MULTIAPPEND",
+                "UTF8=ACCEPT",
             ]),
         }
         caps.join(" ")
@@ -183,6 +192,7 @@ impl Session {
                 let budget = Budget {
                     max_command: self.ctx.config.imap.max_command_size,
                     max_append: self.ctx.config.submission.max_message_size,
+                    max_append_messages: self.ctx.config.imap.max_append_messages,
                 };
                 (idle, budget)
             } else {
@@ -190,6 +200,7 @@ impl Session {
                 let budget = Budget {
                     max_command: self.ctx.config.imap.max_command_size_before_login,
                     max_append: 0,
+                    max_append_messages: 0,
                 };
                 (login.min(idle), budget)
             };
@@ -218,6 +229,9 @@ impl Session {
                         Refusal::CommandTooLong { close } => {
                             ("BAD", Some("LIMIT"), "imap-command-too-long", close)
                         }
+                        Refusal::TooManyMessages { close } => {
+                            ("NO", Some("LIMIT"), "imap-too-many-messages", close)
+                        }
                     };
                     self.tagged(&tag, status, code, id);
                     if close {
@@ -228,6 +242,10 @@ impl Session {
                     }
                 }
                 Input::Command { bytes, staged } => {
+                    if super::search_ext::verb(&bytes).is_some_and(|v| !v.1 && v.2 == "APPEND") {
+                        self.append_command(&bytes, staged);
+                        continue;
+                    }
                     let mut bytes = bytes;
                     self.list_selection = None;
                     self.search_return = None;
@@ -266,7 +284,7 @@ impl Session {
                     match decoded {
                         Ok((_, cmd)) => {
                             tracing::trace!(peer = %self.peer, tag = %cmd.tag.inner(), "imap command");
-                            if let Flow::Close = self.command(cmd, staged).await? {
+                            if let Flow::Close = self.command(cmd).await? {
                                 self.conn.flush().await?;
                                 return Ok(());
                             }
@@ -351,11 +369,7 @@ impl Session {
         }
     }
 
-    async fn command(
-        &mut self,
-        cmd: Command<'_>,
-        staged: Option<Box<mailbox::StagedMessage>>,
-    ) -> Res {
+    async fn command(&mut self, cmd: Command<'_>) -> Res {
         let tag = cmd.tag.inner().to_string();
         let authed = self.account_id();
         let selected = matches!(self.state, State::Selected(..));
@@ -487,6 +501,10 @@ impl Session {
                             v.rev2 = true;
                         }
                         enabled.push("IMAP4rev2");
+                    } else if matches!(c, CapabilityEnable::Utf8(_)) {
+                        // UTF8=ONLY is never advertised, so only ACCEPT can be meant.
+                        self.utf8 = true;
+                        enabled.push("UTF8=ACCEPT");
                     } else if matches!(c, CapabilityEnable::CondStore) {
                         self.enable_condstore();
                         enabled.push("CONDSTORE");
@@ -530,7 +548,8 @@ impl Session {
             }
             C::Create { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.utf8_names())
+                    .ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().create_folder(acct, &n))
                 });
@@ -538,7 +557,8 @@ impl Session {
             }
             C::Delete { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.utf8_names())
+                    .ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().delete_folder(acct, &n))
                 });
@@ -546,7 +566,10 @@ impl Session {
             }
             C::Rename { from, to } => {
                 let acct = authed.expect("checked");
-                let r = match (mailbox_name(&from, self.rev2), mailbox_name(&to, self.rev2)) {
+                let r = match (
+                    mailbox_name(&from, self.utf8_names()),
+                    mailbox_name(&to, self.utf8_names()),
+                ) {
                     (Some(f), Some(t)) => {
                         tokio::task::block_in_place(|| self.store().rename_folder(acct, &f, &t))
                     }
@@ -556,7 +579,8 @@ impl Session {
             }
             C::Subscribe { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.utf8_names())
+                    .ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, true))
                 });
@@ -564,7 +588,8 @@ impl Session {
             }
             C::Unsubscribe { mailbox } => {
                 let acct = authed.expect("checked");
-                let r = mailbox_name(&mailbox, self.rev2).ok_or(mailbox::Error::InvalidFolderName);
+                let r = mailbox_name(&mailbox, self.utf8_names())
+                    .ok_or(mailbox::Error::InvalidFolderName);
                 let r = r.and_then(|n| {
                     tokio::task::block_in_place(|| self.store().set_subscribed(acct, &n, false))
                 });
@@ -587,19 +612,6 @@ impl Session {
                 mailbox,
                 item_names,
             } => self.status(&tag, &mailbox, &item_names),
-            C::Append {
-                mailbox,
-                flags,
-                date,
-                message,
-            } => {
-                let data = match &message {
-                    LiteralOrLiteral8::Literal(l) => l.data().to_vec(),
-                    LiteralOrLiteral8::Literal8(l) => l.data.to_vec(),
-                };
-                let date = date.map(|d| d.as_ref().with_timezone(&chrono::Utc));
-                self.append(&tag, &mailbox, &flags, date, staged, data);
-            }
             C::Idle => return self.idle(&tag).await,
             C::Close => {
                 if let State::Selected(a, v) = &self.state {
