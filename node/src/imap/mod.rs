@@ -6,11 +6,14 @@ pub(crate) mod conn;
 mod fetch;
 mod list;
 pub(crate) mod list_ext;
+mod query;
 pub(crate) mod render;
 mod search;
 pub(crate) mod search_ext;
 mod session;
+mod sort;
 pub(crate) mod syntax;
+mod thread;
 mod view;
 
 use std::sync::Arc;
