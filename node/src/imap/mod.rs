@@ -14,6 +14,7 @@ mod session;
 mod sort;
 pub(crate) mod syntax;
 mod thread;
+mod thread_references;
 mod view;
 
 use std::sync::Arc;

@@ -11,7 +11,8 @@ use super::search::{Candidate, Searcher, header_values};
 use super::search_ext::{Hit, SearchReturn};
 use super::session::{Session, State};
 use super::sort::{self, Entry};
-use super::thread::{self, OrderedSubject, References, Subject};
+use super::thread::{self, OrderedSubject, Subject};
+use super::thread_references::References;
 
 impl Session {
     /// Whether a command's charset can be searched with; if not, NO [BADCHARSET] is sent.

@@ -12,7 +12,7 @@ use super::search::header_values;
 
 /// A text key is cut to this many bytes: a longer subject or name changes no real order, and
 /// a hostile one must not hold memory for every message of a folder.
-const MAX_KEY_BYTES: usize = 1024;
+const MAX_KEY_BYTES: usize = 256;
 /// Subject text looked at for the base subject; hostile headers can be a megabyte long.
 const MAX_SUBJECT_BYTES: usize = 8 * 1024;
 
@@ -75,7 +75,10 @@ pub fn values(criteria: &[SortCriterion], m: &Facts<'_>) -> Vec<Value> {
             SortKey::Arrival => Value::Num(m.internal_date),
             SortKey::Date => Value::Num(sent_date(m.date, m.internal_date)),
             SortKey::Size => Value::Num(i64::try_from(m.size).unwrap_or(i64::MAX)),
-            SortKey::Subject => Value::Text(base_subject(m.subject.unwrap_or_default()).text),
+            SortKey::Subject => {
+                let base = base_subject(m.subject.unwrap_or_default()).text;
+                Value::Text(cut(&base, MAX_KEY_BYTES).to_string())
+            }
             SortKey::From => Value::Text(mailbox_key(first_address(m.header, "from"))),
             SortKey::To => Value::Text(mailbox_key(first_address(m.header, "to"))),
             SortKey::Cc => Value::Text(mailbox_key(first_address(m.header, "cc"))),
@@ -206,17 +209,30 @@ fn titlecase(c: char) -> char {
 /// i;unicode-casemap's form of a text (RFC 5051 2): titlecase, then NFKD; cut to
 /// [`MAX_KEY_BYTES`].
 pub fn fold(s: &str) -> String {
+    fold_upto(s, MAX_KEY_BYTES)
+}
+
+fn fold_upto(s: &str, max: usize) -> String {
     let nfkd = icu_normalizer::DecomposingNormalizerBorrowed::new_nfkd();
     let mut out = String::new();
     for c in nfkd.normalize_iter(s.chars().map(titlecase)) {
         // Decomposition can yield lowercase letters again (U+FB01 gives "fi").
         let c = titlecase(c);
-        if out.len() + c.len_utf8() > MAX_KEY_BYTES {
+        if out.len() + c.len_utf8() > max {
             break;
         }
         out.push(c);
     }
     out
+}
+
+/// `s` cut to at most `max` bytes at a character boundary.
+fn cut(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 /// RFC 2047 encoded words decoded; text without any is taken as it is.
@@ -234,7 +250,7 @@ fn decode_words(raw: &str) -> String {
 /// A subject reduced for sorting and threading.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BaseSubject {
-    /// Folded (see [`fold`]), so equal subjects have equal text.
+    /// Folded (see [`fold`]), so equal subjects have equal text; not cut to a key's length.
     pub text: String,
     /// Extraction took off a `Re:`, `Fwd:`, `(fwd)` or `[fwd: ...]`: the message is a reply or
     /// forward, which THREAD=REFERENCES needs when it gathers threads by subject.
@@ -243,12 +259,12 @@ pub struct BaseSubject {
 
 /// The base subject of a raw (undecoded, unfolded) Subject field, RFC 5256 2.1.
 pub fn base_subject(raw: &str) -> BaseSubject {
-    let mut cut = raw.len().min(MAX_SUBJECT_BYTES);
-    while !raw.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    // Step 1: decoded, and every run of white space one space.
-    let folded = fold(&decode_words(&raw[..cut]));
+    // Step 1: decoded, and every run of white space one space. The whole (bounded) subject is
+    // folded, so trailers at its end still count.
+    let folded = fold_upto(
+        &decode_words(cut(raw, MAX_SUBJECT_BYTES)),
+        4 * MAX_SUBJECT_BYTES,
+    );
     let mut text = String::with_capacity(folded.len());
     for w in folded
         .split([' ', '\t', '\r', '\n'])
@@ -418,9 +434,12 @@ mod tests {
     fn hostile_subjects_stay_bounded() {
         let many = "[a]".repeat(200_000) + "x";
         let b = base_subject(&many);
-        assert!(b.text.len() <= MAX_KEY_BYTES);
+        assert!(b.text.len() <= 4 * MAX_SUBJECT_BYTES);
         let deep = "[fwd: ".repeat(50_000) + "x" + &"]".repeat(50_000);
-        assert!(base_subject(&deep).text.len() <= MAX_KEY_BYTES);
+        assert!(base_subject(&deep).text.len() <= 4 * MAX_SUBJECT_BYTES);
+        // A long subject's trailer still makes it a forward.
+        let long = base_subject(&format!("{} (fwd)", "w ".repeat(2000)));
+        assert!(long.reply && long.text.len() > MAX_KEY_BYTES);
         assert_eq!(fold(&"é".repeat(10_000)).len(), MAX_KEY_BYTES);
     }
 
