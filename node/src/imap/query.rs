@@ -1,6 +1,7 @@
 //! SEARCH, SORT and THREAD on the selected folder: the search criteria are evaluated message by
 //! message, and what a matching message needs for its order is taken from what the search
-//! already loaded. The orders themselves are in `sort.rs` and `thread.rs`.
+//! already loaded. The orders themselves are in `sort.rs`, `thread.rs` and
+//! `thread_references.rs`.
 
 use imap_codec::imap_types::core::Charset;
 use imap_codec::imap_types::extensions::sort::SortCriterion;

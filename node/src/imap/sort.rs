@@ -1,5 +1,5 @@
 //! SORT (RFC 5256) with DISPLAYFROM / DISPLAYTO (RFC 5957): sort keys from a message's
-//! envelope, base subjects (RFC 5256 2.1) and the order they give. Text keys compare under
+//! metadata and header, base subjects (RFC 5256 2.1) and the order they give. Text keys compare under
 //! i;unicode-casemap (RFC 5051): titlecased, then NFKD-decomposed, then by code point, as
 //! Dovecot compares them.
 
