@@ -36,6 +36,7 @@ imap-idle-done = IDLE beendet
 imap-idle-expected-done = DONE erwartet
 imap-internal = Interner Serverfehler; der Vorgang wurde nicht ausgeführt
 imap-bad-charset = Nicht unterstützter Zeichensatz
+imap-thread-algorithm = Unbekannter Algorithmus für Threads
 imap-modified = Einige Nachrichten wurden seit der angegebenen Änderungsfolge geändert
 imap-no-messages = Keine passenden Nachrichten
 imap-unsupported = Befehl nicht unterstützt

@@ -4,13 +4,11 @@ use std::time::Duration;
 
 use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
-use imap_codec::imap_types::search::SearchKey;
 use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 use mailbox::FlagOp;
 
 use super::fetch::{FetchOptions, Shown, fetch_one};
-use super::search::{Candidate, Searcher};
 use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, string};
 use super::view::View;
@@ -490,118 +488,6 @@ impl Session {
             }
             Err(e) => self.store_error(tag, e),
         }
-    }
-
-    pub(super) fn search(&mut self, tag: &str, criteria: &[SearchKey<'_>], uid: bool) {
-        let key = match criteria {
-            [one] => one.clone(),
-            many => SearchKey::And(many.to_vec().try_into().expect("non-empty criteria")),
-        };
-        let uses_modseq = format!("{key:?}").contains("ModSequence");
-        if uses_modseq {
-            self.enable_condstore();
-        }
-        let State::Selected(_, view) = &self.state else {
-            return;
-        };
-        let searcher = Searcher {
-            store: &self.ctx.store,
-            view,
-        };
-        // (seq, uid, modseq) of each match.
-        let mut hits: Vec<(u32, u32, u64)> = Vec::new();
-        tokio::task::block_in_place(|| {
-            for (i, u) in view.uids.iter().enumerate() {
-                let Some(st) = view.states.get(u) else {
-                    continue;
-                };
-                let mut c = Candidate::new(i as u32 + 1, *u, st);
-                if searcher.matches(&key, &mut c) {
-                    hits.push((i as u32 + 1, *u, st.modseq));
-                }
-            }
-        });
-        let pick = |(s, u, _): &(u32, u32, u64)| if uid { *u } else { *s };
-        let ret = self.search_return.take();
-        match &ret {
-            Some(r) if r.save => {
-                // With MIN or MAX only those are saved (RFC 5182 2.4).
-                self.saved = if r.min || r.max {
-                    let mut v = Vec::new();
-                    if r.min {
-                        v.extend(hits.first().map(|h| h.1));
-                    }
-                    if r.max {
-                        v.extend(hits.last().map(|h| h.1));
-                    }
-                    v.dedup();
-                    v
-                } else {
-                    hits.iter().map(|h| h.1).collect()
-                };
-            }
-            _ => {}
-        }
-        let esearch = ret.clone().or_else(|| {
-            self.rev2.then(|| super::search_ext::SearchReturn {
-                all: true,
-                ..Default::default()
-            })
-        });
-        match esearch {
-            // SAVE alone asks for no result (RFC 5182 2.1).
-            Some(r) if r.save && !(r.min || r.max || r.all || r.count) => {}
-            Some(r) => {
-                let mut l = format!("* ESEARCH (TAG \"{tag}\")");
-                if uid {
-                    l.push_str(" UID");
-                }
-                if let (true, Some(h)) = (r.min, hits.first()) {
-                    l.push_str(&format!(" MIN {}", pick(h)));
-                }
-                if let (true, Some(h)) = (r.max, hits.last()) {
-                    l.push_str(&format!(" MAX {}", pick(h)));
-                }
-                if r.count {
-                    l.push_str(&format!(" COUNT {}", hits.len()));
-                }
-                if r.all && !hits.is_empty() {
-                    let nums: Vec<u32> = hits.iter().map(pick).collect();
-                    l.push_str(&format!(" ALL {}", super::search_ext::compact(&nums)));
-                }
-                // RFC 4731 3.2 / RFC 7162 3.1.5: with only MIN and/or MAX asked, the highest
-                // MODSEQ of the messages returned; otherwise of all that matched.
-                let reported: Vec<&(u32, u32, u64)> = if r.all || r.count {
-                    hits.iter().collect()
-                } else {
-                    let mut v = Vec::new();
-                    if r.min {
-                        v.extend(hits.first());
-                    }
-                    if r.max {
-                        v.extend(hits.last());
-                    }
-                    v
-                };
-                let max_modseq = reported.iter().map(|h| h.2).max();
-                if let (true, Some(m)) = (uses_modseq, max_modseq) {
-                    l.push_str(&format!(" MODSEQ {m}"));
-                }
-                self.line(&l);
-            }
-            None => {
-                let mut l = String::from("* SEARCH");
-                for h in &hits {
-                    l.push_str(&format!(" {}", pick(h)));
-                }
-                if let (true, Some(m)) = (uses_modseq, hits.iter().map(|h| h.2).max()) {
-                    l.push_str(&format!(" (MODSEQ {m})"));
-                }
-                self.line(&l);
-            }
-        }
-        self.refresh(uid);
-        self.tagged(tag, "OK", None, "imap-done");
     }
 
     pub(super) async fn fetch(

@@ -8,11 +8,15 @@ pub(crate) mod conn;
 mod fetch;
 mod list;
 pub(crate) mod list_ext;
+mod query;
 pub(crate) mod render;
 mod search;
 pub(crate) mod search_ext;
 mod session;
+mod sort;
 pub(crate) mod syntax;
+mod thread;
+mod thread_references;
 mod view;
 
 use std::sync::Arc;

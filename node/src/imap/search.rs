@@ -83,7 +83,7 @@ fn scan_contains(store: &Store, meta: &MessageMeta, off: u64, len: u64, needle: 
 }
 
 /// Values of header `name` (unfolded) in the message's top header.
-fn header_values(raw: &[u8], name: &str) -> Vec<Vec<u8>> {
+pub(super) fn header_values(raw: &[u8], name: &str) -> Vec<Vec<u8>> {
     let mut out: Vec<Vec<u8>> = Vec::new();
     let mut cur: Option<Vec<u8>> = None;
     for line in raw.split_inclusive(|&b| b == b'\n') {
@@ -179,7 +179,7 @@ impl Searcher<'_> {
             .any(|v| decoded_contains(v, needle) || address_contains(field, v, needle))
     }
 
-    fn meta<'c>(&self, c: &'c mut Candidate<'_>) -> Option<&'c MessageMeta> {
+    pub(super) fn meta<'c>(&self, c: &'c mut Candidate<'_>) -> Option<&'c MessageMeta> {
         if c.meta.is_none() {
             c.meta = Some(
                 self.store
@@ -192,7 +192,7 @@ impl Searcher<'_> {
     }
 
     /// The candidate's header block, fetched once per candidate.
-    fn header<'c>(&self, c: &'c mut Candidate<'_>) -> &'c [u8] {
+    pub(super) fn header<'c>(&self, c: &'c mut Candidate<'_>) -> &'c [u8] {
         if c.header.is_none() {
             let h = self.store.message_header(self.view.folder, c.uid);
             c.header = Some(h.ok().flatten().unwrap_or_default());

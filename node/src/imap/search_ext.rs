@@ -1,6 +1,7 @@
-//! ESEARCH (RFC 4731) and SEARCHRES (RFC 5182) syntax that imap-codec does not parse: a
-//! `RETURN (...)` clause after SEARCH, and `$` standing for the saved search result. Both are
-//! rewritten into syntax the parser knows before the command is decoded.
+//! ESEARCH (RFC 4731), ESORT (RFC 5267) and SEARCHRES (RFC 5182) syntax that imap-codec does
+//! not parse: a `RETURN (...)` clause after SEARCH or SORT, and `$` standing for the saved
+//! search result. Both are rewritten into syntax the parser knows before the command is
+//! decoded. Also the answers of SEARCH and SORT, plain or ESEARCH.
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct SearchReturn {
@@ -40,10 +41,10 @@ pub fn verb(bytes: &[u8]) -> Option<(String, bool, String, usize)> {
     Some((tag.to_string(), uid, verb.to_ascii_uppercase(), offset))
 }
 
-/// Strips `RETURN (...)` from a SEARCH command.
+/// Strips `RETURN (...)` from a SEARCH or SORT command.
 pub fn strip_return(bytes: &[u8]) -> Option<(Vec<u8>, SearchReturn)> {
     let (_, _, verb, off) = verb(bytes)?;
-    if verb != "SEARCH" {
+    if verb != "SEARCH" && verb != "SORT" {
         return None;
     }
     let rest = &bytes[off..];
@@ -73,7 +74,100 @@ pub fn strip_return(bytes: &[u8]) -> Option<(Vec<u8>, SearchReturn)> {
     Some((out, r.normalised()))
 }
 
-/// Compact sequence set: `1:3,5,7:8`.
+/// One message of a SEARCH or SORT result.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub seq: u32,
+    pub uid: u32,
+    pub modseq: u64,
+}
+
+/// The UIDs SAVE keeps of a result, ascending; with MIN or MAX only those (RFC 5182 2.4).
+pub fn to_save(r: &SearchReturn, hits: &[Hit]) -> Vec<u32> {
+    let mut v: Vec<u32> = if r.min || r.max {
+        let mut v = Vec::new();
+        if r.min {
+            v.extend(hits.first().map(|h| h.uid));
+        }
+        if r.max {
+            v.extend(hits.last().map(|h| h.uid));
+        }
+        v
+    } else {
+        hits.iter().map(|h| h.uid).collect()
+    };
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+/// The untagged answer of SEARCH or SORT (`verb`), `hits` in result order: ascending for
+/// SEARCH, the sort order for SORT, so MIN and MAX are the first and last of it (RFC 5267
+/// 3.2) and ALL keeps that order. An ESEARCH response when `ret` is given, else `* SEARCH` or
+/// `* SORT`; `None` for SAVE alone, which asks for no answer (RFC 5182 2.1). `modseq`: the
+/// criteria named MODSEQ, so the highest MODSEQ of what is returned goes along (RFC 7162
+/// 3.1.5).
+pub fn answer(
+    verb: &str,
+    tag: &str,
+    uid: bool,
+    ret: Option<&SearchReturn>,
+    hits: &[Hit],
+    modseq: bool,
+) -> Option<String> {
+    let pick = |h: &Hit| if uid { h.uid } else { h.seq };
+    let Some(r) = ret else {
+        let mut l = format!("* {verb}");
+        for h in hits {
+            l.push_str(&format!(" {}", pick(h)));
+        }
+        if let (true, Some(m)) = (modseq, hits.iter().map(|h| h.modseq).max()) {
+            l.push_str(&format!(" (MODSEQ {m})"));
+        }
+        return Some(l);
+    };
+    if r.save && !(r.min || r.max || r.all || r.count) {
+        return None;
+    }
+    let mut l = format!("* ESEARCH (TAG \"{tag}\")");
+    if uid {
+        l.push_str(" UID");
+    }
+    if let (true, Some(h)) = (r.min, hits.first()) {
+        l.push_str(&format!(" MIN {}", pick(h)));
+    }
+    if let (true, Some(h)) = (r.max, hits.last()) {
+        l.push_str(&format!(" MAX {}", pick(h)));
+    }
+    if r.count {
+        l.push_str(&format!(" COUNT {}", hits.len()));
+    }
+    if r.all && !hits.is_empty() {
+        let nums: Vec<u32> = hits.iter().map(pick).collect();
+        l.push_str(&format!(" ALL {}", compact(&nums)));
+    }
+    // RFC 4731 3.2 / RFC 7162 3.1.5: with only MIN and/or MAX asked, the highest MODSEQ of
+    // the messages returned; otherwise of all that matched.
+    let reported: Vec<&Hit> = if r.all || r.count {
+        hits.iter().collect()
+    } else {
+        let mut v = Vec::new();
+        if r.min {
+            v.extend(hits.first());
+        }
+        if r.max {
+            v.extend(hits.last());
+        }
+        v
+    };
+    if let (true, Some(m)) = (modseq, reported.iter().map(|h| h.modseq).max()) {
+        l.push_str(&format!(" MODSEQ {m}"));
+    }
+    Some(l)
+}
+
+/// Compact sequence set in the given order: ascending runs become ranges, `1:3,5,7:8`; a
+/// sorted result keeps its order (`5,3:4,2,1`).
 pub fn compact(nums: &[u32]) -> String {
     let mut out = String::new();
     let mut i = 0;
@@ -152,7 +246,8 @@ pub fn substitute(bytes: &[u8], saved_uids: &[u32], seqs: &[u32]) -> Saved {
         return Saved::Unchanged;
     };
     const NO_UID: &str = "4294967295";
-    let replacement = if verb == "SEARCH" {
+    // In SEARCH, SORT and THREAD `$` is a search key.
+    let replacement = if matches!(verb.as_str(), "SEARCH" | "SORT" | "THREAD") {
         let set = if saved_uids.is_empty() {
             NO_UID.to_string()
         } else {
@@ -196,6 +291,82 @@ mod tests {
         assert!(r.all);
         assert!(strip_return(b"c SEARCH ALL\r\n").is_none());
         assert!(strip_return(b"d SEARCH RETURN (BOGUS) ALL\r\n").is_none());
+        let (c, r) = strip_return(b"e UID SORT RETURN (MAX ALL) (DATE) UTF-8 ALL\r\n").unwrap();
+        assert_eq!(c, b"e UID SORT (DATE) UTF-8 ALL\r\n");
+        assert!(r.max && r.all && !r.min);
+        assert!(strip_return(b"f SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL\r\n").is_none());
+        assert!(strip_return(b"g THREAD RETURN (ALL) REFERENCES UTF-8 ALL\r\n").is_none());
+    }
+
+    fn hits(nums: &[(u32, u64)]) -> Vec<Hit> {
+        nums.iter()
+            .map(|&(n, modseq)| Hit {
+                seq: n,
+                uid: n + 100,
+                modseq,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn plain_answers() {
+        let h = hits(&[(3, 5), (1, 9), (2, 1)]);
+        assert_eq!(
+            answer("SORT", "a", false, None, &h, false).unwrap(),
+            "* SORT 3 1 2"
+        );
+        assert_eq!(
+            answer("SORT", "a", true, None, &h, true).unwrap(),
+            "* SORT 103 101 102 (MODSEQ 9)"
+        );
+        assert_eq!(
+            answer("SEARCH", "a", false, None, &[], true).unwrap(),
+            "* SEARCH"
+        );
+    }
+
+    #[test]
+    fn esearch_answers_keep_the_result_order() {
+        let h = hits(&[(5, 1), (3, 2), (4, 7), (2, 3), (1, 4)]);
+        let all = SearchReturn {
+            min: true,
+            max: true,
+            all: true,
+            count: true,
+            save: false,
+        };
+        assert_eq!(
+            answer("SORT", "t1", false, Some(&all), &h, false).unwrap(),
+            "* ESEARCH (TAG \"t1\") MIN 5 MAX 1 COUNT 5 ALL 5,3:4,2,1"
+        );
+        let min = SearchReturn {
+            min: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            answer("SORT", "t2", true, Some(&min), &h, true).unwrap(),
+            "* ESEARCH (TAG \"t2\") UID MIN 105 MODSEQ 1"
+        );
+        let count = SearchReturn {
+            count: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            answer("SEARCH", "t3", false, Some(&count), &[], false).unwrap(),
+            "* ESEARCH (TAG \"t3\") COUNT 0"
+        );
+        let save = SearchReturn {
+            save: true,
+            ..Default::default()
+        };
+        assert_eq!(answer("SORT", "t4", false, Some(&save), &h, false), None);
+        assert_eq!(to_save(&save, &h), [101, 102, 103, 104, 105]);
+        let save_max = SearchReturn {
+            save: true,
+            max: true,
+            ..Default::default()
+        };
+        assert_eq!(to_save(&save_max, &h), [101]);
     }
 
     #[test]

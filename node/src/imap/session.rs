@@ -158,6 +158,11 @@ impl Session {
                 "COMPRESS=DEFLATE",
                 "MULTIAPPEND",
                 "UTF8=ACCEPT",
+                "SORT",
+                "SORT=DISPLAY",
+                "THREAD=ORDEREDSUBJECT",
+                "THREAD=REFERENCES",
+                "ESORT",
             ]),
         }
         caps.join(" ")
@@ -384,6 +389,8 @@ impl Session {
             | C::Expunge
             | C::ExpungeUid { .. }
             | C::Search { .. }
+            | C::Sort { .. }
+            | C::Thread { .. }
             | C::Fetch { .. }
             | C::Store { .. }
             | C::Copy { .. }
@@ -648,20 +655,29 @@ impl Session {
                 criteria,
                 uid,
             } => {
-                if let Some(c) = &charset {
-                    let c = c.as_ref().to_ascii_uppercase();
-                    let c = c.trim_matches('"');
-                    if c != "US-ASCII" && c != "UTF-8" {
-                        self.tagged(
-                            &tag,
-                            "NO",
-                            Some("BADCHARSET (US-ASCII UTF-8)"),
-                            "imap-bad-charset",
-                        );
-                        return Ok(Flow::Continue);
-                    }
+                if self.charset_ok(&tag, charset.as_ref()) {
+                    self.search(&tag, criteria.as_ref(), uid);
                 }
-                self.search(&tag, criteria.as_ref(), uid);
+            }
+            C::Sort {
+                sort_criteria,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                if self.charset_ok(&tag, Some(&charset)) {
+                    self.sort(&tag, sort_criteria.as_ref(), search_criteria.as_ref(), uid);
+                }
+            }
+            C::Thread {
+                algorithm,
+                charset,
+                search_criteria,
+                uid,
+            } => {
+                if self.charset_ok(&tag, Some(&charset)) {
+                    self.thread(&tag, &algorithm, search_criteria.as_ref(), uid);
+                }
             }
             C::Fetch {
                 sequence_set,
