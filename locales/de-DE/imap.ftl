@@ -23,6 +23,9 @@ imap-command-too-long = Befehl zu lang
 imap-bye-too-long = Befehl zu lang; die Verbindung wird geschlossen
 imap-too-big = Nachricht zu groß
 imap-too-many-messages = Zu viele Nachrichten in einem APPEND
+imap-over-quota = Kontingent überschritten: Mail löschen, um Platz zu schaffen
+imap-no-quota-root = Kein solcher Kontingent-Bereich
+imap-quota-operator = Kontingente legt der Betreiber des Knotens fest
 imap-append-utf8 = UTF8-Daten erst nach ENABLE UTF8=ACCEPT
 imap-no-folder = Ordner existiert nicht
 imap-folder-exists = Ordner existiert bereits

@@ -23,6 +23,9 @@ imap-command-too-long = Command too long
 imap-bye-too-long = Command too long; closing the connection
 imap-too-big = Message too large
 imap-too-many-messages = Too many messages in one APPEND
+imap-over-quota = Over quota: delete or expunge mail to make room
+imap-no-quota-root = No such quota root
+imap-quota-operator = Quotas are set by the node's operator
 imap-append-utf8 = UTF8 data needs ENABLE UTF8=ACCEPT first
 imap-no-folder = No such folder
 imap-folder-exists = Folder already exists

@@ -118,6 +118,7 @@ impl Store {
         for name in self.subscriptions(account.id)? {
             self.set_subscribed(account.id, &name, false)?;
         }
+        self.records("quota")?.remove(&account.address)?;
         self.inner
             .drop_settings
             .remove(account.address.as_bytes())?;

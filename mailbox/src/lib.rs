@@ -10,6 +10,7 @@ mod folder;
 mod message;
 pub mod mime;
 mod model;
+mod quota;
 mod records;
 mod store;
 mod subscription;

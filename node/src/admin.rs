@@ -23,6 +23,11 @@ pub enum Request {
     AccountRemove {
         address: String,
     },
+    /// The account's own storage limit in bytes; `None` leaves it to the node's default.
+    AccountQuota {
+        address: String,
+        limit: Option<u64>,
+    },
     DropEnable {
         address: String,
         passphrase: String,
@@ -148,6 +153,10 @@ pub fn execute(store: &Store, req: Request) -> Reply {
         }
         Request::AccountRemove { address } => {
             let r = store.remove_account(&address).map(|_| address.clone());
+            (address, r)
+        }
+        Request::AccountQuota { address, limit } => {
+            let r = store.set_quota(&address, limit).map(|_| address.clone());
             (address, r)
         }
         Request::DropEnable {

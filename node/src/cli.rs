@@ -100,6 +100,12 @@ pub enum AccountCmd {
         #[arg(long)]
         yes: bool,
     },
+    Quota {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        #[arg(value_name = "MIB")]
+        mib: String,
+    },
     #[command(subcommand)]
     Drop(DropCmd),
 }

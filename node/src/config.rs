@@ -117,6 +117,8 @@ pub struct LimitsSection {
     pub max_mime_parts: usize,
     pub max_mime_depth: usize,
     pub min_password_length: usize,
+    /// MiB of mail an account may keep unless it has a quota of its own; 0 means none.
+    pub default_quota_mib: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

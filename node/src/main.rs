@@ -447,6 +447,16 @@ fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Res
                 rate_per_hour,
             }
         }
+        AccountCmd::Quota { address, mib } => {
+            let limit = match mib.as_str() {
+                "none" => None,
+                n => match n.parse::<u64>() {
+                    Ok(m) if m > 0 => Some(m.saturating_mul(1 << 20)),
+                    _ => return Err(anyhow!(i18n.text("cli-quota-bad", &[("value", &mib)]))),
+                },
+            };
+            admin::Request::AccountQuota { address, limit }
+        }
         AccountCmd::Drop(DropCmd::Disable { address }) => admin::Request::DropDisable { address },
         AccountCmd::List => admin::Request::AccountList,
         AccountCmd::Host {
@@ -480,6 +490,8 @@ fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Res
         admin::Request::AccountRemove { .. } => "cli-account-removed",
         admin::Request::DropEnable { .. } => "cli-drop-enabled",
         admin::Request::DropDisable { .. } => "cli-drop-disabled",
+        admin::Request::AccountQuota { limit: Some(_), .. } => "cli-quota-set",
+        admin::Request::AccountQuota { limit: None, .. } => "cli-quota-cleared",
         admin::Request::Host { .. } => "cli-account-hosted",
         admin::Request::AccountList
         | admin::Request::LogLevel { .. }
@@ -487,6 +499,10 @@ fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Res
         | admin::Request::UpdateCheck
         | admin::Request::Send(_)
         | admin::Request::Progress { .. } => "",
+    };
+    let mib = match &req {
+        admin::Request::AccountQuota { limit: Some(l), .. } => (l >> 20).to_string(),
+        _ => String::new(),
     };
     let reply = match admin::call(&data.root.join("run/admin.sock"), &req) {
         Some(r) => r?,
@@ -508,7 +524,8 @@ fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: AccountCmd) -> Res
             Ok(())
         }
         admin::Reply::Done { address } => {
-            println!("{}", i18n.text(done_id, &[("address", &address)]));
+            let done = i18n.text(done_id, &[("address", &address), ("mib", &mib)]);
+            println!("{done}");
             if let Some(hosted) = hosted_note {
                 let note = i18n.text("cli-account-removed-hosted", &[("address", &hosted)]);
                 println!("{note}");

@@ -18,6 +18,9 @@ Phases:
               imap.max_append_messages is refused
   utf8        UTF8=ACCEPT: UTF-8 folder names and UTF8 (literal8) APPEND data, refused before
               ENABLE
+  quota       (alice limited to 1 MiB) GETQUOTAROOT/GETQUOTA report STORAGE; an APPEND or COPY
+              past the limit is NO [OVERQUOTA]; SETQUOTA is the operator's
+  noquota     (limit cleared) no quota root
   compress    COMPRESS=DEFLATE both ways; a second COMPRESS is refused; 50 MB of one line
               squeezed into a few hundred KB is refused as too long, not inflated whole
 """
@@ -303,6 +306,46 @@ def phase_utf8():
     log("utf8: ok")
 
 
+def phase_quota():
+    a = Raw()
+    a.login("alice")
+    _, _, caps = a.command("CAPABILITY", expect="OK")
+    check(b"QUOTA=RES-STORAGE" in caps[0], f"advertised: {caps!r}")
+    _, _, q = a.command("GETQUOTAROOT INBOX", expect="OK")
+    check(q[0] == b'* QUOTAROOT "INBOX" ""', f"one root: {q!r}")
+    m = re.match(rb'\* QUOTA "" \(STORAGE (\d+) 1024\)', q[1])
+    check(m, f"STORAGE used and limit in KiB: {q!r}")
+    big = b"Subject: big\r\n\r\n" + (b"y" * 998 + b"\r\n") * 1100
+    tag = a.tag()
+    a.send(f"{tag} APPEND INBOX {{{len(big)}+}}\r\n".encode() + big + b"\r\n")
+    _, line, _ = a.finish(tag, "NO", "APPEND past the quota")
+    check(b"[OVERQUOTA]" in line, f"OVERQUOTA: {line!r}")
+    a.command("CREATE Q", expect="OK")
+    half = b"Subject: half\r\n\r\n" + (b"z" * 998 + b"\r\n") * 600
+    append(a, "Q", half)
+    a.command("SELECT Q", expect="OK")
+    _, line, _ = a.command("COPY 1 Q", expect="NO")
+    check(b"[OVERQUOTA]" in line, f"a copy past the limit: {line!r}")
+    _, _, q = a.command('GETQUOTA ""', expect="OK")
+    used = int(re.match(rb'\* QUOTA "" \(STORAGE (\d+) 1024\)', q[0]).group(1))
+    check(used >= len(half) // 1024, f"usage counts the message: {q!r}")
+    a.command('SETQUOTA "" (STORAGE 99999)', expect="NO")
+    a.command("LOGOUT")
+    a.close()
+    log("quota: ok")
+
+
+def phase_noquota():
+    a = Raw()
+    a.login("alice")
+    _, _, q = a.command("GETQUOTAROOT INBOX", expect="OK")
+    check(q == [b'* QUOTAROOT "INBOX"'], f"no root without a limit: {q!r}")
+    a.command('GETQUOTA ""', expect="NO")
+    a.command("LOGOUT")
+    a.close()
+    log("noquota: ok")
+
+
 class Deflated:
     """The client side of COMPRESS=DEFLATE over a Raw connection."""
 
@@ -359,6 +402,8 @@ def phase_compress():
 
 
 PHASES = {
+    "quota": phase_quota,
+    "noquota": phase_noquota,
     "multiappend": phase_multiappend,
     "utf8": phase_utf8,
     "compress": phase_compress,

@@ -9,6 +9,7 @@ mod fetch;
 mod list;
 pub(crate) mod list_ext;
 mod query;
+mod quota;
 pub(crate) mod render;
 mod search;
 pub(crate) mod search_ext;

@@ -158,6 +158,8 @@ impl Session {
                 "COMPRESS=DEFLATE",
                 "MULTIAPPEND",
                 "UTF8=ACCEPT",
+                "QUOTA",
+                "QUOTA=RES-STORAGE",
                 "SORT",
                 "SORT=DISPLAY",
                 "THREAD=ORDEREDSUBJECT",
@@ -520,6 +522,10 @@ impl Session {
                 self.line(format!("* ENABLED {}", enabled.join(" ")).trim_end());
                 self.tagged(&tag, "OK", None, "imap-done");
             }
+            C::GetQuotaRoot { mailbox } => self.get_quota_root(&tag, &mailbox),
+            C::GetQuota { root } => self.get_quota(&tag, &root),
+            // Limits are set by the node's operator (`wims account quota`).
+            C::SetQuota { .. } => self.tagged(&tag, "NO", Some("NOPERM"), "imap-quota-operator"),
             C::Compress { .. } => {
                 // DEFLATE is the only algorithm imap-codec parses.
                 if self.conn.is_compressed() {
