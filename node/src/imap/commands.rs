@@ -26,30 +26,6 @@ impl Session {
         }
     }
 
-    pub(super) async fn login(&mut self, tag: &str, user: &str, pass: &str) {
-        if !self.conn.stream.is_tls() && !self.ctx.config.imap.allow_plaintext_auth {
-            self.tagged(tag, "NO", Some("PRIVACYREQUIRED"), "imap-login-disabled");
-            return;
-        }
-        match self.ctx.authenticate(user, pass, self.peer.ip()).await {
-            Ok(account) => {
-                tracing::info!(peer = %self.peer, account = %account.address, "imap login");
-                self.state = State::Authenticated(account);
-                let caps = self.capabilities();
-                self.tagged(
-                    tag,
-                    "OK",
-                    Some(&format!("CAPABILITY {caps}")),
-                    "imap-auth-ok",
-                );
-            }
-            Err(e) => {
-                tracing::info!(peer = %self.peer, user = ?user, error = %e, "imap login failed");
-                self.tagged(tag, "NO", Some("AUTHENTICATIONFAILED"), "imap-auth-failed");
-            }
-        }
-    }
-
     pub(super) fn folder_result(&mut self, tag: &str, r: mailbox::Result<()>) {
         match r {
             Ok(()) => {

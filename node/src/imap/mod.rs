@@ -2,6 +2,7 @@
 //! by imap-codec; framing (lines, literals, streamed APPEND bodies) is ours, in [`conn`].
 
 pub(crate) mod append_ext;
+mod auth;
 mod commands;
 pub(crate) mod compress;
 pub(crate) mod conn;

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
 use imap_codec::CommandCodec;
 use imap_codec::decode::Decoder;
 use imap_codec::imap_types::command::{Command, CommandBody};
@@ -118,56 +117,6 @@ impl Session {
 
     fn store(&self) -> &Store {
         &self.ctx.store
-    }
-
-    pub(super) fn capabilities(&self) -> String {
-        let mut caps = vec![
-            "IMAP4rev1",
-            "IMAP4rev2",
-            "LITERAL+",
-            "ID",
-            "ENABLE",
-            "SASL-IR",
-        ];
-        match self.state {
-            State::NotAuthenticated => {
-                if !self.conn.stream.is_tls() {
-                    caps.push("STARTTLS");
-                }
-                if self.conn.stream.is_tls() || self.ctx.config.imap.allow_plaintext_auth {
-                    caps.push("AUTH=PLAIN");
-                } else {
-                    caps.push("LOGINDISABLED");
-                }
-            }
-            _ => caps.extend([
-                "IDLE",
-                "UIDPLUS",
-                "MOVE",
-                "SPECIAL-USE",
-                "CONDSTORE",
-                "NAMESPACE",
-                "UNSELECT",
-                "CHILDREN",
-                "ESEARCH",
-                "SEARCHRES",
-                "LIST-EXTENDED",
-                "LIST-STATUS",
-                "STATUS=SIZE",
-                "BINARY",
-                "COMPRESS=DEFLATE",
-                "MULTIAPPEND",
-                "UTF8=ACCEPT",
-                "QUOTA",
-                "QUOTA=RES-STORAGE",
-                "SORT",
-                "SORT=DISPLAY",
-                "THREAD=ORDEREDSUBJECT",
-                "THREAD=REFERENCES",
-                "ESORT",
-            ]),
-        }
-        caps.join(" ")
     }
 
     pub(super) fn line(&mut self, s: &str) {
@@ -448,58 +397,10 @@ impl Session {
                 mechanism,
                 initial_response,
             } => {
-                if !mechanism.to_string().eq_ignore_ascii_case("PLAIN") {
-                    self.tagged(&tag, "NO", None, "imap-auth-mechanism");
-                    return Ok(Flow::Continue);
-                }
-                let data = match initial_response {
-                    Some(r) => r.declassify().to_vec(),
-                    None => {
-                        self.line("+ ");
-                        self.conn.flush().await?;
-                        let wait = Duration::from_secs(self.ctx.config.imap.login_timeout);
-                        let read = self.conn.read_line(8192);
-                        let Ok(line) = tokio::time::timeout(wait, read).await else {
-                            let t = self.t("imap-bye-timeout");
-                            self.line(&format!("* BYE {t}"));
-                            return Ok(Flow::Close);
-                        };
-                        let line = match line {
-                            Ok(Some(l)) => l,
-                            Ok(None) => return Ok(Flow::Close),
-                            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                                self.tagged(&tag, "BAD", None, "imap-auth-malformed");
-                                return Ok(Flow::Continue);
-                            }
-                            Err(e) => return Err(e),
-                        };
-                        let l = String::from_utf8_lossy(&line).trim().to_string();
-                        if l == "*" {
-                            self.tagged(&tag, "BAD", None, "imap-auth-cancelled");
-                            return Ok(Flow::Continue);
-                        }
-                        match base64::engine::general_purpose::STANDARD.decode(l) {
-                            Ok(d) => d,
-                            Err(_) => {
-                                self.tagged(&tag, "BAD", None, "imap-auth-malformed");
-                                return Ok(Flow::Continue);
-                            }
-                        }
-                    }
-                };
-                let parts: Vec<&[u8]> = data.split(|&b| b == 0).collect();
-                if parts.len() != 3 {
-                    self.tagged(&tag, "BAD", None, "imap-auth-malformed");
-                    return Ok(Flow::Continue);
-                }
-                let user = String::from_utf8_lossy(parts[1]).to_string();
-                let pass = String::from_utf8_lossy(parts[2]).to_string();
-                let authz = String::from_utf8_lossy(parts[0]).to_string();
-                if !authz.is_empty() && !authz.eq_ignore_ascii_case(&user) {
-                    self.tagged(&tag, "NO", Some("AUTHORIZATIONFAILED"), "imap-auth-failed");
-                    return Ok(Flow::Continue);
-                }
-                self.login(&tag, &user, &pass).await;
+                let initial = initial_response.map(|r| r.declassify().to_vec());
+                return self
+                    .authenticate(&tag, mechanism.as_ref(), initial)
+                    .await;
             }
             C::Enable { capabilities } => {
                 let mut enabled = Vec::new();
