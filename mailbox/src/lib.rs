@@ -3,6 +3,7 @@
 
 mod account;
 mod blob;
+mod changes;
 mod drop_folder;
 mod error;
 mod folder;
@@ -10,17 +11,21 @@ mod message;
 pub mod mime;
 mod model;
 mod records;
+mod state_record;
 mod store;
 pub mod transfer;
+mod upgrade;
 mod wrap;
 
 pub use account::normalize_address;
 pub use blob::{BlobReader, SEGMENT, StorageKey};
+pub use changes::{Change, FolderCounters};
 pub use drop_folder::{DropAuth, DropSettings};
 pub use error::{Error, Result};
 pub use folder::{DELIMITER, normalize_folder_name};
 pub use mime::{BodyPart, EmailAddress, Envelope, MimeLimits};
 pub use model::*;
 pub use records::Records;
+pub use state_record::{FlagIter, StateRef};
 pub use store::{FORMAT, MessageWriter, StagedMessage, Store};
 pub use wrap::is_wrapped;

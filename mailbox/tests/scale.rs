@@ -1,0 +1,84 @@
+//! Timings of the store paths an IMAP session uses on a large folder. Ignored by default:
+//! run with `cargo test -p mailbox --release --test scale -- --ignored --nocapture`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use mailbox::{FlagOp, StorageKey, Store};
+
+const MESSAGES: u32 = 100_000;
+
+fn ms(t: Instant) -> String {
+    format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Fills INBOX with `MESSAGES` copies of one body by doubling copies, then gives every third
+/// message \Seen, every seventh `$Work` and every 500th \Deleted.
+fn fill(store: &Store, account: u64) -> u64 {
+    let mut w = store.new_message().unwrap();
+    w.write_all(b"Subject: scale\r\nFrom: a@x.h\r\n\r\nbody\r\n")
+        .unwrap();
+    let staged = w.finish().unwrap();
+    store.deliver(&staged, account, "INBOX", &[], None).unwrap();
+    let inbox = store.folder(account, "INBOX").unwrap().unwrap();
+    let mut have = 1u32;
+    while have < MESSAGES {
+        let n = have.min(MESSAGES - have);
+        let uids: Vec<u32> = (1..=n).collect();
+        store
+            .copy_messages(account, inbox.id, &uids, inbox.id)
+            .unwrap();
+        have += n;
+    }
+    let every = |k: u32| (1..=MESSAGES).filter(|u| u % k == 0).collect::<Vec<_>>();
+    store
+        .store_flags(account, inbox.id, &every(3), FlagOp::Add, &["\\Seen"], None)
+        .unwrap();
+    store
+        .store_flags(account, inbox.id, &every(7), FlagOp::Add, &["$Work"], None)
+        .unwrap();
+    store
+        .store_flags(
+            account,
+            inbox.id,
+            &every(500),
+            FlagOp::Add,
+            &["\\Deleted"],
+            None,
+        )
+        .unwrap();
+    inbox.id
+}
+
+#[test]
+#[ignore]
+fn timings_at_100k() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StorageKey::generate()).unwrap();
+    let a = store.add_account("scale@x.h", "pw").unwrap();
+    let t = Instant::now();
+    let folder = fill(&store, a.id);
+    eprintln!("fill {MESSAGES}: {}", ms(t));
+    let f = store.folder_by_id(a.id, folder).unwrap().unwrap();
+
+    let t = Instant::now();
+    let states = store.message_states(folder).unwrap();
+    eprintln!("message_states: {} ({} records)", ms(t), states.len());
+    let t = Instant::now();
+    let s = store.status(&f).unwrap();
+    eprintln!("status: {} ({s:?})", ms(t));
+    let t = Instant::now();
+    let size = store.folder_size(folder).unwrap();
+    eprintln!("folder_size: {} ({size})", ms(t));
+    let all: Vec<u32> = (1..=MESSAGES).collect();
+    let t = Instant::now();
+    store
+        .store_flags(a.id, folder, &all, FlagOp::Add, &["\\Flagged"], None)
+        .unwrap();
+    eprintln!("store_flags 1:* +\\Flagged: {}", ms(t));
+    let t = Instant::now();
+    store
+        .store_flags(a.id, folder, &all, FlagOp::Add, &["\\Flagged"], None)
+        .unwrap();
+    eprintln!("store_flags 1:* +\\Flagged again (no change): {}", ms(t));
+}
