@@ -4,6 +4,7 @@
 mod commands;
 pub(crate) mod conn;
 mod fetch;
+mod flag_table;
 pub(crate) mod list_ext;
 pub(crate) mod render;
 mod search;

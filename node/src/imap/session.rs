@@ -24,7 +24,7 @@ use crate::net::Stream;
 pub(super) enum State {
     NotAuthenticated,
     Authenticated(Account),
-    Selected(Account, View),
+    Selected(Account, Box<View>),
 }
 
 pub(super) enum Flow {
