@@ -14,6 +14,7 @@
 //! [`crate::store::Tx`]), through a [`Ledger`].
 
 use serde::{Deserialize, Serialize};
+use sled::IVec;
 use sled::transaction::TransactionalTree;
 
 use crate::error::{Error, Result};
@@ -156,11 +157,10 @@ impl Ledger {
     /// message is never removed in its place.
     fn unindex(&self, changes: &TransactionalTree, uid: u32, modseq: u64) -> TxResult<()> {
         let k = change_key(self.folder, modseq);
-        if changes
-            .get(k)?
-            .is_some_and(|v| read_value(&v).is_some_and(|(u, _)| u == uid))
+        if let Some(v) = changes.remove(&k)?
+            && !read_value(&v).is_some_and(|(u, _)| u == uid)
         {
-            changes.remove(&k)?;
+            changes.insert(&k, v)?;
         }
         Ok(())
     }
@@ -289,8 +289,10 @@ impl Store {
     /// Visits the change index entries of the folder with modseq in (`after`, `upto`], oldest
     /// first, as (UID, entry modseq, state now or `None` when expunged).
     ///
-    /// A message changed again while this runs may show a state newer than its entry; one
-    /// expunged meanwhile is left out, as its tombstone comes after `upto` or later in the scan.
+    /// `upto` is meant to be the folder's highest modseq as read before the call: every entry up
+    /// to it is then in place, and whatever happens during the call gets modseqs above it, to
+    /// be read next time. A message changed meanwhile may show a state newer than its entry;
+    /// one expunged meanwhile is left out, its tombstone being above `upto`.
     pub fn visit_changes(
         &self,
         folder: u64,
@@ -303,19 +305,61 @@ impl Store {
         }
         let from = change_key(folder, after.saturating_add(1));
         let to = change_key(folder, upto);
+        let mut entries: Vec<(u32, u64, bool)> = Vec::new();
         for kv in self.inner.changes.range(from..=to) {
             let (k, v) = kv?;
-            let modseq = modseq_of_key(&k)?;
-            let Some((uid, expunged)) = read_value(&v) else {
-                return Err(Error::Encoding(postcard::Error::DeserializeBadEncoding));
-            };
+            let (uid, expunged) =
+                read_value(&v).ok_or(Error::Encoding(postcard::Error::DeserializeBadEncoding))?;
+            entries.push((uid, modseq_of_key(&k)?, expunged));
+        }
+        let states = self.states_of(folder, &entries)?;
+        for (&(uid, modseq, expunged), raw) in entries.iter().zip(&states) {
             if expunged {
                 f(uid, modseq, None);
-            } else if let Some(raw) = self.inner.states.get(msg_key(folder, uid))? {
-                f(uid, modseq, Some(StateRef::parse(&raw)?));
+            } else if let Some(raw) = raw {
+                f(uid, modseq, Some(StateRef::parse(raw)?));
             }
         }
         Ok(())
+    }
+
+    /// The stored states of the live entries (`None` for tombstones and messages gone since).
+    /// Few changes are looked up one by one; many, as after a STORE on a whole folder, are
+    /// read in one ordered scan of their UID range, several times cheaper per message.
+    fn states_of(&self, folder: u64, entries: &[(u32, u64, bool)]) -> Result<Vec<Option<IVec>>> {
+        let mut out: Vec<Option<IVec>> = vec![None; entries.len()];
+        let mut live: Vec<(u32, usize)> = entries
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !e.2)
+            .map(|(i, e)| (e.0, i))
+            .collect();
+        live.sort_unstable();
+        let (Some(&(first, _)), Some(&(last, _))) = (live.first(), live.last()) else {
+            return Ok(out);
+        };
+        let span = u64::from(last - first) + 1;
+        if (live.len() as u64) * 4 < span {
+            for (uid, i) in live {
+                out[i] = self.inner.states.get(msg_key(folder, uid))?;
+            }
+            return Ok(out);
+        }
+        let mut next = live.iter().peekable();
+        for kv in self
+            .inner
+            .states
+            .range(msg_key(folder, first)..=msg_key(folder, last))
+        {
+            let (k, v) = kv?;
+            let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
+            while next.next_if(|(u, _)| *u < uid).is_some() {}
+            // A message changed during the scan of the index may have two entries.
+            while let Some((_, i)) = next.next_if(|(u, _)| *u == uid) {
+                out[*i] = Some(v.clone());
+            }
+        }
+        Ok(out)
     }
 
     /// Everything that changed in the folder after `modseq`, oldest first.

@@ -118,12 +118,38 @@ fn deliver_store_expunge_keep_one_entry_per_message() {
         store.folder_keywords(inbox).unwrap().is_empty(),
         "last use gone"
     );
+    // Two changes far apart are looked up one by one rather than scanned for.
+    for _ in 0..20 {
+        deliver(&store, a, "INBOX", &[]);
+    }
+    let h = store
+        .folder_by_id(a, inbox)
+        .unwrap()
+        .unwrap()
+        .highest_modseq;
+    store
+        .store_flags(a, inbox, &[1, 23], FlagOp::Add, &["\\Answered"], None)
+        .unwrap();
+    let since = store.changes_since(inbox, h).unwrap();
+    assert_eq!(
+        since.iter().map(|c| (c.uid, c.modseq)).collect::<Vec<_>>(),
+        vec![(1, h + 1), (23, h + 2)]
+    );
+    assert!(
+        since
+            .iter()
+            .all(|c| c.state.as_ref().unwrap().has_flag("\\Answered"))
+    );
+    store.expunge(a, inbox, Some(&[])).unwrap();
     // The tombstone stays however much changes after it.
     let all = check(&store, a, inbox);
     assert!(all.iter().any(|c| c.uid == 3 && c.state.is_none()));
-    let sizes: u64 = [1, 2]
+    let sizes: u64 = store
+        .message_states(inbox)
+        .unwrap()
         .iter()
-        .map(|u| store.message_meta(inbox, *u).unwrap().unwrap().size)
+        .map(|(u, _)| *u)
+        .map(|u| store.message_meta(inbox, u).unwrap().unwrap().size)
         .sum();
     assert_eq!(store.folder_size(inbox).unwrap(), sizes);
 }

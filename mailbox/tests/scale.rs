@@ -61,9 +61,34 @@ fn timings_at_100k() {
     eprintln!("fill {MESSAGES}: {}", ms(t));
     let f = store.folder_by_id(a.id, folder).unwrap().unwrap();
 
+    for _ in 0..3 {
+        let t = Instant::now();
+        let states = store.message_states(folder).unwrap();
+        eprintln!("message_states: {} ({} records)", ms(t), states.len());
+    }
+    for _ in 0..2 {
+        let t = Instant::now();
+        let mut n = 0;
+        store
+            .scan_states(folder, 0..=u32::MAX, |_, _| n += 1)
+            .unwrap();
+        eprintln!("scan_states: {} ({n} records)", ms(t));
+    }
     let t = Instant::now();
-    let states = store.message_states(folder).unwrap();
-    eprintln!("message_states: {} ({} records)", ms(t), states.len());
+    let changes = store.changes_since(folder, 0).unwrap();
+    eprintln!("changes_since(0): {} ({} entries)", ms(t), changes.len());
+    let h = store
+        .folder_by_id(a.id, folder)
+        .unwrap()
+        .unwrap()
+        .highest_modseq;
+    let t = Instant::now();
+    let changes = store.changes_since(folder, h - 1000).unwrap();
+    eprintln!(
+        "changes_since(top - 1000): {} ({} entries)",
+        ms(t),
+        changes.len()
+    );
     let t = Instant::now();
     let s = store.status(&f).unwrap();
     eprintln!("status: {} ({s:?})", ms(t));

@@ -175,3 +175,64 @@ fn a_message_filed_and_expunged_between_looks_is_never_shown() {
     assert_eq!(refresh(&f, &mut v, true), "* 2 EXISTS\r\n* 2 RECENT\r\n");
     assert_eq!(v.uids(), &[1, third]);
 }
+
+/// Timings on a folder of 100k messages; run with
+/// `cargo test -p node --lib view::tests::timings -- --ignored --nocapture`.
+#[test]
+#[ignore]
+fn timings_at_100k() {
+    use std::time::Instant;
+    const N: u32 = 100_000;
+    let ms = |t: Instant| format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0);
+    let f = fixture(1);
+    let mut have = 1;
+    while have < N {
+        let n = have.min(N - have);
+        let uids: Vec<u32> = (1..=n).collect();
+        f.store
+            .copy_messages(f.account, f.folder, &uids, f.folder)
+            .unwrap();
+        have += n;
+    }
+    let every = |k: u32| (1..=N).filter(|u| u % k == 0).collect::<Vec<_>>();
+    store(&f, &every(3), FlagOp::Add, &["\\Seen"]);
+    store(&f, &every(7), FlagOp::Add, &["$Work"]);
+
+    let t = Instant::now();
+    let mut v = open(&f, false);
+    eprintln!("open (SELECT): {}", ms(t));
+    let t = Instant::now();
+    let _second = open(&f, false);
+    eprintln!("open again: {}", ms(t));
+    let t = Instant::now();
+    let folder = f.store.folder(f.account, "INBOX").unwrap().unwrap();
+    let status = f.store.status(&folder).unwrap();
+    eprintln!("status: {} ({status:?})", ms(t));
+    let t = Instant::now();
+    let mut out = Vec::new();
+    for seq in 1..=v.exists() {
+        v.fetch_flags_line(&mut out, seq, true);
+    }
+    eprintln!("FETCH 1:* FLAGS lines: {} ({} bytes)", ms(t), out.len());
+    let t = Instant::now();
+    assert_eq!(refresh(&f, &mut v, true), "");
+    eprintln!("refresh, nothing new: {}", ms(t));
+    store(&f, &[5], FlagOp::Add, &["\\Flagged"]);
+    let t = Instant::now();
+    refresh(&f, &mut v, true);
+    eprintln!("refresh, one change: {}", ms(t));
+    let all: Vec<u32> = (1..=N).collect();
+    let t = Instant::now();
+    store(&f, &all, FlagOp::Add, &["\\Answered"]);
+    eprintln!("store_flags 1:* +\\Answered: {}", ms(t));
+    let t = Instant::now();
+    store(&f, &all, FlagOp::Add, &["\\Answered"]);
+    eprintln!("store_flags 1:* +\\Answered again (no change): {}", ms(t));
+    let t = Instant::now();
+    let got = refresh(&f, &mut v, true);
+    eprintln!(
+        "refresh after another's STORE 1:*: {} ({} bytes)",
+        ms(t),
+        got.len()
+    );
+}
