@@ -299,18 +299,25 @@ impl Store {
         Ok(out)
     }
 
-    /// STATUS numbers, from the folder's counters: only \Recent needs the messages above the
-    /// recent mark, usually none or a few.
+    /// STATUS numbers, from the folder's counters. \Recent is counted from the UIDs on the
+    /// smaller side of the folder's recent mark, often none.
     pub fn status(&self, folder: &Folder) -> Result<FolderStatus> {
         let c = self.counters(folder.id)?;
-        let recent = match folder.recent_uid.checked_add(1) {
-            Some(first) => self
-                .inner
+        let mark = folder.recent_uid;
+        let count = |from: u32, to: u32| -> u32 {
+            self.inner
                 .states
-                .range(msg_key(folder.id, first)..=msg_key(folder.id, u32::MAX))
+                .range(msg_key(folder.id, from)..=msg_key(folder.id, to))
                 .keys()
-                .count() as u32,
-            None => 0,
+                .count() as u32
+        };
+        let top = folder.uidnext.saturating_sub(1);
+        let recent = if mark >= top {
+            0
+        } else if top - mark <= mark {
+            count(mark + 1, u32::MAX)
+        } else {
+            c.messages.saturating_sub(count(0, mark))
         };
         Ok(FolderStatus {
             messages: c.messages,

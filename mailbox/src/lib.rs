@@ -3,10 +3,12 @@
 
 mod account;
 mod blob;
-mod changes;
+mod change_index;
+mod counters;
 mod drop_folder;
 mod error;
 mod folder;
+mod ledger;
 mod message;
 pub mod mime;
 mod model;
@@ -19,7 +21,8 @@ mod wrap;
 
 pub use account::normalize_address;
 pub use blob::{BlobReader, SEGMENT, StorageKey};
-pub use changes::{Change, FolderCounters};
+pub use change_index::Change;
+pub use counters::FolderCounters;
 pub use drop_folder::{DropAuth, DropSettings};
 pub use error::{Error, Result};
 pub use folder::{DELIMITER, normalize_folder_name};

@@ -1,12 +1,18 @@
 //! Filing, flagging, copying, moving and expunging messages.
 
-use crate::changes::Ledger;
 use crate::error::{Error, Result};
+use crate::ledger::Ledger;
 use crate::model::{
     Delivered, FlagChange, FlagOp, Folder, MessageMeta, MessageState, normalize_flag,
 };
 use crate::state_record::StateRef;
 use crate::store::{StagedMessage, Store, TxResult, abort, dec, folder_key, msg_key, tdec, tenc};
+
+/// Messages changed per transaction by one flag change or expunge. sled keeps every page
+/// version a transaction replaces until the transaction ends, so one over a whole large folder
+/// holds hundreds of megabytes at once. Flag changes and expunges stand alone per message in
+/// IMAP: a large one is done in parts, each whole, and made durable once at the end.
+const PER_TRANSACTION: usize = 5000;
 
 /// A stored state record read inside a transaction.
 fn tstate(raw: &[u8]) -> TxResult<StateRef<'_>> {
@@ -138,8 +144,8 @@ impl Store {
             t.metas.insert(&k, tenc(&meta)?)?;
             Store::add_blob_ref(t.blobrefs, meta.blob)?;
             let mut ledger = Ledger::new(folder.id);
-            ledger.added(t.changes, t.counters, uid, &state, meta.size)?;
-            ledger.close(t.counters)?;
+            ledger.added(t, uid, &state, meta.size)?;
+            ledger.close(t)?;
             t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
             Ok(Some(Delivered {
                 uid,
@@ -183,37 +189,45 @@ impl Store {
         let g = lock.lock().expect("account lock");
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let fkey = folder_key(account, &f.name);
-        let change = self.transact_messages(|t| {
-            let mut folder = folder_in(t.folders, &fkey)?;
-            let mut ledger = Ledger::new(folder.id);
-            let mut change = FlagChange::default();
-            for &uid in uids {
-                let k = msg_key(folder.id, uid);
-                let Some(raw) = t.states.get(k)? else {
-                    continue;
-                };
-                let old = tstate(&raw)?;
-                if unchanged_since.is_some_and(|u| old.modseq > u) {
-                    change.conflicts.push(uid);
-                    continue;
+        let mut change = FlagChange::default();
+        for part in uids.chunks(PER_TRANSACTION) {
+            let done = self.transact_messages(|t| {
+                let mut folder = folder_in(t.folders, &fkey)?;
+                let mut ledger = Ledger::new(folder.id);
+                let mut change = FlagChange::default();
+                let before = folder.highest_modseq;
+                for &uid in part {
+                    let k = msg_key(folder.id, uid);
+                    let Some(raw) = t.states.get(k)? else {
+                        continue;
+                    };
+                    let old = tstate(&raw)?;
+                    if unchanged_since.is_some_and(|u| old.modseq > u) {
+                        change.conflicts.push(uid);
+                        continue;
+                    }
+                    let Some(next) = apply(op, &old, &flags) else {
+                        change.updated.push((uid, old.to_state()));
+                        continue;
+                    };
+                    folder.highest_modseq += 1;
+                    let st = MessageState {
+                        modseq: folder.highest_modseq,
+                        flags: next,
+                    };
+                    t.states.insert(&k, tenc(&st)?)?;
+                    ledger.changed(t, uid, &old, &st)?;
+                    change.updated.push((uid, st));
                 }
-                let Some(next) = apply(op, &old, &flags) else {
-                    change.updated.push((uid, old.to_state()));
-                    continue;
-                };
-                folder.highest_modseq += 1;
-                let st = MessageState {
-                    modseq: folder.highest_modseq,
-                    flags: next,
-                };
-                t.states.insert(&k, tenc(&st)?)?;
-                ledger.changed(t.changes, t.counters, uid, &old, &st)?;
-                change.updated.push((uid, st));
-            }
-            ledger.close(t.counters)?;
-            t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
-            Ok(change)
-        })?;
+                if folder.highest_modseq != before {
+                    ledger.close(t)?;
+                    t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
+                }
+                Ok(change)
+            })?;
+            change.updated.extend(done.updated);
+            change.conflicts.extend(done.conflicts);
+        }
         drop(g);
         self.flush()?;
         self.notify(account);
@@ -257,48 +271,46 @@ impl Store {
             return Ok(Vec::new());
         }
         let lock = self.lock(account);
-        let g = lock.lock().expect("account lock");
+        let guard = lock.lock().expect("account lock");
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let fkey = folder_key(account, &f.name);
-        let (gone, freed) = self.transact_messages(|t| {
-            let mut folder = folder_in(t.folders, &fkey)?;
-            let mut ledger = Ledger::new(folder.id);
-            let mut gone = Vec::new();
-            let mut freed = Vec::new();
-            for &uid in uids {
-                let k = msg_key(folder.id, uid);
-                let Some(raw) = t.states.remove(&k)? else {
-                    continue;
-                };
-                let old = tstate(&raw)?;
-                t.headers.remove(&k)?;
-                let mut size = 0;
-                if let Some(m) = t.metas.remove(&k)? {
-                    let meta: MessageMeta = tdec(&m)?;
-                    size = meta.size;
-                    if Store::drop_blob_ref(t.blobrefs, meta.blob)? {
-                        freed.push(meta.blob);
+        let (mut gone, mut freed) = (Vec::new(), Vec::new());
+        for part in uids.chunks(PER_TRANSACTION) {
+            let (g, f) = self.transact_messages(|t| {
+                let mut folder = folder_in(t.folders, &fkey)?;
+                let mut ledger = Ledger::new(folder.id);
+                let mut gone = Vec::new();
+                let mut freed = Vec::new();
+                for &uid in part {
+                    let k = msg_key(folder.id, uid);
+                    let Some(raw) = t.states.remove(&k)? else {
+                        continue;
+                    };
+                    let old = tstate(&raw)?;
+                    t.headers.remove(&k)?;
+                    let mut size = 0;
+                    if let Some(m) = t.metas.remove(&k)? {
+                        let meta: MessageMeta = tdec(&m)?;
+                        size = meta.size;
+                        if Store::drop_blob_ref(t.blobrefs, meta.blob)? {
+                            freed.push(meta.blob);
+                        }
                     }
+                    // Each expunge gets its own modseq: the change index has one entry per modseq.
+                    folder.highest_modseq += 1;
+                    ledger.removed(t, uid, &old, size, folder.highest_modseq)?;
+                    gone.push(uid);
                 }
-                // Each expunge gets its own modseq: the change index has one entry per modseq.
-                folder.highest_modseq += 1;
-                ledger.removed(
-                    t.changes,
-                    t.counters,
-                    uid,
-                    &old,
-                    size,
-                    folder.highest_modseq,
-                )?;
-                gone.push(uid);
-            }
-            if !gone.is_empty() {
-                ledger.close(t.counters)?;
-                t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
-            }
-            Ok((gone, freed))
-        })?;
-        drop(g);
+                if !gone.is_empty() {
+                    ledger.close(t)?;
+                    t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
+                }
+                Ok((gone, freed))
+            })?;
+            gone.extend(g);
+            freed.extend(f);
+        }
+        drop(guard);
         self.flush()?;
         self.remove_blob_files(&freed);
         self.notify(account);
@@ -340,10 +352,10 @@ impl Store {
                     t.headers.insert(&dk, h)?;
                 }
                 Store::add_blob_ref(t.blobrefs, meta_v.blob)?;
-                ledger.added(t.changes, t.counters, new_uid, &st, meta_v.size)?;
+                ledger.added(t, new_uid, &st, meta_v.size)?;
                 pairs.push((uid, new_uid));
             }
-            ledger.close(t.counters)?;
+            ledger.close(t)?;
             t.folders.insert(dkey.as_slice(), tenc(&folder)?)?;
             Ok((folder.uidvalidity, pairs))
         })?;

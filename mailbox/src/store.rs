@@ -114,6 +114,11 @@ fn stamp_format(db: &sled::Db) -> Result<()> {
     Ok(())
 }
 
+/// sled's page cache. Its default (1 GiB) lets a node's memory grow with its store; what the
+/// node reads often — folder records, message states, counters, recent changes — is a small
+/// part of a store, and the rest is read from the file (and the OS page cache) when needed.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// Cheap to clone; all clones share one database.
 #[derive(Clone)]
 pub struct Store {
@@ -127,6 +132,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
                 // sled locks its files; another process holding them is not a broken store.

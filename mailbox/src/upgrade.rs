@@ -3,7 +3,7 @@
 //! builds them and the caller stamps the new format afterwards. Cut short by a crash, the
 //! store still says format 1 and the next start builds them again from scratch.
 
-use crate::changes::{LIVE, change_key, change_value};
+use crate::change_index::{BLOCK, Block, LIVE, block_key};
 use crate::error::{Error, Result};
 use crate::model::{Folder, MessageState};
 use crate::state_record::StateRef;
@@ -12,8 +12,8 @@ use crate::store::{Inner, dec, folder_key, msg_key, tenc, transact};
 /// The one older format this version upgrades.
 pub(crate) const UPGRADABLE: u32 = 1;
 
-/// Change index entries written per batch, to bound memory on large folders.
-const BATCH: usize = 10_000;
+/// Change index records written per batch, to bound memory on large folders.
+const BATCH: usize = 1_000;
 
 pub(crate) fn from_format_1(inner: &Inner) -> Result<()> {
     inner.changes.clear()?;
@@ -41,7 +41,7 @@ pub(crate) fn from_format_1(inner: &Inner) -> Result<()> {
 /// Indexes and counts one folder; returns its number of messages.
 fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
     let mut by_modseq: Vec<(u64, u32)> = Vec::new();
-    let mut counters = crate::changes::FolderCounters::default();
+    let mut counters = crate::counters::FolderCounters::default();
     for kv in inner.states.scan_prefix(folder.id.to_be_bytes()) {
         let (k, v) = kv?;
         let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
@@ -59,19 +59,27 @@ fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
     // which only makes a client fetch their flags again.
     let top = by_modseq.last().map_or(0, |(m, _)| *m);
     let mut fresh = folder.highest_modseq.max(top);
-    let mut batch = sled::Batch::default();
-    let mut pending = 0;
+    let mut indexed: Vec<(u64, u32)> = Vec::with_capacity(by_modseq.len());
     let mut last = None;
     for &(modseq, uid) in &by_modseq {
-        let modseq = if last == Some(modseq) || modseq > folder.highest_modseq {
+        if last == Some(modseq) || modseq > folder.highest_modseq {
             fresh += 1;
             renumber(inner, folder, uid, fresh)?;
-            fresh
+            indexed.push((fresh, uid));
         } else {
             last = Some(modseq);
-            modseq
-        };
-        batch.insert(&change_key(folder.id, modseq), &change_value(uid, LIVE));
+            indexed.push((modseq, uid));
+        }
+    }
+    indexed.sort_unstable();
+    let mut batch = sled::Batch::default();
+    let mut pending = 0;
+    for run in indexed.chunk_by(|a, b| a.0 / BLOCK == b.0 / BLOCK) {
+        let mut block = Block::default();
+        for &(modseq, uid) in run {
+            block.put(modseq, uid, LIVE);
+        }
+        batch.insert(&block_key(folder.id, run[0].0 / BLOCK), block.encode());
         pending += 1;
         if pending == BATCH {
             inner.changes.apply_batch(std::mem::take(&mut batch))?;

@@ -369,3 +369,29 @@ fn key_of(folder: u64, uid: u32) -> Vec<u8> {
     k.extend_from_slice(&uid.to_be_bytes());
     k
 }
+
+#[test]
+fn status_counts_recent_on_either_side_of_the_mark() {
+    let (_dir, store, a, inbox) = setup();
+    let status = |s: &Store| {
+        let f = s.folder_by_id(a, inbox).unwrap().unwrap();
+        s.status(&f).unwrap()
+    };
+    for _ in 0..2 {
+        deliver(&store, a, "INBOX", &[]);
+    }
+    assert_eq!(status(&store).recent, 2, "never claimed");
+    assert_eq!(store.claim_recent(a, inbox).unwrap(), 0);
+    assert_eq!(status(&store).recent, 0);
+    for _ in 0..8 {
+        deliver(&store, a, "INBOX", &["\\Deleted"]);
+    }
+    store.expunge(a, inbox, Some(&[4, 5])).unwrap();
+    // Mark 2 of 10: counted below the mark.
+    let s = status(&store);
+    assert_eq!((s.messages, s.recent, s.unseen, s.deleted), (8, 6, 8, 6));
+    store.claim_recent(a, inbox).unwrap();
+    deliver(&store, a, "INBOX", &[]);
+    // Mark 10 of 11: counted above it.
+    assert_eq!(status(&store).recent, 1);
+}

@@ -6,15 +6,22 @@ use std::time::Instant;
 
 use mailbox::{FlagOp, StorageKey, Store};
 
-const MESSAGES: u32 = 100_000;
+/// The folder's size; `SCALE_N` in the environment sets another.
+fn messages() -> u32 {
+    std::env::var("SCALE_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+}
 
 fn ms(t: Instant) -> String {
     format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0)
 }
 
-/// Fills INBOX with `MESSAGES` copies of one body by doubling copies, then gives every third
+/// Fills INBOX with `messages()` copies of one body by doubling copies, then gives every third
 /// message \Seen, every seventh `$Work` and every 500th \Deleted.
 fn fill(store: &Store, account: u64) -> u64 {
+    let total = messages();
     let mut w = store.new_message().unwrap();
     w.write_all(b"Subject: scale\r\nFrom: a@x.h\r\n\r\nbody\r\n")
         .unwrap();
@@ -22,15 +29,15 @@ fn fill(store: &Store, account: u64) -> u64 {
     store.deliver(&staged, account, "INBOX", &[], None).unwrap();
     let inbox = store.folder(account, "INBOX").unwrap().unwrap();
     let mut have = 1u32;
-    while have < MESSAGES {
-        let n = have.min(MESSAGES - have);
+    while have < total {
+        let n = have.min(total - have);
         let uids: Vec<u32> = (1..=n).collect();
         store
             .copy_messages(account, inbox.id, &uids, inbox.id)
             .unwrap();
         have += n;
     }
-    let every = |k: u32| (1..=MESSAGES).filter(|u| u % k == 0).collect::<Vec<_>>();
+    let every = |k: u32| (1..=total).filter(|u| u % k == 0).collect::<Vec<_>>();
     store
         .store_flags(account, inbox.id, &every(3), FlagOp::Add, &["\\Seen"], None)
         .unwrap();
@@ -58,7 +65,8 @@ fn timings_at_100k() {
     let a = store.add_account("scale@x.h", "pw").unwrap();
     let t = Instant::now();
     let folder = fill(&store, a.id);
-    eprintln!("fill {MESSAGES}: {}", ms(t));
+    let total = messages();
+    eprintln!("fill {total}: {}", ms(t));
     let f = store.folder_by_id(a.id, folder).unwrap().unwrap();
 
     for _ in 0..3 {
@@ -95,7 +103,7 @@ fn timings_at_100k() {
     let t = Instant::now();
     let size = store.folder_size(folder).unwrap();
     eprintln!("folder_size: {} ({size})", ms(t));
-    let all: Vec<u32> = (1..=MESSAGES).collect();
+    let all: Vec<u32> = (1..=total).collect();
     let t = Instant::now();
     store
         .store_flags(a.id, folder, &all, FlagOp::Add, &["\\Flagged"], None)
