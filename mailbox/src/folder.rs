@@ -156,31 +156,38 @@ impl Store {
     pub(crate) fn purge_folder(&self, folder: &Folder) -> Result<()> {
         let lock = self.lock(folder.account);
         let _g = lock.lock().expect("account lock");
-        let uids: Vec<u32> = self
-            .message_states(folder.id)?
-            .into_iter()
-            .map(|(u, _)| u)
-            .collect();
-        let i = &self.inner;
-        let freed = transact(
-            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
-            |t| {
-                let mut freed = Vec::new();
-                for uid in &uids {
-                    let k = msg_key(folder.id, *uid);
-                    t[1].remove(&k)?;
-                    t[4].remove(&k)?;
-                    if let Some(m) = t[2].remove(&k)? {
-                        let meta: crate::model::MessageMeta = tdec(&m)?;
-                        if Store::drop_blob_ref(&t[3], meta.blob)? {
-                            freed.push(meta.blob);
-                        }
+        let uids = self.uids_of(folder.id)?;
+        // The folder goes, so its change index goes with it, tombstones and all.
+        let mut changes = Vec::new();
+        for k in self
+            .inner
+            .changes
+            .scan_prefix(folder.id.to_be_bytes())
+            .keys()
+        {
+            changes.push(k?);
+        }
+        let fkey = folder_key(folder.account, &folder.name);
+        let freed = self.transact_messages(|t| {
+            let mut freed = Vec::new();
+            for uid in &uids {
+                let k = msg_key(folder.id, *uid);
+                t.states.remove(&k)?;
+                t.headers.remove(&k)?;
+                if let Some(m) = t.metas.remove(&k)? {
+                    let meta: crate::model::MessageMeta = tdec(&m)?;
+                    if Store::drop_blob_ref(t.blobrefs, meta.blob)? {
+                        freed.push(meta.blob);
                     }
                 }
-                t[0].remove(folder_key(folder.account, &folder.name))?;
-                Ok(freed)
-            },
-        )?;
+            }
+            for k in &changes {
+                t.changes.remove(k)?;
+            }
+            t.counters.remove(&folder.id.to_be_bytes())?;
+            t.folders.remove(fkey.as_slice())?;
+            Ok(freed)
+        })?;
         self.flush()?;
         self.remove_blob_files(&freed);
         Ok(())
@@ -197,11 +204,7 @@ impl Store {
         let src = self.folder(account, &from)?.ok_or(Error::NoFolder)?;
         if from == "INBOX" {
             let dst = self.create_folder(account, &to)?;
-            let uids: Vec<u32> = self
-                .message_states(src.id)?
-                .into_iter()
-                .map(|(u, _)| u)
-                .collect();
+            let uids = self.uids_of(src.id)?;
             self.move_messages(account, src.id, &uids, dst.id)?;
             return Ok(());
         }
@@ -262,42 +265,56 @@ impl Store {
 
     /// Total size of the folder's messages in bytes (STATUS SIZE).
     pub fn folder_size(&self, folder: u64) -> Result<u64> {
-        let mut total = 0;
-        for v in self.inner.metas.scan_prefix(folder.to_be_bytes()).values() {
-            let m: crate::model::MessageMeta = dec(&v?)?;
-            total += m.size;
-        }
-        Ok(total)
+        Ok(self.counters(folder)?.size)
     }
 
     /// UIDs with their state, in UID order.
     pub fn message_states(&self, folder: u64) -> Result<Vec<(u32, MessageState)>> {
-        self.inner
-            .states
-            .scan_prefix(folder.to_be_bytes())
-            .map(|kv| {
-                let (k, v) = kv?;
-                let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
-                Ok((uid, dec(&v)?))
-            })
-            .collect()
+        let mut out = Vec::new();
+        self.scan_states(folder, 0..=u32::MAX, |uid, st| {
+            out.push((uid, st.to_state()))
+        })?;
+        Ok(out)
     }
 
-    pub fn status(&self, folder: &Folder) -> Result<FolderStatus> {
-        let mut s = FolderStatus::default();
-        for (uid, st) in self.message_states(folder.id)? {
-            s.messages += 1;
-            if uid > folder.recent_uid {
-                s.recent += 1;
-            }
-            if !st.has_flag("\\Seen") {
-                s.unseen += 1;
-            }
-            if st.has_flag("\\Deleted") {
-                s.deleted += 1;
-            }
+    /// The folder's UIDs, in order.
+    pub(crate) fn uids_of(&self, folder: u64) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        for k in self.inner.states.scan_prefix(folder.to_be_bytes()).keys() {
+            let k = k?;
+            out.push(u32::from_be_bytes(
+                k[8..12].try_into().map_err(|_| Error::NoMessage)?,
+            ));
         }
-        Ok(s)
+        Ok(out)
+    }
+
+    /// STATUS numbers, from the folder's counters. \Recent is counted from the UIDs on the
+    /// smaller side of the folder's recent mark, often none.
+    pub fn status(&self, folder: &Folder) -> Result<FolderStatus> {
+        let c = self.counters(folder.id)?;
+        let mark = folder.recent_uid;
+        let count = |from: u32, to: u32| -> u32 {
+            self.inner
+                .states
+                .range(msg_key(folder.id, from)..=msg_key(folder.id, to))
+                .keys()
+                .count() as u32
+        };
+        let top = folder.uidnext.saturating_sub(1);
+        let recent = if mark >= top {
+            0
+        } else if top - mark <= mark {
+            count(mark + 1, u32::MAX)
+        } else {
+            c.messages.saturating_sub(count(0, mark))
+        };
+        Ok(FolderStatus {
+            messages: c.messages,
+            unseen: c.unseen,
+            deleted: c.deleted,
+            recent,
+        })
     }
 
     pub fn folder_by_id(&self, account: u64, id: u64) -> Result<Option<Folder>> {

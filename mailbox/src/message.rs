@@ -1,10 +1,23 @@
 //! Filing, flagging, copying, moving and expunging messages.
 
 use crate::error::{Error, Result};
+use crate::ledger::Ledger;
 use crate::model::{
     Delivered, FlagChange, FlagOp, Folder, MessageMeta, MessageState, normalize_flag,
 };
-use crate::store::{StagedMessage, Store, abort, dec, folder_key, msg_key, tdec, tenc, transact};
+use crate::state_record::StateRef;
+use crate::store::{StagedMessage, Store, TxResult, abort, dec, folder_key, msg_key, tdec, tenc};
+
+/// Messages changed per transaction by one flag change or expunge. sled keeps every page
+/// version a transaction replaces until the transaction ends, so one over a whole large folder
+/// holds hundreds of megabytes at once. Flag changes and expunges stand alone per message in
+/// IMAP: a large one is done in parts, each whole, and made durable once at the end.
+const PER_TRANSACTION: usize = 5000;
+
+/// A stored state record read inside a transaction.
+fn tstate(raw: &[u8]) -> TxResult<StateRef<'_>> {
+    StateRef::parse(raw).map_err(sled::transaction::ConflictableTransactionError::Abort)
+}
 
 /// The folder record inside a transaction; it may have gone since the caller looked it up.
 fn folder_in(
@@ -17,22 +30,43 @@ fn folder_in(
     }
 }
 
-fn apply(op: FlagOp, current: &[String], flags: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = match op {
-        FlagOp::Replace => Vec::new(),
-        _ => current.to_vec(),
-    };
+/// The flags `op` leaves on a message that has `current`; `None` when they would not change,
+/// so an idempotent STORE costs no write. `flags` are cleaned (see [`clean_flags`]).
+fn apply(op: FlagOp, current: &StateRef<'_>, flags: &[String]) -> Option<Vec<String>> {
+    let has = |f: &str| current.flags().any(|o| o.eq_ignore_ascii_case(f));
     match op {
-        FlagOp::Add | FlagOp::Replace => {
+        FlagOp::Add => {
+            if flags.iter().all(|f| has(f)) {
+                return None;
+            }
+            let mut out: Vec<String> = current.flags().map(str::to_string).collect();
             for f in flags {
                 if !out.iter().any(|o| o.eq_ignore_ascii_case(f)) {
                     out.push(f.clone());
                 }
             }
+            Some(out)
         }
-        FlagOp::Remove => out.retain(|o| !flags.iter().any(|f| f.eq_ignore_ascii_case(o))),
+        FlagOp::Remove => {
+            let doomed = |o: &str| flags.iter().any(|f| f.eq_ignore_ascii_case(o));
+            if !current.flags().any(doomed) {
+                return None;
+            }
+            Some(
+                current
+                    .flags()
+                    .filter(|o| !doomed(o))
+                    .map(str::to_string)
+                    .collect(),
+            )
+        }
+        FlagOp::Replace => {
+            if current.flags().eq(flags.iter().map(String::as_str)) {
+                return None;
+            }
+            Some(flags.to_vec())
+        }
     }
-    out
 }
 
 fn clean_flags(flags: &[&str]) -> Vec<String> {
@@ -82,50 +116,42 @@ impl Store {
         let flags = clean_flags(flags);
         let lock = self.lock(account);
         let g = lock.lock().expect("account lock");
-        let i = &self.inner;
         let fkey = folder_key(account, &f.name);
         let header = staged.header.as_deref();
-        let d = transact(
-            &[
-                &i.folders,
-                &i.states,
-                &i.metas,
-                &i.blobrefs,
-                &i.headers,
-                &i.journal,
-            ],
-            |t| {
-                if let Some(j) = journal
-                    && t[5].get(j)?.is_some()
-                {
-                    return Ok(None);
-                }
-                let mut folder = folder_in(&t[0], &fkey)?;
-                let uid = folder.uidnext;
-                if let Some(j) = journal {
-                    // Which copy the job filed, so a resumed job can still refer to it.
-                    t[5].insert(j, &msg_key(folder.id, uid))?;
-                }
-                if let Some(h) = header {
-                    t[4].insert(&msg_key(folder.id, uid), h)?;
-                }
-                folder.uidnext += 1;
-                folder.highest_modseq += 1;
-                let state = MessageState {
-                    modseq: folder.highest_modseq,
-                    flags: flags.clone(),
-                };
-                let k = msg_key(folder.id, uid);
-                t[1].insert(&k, tenc(&state)?)?;
-                t[2].insert(&k, tenc(&meta)?)?;
-                Store::add_blob_ref(&t[3], meta.blob)?;
-                t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
-                Ok(Some(Delivered {
-                    uid,
-                    uidvalidity: folder.uidvalidity,
-                }))
-            },
-        )?;
+        let d = self.transact_messages(|t| {
+            if let Some(j) = journal
+                && t.journal.get(j)?.is_some()
+            {
+                return Ok(None);
+            }
+            let mut folder = folder_in(t.folders, &fkey)?;
+            let uid = folder.uidnext;
+            let k = msg_key(folder.id, uid);
+            if let Some(j) = journal {
+                // Which copy the job filed, so a resumed job can still refer to it.
+                t.journal.insert(j, &k)?;
+            }
+            if let Some(h) = header {
+                t.headers.insert(&k, h)?;
+            }
+            folder.uidnext += 1;
+            folder.highest_modseq += 1;
+            let state = MessageState {
+                modseq: folder.highest_modseq,
+                flags: flags.clone(),
+            };
+            t.states.insert(&k, tenc(&state)?)?;
+            t.metas.insert(&k, tenc(&meta)?)?;
+            Store::add_blob_ref(t.blobrefs, meta.blob)?;
+            let mut ledger = Ledger::new(folder.id);
+            ledger.added(t, uid, &state, meta.size)?;
+            ledger.close(t)?;
+            t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
+            Ok(Some(Delivered {
+                uid,
+                uidvalidity: folder.uidvalidity,
+            }))
+        })?;
         drop(g);
         staged.mark_filed();
         self.flush()?;
@@ -161,32 +187,47 @@ impl Store {
         let flags = clean_flags(flags);
         let lock = self.lock(account);
         let g = lock.lock().expect("account lock");
-        let i = &self.inner;
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let fkey = folder_key(account, &f.name);
-        let change = transact(&[&i.folders, &i.states], |t| {
-            let mut folder = folder_in(&t[0], &fkey)?;
-            let mut change = FlagChange::default();
-            for &uid in uids {
-                let k = msg_key(folder.id, uid);
-                let Some(raw) = t[1].get(k)? else { continue };
-                let mut st: MessageState = tdec(&raw)?;
-                if unchanged_since.is_some_and(|u| st.modseq > u) {
-                    change.conflicts.push(uid);
-                    continue;
-                }
-                let next = apply(op, &st.flags, &flags);
-                if next != st.flags {
+        let mut change = FlagChange::default();
+        for part in uids.chunks(PER_TRANSACTION) {
+            let done = self.transact_messages(|t| {
+                let mut folder = folder_in(t.folders, &fkey)?;
+                let mut ledger = Ledger::new(folder.id);
+                let mut change = FlagChange::default();
+                let before = folder.highest_modseq;
+                for &uid in part {
+                    let k = msg_key(folder.id, uid);
+                    let Some(raw) = t.states.get(k)? else {
+                        continue;
+                    };
+                    let old = tstate(&raw)?;
+                    if unchanged_since.is_some_and(|u| old.modseq > u) {
+                        change.conflicts.push(uid);
+                        continue;
+                    }
+                    let Some(next) = apply(op, &old, &flags) else {
+                        change.updated.push((uid, old.to_state()));
+                        continue;
+                    };
                     folder.highest_modseq += 1;
-                    st.flags = next;
-                    st.modseq = folder.highest_modseq;
-                    t[1].insert(&k, tenc(&st)?)?;
+                    let st = MessageState {
+                        modseq: folder.highest_modseq,
+                        flags: next,
+                    };
+                    t.states.insert(&k, tenc(&st)?)?;
+                    ledger.changed(t, uid, &old, &st)?;
+                    change.updated.push((uid, st));
                 }
-                change.updated.push((uid, st));
-            }
-            t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
-            Ok(change)
-        })?;
+                if folder.highest_modseq != before {
+                    ledger.close(t)?;
+                    t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
+                }
+                Ok(change)
+            })?;
+            change.updated.extend(done.updated);
+            change.conflicts.extend(done.conflicts);
+        }
         drop(g);
         self.flush()?;
         self.notify(account);
@@ -195,12 +236,28 @@ impl Store {
 
     /// Removes messages flagged \Deleted (only those in `only`, when given). Returns their UIDs.
     pub fn expunge(&self, account: u64, folder: u64, only: Option<&[u32]>) -> Result<Vec<u32>> {
-        let doomed: Vec<u32> = self
-            .message_states(folder)?
-            .into_iter()
-            .filter(|(uid, st)| st.has_flag("\\Deleted") && only.is_none_or(|o| o.contains(uid)))
-            .map(|(u, _)| u)
-            .collect();
+        // The counters say whether there is anything to look for.
+        if self.counters(folder)?.deleted == 0 {
+            return Ok(Vec::new());
+        }
+        let mut doomed = Vec::new();
+        let mut check = |uid: u32, st: StateRef<'_>| {
+            if st.has_flag("\\Deleted") {
+                doomed.push(uid);
+            }
+        };
+        match only {
+            Some(only) => {
+                for &uid in only {
+                    if let Some(raw) = self.inner.states.get(msg_key(folder, uid))? {
+                        check(uid, StateRef::parse(&raw)?);
+                    }
+                }
+                doomed.sort_unstable();
+                doomed.dedup();
+            }
+            None => self.scan_states(folder, 0..=u32::MAX, check)?,
+        }
         self.remove_messages(account, folder, &doomed)
     }
 
@@ -214,36 +271,46 @@ impl Store {
             return Ok(Vec::new());
         }
         let lock = self.lock(account);
-        let g = lock.lock().expect("account lock");
-        let i = &self.inner;
+        let guard = lock.lock().expect("account lock");
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let fkey = folder_key(account, &f.name);
-        let (gone, freed) = transact(
-            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
-            |t| {
-                let mut folder = folder_in(&t[0], &fkey)?;
+        let (mut gone, mut freed) = (Vec::new(), Vec::new());
+        for part in uids.chunks(PER_TRANSACTION) {
+            let (g, f) = self.transact_messages(|t| {
+                let mut folder = folder_in(t.folders, &fkey)?;
+                let mut ledger = Ledger::new(folder.id);
                 let mut gone = Vec::new();
                 let mut freed = Vec::new();
-                for &uid in uids {
+                for &uid in part {
                     let k = msg_key(folder.id, uid);
-                    if t[1].remove(&k)?.is_none() {
+                    let Some(raw) = t.states.remove(&k)? else {
                         continue;
-                    }
-                    t[4].remove(&k)?;
-                    if let Some(m) = t[2].remove(&k)? {
+                    };
+                    let old = tstate(&raw)?;
+                    t.headers.remove(&k)?;
+                    let mut size = 0;
+                    if let Some(m) = t.metas.remove(&k)? {
                         let meta: MessageMeta = tdec(&m)?;
-                        if Store::drop_blob_ref(&t[3], meta.blob)? {
+                        size = meta.size;
+                        if Store::drop_blob_ref(t.blobrefs, meta.blob)? {
                             freed.push(meta.blob);
                         }
                     }
+                    // Each expunge gets its own modseq: the change index has one entry per modseq.
+                    folder.highest_modseq += 1;
+                    ledger.removed(t, uid, &old, size, folder.highest_modseq)?;
                     gone.push(uid);
                 }
-                folder.highest_modseq += 1;
-                t[0].insert(fkey.as_slice(), tenc(&folder)?)?;
+                if !gone.is_empty() {
+                    ledger.close(t)?;
+                    t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
+                }
                 Ok((gone, freed))
-            },
-        )?;
-        drop(g);
+            })?;
+            gone.extend(g);
+            freed.extend(f);
+        }
+        drop(guard);
         self.flush()?;
         self.remove_blob_files(&freed);
         self.notify(account);
@@ -261,38 +328,37 @@ impl Store {
     ) -> Result<(u32, Vec<(u32, u32)>)> {
         let lock = self.lock(account);
         let g = lock.lock().expect("account lock");
-        let i = &self.inner;
         let dst = self.folder_by_id(account, to)?.ok_or(Error::NoFolder)?;
         let dkey = folder_key(account, &dst.name);
-        let r = transact(
-            &[&i.folders, &i.states, &i.metas, &i.blobrefs, &i.headers],
-            |t| {
-                let mut folder = folder_in(&t[0], &dkey)?;
-                let mut pairs = Vec::new();
-                for &uid in uids {
-                    let sk = msg_key(from, uid);
-                    let (Some(st), Some(meta)) = (t[1].get(sk)?, t[2].get(sk)?) else {
-                        continue;
-                    };
-                    let mut st: MessageState = tdec(&st)?;
-                    let meta_v: MessageMeta = tdec(&meta)?;
-                    let new_uid = folder.uidnext;
-                    folder.uidnext += 1;
-                    folder.highest_modseq += 1;
-                    st.modseq = folder.highest_modseq;
-                    let dk = msg_key(folder.id, new_uid);
-                    t[1].insert(&dk, tenc(&st)?)?;
-                    t[2].insert(&dk, meta)?;
-                    if let Some(h) = t[4].get(sk)? {
-                        t[4].insert(&dk, h)?;
-                    }
-                    Store::add_blob_ref(&t[3], meta_v.blob)?;
-                    pairs.push((uid, new_uid));
+        let r = self.transact_messages(|t| {
+            let mut folder = folder_in(t.folders, &dkey)?;
+            let mut ledger = Ledger::new(folder.id);
+            let mut pairs = Vec::new();
+            for &uid in uids {
+                let sk = msg_key(from, uid);
+                let (Some(st), Some(meta)) = (t.states.get(sk)?, t.metas.get(sk)?) else {
+                    continue;
+                };
+                let mut st = tstate(&st)?.to_state();
+                let meta_v: MessageMeta = tdec(&meta)?;
+                let new_uid = folder.uidnext;
+                folder.uidnext += 1;
+                folder.highest_modseq += 1;
+                st.modseq = folder.highest_modseq;
+                let dk = msg_key(folder.id, new_uid);
+                t.states.insert(&dk, tenc(&st)?)?;
+                t.metas.insert(&dk, meta)?;
+                if let Some(h) = t.headers.get(sk)? {
+                    t.headers.insert(&dk, h)?;
                 }
-                t[0].insert(dkey.as_slice(), tenc(&folder)?)?;
-                Ok((folder.uidvalidity, pairs))
-            },
-        )?;
+                Store::add_blob_ref(t.blobrefs, meta_v.blob)?;
+                ledger.added(t, new_uid, &st, meta_v.size)?;
+                pairs.push((uid, new_uid));
+            }
+            ledger.close(t)?;
+            t.folders.insert(dkey.as_slice(), tenc(&folder)?)?;
+            Ok((folder.uidvalidity, pairs))
+        })?;
         drop(g);
         self.flush()?;
         self.notify(account);

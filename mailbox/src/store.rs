@@ -41,7 +41,7 @@ pub(crate) fn folder_key(account: u64, name: &str) -> Vec<u8> {
     k
 }
 
-type TxResult<T> = std::result::Result<T, ConflictableTransactionError<Error>>;
+pub(crate) type TxResult<T> = std::result::Result<T, ConflictableTransactionError<Error>>;
 
 pub(crate) fn tx_err(e: TransactionError<Error>) -> Error {
     match e {
@@ -67,6 +67,10 @@ pub(crate) struct Inner {
     pub(crate) accounts: Tree,
     pub(crate) folders: Tree,
     pub(crate) states: Tree,
+    /// Folder id ‖ modseq → UID ‖ live/expunged: what changed since a modseq (see `changes`).
+    pub(crate) changes: Tree,
+    /// Folder id → message, unseen, deleted and keyword counts and total size.
+    pub(crate) counters: Tree,
     pub(crate) metas: Tree,
     pub(crate) blobrefs: Tree,
     /// Top header blocks of messages, so header searches and fetches need not decrypt bodies.
@@ -85,29 +89,37 @@ pub(crate) struct Inner {
 }
 
 /// Layout of the records (postcard is not self-describing): raised whenever a record type
-/// changes, so an old or newer store is refused instead of misread.
-pub const FORMAT: u32 = 1;
+/// changes, so an old or newer store is refused instead of misread. Format 2 added the change
+/// index and the folder counters; a format 1 store is upgraded when opened.
+pub const FORMAT: u32 = 2;
 const FORMAT_KEY: &[u8] = b"format";
 
-/// Refuses a store written in another format; stamps a new one.
-fn check_format(db: &sled::Db) -> Result<()> {
-    match db.get(FORMAT_KEY)? {
-        Some(v) => {
-            let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
-            if found != FORMAT {
-                return Err(Error::UnsupportedFormat {
-                    found,
-                    expected: FORMAT,
-                });
-            }
-        }
-        None => {
-            db.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
-            db.flush()?;
-        }
+/// The format stamped in the database; `None` for a new, empty one. Refuses formats this
+/// version can neither read nor upgrade.
+fn stored_format(db: &sled::Db) -> Result<Option<u32>> {
+    let Some(v) = db.get(FORMAT_KEY)? else {
+        return Ok(None);
+    };
+    let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
+    if found != FORMAT && found != crate::upgrade::UPGRADABLE {
+        return Err(Error::UnsupportedFormat {
+            found,
+            expected: FORMAT,
+        });
     }
+    Ok(Some(found))
+}
+
+fn stamp_format(db: &sled::Db) -> Result<()> {
+    db.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+    db.flush()?;
     Ok(())
 }
+
+/// sled's page cache. Its default (1 GiB) lets a node's memory grow with its store; what the
+/// node reads often — folder records, message states, counters, recent changes — is a small
+/// part of a store, and the rest is read from the file (and the OS page cache) when needed.
+const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Cheap to clone; all clones share one database.
 #[derive(Clone)]
@@ -122,6 +134,7 @@ impl Store {
         let db = sled::Config::new()
             .path(dir.join("db"))
             .mode(sled::Mode::HighThroughput)
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
                 // sled locks its files; another process holding them is not a broken store.
@@ -134,11 +147,13 @@ impl Store {
                 }
                 other => Error::Db(other),
             })?;
-        check_format(&db)?;
+        let format = stored_format(&db)?;
         let inner = Inner {
             accounts: db.open_tree("accounts")?,
             folders: db.open_tree("folders")?,
             states: db.open_tree("states")?,
+            changes: db.open_tree("changes")?,
+            counters: db.open_tree("counters")?,
             metas: db.open_tree("metas")?,
             blobrefs: db.open_tree("blobrefs")?,
             headers: db.open_tree("headers")?,
@@ -151,6 +166,14 @@ impl Store {
             watchers: Mutex::new(HashMap::new()),
             mime_limits: Mutex::new(MimeLimits::default()),
         };
+        match format {
+            Some(FORMAT) => {}
+            Some(_) => {
+                crate::upgrade::from_format_1(&inner)?;
+                stamp_format(&inner.db)?;
+            }
+            None => stamp_format(&inner.db)?,
+        }
         let live: Vec<u64> = inner
             .blobrefs
             .iter()
@@ -398,4 +421,50 @@ pub(crate) fn transact<T>(
     f: impl Fn(&[TransactionalTree]) -> TxResult<T>,
 ) -> Result<T> {
     trees.transaction(|t| f(t)).map_err(tx_err)
+}
+
+/// The trees a change to messages writes, inside one transaction.
+///
+/// sled commits a transaction tree by tree in the order given, and readers outside it do not
+/// wait. The order is chosen so that a reader never trusts something half-written: a state is
+/// in place before the change entry naming it, and the folder record, whose highest modseq
+/// tells sessions that something changed, comes last.
+pub(crate) struct Tx<'a> {
+    pub(crate) states: &'a TransactionalTree,
+    pub(crate) changes: &'a TransactionalTree,
+    pub(crate) counters: &'a TransactionalTree,
+    pub(crate) metas: &'a TransactionalTree,
+    pub(crate) blobrefs: &'a TransactionalTree,
+    pub(crate) headers: &'a TransactionalTree,
+    pub(crate) journal: &'a TransactionalTree,
+    pub(crate) folders: &'a TransactionalTree,
+}
+
+impl Store {
+    /// Runs `f` as one transaction over every tree that holds messages (see [`Tx`]).
+    pub(crate) fn transact_messages<T>(&self, f: impl Fn(&Tx) -> TxResult<T>) -> Result<T> {
+        let i = &self.inner;
+        let trees = [
+            &i.states,
+            &i.changes,
+            &i.counters,
+            &i.metas,
+            &i.blobrefs,
+            &i.headers,
+            &i.journal,
+            &i.folders,
+        ];
+        transact(&trees, |t| {
+            f(&Tx {
+                states: &t[0],
+                changes: &t[1],
+                counters: &t[2],
+                metas: &t[3],
+                blobrefs: &t[4],
+                headers: &t[5],
+                journal: &t[6],
+                folders: &t[7],
+            })
+        })
+    }
 }

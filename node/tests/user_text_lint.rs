@@ -97,6 +97,13 @@ fn scan(dir: &Path, hits: &mut Vec<String>) {
         if p.extension().and_then(|x| x.to_str()) != Some("rs") {
             continue;
         }
+        // A unit test module kept in a file of its own (`#[cfg(test)] #[path = "x_tests.rs"]`).
+        if p.file_stem()
+            .and_then(|x| x.to_str())
+            .is_some_and(|s| s.ends_with("_tests"))
+        {
+            continue;
+        }
         let src = std::fs::read_to_string(&p).unwrap();
         let code = src.split("#[cfg(test)]").next().unwrap_or_default();
         for (n, text) in clap_texts(code) {

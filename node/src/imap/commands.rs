@@ -8,7 +8,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 use mailbox::FlagOp;
 
-use super::fetch::{FetchOptions, Shown, fetch_one};
+use super::fetch::{FLUSH_AT, FetchOptions, Shown, fetch_one, from_view_only, write_from_view};
 use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, string};
 use super::view::View;
@@ -90,32 +90,9 @@ impl Session {
         };
         view.condstore = self.condstore;
         view.rev2 = self.rev2;
-        let mut keywords: Vec<String> = Vec::new();
-        for st in view.states.values() {
-            for f in &st.flags {
-                if !f.starts_with('\\') && mailbox::is_flag_atom(f) && !keywords.contains(f) {
-                    keywords.push(f.clone());
-                }
-            }
-        }
-        keywords.sort();
-        let kw = if keywords.is_empty() {
-            String::new()
-        } else {
-            format!(" {}", keywords.join(" "))
-        };
-        self.line(&format!(
-            "* FLAGS ({SYSTEM}{kw})",
-            SYSTEM = super::session::SYSTEM_FLAGS
-        ));
-        if read_only {
-            self.line("* OK [PERMANENTFLAGS ()] .");
-        } else {
-            self.line(&format!(
-                "* OK [PERMANENTFLAGS ({}{kw} \\*)] .",
-                super::session::SYSTEM_FLAGS
-            ));
-        }
+        // The folder's keywords from its counters; any other a FETCH will show is announced
+        // before it (see `View::announce_for`).
+        view.announce_flags(&mut self.conn.out);
         self.line(&format!("* {} EXISTS", view.exists()));
         if self.rev2 {
             // RFC 9051 6.3.2: the folder's canonical name and attributes.
@@ -129,21 +106,17 @@ impl Session {
             self.conn.out.extend_from_slice(b"\r\n");
         }
         if !self.rev2 {
-            self.line(&format!("* {} RECENT", view.recent.len()));
+            self.line(&format!("* {} RECENT", view.recent_count()));
         }
         // UNSEEN left the response codes in IMAP4rev2.
-        if let Some(seq) = view
-            .uids
-            .iter()
-            .position(|u| view.states.get(u).is_some_and(|s| !s.has_flag("\\Seen")))
-            .filter(|_| !self.rev2)
-        {
-            self.line(&format!("* OK [UNSEEN {}] .", seq + 1));
+        if let Some(seq) = view.first_unseen().filter(|_| !self.rev2) {
+            self.line(&format!("* OK [UNSEEN {seq}] ."));
         }
-        self.line(&format!("* OK [UIDVALIDITY {}] .", folder.uidvalidity));
-        self.line(&format!("* OK [UIDNEXT {}] .", folder.uidnext));
-        self.line(&format!("* OK [HIGHESTMODSEQ {}] .", folder.highest_modseq));
-        self.state = State::Selected(account, view);
+        // As the view read them, which may be later than `folder`.
+        self.line(&format!("* OK [UIDVALIDITY {}] .", view.uidvalidity));
+        self.line(&format!("* OK [UIDNEXT {}] .", view.uidnext()));
+        self.line(&format!("* OK [HIGHESTMODSEQ {}] .", view.highest_modseq()));
+        self.state = State::Selected(account, Box::new(view));
         let code = if read_only { "READ-ONLY" } else { "READ-WRITE" };
         self.tagged(tag, "OK", Some(code), "imap-select-ok");
     }
@@ -512,36 +485,47 @@ impl Session {
         };
         let store = self.ctx.store.clone();
         let mut items = items.to_vec();
+        let mut shows_flags = items
+            .iter()
+            .any(|i| matches!(i, MessageDataItemName::Flags));
+        // FLAGS, UID and MODSEQ are what the view holds: such a fetch reads nothing per message.
+        let from_view = !marks_seen && from_view_only(&items);
         for (seq, u) in targets {
-            let state = match &self.state {
-                State::Selected(_, v) => v.states.get(&u).cloned(),
-                _ => None,
+            let State::Selected(_, v) = &mut self.state else {
+                break;
             };
-            let Some(mut state) = state else { continue };
-            if changed_since.is_some_and(|c| state.modseq <= c) {
+            let Some(mut slot) = v.slot(seq) else {
+                continue;
+            };
+            if changed_since.is_some_and(|c| slot.modseq <= c) {
                 continue;
             }
-            if marks_seen && !state.has_flag("\\Seen") {
+            if marks_seen && !v.is_seen(&slot) {
                 if let Ok(ch) = tokio::task::block_in_place(|| {
                     store.store_flags(acct, folder, &[u], FlagOp::Add, &["\\Seen"], None)
-                }) && let Some((_, st)) = ch.updated.into_iter().next()
+                }) && let Some((_, st)) = ch.updated.first()
                 {
-                    state = st.clone();
-                    if let State::Selected(_, v) = &mut self.state {
-                        v.absorb(u, st);
-                    }
+                    v.absorb(u, st);
+                    slot = v.slot(seq).unwrap_or(slot);
                 }
-                if !items
-                    .iter()
-                    .any(|i| matches!(i, MessageDataItemName::Flags))
-                {
+                if !shows_flags {
                     items.push(MessageDataItemName::Flags);
+                    shows_flags = true;
                 }
             }
-            let flags = self.with_view(|v| v.flags_of(u, &state));
+            if shows_flags {
+                v.announce_for(&mut self.conn.out, seq);
+            }
+            if from_view {
+                write_from_view(&mut self.conn.out, v, seq, u, &slot, &items, &opts);
+                if self.conn.out.len() >= FLUSH_AT {
+                    self.conn.flush().await?;
+                }
+                continue;
+            }
             let shown = Shown {
-                state: &state,
-                flags,
+                modseq: slot.modseq,
+                flags: v.flags_text(&slot),
             };
             fetch_one(
                 &mut self.conn,
@@ -594,12 +578,12 @@ impl Session {
         if let State::Selected(_, v) = &mut self.state {
             v.condstore = condstore;
             for (u, st) in change.updated {
-                v.absorb(u, st);
+                v.absorb(u, &st);
                 // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported even if silent.
                 if (!silent || unchanged_since.is_some())
                     && let Some(seq) = v.seq_of(u)
                 {
-                    v.fetch_flags_line(&mut self.conn.out, seq, u, uid);
+                    v.fetch_flags_line(&mut self.conn.out, seq, uid);
                 }
             }
         }

@@ -9,6 +9,7 @@ use mailbox::{BodyPart, MessageMeta, Store};
 use super::conn::Conn;
 use super::render::{body_structure, envelope, find_part};
 use super::syntax::internal_date;
+use super::view::{Slot, View};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -310,10 +311,73 @@ pub struct FetchOptions {
     pub rev2: bool,
 }
 
-/// What the session knows of one message: its state and the flag list it shows.
-pub struct Shown<'a> {
-    pub state: &'a mailbox::MessageState,
+/// What the session knows of one message: its modseq and the flag list it shows.
+pub struct Shown {
+    pub modseq: u64,
     pub flags: String,
+}
+
+/// Output gathered before it is sent on, so a long FETCH does not sit whole in memory.
+pub const FLUSH_AT: usize = CHUNK;
+
+/// Whether every item asked for is one the session's view holds (see [`write_from_view`]).
+pub fn from_view_only(items: &[MessageDataItemName<'_>]) -> bool {
+    items.iter().all(|i| {
+        matches!(
+            i,
+            MessageDataItemName::Flags | MessageDataItemName::Uid | MessageDataItemName::ModSeq
+        )
+    })
+}
+
+/// The FETCH response [`fetch_one`] would write for items that are all FLAGS, UID and MODSEQ,
+/// written straight from the view, without a string per message.
+pub fn write_from_view(
+    out: &mut Vec<u8>,
+    view: &View,
+    seq: u32,
+    uid: u32,
+    slot: &Slot,
+    items: &[MessageDataItemName<'_>],
+    opts: &FetchOptions,
+) {
+    use std::io::Write;
+    let _ = write!(out, "* {seq} FETCH (");
+    let (mut has_uid, mut has_modseq) = (false, false);
+    for (n, i) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b' ');
+        }
+        match i {
+            MessageDataItemName::Flags => {
+                out.extend_from_slice(b"FLAGS ");
+                view.write_flags(out, slot);
+            }
+            MessageDataItemName::Uid => {
+                has_uid = true;
+                let _ = write!(out, "UID {uid}");
+            }
+            _ => {
+                has_modseq = true;
+                let _ = write!(out, "MODSEQ ({})", slot.modseq);
+            }
+        }
+    }
+    let mut first = items.is_empty();
+    if opts.with_uid && !has_uid {
+        if !first {
+            out.push(b' ');
+        }
+        first = false;
+        let _ = write!(out, "UID {uid}");
+    }
+    if opts.with_modseq && !has_modseq {
+        if !first {
+            out.push(b' ');
+        }
+        let _ = write!(out, "MODSEQ ({})", slot.modseq);
+    }
+    out.extend_from_slice(b")\r\n");
 }
 
 /// One `* n FETCH (...)` response. Returns whether the message should now be marked \Seen.
@@ -324,7 +388,7 @@ pub async fn fetch_one(
     folder: u64,
     seq: u32,
     uid: u32,
-    shown: &Shown<'_>,
+    shown: &Shown,
     items: &[MessageDataItemName<'_>],
     opts: &FetchOptions,
 ) -> std::io::Result<bool> {
@@ -368,7 +432,7 @@ pub async fn fetch_one(
             MessageDataItemName::ModSeq => {
                 has_modseq = true;
                 conn.out
-                    .extend_from_slice(format!("MODSEQ ({})", shown.state.modseq).as_bytes())
+                    .extend_from_slice(format!("MODSEQ ({})", shown.modseq).as_bytes())
             }
             MessageDataItemName::InternalDate => {
                 let m = meta.as_ref().expect("meta loaded");
@@ -463,7 +527,7 @@ pub async fn fetch_one(
     if opts.with_modseq && !has_modseq {
         sep(&mut conn.out);
         conn.out
-            .extend_from_slice(format!("MODSEQ ({})", shown.state.modseq).as_bytes());
+            .extend_from_slice(format!("MODSEQ ({})", shown.modseq).as_bytes());
     }
     conn.out.extend_from_slice(b")\r\n");
     Ok(sets_seen)

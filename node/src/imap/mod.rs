@@ -7,6 +7,7 @@ mod commands;
 pub(crate) mod compress;
 pub(crate) mod conn;
 mod fetch;
+mod flag_table;
 mod list;
 pub(crate) mod list_ext;
 mod query;

@@ -59,11 +59,12 @@ impl Session {
             view,
         };
         tokio::task::block_in_place(|| {
-            for (i, u) in view.uids.iter().enumerate() {
-                let Some(st) = view.states.get(u) else {
+            for (i, u) in view.uids().iter().enumerate() {
+                let seq = i as u32 + 1;
+                let Some(slot) = view.slot(seq) else {
                     continue;
                 };
-                let mut c = Candidate::new(i as u32 + 1, *u, st);
+                let mut c = Candidate::new(seq, *u, slot);
                 if searcher.matches(key, &mut c) {
                     each(&searcher, &mut c);
                 }

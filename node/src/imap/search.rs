@@ -5,20 +5,20 @@ use std::io::{Read, Seek, SeekFrom};
 
 use chrono::NaiveDate;
 use imap_codec::imap_types::search::SearchKey;
-use mailbox::{MessageMeta, MessageState, Store};
+use mailbox::{MessageMeta, Store};
 
-use super::view::View;
+use super::view::{Slot, View};
 
-pub struct Candidate<'a> {
+pub struct Candidate {
     pub seq: u32,
     pub uid: u32,
-    pub state: &'a MessageState,
+    pub state: Slot,
     meta: Option<Option<MessageMeta>>,
     header: Option<Vec<u8>>,
 }
 
-impl<'a> Candidate<'a> {
-    pub fn new(seq: u32, uid: u32, state: &'a MessageState) -> Self {
+impl Candidate {
+    pub fn new(seq: u32, uid: u32, state: Slot) -> Self {
         Candidate {
             seq,
             uid,
@@ -173,13 +173,13 @@ fn address_contains(field: &str, value: &[u8], needle: &[u8]) -> bool {
 
 impl Searcher<'_> {
     /// FROM, TO, CC, BCC: the raw or decoded field text, or one of its parsed addresses.
-    fn address_has(&self, c: &mut Candidate<'_>, field: &str, needle: &[u8]) -> bool {
+    fn address_has(&self, c: &mut Candidate, field: &str, needle: &[u8]) -> bool {
         header_values(self.header(c), field)
             .iter()
             .any(|v| decoded_contains(v, needle) || address_contains(field, v, needle))
     }
 
-    pub(super) fn meta<'c>(&self, c: &'c mut Candidate<'_>) -> Option<&'c MessageMeta> {
+    pub(super) fn meta<'c>(&self, c: &'c mut Candidate) -> Option<&'c MessageMeta> {
         if c.meta.is_none() {
             c.meta = Some(
                 self.store
@@ -192,7 +192,7 @@ impl Searcher<'_> {
     }
 
     /// The candidate's header block, fetched once per candidate.
-    pub(super) fn header<'c>(&self, c: &'c mut Candidate<'_>) -> &'c [u8] {
+    pub(super) fn header<'c>(&self, c: &'c mut Candidate) -> &'c [u8] {
         if c.header.is_none() {
             let h = self.store.message_header(self.view.folder, c.uid);
             c.header = Some(h.ok().flatten().unwrap_or_default());
@@ -200,14 +200,14 @@ impl Searcher<'_> {
         c.header.as_deref().unwrap_or_default()
     }
 
-    fn header_has(&self, c: &mut Candidate<'_>, name: &str, needle: &[u8]) -> bool {
+    fn header_has(&self, c: &mut Candidate, name: &str, needle: &[u8]) -> bool {
         header_values(self.header(c), name)
             .iter()
             .any(|v| decoded_contains(v, needle))
     }
 
-    pub fn matches(&self, key: &SearchKey<'_>, c: &mut Candidate<'_>) -> bool {
-        let flag = |f: &str| c.state.has_flag(f);
+    pub fn matches(&self, key: &SearchKey<'_>, c: &mut Candidate) -> bool {
+        let flag = |f: &str| self.view.has_flag(&c.state, f);
         match key {
             SearchKey::And(keys) => keys.as_ref().iter().all(|k| self.matches(k, c)),
             SearchKey::Or(a, b) => self.matches(a, c) || self.matches(b, c),
@@ -235,9 +235,9 @@ impl Searcher<'_> {
             SearchKey::Unseen => !flag("\\Seen"),
             SearchKey::Keyword(k) => flag(k.inner()),
             SearchKey::Unkeyword(k) => !flag(k.inner()),
-            SearchKey::Recent => self.view.recent.contains(&c.uid),
-            SearchKey::New => self.view.recent.contains(&c.uid) && !flag("\\Seen"),
-            SearchKey::Old => !self.view.recent.contains(&c.uid),
+            SearchKey::Recent => c.state.recent,
+            SearchKey::New => c.state.recent && !flag("\\Seen"),
+            SearchKey::Old => !c.state.recent,
             SearchKey::ModSequence { modseq, .. } => c.state.modseq >= *modseq,
             SearchKey::Larger(n) => self.meta(c).is_some_and(|m| m.size > *n as u64),
             SearchKey::Smaller(n) => self.meta(c).is_some_and(|m| m.size < *n as u64),

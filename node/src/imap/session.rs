@@ -22,7 +22,7 @@ use crate::net::Stream;
 pub(super) enum State {
     NotAuthenticated,
     Authenticated(Account),
-    Selected(Account, View),
+    Selected(Account, Box<View>),
 }
 
 pub(super) enum Flow {
@@ -398,9 +398,7 @@ impl Session {
                 initial_response,
             } => {
                 let initial = initial_response.map(|r| r.declassify().to_vec());
-                return self
-                    .authenticate(&tag, mechanism.as_ref(), initial)
-                    .await;
+                return self.authenticate(&tag, mechanism.as_ref(), initial).await;
             }
             C::Enable { capabilities } => {
                 let mut enabled = Vec::new();

@@ -1,69 +1,160 @@
 //! A session's view of its selected folder: the sequence-number map and the state each message
-//! had when this client last heard of it. Comparing it with the store yields the untagged
-//! EXISTS / EXPUNGE / FETCH updates that keep several sessions on one folder consistent.
-
-use std::collections::{HashMap, HashSet};
+//! had when this client last heard of it. The store's change index tells what happened since,
+//! which yields the untagged EXISTS / EXPUNGE / FETCH updates that keep several sessions on one
+//! folder consistent at a cost that follows the changes, not the folder's size.
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
-use mailbox::{MessageState, Store};
+use mailbox::{Folder, MessageState, Store};
 
-use super::syntax::flag_list;
+use super::flag_table::{FlagTable, SEEN};
+use super::session::SYSTEM_FLAGS;
+
+/// What the session last told the client about one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub modseq: u64,
+    /// Flag list id in the view's [`FlagTable`].
+    pub list: u32,
+    /// \Recent in this session (RFC 3501 2.3.2).
+    pub recent: bool,
+}
 
 pub struct View {
     pub folder: u64,
     pub account: u64,
     pub read_only: bool,
-    pub uids: Vec<u32>,
-    pub states: HashMap<u32, MessageState>,
-    /// Folder modseq when the view was last compared with the store.
+    /// UIDs in sequence-number order, and beside them what the client knows of each.
+    uids: Vec<u32>,
+    slots: Vec<Slot>,
+    table: FlagTable,
+    /// Keywords the client was told of in FLAGS: the first this many of the table's.
+    announced: u32,
+    /// Folder modseq and UIDNEXT when the view was last compared with the store.
     seen_modseq: u64,
-    /// Expunges noticed but not yet told (not allowed during FETCH/STORE/SEARCH).
-    pending_expunge: bool,
+    seen_uidnext: u32,
+    pub uidvalidity: u32,
+    /// Expunged messages not yet told (not allowed during FETCH/STORE/SEARCH).
+    pending_expunge: Vec<u32>,
+    recent: usize,
     pub condstore: bool,
-    /// Messages that are \Recent in this session (RFC 3501 2.3.2).
-    pub recent: HashSet<u32>,
     /// IMAP4rev2 has no \Recent and no RECENT response.
     pub rev2: bool,
 }
 
+fn push_num(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
 impl View {
+    /// Reads the folder's messages in one scan of their states. `folder` names the folder; its
+    /// counters are read again after \Recent is claimed, so every message this session claims
+    /// is in the view.
     pub fn open(
         store: &Store,
         account: u64,
-        folder: &mailbox::Folder,
+        folder: &Folder,
         read_only: bool,
     ) -> mailbox::Result<View> {
-        let list = store.message_states(folder.id)?;
         let floor = if read_only {
-            folder.recent_uid
+            None
         } else {
-            store.claim_recent(account, folder.id)?
+            Some(store.claim_recent(account, folder.id)?)
         };
-        let recent = list
-            .iter()
-            .map(|(u, _)| *u)
-            .filter(|u| *u > floor)
-            .collect();
-        Ok(View {
-            recent,
-            rev2: false,
+        let folder = store
+            .folder_by_id(account, folder.id)?
+            .ok_or(mailbox::Error::NoFolder)?;
+        let floor = floor.unwrap_or(folder.recent_uid);
+        let mut table = FlagTable::new();
+        for k in store.folder_keywords(folder.id)? {
+            table.name(&k);
+        }
+        let mut view = View {
             folder: folder.id,
             account,
             read_only,
-            uids: list.iter().map(|(u, _)| *u).collect(),
-            states: list.into_iter().collect(),
+            uids: Vec::new(),
+            slots: Vec::new(),
+            announced: table.keyword_count(),
+            table,
             seen_modseq: folder.highest_modseq,
-            pending_expunge: false,
+            seen_uidnext: folder.uidnext,
+            uidvalidity: folder.uidvalidity,
+            pending_expunge: Vec::new(),
+            recent: 0,
             condstore: false,
-        })
+            rev2: false,
+        };
+        // Messages filed after the folder record was read are left to the next refresh.
+        if let Some(top) = folder.uidnext.checked_sub(1).filter(|t| *t > 0) {
+            let (uids, slots, table) = (&mut view.uids, &mut view.slots, &mut view.table);
+            store.scan_states(folder.id, 1..=top, |uid, st| {
+                uids.push(uid);
+                slots.push(Slot {
+                    modseq: st.modseq,
+                    list: table.list_of(&st),
+                    recent: uid > floor,
+                });
+            })?;
+        }
+        view.recent = view.slots.iter().filter(|s| s.recent).count();
+        Ok(view)
     }
 
     pub fn exists(&self) -> u32 {
         self.uids.len() as u32
     }
 
+    pub fn uids(&self) -> &[u32] {
+        &self.uids
+    }
+
+    /// The folder's modseq and UIDNEXT as the view last saw them.
+    pub fn highest_modseq(&self) -> u64 {
+        self.seen_modseq
+    }
+
+    pub fn uidnext(&self) -> u32 {
+        self.seen_uidnext
+    }
+
+    pub fn recent_count(&self) -> usize {
+        self.recent
+    }
+
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
         self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
+    }
+
+    /// What the client knows of the message with sequence number `seq`.
+    pub fn slot(&self, seq: u32) -> Option<Slot> {
+        self.slots.get((seq as usize).checked_sub(1)?).copied()
+    }
+
+    pub fn has_flag(&self, slot: &Slot, flag: &str) -> bool {
+        self.table.has(slot.list, flag)
+    }
+
+    pub fn is_seen(&self, slot: &Slot) -> bool {
+        self.table.system(slot.list) & SEEN != 0
+    }
+
+    /// Sequence number of the first message without \Seen.
+    pub fn first_unseen(&self) -> Option<u32> {
+        self.slots
+            .iter()
+            .position(|s| !self.is_seen(s))
+            .map(|i| i as u32 + 1)
     }
 
     /// A message sequence number beyond the mailbox is a client error (RFC 9051 6.4.4 and
@@ -121,28 +212,75 @@ impl View {
         out
     }
 
-    /// The flag list a client sees: stored flags plus the session's \Recent.
-    pub fn flags_of(&self, uid: u32, st: &MessageState) -> String {
-        if self.recent.contains(&uid) && !self.rev2 {
-            let mut f = st.flags.clone();
-            f.push("\\Recent".into());
-            flag_list(&f)
+    /// `* FLAGS` and `* OK [PERMANENTFLAGS]` naming every keyword the view knows; after it the
+    /// client may be shown any of them.
+    pub fn announce_flags(&mut self, out: &mut Vec<u8>) {
+        let mut kw = String::new();
+        for k in self.table.keywords() {
+            kw.push(' ');
+            kw.push_str(k);
+        }
+        out.extend_from_slice(format!("* FLAGS ({SYSTEM_FLAGS}{kw})\r\n").as_bytes());
+        if self.read_only {
+            out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] .\r\n");
         } else {
-            flag_list(&st.flags)
+            out.extend_from_slice(
+                format!("* OK [PERMANENTFLAGS ({SYSTEM_FLAGS}{kw} \\*)] .\r\n").as_bytes(),
+            );
+        }
+        self.announced = self.table.keyword_count();
+    }
+
+    /// Announces the keywords first if the message at `seq` carries one the client has not
+    /// been told of: every FETCH response that shows flags comes after this.
+    pub fn announce_for(&mut self, out: &mut Vec<u8>, seq: u32) {
+        if let Some(s) = self.slot(seq)
+            && self.table.rank(s.list) > self.announced
+        {
+            self.announce_flags(out);
         }
     }
 
-    pub fn fetch_flags_line(&self, out: &mut Vec<u8>, seq: u32, uid: u32, with_uid: bool) {
-        if let Some(st) = self.states.get(&uid) {
-            let mut items = vec![format!("FLAGS {}", self.flags_of(uid, st))];
-            if with_uid {
-                items.push(format!("UID {uid}"));
+    /// The parenthesised flag list the client sees for a message: stored flags plus the
+    /// session's \Recent.
+    pub fn write_flags(&self, out: &mut Vec<u8>, slot: &Slot) {
+        let text = self.table.text(slot.list);
+        out.push(b'(');
+        out.extend_from_slice(text);
+        if slot.recent && !self.rev2 {
+            if !text.is_empty() {
+                out.push(b' ');
             }
-            if self.condstore {
-                items.push(format!("MODSEQ ({})", st.modseq));
-            }
-            out.extend_from_slice(format!("* {seq} FETCH ({})\r\n", items.join(" ")).as_bytes());
+            out.extend_from_slice(b"\\Recent");
         }
+        out.push(b')');
+    }
+
+    /// The flag list as a string, for responses assembled elsewhere.
+    pub fn flags_text(&self, slot: &Slot) -> String {
+        let mut v = Vec::new();
+        self.write_flags(&mut v, slot);
+        String::from_utf8_lossy(&v).into_owned()
+    }
+
+    /// `* n FETCH (FLAGS (...) [UID u] [MODSEQ (m)])`, announcing new keywords first.
+    pub fn fetch_flags_line(&mut self, out: &mut Vec<u8>, seq: u32, with_uid: bool) {
+        self.announce_for(out, seq);
+        let Some(slot) = self.slot(seq) else { return };
+        out.extend_from_slice(b"* ");
+        push_num(out, seq.into());
+        out.extend_from_slice(b" FETCH (FLAGS ");
+        self.write_flags(out, &slot);
+        if with_uid {
+            out.extend_from_slice(b" UID ");
+            push_num(out, self.uids[seq as usize - 1].into());
+        }
+        if self.condstore {
+            out.extend_from_slice(b" MODSEQ (");
+            push_num(out, slot.modseq);
+            out.push(b')');
+        }
+        out.extend_from_slice(b")\r\n");
     }
 
     /// Brings the view up to date and writes the untagged updates. Expunges are told only when
@@ -153,79 +291,131 @@ impl View {
         out: &mut Vec<u8>,
         allow_expunge: bool,
     ) -> mailbox::Result<()> {
-        let Some(folder) = store.folder_by_id(self.account, self.folder)? else {
+        let Some(mut folder) = store.folder_by_id(self.account, self.folder)? else {
             return Ok(());
         };
-        if folder.highest_modseq == self.seen_modseq && !(self.pending_expunge && allow_expunge) {
+        let flush_pending = allow_expunge && !self.pending_expunge.is_empty();
+        if folder.highest_modseq == self.seen_modseq && !flush_pending {
             return Ok(());
         }
-        let current: HashMap<u32, MessageState> =
-            store.message_states(self.folder)?.into_iter().collect();
-        let mut gone: Vec<u32> = self
-            .uids
-            .iter()
-            .copied()
-            .filter(|u| !current.contains_key(u))
-            .collect();
-        if !gone.is_empty() {
-            if allow_expunge {
-                // Highest first, so each number is valid when the client applies it.
-                gone.sort_unstable_by(|a, b| b.cmp(a));
-                for u in gone {
-                    if let Some(seq) = self.seq_of(u) {
-                        out.extend_from_slice(format!("* {seq} EXPUNGE\r\n").as_bytes());
-                        self.uids.remove(seq as usize - 1);
-                        self.states.remove(&u);
-                        self.recent.remove(&u);
+        let mut floor = folder.recent_uid;
+        if folder.uidnext > self.seen_uidnext && !self.read_only {
+            // Claimed first and the folder read again, so every message claimed here is
+            // among those this refresh adds.
+            floor = store.claim_recent(self.account, self.folder)?;
+            match store.folder_by_id(self.account, self.folder)? {
+                Some(f) => folder = f,
+                None => return Ok(()),
+            }
+        }
+        let mut gone = std::mem::take(&mut self.pending_expunge);
+        let mut changed: Vec<u32> = Vec::new();
+        {
+            let (uids, slots, table) = (&self.uids, &mut self.slots, &mut self.table);
+            let known_below = self.seen_uidnext;
+            store.visit_changes(
+                self.folder,
+                self.seen_modseq,
+                folder.highest_modseq,
+                |uid, _, st| {
+                    // Messages new to the view are read below, in UID order.
+                    if uid >= known_below {
+                        return;
                     }
-                }
-                self.pending_expunge = false;
+                    let Ok(i) = uids.binary_search(&uid) else {
+                        return;
+                    };
+                    match st {
+                        None => gone.push(uid),
+                        Some(st) => {
+                            let list = table.list_of(&st);
+                            let slot = &mut slots[i];
+                            if slot.modseq != st.modseq || slot.list != list {
+                                slot.modseq = st.modseq;
+                                slot.list = list;
+                                changed.push(uid);
+                            }
+                        }
+                    }
+                },
+            )?;
+        }
+        if !gone.is_empty() {
+            gone.sort_unstable();
+            gone.dedup();
+            if allow_expunge {
+                self.expunge_now(out, &gone);
             } else {
-                self.pending_expunge = true;
+                self.pending_expunge = gone;
             }
         }
-        let mut changed = Vec::new();
-        for (i, u) in self.uids.iter().enumerate() {
-            if let (Some(new), Some(old)) = (current.get(u), self.states.get(u))
-                && new != old
-            {
-                changed.push((i as u32 + 1, *u, new.clone()));
+        changed.sort_unstable();
+        changed.dedup();
+        for uid in changed {
+            if let Some(seq) = self.seq_of(uid) {
+                self.fetch_flags_line(out, seq, true);
             }
         }
-        for (seq, uid, st) in changed {
-            self.states.insert(uid, st);
-            self.fetch_flags_line(out, seq, uid, true);
-        }
-        let max = self.uids.last().copied().unwrap_or(0);
-        let mut new: Vec<(u32, MessageState)> =
-            current.into_iter().filter(|(u, _)| *u > max).collect();
-        if !new.is_empty() {
-            new.sort_unstable_by_key(|(u, _)| *u);
-            let floor = if self.read_only {
-                folder.recent_uid
-            } else {
-                store.claim_recent(self.account, self.folder)?
-            };
-            for (u, st) in new {
-                self.uids.push(u);
-                self.states.insert(u, st);
-                if u > floor {
-                    self.recent.insert(u);
+        if folder.uidnext > self.seen_uidnext {
+            let before = self.uids.len();
+            let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
+            let from = self.seen_uidnext.max(1);
+            store.scan_states(self.folder, from..=folder.uidnext - 1, |uid, st| {
+                uids.push(uid);
+                slots.push(Slot {
+                    modseq: st.modseq,
+                    list: table.list_of(&st),
+                    recent: uid > floor,
+                });
+            })?;
+            if self.uids.len() > before {
+                self.recent += self.slots[before..].iter().filter(|s| s.recent).count();
+                out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
+                if !self.rev2 {
+                    out.extend_from_slice(format!("* {} RECENT\r\n", self.recent).as_bytes());
                 }
-            }
-            out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
-            if !self.rev2 {
-                out.extend_from_slice(format!("* {} RECENT\r\n", self.recent.len()).as_bytes());
             }
         }
         self.seen_modseq = folder.highest_modseq;
+        self.seen_uidnext = folder.uidnext;
         Ok(())
     }
 
+    /// Tells the expunge of `gone` (sorted UIDs) and drops them from the view. Highest first,
+    /// so each number is valid when the client applies it.
+    fn expunge_now(&mut self, out: &mut Vec<u8>, gone: &[u32]) {
+        let mut drop = vec![false; self.uids.len()];
+        for &u in gone.iter().rev() {
+            if let Ok(i) = self.uids.binary_search(&u) {
+                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                drop[i] = true;
+                if self.slots[i].recent {
+                    self.recent -= 1;
+                }
+            }
+        }
+        let mut i = 0;
+        self.uids.retain(|_| {
+            i += 1;
+            !drop[i - 1]
+        });
+        let mut i = 0;
+        self.slots.retain(|_| {
+            i += 1;
+            !drop[i - 1]
+        });
+    }
+
     /// After our own change, take the new state without echoing it as someone else's.
-    pub fn absorb(&mut self, uid: u32, st: MessageState) {
-        if self.states.contains_key(&uid) {
-            self.states.insert(uid, st);
+    pub fn absorb(&mut self, uid: u32, st: &MessageState) {
+        if let Ok(i) = self.uids.binary_search(&uid) {
+            let list = self.table.list_of_flags(&st.flags);
+            self.slots[i].modseq = st.modseq;
+            self.slots[i].list = list;
         }
     }
 }
+
+#[cfg(test)]
+#[path = "view_tests.rs"]
+mod tests;
