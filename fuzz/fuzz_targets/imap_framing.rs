@@ -55,6 +55,21 @@ fn rewrites(data: &[u8]) {
     let uids: Vec<u32> = (1..=u32::from(*n_uids % 8)).map(|i| i * 3).collect();
     let seqs: Vec<u32> = (1..=u32::from(*n_seqs % 8)).collect();
     let _ = verb(rest);
+    // APPEND is split per message before parsing; each part must parse or be refused whole.
+    for part in node::fuzzing::imap::split_append(rest).unwrap_or_default() {
+        let _ = CommandCodec::default().decode(&part.command);
+    }
+    // COMPRESS=DEFLATE input: any bytes inflate or fail, a piece at a time.
+    let mut inflater = node::fuzzing::imap::Deflate::new();
+    inflater.feed(rest);
+    let mut out = Vec::new();
+    while let Ok(n) = inflater.inflate(&mut out) {
+        assert!(n <= node::fuzzing::imap::INFLATE_PIECE, "one inflate made {n} bytes");
+        if n == 0 {
+            break;
+        }
+        out.clear();
+    }
     let mut bytes = match substitute(rest, &uids, &seqs) {
         node::fuzzing::imap::Saved::Rewritten(b) => b,
         node::fuzzing::imap::Saved::Nothing => return,
@@ -126,6 +141,7 @@ fn budget(data: &[u8]) {
         // The configuration refuses a zero budget.
         max_command: 1 + usize::from(u16::from_le_bytes([*a, *b])) % 20_000,
         max_append: [0, 100, 70_000, 1 << 20][usize::from(*c % 4)],
+        max_append_messages: 1 + usize::from(*c >> 4),
     };
     let n = net();
     n.rt.block_on(async {
@@ -149,7 +165,7 @@ fn budget(data: &[u8]) {
             match conn.read_command(&n.store, budget, "go").await {
                 Ok(Input::Eof) | Err(_) => break,
                 Ok(Input::Command { bytes, staged }) => {
-                    if staged.is_none() {
+                    if staged.is_empty() {
                         assert!(
                             bytes.len() <= budget.max_command,
                             "a {}-byte command passed a budget of {}",
@@ -160,7 +176,9 @@ fn budget(data: &[u8]) {
                     let _ = CommandCodec::default().decode(&bytes);
                 }
                 Ok(Input::Refused { reason, .. }) => {
-                    if let Refusal::CommandTooLong { close: true } = reason {
+                    if let Refusal::CommandTooLong { close: true }
+                    | Refusal::TooManyMessages { close: true } = reason
+                    {
                         break;
                     }
                 }

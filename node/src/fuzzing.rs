@@ -21,6 +21,8 @@ pub mod smtp {
 /// IMAP: command framing and the rewrites done before imap-codec parses a command, and the
 /// response syntax the server writes (strings, flags, folder names, ENVELOPE, BODYSTRUCTURE).
 pub mod imap {
+    pub use crate::imap::append_ext::split as split_append;
+    pub use crate::imap::compress::{Deflate, INFLATE_PIECE};
     pub use crate::imap::conn::{Budget, Conn, INLINE_LITERAL, Input, MAX_LINE, Refusal};
     pub use crate::imap::list_ext::{ListOptions, Rewrite, rewrite as rewrite_list};
     pub use crate::imap::render::{body_structure, envelope, find_part};
