@@ -47,7 +47,7 @@ pub(crate) struct Block(Vec<(u8, u32, u8)>);
 
 impl Block {
     pub(crate) fn decode(raw: &[u8]) -> Result<Block> {
-        if raw.len() % ENTRY != 0 {
+        if !raw.len().is_multiple_of(ENTRY) {
             return Err(malformed());
         }
         let mut out = Vec::with_capacity(raw.len() / ENTRY);

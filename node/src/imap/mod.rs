@@ -12,6 +12,9 @@ pub(crate) mod search_ext;
 mod session;
 pub(crate) mod syntax;
 mod view;
+mod view_cache;
+
+pub use view_cache::ViewCache;
 
 use std::sync::Arc;
 
