@@ -97,6 +97,13 @@ fn scan(dir: &Path, hits: &mut Vec<String>) {
         if p.extension().and_then(|x| x.to_str()) != Some("rs") {
             continue;
         }
+        // A test module kept in a file of its own (`#[cfg(test)] #[path = "x_tests.rs"]`).
+        if p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with("_tests.rs"))
+        {
+            continue;
+        }
         let src = std::fs::read_to_string(&p).unwrap();
         let code = src.split("#[cfg(test)]").next().unwrap_or_default();
         for (n, text) in clap_texts(code) {
