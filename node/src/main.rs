@@ -276,6 +276,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
             auth,
             connections,
             data_dir: data.root.clone(),
+            views: Default::default(),
             network: Some(net),
         });
         server::run(ctx, &data).await

@@ -83,7 +83,13 @@ impl Session {
             Err(e) => return self.store_error(tag, e),
         };
         let mut view = match tokio::task::block_in_place(|| {
-            View::open(&store, account.id, &folder, read_only)
+            View::open(
+                &store,
+                Some(&self.ctx.views),
+                account.id,
+                &folder,
+                read_only,
+            )
         }) {
             Ok(v) => v,
             Err(e) => return self.store_error(tag, e),

@@ -33,6 +33,7 @@ fn is_keyword(flag: &str) -> bool {
 }
 
 /// One distinct flag list.
+#[derive(Clone)]
 struct List {
     /// Name ids in stored order.
     names: Box<[u32]>,
@@ -45,6 +46,7 @@ struct List {
     rank: u32,
 }
 
+#[derive(Clone)]
 pub struct FlagTable {
     names: Vec<String>,
     name_ids: HashMap<String, u32>,

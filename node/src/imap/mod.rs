@@ -21,6 +21,9 @@ pub(crate) mod syntax;
 mod thread;
 mod thread_references;
 mod view;
+mod view_cache;
+
+pub use view_cache::ViewCache;
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ use mailbox::{Folder, MessageState, Store};
 
 use super::flag_table::{FlagTable, SEEN};
 use super::session::SYSTEM_FLAGS;
+use super::view_cache::{Snapshot, ViewCache};
 
 /// What the session last told the client about one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,11 +58,12 @@ fn push_num(out: &mut Vec<u8>, n: u64) {
 }
 
 impl View {
-    /// Reads the folder's messages in one scan of their states. `folder` names the folder; its
-    /// counters are read again after \Recent is claimed, so every message this session claims
-    /// is in the view.
+    /// Reads the folder's messages: a copy of a view in `cache` caught up from its modseq, or
+    /// else one scan of their states. `folder` names the folder; it is read again after
+    /// \Recent is claimed, so every message this session claims is in the view.
     pub fn open(
         store: &Store,
+        cache: Option<&ViewCache>,
         account: u64,
         folder: &Folder,
         read_only: bool,
@@ -75,18 +77,19 @@ impl View {
             .folder_by_id(account, folder.id)?
             .ok_or(mailbox::Error::NoFolder)?;
         let floor = floor.unwrap_or(folder.recent_uid);
-        let mut table = FlagTable::new();
-        for k in store.folder_keywords(folder.id)? {
-            table.name(&k);
-        }
+        let snap = cache.and_then(|c| c.get(account, folder.id)).filter(|s| {
+            s.uidvalidity == folder.uidvalidity
+                && s.modseq <= folder.highest_modseq
+                && s.uidnext <= folder.uidnext
+        });
         let mut view = View {
             folder: folder.id,
             account,
             read_only,
             uids: Vec::new(),
             slots: Vec::new(),
-            announced: table.keyword_count(),
-            table,
+            table: FlagTable::new(),
+            announced: 0,
             seen_modseq: folder.highest_modseq,
             seen_uidnext: folder.uidnext,
             uidvalidity: folder.uidvalidity,
@@ -95,8 +98,19 @@ impl View {
             condstore: false,
             rev2: false,
         };
-        // Messages filed after the folder record was read are left to the next refresh.
-        if let Some(top) = folder.uidnext.checked_sub(1).filter(|t| *t > 0) {
+        if let Some(snap) = snap {
+            view.uids = snap.uids.clone();
+            view.slots = snap.slots.clone();
+            view.table = snap.table.clone();
+            (view.seen_modseq, view.seen_uidnext) = (snap.modseq, snap.uidnext);
+            let first = view.uids.partition_point(|u| *u <= floor);
+            for s in &mut view.slots[first..] {
+                s.recent = true;
+            }
+            // What the copy missed is not told: the client learns the folder from SELECT.
+            view.catch_up(store, &folder, floor, &mut Vec::new(), true)?;
+        } else if let Some(top) = folder.uidnext.checked_sub(1).filter(|t| *t > 0) {
+            // Messages filed after the folder record was read are left to the next refresh.
             let (uids, slots, table) = (&mut view.uids, &mut view.slots, &mut view.table);
             store.scan_states(folder.id, 1..=top, |uid, st| {
                 uids.push(uid);
@@ -107,8 +121,44 @@ impl View {
                 });
             })?;
         }
+        for k in store.folder_keywords(folder.id)? {
+            view.table.name(&k);
+        }
+        view.announced = view.table.keyword_count();
         view.recent = view.slots.iter().filter(|s| s.recent).count();
+        if let Some(cache) = cache
+            && cache.wants(
+                account,
+                folder.id,
+                view.uids.len(),
+                view.seen_modseq,
+                view.seen_uidnext,
+            )
+        {
+            cache.put(view.snapshot());
+        }
         Ok(view)
+    }
+
+    /// The view without this session's \Recent, for other sessions to start from.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            account: self.account,
+            folder: self.folder,
+            uidvalidity: self.uidvalidity,
+            modseq: self.seen_modseq,
+            uidnext: self.seen_uidnext,
+            uids: self.uids.clone(),
+            slots: self
+                .slots
+                .iter()
+                .map(|s| Slot {
+                    recent: false,
+                    ..*s
+                })
+                .collect(),
+            table: self.table.clone(),
+        }
     }
 
     pub fn exists(&self) -> u32 {
@@ -308,6 +358,19 @@ impl View {
                 None => return Ok(()),
             }
         }
+        self.catch_up(store, &folder, floor, out, allow_expunge)
+    }
+
+    /// Applies what changed up to `folder`'s modseq and UIDNEXT and writes it as untagged
+    /// updates; messages added above `floor` are \Recent here.
+    fn catch_up(
+        &mut self,
+        store: &Store,
+        folder: &Folder,
+        floor: u32,
+        out: &mut Vec<u8>,
+        allow_expunge: bool,
+    ) -> mailbox::Result<()> {
         let mut gone = std::mem::take(&mut self.pending_expunge);
         let mut changed: Vec<u32> = Vec::new();
         {

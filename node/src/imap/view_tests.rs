@@ -41,7 +41,7 @@ fn deliver(f: &Fixture, flags: &[&str]) -> u32 {
 
 fn open(f: &Fixture, read_only: bool) -> View {
     let folder = f.store.folder(f.account, "INBOX").unwrap().unwrap();
-    View::open(&f.store, f.account, &folder, read_only).unwrap()
+    View::open(&f.store, None, f.account, &folder, read_only).unwrap()
 }
 
 fn refresh(f: &Fixture, v: &mut View, allow_expunge: bool) -> String {
@@ -176,6 +176,70 @@ fn a_message_filed_and_expunged_between_looks_is_never_shown() {
     assert_eq!(v.uids(), &[1, third]);
 }
 
+/// Fills the fixture's INBOX to `n` messages by copying what is there.
+fn grow(f: &Fixture, n: u32) {
+    let mut have = f.store.counters(f.folder).unwrap().messages;
+    while have < n {
+        let more = have.min(n - have);
+        let uids: Vec<u32> = f.store.message_states(f.folder).unwrap()[..more as usize]
+            .iter()
+            .map(|(u, _)| *u)
+            .collect();
+        f.store
+            .copy_messages(f.account, f.folder, &uids, f.folder)
+            .unwrap();
+        have += more;
+    }
+}
+
+/// What a client is shown of every message: UID, flags and modseq.
+fn shown(v: &View) -> Vec<(u32, String, u64)> {
+    (1..=v.exists())
+        .map(|seq| {
+            let s = v.slot(seq).unwrap();
+            (v.uids()[seq as usize - 1], v.flags_text(&s), s.modseq)
+        })
+        .collect()
+}
+
+#[test]
+fn a_view_from_the_cache_equals_one_read_afresh() {
+    let f = fixture(1);
+    grow(&f, 2500);
+    let cache = super::super::view_cache::ViewCache::default();
+    let folder = || f.store.folder(f.account, "INBOX").unwrap().unwrap();
+    let a = View::open(&f.store, Some(&cache), f.account, &folder(), false).unwrap();
+    assert!(cache.get(f.account, f.folder).is_some(), "stored");
+    assert_eq!(a.recent_count(), 2500);
+
+    store(&f, &[3, 400, 2500], FlagOp::Add, &["$Later", "\\Deleted"]);
+    store(&f, &[7], FlagOp::Add, &["\\Seen"]);
+    f.store
+        .expunge(f.account, f.folder, Some(&[400, 2500]))
+        .unwrap();
+    deliver(&f, &["$New"]);
+    deliver(&f, &[]);
+    f.store.claim_recent(f.account, f.folder).unwrap();
+    deliver(&f, &[]);
+
+    let b = View::open(&f.store, Some(&cache), f.account, &folder(), true).unwrap();
+    let c = View::open(&f.store, None, f.account, &folder(), true).unwrap();
+    assert_eq!(shown(&b), shown(&c));
+    assert_eq!((b.exists(), b.recent_count()), (c.exists(), 1));
+    assert_eq!(b.highest_modseq(), c.highest_modseq());
+    assert_eq!(b.uidnext(), c.uidnext());
+    let mut out = Vec::new();
+    let mut b = b;
+    b.announce_flags(&mut out);
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("$Later $New)"), "{text}");
+    // The copy was brought up to date in the cache too.
+    assert_eq!(
+        cache.get(f.account, f.folder).unwrap().modseq,
+        c.highest_modseq()
+    );
+}
+
 /// Timings on a folder of 100k messages; run with
 /// `cargo test -p node --lib view::tests::timings -- --ignored --nocapture`.
 #[test]
@@ -201,6 +265,12 @@ fn timings_at_100k() {
     let t = Instant::now();
     let mut v = open(&f, false);
     eprintln!("open (SELECT): {}", ms(t));
+    let cache = super::super::view_cache::ViewCache::default();
+    let folder = f.store.folder(f.account, "INBOX").unwrap().unwrap();
+    View::open(&f.store, Some(&cache), f.account, &folder, false).unwrap();
+    let t = Instant::now();
+    View::open(&f.store, Some(&cache), f.account, &folder, false).unwrap();
+    eprintln!("open from the cache: {}", ms(t));
     let t = Instant::now();
     let _second = open(&f, false);
     eprintln!("open again: {}", ms(t));
