@@ -111,15 +111,7 @@ impl View {
             view.catch_up(store, &folder, floor, &mut Vec::new(), true)?;
         } else if let Some(top) = folder.uidnext.checked_sub(1).filter(|t| *t > 0) {
             // Messages filed after the folder record was read are left to the next refresh.
-            let (uids, slots, table) = (&mut view.uids, &mut view.slots, &mut view.table);
-            store.scan_states(folder.id, 1..=top, |uid, st| {
-                uids.push(uid);
-                slots.push(Slot {
-                    modseq: st.modseq,
-                    list: table.list_of(&st),
-                    recent: uid > floor,
-                });
-            })?;
+            view.append_states(store, 1..=top, floor)?;
         }
         for k in store.folder_keywords(folder.id)? {
             view.table.name(&k);
@@ -163,6 +155,25 @@ impl View {
 
     pub fn exists(&self) -> u32 {
         self.uids.len() as u32
+    }
+
+    /// Adds the messages with UIDs in `range` to the end of the view; those above `floor` are
+    /// \Recent to this session.
+    fn append_states(
+        &mut self,
+        store: &Store,
+        range: std::ops::RangeInclusive<u32>,
+        floor: u32,
+    ) -> mailbox::Result<()> {
+        let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
+        store.scan_states(self.folder, range, |uid, st| {
+            uids.push(uid);
+            slots.push(Slot {
+                modseq: st.modseq,
+                list: table.list_of(&st),
+                recent: uid > floor,
+            });
+        })
     }
 
     pub fn uids(&self) -> &[u32] {
@@ -421,16 +432,8 @@ impl View {
         }
         if folder.uidnext > self.seen_uidnext {
             let before = self.uids.len();
-            let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
             let from = self.seen_uidnext.max(1);
-            store.scan_states(self.folder, from..=folder.uidnext - 1, |uid, st| {
-                uids.push(uid);
-                slots.push(Slot {
-                    modseq: st.modseq,
-                    list: table.list_of(&st),
-                    recent: uid > floor,
-                });
-            })?;
+            self.append_states(store, from..=folder.uidnext - 1, floor)?;
             if self.uids.len() > before {
                 self.recent += self.slots[before..].iter().filter(|s| s.recent).count();
                 out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
