@@ -327,7 +327,7 @@ impl Session {
         let Some(Some(name)) = folder else {
             return self.store_error(&tag, mailbox::Error::InvalidFolderName);
         };
-        if self.refuse_over_quota(&tag, staged.iter().map(|s| s.size).sum()) {
+        if self.refuse_over_quota(&tag, || staged.iter().map(|s| s.size).sum()) {
             return;
         }
         let store = self.ctx.store.clone();
@@ -654,16 +654,16 @@ impl Session {
             .map(|(_, u)| u)
             .collect();
         // A copy adds its size to the account; a move within it adds nothing.
-        if !is_move {
-            let size: u64 = tokio::task::block_in_place(|| {
+        let size = || {
+            tokio::task::block_in_place(|| {
                 uids.iter()
                     .filter_map(|u| store.message_meta(from, *u).ok().flatten())
                     .map(|m| m.size)
                     .sum()
-            });
-            if self.refuse_over_quota(tag, size) {
-                return;
-            }
+            })
+        };
+        if !is_move && self.refuse_over_quota(tag, size) {
+            return;
         }
         let r = tokio::task::block_in_place(|| {
             if is_move {

@@ -80,11 +80,13 @@ impl Session {
         }
     }
 
-    /// Whether filing `extra` more bytes would pass the limit; if so the refusal is sent.
-    pub(super) fn refuse_over_quota(&mut self, tag: &str, extra: u64) -> bool {
+    /// Whether filing `extra()` more bytes would pass the limit; if so the refusal is sent.
+    /// `extra` is only counted when a limit applies.
+    pub(super) fn refuse_over_quota(&mut self, tag: &str, extra: impl FnOnce() -> u64) -> bool {
         let (Some(limit), Some(acct)) = (self.quota_limit(), self.account_id()) else {
             return false;
         };
+        let extra = extra();
         let used = tokio::task::block_in_place(|| self.ctx.store.usage(acct)).unwrap_or(0);
         if used.saturating_add(extra) > limit {
             self.tagged(tag, "NO", Some("OVERQUOTA"), "imap-over-quota");
