@@ -64,7 +64,10 @@ fn rewrites(data: &[u8]) {
     inflater.feed(rest);
     let mut out = Vec::new();
     while let Ok(n) = inflater.inflate(&mut out) {
-        assert!(n <= node::fuzzing::imap::INFLATE_PIECE, "one inflate made {n} bytes");
+        assert!(
+            n <= node::fuzzing::imap::INFLATE_PIECE,
+            "one inflate made {n} bytes"
+        );
         if n == 0 {
             break;
         }
