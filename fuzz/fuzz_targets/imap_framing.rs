@@ -5,21 +5,16 @@
 
 #![no_main]
 
-use std::sync::OnceLock;
-use std::time::Duration;
-
 use imap_codec::CommandCodec;
 use imap_codec::decode::{CommandDecodeError, Decoder};
 use imap_codec::imap_types::core::LiteralMode;
 use libfuzzer_sys::fuzz_target;
 use node::fuzzing::imap::{
-    Budget, Conn, Input, Refusal, decode_mutf7, encode_mutf7, list_match, literal_at_end,
+    Budget, Frame, Framer, Refusal, decode_mutf7, encode_mutf7, list_match, literal_at_end,
     rewrite_list, strip_return, substitute, verb,
 };
-use node::net::Stream;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// One line, as `read_command` hands it to `literal_at_end`.
+/// One line, as the framer hands it to `literal_at_end`.
 fn literal(data: &[u8]) {
     let line = match data.iter().position(|&b| b == b'\n') {
         Some(i) => &data[..=i],
@@ -47,7 +42,7 @@ fn literal(data: &[u8]) {
     }
 }
 
-/// The rewrites `Session::run` applies before parsing, then the parse.
+/// The rewrites the session applies before parsing, then the parse.
 fn rewrites(data: &[u8]) {
     let [n_uids, n_seqs, rest @ ..] = data else {
         return;
@@ -103,41 +98,10 @@ fn names(data: &[u8]) {
     let _ = decode_mutf7(pattern);
 }
 
-struct Net {
-    rt: tokio::runtime::Runtime,
-    listener: tokio::net::TcpListener,
-    store: mailbox::Store,
-    _dir: tempfile::TempDir,
-}
-
-fn net() -> &'static Net {
-    static N: OnceLock<Net> = OnceLock::new();
-    N.get_or_init(|| {
-        // `read_command` moves large APPEND bodies to the store with `block_in_place`, which
-        // needs the multi-threaded runtime.
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = rt
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let store =
-            mailbox::Store::open(dir.path(), mailbox::StorageKey::from_bytes([9; 32])).unwrap();
-        Net {
-            rt,
-            listener,
-            store,
-            _dir: dir,
-        }
-    })
-}
-
-/// Commands read from a client that sends `wire` and closes, under `budget`.
+/// Commands framed from `wire`, fed in pieces of varying size, under a budget: nothing may
+/// panic, a command held whole must stay within its budget, every APPEND body is whole.
 fn budget(data: &[u8]) {
-    let [a, b, c, wire @ ..] = data else {
+    let [a, b, c, piece, wire @ ..] = data else {
         return;
     };
     let budget = Budget {
@@ -146,50 +110,55 @@ fn budget(data: &[u8]) {
         max_append: [0, 100, 70_000, 1 << 20][usize::from(*c % 4)],
         max_append_messages: 1 + usize::from(*c >> 4),
     };
-    let n = net();
-    n.rt.block_on(async {
-        let client = tokio::net::TcpStream::connect(n.listener.local_addr().unwrap())
-            .await
-            .unwrap();
-        let (server, _) = n.listener.accept().await.unwrap();
-        // No TIME_WAIT: thousands of connections a second would use up the ports.
-        client.set_zero_linger().unwrap();
-        server.set_zero_linger().unwrap();
-        let (mut rd, mut wr) = client.into_split();
-        wr.write_all(wire).await.unwrap();
-        wr.shutdown().await.unwrap();
-        let drain = tokio::spawn(async move {
-            let mut sink = Vec::new();
-            let _ = rd.read_to_end(&mut sink).await;
-            drop(wr);
-        });
-        let mut conn = Conn::new(Stream::Plain(server), Duration::from_secs(10));
-        loop {
-            match conn.read_command(&n.store, budget, "go").await {
-                Ok(Input::Eof) | Err(_) => break,
-                Ok(Input::Command { bytes, staged }) => {
-                    if staged.is_empty() {
-                        assert!(
-                            bytes.len() <= budget.max_command,
-                            "a {}-byte command passed a budget of {}",
-                            bytes.len(),
-                            budget.max_command
-                        );
-                    }
-                    let _ = CommandCodec::default().decode(&bytes);
+    let mut framer = Framer::default();
+    let mut chunks = wire.chunks(1 + usize::from(*piece));
+    let (mut body_left, mut bodies) = (None::<u64>, 0usize);
+    loop {
+        match framer.next(&budget) {
+            Frame::NeedInput => match chunks.next() {
+                Some(c) => framer.feed(c),
+                None => break,
+            },
+            Frame::Continue => {}
+            Frame::BodyStart { len } => {
+                assert!(body_left.is_none(), "a body started inside another");
+                assert!(len <= budget.max_append, "a body over the limit");
+                body_left = Some(len);
+            }
+            Frame::Body(b) => {
+                let left = body_left.as_mut().expect("body bytes outside a body");
+                *left = left
+                    .checked_sub(b.len() as u64)
+                    .expect("more body than announced");
+            }
+            Frame::BodyEnd => {
+                assert_eq!(body_left.take(), Some(0), "a body ended early");
+                bodies += 1;
+                assert!(bodies <= budget.max_append_messages);
+            }
+            Frame::Command(bytes) => {
+                if bodies == 0 {
+                    assert!(
+                        bytes.len() <= budget.max_command,
+                        "a {}-byte command passed a budget of {}",
+                        bytes.len(),
+                        budget.max_command
+                    );
                 }
-                Ok(Input::Refused { reason, .. }) => {
-                    if let Refusal::CommandTooLong { close: true }
-                    | Refusal::TooManyMessages { close: true } = reason
-                    {
-                        break;
-                    }
+                bodies = 0;
+                let _ = CommandCodec::default().decode(&bytes);
+            }
+            Frame::Refused { reason, .. } => {
+                body_left = None;
+                bodies = 0;
+                if let Refusal::CommandTooLong { close: true }
+                | Refusal::TooManyMessages { close: true } = reason
+                {
+                    break;
                 }
             }
         }
-        drop(conn);
-        let _ = drain.await;
-    });
+    }
 }
 
 fuzz_target!(|data: &[u8]| {

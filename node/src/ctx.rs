@@ -18,8 +18,8 @@ pub struct NodeCtx {
     /// Client connections open now, IMAP and submission together.
     pub connections: std::sync::Arc<crate::limits::ConnLimiter>,
     pub data_dir: PathBuf,
-    /// Views of large folders that IMAP sessions start from.
-    pub views: crate::imap::ViewCache,
+    /// What the node's IMAP sessions share.
+    pub imap: std::sync::Arc<::imap::Env>,
     /// The node on the wims network; `None` only in tests of the client endpoints alone.
     pub network: Option<std::sync::Arc<crate::network::Network>>,
 }

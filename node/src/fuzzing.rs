@@ -21,20 +21,16 @@ pub mod smtp {
 /// IMAP: command framing and the rewrites done before imap-codec parses a command, and the
 /// response syntax the server writes (strings, flags, folder names, ENVELOPE, BODYSTRUCTURE).
 pub mod imap {
-    pub use crate::imap::append_ext::split as split_append;
-    pub use crate::imap::compress::{Deflate, INFLATE_PIECE};
-    pub use crate::imap::conn::{Budget, Conn, INLINE_LITERAL, Input, MAX_LINE, Refusal};
-    pub use crate::imap::list_ext::{ListOptions, Rewrite, rewrite as rewrite_list};
-    pub use crate::imap::render::{body_structure, envelope, find_part};
-    pub use crate::imap::search_ext::{Saved, SearchReturn, strip_return, substitute, verb};
-    pub use crate::imap::syntax::{
+    pub use ::imap::append_ext::split as split_append;
+    pub use ::imap::compress::{Deflate, INFLATE_PIECE};
+    pub use ::imap::framing::{
+        Budget, Frame, Framer, INLINE_LITERAL, Input, MAX_LINE, Refusal, literal_at_end,
+    };
+    pub use ::imap::list_ext::{ListOptions, Rewrite, rewrite as rewrite_list};
+    pub use ::imap::render::{body_structure, envelope, find_part};
+    pub use ::imap::search_ext::{Saved, SearchReturn, strip_return, substitute, verb};
+    pub use ::imap::syntax::{
         decode_mutf7, encode_mutf7, flag_list, header_text, internal_date, list_match, nstring,
         string, string_utf8,
     };
-
-    /// The literal a command line announces at its end: its length and whether it is
-    /// non-synchronising (`{n+}`).
-    pub fn literal_at_end(line: &[u8]) -> Option<(u64, bool)> {
-        crate::imap::conn::literal_at_end(line)
-    }
 }

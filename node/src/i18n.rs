@@ -25,12 +25,17 @@ const LOCALES: &[(&str, &[&str])] = &[
 pub use ::i18n::FALLBACK;
 
 /// The node's texts: the shared loader over the node's [`LOCALES`].
-pub struct I18n(::i18n::I18n);
+pub struct I18n(std::sync::Arc<::i18n::I18n>);
 
 impl I18n {
     /// Errors with the list of known languages when `lang` is not shipped.
     pub fn new(lang: &str) -> Result<I18n, String> {
-        ::i18n::I18n::new(LOCALES, lang).map(I18n)
+        ::i18n::I18n::new(LOCALES, lang).map(|t| I18n(std::sync::Arc::new(t)))
+    }
+
+    /// The same texts, for parts that keep their own handle (the IMAP sessions).
+    pub fn shared(&self) -> std::sync::Arc<::i18n::I18n> {
+        self.0.clone()
     }
 }
 
@@ -92,8 +97,14 @@ mod tests {
             include_str!("cli.rs"),
             include_str!("server.rs"),
             include_str!("ctx.rs"),
-            include_str!("imap/session.rs"),
-            include_str!("imap/commands.rs"),
+            include_str!("imap/mod.rs"),
+            include_str!("../../imap/src/auth.rs"),
+            include_str!("../../imap/src/commands.rs"),
+            include_str!("../../imap/src/dispatch.rs"),
+            include_str!("../../imap/src/fetch_job.rs"),
+            include_str!("../../imap/src/query.rs"),
+            include_str!("../../imap/src/quota.rs"),
+            include_str!("../../imap/src/session.rs"),
             include_str!("drop/mod.rs"),
             include_str!("config.rs"),
             include_str!("tls.rs"),

@@ -267,6 +267,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
             total: config.limits.max_connections,
             per_ip: config.limits.max_connections_per_ip,
         });
+        let imap = node::imap::env(&config, store.clone(), i18n.shared(), branding.name.clone());
         let ctx = Arc::new(ctx::NodeCtx {
             store,
             config,
@@ -276,7 +277,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
             auth,
             connections,
             data_dir: data.root.clone(),
-            views: Default::default(),
+            imap,
             network: Some(net),
         });
         server::run(ctx, &data).await

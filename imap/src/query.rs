@@ -55,10 +55,10 @@ impl Session {
             return;
         };
         let searcher = Searcher {
-            store: &self.ctx.store,
+            store: &self.env.store,
             view,
         };
-        tokio::task::block_in_place(|| {
+        ({
             for (i, u) in view.uids().iter().enumerate() {
                 let seq = i as u32 + 1;
                 let Some(slot) = view.slot(seq) else {

@@ -1,15 +1,11 @@
 //! Command implementations that need the session's state; dispatch is in `session.rs`.
 
-use std::time::Duration;
-
-use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 use mailbox::FlagOp;
 
-use super::fetch::{FLUSH_AT, FetchOptions, Shown, fetch_one, from_view_only, write_from_view};
-use super::session::{Flow, Session, State, flag_str, list_pattern, mailbox_name};
+use super::session::{Session, State, Step, Waiting, flag_str, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, string};
 use super::view::View;
 use imap_codec::CommandCodec;
@@ -72,9 +68,9 @@ impl Session {
         if condstore {
             self.condstore = true;
         }
-        let store = self.ctx.store.clone();
+        let store = self.env.store.clone();
         let folder = match mailbox_name(mailbox, self.utf8_names()) {
-            Some(n) => tokio::task::block_in_place(|| store.folder(account.id, &n)),
+            Some(n) => store.folder(account.id, &n),
             None => Err(mailbox::Error::InvalidFolderName),
         };
         let folder = match folder {
@@ -82,15 +78,13 @@ impl Session {
             Ok(None) => return self.store_error(tag, mailbox::Error::NoFolder),
             Err(e) => return self.store_error(tag, e),
         };
-        let mut view = match tokio::task::block_in_place(|| {
-            View::open(
-                &store,
-                Some(&self.ctx.views),
-                account.id,
-                &folder,
-                read_only,
-            )
-        }) {
+        let mut view = match View::open(
+            &store,
+            Some(&self.env.views),
+            account.id,
+            &folder,
+            read_only,
+        ) {
             Ok(v) => v,
             Err(e) => return self.store_error(tag, e),
         };
@@ -98,7 +92,7 @@ impl Session {
         view.rev2 = self.rev2;
         // The folder's keywords from its counters; any other a FETCH will show is announced
         // before it (see `View::announce_for`).
-        view.announce_flags(&mut self.conn.out);
+        view.announce_flags(&mut self.out);
         self.line(&format!("* {} EXISTS", view.exists()));
         if self.rev2 {
             // RFC 9051 6.3.2: the folder's canonical name and attributes.
@@ -108,8 +102,8 @@ impl Session {
             }
             let mut l = format!("* LIST ({}) \"/\" ", attrs.join(" ")).into_bytes();
             self.put_name(&mut l, &folder.name);
-            self.conn.out.extend_from_slice(&l);
-            self.conn.out.extend_from_slice(b"\r\n");
+            self.out.extend_from_slice(&l);
+            self.out.extend_from_slice(b"\r\n");
         }
         if !self.rev2 {
             self.line(&format!("* {} RECENT", view.recent_count()));
@@ -155,10 +149,11 @@ impl Session {
             return;
         }
         let full: Vec<String> = patterns.iter().map(|p| format!("{reference}{p}")).collect();
-        let store = self.ctx.store.clone();
-        let (folders, subscribed) = match tokio::task::block_in_place(|| {
-            Ok::<_, mailbox::Error>((store.folders(acct)?, store.subscriptions(acct)?))
-        }) {
+        let store = self.env.store.clone();
+        let (folders, subscribed) = match store
+            .folders(acct)
+            .and_then(|f| Ok((f, store.subscriptions(acct)?)))
+        {
             Ok(r) => r,
             Err(e) => return self.store_error(tag, e),
         };
@@ -209,7 +204,7 @@ impl Session {
                 }
             }
         }
-        self.conn.out.extend_from_slice(&out);
+        self.out.extend_from_slice(&out);
         self.tagged(tag, "OK", None, "imap-done");
     }
 
@@ -226,7 +221,7 @@ impl Session {
             self.enable_condstore();
         }
         let folder = match mailbox_name(mailbox, self.utf8_names()) {
-            Some(n) => tokio::task::block_in_place(|| self.ctx.store.folder(acct, &n)),
+            Some(n) => self.env.store.folder(acct, &n),
             None => Err(mailbox::Error::InvalidFolderName),
         };
         let line = match folder {
@@ -236,7 +231,7 @@ impl Session {
         };
         match line {
             Ok(l) => {
-                self.conn.out.extend_from_slice(&l);
+                self.out.extend_from_slice(&l);
                 self.tagged(tag, "OK", None, "imap-done");
             }
             Err(e) => self.store_error(tag, e),
@@ -249,8 +244,8 @@ impl Session {
         f: &mailbox::Folder,
         items: &[StatusDataItemName],
     ) -> mailbox::Result<Vec<u8>> {
-        let store = &self.ctx.store;
-        let s = tokio::task::block_in_place(|| store.status(f))?;
+        let store = &self.env.store;
+        let s = (store.status(f))?;
         let mut parts = Vec::new();
         for i in items {
             match i {
@@ -268,7 +263,7 @@ impl Session {
                     parts.push(format!("HIGHESTMODSEQ {}", f.highest_modseq))
                 }
                 StatusDataItemName::Size => {
-                    let size = tokio::task::block_in_place(|| store.folder_size(f.id))?;
+                    let size = (store.folder_size(f.id))?;
                     parts.push(format!("SIZE {size}"))
                 }
                 _ => {}
@@ -291,8 +286,8 @@ impl Session {
         let parts = super::append_ext::split(bytes).unwrap_or_default();
         if parts.is_empty() || parts.len() != staged.len() {
             let text = self
-                .ctx
-                .i18n
+                .env
+                .texts
                 .text("imap-bad-syntax", &[("reason", "APPEND")]);
             return self.line(&format!("{tag} BAD {text}"));
         }
@@ -304,8 +299,8 @@ impl Session {
         for p in &parts {
             let Ok((_, cmd)) = CommandCodec::default().decode(&p.command) else {
                 let text = self
-                    .ctx
-                    .i18n
+                    .env
+                    .texts
                     .text("imap-bad-syntax", &[("reason", "APPEND")]);
                 return self.line(&format!("{tag} BAD {text}"));
             };
@@ -330,7 +325,7 @@ impl Session {
         if self.refuse_over_quota(&tag, || staged.iter().map(|s| s.size).sum()) {
             return;
         }
-        let store = self.ctx.store.clone();
+        let store = self.env.store.clone();
         let filings: Vec<mailbox::Filing<'_>> = staged
             .iter()
             .zip(&items)
@@ -340,7 +335,7 @@ impl Session {
                 internal_date: *date,
             })
             .collect();
-        let r = tokio::task::block_in_place(|| store.deliver_all(acct, &name, &filings));
+        let r = store.deliver_all(acct, &name, &filings);
         match r {
             Ok(done) => {
                 self.refresh(true);
@@ -356,56 +351,21 @@ impl Session {
         }
     }
 
-    pub(super) async fn idle(&mut self, tag: &str) -> std::io::Result<Flow> {
-        let Some(acct) = self.account_id() else {
-            return Ok(Flow::Continue);
+    /// IDLE: updates are sent as the store changes until the client says DONE.
+    pub(super) fn idle(&mut self, tag: &str) -> Step {
+        let Some(account) = self.account_id() else {
+            return Step::Read;
         };
-        let mut changes = self.ctx.store.subscribe(acct);
-        changes.borrow_and_update();
         let t = self.t("imap-idle");
         self.line(&format!("+ {t}"));
-        self.refresh(true);
-        self.conn.flush().await?;
-        let limit = Duration::from_secs(self.ctx.config.imap.idle_timeout.max(60));
-        let deadline = tokio::time::Instant::now() + limit;
-        loop {
-            tokio::select! {
-                line = self.conn.read_line(1024) => {
-                    let line = match line {
-                        Ok(Some(l)) => l,
-                        Ok(None) => return Ok(Flow::Close),
-                        Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                            self.tagged(tag, "BAD", None, "imap-idle-expected-done");
-                            return Ok(Flow::Continue);
-                        }
-                        Err(e) => return Err(e),
-                    };
-                    if String::from_utf8_lossy(&line).trim().eq_ignore_ascii_case("DONE") {
-                        self.refresh(true);
-                        self.tagged(tag, "OK", None, "imap-idle-done");
-                    } else {
-                        self.tagged(tag, "BAD", None, "imap-idle-expected-done");
-                    }
-                    return Ok(Flow::Continue);
-                }
-                r = changes.changed() => {
-                    if r.is_err() {
-                        return Ok(Flow::Close);
-                    }
-                    self.refresh(true);
-                    self.conn.flush().await?;
-                }
-                _ = tokio::time::sleep_until(deadline) => {
-                    let t = self.t("imap-bye-timeout");
-                    self.line(&format!("* BYE {t}"));
-                    return Ok(Flow::Close);
-                }
-            }
-        }
+        self.waiting = Waiting::Idle {
+            tag: tag.to_string(),
+        };
+        Step::Idle { account }
     }
 
     /// False (and BAD sent) when a non-UID command names messages that do not exist.
-    fn check_seq(&mut self, tag: &str, set: &SequenceSet, uid: bool) -> bool {
+    pub(super) fn check_seq(&mut self, tag: &str, set: &SequenceSet, uid: bool) -> bool {
         if uid || self.with_view(|v| v.seq_set_valid(set)) {
             return true;
         }
@@ -438,116 +398,14 @@ impl Session {
         let Some((acct, folder)) = self.writable(tag) else {
             return;
         };
-        let store = self.ctx.store.clone();
-        match tokio::task::block_in_place(|| store.expunge(acct, folder, only.as_deref())) {
+        let store = self.env.store.clone();
+        match store.expunge(acct, folder, only.as_deref()) {
             Ok(_) => {
                 self.refresh(true);
                 self.tagged(tag, "OK", None, "imap-done");
             }
             Err(e) => self.store_error(tag, e),
         }
-    }
-
-    pub(super) async fn fetch(
-        &mut self,
-        tag: &str,
-        set: &SequenceSet,
-        items: &[MessageDataItemName<'_>],
-        uid: bool,
-        changed_since: Option<u64>,
-    ) -> std::io::Result<()> {
-        if !self.check_seq(tag, set, uid) {
-            return Ok(());
-        }
-        let (acct, folder, read_only, targets) = match &self.state {
-            State::Selected(a, v) => (a.id, v.folder, v.read_only, v.resolve(set, uid)),
-            _ => return Ok(()),
-        };
-        if changed_since.is_some()
-            || items
-                .iter()
-                .any(|i| matches!(i, MessageDataItemName::ModSeq))
-        {
-            self.enable_condstore();
-        }
-        let marks_seen = !read_only
-            && items.iter().any(|i| {
-                matches!(
-                    i,
-                    MessageDataItemName::BodyExt { peek: false, .. }
-                        | MessageDataItemName::Binary { peek: false, .. }
-                        | MessageDataItemName::Rfc822
-                        | MessageDataItemName::Rfc822Text
-                )
-            });
-        let opts = FetchOptions {
-            with_uid: uid,
-            with_modseq: changed_since.is_some()
-                || (self.condstore
-                    && items
-                        .iter()
-                        .any(|i| matches!(i, MessageDataItemName::ModSeq))),
-            rev2: self.rev2,
-        };
-        let store = self.ctx.store.clone();
-        let mut items = items.to_vec();
-        let mut shows_flags = items
-            .iter()
-            .any(|i| matches!(i, MessageDataItemName::Flags));
-        // FLAGS, UID and MODSEQ are what the view holds: such a fetch reads nothing per message.
-        let from_view = !marks_seen && from_view_only(&items);
-        for (seq, u) in targets {
-            let State::Selected(_, v) = &mut self.state else {
-                break;
-            };
-            let Some(mut slot) = v.slot(seq) else {
-                continue;
-            };
-            if changed_since.is_some_and(|c| slot.modseq <= c) {
-                continue;
-            }
-            if marks_seen && !v.is_seen(&slot) {
-                if let Ok(ch) = tokio::task::block_in_place(|| {
-                    store.store_flags(acct, folder, &[u], FlagOp::Add, &["\\Seen"], None)
-                }) && let Some((_, st)) = ch.updated.first()
-                {
-                    v.absorb(u, st);
-                    slot = v.slot(seq).unwrap_or(slot);
-                }
-                if !shows_flags {
-                    items.push(MessageDataItemName::Flags);
-                    shows_flags = true;
-                }
-            }
-            if shows_flags {
-                v.announce_for(&mut self.conn.out, seq);
-            }
-            if from_view {
-                write_from_view(&mut self.conn.out, v, seq, u, &slot, &items, &opts);
-                if self.conn.out.len() >= FLUSH_AT {
-                    self.conn.flush().await?;
-                }
-                continue;
-            }
-            let shown = Shown {
-                modseq: slot.modseq,
-                flags: v.flags_text(&slot),
-            };
-            fetch_one(
-                &mut self.conn,
-                &store,
-                folder,
-                seq,
-                u,
-                &shown,
-                &items,
-                &opts,
-            )
-            .await?;
-        }
-        self.refresh(uid);
-        self.tagged(tag, "OK", None, "imap-done");
-        Ok(())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -573,10 +431,8 @@ impl Session {
         let targets = self.with_view(|v| v.resolve(set, uid));
         let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
         let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let store = self.ctx.store.clone();
-        let change = match tokio::task::block_in_place(|| {
-            store.store_flags(acct, folder, &uids, op, &refs, unchanged_since)
-        }) {
+        let store = self.env.store.clone();
+        let change = match store.store_flags(acct, folder, &uids, op, &refs, unchanged_since) {
             Ok(c) => c,
             Err(e) => return self.store_error(tag, e),
         };
@@ -589,7 +445,7 @@ impl Session {
                 if (!silent || unchanged_since.is_some())
                     && let Some(seq) = v.seq_of(u)
                 {
-                    v.fetch_flags_line(&mut self.conn.out, seq, uid);
+                    v.fetch_flags_line(&mut self.out, seq, uid);
                 }
             }
         }
@@ -638,9 +494,9 @@ impl Session {
         if is_move && self.writable(tag).is_none() {
             return;
         }
-        let store = self.ctx.store.clone();
+        let store = self.env.store.clone();
         let dest = match mailbox_name(mailbox, self.utf8_names()) {
-            Some(n) => tokio::task::block_in_place(|| store.folder(acct, &n)),
+            Some(n) => store.folder(acct, &n),
             None => Err(mailbox::Error::InvalidFolderName),
         };
         let dest = match dest {
@@ -655,23 +511,23 @@ impl Session {
             .collect();
         // A copy adds its size to the account; a move within it adds nothing.
         let size = || {
-            tokio::task::block_in_place(|| {
+            {
                 uids.iter()
                     .filter_map(|u| store.message_meta(from, *u).ok().flatten())
                     .map(|m| m.size)
                     .sum()
-            })
+            }
         };
         if !is_move && self.refuse_over_quota(tag, size) {
             return;
         }
-        let r = tokio::task::block_in_place(|| {
+        let r = {
             if is_move {
                 store.move_messages(acct, from, &uids, dest.id)
             } else {
                 store.copy_messages(acct, from, &uids, dest.id)
             }
-        });
+        };
         match r {
             Ok((validity, pairs)) => {
                 let code = if pairs.is_empty() {

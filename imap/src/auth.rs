@@ -1,11 +1,11 @@
 //! What a client may do before login: the capabilities it is offered, LOGIN and
 //! AUTHENTICATE PLAIN (with SASL-IR).
 
-use std::time::Duration;
-
 use base64::Engine;
 
-use super::session::{Flow, Session, State};
+use mailbox::Account;
+
+use super::session::{Session, State, Step, Waiting};
 
 impl Session {
     pub(super) fn capabilities(&self) -> String {
@@ -19,10 +19,10 @@ impl Session {
         ];
         match self.state {
             State::NotAuthenticated => {
-                if !self.conn.stream.is_tls() {
+                if !self.tls {
                     caps.push("STARTTLS");
                 }
-                if self.conn.stream.is_tls() || self.ctx.config.imap.allow_plaintext_auth {
+                if self.tls || self.env.limits.allow_plaintext_auth {
                     caps.push("AUTH=PLAIN");
                 } else {
                     caps.push("LOGINDISABLED");
@@ -58,12 +58,20 @@ impl Session {
         caps.join(" ")
     }
 
-    pub(super) async fn login(&mut self, tag: &str, user: &str, pass: &str) {
-        if !self.conn.stream.is_tls() && !self.ctx.config.imap.allow_plaintext_auth {
+    pub(super) fn login(&mut self, tag: &str, user: String, password: String) -> Step {
+        if !self.tls && !self.env.limits.allow_plaintext_auth {
             self.tagged(tag, "NO", Some("PRIVACYREQUIRED"), "imap-login-disabled");
-            return;
+            return Step::Read;
         }
-        match self.ctx.authenticate(user, pass, self.peer.ip()).await {
+        self.waiting = Waiting::Verify {
+            tag: tag.to_string(),
+        };
+        Step::Verify { user, password }
+    }
+
+    /// The outcome of the credentials check.
+    pub(super) fn logged_in<E: std::fmt::Display>(&mut self, tag: &str, r: Result<Account, E>) {
+        match r {
             Ok(account) => {
                 tracing::info!(peer = %self.peer, account = %account.address, "imap login");
                 self.state = State::Authenticated(account);
@@ -76,71 +84,64 @@ impl Session {
                 );
             }
             Err(e) => {
-                tracing::info!(peer = %self.peer, user = ?user, error = %e, "imap login failed");
+                tracing::info!(peer = %self.peer, error = %e, "imap login failed");
                 self.tagged(tag, "NO", Some("AUTHENTICATIONFAILED"), "imap-auth-failed");
             }
         }
     }
 
     /// AUTHENTICATE PLAIN, its response inline (SASL-IR) or after a continuation.
-    pub(super) async fn authenticate(
+    pub(super) fn authenticate(
         &mut self,
         tag: &str,
         mechanism: &str,
         initial: Option<Vec<u8>>,
-    ) -> std::io::Result<Flow> {
+    ) -> Step {
         if !mechanism.eq_ignore_ascii_case("PLAIN") {
             self.tagged(tag, "NO", None, "imap-auth-mechanism");
-            return Ok(Flow::Continue);
+            return Step::Read;
         }
-        let data = match initial {
-            Some(r) => r,
+        match initial {
+            Some(data) => self.sasl_plain(tag, &data),
             None => {
                 self.line("+ ");
-                self.conn.flush().await?;
-                let wait = Duration::from_secs(self.ctx.config.imap.login_timeout);
-                let read = self.conn.read_line(8192);
-                let Ok(line) = tokio::time::timeout(wait, read).await else {
-                    let t = self.t("imap-bye-timeout");
-                    self.line(&format!("* BYE {t}"));
-                    return Ok(Flow::Close);
+                self.waiting = Waiting::Sasl {
+                    tag: tag.to_string(),
                 };
-                let line = match line {
-                    Ok(Some(l)) => l,
-                    Ok(None) => return Ok(Flow::Close),
-                    Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                        self.tagged(tag, "BAD", None, "imap-auth-malformed");
-                        return Ok(Flow::Continue);
-                    }
-                    Err(e) => return Err(e),
-                };
-                let l = String::from_utf8_lossy(&line).trim().to_string();
-                if l == "*" {
-                    self.tagged(tag, "BAD", None, "imap-auth-cancelled");
-                    return Ok(Flow::Continue);
-                }
-                match base64::engine::general_purpose::STANDARD.decode(l) {
-                    Ok(d) => d,
-                    Err(_) => {
-                        self.tagged(tag, "BAD", None, "imap-auth-malformed");
-                        return Ok(Flow::Continue);
-                    }
-                }
+                Step::Read
             }
-        };
+        }
+    }
+
+    /// The line that answers AUTHENTICATE's continuation.
+    pub(super) fn sasl_response(&mut self, tag: &str, line: &[u8]) -> Step {
+        let l = String::from_utf8_lossy(line).trim().to_string();
+        if l == "*" {
+            self.tagged(tag, "BAD", None, "imap-auth-cancelled");
+            return Step::Read;
+        }
+        match base64::engine::general_purpose::STANDARD.decode(l) {
+            Ok(d) => self.sasl_plain(tag, &d),
+            Err(_) => {
+                self.tagged(tag, "BAD", None, "imap-auth-malformed");
+                Step::Read
+            }
+        }
+    }
+
+    fn sasl_plain(&mut self, tag: &str, data: &[u8]) -> Step {
         let parts: Vec<&[u8]> = data.split(|&b| b == 0).collect();
         if parts.len() != 3 {
             self.tagged(tag, "BAD", None, "imap-auth-malformed");
-            return Ok(Flow::Continue);
+            return Step::Read;
         }
         let user = String::from_utf8_lossy(parts[1]).to_string();
         let pass = String::from_utf8_lossy(parts[2]).to_string();
         let authz = String::from_utf8_lossy(parts[0]).to_string();
         if !authz.is_empty() && !authz.eq_ignore_ascii_case(&user) {
             self.tagged(tag, "NO", Some("AUTHORIZATIONFAILED"), "imap-auth-failed");
-            return Ok(Flow::Continue);
+            return Step::Read;
         }
-        self.login(tag, &user, &pass).await;
-        Ok(Flow::Continue)
+        self.login(tag, user, pass)
     }
 }

@@ -14,15 +14,8 @@ impl Session {
             State::Authenticated(a) | State::Selected(a, _) => a.address.clone(),
             State::NotAuthenticated => return None,
         };
-        let own = tokio::task::block_in_place(|| self.ctx.store.quota_of(&address))
-            .ok()
-            .flatten();
-        let default = self
-            .ctx
-            .config
-            .limits
-            .default_quota_mib
-            .saturating_mul(1 << 20);
+        let own = (self.env.store.quota_of(&address)).ok().flatten();
+        let default = self.env.limits.default_quota_mib.saturating_mul(1 << 20);
         own.or((default > 0).then_some(default))
     }
 
@@ -31,7 +24,7 @@ impl Session {
         let Some(acct) = self.account_id() else {
             return Ok(());
         };
-        let used = tokio::task::block_in_place(|| self.ctx.store.usage(acct))?;
+        let used = (self.env.store.usage(acct))?;
         self.line(&format!(
             "* QUOTA \"\" (STORAGE {} {})",
             used.div_ceil(1024),
@@ -45,7 +38,7 @@ impl Session {
             return;
         };
         let folder = match mailbox_name(mailbox, self.utf8_names()) {
-            Some(n) => tokio::task::block_in_place(|| self.ctx.store.folder(acct, &n)),
+            Some(n) => self.env.store.folder(acct, &n),
             None => Err(mailbox::Error::InvalidFolderName),
         };
         let folder = match folder {
@@ -60,7 +53,7 @@ impl Session {
             l.extend_from_slice(b" \"\"");
         }
         l.extend_from_slice(b"\r\n");
-        self.conn.out.extend_from_slice(&l);
+        self.out.extend_from_slice(&l);
         if let Some(limit) = limit
             && let Err(e) = self.quota_line(limit)
         {
@@ -87,7 +80,7 @@ impl Session {
             return false;
         };
         let extra = extra();
-        let used = tokio::task::block_in_place(|| self.ctx.store.usage(acct)).unwrap_or(0);
+        let used = (self.env.store.usage(acct)).unwrap_or(0);
         if used.saturating_add(extra) > limit {
             self.tagged(tag, "NO", Some("OVERQUOTA"), "imap-over-quota");
             return true;

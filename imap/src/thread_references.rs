@@ -331,7 +331,7 @@ impl References {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::imap::thread::render;
+    use crate::thread::render;
 
     fn msg(num: u32, date: i64, subject: &str) -> Message {
         Message {

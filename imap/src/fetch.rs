@@ -6,12 +6,10 @@ use imap_codec::imap_types::fetch::{MessageDataItemName, Part, Section};
 use mailbox::transfer::{Decode, Encoding};
 use mailbox::{BodyPart, MessageMeta, Store};
 
-use super::conn::Conn;
 use super::render::{body_structure, envelope, find_part};
 use super::syntax::internal_date;
 use super::view::{Slot, View};
-
-const CHUNK: usize = 256 * 1024;
+use crate::Body;
 
 /// A byte range of the raw message, or bytes made up (filtered header fields).
 enum Source {
@@ -169,67 +167,6 @@ fn section_source(
     })
 }
 
-/// A literal may not carry NUL (RFC 3501 `CHAR8`); only BINARY's literal8 may. A message
-/// stored with NULs has them shown as 0x80 in BODY and RFC822 fetches, as Dovecot does, so
-/// sizes stay true; BINARY gives the bytes as they are.
-fn no_nul(mut b: Vec<u8>) -> Vec<u8> {
-    for x in b.iter_mut().filter(|x| **x == 0) {
-        *x = 0x80;
-    }
-    b
-}
-
-/// Writes `{n}\r\n` and the bytes of `src` (narrowed by `partial`) to the connection.
-async fn emit_source(
-    conn: &mut Conn,
-    store: &Store,
-    meta: &MessageMeta,
-    src: Source,
-    partial: Option<(u32, u32)>,
-) -> std::io::Result<()> {
-    let narrow = |len: u64| -> (u64, u64) {
-        match partial {
-            Some((o, l)) => {
-                let o = (o as u64).min(len);
-                (o, (l as u64).min(len - o))
-            }
-            None => (0, len),
-        }
-    };
-    match src {
-        Source::Bytes(b) => {
-            let (o, l) = narrow(b.len() as u64);
-            conn.out
-                .extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
-            conn.out
-                .extend_from_slice(&no_nul(b[o as usize..(o + l) as usize].to_vec()));
-        }
-        Source::Range(start, len) => {
-            let (o, l) = narrow(len);
-            conn.out
-                .extend_from_slice(format!("{{{l}}}\r\n").as_bytes());
-            if l == 0 {
-                return Ok(());
-            }
-            let mut reader = store.open_body(meta).map_err(std::io::Error::other)?;
-            reader.seek(SeekFrom::Start(start + o))?;
-            let mut left = l;
-            while left > 0 {
-                let want = (left as usize).min(CHUNK);
-                let mut buf = vec![0u8; want];
-                let r = tokio::task::block_in_place(|| reader.read_exact(&mut buf).map(|_| buf));
-                let buf = r?;
-                conn.out.extend_from_slice(&no_nul(buf));
-                left -= want as u64;
-                if conn.out.len() >= CHUNK {
-                    conn.flush().await?;
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
 fn dotted(path: &[u32]) -> String {
     path.iter()
         .map(|n| n.to_string())
@@ -270,40 +207,6 @@ fn binary_len(store: &Store, meta: &MessageMeta, path: &[u32]) -> std::io::Resul
     binary_reader(store, meta, path)?.decoded_len()
 }
 
-/// `~{n}` and the decoded bytes: one pass to learn the length, one to send.
-async fn emit_binary(
-    conn: &mut Conn,
-    store: &Store,
-    meta: &MessageMeta,
-    path: &[u32],
-    partial: Option<(u32, u32)>,
-) -> std::io::Result<()> {
-    let total = tokio::task::block_in_place(|| binary_len(store, meta, path))?;
-    let (skip, len) = match partial {
-        Some((o, l)) => {
-            let o = (o as u64).min(total);
-            (o, (l as u64).min(total - o))
-        }
-        None => (0, total),
-    };
-    conn.out
-        .extend_from_slice(format!("~{{{len}}}\r\n").as_bytes());
-    let mut r = tokio::task::block_in_place(|| binary_reader(store, meta, path))?;
-    tokio::task::block_in_place(|| std::io::copy(&mut (&mut r).take(skip), &mut std::io::sink()))?;
-    let mut left = len;
-    while left > 0 {
-        let want = (left as usize).min(CHUNK);
-        let mut buf = vec![0u8; want];
-        let buf = tokio::task::block_in_place(|| r.read_exact(&mut buf).map(|_| buf))?;
-        conn.out.extend_from_slice(&buf);
-        left -= want as u64;
-        if conn.out.len() >= CHUNK {
-            conn.flush().await?;
-        }
-    }
-    Ok(())
-}
-
 pub struct FetchOptions {
     pub with_uid: bool,
     pub with_modseq: bool,
@@ -318,7 +221,7 @@ pub struct Shown {
 }
 
 /// Output gathered before it is sent on, so a long FETCH does not sit whole in memory.
-pub const FLUSH_AT: usize = CHUNK;
+pub const FLUSH_AT: usize = 256 * 1024;
 
 /// Whether every item asked for is one the session's view holds (see [`write_from_view`]).
 pub fn from_view_only(items: &[MessageDataItemName<'_>]) -> bool {
@@ -380,157 +283,281 @@ pub fn write_from_view(
     out.extend_from_slice(b")\r\n");
 }
 
-/// One `* n FETCH (...)` response. Returns whether the message should now be marked \Seen.
-#[allow(clippy::too_many_arguments)]
-pub async fn fetch_one(
-    conn: &mut Conn,
+/// Literals up to this size are read into the response; larger ones go out as a [`Body`] the
+/// driver streams.
+const INLINE_BODY: u64 = 64 * 1024;
+
+/// A literal may not carry NUL (RFC 3501 `CHAR8`); only BINARY's literal8 may. A message
+/// stored with NULs has them shown as 0x80 in BODY and RFC822 fetches, as Dovecot does, so
+/// sizes stay true; BINARY gives the bytes as they are.
+struct NoNul<R>(R);
+
+impl<R: Read> Read for NoNul<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        for x in buf[..n].iter_mut().filter(|x| **x == 0) {
+            *x = 0x80;
+        }
+        Ok(n)
+    }
+}
+
+/// Writes `prefix{n}\r\n` for `len` bytes of `reader` and the bytes themselves when they are
+/// few, else hands the reader back for the driver to send.
+fn literal(
+    out: &mut Vec<u8>,
+    prefix: &str,
+    mut reader: impl Read + Send + 'static,
+    len: u64,
+) -> std::io::Result<Option<Body>> {
+    out.extend_from_slice(format!("{prefix}{{{len}}}\r\n").as_bytes());
+    if len > INLINE_BODY {
+        return Ok(Some(Body {
+            reader: Box::new(reader.take(len)),
+            len,
+        }));
+    }
+    let start = out.len();
+    out.resize(start + len as usize, 0);
+    reader.read_exact(&mut out[start..])?;
+    Ok(None)
+}
+
+fn narrow(partial: Option<(u32, u32)>, len: u64) -> (u64, u64) {
+    match partial {
+        Some((o, l)) => {
+            let o = (o as u64).min(len);
+            (o, (l as u64).min(len - o))
+        }
+        None => (0, len),
+    }
+}
+
+/// `{n}\r\n` and the bytes of `src` (narrowed by `partial`).
+fn emit_source(
+    out: &mut Vec<u8>,
     store: &Store,
-    folder: u64,
-    seq: u32,
-    uid: u32,
-    shown: &Shown,
-    items: &[MessageDataItemName<'_>],
-    opts: &FetchOptions,
-) -> std::io::Result<bool> {
-    let needs_meta = items.iter().any(|i| {
-        !matches!(
-            i,
-            MessageDataItemName::Flags | MessageDataItemName::Uid | MessageDataItemName::ModSeq
-        )
-    });
-    let meta = if needs_meta {
-        match tokio::task::block_in_place(|| store.message_meta(folder, uid)) {
-            Ok(Some(m)) => Some(m),
-            // Expunged by another session since this one last looked: nothing to show.
-            _ => return Ok(false),
+    meta: &MessageMeta,
+    src: Source,
+    partial: Option<(u32, u32)>,
+) -> std::io::Result<Option<Body>> {
+    match src {
+        Source::Bytes(b) => {
+            let (o, l) = narrow(partial, b.len() as u64);
+            let b = b[o as usize..(o + l) as usize].to_vec();
+            literal(out, "", NoNul(std::io::Cursor::new(b)), l)
         }
-    } else {
-        None
-    };
-    let mut sets_seen = false;
-    conn.out
-        .extend_from_slice(format!("* {seq} FETCH (").as_bytes());
-    let mut first = true;
-    let mut sep = |out: &mut Vec<u8>| {
-        if !first {
-            out.push(b' ');
+        Source::Range(start, len) => {
+            let (o, l) = narrow(partial, len);
+            if l == 0 {
+                out.extend_from_slice(b"{0}\r\n");
+                return Ok(None);
+            }
+            let mut reader = store.open_body(meta).map_err(std::io::Error::other)?;
+            reader.seek(SeekFrom::Start(start + o))?;
+            literal(out, "", NoNul(reader), l)
         }
-        first = false;
-    };
-    let mut has_uid = false;
-    let mut has_modseq = false;
-    for item in items {
-        sep(&mut conn.out);
+    }
+}
+
+/// `~{n}\r\n` and the decoded bytes: one pass to learn the length, one to send.
+fn emit_binary(
+    out: &mut Vec<u8>,
+    store: &Store,
+    meta: &MessageMeta,
+    path: &[u32],
+    partial: Option<(u32, u32)>,
+) -> std::io::Result<Option<Body>> {
+    let total = binary_len(store, meta, path)?;
+    let (skip, len) = narrow(partial, total);
+    let mut r = binary_reader(store, meta, path)?;
+    std::io::copy(&mut (&mut r).take(skip), &mut std::io::sink())?;
+    literal(out, "~", r, len)
+}
+
+/// One `* n FETCH (...)` response, written a piece at a time: it stops at each large literal,
+/// which the driver sends before the rest is written.
+pub struct MessageFetch {
+    pub seq: u32,
+    pub uid: u32,
+    pub shown: Shown,
+    meta: Option<MessageMeta>,
+    /// The next item to write.
+    next: usize,
+    has_uid: bool,
+    has_modseq: bool,
+}
+
+impl MessageFetch {
+    /// `None` when the message is gone (expunged by another session since this one looked).
+    pub fn start(
+        store: &Store,
+        folder: u64,
+        seq: u32,
+        uid: u32,
+        shown: Shown,
+        items: &[MessageDataItemName<'_>],
+    ) -> Option<MessageFetch> {
+        let needs_meta = items.iter().any(|i| {
+            !matches!(
+                i,
+                MessageDataItemName::Flags | MessageDataItemName::Uid | MessageDataItemName::ModSeq
+            )
+        });
+        let meta = if needs_meta {
+            Some(store.message_meta(folder, uid).ok().flatten()?)
+        } else {
+            None
+        };
+        Some(MessageFetch {
+            seq,
+            uid,
+            shown,
+            meta,
+            next: 0,
+            has_uid: false,
+            has_modseq: false,
+        })
+    }
+
+    /// Writes items from where it stopped; `Some` is a literal for the driver to send first,
+    /// `None` means the response is complete.
+    pub fn write(
+        &mut self,
+        out: &mut Vec<u8>,
+        store: &Store,
+        folder: u64,
+        items: &[MessageDataItemName<'_>],
+        opts: &FetchOptions,
+    ) -> std::io::Result<Option<Body>> {
+        let (seq, uid) = (self.seq, self.uid);
+        if self.next == 0 {
+            out.extend_from_slice(format!("* {seq} FETCH (").as_bytes());
+        }
+        while let Some(item) = items.get(self.next) {
+            if self.next > 0 {
+                out.push(b' ');
+            }
+            self.next += 1;
+            if let Some(body) = self.item(out, store, folder, item, opts)? {
+                return Ok(Some(body));
+            }
+        }
+        let mut first = items.is_empty();
+        let mut sep = |out: &mut Vec<u8>| {
+            if !first {
+                out.push(b' ');
+            }
+            first = false;
+        };
+        if opts.with_uid && !self.has_uid {
+            sep(out);
+            out.extend_from_slice(format!("UID {uid}").as_bytes());
+        }
+        if opts.with_modseq && !self.has_modseq {
+            sep(out);
+            out.extend_from_slice(format!("MODSEQ ({})", self.shown.modseq).as_bytes());
+        }
+        out.extend_from_slice(b")\r\n");
+        Ok(None)
+    }
+
+    fn item(
+        &mut self,
+        out: &mut Vec<u8>,
+        store: &Store,
+        folder: u64,
+        item: &MessageDataItemName<'_>,
+        opts: &FetchOptions,
+    ) -> std::io::Result<Option<Body>> {
+        let uid = self.uid;
+        let m = match (item, &self.meta) {
+            (MessageDataItemName::Flags, _) => {
+                out.extend_from_slice(format!("FLAGS {}", self.shown.flags).as_bytes());
+                return Ok(None);
+            }
+            (MessageDataItemName::Uid, _) => {
+                self.has_uid = true;
+                out.extend_from_slice(format!("UID {uid}").as_bytes());
+                return Ok(None);
+            }
+            (MessageDataItemName::ModSeq, _) => {
+                self.has_modseq = true;
+                out.extend_from_slice(format!("MODSEQ ({})", self.shown.modseq).as_bytes());
+                return Ok(None);
+            }
+            (_, Some(m)) => m,
+            // `start` loads the metadata for every other item.
+            (_, None) => return Ok(None),
+        };
         match item {
-            MessageDataItemName::Flags => conn
-                .out
-                .extend_from_slice(format!("FLAGS {}", shown.flags).as_bytes()),
-            MessageDataItemName::Uid => {
-                has_uid = true;
-                conn.out.extend_from_slice(format!("UID {uid}").as_bytes())
-            }
-            MessageDataItemName::ModSeq => {
-                has_modseq = true;
-                conn.out
-                    .extend_from_slice(format!("MODSEQ ({})", shown.modseq).as_bytes())
-            }
-            MessageDataItemName::InternalDate => {
-                let m = meta.as_ref().expect("meta loaded");
-                conn.out.extend_from_slice(
-                    format!("INTERNALDATE {}", internal_date(m.internal_date)).as_bytes(),
-                )
-            }
+            MessageDataItemName::InternalDate => out.extend_from_slice(
+                format!("INTERNALDATE {}", internal_date(m.internal_date)).as_bytes(),
+            ),
             MessageDataItemName::Rfc822Size => {
-                let m = meta.as_ref().expect("meta loaded");
-                conn.out
-                    .extend_from_slice(format!("RFC822.SIZE {}", m.size).as_bytes())
+                out.extend_from_slice(format!("RFC822.SIZE {}", m.size).as_bytes())
             }
             MessageDataItemName::Envelope => {
-                let m = meta.as_ref().expect("meta loaded");
-                conn.out.extend_from_slice(b"ENVELOPE ");
-                envelope(&mut conn.out, &m.envelope);
+                out.extend_from_slice(b"ENVELOPE ");
+                envelope(out, &m.envelope);
             }
             MessageDataItemName::BodyStructure => {
-                let m = meta.as_ref().expect("meta loaded");
-                conn.out.extend_from_slice(b"BODYSTRUCTURE ");
-                body_structure(&mut conn.out, &m.structure, true, opts.rev2);
+                out.extend_from_slice(b"BODYSTRUCTURE ");
+                body_structure(out, &m.structure, true, opts.rev2);
             }
             MessageDataItemName::Body => {
-                let m = meta.as_ref().expect("meta loaded");
-                conn.out.extend_from_slice(b"BODY ");
-                body_structure(&mut conn.out, &m.structure, false, opts.rev2);
+                out.extend_from_slice(b"BODY ");
+                body_structure(out, &m.structure, false, opts.rev2);
             }
             MessageDataItemName::BodyExt {
-                section,
-                partial,
-                peek,
+                section, partial, ..
             } => {
-                let m = meta.as_ref().expect("meta loaded");
-                sets_seen |= !peek;
                 let mut name = format!("BODY[{}]", section_name(section));
                 if let Some((o, _)) = partial {
                     name.push_str(&format!("<{o}>"));
                 }
-                conn.out.extend_from_slice(name.as_bytes());
-                conn.out.push(b' ');
-                let src = tokio::task::block_in_place(|| {
-                    section_source(store, (folder, uid), m, section)
-                })?;
-                emit_source(conn, store, m, src, partial.map(|(o, l)| (o, l.get()))).await?;
+                out.extend_from_slice(name.as_bytes());
+                out.push(b' ');
+                let src = section_source(store, (folder, uid), m, section)?;
+                return emit_source(out, store, m, src, partial.map(|(o, l)| (o, l.get())));
             }
             // The RFC 822 items are whole-message ranges under their old names.
             MessageDataItemName::Rfc822
             | MessageDataItemName::Rfc822Header
             | MessageDataItemName::Rfc822Text => {
-                let m = meta.as_ref().expect("meta loaded");
                 let s = &m.structure;
-                let (name, range, seen) = match item {
-                    MessageDataItemName::Rfc822 => ("RFC822 ", (0, m.size), true),
+                let (name, range) = match item {
+                    MessageDataItemName::Rfc822 => ("RFC822 ", (0, m.size)),
                     MessageDataItemName::Rfc822Header => {
-                        ("RFC822.HEADER ", (s.header_offset, s.header_len), false)
+                        ("RFC822.HEADER ", (s.header_offset, s.header_len))
                     }
-                    _ => ("RFC822.TEXT ", (s.body_offset, s.body_len), true),
+                    _ => ("RFC822.TEXT ", (s.body_offset, s.body_len)),
                 };
-                sets_seen |= seen;
-                conn.out.extend_from_slice(name.as_bytes());
-                emit_source(conn, store, m, Source::Range(range.0, range.1), None).await?;
+                out.extend_from_slice(name.as_bytes());
+                return emit_source(out, store, m, Source::Range(range.0, range.1), None);
             }
             MessageDataItemName::Binary {
-                section,
-                partial,
-                peek,
+                section, partial, ..
             } => {
-                let m = meta.as_ref().expect("meta loaded");
-                sets_seen |= !peek;
                 let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
                 let mut name = format!("BINARY[{}]", dotted(&path));
                 if let Some((o, _)) = partial {
                     name.push_str(&format!("<{o}>"));
                 }
-                conn.out.extend_from_slice(name.as_bytes());
-                conn.out.push(b' ');
-                emit_binary(conn, store, m, &path, partial.map(|(o, l)| (o, l.get()))).await?;
+                out.extend_from_slice(name.as_bytes());
+                out.push(b' ');
+                return emit_binary(out, store, m, &path, partial.map(|(o, l)| (o, l.get())));
             }
             MessageDataItemName::BinarySize { section } => {
-                let m = meta.as_ref().expect("meta loaded");
                 let path: Vec<u32> = section.iter().map(|n| n.get()).collect();
-                let size = tokio::task::block_in_place(|| binary_len(store, m, &path))?;
-                conn.out
-                    .extend_from_slice(format!("BINARY.SIZE[{}] {size}", dotted(&path)).as_bytes());
+                let size = binary_len(store, m, &path)?;
+                out.extend_from_slice(format!("BINARY.SIZE[{}] {size}", dotted(&path)).as_bytes());
+            }
+            MessageDataItemName::Flags | MessageDataItemName::Uid | MessageDataItemName::ModSeq => {
             }
         }
+        Ok(None)
     }
-    if opts.with_uid && !has_uid {
-        sep(&mut conn.out);
-        conn.out.extend_from_slice(format!("UID {uid}").as_bytes());
-    }
-    if opts.with_modseq && !has_modseq {
-        sep(&mut conn.out);
-        conn.out
-            .extend_from_slice(format!("MODSEQ ({})", shown.modseq).as_bytes());
-    }
-    conn.out.extend_from_slice(b")\r\n");
-    Ok(sets_seen)
 }
 
 #[cfg(test)]

@@ -1,0 +1,268 @@
+//! Sessions driven in memory, several at once on one store: the bytes a client sends go
+//! through the framer, the session's steps are carried out here as a driver would.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use mailbox::{StorageKey, Store};
+
+use crate::framing::{Frame, Framer, Input};
+use crate::{Env, Limits, Session, Step};
+
+const LOCALES: &[(&str, &[&str])] = &[("en-US", &[include_str!("../../locales/en-US/imap.ftl")])];
+
+fn env(store: Store) -> Arc<Env> {
+    Arc::new(Env {
+        store,
+        views: Default::default(),
+        texts: Arc::new(i18n::I18n::new(LOCALES, "en-US").unwrap()),
+        product: "Test".into(),
+        limits: Limits {
+            max_command_size: 64 * 1024,
+            max_command_size_before_login: 1024,
+            max_append_size: 10 << 20,
+            max_append_messages: 10,
+            allow_plaintext_auth: true,
+            default_quota_mib: 0,
+        },
+    })
+}
+
+/// A client and the driver in one: what it sends is framed and handled, what the session
+/// answers (bodies included) is collected as text.
+struct Client {
+    session: Session,
+    framer: Framer,
+    env: Arc<Env>,
+    /// The last step that was not carried out: `Idle` or `Close`.
+    parked: Option<Step>,
+}
+
+impl Client {
+    fn new(env: &Arc<Env>) -> (Client, String) {
+        let mut c = Client {
+            session: Session::new(env.clone(), "test", false),
+            framer: Framer::default(),
+            env: env.clone(),
+            parked: None,
+        };
+        let greeting = c.take();
+        (c, greeting)
+    }
+
+    fn take(&mut self) -> String {
+        String::from_utf8_lossy(&std::mem::take(self.session.output())).into_owned()
+    }
+
+    /// Sends `bytes` and returns everything the server wrote in answer.
+    fn send(&mut self, bytes: &[u8]) -> String {
+        let mut text = self.take();
+        self.framer.feed(bytes);
+        let mut staged = Vec::new();
+        let mut writer = None;
+        loop {
+            let budget = self.session.budget();
+            let input = match self.framer.next(&budget) {
+                Frame::NeedInput => return text + &self.take(),
+                Frame::Continue => {
+                    text.push_str("+ go\r\n");
+                    continue;
+                }
+                Frame::BodyStart { .. } => {
+                    writer = Some(self.env.store.new_message().unwrap());
+                    continue;
+                }
+                Frame::Body(b) => {
+                    writer.as_mut().unwrap().write_all(b).unwrap();
+                    continue;
+                }
+                Frame::BodyEnd => {
+                    staged.push(writer.take().unwrap().finish().unwrap());
+                    continue;
+                }
+                Frame::Command(bytes) => Input::Command {
+                    bytes,
+                    staged: std::mem::take(&mut staged),
+                },
+                Frame::Refused { tag, reason } => Input::Refused { tag, reason },
+            };
+            let step = self.session.handle(input);
+            self.carry_out(step, &mut text);
+        }
+    }
+
+    fn carry_out(&mut self, mut step: Step, text: &mut String) {
+        loop {
+            text.push_str(&self.take());
+            step = match step {
+                Step::Read => return,
+                Step::Send(mut body) => {
+                    let mut bytes = Vec::new();
+                    body.reader.read_to_end(&mut bytes).unwrap();
+                    assert_eq!(bytes.len() as u64, body.len);
+                    text.push_str(&String::from_utf8_lossy(&bytes));
+                    self.session.resume()
+                }
+                Step::Flush => self.session.resume(),
+                Step::Verify { user, password } => {
+                    let account = self.env.store.account(&user).unwrap();
+                    let r = match account {
+                        Some(a) if password == "pw" => Ok(a),
+                        _ => Err("refused"),
+                    };
+                    self.session.verified(r)
+                }
+                Step::StartTls => {
+                    self.session.tls_started();
+                    Step::Read
+                }
+                Step::Compress => Step::Read,
+                s @ (Step::Idle { .. } | Step::Close) => {
+                    self.parked = Some(s);
+                    return;
+                }
+            }
+        }
+    }
+
+    fn login(env: &Arc<Env>, user: &str) -> Client {
+        let (mut c, _) = Client::new(env);
+        let r = c.send(format!("l LOGIN {user} pw\r\n").as_bytes());
+        assert!(r.starts_with("l OK [CAPABILITY"), "{r}");
+        c
+    }
+}
+
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StorageKey::generate()).unwrap();
+    store.add_account("a@x.h", "pw").unwrap();
+    (dir, store)
+}
+
+fn append(c: &mut Client, body: &str) -> String {
+    c.send(format!("ap APPEND INBOX {{{}}}\r\n{body}\r\n", body.len()).as_bytes())
+}
+
+#[test]
+fn greeting_login_and_a_wrong_password() {
+    let (_d, store) = store();
+    let env = env(store);
+    let (mut c, greeting) = Client::new(&env);
+    assert!(
+        greeting.starts_with("* OK [CAPABILITY IMAP4rev1"),
+        "{greeting}"
+    );
+    assert!(greeting.contains("Test"), "{greeting}");
+    let r = c.send(b"1 LOGIN a@x.h nope\r\n");
+    assert!(r.starts_with("1 NO [AUTHENTICATIONFAILED]"), "{r}");
+    let r = c.send(b"2 SELECT INBOX\r\n");
+    assert!(r.starts_with("2 BAD"), "{r}");
+    // AUTHENTICATE PLAIN with its response after a continuation.
+    let r = c.send(b"3 AUTHENTICATE PLAIN\r\n");
+    assert_eq!(r, "+ \r\n");
+    let r = c.send(b"AGFAeC5oAHB3\r\n");
+    assert!(r.starts_with("3 OK [CAPABILITY"), "{r}");
+    assert!(c.session.account_id().is_some());
+}
+
+#[test]
+fn two_sessions_on_one_mailbox_see_each_others_changes() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut a = Client::login(&env, "a@x.h");
+    let mut b = Client::login(&env, "a@x.h");
+    let r = a.send(b"s SELECT INBOX\r\n");
+    assert!(r.contains("* 0 EXISTS"), "{r}");
+    let r = append(&mut b, "Subject: one\r\n\r\nhello\r\n");
+    assert!(r.contains("+ go") && r.contains("ap OK [APPENDUID"), "{r}");
+    let r = a.send(b"n NOOP\r\n");
+    assert!(
+        r.contains("* 1 EXISTS\r\n") && r.contains("* 1 RECENT"),
+        "{r}"
+    );
+    b.send(b"s SELECT INBOX\r\n");
+    let r = b.send(b"f STORE 1 +FLAGS (\\Flagged)\r\n");
+    assert!(r.contains("* 1 FETCH (FLAGS (\\Flagged))"), "{r}");
+    let r = a.send(b"n NOOP\r\n");
+    assert!(r.contains("* 1 FETCH (FLAGS (\\Flagged \\Recent)"), "{r}");
+    let r = b.send(b"x STORE 1 +FLAGS.SILENT (\\Deleted)\r\nx2 EXPUNGE\r\n");
+    assert!(r.contains("* 1 EXPUNGE") && r.contains("x2 OK"), "{r}");
+    // Not in FETCH: an expunge is told only when the client may hear of it.
+    let r = a.send(b"f FETCH 1:* FLAGS\r\n");
+    assert!(!r.contains("EXPUNGE"), "{r}");
+    let r = a.send(b"n NOOP\r\n");
+    assert!(r.contains("* 1 EXPUNGE"), "{r}");
+}
+
+#[test]
+fn a_large_body_goes_out_as_a_literal_the_driver_streams() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut c = Client::login(&env, "a@x.h");
+    let big = format!("Subject: big\r\n\r\n{}\r\n", "0123456789".repeat(20_000));
+    append(&mut c, &big);
+    c.send(b"s SELECT INBOX\r\n");
+    let mut sends = 0;
+    let step = c.session.handle(Input::Command {
+        bytes: b"f FETCH 1 (UID BODY.PEEK[])\r\n".to_vec(),
+        staged: Vec::new(),
+    });
+    let mut text = String::new();
+    if let Step::Send(body) = &step {
+        sends += 1;
+        assert_eq!(body.len, big.len() as u64);
+    }
+    c.carry_out(step, &mut text);
+    assert_eq!(sends, 1);
+    assert!(text.starts_with(&format!("* 1 FETCH (UID 1 BODY[] {{{}}}\r\n", big.len())));
+    assert!(
+        text.contains(&format!("{big})\r\n")),
+        "the body and the end of the response"
+    );
+    assert!(text.lines().last().unwrap().starts_with("f OK"), "{text}");
+}
+
+#[test]
+fn idle_reports_what_another_session_does() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut a = Client::login(&env, "a@x.h");
+    let mut b = Client::login(&env, "a@x.h");
+    a.send(b"s SELECT INBOX\r\n");
+    let r = a.send(b"i IDLE\r\n");
+    assert!(r.starts_with("+ "), "{r}");
+    assert!(matches!(a.parked.take(), Some(Step::Idle { .. })));
+    append(&mut b, "Subject: x\r\n\r\ny\r\n");
+    a.session.idle_changed();
+    assert!(a.take().contains("* 1 EXISTS"));
+    let r = a.send(b"DONE\r\n");
+    assert!(r.starts_with("i OK"), "{r}");
+}
+
+#[test]
+fn refusals_name_the_tag_and_closing_ones_say_bye() {
+    let (_d, store) = store();
+    let env = env(store);
+    let (mut c, _) = Client::new(&env);
+    let long = format!("t1 LOGIN {}\r\n", "x".repeat(2000));
+    let r = c.send(long.as_bytes());
+    assert!(r.starts_with("t1 BAD"), "{r}");
+    // Before login a literal past the small budget is never asked for.
+    let r = c.send(b"t2 LOGIN a {5000+}\r\n");
+    assert!(
+        r.starts_with("t2 BAD [LIMIT]") && r.contains("* BYE"),
+        "{r}"
+    );
+    assert!(matches!(c.parked, Some(Step::Close)));
+}
+
+#[test]
+fn logout_closes() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut c = Client::login(&env, "a@x.h");
+    let r = c.send(b"z LOGOUT\r\n");
+    assert!(r.starts_with("* BYE") && r.contains("z OK"), "{r}");
+    assert!(matches!(c.parked, Some(Step::Close)));
+}
