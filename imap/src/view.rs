@@ -57,6 +57,32 @@ fn push_num(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(&buf[i..]);
 }
 
+/// The UIDs that are \Recent to a session: above one mark and up to another.
+#[derive(Clone, Copy)]
+struct Recent {
+    above: u32,
+    up_to: u32,
+}
+
+impl Recent {
+    /// Everything above `mark`: what a read-only session shows, claiming nothing.
+    fn above(mark: u32) -> Recent {
+        Recent {
+            above: mark,
+            up_to: u32::MAX,
+        }
+    }
+
+    /// What [`Store::claim_recent`] gave this session.
+    fn claimed((above, up_to): (u32, u32)) -> Recent {
+        Recent { above, up_to }
+    }
+
+    fn has(self, uid: u32) -> bool {
+        uid > self.above && uid <= self.up_to
+    }
+}
+
 impl View {
     /// Reads the folder's messages: a copy of a view in `cache` caught up from its modseq, or
     /// else one scan of their states. `folder` names the folder; it is read again after
@@ -68,7 +94,7 @@ impl View {
         folder: &Folder,
         read_only: bool,
     ) -> mailbox::Result<View> {
-        let floor = if read_only {
+        let claim = if read_only {
             None
         } else {
             Some(store.claim_recent(account, folder.id)?)
@@ -76,7 +102,8 @@ impl View {
         let folder = store
             .folder_by_id(account, folder.id)?
             .ok_or(mailbox::Error::NoFolder)?;
-        let floor = floor.unwrap_or(folder.recent_uid);
+        // EXAMINE claims nothing and shows what nobody has claimed yet.
+        let floor = claim.map_or(Recent::above(folder.recent_uid), Recent::claimed);
         let snap = cache.and_then(|c| c.get(account, folder.id)).filter(|s| {
             s.uidvalidity == folder.uidvalidity
                 && s.modseq <= folder.highest_modseq
@@ -103,9 +130,8 @@ impl View {
             view.slots = snap.slots.clone();
             view.table = snap.table.clone();
             (view.seen_modseq, view.seen_uidnext) = (snap.modseq, snap.uidnext);
-            let first = view.uids.partition_point(|u| *u <= floor);
-            for s in &mut view.slots[first..] {
-                s.recent = true;
+            for (u, s) in view.uids.iter().zip(&mut view.slots) {
+                s.recent = floor.has(*u);
             }
             // What the copy missed is not told: the client learns the folder from SELECT.
             view.catch_up(store, &folder, floor, &mut Vec::new(), true)?;
@@ -157,13 +183,13 @@ impl View {
         self.uids.len() as u32
     }
 
-    /// Adds the messages with UIDs in `range` to the end of the view; those above `floor` are
+    /// Adds the messages with UIDs in `range` to the end of the view; those in `floor` are
     /// \Recent to this session.
     fn append_states(
         &mut self,
         store: &Store,
         range: std::ops::RangeInclusive<u32>,
-        floor: u32,
+        floor: Recent,
     ) -> mailbox::Result<()> {
         let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
         store.scan_states(self.folder, range, |uid, st| {
@@ -171,7 +197,7 @@ impl View {
             slots.push(Slot {
                 modseq: st.modseq,
                 list: table.list_of(&st),
-                recent: uid > floor,
+                recent: floor.has(uid),
             });
         })
     }
@@ -359,11 +385,11 @@ impl View {
         if folder.highest_modseq == self.seen_modseq && !flush_pending {
             return Ok(());
         }
-        let mut floor = folder.recent_uid;
+        let mut floor = Recent::above(folder.recent_uid);
         if folder.uidnext > self.seen_uidnext && !self.read_only {
             // Claimed first and the folder read again, so every message claimed here is
             // among those this refresh adds.
-            floor = store.claim_recent(self.account, self.folder)?;
+            floor = Recent::claimed(store.claim_recent(self.account, self.folder)?);
             match store.folder_by_id(self.account, self.folder)? {
                 Some(f) => folder = f,
                 None => return Ok(()),
@@ -373,12 +399,12 @@ impl View {
     }
 
     /// Applies what changed up to `folder`'s modseq and UIDNEXT and writes it as untagged
-    /// updates; messages added above `floor` are \Recent here.
+    /// updates; messages added in `floor` are \Recent here.
     fn catch_up(
         &mut self,
         store: &Store,
         folder: &Folder,
-        floor: u32,
+        floor: Recent,
         out: &mut Vec<u8>,
         allow_expunge: bool,
     ) -> mailbox::Result<()> {

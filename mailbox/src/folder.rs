@@ -245,22 +245,25 @@ impl Store {
     }
 
     /// Claims every message above the folder's recent mark for the calling session and returns
-    /// the previous mark: messages above it are \Recent to that session and no other.
-    pub fn claim_recent(&self, account: u64, folder: u64) -> Result<u32> {
+    /// the UIDs claimed as (previous mark, new mark): messages above the first and up to the
+    /// second are \Recent to that session and no other. A message filed after the claim is
+    /// not among them, however soon the caller reads the folder again.
+    pub fn claim_recent(&self, account: u64, folder: u64) -> Result<(u32, u32)> {
         let lock = self.lock(account);
         let _g = lock.lock().expect("account lock");
         let mut f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
         let before = f.recent_uid;
         let top = f.uidnext.saturating_sub(1);
-        if top > before {
-            f.recent_uid = top;
-            // Advisory state: not worth a flush, and no modseq change, or every session
-            // would wake up for it.
-            self.inner
-                .folders
-                .insert(folder_key(account, &f.name), enc(&f)?)?;
+        if top <= before {
+            return Ok((before, before));
         }
-        Ok(before)
+        f.recent_uid = top;
+        // Advisory state: not worth a flush, and no modseq change, or every session would
+        // wake up for it.
+        self.inner
+            .folders
+            .insert(folder_key(account, &f.name), enc(&f)?)?;
+        Ok((before, top))
     }
 
     /// Total size of the folder's messages in bytes (STATUS SIZE).

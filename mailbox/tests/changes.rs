@@ -381,7 +381,9 @@ fn status_counts_recent_on_either_side_of_the_mark() {
         deliver(&store, a, "INBOX", &[]);
     }
     assert_eq!(status(&store).recent, 2, "never claimed");
-    assert_eq!(store.claim_recent(a, inbox).unwrap(), 0);
+    assert_eq!(store.claim_recent(a, inbox).unwrap(), (0, 2));
+    // Nothing new: an empty claim.
+    assert_eq!(store.claim_recent(a, inbox).unwrap(), (2, 2));
     assert_eq!(status(&store).recent, 0);
     for _ in 0..8 {
         deliver(&store, a, "INBOX", &["\\Deleted"]);
@@ -390,7 +392,7 @@ fn status_counts_recent_on_either_side_of_the_mark() {
     // Mark 2 of 10: counted below the mark.
     let s = status(&store);
     assert_eq!((s.messages, s.recent, s.unseen, s.deleted), (8, 6, 8, 6));
-    store.claim_recent(a, inbox).unwrap();
+    assert_eq!(store.claim_recent(a, inbox).unwrap(), (2, 10));
     deliver(&store, a, "INBOX", &[]);
     // Mark 10 of 11: counted above it.
     assert_eq!(status(&store).recent, 1);
