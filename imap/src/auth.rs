@@ -34,6 +34,7 @@ impl Session {
                 "MOVE",
                 "SPECIAL-USE",
                 "CONDSTORE",
+                "QRESYNC",
                 "NAMESPACE",
                 "UNSELECT",
                 "CHILDREN",

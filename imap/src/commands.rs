@@ -5,6 +5,7 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 use mailbox::FlagOp;
 
+use super::qresync::Known;
 use super::session::{Session, State, Step, Waiting, flag_str, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, string};
 use super::view::View;
@@ -53,6 +54,7 @@ impl Session {
         mailbox: &Mailbox<'_>,
         read_only: bool,
         condstore: bool,
+        known: Option<Known>,
     ) {
         let account = match &self.state {
             State::Authenticated(a) | State::Selected(a, _) => a.clone(),
@@ -116,7 +118,11 @@ impl Session {
         self.line(&format!("* OK [UIDVALIDITY {}] .", view.uidvalidity));
         self.line(&format!("* OK [UIDNEXT {}] .", view.uidnext()));
         self.line(&format!("* OK [HIGHESTMODSEQ {}] .", view.highest_modseq()));
+        view.qresync = self.qresync;
         self.state = State::Selected(account, Box::new(view));
+        if let Some(k) = known {
+            self.resync(&k);
+        }
         let code = if read_only { "READ-ONLY" } else { "READ-WRITE" };
         self.tagged(tag, "OK", Some(code), "imap-select-ok");
     }

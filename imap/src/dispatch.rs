@@ -1,12 +1,13 @@
 //! Which command runs in which state, and with what: the one place a parsed command is taken
 //! apart.
 
-use imap_codec::imap_types::command::{Command, CommandBody};
+use imap_codec::imap_types::command::{Command, CommandBody, FetchModifier, SelectParameter};
 use imap_codec::imap_types::extensions::enable::CapabilityEnable;
 use imap_codec::imap_types::fetch::{Macro, MacroOrMessageDataItemNames, MessageDataItemName};
 use imap_codec::imap_types::flag::{StoreResponse, StoreType};
 use mailbox::FlagOp;
 
+use super::qresync::Known;
 use super::session::{Session, State, Step, flag_str, mailbox_name};
 use super::syntax::string;
 
@@ -38,6 +39,7 @@ impl Session {
             self.tagged(&tag, "BAD", None, "imap-bad-state");
             return Step::Read;
         }
+        let read_only = matches!(cmd.body, C::Examine { .. });
         match cmd.body {
             C::Capability => {
                 let caps = self.capabilities();
@@ -99,6 +101,14 @@ impl Session {
                     } else if matches!(c, CapabilityEnable::CondStore) {
                         self.enable_condstore();
                         enabled.push("CONDSTORE");
+                    } else if c.to_string().eq_ignore_ascii_case("QRESYNC") {
+                        // QRESYNC implies CONDSTORE (RFC 7162 3.2.3).
+                        self.enable_condstore();
+                        self.qresync = true;
+                        if let State::Selected(_, v) = &mut self.state {
+                            v.qresync = true;
+                        }
+                        enabled.push("QRESYNC");
                     }
                 }
                 self.line(format!("* ENABLED {}", enabled.join(" ")).trim_end());
@@ -130,16 +140,31 @@ impl Session {
             C::Select {
                 mailbox,
                 parameters,
-            } => {
-                let cs = !parameters.is_empty();
-                self.select(&tag, &mailbox, false, cs);
             }
-            C::Examine {
+            | C::Examine {
                 mailbox,
                 parameters,
             } => {
+                let known = parameters.iter().find_map(|p| match p {
+                    SelectParameter::QResync {
+                        uid_validity,
+                        mod_sequence_value,
+                        known_uids,
+                        ..
+                    } => Some(Known {
+                        uidvalidity: uid_validity.get(),
+                        modseq: mod_sequence_value.get(),
+                        uids: known_uids.clone(),
+                    }),
+                    SelectParameter::CondStore => None,
+                });
+                // RFC 7162 3.2.5: QRESYNC parameters only once it is enabled.
+                if known.is_some() && !self.qresync {
+                    self.tagged(&tag, "BAD", None, "imap-qresync-not-enabled");
+                    return Step::Read;
+                }
                 let cs = !parameters.is_empty();
-                self.select(&tag, &mailbox, true, cs);
+                self.select(&tag, &mailbox, read_only, cs, known);
             }
             C::Create { mailbox } => {
                 let acct = authed.expect("checked");
@@ -279,11 +304,17 @@ impl Session {
                     MacroOrMessageDataItemNames::MessageDataItemNames(v) => v,
                 };
                 let changed_since = modifiers.iter().find_map(|m| match m {
-                    imap_codec::imap_types::command::FetchModifier::ChangedSince(n) => {
-                        Some(n.get())
-                    }
-                    _ => None,
+                    FetchModifier::ChangedSince(n) => Some(n.get()),
+                    FetchModifier::Vanished => None,
                 });
+                if modifiers.contains(&FetchModifier::Vanished) {
+                    // RFC 7162 3.2.6: UID FETCH only, with CHANGEDSINCE, once QRESYNC is on.
+                    let Some(since) = changed_since.filter(|_| uid && self.qresync) else {
+                        self.tagged(&tag, "BAD", None, "imap-vanished-misused");
+                        return Step::Read;
+                    };
+                    self.vanished_since(since, Some(&sequence_set));
+                }
                 return self.fetch(&tag, &sequence_set, items, uid, changed_since);
             }
             C::Store {

@@ -76,7 +76,8 @@ impl Session {
                 )
             });
         let opts = FetchOptions {
-            with_uid: uid,
+            // Under QRESYNC every FETCH response names its UID (RFC 7162 3.2.4).
+            with_uid: uid || self.qresync,
             with_modseq: changed_since.is_some() || (self.condstore && asks_modseq),
             rev2: self.rev2,
         };

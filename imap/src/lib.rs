@@ -28,6 +28,7 @@ mod fetch;
 mod fetch_job;
 mod flag_table;
 mod list;
+mod qresync;
 mod query;
 mod quota;
 mod search;

@@ -54,6 +54,8 @@ pub struct Session {
     pub(super) compressed: bool,
     pub(super) state: State,
     pub(super) condstore: bool,
+    /// The client enabled QRESYNC (RFC 7162): expunges are told as VANISHED.
+    pub(super) qresync: bool,
     pub(super) list_selection: Option<super::list_ext::ListOptions>,
     /// The client enabled IMAP4rev2 (RFC 9051).
     pub(super) rev2: bool,
@@ -138,6 +140,7 @@ impl Session {
             compressed: false,
             state: State::NotAuthenticated,
             condstore: false,
+            qresync: false,
             list_selection: None,
             rev2: false,
             utf8: false,

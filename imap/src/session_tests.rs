@@ -266,3 +266,66 @@ fn logout_closes() {
     assert!(r.starts_with("* BYE") && r.contains("z OK"), "{r}");
     assert!(matches!(c.parked, Some(Step::Close)));
 }
+
+fn number_after(text: &str, key: &str) -> u64 {
+    let at = text.find(key).unwrap_or_else(|| panic!("{key} in {text}")) + key.len();
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().unwrap()
+}
+
+#[test]
+fn qresync_tells_what_vanished_and_changed_since_a_modseq() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut a = Client::login(&env, "a@x.h");
+    let mut b = Client::login(&env, "a@x.h");
+    for n in 1..=4 {
+        append(&mut b, &format!("Subject: {n}\r\n\r\nbody\r\n"));
+    }
+    let r = a.send(b"q SELECT INBOX (QRESYNC (1 1))\r\n");
+    assert!(r.starts_with("q BAD"), "QRESYNC before ENABLE: {r}");
+    let r = a.send(b"e ENABLE QRESYNC\r\n");
+    assert!(r.starts_with("* ENABLED QRESYNC\r\n"), "{r}");
+    let r = a.send(b"s SELECT INBOX\r\n");
+    let (validity, modseq) = (
+        number_after(&r, "UIDVALIDITY "),
+        number_after(&r, "HIGHESTMODSEQ "),
+    );
+    a.send(b"u UNSELECT\r\n");
+    b.send(b"s SELECT INBOX\r\n");
+    b.send(b"f STORE 2 +FLAGS (\\Seen)\r\nd STORE 3 +FLAGS (\\Deleted)\r\nx EXPUNGE\r\n");
+    let r = a.send(format!("s SELECT INBOX (QRESYNC ({validity} {modseq} 1:4))\r\n").as_bytes());
+    assert!(r.contains("* VANISHED (EARLIER) 3\r\n"), "{r}");
+    assert!(
+        r.contains("* 2 FETCH (FLAGS (\\Seen) UID 2 MODSEQ ("),
+        "{r}"
+    );
+    assert!(
+        !r.contains("UID 1 ") && !r.contains("UID 4 "),
+        "unchanged ones: {r}"
+    );
+    // Known UIDs narrow what is told.
+    a.send(b"u UNSELECT\r\n");
+    let r = a.send(format!("s SELECT INBOX (QRESYNC ({validity} {modseq} 4))\r\n").as_bytes());
+    assert!(!r.contains("VANISHED"), "{r}");
+    // A different UIDVALIDITY: nothing incremental.
+    a.send(b"u UNSELECT\r\n");
+    let r = a.send(format!("s SELECT INBOX (QRESYNC ({} {modseq}))\r\n", validity + 1).as_bytes());
+    assert!(!r.contains("VANISHED") && !r.contains("FETCH"), "{r}");
+    // Expunges by another session come as VANISHED, not EXPUNGE.
+    b.send(b"d STORE 1 +FLAGS (\\Deleted)\r\nx EXPUNGE\r\n");
+    let r = a.send(b"n NOOP\r\n");
+    assert!(
+        r.contains("* VANISHED 1\r\n") && !r.contains("EXPUNGE"),
+        "{r}"
+    );
+    let r =
+        a.send(format!("v UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)\r\n").as_bytes());
+    assert!(r.starts_with("* VANISHED (EARLIER) 1,3\r\n"), "{r}");
+    assert!(r.contains("FLAGS (\\Seen) UID 2"), "{r}");
+    let r = a.send(b"v2 FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n");
+    assert!(r.starts_with("v2 BAD"), "VANISHED without UID: {r}");
+}

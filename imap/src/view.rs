@@ -4,6 +4,8 @@
 //! folder consistent at a cost that follows the changes, not the folder's size.
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
+
+use crate::search_ext::compact;
 use mailbox::{Folder, MessageState, Store};
 
 use super::flag_table::{FlagTable, SEEN};
@@ -40,6 +42,8 @@ pub struct View {
     pub condstore: bool,
     /// IMAP4rev2 has no \Recent and no RECENT response.
     pub rev2: bool,
+    /// Expunges go out as VANISHED (QRESYNC).
+    pub qresync: bool,
 }
 
 fn push_num(out: &mut Vec<u8>, n: u64) {
@@ -124,6 +128,7 @@ impl View {
             recent: 0,
             condstore: false,
             rev2: false,
+            qresync: false,
         };
         if let Some(snap) = snap {
             view.uids = snap.uids.clone();
@@ -358,7 +363,7 @@ impl View {
         push_num(out, seq.into());
         out.extend_from_slice(b" FETCH (FLAGS ");
         self.write_flags(out, &slot);
-        if with_uid {
+        if with_uid || self.qresync {
             out.extend_from_slice(b" UID ");
             push_num(out, self.uids[seq as usize - 1].into());
         }
@@ -477,14 +482,24 @@ impl View {
     /// so each number is valid when the client applies it.
     fn expunge_now(&mut self, out: &mut Vec<u8>, gone: &[u32]) {
         let mut drop = vec![false; self.uids.len()];
+        let mut vanished = Vec::new();
         for &u in gone.iter().rev() {
             if let Ok(i) = self.uids.binary_search(&u) {
-                out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                if self.qresync {
+                    vanished.push(u);
+                } else {
+                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
+                }
                 drop[i] = true;
                 if self.slots[i].recent {
                     self.recent -= 1;
                 }
             }
+        }
+        if !vanished.is_empty() {
+            // Under QRESYNC, by UID in one response (RFC 7162 3.2.10).
+            vanished.reverse();
+            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&vanished)).as_bytes());
         }
         let mut i = 0;
         self.uids.retain(|_| {

@@ -46,3 +46,5 @@ imap-unsupported = Befehl nicht unterstützt
 imap-enabled = Aktiviert
 imap-closed = Vorheriger Ordner geschlossen
 imap-bad-seq = Nachrichtennummer außerhalb des Bereichs
+imap-qresync-not-enabled = QRESYNC-Parameter erst nach ENABLE QRESYNC.
+imap-vanished-misused = VANISHED nur mit UID FETCH, CHANGEDSINCE und eingeschaltetem QRESYNC.

@@ -46,3 +46,5 @@ imap-unsupported = Command not supported
 imap-enabled = Enabled
 imap-closed = Previous folder closed
 imap-bad-seq = Message sequence number out of range
+imap-qresync-not-enabled = QRESYNC parameters need ENABLE QRESYNC first.
+imap-vanished-misused = VANISHED needs UID FETCH with CHANGEDSINCE and QRESYNC enabled.

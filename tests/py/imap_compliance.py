@@ -21,6 +21,9 @@ Phases:
   quota       (alice limited to 1 MiB) GETQUOTAROOT/GETQUOTA report STORAGE; an APPEND or COPY
               past the limit is NO [OVERQUOTA]; SETQUOTA is the operator's
   noquota     (limit cleared) no quota root
+  qresync     a client back after a while learns, on SELECT (QRESYNC ...), only what vanished
+              and what changed since its modseq; expunges come as VANISHED, UID FETCH
+              (CHANGEDSINCE n VANISHED) tells the expunged UIDs of its range
   compress    COMPRESS=DEFLATE both ways; a second COMPRESS is refused; 50 MB of one line
               squeezed into a few hundred KB is refused as too long, not inflated whole
 """
@@ -401,7 +404,51 @@ def phase_compress():
     log("compress: ok")
 
 
+def phase_qresync():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Resync", expect="OK")
+    for i in range(6):
+        append(a, "Resync", f"Subject: r{i}\r\n\r\nbody\r\n".encode())
+    a.command("SELECT Resync (QRESYNC (1 1))", expect="BAD")
+    _, _, e = a.command("ENABLE QRESYNC", expect="OK")
+    check(b"* ENABLED QRESYNC" in e, f"enabled: {e!r}")
+    _, _, s = a.command("SELECT Resync", expect="OK")
+    text = b"\n".join(s).decode()
+    validity = int(re.search(r"UIDVALIDITY (\d+)", text).group(1))
+    modseq = int(re.search(r"HIGHESTMODSEQ (\d+)", text).group(1))
+    a.command("LOGOUT")
+    a.close()
+    # Another client changes and expunges meanwhile.
+    b = Raw()
+    b.login("alice")
+    b.command("SELECT Resync", expect="OK")
+    b.command("STORE 2 +FLAGS (\\Flagged)", expect="OK")
+    b.command("STORE 4:5 +FLAGS.SILENT (\\Deleted)", expect="OK")
+    b.command("EXPUNGE", expect="OK")
+    # The first client comes back, as Thunderbird and K-9 do.
+    a = Raw()
+    a.login("alice")
+    a.command("ENABLE QRESYNC", expect="OK")
+    _, _, s = a.command(f"SELECT Resync (QRESYNC ({validity} {modseq} 1:6))", expect="OK")
+    check(b"* VANISHED (EARLIER) 4:5" in s, f"vanished on SELECT: {s!r}")
+    changed = [l for l in s if b" FETCH " in l]
+    check(len(changed) == 1 and b"UID 2 " in changed[0] and b"\\Flagged" in changed[0], f"changed: {s!r}")
+    # Live: an expunge by the other client is VANISHED, never EXPUNGE.
+    b.command("STORE 1 +FLAGS.SILENT (\\Deleted)", expect="OK")
+    b.command("EXPUNGE", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(b"* VANISHED 1" in n and not any(b"EXPUNGE" in l for l in n), f"live: {n!r}")
+    _, _, f = a.command(f"UID FETCH 1:* (FLAGS) (CHANGEDSINCE {modseq} VANISHED)", expect="OK")
+    check(f[0] == b"* VANISHED (EARLIER) 1,4:5", f"UID FETCH VANISHED: {f!r}")
+    for c in (a, b):
+        c.command("LOGOUT")
+        c.close()
+    log("qresync: ok")
+
+
 PHASES = {
+    "qresync": phase_qresync,
     "quota": phase_quota,
     "noquota": phase_noquota,
     "multiappend": phase_multiappend,
