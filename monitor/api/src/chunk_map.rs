@@ -234,6 +234,13 @@ impl ChunkMap {
 
     /// Merges pairs of units until the runs fit [`MAX_RUNS`].
     fn fit(&mut self) {
+        let covered: u64 = self.runs.iter().map(|&Run(_, n)| u64::from(n)).sum();
+        if self.runs.len() > MAX_RUNS && covered > u64::from(MAX_CHUNKS) {
+            // A map that never passed validation, too large to spread out: what it says
+            // cannot be trusted, so it starts over as nothing placed.
+            *self = ChunkMap::new(self.chunks);
+            return;
+        }
         while self.runs.len() > MAX_RUNS {
             let mut units = Vec::with_capacity(self.units() as usize);
             for &Run(p, n) in &self.runs {
@@ -430,5 +437,25 @@ mod tests {
         }
         let good: ChunkMap = serde_json::from_str(r#"{"chunks":0,"runs":[]}"#).unwrap();
         assert!(good.validate().is_ok());
+    }
+
+    #[test]
+    fn an_unchecked_huge_map_is_reset_rather_than_spread_out() {
+        let huge = |n: u32| ChunkMap {
+            chunks: u32::MAX,
+            group: 1,
+            runs: (0..=MAX_RUNS as u32)
+                .map(|i| Run(if i % 2 == 0 { Place::Peer } else { Place::Here }, n))
+                .collect(),
+        };
+        // Too many runs over far too many chunks: reset, not expanded.
+        let mut map = huge(1_000_000);
+        map.set(0, 1, Place::Server(0));
+        assert_eq!(map.runs(), [Run(Place::Missing, MAX_CHUNKS)]);
+        assert!(map.validate().is_ok());
+        // Counts that overflow: the positions saturate and the map stays small.
+        let mut map = huge(u32::MAX);
+        map.set(0, 1, Place::Server(0));
+        assert!(map.runs().len() <= MAX_RUNS);
     }
 }
