@@ -1,0 +1,179 @@
+## wims-monitor: Auftragsliste, Detailansicht, Statusleiste und Verbindung.
+
+monitor-unknown-language = Unbekannte Sprache; mitgeliefert: { $known }.
+
+## Zahlen, Größen und Zeiten. Fluent erhält Zahlen fertig formatiert; dies ist das Dezimalzeichen.
+
+monitor-decimal-separator = ,
+monitor-size-bytes = { $value } B
+monitor-size-kib = { $value } KiB
+monitor-size-mib = { $value } MiB
+monitor-size-gib = { $value } GiB
+monitor-size-tib = { $value } TiB
+monitor-size-pib = { $value } PiB
+monitor-rate = { $size }/s
+monitor-percent = { $value } %
+monitor-duration-seconds = { $s } s
+monitor-duration-minutes = { $m } min { $s } s
+monitor-duration-hours = { $h } h { $m } min
+monitor-duration-days = { $d } T { $h } h
+monitor-eta-unknown = –
+monitor-offset-seconds = { $value } s
+# Ein strftime-Muster von chrono.
+monitor-time-format = %d.%m.%Y %H:%M:%S
+monitor-bytes-of = { $done } von { $total }
+monitor-chunks-count = { $count } Teile
+
+## Die Auftragsliste.
+
+monitor-column-name = Name
+monitor-column-type = Art
+monitor-column-direction = Richtung
+monitor-column-size = Größe
+monitor-column-progress = Fortschritt
+monitor-column-state = Status
+monitor-column-rate = Rate
+monitor-column-eta = Restzeit
+monitor-column-path = Gegenstelle und Weg
+monitor-column-attempts = Versuche
+monitor-column-account = Konto
+monitor-column-started = Begonnen
+
+monitor-name-to = An { $peer }
+monitor-name-from = Von { $peer }
+monitor-name-none = –
+monitor-direction-up = ↑
+monitor-direction-down = ↓
+monitor-direction-up-long = Senden
+monitor-direction-down-long = Empfangen
+
+monitor-type-message = Nachricht
+monitor-type-fax = Fax
+monitor-type-invoice = Rechnung
+monitor-type-statement = Kontoauszug
+monitor-type-remittance = Zahlungsavis
+monitor-activity-drop-file = Ablagedatei
+monitor-activity-update = Aktualisierung
+
+monitor-state-queued = eingereiht
+monitor-state-running = läuft
+monitor-state-retrying = neuer Versuch folgt
+monitor-state-retrying-in = neuer Versuch in { $wait }
+monitor-state-waiting = wartet auf den Knoten des Empfängers
+monitor-state-done = fertig
+monitor-state-failed = fehlgeschlagen
+
+# Wie die Daten gingen, benannt wie im Zustellprotokoll des Knotens.
+monitor-way-direct = direkt
+monitor-way-hole-punched = per Hole Punching
+monitor-way-servers = über Server
+monitor-way-direct-servers = direkt + Server
+monitor-way-hole-punched-servers = per Hole Punching + Server
+monitor-path = { $peer } · { $way }
+
+## Filter.
+
+monitor-filter-all-accounts = Alle Konten
+monitor-filter-all-directions = Beide Richtungen
+monitor-filter-up = Nur Senden
+monitor-filter-down = Nur Empfangen
+monitor-filter-hide-finished = Abgeschlossene Aufträge ausblenden
+
+## Die Detailansicht.
+
+monitor-field-account = Konto
+monitor-field-type = Art
+monitor-field-direction = Richtung
+monitor-field-peer = Gegenstelle
+monitor-field-way = Weg
+monitor-field-size = Größe
+monitor-field-chunks = Teile
+monitor-field-state = Status
+monitor-field-attempts = Versuche
+monitor-field-next-attempt = Nächster Versuch
+monitor-field-started = Begonnen
+monitor-field-finished = Beendet
+
+monitor-stage-sealing = Zusammenstellen und Verschlüsseln
+monitor-stage-authorization = Freigabe durch das Dienstnetz
+monitor-stage-upload-direct = Übertragung zum Knoten des Empfängers (direkt)
+monitor-stage-upload-hole-punched = Übertragung zum Knoten des Empfängers (per Hole Punching)
+monitor-stage-upload-to-server = Übertragung zu Server { $server }
+monitor-stage-waiting-for-node = Warten auf Abholung durch den Knoten des Empfängers
+monitor-stage-collect-from-server = Abholung von Server { $server }
+monitor-stage-receiving = Empfang vom Knoten des Absenders
+monitor-stage-unsealing = Entschlüsseln und Ablegen
+monitor-stage-receipt-up = Empfangsbestätigung vom Empfänger
+monitor-stage-receipt-down = Empfangsbestätigung an den Absender
+monitor-stage-drop-processing = Lesen der Ablagedatei
+monitor-stage-update-available = Neuere Version verfügbar
+monitor-server-named = { $number } ({ $name })
+
+monitor-stage-state-pending = ausstehend
+monitor-stage-state-active = läuft
+monitor-stage-state-done = fertig
+monitor-stage-state-failed = fehlgeschlagen
+monitor-stage-state-skipped = nicht nötig
+
+## Die Legende der Teilekarte.
+
+monitor-place-missing-up = Noch nicht verschlüsselt
+monitor-place-missing-down = Noch nicht eingetroffen
+monitor-place-here-up = Verschlüsselt, wartet auf Versand
+monitor-place-here-down = Empfangen
+monitor-place-peer = Beim Knoten des Empfängers
+monitor-place-server = Bei Server { $number }
+monitor-place-server-named = Bei Server { $number } ({ $name })
+
+## Warum ein Auftrag scheiterte. Der Knoten nennt diese Kennungen samt Argumenten.
+
+monitor-error-sender-not-hosted = Das sendende Konto wird auf diesem Knoten nicht mehr geführt.
+monitor-error-sent-copy-gone = Die Nachricht wurde aus „Gesendet“ gelöscht, bevor sie verschlüsselt werden konnte.
+monitor-error-no-node = Das Verzeichnis nennt keinen Knoten für { $address }.
+monitor-error-not-partners = { $address } gehört weder zu Ihrer Domäne noch zu einem Partner; Post dorthin ist nicht erlaubt.
+monitor-error-unknown-recipient = Das Netz kennt kein Konto { $address }.
+monitor-error-service-unreachable = Das Dienstnetz war nicht erreichbar.
+monitor-error-peer-unreachable = Der Knoten des Empfängers war nicht erreichbar, oder die Verbindung brach ab.
+monitor-error-peer-busy = Der Knoten des Empfängers ist ausgelastet und bittet um einen späteren Versuch.
+monitor-error-peer-refused = Der Knoten des Empfängers hat die Nachricht abgelehnt.
+monitor-error-servers-incomplete = Die Server des Empfängers haben nicht alle Teile angenommen; der Rest folgt beim nächsten Versuch.
+monitor-error-server-full = Ein Server des Empfängers hat für den Empfänger keinen Platz mehr.
+monitor-error-receipt-invalid = Die Empfangsbestätigung war nicht gültig oder galt einer anderen Nachricht.
+monitor-error-local-storage = Dieser Knoten konnte seinen Speicher nicht lesen oder schreiben: { $detail }
+monitor-error-chunk-mismatch = Ein Teil passte nicht zur signierten Teileliste.
+monitor-error-unseal-failed = Die Nachricht ließ sich nicht entschlüsseln, oder ihre Signatur war ungültig.
+monitor-error-forged-from = Die From-Zeile der Nachricht nennt einen anderen Absender als den, der sie signiert hat.
+monitor-error-offer-refused = Die Nachricht des Absenders wurde nicht angenommen: Sie ist nicht freigegeben, oder ihre Signatur ist falsch.
+monitor-error-transfer-cut = Die Verbindung endete, bevor alle Teile da waren; der Rest kommt später.
+monitor-error-update-unverified = Die Versionsankündigung ließ sich mit dem Zertifikat des Netzes nicht bestätigen.
+# Eine Fehlerkennung, die dieser Monitor nicht kennt (von einem neueren Knoten).
+monitor-error-unknown = Der Knoten meldet einen Fehler, für den dieser Monitor keinen Text hat ({ $id }).
+
+## Die Statusleiste.
+
+monitor-status-unknown = –
+monitor-status-node-online = Knoten online
+monitor-status-node-offline = Knoten offline
+monitor-status-service-reachable = Dienstnetz erreichbar
+monitor-status-service-unreachable = Dienstnetz nicht erreichbar
+monitor-status-clock = Uhrabweichung { $offset }
+monitor-status-clock-unknown = Uhrabweichung noch nicht gemessen
+monitor-status-update = Aktualisierung verfügbar: { $version }
+monitor-status-rates = ↑ { $up }  ↓ { $down }
+monitor-status-counts = { $running } aktiv, { $waiting } wartend, { $done } fertig, { $failed } fehlgeschlagen
+
+## Die Verbindung zum Knoten.
+
+monitor-conn-idle = Nicht verbunden
+monitor-conn-connecting = Verbindung wird aufgebaut …
+monitor-conn-connected = Verbunden
+monitor-conn-waiting = { $why } Neuer Verbindungsversuch in { $wait } (Versuch { $attempt }).
+monitor-lost-unreachable = Der Knoten ist nicht erreichbar.
+monitor-lost-closed = Der Knoten hat die Verbindung beendet.
+monitor-lost-silent = Der Knoten antwortet nicht mehr.
+monitor-lost-broken = Der Knoten hat etwas gesendet, das dieser Monitor nicht lesen kann.
+monitor-lost-resync = Einige Meldungen fehlen; der Stand wird neu geladen.
+monitor-refused-bad-credentials = Der Knoten hat das Passwort oder den Token abgelehnt.
+monitor-refused-unknown-account = Der Knoten führt kein solches Konto.
+monitor-refused-unsupported-version = Der Knoten spricht die Monitor-Protokollversionen { $min } bis { $max }, dieser Monitor { $ours_min } bis { $ours_max }; bitte den älteren aktualisieren.
+monitor-refused-too-many-attempts = Zu viele fehlgeschlagene Anmeldungen; der Knoten nimmt die nächste in { $wait } an.
