@@ -148,10 +148,10 @@ pub fn render(f: &Forest) -> String {
     out
 }
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn msg(num: u32, date: i64, subject: &str) -> Message {
+    pub(crate) fn msg(num: u32, date: i64, subject: &str) -> Message {
         Message {
             num,
             date,

@@ -332,14 +332,7 @@ impl References {
 mod tests {
     use super::*;
     use crate::thread::render;
-
-    fn msg(num: u32, date: i64, subject: &str) -> Message {
-        Message {
-            num,
-            date,
-            subject: Subject::of(Some(subject)),
-        }
-    }
+    use crate::thread::tests::msg;
 
     /// (num, date, subject, message-id, references, in-reply-to)
     type Row<'a> = (u32, i64, &'a str, Option<&'a str>, &'a str, Option<&'a str>);

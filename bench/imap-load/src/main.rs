@@ -60,6 +60,9 @@ struct Args {
     /// Print an argon2id hash of --password (the parameters wims uses) and exit.
     #[arg(long)]
     hash_password: bool,
+    /// Write --mailbox-size messages as an mbox file (for imaptest) and exit.
+    #[arg(long)]
+    write_mbox: Option<std::path::PathBuf>,
 }
 
 impl Args {
@@ -506,6 +509,9 @@ async fn main() -> Result<()> {
         println!("{}", hash_password(&args.password)?);
         return Ok(());
     }
+    if let Some(path) = &args.write_mbox {
+        return write_mbox(path, args.mailbox_size, args.seed);
+    }
     if args.users == 0 || args.clients == 0 || args.duration <= 0.0 {
         bail!("--users, --clients and --duration must be positive");
     }
@@ -586,5 +592,27 @@ async fn main() -> Result<()> {
         errors,
         total.io_errors
     );
+    Ok(())
+}
+
+/// The generator's messages as an mbox: LF line ends, body lines that start with "From "
+/// quoted, as mbox readers expect.
+fn write_mbox(path: &std::path::Path, count: u32, seed: u64) -> Result<()> {
+    use std::io::Write;
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    for i in 0..count {
+        let m = msg::build(&mut rng, "user1@bench.h", u64::from(i));
+        writeln!(out, "From sender@bench.h Mon Jan  6 10:00:00 2025")?;
+        let text = String::from_utf8_lossy(&m.bytes).replace("\r\n", "\n");
+        for line in text.lines() {
+            if line.starts_with("From ") {
+                out.write_all(b">")?;
+            }
+            writeln!(out, "{line}")?;
+        }
+        writeln!(out)?;
+    }
+    out.flush()?;
     Ok(())
 }
