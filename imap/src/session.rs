@@ -267,8 +267,13 @@ impl Session {
                 ("NO", Some("LIMIT"), "imap-too-many-messages", close)
             }
         };
-        self.waiting = Waiting::Nothing;
-        self.tagged(tag, status, code, id);
+        // A line that answers AUTHENTICATE or ends IDLE has no tag of its own: the refusal
+        // completes the command it belongs to.
+        match std::mem::replace(&mut self.waiting, Waiting::Nothing) {
+            Waiting::Sasl { tag: t } => self.tagged(&t, "BAD", None, "imap-auth-malformed"),
+            Waiting::Idle { tag: t } => self.tagged(&t, "BAD", None, "imap-idle-expected-done"),
+            _ => self.tagged(tag, status, code, id),
+        }
         if close {
             let t = self.t("imap-bye-too-long");
             self.line(&format!("* BYE {t}"));

@@ -329,3 +329,16 @@ fn qresync_tells_what_vanished_and_changed_since_a_modseq() {
     let r = a.send(b"v2 FETCH 1:* (FLAGS) (CHANGEDSINCE 1 VANISHED)\r\n");
     assert!(r.starts_with("v2 BAD"), "VANISHED without UID: {r}");
 }
+
+#[test]
+fn an_over_long_answer_to_authenticate_completes_that_command() {
+    let (_d, store) = store();
+    let env = env(store);
+    let (mut c, _) = Client::new(&env);
+    assert_eq!(c.send(b"a1 AUTHENTICATE PLAIN\r\n"), "+ \r\n");
+    let r = c.send(format!("{}\r\n", "QUFB".repeat(1000)).as_bytes());
+    assert!(r.starts_with("a1 BAD"), "{r}");
+    // The connection goes on.
+    let r = c.send(b"a2 NOOP\r\n");
+    assert!(r.starts_with("a2 OK"), "{r}");
+}
