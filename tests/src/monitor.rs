@@ -143,13 +143,13 @@ impl Monitor {
             frames: Vec::new(),
         };
         let first = monitor
-            .next()?
+            .next_frame()?
             .ok_or_else(|| io::Error::other("closed without an answer"))?;
         Ok((first, monitor))
     }
 
     /// The next frame; `None` when the node closed the connection.
-    pub fn next(&mut self) -> io::Result<Option<ServerFrame>> {
+    pub fn next_frame(&mut self) -> io::Result<Option<ServerFrame>> {
         match self.reader.next_frame::<ServerFrame>() {
             Ok(Some(f)) => {
                 self.frames.push(f.clone());
@@ -176,7 +176,7 @@ impl Monitor {
                     "{what}: not seen within {limit:?}"
                 )));
             }
-            match self.next() {
+            match self.next_frame() {
                 Ok(Some(_)) => {}
                 Ok(None) => return Err(io::Error::other(format!("{what}: connection closed"))),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
