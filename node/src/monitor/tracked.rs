@@ -384,6 +384,17 @@ impl JobHandle {
         });
     }
 
+    /// Waits for its next attempt at `at` (Unix seconds) without a failure to report.
+    pub fn retrying(&self, at: i64) {
+        self.with(|live| {
+            live.job.state = JobState::Retrying;
+            live.job.next_attempt = Some(at);
+            vec![Event::JobAdded {
+                job: Box::new(live.job.clone()),
+            }]
+        });
+    }
+
     /// Done: the stage running ends as done, and the job leaves the running ones.
     pub fn finish(&self) {
         self.with(|live| {

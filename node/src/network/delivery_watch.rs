@@ -30,6 +30,23 @@ pub(super) fn start(
     })
 }
 
+/// A job in the durable queue that this process has not worked on yet (the node restarted
+/// while it waited for its next attempt, at `next_at` milliseconds): listed as retrying, so
+/// that monitors see every delivery still open.
+pub(super) fn waiting_in_queue(
+    net: &Network,
+    key: &str,
+    (sender, recipient, message_type): (&str, &str, &str),
+    size: u64,
+    next_at: i64,
+) {
+    if net.jobs.get(key).is_some() {
+        return;
+    }
+    let job = start(net, key, sender, recipient, message_type, size);
+    job.retrying(next_at / 1000);
+}
+
 /// The subject of the Sent copy the job seals from: the local copy, never the network's.
 pub(super) fn subject(net: &Network, job: &JobHandle, folder: u64, uid: u32) {
     if job.has_subject() {

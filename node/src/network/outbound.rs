@@ -170,6 +170,12 @@ pub(super) async fn run(net: Arc<Network>) {
             };
             if job.next_at > now {
                 wait = wait.min(Duration::from_millis((job.next_at - now) as u64));
+                let who = (
+                    job.sender.as_str(),
+                    job.recipient.as_str(),
+                    job.message_type.as_str(),
+                );
+                watch::waiting_in_queue(&net, &key, who, job.size, job.next_at);
                 continue;
             }
             running.lock().expect("running set").insert(key.clone());
