@@ -44,6 +44,12 @@ pub enum Cmd {
     #[command(subcommand)]
     Update(UpdateCmd),
     Send(SendArgs),
+    MonitorToken {
+        #[arg(long)]
+        replace: bool,
+        #[arg(long, conflicts_with = "replace")]
+        revoke_all: bool,
+    },
 }
 
 #[derive(clap::Args)]

@@ -20,6 +20,7 @@ pub struct Config {
     pub overlay: OverlaySection,
     pub delivery: DeliverySection,
     pub limits: LimitsSection,
+    pub monitor: MonitorSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -121,6 +122,23 @@ pub struct LimitsSection {
     pub default_quota_mib: u64,
 }
 
+/// The monitor endpoint (`docs/monitor-api.md`) and what a monitor may cost the node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonitorSection {
+    pub listen: String,
+    /// Seconds a monitor has to finish TLS and send its hello.
+    pub handshake_timeout: u64,
+    /// Largest hello, in bytes.
+    pub max_hello_size: usize,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Events kept for monitors that read slowly.
+    pub queue_events: usize,
+    /// Seconds a finished job stays listed.
+    pub keep_finished: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliverySection {
@@ -161,6 +179,8 @@ pub enum Invalid {
     Retry,
     #[error("{0} 0")]
     Zero(&'static str),
+    #[error("{0} > {1}")]
+    TooLarge(&'static str, usize),
 }
 
 impl Invalid {
@@ -187,6 +207,10 @@ impl Invalid {
             Invalid::OverlayAddr(a) => ("cli-config-overlay-addr", vec![("addr", a.clone())]),
             Invalid::Retry => ("cli-config-retry", vec![]),
             Invalid::Zero(k) => ("cli-config-zero", vec![("key", k.to_string())]),
+            Invalid::TooLarge(k, max) => (
+                "cli-config-too-large",
+                vec![("key", k.to_string()), ("max", max.to_string())],
+            ),
         }
     }
 }
@@ -267,9 +291,25 @@ impl Config {
                 "overlay.min_transfer_rate",
                 cfg.overlay.min_transfer_rate as usize,
             ),
+            (
+                "monitor.handshake_timeout",
+                cfg.monitor.handshake_timeout as usize,
+            ),
+            ("monitor.max_hello_size", cfg.monitor.max_hello_size),
+            ("monitor.max_connections", cfg.monitor.max_connections),
+            (
+                "monitor.max_connections_per_ip",
+                cfg.monitor.max_connections_per_ip,
+            ),
+            ("monitor.queue_events", cfg.monitor.queue_events),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
             return Err(Invalid::Zero(key));
+        }
+        // A longer hello could not be read anyway: the protocol's frames end there.
+        let frame = monitor_api::limits::MAX_FRAME_BYTES;
+        if cfg.monitor.max_hello_size > frame {
+            return Err(Invalid::TooLarge("monitor.max_hello_size", frame));
         }
         Ok(cfg)
     }
@@ -297,5 +337,19 @@ mod tests {
         let c = Config::parse("[drop]\ntypes = [\"credit-note\"]\n").unwrap();
         assert_eq!(c.drop.types, ["credit-note"]);
         assert_eq!(c.drop.folder, "drop");
+    }
+
+    #[test]
+    fn monitor_defaults_and_bounds() {
+        let c = Config::defaults();
+        assert_eq!(c.monitor.listen, "127.0.0.1:7070");
+        assert_eq!(c.monitor.max_hello_size, 16384);
+        assert!(Config::parse("[monitor]\nlisten = \"\"\n").is_ok());
+        assert!(Config::parse("[monitor]\nhandshake_timeout = 0\n").is_err());
+        let big = Config::parse("[monitor]\nmax_hello_size = 300000\n").unwrap_err();
+        assert!(matches!(
+            big,
+            Invalid::TooLarge("monitor.max_hello_size", _)
+        ));
     }
 }

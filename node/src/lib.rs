@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod imap;
 pub mod limits;
 pub mod logging;
+pub mod monitor;
 pub mod net;
 pub mod network;
 pub mod paths;

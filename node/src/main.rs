@@ -1,6 +1,7 @@
 //! `wims`: the WIMS node.
 
 mod cli;
+mod monitor_cli;
 mod send_cli;
 
 use std::ffi::OsString;
@@ -131,6 +132,14 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
         Cmd::Update(UpdateCmd::Check) => {
             let (_, i18n) = configured(&data, early, cli.lang.as_deref())?;
             update_check(&data, &i18n)
+        }
+        Cmd::MonitorToken {
+            replace,
+            revoke_all,
+        } => {
+            let (config, i18n) = configured(&data, early, cli.lang.as_deref())?;
+            let branding = load_branding(&data, &config, &i18n)?;
+            monitor_cli::token(&data, &i18n, &branding, replace, revoke_all)
         }
         Cmd::Demo => {
             let root = if explicit {
@@ -315,6 +324,10 @@ fn network_config(config: &Config) -> network::NetworkConfig {
         collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
         streams: config.overlay.stream_limits(),
         punch_private_targets: config.overlay.punch_private_targets,
+        jobs: node::monitor::RegistryConfig {
+            queue_events: config.monitor.queue_events,
+            keep_finished: std::time::Duration::from_secs(config.monitor.keep_finished),
+        },
     }
 }
 

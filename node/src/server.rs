@@ -17,6 +17,7 @@ pub enum Endpoint {
     Imaps,
     Submission,
     Submissions,
+    Monitor,
 }
 
 impl Endpoint {
@@ -26,6 +27,7 @@ impl Endpoint {
             Endpoint::Imaps => "imaps",
             Endpoint::Submission => "submission",
             Endpoint::Submissions => "submissions",
+            Endpoint::Monitor => "monitor",
         }
     }
 }
@@ -73,6 +75,7 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
         (Endpoint::Imaps, c.imap.tls_listen.clone()),
         (Endpoint::Submission, c.submission.listen.clone()),
         (Endpoint::Submissions, c.submission.tls_listen.clone()),
+        (Endpoint::Monitor, c.monitor.listen.clone()),
     ];
     // Bind everything before serving anything: a port in use fails the start, not half of it.
     let mut bound = Vec::new();
@@ -103,6 +106,14 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
             Endpoint::Imaps => tasks.spawn(crate::imap::serve(listener, ctx, true)),
             Endpoint::Submission => tasks.spawn(crate::smtp::serve(listener, ctx, false)),
             Endpoint::Submissions => tasks.spawn(crate::smtp::serve(listener, ctx, true)),
+            Endpoint::Monitor => {
+                // Without the network (tests of the client endpoints alone) there are no jobs.
+                let jobs = match &ctx.network {
+                    Some(net) => net.jobs.clone(),
+                    None => crate::monitor::Registry::new(Default::default()),
+                };
+                tasks.spawn(crate::monitor::endpoint::serve(listener, ctx, jobs))
+            }
         };
     }
     let admin = data.root.join("run/admin.sock");

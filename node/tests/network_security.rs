@@ -20,6 +20,7 @@ fn config() -> NetworkConfig {
         collect_interval: std::time::Duration::from_secs(300),
         streams: overlay::StreamLimits::default(),
         punch_private_targets: false,
+        jobs: Default::default(),
     }
 }
 

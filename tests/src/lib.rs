@@ -12,6 +12,8 @@
 //! - `WIMS_TEST_KEEP`: keep the temporary folder of a failed test and print where it is.
 //! - `CI`: tests whose external tool is missing fail instead of being skipped.
 
+pub mod monitor;
+
 use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -41,6 +43,8 @@ pub struct Endpoints {
     pub submission: SocketAddr,
     /// SMTP submission over implicit TLS.
     pub submissions: SocketAddr,
+    /// The monitor endpoint, when the node has one.
+    pub monitor: Option<SocketAddr>,
 }
 
 impl Endpoints {
@@ -52,6 +56,7 @@ impl Endpoints {
             imaps: addr("imaps")?,
             submission: addr("submission")?,
             submissions: addr("submissions")?,
+            monitor: addr("monitor"),
         })
     }
 }
@@ -135,6 +140,11 @@ impl NodeBuilder {
         }
         if let Some(n) = self.max_recipients {
             let _ = writeln!(t, "max_recipients = {n}");
+        }
+        // The monitor endpoint on a free port too (nodes of one test run side by side), unless
+        // the test sets it itself.
+        if !self.extra_toml.contains("[monitor]") {
+            t.push_str("\n[monitor]\nlisten = \"127.0.0.1:0\"\n");
         }
         if overlay && !self.extra_toml.contains("[overlay]") {
             t.push_str("\n[overlay]\n");

@@ -95,6 +95,9 @@ retry_max = 10
 
 [drop]
 folder = ""
+
+[monitor]
+listen = "127.0.0.1:0"
 "#
     )
 }

@@ -9,6 +9,7 @@
 pub mod compose;
 pub mod confine;
 pub mod format;
+mod monitor_job;
 pub mod watcher;
 
 pub use watcher::{Watcher, run};

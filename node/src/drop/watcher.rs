@@ -56,12 +56,12 @@ fn passphrase_wait(wrong: Option<&(u32, Instant)>) -> Option<Duration> {
 /// every write, and one look per gap follows it well enough.
 const EVENT_GAP: Duration = Duration::from_millis(200);
 
-enum Outcome {
+pub(super) enum Outcome {
     Sent,
     Scheduled(DateTime<Utc>),
 }
 
-enum Fail {
+pub(super) enum Fail {
     /// The file itself is at fault: it goes to `rejected/` with the reason.
     Reject(Reason),
     /// The node could not do its part (store, disk): the file stays and is tried again.
@@ -118,6 +118,8 @@ pub struct Watcher {
     attachments: Option<AttachmentFolder>,
     /// The attachment folder as configured, for the messages that name it.
     attachments_shown: String,
+    /// The job monitors see of the file at hand, once its sender is known.
+    job: Option<crate::monitor::JobHandle>,
 }
 
 /// Raises the stop flag when the watcher's task is dropped (the node shutting down), since an
@@ -194,6 +196,7 @@ impl Watcher {
             recent: HashMap::new(),
             verified: HashMap::new(),
             stop: Arc::new(AtomicBool::new(false)),
+            job: None,
         })
     }
 
@@ -295,7 +298,11 @@ impl Watcher {
             return;
         };
         self.scheduled.remove(&file);
-        match self.send(&path, id) {
+        let outcome = self.send(&path, id);
+        if let Some(job) = self.job.take() {
+            super::monitor_job::outcome(&job, &outcome, self.ctx.config.drop.poll_interval);
+        }
+        match outcome {
             Ok(Outcome::Sent) => match self.place_sent(&path, name, id) {
                 Ok(_) => {
                     tracing::info!(file = name, job = id, "drop file sent");
@@ -375,6 +382,7 @@ impl Watcher {
         }
         let text = format::decode_text(&fs::read(path)?)?;
         let m = format::parse(&text, &self.types)?;
+        self.job = super::monitor_job::start(&ctx, path, &m, len);
         let (account, settings) = self.authorise(&m)?;
         let store = &ctx.store;
         let mut recipients: Vec<u64> = Vec::new();

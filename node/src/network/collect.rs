@@ -16,7 +16,10 @@ use wire::proto::{DataFrame, DataReply, RefusalCode, Request, Response};
 use wire::{MessageId, NetworkSigned, SignedReceipt};
 
 use super::inbound::{self, Checked};
+use super::inbound_watch as watch;
 use super::{Hosted, Network, spool};
+use crate::monitor::JobHandle;
+use monitor_api::{Activity, Stage, StageState};
 
 /// A receipt for a collected message, kept until its sender's side has it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -162,11 +165,14 @@ async fn collect_message(
     };
     let dir = net.spool.dir("in", &key);
     let mut whole: Option<(wire::SignedManifest, Checked)> = None;
-    // What the spool lacks, learnt once (it hashes every chunk already there) and kept up
-    // to date as chunks arrive, whichever place they come from.
-    let mut missing: Option<Vec<u32>> = None;
+    let mut gathered = Gathered {
+        key: &key,
+        servers: hosted.client.server_peers(),
+        missing: None,
+        job: None,
+    };
     for &server in places {
-        match fetch_from(net, server, record, id, sender, &dir, &mut missing).await {
+        match fetch_from(net, server, record, id, sender, &dir, &mut gathered).await {
             Ok(Some(done)) => {
                 whole = Some(done);
                 break;
@@ -179,16 +185,26 @@ async fn collect_message(
     }
     let Some((signed, checked)) = whole else {
         tracing::info!(message_id = %id.to_hex(), "message not whole yet; waiting for the rest");
+        if let Some(job) = &gathered.job {
+            job.fail(
+                monitor_api::UserText::new(monitor_api::error_ids::TRANSFER_CUT),
+                None,
+            );
+        }
         return;
     };
+    let Some(mon) = gathered.job else {
+        return;
+    };
+    mon.begin(Stage::Unsealing, 0);
     let filed = inbound::file(
         net,
         &checked.hosted,
-        &signed,
-        &checked.manifest,
+        (&signed, &checked.manifest),
         &checked.sender_cert,
         &dir,
         &key,
+        &mon,
     )
     .await;
     let receipt = match filed {
@@ -234,6 +250,19 @@ enum FetchError {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// What a collection learnt so far, kept across the servers it fetches from.
+struct Gathered<'a> {
+    /// The inbound key of the message.
+    key: &'a str,
+    /// The account's servers, in their order: `server:N` of the job.
+    servers: Vec<PeerId>,
+    /// What the spool lacks, learnt once (it hashes every chunk already there) and kept up
+    /// to date as chunks arrive, whichever place they come from.
+    missing: Option<Vec<u32>>,
+    /// The job monitors see, from the first manifest that checked out.
+    job: Option<JobHandle>,
+}
+
 /// Opens a fetch stream with `ask`; the stream and the manifest the server offers.
 async fn offer_for(
     net: &Network,
@@ -258,7 +287,7 @@ async fn fetch_from(
     id: MessageId,
     sender: &str,
     dir: &std::path::Path,
-    missing: &mut Option<Vec<u32>>,
+    gathered: &mut Gathered<'_>,
 ) -> Result<Option<(wire::SignedManifest, Checked)>, FetchError> {
     let ask = DataFrame::FetchFrom {
         record: record.clone(),
@@ -291,19 +320,38 @@ async fn fetch_from(
         Some(DataFrame::Holding(h)) => h,
         _ => return Err(FetchError::NoHoldingList),
     };
-    let missing = match missing {
+    let missing = match &mut gathered.missing {
         Some(m) => m,
         None => {
             let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
-            missing.insert(tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?)
+            let lacking = tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?;
+            gathered.missing.insert(lacking)
         }
     };
+    let job = gathered.job.get_or_insert_with(|| {
+        let job = watch::start(
+            net,
+            gathered.key,
+            Activity::Collection,
+            &checked.manifest,
+            missing,
+        );
+        job.servers(gathered.servers.iter().map(PeerId::to_string).collect());
+        job
+    });
+    let n = gathered
+        .servers
+        .iter()
+        .position(|s| *s == server)
+        .unwrap_or(0);
+    let stage = Stage::CollectFromServer(u8::try_from(n).unwrap_or(u8::MAX));
     let want: Vec<u32> = missing
         .iter()
         .copied()
         .filter(|i| holding.binary_search(i).is_ok())
         .collect();
     stream.send(&DataReply::Need(want.clone())).await?;
+    job.begin(stage, watch::bytes_of(&checked.manifest, &want));
     let mut bad = 0u32;
     for _ in 0..want.len() {
         let Some(DataFrame::Chunk { index, data }) = stream.recv_data().await? else {
@@ -319,13 +367,22 @@ async fn fetch_from(
             bad += 1;
             continue;
         }
-        let d = dir.to_path_buf();
+        let (d, len) = (dir.to_path_buf(), data.len());
         tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data)).await??;
         if let Ok(pos) = missing.binary_search(&index) {
             missing.remove(pos);
         }
+        watch::arrived(job, index, len);
     }
     let _ = stream.close().await;
+    job.end(
+        stage,
+        if bad == 0 {
+            StageState::Done
+        } else {
+            StageState::Failed
+        },
+    );
     tracing::debug!(%server, message_id = %id.to_hex(), fetched = want.len() as u32 - bad, bad, left = missing.len(), "fetched held parts");
     Ok(missing.is_empty().then_some((signed, checked)))
 }

@@ -332,6 +332,7 @@ mod tests {
             collect_interval: Duration::from_secs(300),
             streams: overlay::StreamLimits::default(),
             punch_private_targets: false,
+            jobs: Default::default(),
         };
         let (net, _inbound) = Network::start(store, dir.path(), rand::random(), config)
             .await

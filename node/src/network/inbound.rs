@@ -12,8 +12,11 @@ use wire::{Manifest, SignedManifest, SignedReceipt};
 
 use mailbox::StagedMessage;
 
+use super::inbound_watch as watch;
 use super::unsealing::{self, Parts, UnsealFailure, Unsealing};
 use super::{Hosted, Network, spool};
+use crate::monitor::JobHandle;
+use monitor_api::{Activity, Stage, UserText, error_ids};
 
 pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound>) {
     while let Some(event) = inbound.recv().await {
@@ -89,6 +92,11 @@ fn uniform(reply: DataReply) -> DataReply {
     }
 }
 
+/// The sender's connection ended before every chunk arrived; the rest comes later.
+fn cut(job: &JobHandle) {
+    job.fail(UserText::new(error_ids::TRANSFER_CUT), None);
+}
+
 /// One inbound data stream: an offer, then the chunks asked for.
 async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), overlay::OverlayError> {
     let peer = stream.peer();
@@ -132,8 +140,10 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
             .await
             .unwrap_or_default()
     };
+    let mon = watch::start(net, &key, Activity::Reception, &manifest, &need);
     let mut unsealing = None;
     if !need.is_empty() {
+        mon.begin(Stage::Receiving, watch::bytes_of(&manifest, &need));
         unsealing = Some(Unsealing::start(
             Parts {
                 store: &net.store,
@@ -146,11 +156,13 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
         ));
         stream.send(&DataReply::Need(need.clone())).await?;
         while !need.is_empty() {
-            let Some(frame) = stream.recv_data().await? else {
+            let Some(frame) = stream.recv_data().await.inspect_err(|_| cut(&mon))? else {
                 // Keep what arrived; the sender resumes from there.
+                cut(&mon);
                 return Ok(());
             };
             let DataFrame::Chunk { index, data } = frame else {
+                cut(&mon);
                 let reply = refuse(RefusalCode::BadRequest, "expected a chunk");
                 return stream.send(&reply).await;
             };
@@ -158,6 +170,7 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
                 && wire::hash_chunk(&data) == manifest.chunk_hashes[index as usize];
             if !fits {
                 tracing::warn!(%peer, index, "chunk does not match the manifest; refused");
+                mon.fail(UserText::new(error_ids::CHUNK_MISMATCH), None);
                 let reply = refuse(
                     RefusalCode::BadSignature,
                     format!("chunk {index} does not match"),
@@ -165,23 +178,35 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
                 stream.send(&reply).await?;
                 return stream.close().await;
             }
-            let d = dir.clone();
+            let (d, len) = (dir.clone(), data.len());
             tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data))
                 .await
-                .map_err(std::io::Error::other)??;
+                .map_err(std::io::Error::other)?
+                .inspect_err(|e| mon.fail(watch::local(&e.to_string()), None))?;
             need.retain(|&i| i != index);
+            watch::arrived(&mon, index, len);
             if let Some(u) = &unsealing {
                 u.arrived(index);
             }
             stream.send(&DataReply::Got(index)).await?;
         }
     }
+    mon.begin(Stage::Unsealing, 0);
     let filed = match unsealing {
         Some(u) => match u.finish().await {
-            Ok(staged) => file_staged(net, &hosted, &signed, &manifest, &dir, &key, staged).await,
-            Err(e) => Err(refuse(RefusalCode::TryLater, e.to_string())),
+            Ok(staged) => {
+                let m = (&signed, &manifest);
+                file_staged(net, &hosted, m, &dir, &key, staged, &mon).await
+            }
+            Err(e) => {
+                mon.fail(watch::local(&e.to_string()), None);
+                Err(refuse(RefusalCode::TryLater, e.to_string()))
+            }
         },
-        None => file(net, &hosted, &signed, &manifest, &sender_cert, &dir, &key).await,
+        None => {
+            let m = (&signed, &manifest);
+            file(net, &hosted, m, &sender_cert, &dir, &key, &mon).await
+        }
     };
     let reply = match filed {
         Ok(receipt) => DataReply::Delivered(receipt),
@@ -286,11 +311,11 @@ pub(super) async fn check_offer(
 pub(super) async fn file(
     net: &Network,
     hosted: &Arc<Hosted>,
-    signed: &SignedManifest,
-    manifest: &Manifest,
+    (signed, manifest): (&SignedManifest, &Manifest),
     sender_cert: &wire::Cert,
     dir: &std::path::Path,
     key: &str,
+    mon: &JobHandle,
 ) -> Result<SignedReceipt, DataReply> {
     let (store, m, k, c, d) = (
         net.store.clone(),
@@ -305,7 +330,7 @@ pub(super) async fn file(
     })
     .await
     .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?;
-    file_staged(net, hosted, signed, manifest, dir, key, staged).await
+    file_staged(net, hosted, (signed, manifest), dir, key, staged, mon).await
 }
 
 /// Files an unsealed message into INBOX exactly once and signs the receipt for it. A message
@@ -313,12 +338,15 @@ pub(super) async fn file(
 async fn file_staged(
     net: &Network,
     hosted: &Arc<Hosted>,
-    signed: &SignedManifest,
-    manifest: &Manifest,
+    (signed, manifest): (&SignedManifest, &Manifest),
     dir: &std::path::Path,
     key: &str,
     staged: Result<StagedMessage, UnsealFailure>,
+    mon: &JobHandle,
 ) -> Result<SignedReceipt, DataReply> {
+    if let Err(failure) = &staged {
+        watch::unseal_failed(mon, failure);
+    }
     let staged = match staged {
         Ok(staged) => staged,
         Err(UnsealFailure::Message(why)) => {
@@ -336,6 +364,25 @@ async fn file_staged(
             ));
         }
     };
+    let subject = staged.envelope.subject.clone();
+    let filed = file_unsealed(net, hosted, (signed, manifest), dir, key, staged).await;
+    match &filed {
+        Ok(_) => watch::filed(mon, subject.as_deref()),
+        Err(DataReply::Refused(r)) => mon.fail(watch::local(&r.detail), None),
+        Err(_) => mon.fail(watch::local(""), None),
+    }
+    filed
+}
+
+/// Files an unsealed message and signs its receipt.
+async fn file_unsealed(
+    net: &Network,
+    hosted: &Arc<Hosted>,
+    (signed, manifest): (&SignedManifest, &Manifest),
+    dir: &std::path::Path,
+    key: &str,
+    staged: StagedMessage,
+) -> Result<SignedReceipt, DataReply> {
     let store = net.store.clone();
     let account = store
         .account(&hosted.address)

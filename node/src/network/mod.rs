@@ -2,8 +2,10 @@
 //! and receipts. `mailbox` keeps the records; `overlay` moves the bytes; this module decides.
 
 mod collect;
+mod delivery_watch;
 mod hosted;
 mod inbound;
+mod inbound_watch;
 mod outbound;
 mod progress;
 mod spool;
@@ -60,6 +62,8 @@ pub struct NetworkConfig {
     pub streams: overlay::StreamLimits,
     /// Port prediction punches may aim at private network addresses.
     pub punch_private_targets: bool,
+    /// How the job list monitors see is kept.
+    pub jobs: crate::monitor::RegistryConfig,
 }
 
 /// How long a recipient check goes on asking an unreachable service network, and the pause
@@ -84,6 +88,8 @@ pub struct Network {
     /// Inbound messages being received or collected now, by spool key: one writer each.
     busy_in: Mutex<HashSet<String>>,
     progress: progress::Board,
+    /// Every job as monitors see it.
+    pub jobs: Arc<crate::monitor::Registry>,
     config: NetworkConfig,
     update: update::UpdateState,
     /// Offers per peer and minute: each costs a directory lookup at our service server
@@ -160,6 +166,7 @@ impl Network {
             collect_wake: Notify::new(),
             busy_in: Mutex::new(HashSet::new()),
             progress: progress::Board::default(),
+            jobs: crate::monitor::Registry::new(config.jobs),
             config,
             update: update::UpdateState::new(),
             offers: crate::limits::RateLimiter::new(OFFERS_PER_MINUTE),
@@ -188,6 +195,7 @@ impl Network {
         tokio::spawn(hosted::keep_logged_in(self.clone()));
         tokio::spawn(update::run(self.clone()));
         tokio::spawn(collect::run(self.clone()));
+        tokio::spawn(self.jobs.clone().run_ticker());
     }
 
     /// The hosted account's latest directory record, as the network signed it.
@@ -258,6 +266,13 @@ impl Network {
             .expect("hosted map")
             .get(&address.to_ascii_lowercase())
             .cloned()
+    }
+
+    /// Network time minus this node's clock, from the first hosted account's service client;
+    /// `None` without one.
+    pub fn clock_offset_ms(&self) -> Option<i64> {
+        let first = self.hosted_addresses().into_iter().next()?;
+        Some(self.hosted(&first)?.client.offset_ms())
     }
 
     pub fn hosted_addresses(&self) -> Vec<String> {

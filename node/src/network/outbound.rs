@@ -16,8 +16,10 @@ use wire::{MessageId, SealOptions, SignedManifest, SignedReceipt, Token};
 
 use overlay::DataStream;
 
+use super::delivery_watch as watch;
 use super::progress::{self, Phase};
 use super::{Network, spool};
+use monitor_api::{Link, Place, Stage, StageState};
 
 /// Transfers running at once; more jobs wait for a slot.
 const PARALLEL: usize = 8;
@@ -108,7 +110,7 @@ pub fn list_receipts(store: &mailbox::Store, sender: &str) -> mailbox::Result<Ve
 }
 
 /// Why one attempt did not finish the job.
-enum Failure {
+pub(super) enum Failure {
     /// Try again later.
     Retry(String),
     /// Every chunk is stored on the recipient's node or its servers: the receipt comes when
@@ -168,6 +170,12 @@ pub(super) async fn run(net: Arc<Network>) {
             };
             if job.next_at > now {
                 wait = wait.min(Duration::from_millis((job.next_at - now) as u64));
+                let who = (
+                    job.sender.as_str(),
+                    job.recipient.as_str(),
+                    job.message_type.as_str(),
+                );
+                watch::waiting_in_queue(&net, &key, who, job.size, job.next_at);
                 continue;
             }
             running.lock().expect("running set").insert(key.clone());
@@ -188,10 +196,24 @@ pub(super) async fn run(net: Arc<Network>) {
 
 async fn attempt(net: &Network, key: &str, mut job: Job) {
     let dir = net.spool.dir("out", key);
-    let view = net.progress.job(key, &job.recipient, job.size);
-    progress::update(&view, |p| p.attempts = job.attempts + 1);
+    let view = progress::Views {
+        board: net.progress.job(key, &job.recipient, job.size),
+        job: watch::start(
+            net,
+            key,
+            &job.sender,
+            &job.recipient,
+            &job.message_type,
+            job.size,
+        ),
+    };
+    view.job.attempts(job.attempts + 1);
+    watch::subject(net, &view.job, job.folder, job.uid);
+    progress::update(&view.board, |p| p.attempts = job.attempts + 1);
     let outcome = deliver(net, key, &mut job, &dir, &view).await;
-    progress::update(&view, |p| {
+    let wait = backoff(job.attempts, net.config.retry_min, net.config.retry_max);
+    watch::outcome(&view.job, &outcome, &job.recipient, wait);
+    progress::update(&view.board, |p| {
         p.phase = match &outcome {
             Ok(()) => Phase::Delivered,
             Err(Failure::HandedOff) => Phase::HandedOff,
@@ -247,7 +269,7 @@ async fn deliver(
     key: &str,
     job: &mut Job,
     dir: &Path,
-    view: &progress::Handle,
+    view: &progress::Views,
 ) -> Result<(), Failure> {
     let hosted = net
         .hosted(&job.sender)
@@ -257,6 +279,7 @@ async fn deliver(
 
     // The manifest is written after the last chunk, so its presence means a whole sealing.
     if spool::read_manifest(dir).map_err(retry)?.is_none() {
+        view.job.begin(Stage::Authorization, 0);
         let token = client
             .authorize(
                 &job.sender,
@@ -281,13 +304,15 @@ async fn deliver(
             ..SealOptions::default()
         };
         let (sender_key, cert, out) = (hosted.key.clone(), located.cert.clone(), dir.to_path_buf());
-        progress::update(view, |p| p.phase = Phase::Sealing);
+        progress::update(&view.board, |p| p.phase = Phase::Sealing);
+        view.job.begin(Stage::Sealing, job.size);
         let seal_view = view.clone();
         let sealed = tokio::task::spawn_blocking(move || {
             let mut behind = spool::SyncBehind::new(&out)?;
             let sink = |i: u32, data: &[u8], _h: &wire::ChunkHash| {
                 behind.put_chunk(i, data)?;
-                progress::update(&seal_view, |p| p.sealed += data.len() as u64);
+                progress::update(&seal_view.board, |p| p.sealed += data.len() as u64);
+                seal_view.job.advance(data.len() as u64);
                 Ok(())
             };
             let sealed = wire::seal(body, &sender_key, &[cert], &options, sink)?;
@@ -328,7 +353,13 @@ async fn deliver(
         })
         .map_err(retry)?
         .unwrap_or_else(|| Placed::new(count));
-    progress::update(view, |p| {
+    watch::sealed(
+        &view.job,
+        &signed,
+        |i| placed.has(i),
+        placed.server_chunks > 0,
+    );
+    progress::update(&view.board, |p| {
         p.phase = Phase::Direct;
         p.sealed = total;
         p.chunks = count;
@@ -354,13 +385,14 @@ async fn deliver(
         Err(Failure::Retry(why)) => why,
         Err(other) => return Err(other),
     };
+    view.job.end_active(StageState::Failed);
     tracing::debug!(
         job = key,
         reason = why,
         "recipient's node not reached; trying its servers"
     );
     if !placed.all() {
-        progress::update(view, |p| p.phase = Phase::ToServers);
+        progress::update(&view.board, |p| p.phase = Phase::ToServers);
         let deposit = Deposit {
             key,
             sender: &job.sender,
@@ -451,7 +483,8 @@ async fn push_chunks(
     dir: &Path,
     indices: &[u32],
     placed: &mut Placed,
-    view: &progress::Handle,
+    view: &progress::Views,
+    place: Place,
 ) -> Result<Option<DataReply>, Failure> {
     let read = |i: u32| {
         let d = dir.to_path_buf();
@@ -473,7 +506,10 @@ async fn push_chunks(
             Some(DataReply::Got(g)) => {
                 placed.set(g);
                 let stored = placed.stored();
-                progress::update(view, |p| p.stored = stored);
+                progress::update(&view.board, |p| p.stored = stored);
+                view.job.place(g, place);
+                view.job.advance(len);
+                view.job.progress_add(len);
             }
             Some(other) => return Ok(Some(other)),
             None => return Err(retry("receiver closed the stream")),
@@ -505,7 +541,7 @@ async fn direct(
     signed: &SignedManifest,
     dir: &Path,
     placed: &mut Placed,
-    view: &progress::Handle,
+    view: &progress::Views,
 ) -> Result<SignedReceipt, Failure> {
     let peer = net
         .record_node(&located.record)
@@ -518,6 +554,11 @@ async fn direct(
     }
     let mut stream = net.overlay.open_data(peer).await.map_err(retry)?;
     placed.punched |= stream.hole_punched();
+    let (link, stage) = match stream.hole_punched() {
+        true => (Link::HolePunched, Stage::UploadHolePunched),
+        false => (Link::Direct, Stage::UploadDirect),
+    };
+    view.job.link(link);
     stream
         .send(&DataFrame::Offer(signed.clone()))
         .await
@@ -530,8 +571,11 @@ async fn direct(
                 placed.set(i);
             }
         }
+        view.job
+            .place_where(Place::Peer, |i| indices.binary_search(&i).is_err());
+        view.job.begin(stage, watch::bytes_of(signed, indices));
         let before = placed.stored();
-        let early = push_chunks(&mut stream, dir, indices, placed, view).await;
+        let early = push_chunks(&mut stream, dir, indices, placed, view, Place::Peer).await;
         placed.node_chunks += placed.stored() - before;
         reply = match early? {
             Some(r) => Some(r),
@@ -565,7 +609,7 @@ struct Deposit<'a> {
 
 /// Puts the chunks not yet stored anywhere on the recipient's backup servers, in their
 /// order: what one server cannot take (down, full, cut off mid-way) goes to the next.
-async fn to_servers(net: &Network, d: &Deposit<'_>, placed: &mut Placed, view: &progress::Handle) {
+async fn to_servers(net: &Network, d: &Deposit<'_>, placed: &mut Placed, view: &progress::Views) {
     let Deposit {
         key,
         sender,
@@ -581,21 +625,27 @@ async fn to_servers(net: &Network, d: &Deposit<'_>, placed: &mut Placed, view: &
         return;
     };
     let servers = relay_client::parse_servers(&located.record.backups).unwrap_or_default();
-    for (server, addrs) in servers {
+    view.job
+        .servers(servers.iter().map(|(p, _)| p.to_string()).collect());
+    for (n, (server, addrs)) in servers.into_iter().enumerate() {
         if placed.all() {
             break;
         }
+        let n = u8::try_from(n).unwrap_or(u8::MAX);
         net.overlay.add_peer_addrs(server, addrs).await;
         let deposit = DataFrame::Deposit {
             manifest: signed.clone(),
             sender_record: sender_record.clone(),
             recipient_record: located.signed.clone(),
         };
-        match to_server(net, server, deposit, dir, placed, view).await {
+        let stage = Stage::UploadToServer(n);
+        match to_server(net, server, deposit, dir, placed, (view, n, signed)).await {
             Ok(()) => {
+                view.job.end(stage, StageState::Done);
                 tracing::info!(job = key, %server, "parts held by the recipient's server")
             }
             Err(Failure::Retry(why) | Failure::Permanent(why)) => {
+                view.job.end(stage, StageState::Failed);
                 tracing::info!(job = key, %server, reason = why, "recipient's server did not take every part")
             }
             Err(Failure::HandedOff) => {}
@@ -612,7 +662,7 @@ async fn to_server(
     deposit: DataFrame,
     dir: &Path,
     placed: &mut Placed,
-    view: &progress::Handle,
+    (view, n, signed): (&progress::Views, u8, &SignedManifest),
 ) -> Result<(), Failure> {
     let mut stream = net.overlay.open_data(server).await.map_err(retry)?;
     stream.send(&deposit).await.map_err(retry)?;
@@ -626,9 +676,14 @@ async fn to_server(
             placed.set(i);
         }
     }
+    // What the server holds already counts as stored there.
+    view.job
+        .place_where(Place::Server(n), |i| lacks.binary_search(&i).is_err());
     let send: Vec<u32> = lacks.into_iter().filter(|&i| !placed.has(i)).collect();
+    view.job
+        .begin(Stage::UploadToServer(n), watch::bytes_of(signed, &send));
     let before = placed.stored();
-    let early = push_chunks(&mut stream, dir, &send, placed, view).await;
+    let early = push_chunks(&mut stream, dir, &send, placed, view, Place::Server(n)).await;
     placed.server_chunks += placed.stored() - before;
     let early = early?;
     let _ = stream.close().await;
@@ -683,6 +738,12 @@ fn complete(
         p.phase = Phase::Delivered;
         p.stored = p.chunks;
     });
+    let who = (
+        job.sender.as_str(),
+        job.recipient.as_str(),
+        job.message_type.as_str(),
+    );
+    watch::delivered(net, key, who, job.size);
     tracing::info!(
         message_id = %job.message_id.to_hex(),
         to = job.recipient,

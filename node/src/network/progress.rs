@@ -41,6 +41,13 @@ pub struct JobProgress {
 /// One job's live view, shared with the task working on it.
 pub type Handle = Arc<Mutex<JobProgress>>;
 
+/// A delivery job's two live views: the board `wims send` reads, and the job monitors see.
+#[derive(Clone)]
+pub struct Views {
+    pub board: Handle,
+    pub job: crate::monitor::JobHandle,
+}
+
 #[derive(Default)]
 pub struct Board {
     jobs: Mutex<HashMap<String, Handle>>,

@@ -170,6 +170,11 @@ fn reverify(stored: &StoredRelease, ca: &wire::Cert) -> Option<KnownRelease> {
 }
 
 impl Network {
+    /// Whether a service network answered a login since the node started.
+    pub fn service_reachable(&self) -> bool {
+        *self.update.logged_in.borrow()
+    }
+
     /// Asks the service network of the first hosted account (by address) for its latest
     /// release; every hosted account of a node normally shares one network.
     pub async fn check_update(&self) -> Result<UpdateStatus, UpdateError> {
@@ -192,6 +197,7 @@ impl Network {
             self.remember(&h.address, release, signed);
         }
         let status = judge(answer, RUNNING_VERSION);
+        self.update_job(&h.address, &status);
         match &status {
             Ok(UpdateStatus::Available { release }) => tracing::info!(
                 version = release.product_version,
@@ -206,6 +212,39 @@ impl Network {
             Err(e) => tracing::debug!(error = %e, "update check failed"),
         }
         status
+    }
+
+    /// An announced newer release, or one that did not verify, as a job monitors see (once
+    /// per version: the daily check does not repeat it).
+    fn update_job(&self, address: &str, status: &Result<UpdateStatus, UpdateError>) {
+        use monitor_api::{Activity, Direction, Stage, UserText, error_ids};
+        let (id, version) = match status {
+            Ok(UpdateStatus::Available { release }) => (
+                format!("update/{}", release.product_version),
+                release.product_version.as_str(),
+            ),
+            Err(UpdateError::Unverified(_)) => ("update/unverified".to_string(), ""),
+            _ => return,
+        };
+        if self.jobs.get(&id).is_some() {
+            return;
+        }
+        let job = self.jobs.start(crate::monitor::JobSpec {
+            id: &id,
+            account: address,
+            activity: Activity::Update,
+            direction: Direction::Down,
+            message_type: "message",
+            peer: None,
+            size: 0,
+        });
+        job.begin(Stage::UpdateAvailable, 0);
+        if version.is_empty() {
+            job.fail(UserText::new(error_ids::UPDATE_UNVERIFIED), None);
+        } else {
+            job.subject(version);
+            job.finish();
+        }
     }
 
     /// What `wims update check` reports: a fresh check, or, when the network cannot be
