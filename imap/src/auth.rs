@@ -53,6 +53,8 @@ impl Session {
                 "THREAD=ORDEREDSUBJECT",
                 "THREAD=REFERENCES",
                 "ESORT",
+                "CONTEXT=SEARCH",
+                "CONTEXT=SORT",
             ]),
         }
         caps.join(" ")

@@ -31,6 +31,7 @@ mod list;
 mod query;
 mod quota;
 mod search;
+mod search_context;
 mod session;
 mod sort;
 mod thread;
@@ -60,6 +61,9 @@ pub struct Limits {
     pub max_append_messages: usize,
     /// LOGIN and AUTHENTICATE without TLS.
     pub allow_plaintext_auth: bool,
+    /// Live SEARCH/SORT results (RETURN (UPDATE), RFC 5267) one session may keep; past it a
+    /// search is answered without updates.
+    pub max_search_contexts: usize,
     /// Quota for accounts without their own, in MiB; 0 for none.
     pub default_quota_mib: u64,
 }

@@ -279,6 +279,12 @@ impl Session {
     fn command_bytes(&mut self, mut bytes: Vec<u8>) -> Step {
         self.list_selection = None;
         self.search_return = None;
+        if let Some((tag, false, v, off)) = verb(&bytes)
+            && v == "CANCELUPDATE"
+        {
+            self.cancel_update(&tag, &bytes[off..]);
+            return Step::Read;
+        }
         let (saved_uids, saved_seqs) = self.saved_sets();
         match substitute(&bytes, &saved_uids, &saved_seqs) {
             Saved::Rewritten(b) => bytes = b,
@@ -371,6 +377,7 @@ impl Session {
         {
             tracing::warn!(error = %e, "refresh failed");
         }
+        self.update_contexts();
     }
 
     /// RFC 7162 3.1: a CONDSTORE-enabling command turns MODSEQ reporting on for the rest of

@@ -24,6 +24,7 @@ fn env(store: Store) -> Arc<Env> {
             max_append_messages: 10,
             allow_plaintext_auth: true,
             default_quota_mib: 0,
+            max_search_contexts: 2,
         },
     })
 }
@@ -266,3 +267,6 @@ fn logout_closes() {
     assert!(r.starts_with("* BYE") && r.contains("z OK"), "{r}");
     assert!(matches!(c.parked, Some(Step::Close)));
 }
+
+#[path = "search_context_tests.rs"]
+mod search_context;

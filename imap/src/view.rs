@@ -7,6 +7,7 @@ use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 use mailbox::{Folder, MessageState, Store};
 
 use super::flag_table::{FlagTable, SEEN};
+use super::search_context::Context;
 use super::session::SYSTEM_FLAGS;
 use super::view_cache::{Snapshot, ViewCache};
 
@@ -40,6 +41,11 @@ pub struct View {
     pub condstore: bool,
     /// IMAP4rev2 has no \Recent and no RECENT response.
     pub rev2: bool,
+    /// Live SEARCH and SORT results (RFC 5267); they end with the view.
+    pub contexts: Vec<Context>,
+    /// UIDs whose state changed or that are new since the contexts were last brought up to
+    /// date; kept only while there are contexts.
+    pub touched: Vec<u32>,
 }
 
 fn push_num(out: &mut Vec<u8>, n: u64) {
@@ -124,6 +130,8 @@ impl View {
             recent: 0,
             condstore: false,
             rev2: false,
+            contexts: Vec::new(),
+            touched: Vec::new(),
         };
         if let Some(snap) = snap {
             view.uids = snap.uids.clone();
@@ -451,6 +459,9 @@ impl View {
         }
         changed.sort_unstable();
         changed.dedup();
+        if !self.contexts.is_empty() {
+            self.touched.extend_from_slice(&changed);
+        }
         for uid in changed {
             if let Some(seq) = self.seq_of(uid) {
                 self.fetch_flags_line(out, seq, true);
@@ -461,6 +472,9 @@ impl View {
             let from = self.seen_uidnext.max(1);
             self.append_states(store, from..=folder.uidnext - 1, floor)?;
             if self.uids.len() > before {
+                if !self.contexts.is_empty() {
+                    self.touched.extend_from_slice(&self.uids[before..]);
+                }
                 self.recent += self.slots[before..].iter().filter(|s| s.recent).count();
                 out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
                 if !self.rev2 {
@@ -476,6 +490,13 @@ impl View {
     /// Tells the expunge of `gone` (sorted UIDs) and drops them from the view. Highest first,
     /// so each number is valid when the client applies it.
     fn expunge_now(&mut self, out: &mut Vec<u8>, gone: &[u32]) {
+        // Live results lose them first, under the numbers they have until the EXPUNGEs.
+        let mut contexts = std::mem::take(&mut self.contexts);
+        for c in &mut contexts {
+            let by_uid = c.by_uid();
+            c.remove(gone, |u| if by_uid { Some(u) } else { self.seq_of(u) }, out);
+        }
+        self.contexts = contexts;
         let mut drop = vec![false; self.uids.len()];
         for &u in gone.iter().rev() {
             if let Ok(i) = self.uids.binary_search(&u) {
@@ -504,6 +525,9 @@ impl View {
             let list = self.table.list_of_flags(&st.flags);
             self.slots[i].modseq = st.modseq;
             self.slots[i].list = list;
+            if !self.contexts.is_empty() {
+                self.touched.push(uid);
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ imap-idle-expected-done = DONE erwartet
 imap-internal = Interner Serverfehler; der Vorgang wurde nicht ausgeführt
 imap-bad-charset = Nicht unterstützter Zeichensatz
 imap-thread-algorithm = Unbekannter Algorithmus für Threads
+imap-context-limit = Zu viele laufende Suchen; diese wird nicht aktualisiert
 imap-modified = Einige Nachrichten wurden seit der angegebenen Änderungsfolge geändert
 imap-no-messages = Keine passenden Nachrichten
 imap-unsupported = Befehl nicht unterstützt

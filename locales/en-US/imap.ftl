@@ -40,6 +40,7 @@ imap-idle-expected-done = Expected DONE
 imap-internal = Internal server error; the operation was not carried out
 imap-bad-charset = Unsupported charset
 imap-thread-algorithm = Unknown threading algorithm
+imap-context-limit = Too many live searches; this one gets no updates
 imap-modified = Some messages changed since the given modification sequence
 imap-no-messages = No messages matched
 imap-unsupported = Command not supported

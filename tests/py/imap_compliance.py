@@ -23,6 +23,9 @@ Phases:
   noquota     (limit cleared) no quota root
   compress    COMPRESS=DEFLATE both ways; a second COMPRESS is refused; 50 MB of one line
               squeezed into a few hundred KB is refused as too long, not inflated whole
+  context     CONTEXT=SEARCH/SORT: RETURN (UPDATE) tells another session's changes as ADDTO
+              and REMOVEFROM, CANCELUPDATE ends that; PARTIAL ranges; live searches past
+              imap.max_search_contexts (10) get NO [NOUPDATE] and no updates
 """
 
 import re
@@ -401,7 +404,50 @@ def phase_compress():
     log("compress: ok")
 
 
+def phase_context():
+    a, b = Raw(), Raw()
+    a.login("alice")
+    b.login("alice")
+    a.command("CREATE Ctx", expect="OK")
+    for i in range(5):
+        append(a, "Ctx", f"Subject: c{i}\r\n\r\nbody\r\n".encode())
+    a.command("SELECT Ctx", expect="OK")
+    b.command("SELECT Ctx", expect="OK")
+    tag = a.tag()
+    a.send(f"{tag} SEARCH RETURN (UPDATE) FLAGGED\r\n".encode())
+    _, _, s = a.finish(tag, "OK")
+    check(s == [f'* ESEARCH (TAG "{tag}")'.encode()], f"empty live result: {s!r}")
+    b.command("STORE 2,4 +FLAGS.SILENT (\\Flagged)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(f'* ESEARCH (TAG "{tag}") ADDTO (0 2,4)'.encode() in n, f"ADDTO: {n!r}")
+    b.command("STORE 2 -FLAGS.SILENT (\\Flagged)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(f'* ESEARCH (TAG "{tag}") REMOVEFROM (0 2)'.encode() in n, f"REMOVEFROM: {n!r}")
+    a.command(f'CANCELUPDATE "{tag}"', expect="OK")
+    b.command("STORE 1 +FLAGS.SILENT (\\Flagged)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(not any(l.startswith(b"* ESEARCH") for l in n), f"cancelled: {n!r}")
+    _, _, s = a.command("UID SORT RETURN (PARTIAL -1:-2) (REVERSE SUBJECT) UTF-8 ALL", expect="OK")
+    check(s[0].endswith(b" UID PARTIAL (-1:-2 2,1)"), f"last two of the sort: {s!r}")
+    a.command("SEARCH RETURN (PARTIAL 1:*) ALL", expect="BAD")
+    # The attack: live searches without end. Each after the tenth is answered, not kept.
+    refused = []
+    for i in range(12):
+        _, _, s = a.command("SEARCH RETURN (UPDATE) SEEN", expect="OK")
+        refused += [l for l in s if l.startswith(b"* NO [NOUPDATE ")]
+    check(len(refused) == 2, f"two over the limit: {refused!r}")
+    b.command("STORE 5 +FLAGS.SILENT (\\Seen)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(len([l for l in n if b"ADDTO (0 5)" in l]) == 10, f"ten live: {n!r}")
+    a.command("LOGOUT")
+    b.command("LOGOUT")
+    a.close()
+    b.close()
+    log("context: ok")
+
+
 PHASES = {
+    "context": phase_context,
     "quota": phase_quota,
     "noquota": phase_noquota,
     "multiappend": phase_multiappend,

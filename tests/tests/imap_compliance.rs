@@ -1,7 +1,7 @@
 //! Cases from Dovecot's imaptest suite the node once failed, kept as the project's own:
 //! subscriptions and LSUB, LIST-EXTENDED, CONDSTORE enabling and ESEARCH MODSEQ, body line
 //! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login;
-//! and the extensions MULTIAPPEND, UTF8=ACCEPT and COMPRESS=DEFLATE.
+//! and the extensions MULTIAPPEND, UTF8=ACCEPT, COMPRESS=DEFLATE and CONTEXT=SEARCH/SORT.
 
 use wims_tests::Node;
 
@@ -24,6 +24,7 @@ fn imaptest_cases() {
             "multiappend",
             "utf8",
             "compress",
+            "context",
         ],
     );
 }
