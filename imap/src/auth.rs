@@ -45,6 +45,7 @@ impl Session {
                 "BINARY",
                 "COMPRESS=DEFLATE",
                 "MULTIAPPEND",
+                "CATENATE",
                 "UTF8=ACCEPT",
                 "QUOTA",
                 "QUOTA=RES-STORAGE",

@@ -167,6 +167,30 @@ fn section_source(
     })
 }
 
+/// The stored bytes of a body section, narrowed by `partial` (offset, length): what a
+/// CATENATE URL (RFC 4469) puts into a new message.
+pub(super) fn section_reader(
+    store: &Store,
+    at: (u64, u32),
+    meta: &MessageMeta,
+    s: &Option<Section<'_>>,
+    partial: Option<(u32, u32)>,
+) -> std::io::Result<Box<dyn Read + Send>> {
+    Ok(match section_source(store, at, meta, s)? {
+        Source::Bytes(b) => {
+            let (o, l) = narrow(partial, b.len() as u64);
+            let b = b[o as usize..(o + l) as usize].to_vec();
+            Box::new(std::io::Cursor::new(b))
+        }
+        Source::Range(start, len) => {
+            let (o, l) = narrow(partial, len);
+            let mut reader = store.open_body(meta).map_err(std::io::Error::other)?;
+            reader.seek(SeekFrom::Start(start + o))?;
+            Box::new(reader.take(l))
+        }
+    })
+}
+
 fn dotted(path: &[u32]) -> String {
     path.iter()
         .map(|n| n.to_string())

@@ -20,6 +20,7 @@ pub mod render;
 pub mod search_ext;
 pub mod syntax;
 
+mod append;
 pub mod append_ext;
 mod auth;
 mod commands;
@@ -27,6 +28,7 @@ mod dispatch;
 mod fetch;
 mod fetch_job;
 mod flag_table;
+mod imap_url;
 mod list;
 mod query;
 mod quota;

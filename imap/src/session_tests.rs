@@ -270,3 +270,6 @@ fn logout_closes() {
 
 #[path = "search_context_tests.rs"]
 mod search_context;
+
+#[path = "catenate_tests.rs"]
+mod catenate;

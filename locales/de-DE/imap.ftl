@@ -22,6 +22,7 @@ imap-line-too-long = Befehlszeile zu lang
 imap-command-too-long = Befehl zu lang
 imap-bye-too-long = Befehl zu lang; die Verbindung wird geschlossen
 imap-too-big = Nachricht zu groß
+imap-bad-url = Die URL bezeichnet keinen Nachrichtenteil in diesem Konto
 imap-too-many-messages = Zu viele Nachrichten in einem APPEND
 imap-over-quota = Kontingent überschritten: Mail löschen, um Platz zu schaffen
 imap-no-quota-root = Kein solcher Kontingent-Bereich

@@ -22,6 +22,7 @@ imap-line-too-long = Command line too long
 imap-command-too-long = Command too long
 imap-bye-too-long = Command too long; closing the connection
 imap-too-big = Message too large
+imap-bad-url = The URL names no message part in this account
 imap-too-many-messages = Too many messages in one APPEND
 imap-over-quota = Over quota: delete or expunge mail to make room
 imap-no-quota-root = No such quota root

@@ -26,6 +26,9 @@ Phases:
   context     CONTEXT=SEARCH/SORT: RETURN (UPDATE) tells another session's changes as ADDTO
               and REMOVEFROM, CANCELUPDATE ends that; PARTIAL ranges; live searches past
               imap.max_search_contexts (10) get NO [NOUPDATE] and no updates
+  catenate    CATENATE: a message from a text and parts of a stored one (header, partial text),
+              alongside a whole one (MULTIAPPEND); a bad URL is NO [BADURL] and files nothing;
+              a missing folder is NO [TRYCREATE]
 """
 
 import re
@@ -446,7 +449,35 @@ def phase_context():
     log("context: ok")
 
 
+def phase_catenate():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Cat", expect="OK")
+    append(a, "Cat", b"From: a@kapur.h\r\nSubject: src\r\n\r\nthe source body\r\n")
+    tag = a.tag()
+    a.send(f'{tag} APPEND Cat (\\Flagged) CATENATE (URL "/Cat/;UID=1/;SECTION=HEADER" '
+           f'TEXT {{6+}}\r\nnew.\r\n URL "/Cat/;UID=1/;SECTION=TEXT/;PARTIAL=4.6") '
+           f'{{5+}}\r\nwhole\r\n'.encode())
+    _, l, _ = a.finish(tag, "OK", "CATENATE")
+    check(b"[APPENDUID " in l and b" 2:3]" in l, f"two filed: {l!r}")
+    a.command("SELECT Cat", expect="OK")
+    a.literals.clear()
+    a.command("FETCH 2:3 BODY.PEEK[]", expect="OK")
+    want = b"From: a@kapur.h\r\nSubject: src\r\n\r\nnew.\r\nsource"
+    check(a.literals == [want, b"whole"], f"catenated: {a.literals!r}")
+    _, l, _ = a.command('APPEND Cat CATENATE (TEXT {1+}\r\nx URL "/Cat/;UID=9")', expect="NO")
+    check(b'[BADURL "/Cat/;UID=9"]' in l, f"BADURL: {l!r}")
+    _, _, s = a.command("STATUS Cat (MESSAGES)", expect="OK")
+    check(b"MESSAGES 3" in s[0], f"nothing filed: {s!r}")
+    _, l, _ = a.command('APPEND Nope CATENATE (URL "/Cat/;UID=9")', expect="NO")
+    check(b"[TRYCREATE]" in l, f"TRYCREATE: {l!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("catenate: ok")
+
+
 PHASES = {
+    "catenate": phase_catenate,
     "context": phase_context,
     "quota": phase_quota,
     "noquota": phase_noquota,
