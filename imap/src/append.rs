@@ -14,7 +14,6 @@ use mailbox::StagedMessage;
 
 use super::append_ext::{CatPart, Part};
 use super::session::{Session, State, flag_str, mailbox_name};
-use super::syntax::decode_mutf7;
 
 /// Why a CATENATE message could not be put together.
 enum Refused {
@@ -204,9 +203,9 @@ impl Session {
         let Some(u) = super::imap_url::parse(url) else {
             return Ok(None);
         };
-        if let (Some(user), State::Authenticated(a) | State::Selected(a, _)) =
-            (&u.user, &self.state)
-            && !user.eq_ignore_ascii_case(&a.address)
+        // An absolute URL must name the user logged in.
+        if let (Some(_), State::Authenticated(a) | State::Selected(a, _)) = (&u.user, &self.state)
+            && u.owner().as_deref() != Some(a.address.as_str())
         {
             return Ok(None);
         }
@@ -214,18 +213,7 @@ impl Session {
             return Ok(None);
         };
         let store = &self.env.store;
-        let name = if u.mailbox.eq_ignore_ascii_case("INBOX") {
-            "INBOX".to_string()
-        } else {
-            u.mailbox.clone()
-        };
-        let mut folder = store.folder(acct, &name)?;
-        if folder.is_none()
-            && let Some(decoded) = decode_mutf7(&name).filter(|d| *d != name)
-        {
-            folder = store.folder(acct, &decoded)?;
-        }
-        let Some(folder) = folder else {
+        let Some(folder) = self.url_folder(acct, &u.mailbox)? else {
             return Ok(None);
         };
         if u.uidvalidity.is_some_and(|v| v != folder.uidvalidity) {
@@ -236,6 +224,6 @@ impl Session {
         };
         let r =
             super::fetch::section_reader(store, (folder.id, u.uid), &meta, &section, u.partial)?;
-        Ok(Some(r))
+        Ok(Some(r.reader))
     }
 }

@@ -35,7 +35,7 @@ impl Part {
 }
 
 /// The value of a string token as `token_len` measured it.
-fn token_value(t: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn token_value(t: &[u8]) -> Option<Vec<u8>> {
     match t.first()? {
         b'"' => {
             let inner = &t[1..t.len().checked_sub(1)?];
@@ -94,7 +94,7 @@ fn catenate(s: &[u8]) -> Option<(Vec<CatPart>, &[u8])> {
 }
 
 /// Length of a quoted string or a literal at the start of `s` (both as sent), or of an atom.
-fn token_len(s: &[u8]) -> Option<usize> {
+pub(crate) fn token_len(s: &[u8]) -> Option<usize> {
     match s.first()? {
         b'"' => {
             let mut esc = false;

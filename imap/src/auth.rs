@@ -46,6 +46,7 @@ impl Session {
                 "COMPRESS=DEFLATE",
                 "MULTIAPPEND",
                 "CATENATE",
+                "URLAUTH",
                 "UTF8=ACCEPT",
                 "QUOTA",
                 "QUOTA=RES-STORAGE",

@@ -20,10 +20,26 @@ pub struct MessageUrl {
     pub partial: Option<(u32, u32)>,
     /// The user the URL names, if it is absolute and names one.
     pub user: Option<String>,
+    /// The host of an absolute URL, port included.
+    pub host: Option<String>,
+}
+
+impl MessageUrl {
+    /// The address of the account an absolute URL names: its user, or `user@host` when the
+    /// user is a local part (`imap://alice@kapur.h/...`).
+    pub fn owner(&self) -> Option<String> {
+        let user = self.user.as_deref()?;
+        if user.contains('@') {
+            return Some(user.to_ascii_lowercase());
+        }
+        let host = self.host.as_deref()?;
+        let host = host.split(':').next().unwrap_or(host);
+        Some(format!("{user}@{host}").to_ascii_lowercase())
+    }
 }
 
 /// `%XX` escapes decoded; `None` for a broken escape or text that is not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
+pub fn percent_decode(s: &str) -> Option<String> {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -56,15 +72,21 @@ fn param<'a>(seg: &'a str, key: &str) -> Option<&'a str> {
 /// Parses an URL naming a message (part); `None` for anything else, URLAUTH ones included
 /// (this server issues none).
 pub fn parse(url: &str) -> Option<MessageUrl> {
-    let mut user = None;
+    let (mut user, mut host) = (None, None);
     let path = match url.get(..7) {
         Some(scheme) if scheme.eq_ignore_ascii_case("imap://") => {
             let rest = &url[7..];
             let slash = rest.find('/')?;
-            if let Some((u, _host)) = rest[..slash].rsplit_once('@') {
-                let name = u.split(';').next().unwrap_or(u);
-                user = Some(percent_decode(name)?);
-            }
+            let authority = &rest[..slash];
+            let server = match authority.rsplit_once('@') {
+                Some((u, h)) => {
+                    let name = u.split(';').next().unwrap_or(u);
+                    user = Some(percent_decode(name)?);
+                    h
+                }
+                None => authority,
+            };
+            host = Some(server.to_string());
             &rest[slash..]
         }
         _ => url,
@@ -111,6 +133,7 @@ pub fn parse(url: &str) -> Option<MessageUrl> {
         section,
         partial,
         user,
+        host,
     })
 }
 
@@ -164,13 +187,17 @@ mod tests {
                 section: Some("1.2".into()),
                 partial: Some((0, 1024)),
                 user: None,
+                host: None,
             }
         );
         let u = parse("imap://a%40x.h;AUTH=*@host:143/My%20Box/;uid=3/;partial=5").unwrap();
         assert_eq!(u.mailbox, "My Box");
         assert_eq!(u.user.as_deref(), Some("a@x.h"));
+        assert_eq!(u.owner().as_deref(), Some("a@x.h"));
         assert_eq!(u.partial, Some((5, u32::MAX)));
         assert_eq!(u.section, None);
+        let u = parse("imap://Alice@Kapur.h:143/INBOX/;uid=3").unwrap();
+        assert_eq!(u.owner().as_deref(), Some("alice@kapur.h"));
         let u = parse("/box/;uid=1/;section=HEADER.FIELDS%20(FROM)").unwrap();
         assert_eq!(u.section.as_deref(), Some("HEADER.FIELDS (FROM)"));
     }

@@ -38,6 +38,7 @@ mod session;
 mod sort;
 mod thread;
 mod thread_references;
+mod urlauth;
 mod view;
 mod view_cache;
 

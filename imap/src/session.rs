@@ -67,6 +67,8 @@ pub struct Session {
     pub(super) out: Vec<u8>,
     /// A FETCH that is being sent in pieces.
     pub(super) fetching: Option<Box<FetchJob>>,
+    /// A URLFETCH that is being sent in pieces.
+    pub(super) urlfetch: Option<Box<super::urlauth::UrlFetch>>,
     /// A command waiting for the client or the driver.
     pub(super) waiting: Waiting,
 }
@@ -145,6 +147,7 @@ impl Session {
             saved: Vec::new(),
             out: Vec::with_capacity(8192),
             fetching: None,
+            urlfetch: None,
             waiting: Waiting::Nothing,
         };
         let greeting = s
@@ -199,6 +202,9 @@ impl Session {
 
     /// Goes on with the response a [`Step::Send`] or [`Step::Flush`] interrupted.
     pub fn resume(&mut self) -> Step {
+        if self.urlfetch.is_some() {
+            return self.urlfetch_more();
+        }
         self.fetch_more()
     }
 
@@ -279,11 +285,14 @@ impl Session {
     fn command_bytes(&mut self, mut bytes: Vec<u8>) -> Step {
         self.list_selection = None;
         self.search_return = None;
-        if let Some((tag, false, v, off)) = verb(&bytes)
-            && v == "CANCELUPDATE"
-        {
-            self.cancel_update(&tag, &bytes[off..]);
-            return Step::Read;
+        if let Some((tag, false, v, off)) = verb(&bytes) {
+            if v == "CANCELUPDATE" {
+                self.cancel_update(&tag, &bytes[off..]);
+                return Step::Read;
+            }
+            if let Some(step) = self.urlauth_command(&tag, &v, &bytes[off..]) {
+                return step;
+            }
         }
         let (saved_uids, saved_seqs) = self.saved_sets();
         match substitute(&bytes, &saved_uids, &saved_seqs) {

@@ -273,3 +273,6 @@ mod search_context;
 
 #[path = "catenate_tests.rs"]
 mod catenate;
+
+#[path = "urlauth_tests.rs"]
+mod urlauth;

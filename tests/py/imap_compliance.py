@@ -29,12 +29,14 @@ Phases:
   catenate    CATENATE: a message from a text and parts of a stored one (header, partial text),
               alongside a whole one (MULTIAPPEND); a bad URL is NO [BADURL] and files nothing;
               a missing folder is NO [TRYCREATE]
+  urlauth     URLAUTH: GENURLAUTH signs a URL to a message part, URLFETCH gives it on another
+              connection, a changed token gives NIL, RESETKEY voids the URL
 """
 
 import re
 import zlib
 
-from wimstest import Raw, check, log
+from wimstest import Raw, account, check, log
 
 
 def append(r, box, msg, literal8=False):
@@ -476,7 +478,36 @@ def phase_catenate():
     log("catenate: ok")
 
 
+def phase_urlauth():
+    a, b = Raw(), Raw()
+    a.login("alice")
+    b.login("alice")
+    address, _ = account("alice")
+    a.command("CREATE Ua", expect="OK")
+    append(a, "Ua", b"Subject: shared\r\n\r\nfor the submission server\r\n")
+    rump = f"imap://{address.replace('@', '%40')}@h/Ua/;UID=1/;SECTION=TEXT;URLAUTH=authuser"
+    _, _, g = a.command(f'GENURLAUTH "{rump}" INTERNAL', expect="OK")
+    m = re.match(rb'\* GENURLAUTH "([^"]+)"$', g[0]) if g else None
+    check(m is not None and m.group(1).startswith(rump.encode() + b":internal:"), f"GENURLAUTH: {g!r}")
+    url = m.group(1).decode()
+    b.literals.clear()
+    _, _, f = b.command(f'URLFETCH "{url}"', expect="OK")
+    check(b.literals == [b"for the submission server\r\n"], f"URLFETCH: {f!r} {b.literals!r}")
+    bent = url[:-1] + ("0" if url[-1] != "0" else "1")
+    _, _, f = b.command(f'URLFETCH "{bent}"', expect="OK")
+    check(f == [f'* URLFETCH "{bent}" NIL'.encode()], f"changed token: {f!r}")
+    a.command("RESETKEY Ua", expect="OK")
+    _, _, f = b.command(f'URLFETCH "{url}"', expect="OK")
+    check(f == [f'* URLFETCH "{url}" NIL'.encode()], f"after RESETKEY: {f!r}")
+    a.command("LOGOUT")
+    b.command("LOGOUT")
+    a.close()
+    b.close()
+    log("urlauth: ok")
+
+
 PHASES = {
+    "urlauth": phase_urlauth,
     "catenate": phase_catenate,
     "context": phase_context,
     "quota": phase_quota,

@@ -1,8 +1,8 @@
 //! Cases from Dovecot's imaptest suite the node once failed, kept as the project's own:
 //! subscriptions and LSUB, LIST-EXTENDED, CONDSTORE enabling and ESEARCH MODSEQ, body line
 //! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login;
-//! and the extensions MULTIAPPEND, UTF8=ACCEPT, COMPRESS=DEFLATE, CONTEXT=SEARCH/SORT and
-//! CATENATE.
+//! and the extensions MULTIAPPEND, UTF8=ACCEPT, COMPRESS=DEFLATE, CONTEXT=SEARCH/SORT,
+//! CATENATE and URLAUTH.
 
 use wims_tests::Node;
 
@@ -27,6 +27,7 @@ fn imaptest_cases() {
             "compress",
             "context",
             "catenate",
+            "urlauth",
         ],
     );
 }
