@@ -67,6 +67,9 @@ pub struct Limits {
     /// Live SEARCH/SORT results (RETURN (UPDATE), RFC 5267) one session may keep; past it a
     /// search is answered without updates.
     pub max_search_contexts: usize,
+    /// Messages the live results of one session hold together; a result that would pass it
+    /// gets no (more) updates.
+    pub max_context_messages: usize,
     /// Quota for accounts without their own, in MiB; 0 for none.
     pub default_quota_mib: u64,
 }

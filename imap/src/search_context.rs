@@ -167,7 +167,8 @@ pub fn cancel_tags(args: &[u8]) -> Option<Vec<String>> {
 impl Session {
     /// Makes the SEARCH or SORT being answered a live context (`RETURN (UPDATE)`): `uids`
     /// is its result, `entries` the sorted one of a SORT. Past the configured number of
-    /// contexts the result is still answered, but without updates (RFC 5267 4.3.1).
+    /// contexts, or of messages they hold together, the result is still answered, but without
+    /// updates (RFC 5267 4.3.1).
     pub(super) fn open_context(
         &mut self,
         tag: &str,
@@ -177,12 +178,14 @@ impl Session {
         sorted: Option<(&[SortCriterion], Vec<Entry>)>,
     ) {
         let limit = self.env.limits.max_search_contexts;
+        let max_held = self.env.limits.max_context_messages;
         let State::Selected(_, view) = &mut self.state else {
             return;
         };
         // A context reusing a live one's tag replaces it: updates name contexts by tag.
         view.contexts.retain(|c| c.tag != tag);
-        if view.contexts.len() >= limit {
+        let held: usize = view.contexts.iter().map(|c| c.members.len()).sum();
+        if view.contexts.len() >= limit || held.saturating_add(uids.len()) > max_held {
             let t = self.t("imap-context-limit");
             self.line(&format!("* NO [NOUPDATE \"{tag}\"] {t}"));
             return;
@@ -232,7 +235,11 @@ impl Session {
             store: &env.store,
             view,
         };
-        for ctx in &mut contexts {
+        // What all contexts hold together stays within the configured number of messages; one
+        // that would grow past it ends (RFC 5267 4.3.1 lets a server stop updating).
+        let mut held: usize = contexts.iter().map(|c| c.members.len()).sum();
+        let mut ended = Vec::new();
+        for (i, ctx) in contexts.iter_mut().enumerate() {
             let needs_header = ctx
                 .sorted
                 .as_ref()
@@ -260,8 +267,23 @@ impl Session {
             }
             let by_uid = ctx.uid;
             let num = |u: u32| if by_uid { Some(u) } else { view.seq_of(u) };
+            let before = ctx.members.len();
             ctx.remove(&gone, num, out);
+            held -= before - ctx.members.len();
+            if held.saturating_add(new.len()) > env.limits.max_context_messages {
+                held -= ctx.members.len();
+                let t = env.texts.text("imap-context-too-large", &[]);
+                out.extend_from_slice(
+                    format!("* NO [NOUPDATE \"{}\"] {t}\r\n", ctx.tag).as_bytes(),
+                );
+                ended.push(i);
+                continue;
+            }
+            held += new.len();
             ctx.add(new, num, out);
+        }
+        for i in ended.into_iter().rev() {
+            contexts.remove(i);
         }
         view.contexts = contexts;
     }

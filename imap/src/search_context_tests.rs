@@ -123,3 +123,25 @@ fn live_searches_past_the_limit_get_no_updates() {
     let r = a.send(b"x CANCELUPDATE \"c0\"\r\ny SEARCH RETURN (UPDATE) UNSEEN\r\n");
     assert!(!r.contains("NOUPDATE"), "{r}");
 }
+
+/// Live results of a large folder hold memory for every message they name: past the budget a
+/// search gets no updates, and one that grows past it ends.
+#[test]
+fn live_results_stay_within_the_message_budget() {
+    let m = "Subject: m\r\n\r\nbody\r\n";
+    let (_d, mut env, _, _) = with_messages(&[m, m, m, m, m]);
+    Arc::get_mut(&mut env).unwrap().limits.max_context_messages = 3;
+    let mut a = Client::login(&env, "a@x.h");
+    a.send(b"s SELECT INBOX\r\n");
+    let r = a.send(b"big SORT RETURN (UPDATE) (SUBJECT) US-ASCII ALL\r\n");
+    assert!(r.contains("* NO [NOUPDATE \"big\"]"), "{r}");
+    let r = a.send(b"s SEARCH RETURN (UPDATE) SEEN\r\n");
+    assert!(!r.contains("NOUPDATE"), "{r}");
+    let r = a.send(b"f STORE 1:2 +FLAGS (\\Seen)\r\n");
+    assert!(r.contains("* ESEARCH (TAG \"s\") ADDTO (0 1:2)"), "{r}");
+    let r = a.send(b"f STORE 3:4 +FLAGS (\\Seen)\r\n");
+    assert!(r.contains("* NO [NOUPDATE \"s\"]"), "{r}");
+    assert!(!r.contains("* ESEARCH"), "{r}");
+    let r = a.send(b"f STORE 1:4 -FLAGS (\\Seen)\r\n");
+    assert!(!r.contains("* ESEARCH"), "ended: {r}");
+}

@@ -25,6 +25,7 @@ fn env(store: Store) -> Arc<Env> {
             allow_plaintext_auth: true,
             default_quota_mib: 0,
             max_search_contexts: 2,
+            max_context_messages: 1000,
         },
     })
 }

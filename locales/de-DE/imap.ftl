@@ -44,6 +44,7 @@ imap-internal = Interner Serverfehler; der Vorgang wurde nicht ausgeführt
 imap-bad-charset = Nicht unterstützter Zeichensatz
 imap-thread-algorithm = Unbekannter Algorithmus für Threads
 imap-context-limit = Zu viele laufende Suchen; diese wird nicht aktualisiert
+imap-context-too-large = Diese laufende Suche ist zu groß geworden und wird nicht mehr aktualisiert
 imap-modified = Einige Nachrichten wurden seit der angegebenen Änderungsfolge geändert
 imap-no-messages = Keine passenden Nachrichten
 imap-unsupported = Befehl nicht unterstützt

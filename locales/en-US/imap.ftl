@@ -44,6 +44,7 @@ imap-internal = Internal server error; the operation was not carried out
 imap-bad-charset = Unsupported charset
 imap-thread-algorithm = Unknown threading algorithm
 imap-context-limit = Too many live searches; this one gets no updates
+imap-context-too-large = This live search has grown too large; it gets no more updates
 imap-modified = Some messages changed since the given modification sequence
 imap-no-messages = No messages matched
 imap-unsupported = Command not supported
