@@ -1,7 +1,8 @@
 //! APPEND syntax imap-codec does not parse: several messages in one command (MULTIAPPEND,
-//! RFC 3502) and `UTF8 (literal8)` data (RFC 6855). The framing has already put every message
-//! body on disk and left an empty literal in its place; this splits the command into one plain
-//! APPEND per message, each of which imap-codec then parses.
+//! RFC 3502), `UTF8 (literal8)` data (RFC 6855) and `CATENATE (...)` (RFC 4469). The framing
+//! has already put every message body and CATENATE text on disk and left an empty literal in
+//! its place; this splits the command into one plain APPEND per message, each of which
+//! imap-codec then parses for its flags and date.
 
 /// One message of an APPEND, as a plain single-message command.
 #[derive(Debug, PartialEq)]
@@ -10,10 +11,90 @@ pub struct Part {
     pub command: Vec<u8>,
     /// The data came as `UTF8 (~{n})`.
     pub utf8: bool,
+    /// The message is made of these parts (CATENATE) rather than one literal.
+    pub catenate: Option<Vec<CatPart>>,
+}
+
+/// One part of a CATENATE message.
+#[derive(Debug, PartialEq)]
+pub enum CatPart {
+    /// The next staged body, in order.
+    Text,
+    /// Some or all of a message of the account, as an IMAP URL (RFC 5092).
+    Url(String),
+}
+
+impl Part {
+    /// How many staged bodies the message is made of.
+    pub fn bodies(&self) -> usize {
+        match &self.catenate {
+            None => 1,
+            Some(parts) => parts.iter().filter(|p| **p == CatPart::Text).count(),
+        }
+    }
+}
+
+/// The value of a string token as `token_len` measured it.
+pub(crate) fn token_value(t: &[u8]) -> Option<Vec<u8>> {
+    match t.first()? {
+        b'"' => {
+            let inner = &t[1..t.len().checked_sub(1)?];
+            let mut out = Vec::with_capacity(inner.len());
+            let mut esc = false;
+            for &b in inner {
+                if !esc && b == b'\\' {
+                    esc = true;
+                } else {
+                    out.push(b);
+                    esc = false;
+                }
+            }
+            Some(out)
+        }
+        b'{' => {
+            let start = t.windows(2).position(|w| w == b"\r\n")? + 2;
+            Some(t[start..].to_vec())
+        }
+        _ => Some(t.to_vec()),
+    }
+}
+
+/// `CATENATE (TEXT {0} URL "..." ...)` at the start of `s`: its parts and what follows.
+fn catenate(s: &[u8]) -> Option<(Vec<CatPart>, &[u8])> {
+    let head = s.get(..10)?;
+    if !head.eq_ignore_ascii_case(b"CATENATE (") {
+        return None;
+    }
+    let mut rest = &s[10..];
+    let mut parts = Vec::new();
+    loop {
+        let word = rest.get(..4).map(|w| w.to_ascii_uppercase());
+        match word.as_deref() {
+            Some(b"TEXT") => {
+                let r = &rest[4..];
+                rest = r
+                    .strip_prefix(b" {0}\r\n")
+                    .or_else(|| r.strip_prefix(b" ~{0}\r\n"))?;
+                parts.push(CatPart::Text);
+            }
+            Some(b"URL ") => {
+                let r = &rest[4..];
+                let n = token_len(r)?;
+                let url = String::from_utf8(token_value(&r[..n])?).ok()?;
+                parts.push(CatPart::Url(url));
+                rest = &r[n..];
+            }
+            _ => return None,
+        }
+        if let Some(r) = rest.strip_prefix(b")") {
+            return Some((parts, r));
+        }
+        rest = rest.strip_prefix(b" ")?;
+    }
 }
 
 /// Length of a quoted string or a literal at the start of `s` (both as sent), or of an atom.
-fn token_len(s: &[u8]) -> Option<usize> {
+pub(crate) fn token_len(s: &[u8]) -> Option<usize> {
     match s.first()? {
         b'"' => {
             let mut esc = false;
@@ -43,7 +124,7 @@ fn token_len(s: &[u8]) -> Option<usize> {
     }
 }
 
-/// Splits an APPEND; `None` when it is not one or its syntax is beyond this (CATENATE).
+/// Splits an APPEND; `None` when it is not one or its syntax is beyond this.
 pub fn split(bytes: &[u8]) -> Option<Vec<Part>> {
     fn sp(s: &[u8]) -> Option<&[u8]> {
         s.strip_prefix(b" ")
@@ -74,6 +155,19 @@ pub fn split(bytes: &[u8]) -> Option<Vec<Part>> {
             command.extend_from_slice(&rest[..n]);
             rest = sp(&rest[n..])?;
         }
+        if let Some((cat, after)) = catenate(rest) {
+            command.extend_from_slice(b" {0}\r\n\r\n");
+            parts.push(Part {
+                command,
+                utf8: false,
+                catenate: Some(cat),
+            });
+            rest = after;
+            if rest == b"\r\n" || rest == b"\n" || rest.is_empty() {
+                return Some(parts);
+            }
+            continue;
+        }
         let upper = rest.get(..6).map(|w| w.to_ascii_uppercase());
         let (utf8, literal8, after) = if let Some(r) = rest.strip_prefix(b"{0}\r\n") {
             (false, false, r)
@@ -91,7 +185,11 @@ pub fn split(bytes: &[u8]) -> Option<Vec<Part>> {
         } else {
             b" {0}\r\n\r\n"
         });
-        parts.push(Part { command, utf8 });
+        parts.push(Part {
+            command,
+            utf8,
+            catenate: None,
+        });
         rest = after;
         if rest == b"\r\n" || rest == b"\n" || rest.is_empty() {
             return Some(parts);
@@ -139,8 +237,33 @@ mod tests {
     }
 
     #[test]
+    fn catenate_parts_in_order() {
+        let p = split(
+            b"c1 APPEND INBOX (\\Seen) CATENATE (TEXT {0}\r\n URL \"/INBOX/;uid=5\" text ~{0}\r\n url {6}\r\n/X/;u=) {0}\r\n\r\n",
+        )
+        .unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].command, b"c1 APPEND INBOX (\\Seen) {0}\r\n\r\n");
+        assert_eq!(
+            p[0].catenate,
+            Some(vec![
+                CatPart::Text,
+                CatPart::Url("/INBOX/;uid=5".into()),
+                CatPart::Text,
+                CatPart::Url("/X/;u=".into())
+            ])
+        );
+        assert_eq!(p[0].bodies(), 2);
+        assert_eq!(p[1].catenate, None);
+        assert_eq!(p[1].bodies(), 1);
+    }
+
+    #[test]
     fn beyond_it_is_none() {
-        assert!(split(b"a4 APPEND INBOX CATENATE (TEXT {0}\r\n)\r\n").is_none());
+        assert!(split(b"a4 APPEND INBOX CATENATE (TEXT {0}\r\n\r\n").is_none());
+        assert!(split(b"a4 APPEND INBOX CATENATE ()\r\n").is_none());
+        assert!(split(b"a4 APPEND INBOX CATENATE (URL)\r\n").is_none());
+        assert!(split(b"a4 APPEND INBOX CATENATE (TEXT {3}\r\nabc)\r\n").is_none());
         assert!(split(b"a5 NOOP\r\n").is_none());
         assert!(split(b"a6 APPEND INBOX {0}\r\n junk\r\n").is_none());
         assert!(split(b"a7 APPEND \"unclosed {0}\r\n").is_none());

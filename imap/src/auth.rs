@@ -46,6 +46,8 @@ impl Session {
                 "BINARY",
                 "COMPRESS=DEFLATE",
                 "MULTIAPPEND",
+                "CATENATE",
+                "URLAUTH",
                 "UTF8=ACCEPT",
                 "QUOTA",
                 "QUOTA=RES-STORAGE",
@@ -54,6 +56,8 @@ impl Session {
                 "THREAD=ORDEREDSUBJECT",
                 "THREAD=REFERENCES",
                 "ESORT",
+                "CONTEXT=SEARCH",
+                "CONTEXT=SORT",
             ]),
         }
         caps.join(" ")

@@ -6,12 +6,9 @@ use imap_codec::imap_types::status::StatusDataItemName;
 use mailbox::FlagOp;
 
 use super::qresync::Known;
-use super::session::{Session, State, Step, Waiting, flag_str, list_pattern, mailbox_name};
+use super::session::{Session, State, Step, Waiting, list_pattern, mailbox_name};
 use super::syntax::{encode_mutf7, string};
 use super::view::View;
-use imap_codec::CommandCodec;
-use imap_codec::decode::Decoder;
-use imap_codec::imap_types::command::CommandBody;
 
 impl Session {
     /// A folder name as an IMAP string in this client's encoding.
@@ -279,82 +276,6 @@ impl Session {
         self.put_name(&mut l, &f.name);
         l.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());
         Ok(l)
-    }
-
-    /// APPEND of one message or several (MULTIAPPEND): all are filed or none.
-    pub(super) fn append_command(&mut self, bytes: &[u8], staged: Vec<mailbox::StagedMessage>) {
-        let tag = super::search_ext::verb(bytes)
-            .map(|v| v.0)
-            .unwrap_or_default();
-        let Some(acct) = self.account_id() else {
-            return self.tagged(&tag, "BAD", None, "imap-bad-state");
-        };
-        let parts = super::append_ext::split(bytes).unwrap_or_default();
-        if parts.is_empty() || parts.len() != staged.len() {
-            let text = self
-                .env
-                .texts
-                .text("imap-bad-syntax", &[("reason", "APPEND")]);
-            return self.line(&format!("{tag} BAD {text}"));
-        }
-        if parts.iter().any(|p| p.utf8) && !self.utf8 {
-            return self.tagged(&tag, "BAD", None, "imap-append-utf8");
-        }
-        let mut folder = None;
-        let mut items: Vec<(Vec<String>, Option<chrono::DateTime<chrono::Utc>>)> = Vec::new();
-        for p in &parts {
-            let Ok((_, cmd)) = CommandCodec::default().decode(&p.command) else {
-                let text = self
-                    .env
-                    .texts
-                    .text("imap-bad-syntax", &[("reason", "APPEND")]);
-                return self.line(&format!("{tag} BAD {text}"));
-            };
-            let CommandBody::Append {
-                mailbox,
-                flags,
-                date,
-                ..
-            } = cmd.body
-            else {
-                return;
-            };
-            folder.get_or_insert_with(|| mailbox_name(&mailbox, self.utf8_names()));
-            items.push((
-                flags.iter().map(flag_str).collect(),
-                date.map(|d| d.as_ref().with_timezone(&chrono::Utc)),
-            ));
-        }
-        let Some(Some(name)) = folder else {
-            return self.store_error(&tag, mailbox::Error::InvalidFolderName);
-        };
-        if self.refuse_over_quota(&tag, || staged.iter().map(|s| s.size).sum()) {
-            return;
-        }
-        let store = self.env.store.clone();
-        let filings: Vec<mailbox::Filing<'_>> = staged
-            .iter()
-            .zip(&items)
-            .map(|(s, (flags, date))| mailbox::Filing {
-                staged: s,
-                flags: flags.iter().map(String::as_str).collect(),
-                internal_date: *date,
-            })
-            .collect();
-        let r = store.deliver_all(acct, &name, &filings);
-        match r {
-            Ok(done) => {
-                self.refresh(true);
-                let uids: Vec<u32> = done.iter().map(|d| d.uid).collect();
-                let validity = done.first().map_or(0, |d| d.uidvalidity);
-                let code = format!("APPENDUID {validity} {}", super::search_ext::compact(&uids));
-                self.tagged(&tag, "OK", Some(&code), "imap-done");
-            }
-            Err(mailbox::Error::NoFolder) => {
-                self.tagged(&tag, "NO", Some("TRYCREATE"), "imap-no-folder")
-            }
-            Err(e) => self.store_error(&tag, e),
-        }
     }
 
     /// IDLE: updates are sent as the store changes until the client says DONE.

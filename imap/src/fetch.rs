@@ -167,6 +167,36 @@ fn section_source(
     })
 }
 
+/// The stored bytes of a body section, narrowed by `partial` (offset, length): what a
+/// CATENATE URL (RFC 4469) puts into a new message.
+pub(super) fn section_reader(
+    store: &Store,
+    at: (u64, u32),
+    meta: &MessageMeta,
+    s: &Option<Section<'_>>,
+    partial: Option<(u32, u32)>,
+) -> std::io::Result<Body> {
+    Ok(match section_source(store, at, meta, s)? {
+        Source::Bytes(b) => {
+            let (o, l) = narrow(partial, b.len() as u64);
+            let b = b[o as usize..(o + l) as usize].to_vec();
+            Body {
+                reader: Box::new(std::io::Cursor::new(b)),
+                len: l,
+            }
+        }
+        Source::Range(start, len) => {
+            let (o, l) = narrow(partial, len);
+            let mut reader = store.open_body(meta).map_err(std::io::Error::other)?;
+            reader.seek(SeekFrom::Start(start + o))?;
+            Body {
+                reader: Box::new(reader.take(l)),
+                len: l,
+            }
+        }
+    })
+}
+
 fn dotted(path: &[u32]) -> String {
     path.iter()
         .map(|n| n.to_string())
@@ -290,7 +320,7 @@ const INLINE_BODY: u64 = 64 * 1024;
 /// A literal may not carry NUL (RFC 3501 `CHAR8`); only BINARY's literal8 may. A message
 /// stored with NULs has them shown as 0x80 in BODY and RFC822 fetches, as Dovecot does, so
 /// sizes stay true; BINARY gives the bytes as they are.
-struct NoNul<R>(R);
+pub(super) struct NoNul<R>(pub(super) R);
 
 impl<R: Read> Read for NoNul<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -304,7 +334,7 @@ impl<R: Read> Read for NoNul<R> {
 
 /// Writes `prefix{n}\r\n` for `len` bytes of `reader` and the bytes themselves when they are
 /// few, else hands the reader back for the driver to send.
-fn literal(
+pub(super) fn literal(
     out: &mut Vec<u8>,
     prefix: &str,
     mut reader: impl Read + Send + 'static,

@@ -158,6 +158,18 @@ fn names_folder(bytes: &[u8]) -> bool {
         <= 2
 }
 
+/// Whether the literal ending `bytes` is a CATENATE URL (RFC 4469 `"URL" SP astring`): a
+/// name the session reads, held like any other string, not a body for the disk.
+fn names_url(bytes: &[u8]) -> bool {
+    let Some(open) = bytes.iter().rposition(|&b| b == b'{') else {
+        return false;
+    };
+    let before = bytes[..open].trim_ascii_end();
+    before.len() >= 4
+        && before[before.len() - 3..].eq_ignore_ascii_case(b"URL")
+        && matches!(before[before.len() - 4], b' ' | b'(')
+}
+
 /// A command's tag, if it is one that may be echoed (RFC 3501 9, `tag`), else `*`.
 pub fn tag_of(bytes: &[u8]) -> String {
     first_words(bytes).0
@@ -352,9 +364,12 @@ impl Framer {
             return Some(Frame::Command(std::mem::take(&mut self.cmd)));
         };
         let (tag, verb) = first_words(&self.cmd);
-        // APPEND's message bodies go to disk as they arrive, and only after login; its
-        // folder name, when a literal, stays in the command.
-        let body = verb == "APPEND" && budget.max_append > 0 && !names_folder(&self.cmd);
+        // APPEND's message bodies (and CATENATE's texts) go to disk as they arrive, and only
+        // after login; its folder name and URLs, when literals, stay in the command.
+        let body = verb == "APPEND"
+            && budget.max_append > 0
+            && !names_folder(&self.cmd)
+            && !names_url(&self.cmd);
         if body && self.bodies >= budget.max_append_messages {
             let reason = Refusal::TooManyMessages { close: non_sync };
             return Some(self.refuse(tag, reason));

@@ -86,6 +86,22 @@ fn a_folder_name_literal_stays_in_the_command() {
 }
 
 #[test]
+fn catenate_texts_are_staged_and_its_urls_stay() {
+    let input =
+        b"a1 APPEND INBOX CATENATE (TEXT {3+}\r\nabc URL {6+}\r\n/B/;u= TEXT {2+}\r\nde)\r\n";
+    assert_eq!(
+        frames(input, 7, AFTER_LOGIN),
+        [
+            "start 3",
+            "body abc",
+            "start 2",
+            "body de",
+            "a1 APPEND INBOX CATENATE (TEXT {0}\r\n URL {6+}\r\n/B/;u= TEXT {0}\r\n)\r\n"
+        ]
+    );
+}
+
+#[test]
 fn before_login_nothing_is_staged() {
     let stranger = Budget {
         max_command: 64,

@@ -20,6 +20,7 @@ pub mod render;
 pub mod search_ext;
 pub mod syntax;
 
+mod append;
 pub mod append_ext;
 mod auth;
 mod commands;
@@ -27,15 +28,18 @@ mod dispatch;
 mod fetch;
 mod fetch_job;
 mod flag_table;
+mod imap_url;
 mod list;
 mod qresync;
 mod query;
 mod quota;
 mod search;
+mod search_context;
 mod session;
 mod sort;
 mod thread;
 mod thread_references;
+mod urlauth;
 mod view;
 mod view_cache;
 
@@ -61,6 +65,12 @@ pub struct Limits {
     pub max_append_messages: usize,
     /// LOGIN and AUTHENTICATE without TLS.
     pub allow_plaintext_auth: bool,
+    /// Live SEARCH/SORT results (RETURN (UPDATE), RFC 5267) one session may keep; past it a
+    /// search is answered without updates.
+    pub max_search_contexts: usize,
+    /// Messages the live results of one session hold together; a result that would pass it
+    /// gets no (more) updates.
+    pub max_context_messages: usize,
     /// Quota for accounts without their own, in MiB; 0 for none.
     pub default_quota_mib: u64,
 }

@@ -15,6 +15,39 @@ use super::sort::{self, Entry};
 use super::thread::{self, OrderedSubject, Subject};
 use super::thread_references::References;
 
+/// What a message sorts by under `order`, from what the search loaded or loads now.
+pub(super) fn sort_entry(
+    s: &Searcher,
+    c: &mut Candidate,
+    order: &[SortCriterion],
+    needs_header: bool,
+) -> Entry {
+    let (seq, uid, modseq) = (c.seq, c.uid, c.state.modseq);
+    let (internal_date, size, date, subject) = match s.meta(c) {
+        Some(m) => (
+            m.internal_date,
+            m.size,
+            m.envelope.date.clone(),
+            m.envelope.subject.clone(),
+        ),
+        None => (0, 0, None, None),
+    };
+    let header = if needs_header { s.header(c) } else { &[] };
+    let facts = sort::Facts {
+        internal_date,
+        size,
+        date: date.as_deref(),
+        subject: subject.as_deref(),
+        header,
+    };
+    Entry {
+        seq,
+        uid,
+        modseq,
+        values: sort::values(order, &facts),
+    }
+}
+
 impl Session {
     /// Whether a command's charset can be searched with; if not, NO [BADCHARSET] is sent.
     pub(super) fn charset_ok(&mut self, tag: &str, charset: Option<&Charset<'_>>) -> bool {
@@ -103,6 +136,10 @@ impl Session {
                 modseq: c.state.modseq,
             })
         });
+        if self.search_return.as_ref().is_some_and(|r| r.update) {
+            let uids = hits.iter().map(|h| h.uid).collect();
+            self.open_context(tag, uid, &key, uids, None);
+        }
         self.answer(tag, "SEARCH", uid, &hits, uses_modseq);
     }
 
@@ -119,32 +156,13 @@ impl Session {
         let needs_header = sort::needs_header(&order);
         let mut entries: Vec<Entry> = Vec::new();
         self.each_match(&key, |s, c| {
-            let (seq, uid, modseq) = (c.seq, c.uid, c.state.modseq);
-            let (internal_date, size, date, subject) = match s.meta(c) {
-                Some(m) => (
-                    m.internal_date,
-                    m.size,
-                    m.envelope.date.clone(),
-                    m.envelope.subject.clone(),
-                ),
-                None => (0, 0, None, None),
-            };
-            let header = if needs_header { s.header(c) } else { &[] };
-            let facts = sort::Facts {
-                internal_date,
-                size,
-                date: date.as_deref(),
-                subject: subject.as_deref(),
-                header,
-            };
-            entries.push(Entry {
-                seq,
-                uid,
-                modseq,
-                values: sort::values(&order, &facts),
-            });
+            entries.push(sort_entry(s, c, &order, needs_header))
         });
         sort::order(&mut entries, &order);
+        if self.search_return.as_ref().is_some_and(|r| r.update) {
+            let uids = entries.iter().map(|e| e.uid).collect();
+            self.open_context(tag, uid, &key, uids, Some((&order, entries.clone())));
+        }
         let hits: Vec<Hit> = entries
             .iter()
             .map(|e| Hit {

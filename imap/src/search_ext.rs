@@ -10,15 +10,71 @@ pub struct SearchReturn {
     pub all: bool,
     pub count: bool,
     pub save: bool,
+    /// Keep the result up to date as the folder changes (RFC 5267 4).
+    pub update: bool,
+    /// Only the messages at these positions of the result (RFC 5267 4.4, RFC 9394).
+    pub partial: Option<Partial>,
 }
 
 impl SearchReturn {
-    /// `RETURN ()` means ALL (RFC 4731 3.1).
+    /// `RETURN ()` means ALL (RFC 4731 3.1); so does UPDATE alone, which gives the client the
+    /// result its later ADDTO and REMOVEFROM apply to.
     fn normalised(mut self) -> Self {
-        if !(self.min || self.max || self.count || self.save) {
+        if !(self.min || self.max || self.count || self.save || self.partial.is_some()) {
             self.all = true;
         }
         self
+    }
+}
+
+/// A range of positions in a result, 1-based, `first <= last`; counted from its end when
+/// `from_end` (RFC 9394 `-1:-10`, the last ten).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Partial {
+    pub first: u32,
+    pub last: u32,
+    pub from_end: bool,
+}
+
+impl Partial {
+    /// `a:b` with both ends non-zero and of one sign; `*` and a single number are not ranges
+    /// here (RFC 5267 4.4).
+    pub fn parse(s: &str) -> Option<Partial> {
+        let (a, b) = s.split_once(':')?;
+        let end = |x: &str| -> Option<(u32, bool)> {
+            let (neg, digits) = match x.strip_prefix('-') {
+                Some(d) => (true, d),
+                None => (false, x),
+            };
+            if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return None;
+            }
+            let n: u32 = digits.parse().ok()?;
+            (n > 0).then_some((n, neg))
+        };
+        let ((a, na), (b, nb)) = (end(a)?, end(b)?);
+        (na == nb).then_some(Partial {
+            first: a.min(b),
+            last: a.max(b),
+            from_end: na,
+        })
+    }
+
+    /// The part of `hits` (in result order) the range names.
+    pub fn pick<'h, T>(&self, hits: &'h [T]) -> &'h [T] {
+        let n = hits.len();
+        let (first, last) = (self.first as usize, self.last as usize);
+        let (from, to) = if self.from_end {
+            (n.saturating_sub(last), n.saturating_sub(first - 1))
+        } else {
+            ((first - 1).min(n), last.min(n))
+        };
+        &hits[from..to.max(from)]
+    }
+
+    fn text(&self) -> String {
+        let sign = if self.from_end { "-" } else { "" };
+        format!("{sign}{}:{sign}{}", self.first, self.last)
     }
 }
 
@@ -58,13 +114,16 @@ pub fn strip_return(bytes: &[u8]) -> Option<(Vec<u8>, SearchReturn)> {
     let close = open + rest[open..].iter().position(|&b| b == b')')?;
     let opts = std::str::from_utf8(&rest[open + 1..close]).ok()?;
     let mut r = SearchReturn::default();
-    for o in opts.split_ascii_whitespace() {
+    let mut words = opts.split_ascii_whitespace();
+    while let Some(o) = words.next() {
         match o.to_ascii_uppercase().as_str() {
             "MIN" => r.min = true,
             "MAX" => r.max = true,
             "ALL" => r.all = true,
             "COUNT" => r.count = true,
             "SAVE" => r.save = true,
+            "UPDATE" => r.update = true,
+            "PARTIAL" => r.partial = Some(Partial::parse(words.next()?)?),
             _ => return None,
         }
     }
@@ -126,7 +185,7 @@ pub fn answer(
         }
         return Some(l);
     };
-    if r.save && !(r.min || r.max || r.all || r.count) {
+    if r.save && !(r.min || r.max || r.all || r.count || r.update || r.partial.is_some()) {
         return None;
     }
     let mut l = format!("* ESEARCH (TAG \"{tag}\")");
@@ -146,9 +205,18 @@ pub fn answer(
         let nums: Vec<u32> = hits.iter().map(pick).collect();
         l.push_str(&format!(" ALL {}", compact(&nums)));
     }
+    if let Some(p) = &r.partial {
+        let nums: Vec<u32> = p.pick(hits).iter().map(pick).collect();
+        let set = if nums.is_empty() {
+            "NIL".to_string()
+        } else {
+            compact(&nums)
+        };
+        l.push_str(&format!(" PARTIAL ({} {set})", p.text()));
+    }
     // RFC 4731 3.2 / RFC 7162 3.1.5: with only MIN and/or MAX asked, the highest MODSEQ of
     // the messages returned; otherwise of all that matched.
-    let reported: Vec<&Hit> = if r.all || r.count {
+    let reported: Vec<&Hit> = if r.all || r.count || r.partial.is_some() {
         hits.iter().collect()
     } else {
         let mut v = Vec::new();
@@ -294,7 +362,25 @@ mod tests {
         let (c, r) = strip_return(b"e UID SORT RETURN (MAX ALL) (DATE) UTF-8 ALL\r\n").unwrap();
         assert_eq!(c, b"e UID SORT (DATE) UTF-8 ALL\r\n");
         assert!(r.max && r.all && !r.min);
-        assert!(strip_return(b"f SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL\r\n").is_none());
+        let (c, r) = strip_return(b"f SORT RETURN (PARTIAL 4:2) (DATE) UTF-8 ALL\r\n").unwrap();
+        assert_eq!(c, b"f SORT (DATE) UTF-8 ALL\r\n");
+        assert_eq!(r.partial, Partial::parse("2:4"));
+        assert!(!r.all);
+        for bad in [
+            "1",
+            "1:*",
+            "*:1",
+            "0:3",
+            "-1:2",
+            "1:",
+            "x:2",
+            "1:99999999999",
+        ] {
+            let cmd = format!("h SEARCH RETURN (PARTIAL {bad}) ALL\r\n");
+            assert!(strip_return(cmd.as_bytes()).is_none(), "{bad}");
+        }
+        let (_, r) = strip_return(b"i SEARCH RETURN (UPDATE) SEEN\r\n").unwrap();
+        assert!(r.update && r.all);
         assert!(strip_return(b"g THREAD RETURN (ALL) REFERENCES UTF-8 ALL\r\n").is_none());
     }
 
@@ -333,7 +419,7 @@ mod tests {
             max: true,
             all: true,
             count: true,
-            save: false,
+            ..Default::default()
         };
         assert_eq!(
             answer("SORT", "t1", false, Some(&all), &h, false).unwrap(),
@@ -367,6 +453,27 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(to_save(&save_max, &h), [101]);
+    }
+
+    #[test]
+    fn partial_ranges_pick_positions_of_the_result() {
+        let h = hits(&[(1, 1), (2, 1), (4, 1), (5, 1)]);
+        let ask = |range: &str| {
+            let r = SearchReturn {
+                partial: Partial::parse(range),
+                ..Default::default()
+            };
+            answer("SEARCH", "t", false, Some(&r), &h, false).unwrap()
+        };
+        assert_eq!(ask("1:3"), "* ESEARCH (TAG \"t\") PARTIAL (1:3 1:2,4)");
+        assert_eq!(ask("3:2"), "* ESEARCH (TAG \"t\") PARTIAL (2:3 2,4)");
+        assert_eq!(ask("2:10"), "* ESEARCH (TAG \"t\") PARTIAL (2:10 2,4:5)");
+        assert_eq!(ask("5:6"), "* ESEARCH (TAG \"t\") PARTIAL (5:6 NIL)");
+        assert_eq!(ask("-1:-2"), "* ESEARCH (TAG \"t\") PARTIAL (-1:-2 4:5)");
+        assert_eq!(ask("-4:-9"), "* ESEARCH (TAG \"t\") PARTIAL (-4:-9 1)");
+        assert_eq!(ask("-5:-9"), "* ESEARCH (TAG \"t\") PARTIAL (-5:-9 NIL)");
+        let max = Partial::parse("4294967295:4294967295").unwrap();
+        assert!(max.pick(&h).is_empty());
     }
 
     #[test]

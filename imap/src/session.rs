@@ -69,6 +69,8 @@ pub struct Session {
     pub(super) out: Vec<u8>,
     /// A FETCH that is being sent in pieces.
     pub(super) fetching: Option<Box<FetchJob>>,
+    /// A URLFETCH that is being sent in pieces.
+    pub(super) urlfetch: Option<Box<super::urlauth::UrlFetch>>,
     /// A command waiting for the client or the driver.
     pub(super) waiting: Waiting,
 }
@@ -148,6 +150,7 @@ impl Session {
             saved: Vec::new(),
             out: Vec::with_capacity(8192),
             fetching: None,
+            urlfetch: None,
             waiting: Waiting::Nothing,
         };
         let greeting = s
@@ -202,6 +205,9 @@ impl Session {
 
     /// Goes on with the response a [`Step::Send`] or [`Step::Flush`] interrupted.
     pub fn resume(&mut self) -> Step {
+        if self.urlfetch.is_some() {
+            return self.urlfetch_more();
+        }
         self.fetch_more()
     }
 
@@ -287,6 +293,15 @@ impl Session {
     fn command_bytes(&mut self, mut bytes: Vec<u8>) -> Step {
         self.list_selection = None;
         self.search_return = None;
+        if let Some((tag, false, v, off)) = verb(&bytes) {
+            if v == "CANCELUPDATE" {
+                self.cancel_update(&tag, &bytes[off..]);
+                return Step::Read;
+            }
+            if let Some(step) = self.urlauth_command(&tag, &v, &bytes[off..]) {
+                return step;
+            }
+        }
         let (saved_uids, saved_seqs) = self.saved_sets();
         match substitute(&bytes, &saved_uids, &saved_seqs) {
             Saved::Rewritten(b) => bytes = b,
@@ -379,6 +394,7 @@ impl Session {
         {
             tracing::warn!(error = %e, "refresh failed");
         }
+        self.update_contexts();
     }
 
     /// RFC 7162 3.1: a CONDSTORE-enabling command turns MODSEQ reporting on for the rest of

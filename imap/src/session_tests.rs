@@ -24,6 +24,8 @@ fn env(store: Store) -> Arc<Env> {
             max_append_messages: 10,
             allow_plaintext_auth: true,
             default_quota_mib: 0,
+            max_search_contexts: 2,
+            max_context_messages: 1000,
         },
     })
 }
@@ -342,3 +344,12 @@ fn an_over_long_answer_to_authenticate_completes_that_command() {
     let r = c.send(b"a2 NOOP\r\n");
     assert!(r.starts_with("a2 OK"), "{r}");
 }
+
+#[path = "search_context_tests.rs"]
+mod search_context;
+
+#[path = "catenate_tests.rs"]
+mod catenate;
+
+#[path = "urlauth_tests.rs"]
+mod urlauth;

@@ -91,16 +91,19 @@ pub fn values(criteria: &[SortCriterion], m: &Facts<'_>) -> Vec<Value> {
 /// Orders entries by the criteria their values were made for; messages equal under all of
 /// them keep ascending sequence order (RFC 5256 3), whatever REVERSE asks.
 pub fn order(entries: &mut [Entry], criteria: &[SortCriterion]) {
-    entries.sort_by(|a, b| {
-        for (i, c) in criteria.iter().enumerate() {
-            let o = a.values.get(i).cmp(&b.values.get(i));
-            let o = if c.reverse { o.reverse() } else { o };
-            if o != Ordering::Equal {
-                return o;
-            }
+    entries.sort_by(|a, b| compare_keys(a, b, criteria).then(a.seq.cmp(&b.seq)));
+}
+
+/// The order of two entries by their keys alone.
+pub fn compare_keys(a: &Entry, b: &Entry, criteria: &[SortCriterion]) -> Ordering {
+    for (i, c) in criteria.iter().enumerate() {
+        let o = a.values.get(i).cmp(&b.values.get(i));
+        let o = if c.reverse { o.reverse() } else { o };
+        if o != Ordering::Equal {
+            return o;
         }
-        a.seq.cmp(&b.seq)
-    });
+    }
+    Ordering::Equal
 }
 
 /// The sent date in seconds since the epoch: the Date field in UTC, or the internal date when

@@ -9,6 +9,7 @@ use crate::search_ext::compact;
 use mailbox::{Folder, MessageState, Store};
 
 use super::flag_table::{FlagTable, SEEN};
+use super::search_context::Context;
 use super::session::SYSTEM_FLAGS;
 use super::view_cache::{Snapshot, ViewCache};
 
@@ -44,6 +45,11 @@ pub struct View {
     pub rev2: bool,
     /// Expunges go out as VANISHED (QRESYNC).
     pub qresync: bool,
+    /// Live SEARCH and SORT results (RFC 5267); they end with the view.
+    pub contexts: Vec<Context>,
+    /// UIDs whose state changed or that are new since the contexts were last brought up to
+    /// date; kept only while there are contexts.
+    pub touched: Vec<u32>,
 }
 
 fn push_num(out: &mut Vec<u8>, n: u64) {
@@ -129,6 +135,8 @@ impl View {
             condstore: false,
             rev2: false,
             qresync: false,
+            contexts: Vec::new(),
+            touched: Vec::new(),
         };
         if let Some(snap) = snap {
             view.uids = snap.uids.clone();
@@ -456,6 +464,9 @@ impl View {
         }
         changed.sort_unstable();
         changed.dedup();
+        if !self.contexts.is_empty() {
+            self.touched.extend_from_slice(&changed);
+        }
         for uid in changed {
             if let Some(seq) = self.seq_of(uid) {
                 self.fetch_flags_line(out, seq, true);
@@ -466,6 +477,9 @@ impl View {
             let from = self.seen_uidnext.max(1);
             self.append_states(store, from..=folder.uidnext - 1, floor)?;
             if self.uids.len() > before {
+                if !self.contexts.is_empty() {
+                    self.touched.extend_from_slice(&self.uids[before..]);
+                }
                 self.recent += self.slots[before..].iter().filter(|s| s.recent).count();
                 out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
                 if !self.rev2 {
@@ -481,6 +495,13 @@ impl View {
     /// Tells the expunge of `gone` (sorted UIDs) and drops them from the view. Highest first,
     /// so each number is valid when the client applies it.
     fn expunge_now(&mut self, out: &mut Vec<u8>, gone: &[u32]) {
+        // Live results lose them first, under the numbers they have until the EXPUNGEs.
+        let mut contexts = std::mem::take(&mut self.contexts);
+        for c in &mut contexts {
+            let by_uid = c.by_uid();
+            c.remove(gone, |u| if by_uid { Some(u) } else { self.seq_of(u) }, out);
+        }
+        self.contexts = contexts;
         let mut drop = vec![false; self.uids.len()];
         let mut vanished = Vec::new();
         for &u in gone.iter().rev() {
@@ -519,6 +540,9 @@ impl View {
             let list = self.table.list_of_flags(&st.flags);
             self.slots[i].modseq = st.modseq;
             self.slots[i].list = list;
+            if !self.contexts.is_empty() {
+                self.touched.push(uid);
+            }
         }
     }
 }

@@ -119,6 +119,7 @@ impl Store {
             self.set_subscribed(account.id, &name, false)?;
         }
         self.records("quota")?.remove(&account.address)?;
+        self.reset_urlauth_keys(account.id, None)?;
         self.inner
             .drop_settings
             .remove(account.address.as_bytes())?;

@@ -20,6 +20,7 @@ mod store;
 mod subscription;
 pub mod transfer;
 mod upgrade;
+mod urlauth;
 mod wrap;
 
 pub use account::normalize_address;

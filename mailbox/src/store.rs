@@ -394,6 +394,12 @@ impl StagedMessage {
         })
     }
 
+    /// Reads the staged body back: IMAP CATENATE copies a staged text into the message it is
+    /// a part of.
+    pub fn open(&self) -> Result<BlobReader> {
+        self.store.inner.blobs.open_blob(self.blob)
+    }
+
     pub(crate) fn meta(&self, internal_date: i64) -> MessageMeta {
         MessageMeta {
             blob: self.blob,

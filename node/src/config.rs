@@ -41,6 +41,8 @@ pub struct ImapSection {
     pub max_command_size: usize,
     pub max_command_size_before_login: usize,
     pub max_append_messages: usize,
+    pub max_search_contexts: usize,
+    pub max_context_messages: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -273,6 +275,8 @@ impl Config {
                 cfg.imap.max_command_size_before_login,
             ),
             ("imap.max_append_messages", cfg.imap.max_append_messages),
+            ("imap.max_search_contexts", cfg.imap.max_search_contexts),
+            ("imap.max_context_messages", cfg.imap.max_context_messages),
             ("limits.max_connections", cfg.limits.max_connections),
             (
                 "limits.max_connections_per_ip",

@@ -26,12 +26,20 @@ Phases:
               (CHANGEDSINCE n VANISHED) tells the expunged UIDs of its range
   compress    COMPRESS=DEFLATE both ways; a second COMPRESS is refused; 50 MB of one line
               squeezed into a few hundred KB is refused as too long, not inflated whole
+  context     CONTEXT=SEARCH/SORT: RETURN (UPDATE) tells another session's changes as ADDTO
+              and REMOVEFROM, CANCELUPDATE ends that; PARTIAL ranges; live searches past
+              imap.max_search_contexts (10) get NO [NOUPDATE] and no updates
+  catenate    CATENATE: a message from a text and parts of a stored one (header, partial text),
+              alongside a whole one (MULTIAPPEND); a bad URL is NO [BADURL] and files nothing;
+              a missing folder is NO [TRYCREATE]
+  urlauth     URLAUTH: GENURLAUTH signs a URL to a message part, URLFETCH gives it on another
+              connection, a changed token gives NIL, RESETKEY voids the URL
 """
 
 import re
 import zlib
 
-from wimstest import Raw, check, log
+from wimstest import Raw, account, check, log
 
 
 def append(r, box, msg, literal8=False):
@@ -447,8 +455,108 @@ def phase_qresync():
     log("qresync: ok")
 
 
+def phase_context():
+    a, b = Raw(), Raw()
+    a.login("alice")
+    b.login("alice")
+    a.command("CREATE Ctx", expect="OK")
+    for i in range(5):
+        append(a, "Ctx", f"Subject: c{i}\r\n\r\nbody\r\n".encode())
+    a.command("SELECT Ctx", expect="OK")
+    b.command("SELECT Ctx", expect="OK")
+    tag = a.tag()
+    a.send(f"{tag} SEARCH RETURN (UPDATE) FLAGGED\r\n".encode())
+    _, _, s = a.finish(tag, "OK")
+    check(s == [f'* ESEARCH (TAG "{tag}")'.encode()], f"empty live result: {s!r}")
+    b.command("STORE 2,4 +FLAGS.SILENT (\\Flagged)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(f'* ESEARCH (TAG "{tag}") ADDTO (0 2,4)'.encode() in n, f"ADDTO: {n!r}")
+    b.command("STORE 2 -FLAGS.SILENT (\\Flagged)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(f'* ESEARCH (TAG "{tag}") REMOVEFROM (0 2)'.encode() in n, f"REMOVEFROM: {n!r}")
+    a.command(f'CANCELUPDATE "{tag}"', expect="OK")
+    b.command("STORE 1 +FLAGS.SILENT (\\Flagged)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(not any(l.startswith(b"* ESEARCH") for l in n), f"cancelled: {n!r}")
+    _, _, s = a.command("UID SORT RETURN (PARTIAL -1:-2) (REVERSE SUBJECT) UTF-8 ALL", expect="OK")
+    check(s[0].endswith(b" UID PARTIAL (-1:-2 2,1)"), f"last two of the sort: {s!r}")
+    a.command("SEARCH RETURN (PARTIAL 1:*) ALL", expect="BAD")
+    # The attack: live searches without end. Each after the tenth is answered, not kept.
+    refused = []
+    for i in range(12):
+        _, _, s = a.command("SEARCH RETURN (UPDATE) SEEN", expect="OK")
+        refused += [l for l in s if l.startswith(b"* NO [NOUPDATE ")]
+    check(len(refused) == 2, f"two over the limit: {refused!r}")
+    b.command("STORE 5 +FLAGS.SILENT (\\Seen)", expect="OK")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(len([l for l in n if b"ADDTO (0 5)" in l]) == 10, f"ten live: {n!r}")
+    a.command("LOGOUT")
+    b.command("LOGOUT")
+    a.close()
+    b.close()
+    log("context: ok")
+
+
+def phase_catenate():
+    a = Raw()
+    a.login("alice")
+    a.command("CREATE Cat", expect="OK")
+    append(a, "Cat", b"From: a@kapur.h\r\nSubject: src\r\n\r\nthe source body\r\n")
+    tag = a.tag()
+    a.send(f'{tag} APPEND Cat (\\Flagged) CATENATE (URL "/Cat/;UID=1/;SECTION=HEADER" '
+           f'TEXT {{6+}}\r\nnew.\r\n URL "/Cat/;UID=1/;SECTION=TEXT/;PARTIAL=4.6") '
+           f'{{5+}}\r\nwhole\r\n'.encode())
+    _, l, _ = a.finish(tag, "OK", "CATENATE")
+    check(b"[APPENDUID " in l and b" 2:3]" in l, f"two filed: {l!r}")
+    a.command("SELECT Cat", expect="OK")
+    a.literals.clear()
+    a.command("FETCH 2:3 BODY.PEEK[]", expect="OK")
+    want = b"From: a@kapur.h\r\nSubject: src\r\n\r\nnew.\r\nsource"
+    check(a.literals == [want, b"whole"], f"catenated: {a.literals!r}")
+    _, l, _ = a.command('APPEND Cat CATENATE (TEXT {1+}\r\nx URL "/Cat/;UID=9")', expect="NO")
+    check(b'[BADURL "/Cat/;UID=9"]' in l, f"BADURL: {l!r}")
+    _, _, s = a.command("STATUS Cat (MESSAGES)", expect="OK")
+    check(b"MESSAGES 3" in s[0], f"nothing filed: {s!r}")
+    _, l, _ = a.command('APPEND Nope CATENATE (URL "/Cat/;UID=9")', expect="NO")
+    check(b"[TRYCREATE]" in l, f"TRYCREATE: {l!r}")
+    a.command("LOGOUT")
+    a.close()
+    log("catenate: ok")
+
+
+def phase_urlauth():
+    a, b = Raw(), Raw()
+    a.login("alice")
+    b.login("alice")
+    address, _ = account("alice")
+    a.command("CREATE Ua", expect="OK")
+    append(a, "Ua", b"Subject: shared\r\n\r\nfor the submission server\r\n")
+    rump = f"imap://{address.replace('@', '%40')}@h/Ua/;UID=1/;SECTION=TEXT;URLAUTH=authuser"
+    _, _, g = a.command(f'GENURLAUTH "{rump}" INTERNAL', expect="OK")
+    m = re.match(rb'\* GENURLAUTH "([^"]+)"$', g[0]) if g else None
+    check(m is not None and m.group(1).startswith(rump.encode() + b":internal:"), f"GENURLAUTH: {g!r}")
+    url = m.group(1).decode()
+    b.literals.clear()
+    _, _, f = b.command(f'URLFETCH "{url}"', expect="OK")
+    check(b.literals == [b"for the submission server\r\n"], f"URLFETCH: {f!r} {b.literals!r}")
+    bent = url[:-1] + ("0" if url[-1] != "0" else "1")
+    _, _, f = b.command(f'URLFETCH "{bent}"', expect="OK")
+    check(f == [f'* URLFETCH "{bent}" NIL'.encode()], f"changed token: {f!r}")
+    a.command("RESETKEY Ua", expect="OK")
+    _, _, f = b.command(f'URLFETCH "{url}"', expect="OK")
+    check(f == [f'* URLFETCH "{url}" NIL'.encode()], f"after RESETKEY: {f!r}")
+    a.command("LOGOUT")
+    b.command("LOGOUT")
+    a.close()
+    b.close()
+    log("urlauth: ok")
+
+
 PHASES = {
     "qresync": phase_qresync,
+    "urlauth": phase_urlauth,
+    "catenate": phase_catenate,
+    "context": phase_context,
     "quota": phase_quota,
     "noquota": phase_noquota,
     "multiappend": phase_multiappend,

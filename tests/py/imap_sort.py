@@ -8,7 +8,7 @@ Phases:
               internal date, first addresses and group names, display names, search
               criteria, UID SORT; bad charset, unknown key and not-selected refusals
   esort       SORT RETURN (MIN MAX COUNT ALL) as ESEARCH in sort order, UID, SAVE with `$`,
-              an empty result, PARTIAL refused
+              an empty result, PARTIAL ranges of the sort order (a range with `*` is BAD)
   thread      REFERENCES (In-Reply-To, References, missing parents, duplicate and missing
               Message-IDs, subject gathering) and ORDEREDSUBJECT, with search criteria, UID
               THREAD and after an EXPUNGE; an unknown algorithm is BAD
@@ -153,7 +153,11 @@ def phase_esort():
     _, _, u = r.command("SEARCH $", expect="OK")
     check(u == [b"* SEARCH 1 2"], f"saved by SORT: {u!r}")
     check(sort_of(r, "SORT (REVERSE DATE) UTF-8 $") == "2 1", "SORT over $")
-    r.command("SORT RETURN (PARTIAL 1:2) (DATE) UTF-8 ALL", expect="BAD")
+    got = esearch_of(r, "SORT RETURN (PARTIAL 3:2) (DATE) UTF-8 ALL")
+    check(got == "PARTIAL (2:3 1:2)", f"PARTIAL of the sort order: {got!r}")
+    got = esearch_of(r, "SORT RETURN (PARTIAL -1:-2) (DATE) UTF-8 ALL")
+    check(got == "PARTIAL (-1:-2 4,3)", f"PARTIAL from the end: {got!r}")
+    r.command("SORT RETURN (PARTIAL 1:*) (DATE) UTF-8 ALL", expect="BAD")
     r.command("LOGOUT")
     r.close()
     log("esort: ok")

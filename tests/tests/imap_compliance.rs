@@ -1,7 +1,8 @@
 //! Cases from Dovecot's imaptest suite the node once failed, kept as the project's own:
 //! subscriptions and LSUB, LIST-EXTENDED, CONDSTORE enabling and ESEARCH MODSEQ, body line
 //! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login;
-//! and the extensions MULTIAPPEND, UTF8=ACCEPT, COMPRESS=DEFLATE and QRESYNC.
+//! and the extensions MULTIAPPEND, UTF8=ACCEPT, COMPRESS=DEFLATE, QRESYNC, CONTEXT=SEARCH/SORT,
+//! CATENATE and URLAUTH.
 
 use wims_tests::Node;
 
@@ -25,6 +26,9 @@ fn imaptest_cases() {
             "utf8",
             "compress",
             "qresync",
+            "context",
+            "catenate",
+            "urlauth",
         ],
     );
 }

@@ -31,6 +31,8 @@ pub fn env(
             max_command_size_before_login: config.imap.max_command_size_before_login,
             max_append_size: config.submission.max_message_size,
             max_append_messages: config.imap.max_append_messages,
+            max_search_contexts: config.imap.max_search_contexts,
+            max_context_messages: config.imap.max_context_messages,
             allow_plaintext_auth: config.imap.allow_plaintext_auth,
             default_quota_mib: config.limits.default_quota_mib,
         },
