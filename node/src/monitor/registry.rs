@@ -168,15 +168,19 @@ impl Registry {
         })
     }
 
-    /// Every job `account` may see (`None`: all), newest first, at most [`MAX_JOBS`].
-    pub fn snapshot(&self, account: Option<&str>) -> Vec<Job> {
-        let cells: Vec<Arc<Tracked>> = self
-            .jobs
+    /// The jobs' cells, taken out so the registry's lock is not held while each is read.
+    fn cells(&self) -> Vec<Arc<Tracked>> {
+        self.jobs
             .lock()
             .expect("job registry")
             .values()
             .cloned()
-            .collect();
+            .collect()
+    }
+
+    /// Every job `account` may see (`None`: all), newest first, at most [`MAX_JOBS`].
+    pub fn snapshot(&self, account: Option<&str>) -> Vec<Job> {
+        let cells = self.cells();
         let mut jobs: Vec<Job> = cells
             .iter()
             .filter(|c| account.is_none_or(|a| *c.account == *a))
@@ -204,13 +208,7 @@ impl Registry {
     /// One round of the ticker: byte counts, rates and chunk maps of the jobs that moved, and
     /// the removal of jobs finished long enough ago.
     pub fn tick(&self) {
-        let cells: Vec<Arc<Tracked>> = self
-            .jobs
-            .lock()
-            .expect("job registry")
-            .values()
-            .cloned()
-            .collect();
+        let cells = self.cells();
         let now = Instant::now();
         let mut expired = Vec::new();
         for cell in cells {
