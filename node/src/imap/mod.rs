@@ -115,10 +115,8 @@ async fn drive(ctx: Arc<NodeCtx>, stream: Stream, peer: SocketAddr) -> std::io::
             Step::Idle { account } => {
                 idling(&ctx, &mut session, &mut conn, account, idle, &cont).await?
             }
-            Step::Close => {
-                conn.send(session.output()).await?;
-                return Ok(());
-            }
+            // What it said last went out at the top of the loop.
+            Step::Close => return Ok(()),
         };
     }
 }
