@@ -58,6 +58,7 @@ impl Session {
                 "ESORT",
                 "CONTEXT=SEARCH",
                 "CONTEXT=SORT",
+                "NOTIFY",
             ]),
         }
         caps.join(" ")

@@ -29,7 +29,8 @@ impl std::fmt::Debug for Body {
 }
 
 pub(super) struct FetchJob {
-    tag: String,
+    /// None for the FETCH of new messages NOTIFY asked for, which completes no command.
+    tag: Option<String>,
     items: Vec<MessageDataItemName<'static>>,
     targets: VecDeque<(u32, u32)>,
     opts: FetchOptions,
@@ -55,8 +56,24 @@ impl Session {
         if !self.check_seq(tag, set, uid) {
             return Step::Read;
         }
-        let (read_only, targets) = match &self.state {
-            State::Selected(_, v) => (v.read_only, v.resolve(set, uid)),
+        let targets = match &self.state {
+            State::Selected(_, v) => v.resolve(set, uid),
+            _ => return Step::Read,
+        };
+        self.start_fetch(Some(tag.to_string()), targets, items, uid, changed_since)
+    }
+
+    /// Runs a FETCH of `targets` (sequence number, UID); without a tag nothing completes.
+    pub(super) fn start_fetch(
+        &mut self,
+        tag: Option<String>,
+        targets: Vec<(u32, u32)>,
+        items: Vec<MessageDataItemName<'_>>,
+        uid: bool,
+        changed_since: Option<u64>,
+    ) -> Step {
+        let read_only = match &self.state {
+            State::Selected(_, v) => v.read_only,
             _ => return Step::Read,
         };
         let asks_modseq = items
@@ -86,7 +103,7 @@ impl Session {
             .any(|i| matches!(i, MessageDataItemName::Flags));
         let from_view = !marks_seen && from_view_only(&items);
         self.fetching = Some(Box::new(FetchJob {
-            tag: tag.to_string(),
+            tag,
             items: items.into_static(),
             targets: targets.into(),
             opts,
@@ -164,8 +181,10 @@ impl Session {
             };
             job.current = MessageFetch::start(&store, folder, seq, u, shown, &job.items);
         }
-        self.refresh(job.uid);
-        self.tagged(&job.tag, "OK", None, "imap-done");
+        if let Some(tag) = &job.tag {
+            self.refresh(job.uid);
+            self.tagged(tag, "OK", None, "imap-done");
+        }
         Step::Read
     }
 }

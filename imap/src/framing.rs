@@ -198,6 +198,14 @@ impl Framer {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Nothing of a command is here: no input is waiting and none is half framed.
+    pub fn is_idle(&self) -> bool {
+        self.buf.len() == self.lent
+            && self.cmd.is_empty()
+            && !self.too_long
+            && matches!(self.state, State::Line)
+    }
+
     /// Drops input read ahead of a TLS upgrade (RFC 3501 6.2.1: it must not be honoured).
     pub fn discard_input(&mut self) {
         self.release();

@@ -30,6 +30,8 @@ mod fetch_job;
 mod flag_table;
 mod imap_url;
 mod list;
+mod notify;
+mod notify_set;
 mod qresync;
 mod query;
 mod quota;
@@ -43,6 +45,8 @@ mod urlauth;
 mod view;
 mod view_cache;
 
+#[cfg(test)]
+mod notify_tests;
 #[cfg(test)]
 mod session_tests;
 

@@ -40,7 +40,7 @@ pub enum Step {
     /// is compressed too.
     Compress,
     /// IDLE (RFC 2177): watch the account's store. Once watching, and on every change, call
-    /// [`Session::idle_changed`]; a line from the client goes to [`Session::handle`] as ever.
+    /// [`Session::changed`]; a line from the client goes to [`Session::handle`] as ever.
     Idle { account: u64 },
     /// Close the connection.
     Close,
@@ -73,6 +73,8 @@ pub struct Session {
     pub(super) urlfetch: Option<Box<super::urlauth::UrlFetch>>,
     /// A command waiting for the client or the driver.
     pub(super) waiting: Waiting,
+    /// What the client asked to hear of as it happens (NOTIFY).
+    pub(super) notify: Option<Box<super::notify::Notify>>,
 }
 
 /// A command that is not finished with its first answer.
@@ -152,6 +154,7 @@ impl Session {
             fetching: None,
             urlfetch: None,
             waiting: Waiting::Nothing,
+            notify: None,
         };
         let greeting = s
             .env
@@ -218,13 +221,6 @@ impl Session {
         };
         self.logged_in(&tag, result);
         Step::Read
-    }
-
-    /// The store changed while idling, or watching it has just begun.
-    pub fn idle_changed(&mut self) {
-        if matches!(self.waiting, Waiting::Idle { .. }) {
-            self.refresh(true);
-        }
     }
 
     /// A framed command (or line, when one is awaited) from the client.
@@ -296,6 +292,11 @@ impl Session {
         if let Some((tag, false, v, off)) = verb(&bytes) {
             if v == "CANCELUPDATE" {
                 self.cancel_update(&tag, &bytes[off..]);
+                return Step::Read;
+            }
+            if v == "NOTIFY" {
+                let args = bytes[off..].strip_suffix(b"\r\n").unwrap_or(&bytes[off..]);
+                self.notify_command(&tag, args);
                 return Step::Read;
             }
             if let Some(step) = self.urlauth_command(&tag, &v, &bytes[off..]) {

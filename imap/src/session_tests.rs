@@ -11,7 +11,7 @@ use crate::{Env, Limits, Session, Step};
 
 const LOCALES: &[(&str, &[&str])] = &[("en-US", &[include_str!("../../locales/en-US/imap.ftl")])];
 
-fn env(store: Store) -> Arc<Env> {
+pub(crate) fn env(store: Store) -> Arc<Env> {
     Arc::new(Env {
         store,
         views: Default::default(),
@@ -32,16 +32,16 @@ fn env(store: Store) -> Arc<Env> {
 
 /// A client and the driver in one: what it sends is framed and handled, what the session
 /// answers (bodies included) is collected as text.
-struct Client {
-    session: Session,
+pub(crate) struct Client {
+    pub(crate) session: Session,
     framer: Framer,
     env: Arc<Env>,
     /// The last step that was not carried out: `Idle` or `Close`.
-    parked: Option<Step>,
+    pub(crate) parked: Option<Step>,
 }
 
 impl Client {
-    fn new(env: &Arc<Env>) -> (Client, String) {
+    pub(crate) fn new(env: &Arc<Env>) -> (Client, String) {
         let mut c = Client {
             session: Session::new(env.clone(), "test", false),
             framer: Framer::default(),
@@ -52,12 +52,12 @@ impl Client {
         (c, greeting)
     }
 
-    fn take(&mut self) -> String {
+    pub(crate) fn take(&mut self) -> String {
         String::from_utf8_lossy(&std::mem::take(self.session.output())).into_owned()
     }
 
     /// Sends `bytes` and returns everything the server wrote in answer.
-    fn send(&mut self, bytes: &[u8]) -> String {
+    pub(crate) fn send(&mut self, bytes: &[u8]) -> String {
         let mut text = self.take();
         self.framer.feed(bytes);
         let mut staged = Vec::new();
@@ -127,7 +127,15 @@ impl Client {
         }
     }
 
-    fn login(env: &Arc<Env>, user: &str) -> Client {
+    /// The store changed: what the session says of it, as a driver watching the store hears.
+    pub(crate) fn changed(&mut self) -> String {
+        let mut text = self.take();
+        let step = self.session.changed();
+        self.carry_out(step, &mut text);
+        text
+    }
+
+    pub(crate) fn login(env: &Arc<Env>, user: &str) -> Client {
         let (mut c, _) = Client::new(env);
         let r = c.send(format!("l LOGIN {user} pw\r\n").as_bytes());
         assert!(r.starts_with("l OK [CAPABILITY"), "{r}");
@@ -135,14 +143,14 @@ impl Client {
     }
 }
 
-fn store() -> (tempfile::TempDir, Store) {
+pub(crate) fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path(), StorageKey::generate()).unwrap();
     store.add_account("a@x.h", "pw").unwrap();
     (dir, store)
 }
 
-fn append(c: &mut Client, body: &str) -> String {
+pub(crate) fn append(c: &mut Client, body: &str) -> String {
     c.send(format!("ap APPEND INBOX {{{}}}\r\n{body}\r\n", body.len()).as_bytes())
 }
 
@@ -236,7 +244,7 @@ fn idle_reports_what_another_session_does() {
     assert!(r.starts_with("+ "), "{r}");
     assert!(matches!(a.parked.take(), Some(Step::Idle { .. })));
     append(&mut b, "Subject: x\r\n\r\ny\r\n");
-    a.session.idle_changed();
+    a.session.changed();
     assert!(a.take().contains("* 1 EXISTS"));
     let r = a.send(b"DONE\r\n");
     assert!(r.starts_with("i OK"), "{r}");

@@ -39,6 +39,7 @@ imap-read-only = Ordner ist schreibgeschützt
 imap-select-ok = Ordner ausgewählt
 imap-idle = Warte auf Änderungen
 imap-idle-done = IDLE beendet
+imap-notify-bad-event = Nur diese Ereignisse können gemeldet werden
 imap-idle-expected-done = DONE erwartet
 imap-internal = Interner Serverfehler; der Vorgang wurde nicht ausgeführt
 imap-bad-charset = Nicht unterstützter Zeichensatz

@@ -39,6 +39,7 @@ imap-read-only = Folder is read-only
 imap-select-ok = Folder selected
 imap-idle = Idling
 imap-idle-done = IDLE terminated
+imap-notify-bad-event = Only these events can be notified
 imap-idle-expected-done = Expected DONE
 imap-internal = Internal server error; the operation was not carried out
 imap-bad-charset = Unsupported charset

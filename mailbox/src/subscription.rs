@@ -34,7 +34,10 @@ impl Store {
         } else {
             self.inner.subscriptions.remove(key)?;
         }
-        self.flush()
+        self.flush()?;
+        // Sessions that asked to hear of subscription changes (IMAP NOTIFY) look again.
+        self.notify(account);
+        Ok(())
     }
 
     /// Moves the subscriptions of `from` and the names under it to `to` (RENAME).

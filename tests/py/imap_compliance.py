@@ -34,6 +34,9 @@ Phases:
               a missing folder is NO [TRYCREATE]
   urlauth     URLAUTH: GENURLAUTH signs a URL to a message part, URLFETCH gives it on another
               connection, a changed token gives NIL, RESETKEY voids the URL
+  notify      NOTIFY: with no command in progress, a client hears of another client's new
+              message in another folder (STATUS), of a new folder and a subscription (LIST),
+              and of a new message in its selected folder with the FETCH it asked for
 """
 
 import re
@@ -552,7 +555,47 @@ def phase_urlauth():
     log("urlauth: ok")
 
 
+def phase_notify():
+    a, b = Raw(), Raw()
+    a.login("alice")
+    b.login("alice")
+    b.command("CREATE Watched", expect="OK")
+    a.command("SELECT INBOX", expect="OK")
+    _, _, st = a.command(
+        "NOTIFY SET STATUS (selected (MessageNew (UID BODY.PEEK[HEADER.FIELDS (SUBJECT)]) "
+        "MessageExpunge)) (personal (MessageNew MessageExpunge MailboxName SubscriptionChange))",
+        expect="OK",
+    )
+    check(any(l.startswith(b'* STATUS "Watched" (MESSAGES 0 ') for l in st), f"initial: {st!r}")
+    check(not any(b'"INBOX"' in l for l in st), f"no STATUS for the selected folder: {st!r}")
+    # Nothing is asked: what follows arrives on its own.
+    append(b, "Watched", b"Subject: w\r\n\r\nbody\r\n")
+    line = a.line()
+    check(line.startswith(b'* STATUS "Watched" (MESSAGES 1 UIDNEXT 2 '), f"status: {line!r}")
+    b.command("CREATE Fresh", expect="OK")
+    line = a.line()
+    check(line == b'* LIST () "/" "Fresh"', f"new folder: {line!r}")
+    b.command("SUBSCRIBE Fresh", expect="OK")
+    line = a.line()
+    check(line == b'* LIST (\\Subscribed) "/" "Fresh"', f"subscription: {line!r}")
+    append(b, "INBOX", b"Subject: hello\r\n\r\nbody\r\n")
+    got = [a.line() for _ in range(3)]
+    check(got[0] == b"* 1 EXISTS", f"exists: {got!r}")
+    fetch = [l for l in got if b" FETCH " in l]
+    check(fetch and b"UID 1 BODY[HEADER.FIELDS (SUBJECT)]" in fetch[0], f"fetch: {got!r}")
+    check(a.literals[-1] == b"Subject: hello\r\n\r\n", f"header: {a.literals[-1]!r}")
+    a.command("NOTIFY NONE", expect="OK")
+    append(b, "Watched", b"Subject: w2\r\n\r\nbody\r\n")
+    _, _, n = a.command("NOOP", expect="OK")
+    check(not any(b"STATUS" in l for l in n), f"after NOTIFY NONE: {n!r}")
+    for c in (a, b):
+        c.command("LOGOUT")
+        c.close()
+    log("notify: ok")
+
+
 PHASES = {
+    "notify": phase_notify,
     "qresync": phase_qresync,
     "urlauth": phase_urlauth,
     "catenate": phase_catenate,

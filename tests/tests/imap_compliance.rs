@@ -2,7 +2,7 @@
 //! subscriptions and LSUB, LIST-EXTENDED, CONDSTORE enabling and ESEARCH MODSEQ, body line
 //! counts, ENVELOPE groups and routes, address search, NULs in BODY, ID before login;
 //! and the extensions MULTIAPPEND, UTF8=ACCEPT, COMPRESS=DEFLATE, QRESYNC, CONTEXT=SEARCH/SORT,
-//! CATENATE and URLAUTH.
+//! CATENATE, URLAUTH and NOTIFY.
 
 use wims_tests::Node;
 
@@ -29,6 +29,7 @@ fn imaptest_cases() {
             "context",
             "catenate",
             "urlauth",
+            "notify",
         ],
     );
 }

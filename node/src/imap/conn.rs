@@ -89,8 +89,14 @@ impl Conn {
         self.deflate = Some(d);
     }
 
-    /// Reads more input into the framer; false at end of input.
-    async fn fill(&mut self) -> io::Result<bool> {
+    /// Nothing of a command has come yet: no input waits to be framed or inflated.
+    pub fn input_idle(&self) -> bool {
+        self.framer.is_idle() && !self.deflate.as_ref().is_some_and(|d| d.has_pending())
+    }
+
+    /// Reads more input into the framer; false at end of input. Dropped while it waits, it
+    /// has taken nothing.
+    pub async fn fill(&mut self) -> io::Result<bool> {
         loop {
             if let Some(d) = self.deflate.as_mut()
                 && d.has_pending()

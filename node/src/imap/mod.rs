@@ -71,6 +71,8 @@ async fn drive(ctx: Arc<NodeCtx>, stream: Stream, peer: SocketAddr) -> std::io::
     let login = Duration::from_secs(ctx.config.imap.login_timeout);
     let cont = ctx.i18n.text("imap-continue", &[]);
     let mut step = Step::Read;
+    // The store's changes, watched between commands while the client has NOTIFY set.
+    let mut watch: Option<tokio::sync::watch::Receiver<u64>> = None;
     loop {
         conn.send(session.output()).await?;
         step = match step {
@@ -80,6 +82,39 @@ async fn drive(ctx: Arc<NodeCtx>, stream: Stream, peer: SocketAddr) -> std::io::
                     // A stranger gets a short while.
                     None => login.min(idle),
                 };
+                // Under NOTIFY the store is watched while nothing of the next command has come.
+                match session.watching() {
+                    Some(account) => {
+                        let changes = watch.get_or_insert_with(|| {
+                            let mut w = ctx.store.subscribe(account);
+                            w.mark_changed();
+                            w
+                        });
+                        if conn.input_idle() {
+                            tokio::select! {
+                                r = changes.changed() => {
+                                    if r.is_err() {
+                                        return Ok(());
+                                    }
+                                    changes.borrow_and_update();
+                                    step = tokio::task::block_in_place(|| session.changed());
+                                    continue;
+                                }
+                                more = tokio::time::timeout(wait, conn.fill()) => match more {
+                                    Ok(Ok(true)) => {}
+                                    Ok(Ok(false)) => return Ok(()),
+                                    Ok(Err(e)) => return Err(e),
+                                    Err(_) => {
+                                        session.timed_out();
+                                        step = Step::Close;
+                                        continue;
+                                    }
+                                },
+                            }
+                        }
+                    }
+                    None => watch = None,
+                }
                 let read = conn.read_input(&ctx.store, session.budget(), &cont);
                 match tokio::time::timeout(wait, read).await {
                     Ok(Ok(Some(input))) => tokio::task::block_in_place(|| session.handle(input)),
@@ -134,10 +169,22 @@ async fn idling(
     // Watching starts before the first look, so no change falls between the two.
     let mut changes = ctx.store.subscribe(account);
     changes.borrow_and_update();
-    tokio::task::block_in_place(|| session.idle_changed());
+    let mut step = tokio::task::block_in_place(|| session.changed());
     let deadline = tokio::time::Instant::now() + limit;
     loop {
         conn.send(session.output()).await?;
+        // A FETCH of new messages NOTIFY asked for goes out before anything else.
+        while !matches!(step, Step::Read) {
+            step = match step {
+                Step::Send(body) => {
+                    conn.send_body(body).await?;
+                    tokio::task::block_in_place(|| session.resume())
+                }
+                Step::Flush => tokio::task::block_in_place(|| session.resume()),
+                other => return Ok(other),
+            };
+            conn.send(session.output()).await?;
+        }
         tokio::select! {
             input = conn.read_input(&ctx.store, session.budget(), cont) => {
                 return Ok(match input? {
@@ -149,7 +196,7 @@ async fn idling(
                 if r.is_err() {
                     return Ok(Step::Close);
                 }
-                tokio::task::block_in_place(|| session.idle_changed());
+                step = tokio::task::block_in_place(|| session.changed());
             }
             _ = tokio::time::sleep_until(deadline) => {
                 session.timed_out();
