@@ -53,7 +53,8 @@ impl Notify {
                 Filter::Mailboxes(names) => names.iter().any(|n| n == name),
             };
             if hit {
-                ev.messages |= e.messages;
+                ev.new |= e.new;
+                ev.expunge |= e.expunge;
                 ev.flags |= e.flags;
                 ev.names |= e.names;
                 ev.subscriptions |= e.subscriptions;
@@ -153,7 +154,7 @@ impl Session {
         }
         let mut step = Step::Read;
         if let (Some(sel), State::Selected(..)) = (n.selected.clone(), &self.state)
-            && sel.events.messages
+            && sel.events.new
         {
             let before = self.with_view(|v| v.exists());
             self.refresh(!sel.delayed || idling);
@@ -211,7 +212,7 @@ impl Session {
                     Some(_) => {}
                 }
             }
-            if !(ev.messages || ev.flags) || Some(f.id) == selected {
+            if !(ev.new || ev.expunge || ev.flags) || Some(f.id) == selected {
                 continue;
             }
             let known = n.counts.get(&f.id).copied();
@@ -235,27 +236,36 @@ impl Session {
                 modseq: f.highest_modseq,
             };
             n.counts.insert(f.id, now);
-            let moved = match known {
+            // What the events ask to be told (RFC 5465 5.2-5.3), in STATUS order.
+            let items = [
+                ("MESSAGES", ev.new || ev.expunge, u64::from(now.messages)),
+                ("UIDNEXT", ev.new, u64::from(now.uidnext)),
+                (
+                    "UIDVALIDITY",
+                    ev.new || ev.flags,
+                    u64::from(now.uidvalidity),
+                ),
+                ("HIGHESTMODSEQ", ev.flags, now.modseq),
+            ];
+            let was = known.map(|k| {
+                [
+                    u64::from(k.messages),
+                    u64::from(k.uidnext),
+                    u64::from(k.uidvalidity),
+                    k.modseq,
+                ]
+            });
+            let moved = match was {
                 // A new folder is told by its LIST; its STATUS only once it holds something.
                 None => now.messages > 0,
-                Some(k) => {
-                    (ev.messages
-                        && (k.messages, k.uidnext, k.uidvalidity)
-                            != (now.messages, now.uidnext, now.uidvalidity))
-                        || (ev.flags && k.modseq != now.modseq)
-                }
+                Some(was) => items.iter().zip(was).any(|((_, on, v), w)| *on && *v != w),
             };
             if first || moved {
-                let mut parts = Vec::new();
-                if ev.messages {
-                    parts.push(format!(
-                        "MESSAGES {} UIDNEXT {} UIDVALIDITY {}",
-                        now.messages, now.uidnext, now.uidvalidity
-                    ));
-                }
-                if ev.flags {
-                    parts.push(format!("HIGHESTMODSEQ {}", now.modseq));
-                }
+                let parts: Vec<String> = items
+                    .iter()
+                    .filter(|(_, on, _)| *on)
+                    .map(|(name, _, v)| format!("{name} {v}"))
+                    .collect();
                 out.extend_from_slice(b"* STATUS ");
                 self.put_name(out, &f.name);
                 out.extend_from_slice(format!(" ({})\r\n", parts.join(" ")).as_bytes());

@@ -9,8 +9,8 @@ const MAX_DEPTH: usize = 5;
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Events {
-    /// MessageNew and MessageExpunge, which come together.
-    pub messages: bool,
+    pub new: bool,
+    pub expunge: bool,
     pub flags: bool,
     pub names: bool,
     pub subscriptions: bool,
@@ -159,7 +159,9 @@ pub fn parse(args: &[u8]) -> Result<Request, Error> {
         };
         let f = match (filter.as_str(), names) {
             ("SELECTED" | "SELECTED-DELAYED", None) => {
-                if selected.is_some() {
+                // RFC 5465 5.1: sequence numbers stay right only if a client that hears of
+                // new messages hears of expunges too, and flag changes need both.
+                if selected.is_some() || ev.new != ev.expunge || (ev.flags && !ev.new) {
                     return Err(Error::Syntax);
                 }
                 selected = Some(Selected {
@@ -239,14 +241,11 @@ fn events_of(t: &Tok) -> Result<(Events, Option<String>), Error> {
             _ => unknown = true,
         }
     }
-    // RFC 5465 5: MessageNew and MessageExpunge come together; FlagChange needs both.
-    if new != expunge || (ev.flags && !new) {
-        return Err(Error::Syntax);
-    }
     if unknown {
         return Err(Error::BadEvent);
     }
-    ev.messages = new;
+    ev.new = new;
+    ev.expunge = expunge;
     Ok((ev, fetch))
 }
 
@@ -266,7 +265,8 @@ mod tests {
     }
 
     const MSGS: Events = Events {
-        messages: true,
+        new: true,
+        expunge: true,
         flags: false,
         names: false,
         subscriptions: false,
@@ -284,7 +284,7 @@ mod tests {
              (personal NONE)",
         );
         let sel = sel.expect("selected");
-        assert!(sel.events.messages && sel.events.flags && !sel.delayed);
+        assert!(sel.events.new && sel.events.expunge && sel.events.flags && !sel.delayed);
         assert_eq!(
             sel.fetch.as_deref(),
             Some("(uid body.peek[header.fields (from to)])")
@@ -293,10 +293,13 @@ mod tests {
             groups[0].0,
             Filter::Subtree(vec!["a b".into(), "Other".into()])
         );
-        assert!(groups[0].1.names && groups[0].1.subscriptions && !groups[0].1.messages);
+        assert!(groups[0].1.names && groups[0].1.subscriptions && !groups[0].1.new);
         assert_eq!(groups[1], (Filter::Personal, Events::default()));
         let (_, sel, _) = set("SET (SELECTED-DELAYED (MessageNew MessageExpunge))");
         assert!(sel.expect("selected").delayed);
+        // Other folders are only counted: any event on its own will do.
+        let (_, _, groups) = set("SET (inboxes (MessageExpunge)) (subscribed (FlagChange))");
+        assert!(groups[0].1.expunge && !groups[0].1.new && groups[1].1.flags);
     }
 
     #[test]
@@ -306,8 +309,9 @@ mod tests {
             "SET",
             "SET STATUS",
             "NONE extra",
-            "SET (personal (MessageNew))",
-            "SET (personal (FlagChange))",
+            "SET (selected (MessageNew))",
+            "SET (selected (MessageExpunge))",
+            "SET (selected (FlagChange))",
             "SET (personal (MessageNew (uid) MessageExpunge))",
             "SET (mailboxes (MessageNew MessageExpunge))",
             "SET (personal ())",

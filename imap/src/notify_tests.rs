@@ -108,7 +108,7 @@ fn unsupported_events_and_bad_syntax() {
     let mut a = Client::login(&env, "a@x.h");
     let r = a.send(b"n NOTIFY SET (personal (MessageNew MessageExpunge AnnotationChange))\r\n");
     assert!(r.starts_with("n NO [BADEVENT ("), "{r}");
-    let r = a.send(b"n NOTIFY SET (personal (MessageNew))\r\n");
+    let r = a.send(b"n NOTIFY SET (selected (MessageNew))\r\n");
     assert!(r.starts_with("n BAD"), "{r}");
     let r = a.send(b"n NOTIFY SET (selected (MessageNew (NOSUCH) MessageExpunge))\r\n");
     assert!(r.starts_with("n BAD"), "{r}");
