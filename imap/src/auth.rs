@@ -48,6 +48,7 @@ impl Session {
                 "MULTIAPPEND",
                 "CATENATE",
                 "URLAUTH",
+                "URLAUTH=BINARY",
                 "UTF8=ACCEPT",
                 "QUOTA",
                 "QUOTA=RES-STORAGE",

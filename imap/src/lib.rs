@@ -22,6 +22,7 @@ pub mod syntax;
 
 mod append;
 pub mod append_ext;
+mod args;
 mod auth;
 mod commands;
 mod dispatch;
@@ -42,6 +43,7 @@ mod sort;
 mod thread;
 mod thread_references;
 mod urlauth;
+mod urlfetch;
 mod view;
 mod view_cache;
 

@@ -1,11 +1,7 @@
 //! The arguments of NOTIFY (RFC 5465 8): which folders a client wants to hear of and which
 //! events. Parsing only; what is sent is in `notify.rs`.
 
-use crate::append_ext::{token_len, token_value};
-
-/// Lists nest at most this deep in NOTIFY (event groups, folder lists, fetch attributes with
-/// their own parentheses).
-const MAX_DEPTH: usize = 5;
+use crate::args::{Tok, tokens, word};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Events {
@@ -53,65 +49,10 @@ pub enum Error {
     BadEvent,
 }
 
-#[derive(Debug, Clone)]
-enum Tok {
-    Word(String),
-    /// A parenthesised list with its text as sent.
-    List(Vec<Tok>, String),
-}
-
-fn word(t: &Tok) -> Option<&str> {
-    match t {
-        Tok::Word(w) => Some(w),
-        Tok::List(..) => None,
-    }
-}
-
-/// Tokens up to the end of input or the `)` closing the list at `depth`.
-fn tokens(s: &mut &[u8], depth: usize) -> Option<Vec<Tok>> {
-    let mut out = Vec::new();
-    loop {
-        *s = s.trim_ascii_start();
-        match s.first() {
-            None if depth == 0 => return Some(out),
-            None => return None,
-            Some(b')') if depth > 0 => {
-                *s = &s[1..];
-                return Some(out);
-            }
-            Some(b')') => return None,
-            Some(b'(') => {
-                if depth >= MAX_DEPTH {
-                    return None;
-                }
-                let start = *s;
-                *s = &s[1..];
-                let inner = tokens(s, depth + 1)?;
-                let used = start.len() - s.len();
-                let raw = String::from_utf8(start[..used].to_vec()).ok()?;
-                out.push(Tok::List(inner, raw));
-            }
-            Some(b'"' | b'{') => {
-                let n = token_len(s)?;
-                out.push(Tok::Word(String::from_utf8(token_value(&s[..n])?).ok()?));
-                *s = &s[n..];
-            }
-            Some(_) => {
-                let n = s
-                    .iter()
-                    .position(|b| matches!(b, b' ' | b'(' | b')' | b'\r' | b'\n'))
-                    .unwrap_or(s.len());
-                out.push(Tok::Word(String::from_utf8(s[..n].to_vec()).ok()?));
-                *s = &s[n..];
-            }
-        }
-    }
-}
-
 /// Parses what follows `NOTIFY `. Folder names come back as the client wrote them.
 pub fn parse(args: &[u8]) -> Result<Request, Error> {
     let mut s = args;
-    let toks = tokens(&mut s, 0).ok_or(Error::Syntax)?;
+    let toks = tokens(&mut s).ok_or(Error::Syntax)?;
     let mut it = toks.iter().peekable();
     match it
         .next()

@@ -70,7 +70,7 @@ pub struct Session {
     /// A FETCH that is being sent in pieces.
     pub(super) fetching: Option<Box<FetchJob>>,
     /// A URLFETCH that is being sent in pieces.
-    pub(super) urlfetch: Option<Box<super::urlauth::UrlFetch>>,
+    pub(super) urlfetch: Option<Box<super::urlfetch::UrlFetch>>,
     /// A command waiting for the client or the driver.
     pub(super) waiting: Waiting,
     /// What the client asked to hear of as it happens (NOTIFY).

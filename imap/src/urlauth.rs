@@ -8,21 +8,19 @@
 //! nothing about why, so URLFETCH is no oracle for other accounts' folders.
 
 use mailbox::Account;
-use std::collections::VecDeque;
 
 use super::append_ext::{token_len, token_value};
-use super::fetch::{FLUSH_AT, NoNul, literal};
 use super::imap_url;
 use super::session::{Session, State, Step};
 use super::syntax::{decode_mutf7, string};
-use crate::Body;
 
-/// A URLFETCH whose answer is being sent, a literal at a time.
-pub(super) struct UrlFetch {
-    tag: String,
-    urls: VecDeque<String>,
-    /// `* URLFETCH` has been written.
-    started: bool,
+/// The message part a signed URL names.
+pub(super) struct Resolved {
+    /// Folder id and UID.
+    pub at: (u64, u32),
+    pub meta: mailbox::MessageMeta,
+    pub section: Option<imap_codec::imap_types::fetch::Section<'static>>,
+    pub partial: Option<(u32, u32)>,
 }
 
 /// A signed URL taken apart: `rump` is what the token covers.
@@ -100,7 +98,7 @@ fn arguments(mut rest: &[u8]) -> Option<Vec<String>> {
 }
 
 impl Session {
-    fn account(&self) -> Option<&Account> {
+    pub(super) fn account(&self) -> Option<&Account> {
         match &self.state {
             State::Authenticated(a) | State::Selected(a, _) => Some(a),
             State::NotAuthenticated => None,
@@ -117,6 +115,9 @@ impl Session {
             self.tagged(tag, "BAD", None, "imap-bad-state");
             return Some(Step::Read);
         }
+        if verb == "URLFETCH" {
+            return Some(self.urlfetch_command(tag, args));
+        }
         let Some(args) = arguments(args) else {
             self.bad_syntax(tag, verb);
             return Some(Step::Read);
@@ -126,21 +127,9 @@ impl Session {
                 self.genurlauth(tag, &args);
                 Step::Read
             }
-            "RESETKEY" => {
+            _ => {
                 self.resetkey(tag, &args);
                 Step::Read
-            }
-            _ if args.is_empty() => {
-                self.bad_syntax(tag, verb);
-                Step::Read
-            }
-            _ => {
-                self.urlfetch = Some(Box::new(UrlFetch {
-                    tag: tag.to_string(),
-                    urls: args.into(),
-                    started: false,
-                }));
-                self.urlfetch_more()
             }
         })
     }
@@ -245,8 +234,8 @@ impl Session {
         }
     }
 
-    /// What a signed URL names, if every check passes.
-    fn resolve_signed(&self, url: &str) -> Option<Body> {
+    /// The message part a signed URL names, if every check passes.
+    pub(super) fn resolve_signed(&self, url: &str) -> Option<Resolved> {
         let me = self.account()?;
         let s = split_signed(url)?;
         let (mechanism, given) = s.mac?;
@@ -270,47 +259,11 @@ impl Session {
         }
         let meta = store.message_meta(folder.id, u.uid).ok()??;
         let section = imap_url::section(u.section.as_deref())?;
-        super::fetch::section_reader(store, (folder.id, u.uid), &meta, &section, u.partial).ok()
-    }
-
-    /// Writes URLFETCH's answer until a literal must be streamed; the driver's
-    /// [`Session::resume`] comes back here.
-    pub(super) fn urlfetch_more(&mut self) -> Step {
-        let Some(mut job) = self.urlfetch.take() else {
-            return Step::Read;
-        };
-        if !job.started {
-            self.out.extend_from_slice(b"* URLFETCH");
-            job.started = true;
-        }
-        while let Some(url) = job.urls.pop_front() {
-            // Many small parts must not pile up in memory before the driver sends them.
-            if self.out.len() >= FLUSH_AT {
-                job.urls.push_front(url);
-                self.urlfetch = Some(job);
-                return Step::Flush;
-            }
-            self.out.push(b' ');
-            string(&mut self.out, &url);
-            let Some(body) = self.resolve_signed(&url) else {
-                self.out.extend_from_slice(b" NIL");
-                continue;
-            };
-            match literal(&mut self.out, " ", NoNul(body.reader), body.len) {
-                Ok(Some(body)) => {
-                    self.urlfetch = Some(job);
-                    return Step::Send(body);
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    // The literal's length is out already: the connection cannot go on.
-                    tracing::warn!(error = %e, "URLFETCH read failed");
-                    return Step::Close;
-                }
-            }
-        }
-        self.out.extend_from_slice(b"\r\n");
-        self.tagged(&job.tag, "OK", None, "imap-done");
-        Step::Read
+        Some(Resolved {
+            at: (folder.id, u.uid),
+            meta,
+            section,
+            partial: u.partial,
+        })
     }
 }

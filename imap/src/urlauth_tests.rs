@@ -214,3 +214,53 @@ fn a_urlfetch_of_many_parts_is_sent_in_pieces() {
     assert!(pieces > 10, "{pieces}");
     assert!(out > 500 * 60_000, "{out}");
 }
+
+/// URLAUTH=BINARY (RFC 5524): a part decoded from its transfer encoding, its structure as the
+/// client gets it, the stored form on request, and NIL where the encoding is unknown.
+#[test]
+fn urlfetch_gives_parts_decoded_with_their_structure() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut a = Client::login(&env, "a@x.h");
+    append(
+        &mut a,
+        "Subject: b\r\nContent-Type: multipart/mixed; boundary=x\r\n\r\n--x\r\n\
+         Content-Type: text/plain\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         aGVs\r\nbG8=\r\n--x\r\nContent-Type: text/plain\r\n\
+         Content-Transfer-Encoding: x-odd\r\n\r\nodd\r\n--x--\r\n",
+    );
+    let one = sign(
+        &mut a,
+        "imap://a@x.h/INBOX/;uid=1/;section=1;urlauth=authuser",
+    );
+    let two = sign(
+        &mut a,
+        "imap://a@x.h/INBOX/;uid=1/;section=2;urlauth=authuser",
+    );
+    let r = a.send(format!("u URLFETCH (\"{one}\" BODYPARTSTRUCTURE BINARY)\r\n").as_bytes());
+    assert!(
+        r.starts_with(&format!(
+            "* URLFETCH \"{one}\" (BODYPARTSTRUCTURE (\"TEXT\" \"PLAIN\" (\"CHARSET\" \
+             \"us-ascii\") NIL NIL \"7BIT\" 5 0 NIL NIL NIL NIL)) (BINARY ~{{5}}\r\nhello)\r\n"
+        )),
+        "{r}"
+    );
+    let r = a.send(format!("u URLFETCH (\"{one}\" BODY) (\"{two}\" BINARY)\r\n").as_bytes());
+    assert!(
+        r.starts_with(&format!(
+            "* URLFETCH \"{one}\" (BODY {{10}}\r\naGVs\r\nbG8=) \"{two}\" (BINARY NIL)\r\n"
+        )),
+        "{r}"
+    );
+    // Alone, the structure is the stored one.
+    let r = a.send(format!("u URLFETCH (\"{one}\" BODYPARTSTRUCTURE)\r\n").as_bytes());
+    assert!(r.contains("\"BASE64\" 10 1 NIL"), "{r}");
+    for bad in [
+        format!("u URLFETCH (\"{one}\" BINARY BODY)\r\n"),
+        format!("u URLFETCH (\"{one}\" SIZE)\r\n"),
+        format!("u URLFETCH (\"{one}\" BINARY\r\n"),
+    ] {
+        let r = a.send(bad.as_bytes());
+        assert!(r.starts_with("u BAD"), "{bad}: {r}");
+    }
+}

@@ -33,7 +33,8 @@ Phases:
               alongside a whole one (MULTIAPPEND); a bad URL is NO [BADURL] and files nothing;
               a missing folder is NO [TRYCREATE]
   urlauth     URLAUTH: GENURLAUTH signs a URL to a message part, URLFETCH gives it on another
-              connection, a changed token gives NIL, RESETKEY voids the URL
+              connection, a changed token gives NIL, RESETKEY voids the URL; URLAUTH=BINARY
+              gives a base64 part decoded with the structure of the decoded form
   notify      NOTIFY: with no command in progress, a client hears of another client's new
               message in another folder (STATUS), of a new folder and a subscription (LIST),
               and of a new message in its selected folder with the FETCH it asked for
@@ -545,6 +546,15 @@ def phase_urlauth():
     bent = url[:-1] + ("0" if url[-1] != "0" else "1")
     _, _, f = b.command(f'URLFETCH "{bent}"', expect="OK")
     check(f == [f'* URLFETCH "{bent}" NIL'.encode()], f"changed token: {f!r}")
+    # URLAUTH=BINARY: the part decoded, with the structure of what is given.
+    append(a, "Ua", b"Subject: b64\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8=\r\n")
+    rump2 = rump.replace(";UID=1/;SECTION=TEXT", ";UID=2/;SECTION=1")
+    _, _, g = a.command(f'GENURLAUTH "{rump2}" INTERNAL', expect="OK")
+    url2 = g[0][len(b'* GENURLAUTH "'):-1].decode()
+    b.literals.clear()
+    _, _, f = b.command(f'URLFETCH ("{url2}" BODYPARTSTRUCTURE BINARY)', expect="OK")
+    check(b.literals == [b"hello"], f"BINARY: {f!r} {b.literals!r}")
+    check(b'(BODYPARTSTRUCTURE ("TEXT" "PLAIN" ("CHARSET" "us-ascii") NIL NIL "7BIT" 5 0' in f[0], f"structure: {f!r}")
     a.command("RESETKEY Ua", expect="OK")
     _, _, f = b.command(f'URLFETCH "{url}"', expect="OK")
     check(f == [f'* URLFETCH "{url}" NIL'.encode()], f"after RESETKEY: {f!r}")
