@@ -114,3 +114,24 @@ fn unsupported_events_and_bad_syntax() {
     assert!(r.starts_with("n BAD"), "{r}");
     assert!(a.session.watching().is_none());
 }
+
+#[test]
+fn idle_under_notify_tells_other_folders_too() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut a = Client::login(&env, "a@x.h");
+    let mut b = Client::login(&env, "a@x.h");
+    b.send(b"c CREATE other\r\n");
+    a.send(b"s SELECT INBOX\r\n");
+    a.send(b"n NOTIFY SET (selected (MessageNew MessageExpunge)) (personal (MessageNew MessageExpunge))\r\n");
+    let r = a.send(b"i IDLE\r\n");
+    assert!(r.starts_with("+ "), "{r}");
+    b.send(b"ap APPEND other {9}\r\nSubject: \r\n");
+    append(&mut b, "Subject: x\r\n\r\ny\r\n");
+    let r = a.changed();
+    assert!(
+        r.contains("* 1 EXISTS") && r.contains("* STATUS \"other\" (MESSAGES 1 UIDNEXT 2 "),
+        "{r}"
+    );
+    assert!(a.send(b"DONE\r\n").starts_with("i OK"));
+}
