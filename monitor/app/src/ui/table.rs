@@ -15,16 +15,16 @@ const PAD: f64 = 6.0;
 
 /// The columns shown, with their share of the width.
 const COLUMNS: [(Column, f64); 10] = [
-    (Column::Name, 2.2),
+    (Column::Name, 2.0),
     (Column::Type, 0.9),
-    (Column::Direction, 0.5),
+    (Column::Direction, 0.8),
     (Column::Size, 0.8),
     (Column::Progress, 1.4),
     (Column::State, 1.4),
     (Column::Rate, 0.9),
     (Column::Eta, 0.8),
-    (Column::Path, 2.0),
-    (Column::Attempts, 0.6),
+    (Column::Path, 1.8),
+    (Column::Attempts, 0.8),
 ];
 
 /// The left edges of the columns for a table `width` wide, and the right edge last.
@@ -153,14 +153,13 @@ impl Widget<AppState> for JobTableWidget {
                     let bar = Rect::new(e[i] + PAD, y + 5.0, e[i + 1] - PAD, y + LINE - 5.0);
                     draw::bar(ctx, bar, row.progress, &b.primary);
                     let x = (bar.x0 + bar.x1) / 2.0 - 14.0;
-                    draw::text(
-                        ctx,
-                        &row.progress_text,
-                        Point::new(x, y),
-                        clip,
-                        &text_colour,
-                        11.0,
-                    );
+                    // Readable on the bar's fill as well as on its background.
+                    let ink = if row.progress > 0.55 {
+                        Color::WHITE
+                    } else {
+                        text_colour
+                    };
+                    draw::text(ctx, &row.progress_text, Point::new(x, y), clip, &ink, 11.0);
                 } else {
                     let s = cell(&row, *column);
                     draw::text(
