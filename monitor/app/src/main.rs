@@ -172,7 +172,9 @@ fn main() -> ExitCode {
     let window = WindowDesc::new(root)
         .title(title)
         .window_size((1100.0, 720.0));
-    let launcher = AppLauncher::with_window(window);
+    let primary = data.model.borrow().branding.primary;
+    let launcher =
+        AppLauncher::with_window(window).configure_env(move |env, _| ui::light_theme(env, primary));
     let sink = launcher.get_external_handle();
     let control_sink = sink.clone();
     if let Err(e) = control::serve(listener, control_path.clone(), move |r| {

@@ -11,7 +11,7 @@ pub mod table;
 use std::time::{Duration, Instant};
 
 use druid::widget::{Button, Controller, Either, Flex, Label, Split};
-use druid::{Color, Env, Event, EventCtx, TimerToken, Widget, WidgetExt};
+use druid::{Color, Env, Event, EventCtx, TimerToken, Widget, WidgetExt, theme};
 use monitor_api::Direction;
 use monitor_model::{status_bar, texts::I18n, totals};
 
@@ -44,6 +44,30 @@ impl<W: Widget<AppState>> Controller<AppState, W> for Ticker {
         }
         child.event(ctx, event, data, env)
     }
+}
+
+/// A light look in the branding's colours (druid's own theme is dark, which the table and the
+/// detail pane, drawn on the branding's background, would not match).
+pub fn light_theme(env: &mut Env, primary: Color) {
+    let ink = Color::rgb8(0x20, 0x20, 0x20);
+    env.set(theme::WINDOW_BACKGROUND_COLOR, Color::WHITE);
+    env.set(theme::TEXT_COLOR, ink);
+    env.set(theme::CURSOR_COLOR, ink);
+    env.set(theme::PLACEHOLDER_COLOR, Color::rgb8(0x80, 0x80, 0x80));
+    env.set(theme::BACKGROUND_LIGHT, Color::WHITE);
+    env.set(theme::BACKGROUND_DARK, Color::rgb8(0xf0, 0xf0, 0xf0));
+    env.set(theme::BORDER_DARK, Color::rgb8(0x9a, 0xa0, 0xa8));
+    env.set(theme::BORDER_LIGHT, Color::rgb8(0xc8, 0xcc, 0xd2));
+    env.set(theme::BUTTON_LIGHT, Color::rgb8(0xf4, 0xf6, 0xf8));
+    env.set(theme::BUTTON_DARK, Color::rgb8(0xdc, 0xe1, 0xe7));
+    env.set(theme::DISABLED_BUTTON_LIGHT, Color::rgb8(0xf4, 0xf6, 0xf8));
+    env.set(theme::DISABLED_BUTTON_DARK, Color::rgb8(0xe4, 0xe4, 0xe4));
+    env.set(theme::PRIMARY_LIGHT, primary);
+    env.set(theme::PRIMARY_DARK, primary);
+    env.set(
+        theme::SELECTED_TEXT_BACKGROUND_COLOR,
+        Color::rgb8(0xb8, 0xd0, 0xea),
+    );
 }
 
 pub fn root(t: &I18n) -> impl Widget<AppState> + use<> {
