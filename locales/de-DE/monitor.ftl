@@ -177,3 +177,43 @@ monitor-refused-bad-credentials = Der Knoten hat das Passwort oder den Token abg
 monitor-refused-unknown-account = Der Knoten führt kein solches Konto.
 monitor-refused-unsupported-version = Der Knoten spricht die Monitor-Protokollversionen { $min } bis { $max }, dieser Monitor { $ours_min } bis { $ours_max }; bitte den älteren aktualisieren.
 monitor-refused-too-many-attempts = Zu viele fehlgeschlagene Anmeldungen; der Knoten nimmt die nächste in { $wait } an.
+
+## Verbindung zum Knoten.
+
+monitor-client-bad-address = „{ $address }“ ist keine Knotenadresse; bitte Host oder Host:Port angeben.
+monitor-client-connection-refused = Unter { $target } antwortet nichts: Läuft der Knoten, und ist sein Monitor-Zugang dort?
+monitor-client-unreachable = { $target } ist nicht erreichbar: { $detail }
+monitor-client-timeout = { $target } hat nicht rechtzeitig geantwortet.
+monitor-client-unknown-certificate = Der Knoten unter { $target } ist noch unbekannt. Sein Zertifikat hat den SHA-256-Fingerabdruck { $fingerprint }; nur annehmen, wenn der Betreiber des Knotens ihn bestätigt.
+monitor-client-changed-certificate = Der Knoten unter { $target } zeigt ein anderes Zertifikat als das gespeicherte ({ $known }, jetzt { $presented }); die Verbindung wurde abgelehnt. Hat der Betreiber es erneuert, die Zeile aus { $path } entfernen.
+monitor-client-tls = Die sichere Verbindung zu { $target } ist gescheitert: { $detail }
+monitor-client-closed = { $target } hat die Verbindung ohne Antwort geschlossen.
+monitor-client-protocol = { $target } hat etwas geantwortet, das dieser Monitor nicht lesen kann: { $detail }
+monitor-client-known-hosts = Die Datei der bekannten Knoten { $path } ist nicht nutzbar: { $detail }
+
+## Das Fenster und der Verbindungsdialog.
+
+monitor-window-title = { $product } Monitor — { $target }
+monitor-window-title-idle = { $product } Monitor
+monitor-filter-all-states = Alle Zustände
+monitor-detail-none = Einen Auftrag auswählen, um die Einzelheiten zu sehen.
+monitor-detail-pieces = Wo die Teile sind
+monitor-detail-stages = Schritte
+monitor-dialog-title = Mit einem Knoten verbinden
+monitor-dialog-next-profile = Gespeicherte Verbindungen …
+monitor-dialog-address = Adresse des Knotens (Host:Port)
+monitor-dialog-operator = Mit einem Betreiber-Token anmelden
+monitor-dialog-account = Konto
+monitor-dialog-password = Passwort
+monitor-dialog-token = Betreiber-Token
+monitor-dialog-connect = Verbinden
+monitor-dialog-trust = Diesem Zertifikat vertrauen und verbinden
+monitor-dialog-missing = Bitte die Adresse und das Konto mit Passwort oder ein Betreiber-Token angeben.
+
+## Die Kommandozeile.
+
+monitor-cli-token-unreadable = Die Token-Datei { $path } ist nicht lesbar.
+monitor-cli-password-unreadable = Das Passwort kann nicht von der Standardeingabe gelesen werden.
+monitor-cli-bad-fingerprint = „{ $value }“ ist kein SHA-256-Fingerabdruck (64 Hexadezimalziffern, Doppelpunkte erlaubt).
+monitor-cli-already-running = Ein Monitor läuft bereits; mit --show oder --hide lässt er sich steuern.
+monitor-cli-control-failed = Der Steuer-Socket { $path } kann nicht eingerichtet werden: { $detail }

@@ -177,3 +177,43 @@ monitor-refused-bad-credentials = The node refused the password or token.
 monitor-refused-unknown-account = The node hosts no such account.
 monitor-refused-unsupported-version = The node speaks monitor protocol versions { $min } to { $max }, this monitor { $ours_min } to { $ours_max }; update the older one.
 monitor-refused-too-many-attempts = Too many failed logins; the node takes the next in { $wait }.
+
+## Connecting to the node.
+
+monitor-client-bad-address = “{ $address }” is not a node address; write host or host:port.
+monitor-client-connection-refused = Nothing answers at { $target }: is the node running, with its monitor endpoint there?
+monitor-client-unreachable = { $target } cannot be reached: { $detail }
+monitor-client-timeout = { $target } did not answer in time.
+monitor-client-unknown-certificate = The node at { $target } is not known yet. Its certificate has the SHA-256 fingerprint { $fingerprint }; accept it only if the node's operator confirms it.
+monitor-client-changed-certificate = The node at { $target } presents another certificate than the one kept for it ({ $known }, now { $presented }); the connection was refused. If the operator renewed it, remove its line from { $path }.
+monitor-client-tls = The secure connection to { $target } failed: { $detail }
+monitor-client-closed = { $target } closed the connection without answering.
+monitor-client-protocol = { $target } answered something this monitor cannot read: { $detail }
+monitor-client-known-hosts = The known-hosts file { $path } cannot be used: { $detail }
+
+## The window and the connection dialog.
+
+monitor-window-title = { $product } Monitor — { $target }
+monitor-window-title-idle = { $product } Monitor
+monitor-filter-all-states = All states
+monitor-detail-none = Select a job to see its details.
+monitor-detail-pieces = Where the parts are
+monitor-detail-stages = Stages
+monitor-dialog-title = Connect to a node
+monitor-dialog-next-profile = Saved connections …
+monitor-dialog-address = Node address (host:port)
+monitor-dialog-operator = Log in with an operator token
+monitor-dialog-account = Account
+monitor-dialog-password = Password
+monitor-dialog-token = Operator token
+monitor-dialog-connect = Connect
+monitor-dialog-trust = Trust this certificate and connect
+monitor-dialog-missing = Please fill in the address, and the account with its password or an operator token.
+
+## The command line.
+
+monitor-cli-token-unreadable = The token file { $path } cannot be read.
+monitor-cli-password-unreadable = The password cannot be read from standard input.
+monitor-cli-bad-fingerprint = “{ $value }” is not a SHA-256 fingerprint (64 hexadecimal digits, colons allowed).
+monitor-cli-already-running = A monitor is already running; use --show or --hide to control it.
+monitor-cli-control-failed = The control socket { $path } cannot be set up: { $detail }

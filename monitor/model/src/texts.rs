@@ -52,7 +52,8 @@ mod tests {
     use super::*;
     use i18n::message_ids;
 
-    /// The model's sources, where every id it shows is written out whole.
+    /// The sources of the model, the client and the app, where every id they show is
+    /// written out whole.
     const SOURCES: &[&str] = &[
         include_str!("texts.rs"),
         include_str!("format.rs"),
@@ -63,6 +64,12 @@ mod tests {
         include_str!("detail.rs"),
         include_str!("sort.rs"),
         include_str!("filter.rs"),
+        include_str!("../../client/src/error.rs"),
+        include_str!("../../app/src/main.rs"),
+        include_str!("../../app/src/delegate.rs"),
+        include_str!("../../app/src/ui/mod.rs"),
+        include_str!("../../app/src/ui/dialog.rs"),
+        include_str!("../../app/src/ui/detail.rs"),
     ];
     const EN: &str = include_str!("../../../locales/en-US/monitor.ftl");
 

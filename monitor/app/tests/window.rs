@@ -1,0 +1,493 @@
+//! The real `wims-monitor` window under Xvfb, connected to a real node while a large message
+//! goes from node A to node B: it shows the job (a screenshot that is not blank), hides and
+//! shows on `--hide`/`--show` from a second start, reconnects after node A restarts, and
+//! refuses a wrong password and an unknown certificate with their localised lines.
+//!
+//! Next to the window, the test watches the same node through `monitor-client` and
+//! `monitor-model` to see the job appear, move (parts placed, a rate) and finish with its
+//! receipt. Needs Xvfb, xdotool, xwininfo and ImageMagick's import (under `CI` their absence
+//! fails the test). `WIMS_MONITOR_SCREENSHOT=PATH` keeps the screenshot.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use monitor_api::{Activity, Credentials, JobState, Place, Stage, StageState};
+use monitor_client::{Fingerprint, KnownHosts, Settings, Target, Update};
+use monitor_model::JobTable;
+use wims_tests::{Node, Service, require_tool};
+
+const ALICE_PW: &str = "alice-window-lantern";
+const BOB_PW: &str = "bob-window-kettle";
+const WAIT: Duration = Duration::from_secs(180);
+const TITLE: &str = "WIMS Monitor";
+
+/// A private X server on a display nobody uses; killed by its PID when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        let base = 90 + std::process::id() % 400;
+        for n in (base..base + 100).map(|n| n % 1000).filter(|n| *n >= 20) {
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
+            if socket.exists() || lock.exists() {
+                continue;
+            }
+            let display = format!(":{n}");
+            let mut child = Command::new("Xvfb")
+                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start Xvfb");
+            let started = Instant::now();
+            while started.elapsed() < Duration::from_secs(20) {
+                if socket.exists() {
+                    return Xvfb { child, display };
+                }
+                if child.try_wait().ok().flatten().is_some() {
+                    break; // Lost a race for the display: try the next one.
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("no free X display for Xvfb");
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn fingerprint(node: &Node) -> Fingerprint {
+    let pem = std::fs::read(node.cert_path()).unwrap();
+    let der = rustls_pemfile::certs(&mut &pem[..])
+        .next()
+        .unwrap()
+        .unwrap();
+    Fingerprint::of(der.as_ref())
+}
+
+/// One user's environment for the monitor: its own config and runtime folders.
+struct Desk {
+    display: String,
+    config: PathBuf,
+    runtime: PathBuf,
+}
+
+impl Desk {
+    fn new(display: &str, root: &Path, name: &str) -> Desk {
+        use std::os::unix::fs::DirBuilderExt;
+        let config = root.join(name).join("config");
+        let runtime = root.join(name).join("run");
+        std::fs::create_dir_all(&config).unwrap();
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&runtime)
+            .unwrap();
+        Desk {
+            display: display.to_string(),
+            config,
+            runtime,
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_wims-monitor"));
+        c.args(args)
+            .env("DISPLAY", &self.display)
+            .env("XDG_CONFIG_HOME", &self.config)
+            .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("NO_AT_BRIDGE", "1")
+            .env("GTK_A11Y", "none");
+        c
+    }
+
+    /// Starts the monitor with `password` on stdin.
+    fn spawn(&self, args: &[&str], password: &str) -> Child {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start wims-monitor");
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(stdin, "{password}").unwrap();
+        drop(stdin);
+        child
+    }
+
+    /// Runs the monitor to its end (bounded).
+    fn run(&self, args: &[&str], password: &str) -> Output {
+        let child = self.spawn(args, password);
+        wait_output(child, Duration::from_secs(90))
+    }
+
+    fn tool(&self, tool: &str, args: &[&str]) -> Output {
+        Command::new(tool)
+            .args(args)
+            .env("DISPLAY", &self.display)
+            .output()
+            .unwrap_or_else(|e| panic!("{tool}: {e}"))
+    }
+
+    /// The visible windows with the monitor's title.
+    fn visible(&self) -> Vec<String> {
+        let out = self.tool("xdotool", &["search", "--onlyvisible", "--name", TITLE]);
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn wait_visible(&self, visible: bool, what: &str) {
+        let started = Instant::now();
+        while self.visible().is_empty() == visible {
+            assert!(started.elapsed() < WAIT, "{what}: not within {WAIT:?}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+}
+
+fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "wims-monitor still running after {limit:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// The job table as the test's own monitor sees it.
+struct Observer {
+    rx: mpsc::Receiver<Update>,
+    table: JobTable,
+    _handle: monitor_client::Handle,
+}
+
+impl Observer {
+    fn start(settings: Settings) -> Observer {
+        let (tx, rx) = mpsc::channel();
+        let handle = monitor_client::spawn(settings, move |u| {
+            let _ = tx.send(u);
+        })
+        .unwrap();
+        Observer {
+            rx,
+            table: JobTable::new(),
+            _handle: handle,
+        }
+    }
+
+    /// Applies updates until `done` holds for the table (or fails after [`WAIT`]).
+    fn until(&mut self, what: &str, mut done: impl FnMut(&JobTable) -> bool) {
+        let started = Instant::now();
+        while !done(&self.table) {
+            let left = WAIT
+                .checked_sub(started.elapsed())
+                .unwrap_or_else(|| panic!("{what}: not within {WAIT:?}"));
+            match self.rx.recv_timeout(left.min(Duration::from_millis(500))) {
+                Ok(Update::Frame(f)) => {
+                    self.table.apply(f);
+                }
+                Ok(Update::Stopped(e)) => panic!("{what}: the observer stopped: {e}"),
+                Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+                Err(e) => panic!("{what}: {e}"),
+            }
+        }
+    }
+}
+
+fn delivery(table: &JobTable) -> Option<&monitor_api::Job> {
+    table
+        .jobs()
+        .into_iter()
+        .find(|j| j.activity == Activity::Delivery)
+}
+
+fn signal(node: &Node, sig: libc::c_int) {
+    let pid = node.pid().expect("node runs") as libc::pid_t;
+    // SAFETY: kill(2) on the node process this test started and has not reaped.
+    unsafe { libc::kill(pid, sig) };
+}
+
+fn last_line(s: &str) -> &str {
+    s.lines()
+        .rfind(|l| !l.trim().is_empty())
+        .unwrap_or_default()
+        .trim()
+}
+
+/// Distinct colours in a PNG, as ImageMagick counts them.
+fn colours(png: &Path) -> u64 {
+    let out = Command::new("identify")
+        .args(["-format", "%k"])
+        .arg(png)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0)
+}
+
+fn screenshot(desk: &Desk, path: &Path) -> u64 {
+    let out = desk.tool("import", &["-window", "root", path.to_str().unwrap()]);
+    assert!(out.status.success(), "import: {out:?}");
+    colours(path)
+}
+
+#[test]
+fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
+    for (tool, package) in [
+        ("Xvfb", "xvfb"),
+        ("xdotool", "xdotool"),
+        ("xwininfo", "x11-utils"),
+        ("import", "imagemagick"),
+        ("identify", "imagemagick"),
+    ] {
+        if !require_tool(tool, package) {
+            return;
+        }
+    }
+    let x = Xvfb::start();
+    let root = tempfile::tempdir().unwrap();
+
+    let service = Service::start();
+    let alice = service.create_account("alice@alpha.h", "Alice Alpha");
+    let bob = service.create_account("bob@beta.h", "Bob Beta");
+    service.partner("alpha.h", "beta.h");
+    let port = free_port();
+    let mut a = Node::builder()
+        .host(&alice, ALICE_PW)
+        .extra_toml(&format!("[monitor]\nlisten = \"127.0.0.1:{port}\"\n"))
+        .start();
+    let mut b = Node::start();
+    b.host(&bob, BOB_PW);
+    let address = format!("127.0.0.1:{port}");
+    let fp = fingerprint(&a).to_string();
+
+    // The window, connected to node A.
+    let desk = Desk::new(&x.display, root.path(), "desk");
+    let kh = root.path().join("known_hosts");
+    let kh_arg = kh.to_str().unwrap().to_string();
+    let args = [
+        "--address",
+        &address,
+        "--account",
+        "alice@alpha.h",
+        "--password-stdin",
+        "--accept-certificate",
+        &fp,
+        "--known-hosts",
+        &kh_arg,
+        "--lang",
+        "en-US",
+    ];
+    let mut app = desk.spawn(&args, ALICE_PW);
+    desk.wait_visible(true, "the monitor's window");
+    assert_eq!(
+        KnownHosts::new(&kh).get(&address).unwrap(),
+        Fingerprint::parse(&fp),
+        "the accepted certificate is kept"
+    );
+
+    // The test's own view of the same node.
+    let mut seen = Observer::start(Settings {
+        target: Target::parse(&address).unwrap(),
+        credentials: Credentials::Account {
+            address: "alice@alpha.h".into(),
+            password: ALICE_PW.into(),
+        },
+        known_hosts: KnownHosts::new(root.path().join("observer_known_hosts")),
+        accept: Fingerprint::parse(&fp),
+        client: "window test".into(),
+    });
+    seen.until("snapshot", |t| t.is_synced());
+
+    // A message large enough to have parts to place: 24 MiB. On loopback it takes a second or
+    // two; node B is paused once the delivery runs, so the window is caught with the job in it.
+    let file = a.work_dir().join("ledger.bin");
+    let data: Vec<u8> = (0..24 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&file, &data).unwrap();
+    drop(data);
+    let out = a.wims(
+        &[
+            "send",
+            "--from",
+            "alice@alpha.h",
+            "--to",
+            "bob@beta.h",
+            "--subject",
+            "Ledger in the window",
+            "--body",
+            "See the ledger.",
+            "--type",
+            "invoice",
+            "--attach",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "wims send: {out:?}");
+    seen.until("the delivery appears", |t| delivery(t).is_some());
+    // Node B paused while the delivery runs (or just after it finished).
+    seen.until("the delivery runs", |t| {
+        delivery(t).is_some_and(|j| j.state != JobState::Queued)
+    });
+    signal(&b, libc::SIGSTOP);
+    std::thread::sleep(Duration::from_secs(3));
+    let shot = root.path().join("monitor.png");
+    let n = screenshot(&desk, &shot);
+    signal(&b, libc::SIGCONT);
+    assert!(n > 16, "the screenshot is blank ({n} colours)");
+    if let Some(keep) = std::env::var_os("WIMS_MONITOR_SCREENSHOT") {
+        std::fs::copy(&shot, keep).unwrap();
+    }
+
+    let mut rate_seen = false;
+    let mut progress_seen = false;
+    seen.until("the delivery finishes", |t| {
+        let Some(j) = delivery(t) else { return false };
+        rate_seen |= j.rate > 0;
+        progress_seen |= j.progress.done > 0;
+        j.state == JobState::Done
+    });
+    let j = delivery(&seen.table).unwrap().clone();
+    assert!(progress_seen, "no progress seen");
+    assert!(
+        rate_seen || j.stages.iter().any(|s| s.bytes.total > 0),
+        "no rate seen: {j:?}"
+    );
+    assert_eq!(j.subject.as_deref(), Some("Ledger in the window"));
+    // Every part ends up with node B or its servers (the last map may follow the finish).
+    seen.until("every part delivered", |t| {
+        delivery(t)
+            .and_then(|j| j.chunks.as_ref())
+            .is_some_and(|m| {
+                m.chunks() > 1
+                    && m.counts()
+                        .iter()
+                        .all(|(p, _)| matches!(p, Place::Peer | Place::Server(_)))
+            })
+    });
+    assert!(
+        j.stages
+            .iter()
+            .any(|s| s.stage == Stage::Receipt && s.state == StageState::Done),
+        "no receipt: {:?}",
+        j.stages
+    );
+
+    // Hidden and shown again from a second start.
+    let out = desk.run(&["--hide"], "");
+    assert!(out.status.success(), "--hide: {out:?}");
+    desk.wait_visible(false, "the window unmapped");
+    let ids = desk.tool("xdotool", &["search", "--name", TITLE]);
+    let id = String::from_utf8_lossy(&ids.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let info = desk.tool("xwininfo", &["-id", &id]);
+    assert!(
+        String::from_utf8_lossy(&info.stdout).contains("IsUnMapped"),
+        "{}",
+        String::from_utf8_lossy(&info.stdout)
+    );
+    let out = desk.run(&["--show"], "");
+    assert!(out.status.success(), "--show: {out:?}");
+    desk.wait_visible(true, "the window mapped again");
+
+    // Node A restarts on the same port: the window's connection comes back.
+    a.restart();
+    let started = Instant::now();
+    loop {
+        let log = a.log();
+        let second = log.split("(start #2)").nth(1).unwrap_or_default();
+        if second
+            .lines()
+            .any(|l| l.contains("monitor connected") && l.contains("wims-monitor"))
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the window did not reconnect:\n{}",
+            a.log_tail()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(app.try_wait().unwrap().is_none(), "the monitor ended");
+
+    // A wrong password: the refusal in one line, and the program ends.
+    let other = Desk::new(&x.display, root.path(), "wrong");
+    let out = other.run(&args, "not-alices-password");
+    let en = monitor_model::texts::fallback();
+    let refused = en.text("monitor-refused-bad-credentials", &[]);
+    assert!(!out.status.success());
+    // GTK itself notes the options it does not know on stderr; the monitor's line is last.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(last_line(&stderr), refused, "{out:?}");
+
+    // An unknown certificate, nobody to ask: refused, naming the fingerprint.
+    let fresh = Desk::new(&x.display, root.path(), "fresh");
+    let fresh_kh = root.path().join("fresh_known_hosts");
+    let plain = [
+        "--address",
+        &address,
+        "--account",
+        "alice@alpha.h",
+        "--password-stdin",
+        "--known-hosts",
+        fresh_kh.to_str().unwrap(),
+        "--lang",
+        "de-DE",
+    ];
+    let out = fresh.run(&plain, ALICE_PW);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let line = last_line(&stderr);
+    assert!(
+        line.contains(&fp) && line.contains("noch unbekannt"),
+        "{stderr}"
+    );
+    assert!(!fresh_kh.exists(), "an unknown certificate was kept");
+
+    let _ = app.kill();
+    let _ = app.wait();
+    drop(x);
+}
