@@ -1,69 +1,17 @@
 //! A monitor for tests: connects to a node's monitor endpoint over TLS, pinning the node's own
-//! certificate (as `wims-monitor` does on first use), sends a hello and reads frames with
+//! certificate with `wims-monitor`'s own pinning, sends a hello and reads frames with
 //! `monitor-api`.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use monitor_api::{ClientFrame, Credentials, FrameReader, ServerFrame, VersionRange};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme, StreamOwned};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConnection, StreamOwned};
 
 pub type Tls = StreamOwned<ClientConnection, TcpStream>;
-
-/// Accepts exactly one certificate: the node's, read from its data folder.
-#[derive(Debug)]
-struct Pinned {
-    cert: CertificateDer<'static>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        if end_entity.as_ref() == self.cert.as_ref() {
-            Ok(ServerCertVerified::assertion())
-        } else {
-            Err(rustls::Error::General("not the pinned certificate".into()))
-        }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algs = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algs)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
 
 /// A TLS connection to the monitor endpoint at `addr`, trusting only the certificate in
 /// `cert_pem`. Reads time out after `read_timeout`.
@@ -72,19 +20,10 @@ pub fn connect(addr: SocketAddr, cert_pem: &Path, read_timeout: Duration) -> io:
     let cert = rustls_pemfile::certs(&mut &pem[..])
         .next()
         .ok_or_else(|| io::Error::other("no certificate"))??;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Pinned {
-        cert,
-        provider: provider.clone(),
-    };
-    let config = ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(io::Error::other)?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+    let fingerprint = monitor_client::Fingerprint::of(cert.as_ref());
+    let config = monitor_client::pinned_config(fingerprint).map_err(io::Error::other)?;
     let name = ServerName::try_from("localhost").map_err(io::Error::other)?;
-    let conn = ClientConnection::new(Arc::new(config), name).map_err(io::Error::other)?;
+    let conn = ClientConnection::new(config, name).map_err(io::Error::other)?;
     let tcp = TcpStream::connect(addr)?;
     tcp.set_read_timeout(Some(read_timeout))?;
     let mut tls = StreamOwned::new(conn, tcp);

@@ -19,3 +19,4 @@ pub use known_hosts::{Fingerprint, KnownHosts};
 pub use run::{ConnState, Handle, Update, spawn};
 pub use session::{Session, Settings, dial};
 pub use target::Target;
+pub use tls::pinned_config;

@@ -92,6 +92,12 @@ pub(crate) fn config(
     Ok((Arc::new(config), presented))
 }
 
+/// A client configuration trusting exactly the certificate with fingerprint `expected`: the
+/// pinning `wims-monitor` does, for other clients of the endpoint (the end-to-end tests).
+pub fn pinned_config(expected: Fingerprint) -> Result<Arc<ClientConfig>, rustls::Error> {
+    Ok(config(Some(expected))?.0)
+}
+
 /// The name sent in the handshake: the host itself when it is a valid name or address (the
 /// node ignores it either way).
 pub(crate) fn server_name(host: &str) -> ServerName<'static> {
