@@ -1,9 +1,20 @@
 //! Small painting helpers shared by the custom widgets.
 
 use druid::piet::{FontFamily, Text, TextLayout, TextLayoutBuilder};
-use druid::{Color, PaintCtx, Point, Rect, RenderContext};
+use druid::{BoxConstraints, Color, PaintCtx, Point, Rect, RenderContext, Size};
 
 pub const FONT_SIZE: f64 = 13.0;
+
+/// All the room a pane is given, or `height` where its height is not bounded.
+pub fn fill(bc: &BoxConstraints, height: f64) -> Size {
+    let max = bc.max();
+    let h = if max.height.is_finite() {
+        max.height
+    } else {
+        height
+    };
+    bc.constrain(Size::new(max.width, h))
+}
 
 /// `s` at `origin`, clipped to `clip`.
 pub fn text(ctx: &mut PaintCtx, s: &str, origin: Point, clip: Rect, color: &Color, size: f64) {

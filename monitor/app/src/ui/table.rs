@@ -101,13 +101,7 @@ impl Widget<AppState> for JobTableWidget {
     }
 
     fn layout(&mut self, _: &mut LayoutCtx, bc: &BoxConstraints, _: &AppState, _: &Env) -> Size {
-        let max = bc.max();
-        let h = if max.height.is_finite() {
-            max.height
-        } else {
-            300.0
-        };
-        bc.constrain(Size::new(max.width, h))
+        draw::fill(bc, 300.0)
     }
 
     fn paint(&mut self, ctx: &mut PaintCtx, data: &AppState, _env: &Env) {
