@@ -13,14 +13,28 @@ use rustls::{ClientConnection, StreamOwned};
 
 pub type Tls = StreamOwned<ClientConnection, TcpStream>;
 
-/// A TLS connection to the monitor endpoint at `addr`, trusting only the certificate in
-/// `cert_pem`. Reads time out after `read_timeout`.
-pub fn connect(addr: SocketAddr, cert_pem: &Path, read_timeout: Duration) -> io::Result<Tls> {
+/// The SHA-256 fingerprint of the (first) certificate in the PEM file `cert_pem`, as
+/// `wims-monitor` pins it.
+pub fn cert_fingerprint(cert_pem: &Path) -> io::Result<monitor_client::Fingerprint> {
     let pem = std::fs::read(cert_pem)?;
     let cert = rustls_pemfile::certs(&mut &pem[..])
         .next()
         .ok_or_else(|| io::Error::other("no certificate"))??;
-    let fingerprint = monitor_client::Fingerprint::of(cert.as_ref());
+    Ok(monitor_client::Fingerprint::of(cert.as_ref()))
+}
+
+/// A loopback port nothing listens on (at the moment of asking).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// A TLS connection to the monitor endpoint at `addr`, trusting only the certificate in
+/// `cert_pem`. Reads time out after `read_timeout`.
+pub fn connect(addr: SocketAddr, cert_pem: &Path, read_timeout: Duration) -> io::Result<Tls> {
+    let fingerprint = cert_fingerprint(cert_pem)?;
     let config = monitor_client::pinned_config(fingerprint).map_err(io::Error::other)?;
     let name = ServerName::try_from("localhost").map_err(io::Error::other)?;
     let conn = ClientConnection::new(config, name).map_err(io::Error::other)?;

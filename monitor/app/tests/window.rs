@@ -9,7 +9,6 @@
 //! fails the test). `WIMS_MONITOR_SCREENSHOT=PATH` keeps the screenshot.
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
@@ -70,23 +69,6 @@ impl Drop for Xvfb {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn fingerprint(node: &Node) -> Fingerprint {
-    let pem = std::fs::read(node.cert_path()).unwrap();
-    let der = rustls_pemfile::certs(&mut &pem[..])
-        .next()
-        .unwrap()
-        .unwrap();
-    Fingerprint::of(der.as_ref())
 }
 
 /// One user's environment for the monitor: its own config and runtime folders.
@@ -288,7 +270,7 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     let alice = service.create_account("alice@alpha.h", "Alice Alpha");
     let bob = service.create_account("bob@beta.h", "Bob Beta");
     service.partner("alpha.h", "beta.h");
-    let port = free_port();
+    let port = wims_tests::monitor::free_port();
     let mut a = Node::builder()
         .host(&alice, ALICE_PW)
         .extra_toml(&format!("[monitor]\nlisten = \"127.0.0.1:{port}\"\n"))
@@ -296,7 +278,9 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     let mut b = Node::start();
     b.host(&bob, BOB_PW);
     let address = format!("127.0.0.1:{port}");
-    let fp = fingerprint(&a).to_string();
+    let fp = wims_tests::monitor::cert_fingerprint(&a.cert_path())
+        .unwrap()
+        .to_string();
 
     // The window, connected to node A.
     let desk = Desk::new(&x.display, root.path(), "desk");

@@ -1,7 +1,6 @@
 //! The client against a real node: trust on first use, every refusal as a typed error with a
 //! line in both languages, and a loop that comes back after the node restarts.
 
-use std::net::TcpListener;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -12,23 +11,6 @@ use wims_tests::Node;
 
 const PW: &str = "ann-client-lantern";
 const WAIT: Duration = Duration::from_secs(120);
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn cert_fingerprint(node: &Node) -> Fingerprint {
-    let pem = std::fs::read(node.cert_path()).unwrap();
-    let der = rustls_pemfile::certs(&mut &pem[..])
-        .next()
-        .unwrap()
-        .unwrap();
-    Fingerprint::of(der.as_ref())
-}
 
 fn settings(target: Target, kh: &KnownHosts, password: &str) -> Settings {
     Settings {
@@ -62,7 +44,7 @@ fn texts_in_both_languages(e: &ClientError) {
 
 #[test]
 fn certificates_are_trusted_on_first_use_and_refusals_are_typed() {
-    let port = free_port();
+    let port = wims_tests::monitor::free_port();
     let node = Node::builder()
         .account("ann@alpha.h", PW)
         .extra_toml(&format!("[monitor]\nlisten = \"127.0.0.1:{port}\"\n"))
@@ -70,7 +52,7 @@ fn certificates_are_trusted_on_first_use_and_refusals_are_typed() {
     let dir = tempfile::tempdir().unwrap();
     let kh = KnownHosts::new(dir.path().join("known_hosts"));
     let target = Target::parse(&format!("127.0.0.1:{port}")).unwrap();
-    let fp = cert_fingerprint(&node);
+    let fp = wims_tests::monitor::cert_fingerprint(&node.cert_path()).unwrap();
 
     // First use: refused, with the fingerprint for the person to compare.
     let mut s = settings(target.clone(), &kh, PW);
@@ -131,7 +113,7 @@ fn certificates_are_trusted_on_first_use_and_refusals_are_typed() {
     );
 
     // Nothing listening: a refused connection, which the loop retries.
-    let closed = Target::parse(&format!("127.0.0.1:{}", free_port())).unwrap();
+    let closed = Target::parse(&format!("127.0.0.1:{}", wims_tests::monitor::free_port())).unwrap();
     let e = dial(&settings(closed, &kh, PW)).err().unwrap();
     assert!(matches!(e, ClientError::ConnectionRefused { .. }), "{e:?}");
     assert!(!e.needs_person());
@@ -156,7 +138,7 @@ fn next(rx: &mpsc::Receiver<Update>, what: &str, mut want: impl FnMut(&Update) -
 
 #[test]
 fn the_loop_reconnects_after_a_restart_and_stops_on_a_wrong_password() {
-    let port = free_port();
+    let port = wims_tests::monitor::free_port();
     let mut node = Node::builder()
         .account("ann@alpha.h", PW)
         .extra_toml(&format!("[monitor]\nlisten = \"127.0.0.1:{port}\"\n"))
@@ -165,7 +147,7 @@ fn the_loop_reconnects_after_a_restart_and_stops_on_a_wrong_password() {
     let kh = KnownHosts::new(dir.path().join("known_hosts"));
     let target = Target::parse(&format!("127.0.0.1:{port}")).unwrap();
     let mut s = settings(target.clone(), &kh, PW);
-    s.accept = Some(cert_fingerprint(&node));
+    s.accept = Some(wims_tests::monitor::cert_fingerprint(&node.cert_path()).unwrap());
 
     let (tx, rx) = mpsc::channel();
     let handle = monitor_client::spawn(s.clone(), move |u| {
