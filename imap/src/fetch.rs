@@ -3,9 +3,9 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use imap_codec::imap_types::fetch::{MessageDataItemName, Part, Section};
-use mailbox::transfer::{Decode, Encoding};
 use mailbox::{BodyPart, MessageMeta, Store};
 
+use super::binary::{binary_len, binary_reader};
 use super::render::{body_structure, envelope, find_part};
 use super::syntax::internal_date;
 use super::view::{Slot, View};
@@ -202,39 +202,6 @@ fn dotted(path: &[u32]) -> String {
         .map(|n| n.to_string())
         .collect::<Vec<_>>()
         .join(".")
-}
-
-/// The raw range and transfer encoding BINARY[path] decodes: a leaf part's body, or the whole
-/// message for an empty path.
-fn binary_source(meta: &MessageMeta, path: &[u32]) -> (u64, u64, Encoding) {
-    if path.is_empty() {
-        return (0, meta.size, Encoding::Identity);
-    }
-    match find_part(&meta.structure, path) {
-        Some(p) if !p.is_multipart() && !p.is_message() => (
-            p.body_offset,
-            p.body_len,
-            // An encoding we cannot undo is served as it is stored.
-            Encoding::from_header(p.encoding.as_deref()).unwrap_or(Encoding::Identity),
-        ),
-        Some(p) => (p.body_offset, p.body_len, Encoding::Identity),
-        None => (0, 0, Encoding::Identity),
-    }
-}
-
-fn binary_reader(
-    store: &Store,
-    meta: &MessageMeta,
-    path: &[u32],
-) -> std::io::Result<Decode<std::io::Take<mailbox::BlobReader>>> {
-    let (off, len, enc) = binary_source(meta, path);
-    let mut r = store.open_body(meta).map_err(std::io::Error::other)?;
-    r.seek(SeekFrom::Start(off))?;
-    Ok(Decode::new(r.take(len), enc))
-}
-
-fn binary_len(store: &Store, meta: &MessageMeta, path: &[u32]) -> std::io::Result<u64> {
-    binary_reader(store, meta, path)?.decoded_len()
 }
 
 pub struct FetchOptions {

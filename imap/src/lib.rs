@@ -24,6 +24,7 @@ mod append;
 pub mod append_ext;
 mod args;
 mod auth;
+mod binary;
 mod commands;
 mod dispatch;
 mod fetch;

@@ -4,13 +4,13 @@
 //! literal at a time; large ones are streamed by the driver.
 
 use std::collections::VecDeque;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 
 use imap_codec::imap_types::fetch::Section;
-use mailbox::transfer::{Decode, Encoding};
-use mailbox::{MessageMeta, Store};
+use mailbox::transfer::Encoding;
 
 use super::args::{Tok, tokens, word};
+use super::binary::binary_decoder;
 use super::fetch::{FLUSH_AT, NoNul, literal, section_reader};
 use super::render::{body_structure, find_part};
 use super::session::{Session, Step};
@@ -86,32 +86,6 @@ struct Decoded {
     len: u64,
     eight_bit: bool,
     nul: bool,
-}
-
-/// A reader of the part at `path` decoded from its transfer encoding, and the encoding undone;
-/// `None` for an encoding that cannot be undone.
-fn decoder(
-    store: &Store,
-    meta: &MessageMeta,
-    path: &[u32],
-) -> std::io::Result<Option<(Decode<std::io::Take<mailbox::BlobReader>>, Encoding)>> {
-    let (off, len, enc) = if path.is_empty() {
-        (0, meta.size, Encoding::Identity)
-    } else {
-        match find_part(&meta.structure, path) {
-            Some(p) if !p.is_multipart() && !p.is_message() => {
-                match Encoding::from_header(p.encoding.as_deref()) {
-                    Some(e) => (p.body_offset, p.body_len, e),
-                    None => return Ok(None),
-                }
-            }
-            Some(p) => (p.body_offset, p.body_len, Encoding::Identity),
-            None => return Ok(None),
-        }
-    };
-    let mut r = store.open_body(meta).map_err(std::io::Error::other)?;
-    r.seek(SeekFrom::Start(off))?;
-    Ok(Some((Decode::new(r.take(len), enc), enc)))
 }
 
 fn measure(mut r: impl Read) -> std::io::Result<Decoded> {
@@ -224,8 +198,8 @@ impl Session {
             .as_ref()
             .and_then(|path| find_part(&r.meta.structure, path));
         // The decoded form, when BINARY is asked for and the encoding can be undone.
-        let decoded = match (&path, p.binary) {
-            (Some(path), true) => match decoder(&store, &r.meta, path)? {
+        let decoded = match (&path, p.binary && leaf.is_some()) {
+            (Some(path), true) => match binary_decoder(&store, &r.meta, path)? {
                 Some((d, enc)) => Some((measure(d)?, enc)),
                 None => None,
             },
@@ -260,7 +234,7 @@ impl Session {
             self.out.extend_from_slice(b" (BINARY ");
             let reader = match (&path, &decoded) {
                 (Some(path), Some((d, _))) => {
-                    decoder(&store, &r.meta, path)?.map(|(r, _)| (r, d.len))
+                    binary_decoder(&store, &r.meta, path)?.map(|(r, _)| (r, d.len))
                 }
                 _ => None,
             };
