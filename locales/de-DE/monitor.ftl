@@ -209,6 +209,14 @@ monitor-dialog-token = Betreiber-Token
 monitor-dialog-connect = Verbinden
 monitor-dialog-trust = Diesem Zertifikat vertrauen und verbinden
 monitor-dialog-missing = Bitte die Adresse und das Konto mit Passwort oder ein Betreiber-Token angeben.
+monitor-dialog-remember = Im Schlüsselbund des Systems speichern
+monitor-dialog-nothing-saved = Der Schlüsselbund des Systems enthält nichts für dieses Konto auf diesem Knoten; bitte das Passwort eingeben.
+
+## Das Menü des Symbols im Infobereich.
+
+monitor-tray-show = Fenster zeigen
+monitor-tray-hide = Fenster verbergen
+monitor-tray-quit = Beenden
 
 ## Die Kommandozeile.
 
@@ -217,3 +225,39 @@ monitor-cli-password-unreadable = Das Passwort kann nicht von der Standardeingab
 monitor-cli-bad-fingerprint = „{ $value }“ ist kein SHA-256-Fingerabdruck (64 Hexadezimalziffern, Doppelpunkte erlaubt).
 monitor-cli-already-running = Ein Monitor läuft bereits; mit --show oder --hide lässt er sich steuern.
 monitor-cli-control-failed = Der Steuer-Socket { $path } kann nicht eingerichtet werden: { $detail }
+
+## Die Hilfe der Befehlszeile und ihre Fehler (`wims-monitor --help`).
+
+monitor-cli-help-monitor = Zeigt die Aufträge eines wims-Knotens live: jede Nachricht, die gesendet oder empfangen wird, ihren Fortschritt und wo ihre Teile sind.
+monitor-cli-help-monitor-address = Der Monitor-Endpunkt des Knotens, Host oder Host:Port (ohne Port 7070)
+monitor-cli-help-monitor-account = Das zu beobachtende Konto; sein Passwort kommt mit --password-stdin, sonst aus dem Schlüsselbund des Systems
+monitor-cli-help-monitor-password-stdin = Liest das Passwort des Kontos von der Standardeingabe (ihre erste Zeile)
+monitor-cli-help-monitor-remember = Speichert das Passwort im Schlüsselbund des Systems, sobald der Knoten es angenommen hat
+monitor-cli-help-monitor-token-file = Liest ein Betreiber-Token (erzeugt mit `wims monitor-token`) aus dieser Datei
+monitor-cli-help-monitor-accept-certificate = Vertraut dem Zertifikat des Knotens ohne Rückfrage, wenn sein SHA-256-Fingerabdruck dieser ist, und speichert es in der Known-Hosts-Datei
+monitor-cli-help-monitor-known-hosts = Die Known-Hosts-Datei (sonst known_hosts im Konfigurationsordner des Monitors)
+monitor-cli-help-monitor-show = Zeigt das Fenster des laufenden Monitors (oder startet einen sichtbar)
+monitor-cli-help-monitor-hide = Verbirgt das Fenster des laufenden Monitors (oder startet einen verborgen)
+monitor-cli-help-monitor-lang = Die Sprache der Texte (en-US, de-DE); sonst die des Systems
+monitor-cli-clap-help = Hilfe anzeigen
+monitor-cli-clap-help-more = Hilfe anzeigen (ausführlicher mit „--help“)
+monitor-cli-clap-help-summary = Hilfe anzeigen (kürzer mit „-h“)
+monitor-cli-clap-version = Version anzeigen
+monitor-cli-clap-help-command = Diese Hilfe oder die Hilfe des angegebenen Befehls anzeigen
+monitor-cli-clap-usage = Aufruf:
+monitor-cli-clap-commands = Befehle
+monitor-cli-clap-arguments = Argumente
+monitor-cli-clap-options = Optionen
+monitor-cli-clap-options-word = OPTIONEN
+monitor-cli-clap-command-word = BEFEHL
+monitor-cli-clap-default = [Vorgabe: { $value }]
+monitor-cli-clap-error-unknown-argument = Unbekanntes Argument { $arg }; siehe `{ $program } --help`.
+monitor-cli-clap-error-invalid-value = Ungültiger Wert „{ $value }“ für { $arg }; siehe `{ $program } --help`.
+monitor-cli-clap-error-missing-argument = { $arg } fehlt; siehe `{ $program } --help`.
+monitor-cli-clap-error-unknown-command = Unbekannter Befehl { $command }; siehe `{ $program } --help`.
+monitor-cli-clap-error-other = Die Befehlszeile ist ungültig; siehe `{ $program } --help`.
+monitor-cli-clap-value-address = ADRESSE
+monitor-cli-clap-value-account = KONTO
+monitor-cli-clap-value-path = PFAD
+monitor-cli-clap-value-sha256 = SHA256
+monitor-cli-clap-value-lang = SPRACHE

@@ -209,6 +209,14 @@ monitor-dialog-token = Operator token
 monitor-dialog-connect = Connect
 monitor-dialog-trust = Trust this certificate and connect
 monitor-dialog-missing = Please fill in the address, and the account with its password or an operator token.
+monitor-dialog-remember = Remember it in the system's secret store
+monitor-dialog-nothing-saved = The system's secret store holds nothing for this account on this node; please enter the password.
+
+## The tray icon's menu.
+
+monitor-tray-show = Show the window
+monitor-tray-hide = Hide the window
+monitor-tray-quit = Quit
 
 ## The command line.
 
@@ -217,3 +225,39 @@ monitor-cli-password-unreadable = The password cannot be read from standard inpu
 monitor-cli-bad-fingerprint = “{ $value }” is not a SHA-256 fingerprint (64 hexadecimal digits, colons allowed).
 monitor-cli-already-running = A monitor is already running; use --show or --hide to control it.
 monitor-cli-control-failed = The control socket { $path } cannot be set up: { $detail }
+
+## The command line's help page and usage errors (`wims-monitor --help`).
+
+monitor-cli-help-monitor = Shows a wims node's jobs live: every message being sent or received, its progress and where its parts are.
+monitor-cli-help-monitor-address = The node's monitor endpoint, host or host:port (port 7070 when left out)
+monitor-cli-help-monitor-account = The account to watch; its password comes with --password-stdin, else from the system's secret store
+monitor-cli-help-monitor-password-stdin = Reads the account's password from standard input (its first line)
+monitor-cli-help-monitor-remember = Keeps the password in the system's secret store once the node has accepted it
+monitor-cli-help-monitor-token-file = Reads an operator token (made with `wims monitor-token`) from this file
+monitor-cli-help-monitor-accept-certificate = Trusts the node's certificate if its SHA-256 fingerprint is this, without asking, and keeps it in the known-hosts file
+monitor-cli-help-monitor-known-hosts = The known-hosts file (by default known_hosts in the monitor's configuration folder)
+monitor-cli-help-monitor-show = Shows the window of the running monitor (or starts one shown)
+monitor-cli-help-monitor-hide = Hides the window of the running monitor (or starts one hidden)
+monitor-cli-help-monitor-lang = The language of the texts (en-US, de-DE); the system's by default
+monitor-cli-clap-help = Print help
+monitor-cli-clap-help-more = Print help (see more with '--help')
+monitor-cli-clap-help-summary = Print help (see a summary with '-h')
+monitor-cli-clap-version = Print version
+monitor-cli-clap-help-command = Print this message or the help of the given command
+monitor-cli-clap-usage = Usage:
+monitor-cli-clap-commands = Commands
+monitor-cli-clap-arguments = Arguments
+monitor-cli-clap-options = Options
+monitor-cli-clap-options-word = OPTIONS
+monitor-cli-clap-command-word = COMMAND
+monitor-cli-clap-default = [default: { $value }]
+monitor-cli-clap-error-unknown-argument = Unknown argument { $arg }; see `{ $program } --help`.
+monitor-cli-clap-error-invalid-value = Invalid value "{ $value }" for { $arg }; see `{ $program } --help`.
+monitor-cli-clap-error-missing-argument = { $arg } is missing; see `{ $program } --help`.
+monitor-cli-clap-error-unknown-command = Unknown command { $command }; see `{ $program } --help`.
+monitor-cli-clap-error-other = The command line is not valid; see `{ $program } --help`.
+monitor-cli-clap-value-address = ADDRESS
+monitor-cli-clap-value-account = ACCOUNT
+monitor-cli-clap-value-path = PATH
+monitor-cli-clap-value-sha256 = SHA256
+monitor-cli-clap-value-lang = LANG

@@ -15,6 +15,10 @@ const MAX_MESSAGE: usize = 16;
 pub enum Request {
     Show,
     Hide,
+    /// Hide when shown, show when hidden (a click on the tray icon).
+    Toggle,
+    /// End the monitor (the tray menu).
+    Quit,
 }
 
 impl Request {
@@ -22,6 +26,8 @@ impl Request {
         match self {
             Request::Show => "show",
             Request::Hide => "hide",
+            Request::Toggle => "toggle",
+            Request::Quit => "quit",
         }
     }
 
@@ -29,6 +35,8 @@ impl Request {
         match msg.strip_suffix(b"\n").unwrap_or(msg) {
             b"show" => Some(Request::Show),
             b"hide" => Some(Request::Hide),
+            b"toggle" => Some(Request::Toggle),
+            b"quit" => Some(Request::Quit),
             _ => None,
         }
     }
@@ -127,6 +135,10 @@ mod tests {
     fn messages_parse() {
         assert_eq!(Request::parse(b"show\n"), Some(Request::Show));
         assert_eq!(Request::parse(b"hide"), Some(Request::Hide));
-        assert_eq!(Request::parse(b"quit\n"), None);
+        assert_eq!(Request::parse(b"toggle\n"), Some(Request::Toggle));
+        assert_eq!(Request::parse(b"stop\n"), None);
+        for r in [Request::Show, Request::Hide, Request::Toggle, Request::Quit] {
+            assert_eq!(Request::parse(r.word().as_bytes()), Some(r));
+        }
     }
 }

@@ -10,6 +10,7 @@ use monitor_client::{ClientError, Settings, Update};
 
 use crate::control::Request;
 use crate::profiles::{Profile, Profiles};
+use crate::secrets::{self, FOUND};
 use crate::state::AppState;
 
 pub const UPDATE: Selector<SingleUse<Update>> = Selector::new("wims-monitor.update");
@@ -22,6 +23,8 @@ pub struct Delegate {
     pub sink: ExtEventSink,
     pub window: Option<WindowHandle>,
     pub start_hidden: bool,
+    /// Whether the window is mapped (what the tray's click toggles).
+    pub shown: bool,
     pub control_path: std::path::PathBuf,
     pub profiles: Profiles,
     pub next_profile: usize,
@@ -85,6 +88,40 @@ impl Delegate {
         }
     }
 
+    /// The secret store answered for a profile: fills the dialog (if it still shows that
+    /// profile) and, for a start that named node and account, connects.
+    fn found(&mut self, found: secrets::Found, data: &mut AppState) {
+        let p = &found.profile;
+        let operator = p.account.is_empty();
+        let same = data.address.trim() == p.address
+            && data.operator == operator
+            && (operator || data.account.trim() == p.account);
+        if !same || !data.dialog {
+            return;
+        }
+        match found.secret {
+            Some(secret) => {
+                data.secret = secret;
+                data.remember = true;
+                if found.connect {
+                    // Everything came from the command line and the store: a refusal ends the
+                    // program, as with --password-stdin.
+                    data.model.borrow_mut().scripted = true;
+                    self.connect_from_dialog(data);
+                }
+            }
+            None if found.connect => {
+                data.message = data
+                    .model
+                    .borrow()
+                    .t
+                    .text("monitor-dialog-nothing-saved", &[]);
+            }
+            None => {}
+        }
+        data.changed();
+    }
+
     fn connect_from_dialog(&mut self, data: &mut AppState) {
         let target = match monitor_client::Target::parse(&data.address) {
             Ok(t) => t,
@@ -108,18 +145,28 @@ impl Delegate {
                 password: data.secret.clone(),
             }
         };
-        self.profiles.remember(Profile {
+        let profile = Profile {
             address: data.address.trim().to_string(),
             account: if data.operator {
                 String::new()
             } else {
                 data.account.trim().to_string()
             },
-        });
+        };
+        self.profiles.remember(profile.clone());
         if let Err(e) = self.profiles.save(&crate::paths::profiles()) {
             tracing::warn!(error = %e, "profiles not saved");
         }
+        // Saved once the node has taken it (a mistyped password is not kept); unticked, an
+        // older saved one goes now.
+        let secret = data.secret.clone();
+        let remember = data.remember;
         connect(data, self.sink.clone(), target, credentials);
+        if remember {
+            data.model.borrow_mut().pending_save = Some((profile, secret));
+        } else {
+            secrets::store_in_background(profile, None);
+        }
     }
 }
 
@@ -143,14 +190,29 @@ impl AppDelegate<AppState> for Delegate {
             return Handled::Yes;
         }
         if let Some(req) = cmd.get(CONTROL) {
-            if let Some(w) = &self.window {
-                match req {
-                    Request::Show => {
-                        w.show();
-                        w.bring_to_front_and_focus();
-                    }
-                    Request::Hide => w.hide(),
+            let show = match req {
+                Request::Show => true,
+                Request::Hide => false,
+                Request::Toggle => !self.shown,
+                Request::Quit => {
+                    druid::Application::global().quit();
+                    return Handled::Yes;
                 }
+            };
+            if let Some(w) = &self.window {
+                if show {
+                    w.show();
+                    w.bring_to_front_and_focus();
+                } else {
+                    w.hide();
+                }
+                self.shown = show;
+            }
+            return Handled::Yes;
+        }
+        if let Some(found) = cmd.get(FOUND) {
+            if let Some(found) = found.take() {
+                self.found(found, data);
             }
             return Handled::Yes;
         }
@@ -169,10 +231,12 @@ impl AppDelegate<AppState> for Delegate {
         if cmd.is(NEXT_PROFILE) {
             if let Some(p) = self.profiles.list.get(self.next_profile).cloned() {
                 self.next_profile = (self.next_profile + 1) % self.profiles.list.len();
-                data.address = p.address;
+                data.address = p.address.clone();
                 data.operator = p.account.is_empty();
-                data.account = p.account;
+                data.account = p.account.clone();
                 data.secret.clear();
+                data.remember = false;
+                secrets::load_in_background(self.sink.clone(), p, false);
             }
             return Handled::Yes;
         }

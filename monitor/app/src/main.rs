@@ -10,7 +10,9 @@ mod control;
 mod delegate;
 mod paths;
 mod profiles;
+mod secrets;
 mod state;
+mod tray;
 mod ui;
 
 use std::cell::RefCell;
@@ -18,7 +20,6 @@ use std::io::{BufRead, Read};
 use std::process::ExitCode;
 use std::rc::Rc;
 
-use clap::Parser;
 use druid::{AppLauncher, WindowDesc};
 use monitor_api::Credentials;
 use monitor_client::{Fingerprint, KnownHosts, Target};
@@ -77,11 +78,12 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = cli::Cli::parse();
-    let t = match texts::load(&cli.lang) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let t = match texts::load(&cli::language(&args)) {
         Ok(t) => t,
         Err(e) => return fail(e.text()),
     };
+    let cli = cli::parse(args, &t);
 
     // One instance per user: a second start passes --show/--hide on and ends.
     let control_path = paths::control_socket();
@@ -138,6 +140,29 @@ fn main() -> ExitCode {
     };
     let profiles = profiles::Profiles::load(&paths::profiles());
     let first = profiles.list.first().cloned().unwrap_or_default();
+    // The saved secret of the profile the dialog opens with; with node and account named on
+    // the command line and no secret given, the monitor connects with the saved one.
+    let lookup = match (&cli.address, &cli.account, &creds) {
+        (Some(address), Some(account), None) => Some((
+            profiles::Profile {
+                address: address.trim().to_string(),
+                account: account.trim().to_string(),
+            },
+            true,
+        )),
+        (None, None, None) if !first.address.is_empty() => Some((first.clone(), false)),
+        _ => None,
+    };
+    let remember = match (&target, &creds) {
+        (Some(target), Some(Credentials::Account { address, password })) if cli.remember => Some((
+            profiles::Profile {
+                address: target.to_string(),
+                account: address.clone(),
+            },
+            password.clone(),
+        )),
+        _ => None,
+    };
     let root = ui::root(&t);
     let model = Model {
         t,
@@ -153,6 +178,7 @@ fn main() -> ExitCode {
         scripted,
         pending_certificate: None,
         credentials: None,
+        pending_save: None,
     };
     // A saved profile without an account is an operator's.
     let operator = cli.token_file.is_some()
@@ -164,6 +190,7 @@ fn main() -> ExitCode {
         operator,
         account: cli.account.clone().unwrap_or(first.account),
         secret: String::new(),
+        remember: false,
         message: String::new(),
         hide_finished: false,
         model: Rc::new(RefCell::new(model)),
@@ -182,13 +209,21 @@ fn main() -> ExitCode {
     }) {
         tracing::warn!(error = %e, "no show/hide control");
     }
+    let _tray = {
+        let m = data.model.borrow();
+        tray::spawn(sink.clone(), &m.t, &m.branding)
+    };
     if let (Some(target), Some(creds)) = (target, creds) {
         delegate::connect(&mut data, sink.clone(), target, creds);
+        data.model.borrow_mut().pending_save = remember;
+    } else if let Some((profile, connect)) = lookup {
+        secrets::load_in_background(sink.clone(), profile, connect);
     }
     let delegate = delegate::Delegate {
         sink,
         window: None,
         start_hidden: request == Some(Request::Hide),
+        shown: true,
         control_path: control_path.clone(),
         profiles,
         next_profile: 1,

@@ -10,6 +10,8 @@ use monitor_client::{ClientError, ConnState, Fingerprint, Handle, KnownHosts, Up
 use monitor_model::{Column, Filter, JobTable, Sort, texts::I18n};
 
 use crate::branding::Branding;
+use crate::profiles::Profile;
+use crate::secrets;
 
 /// Everything behind the window that is not druid data.
 pub struct Model {
@@ -31,6 +33,8 @@ pub struct Model {
     pub pending_certificate: Option<Fingerprint>,
     /// The credentials of the current connection, for "connect again".
     pub credentials: Option<Credentials>,
+    /// A secret to keep in the system's store once the node has accepted it.
+    pub pending_save: Option<(Profile, String)>,
 }
 
 impl Model {
@@ -38,14 +42,21 @@ impl Model {
     pub fn apply(&mut self, update: Update) -> Result<(), ClientError> {
         match update {
             Update::State(s) => self.conn = Some(s),
-            Update::Accepted(_) => {}
+            Update::Accepted(_) => {
+                if let Some((profile, secret)) = self.pending_save.take() {
+                    secrets::store_in_background(profile, Some(secret));
+                }
+            }
             Update::Frame(f) => {
                 self.table.apply(f);
             }
             Update::Retrying(e) => {
                 tracing::debug!(error = %e, "monitor retries");
             }
-            Update::Stopped(e) => return Err(e),
+            Update::Stopped(e) => {
+                self.pending_save = None;
+                return Err(e);
+            }
         }
         Ok(())
     }
@@ -105,6 +116,8 @@ pub struct AppState {
     /// The password, or the operator token when `operator`.
     pub secret: String,
     pub operator: bool,
+    /// Keep the secret in the system's secret store.
+    pub remember: bool,
     /// The dialog's message line (a refusal, a certificate to decide on).
     pub message: String,
     pub hide_finished: bool,

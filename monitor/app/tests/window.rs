@@ -1,17 +1,24 @@
-//! The real `wims-monitor` window under Xvfb, connected to a real node while a large message
-//! goes from node A to node B: it shows the job (a screenshot that is not blank), hides and
-//! shows on `--hide`/`--show` from a second start, reconnects after node A restarts, and
-//! refuses a wrong password and an unknown certificate with their localised lines.
+//! The real `wims-monitor` window under Xvfb, connected from another address (127.0.0.2) to
+//! a real node while a large message goes from node A to node B: it shows the job (a
+//! screenshot that is not blank), hides and shows on `--hide`/`--show` from a second start and
+//! on clicks on its tray icon, keeps the password in the desktop's secret store and logs in
+//! with it on a later start, reconnects after node A restarts, and refuses a wrong password
+//! and an unknown certificate with their localised lines.
 //!
 //! Next to the window, the test watches the same node through `monitor-client` and
 //! `monitor-model` to see the job appear, move (parts placed, a rate) and finish with its
-//! receipt. Needs Xvfb, xdotool, xwininfo and ImageMagick's import (under `CI` their absence
-//! fails the test). `WIMS_MONITOR_SCREENSHOT=PATH` keeps the screenshot.
+//! receipt. Needs Xvfb, xdotool, xwininfo, ImageMagick's import, dbus-daemon, gnome-keyring
+//! and secret-tool (under `CI` their absence fails the test). `WIMS_MONITOR_SCREENSHOT=PATH`
+//! keeps the screenshot.
+
+mod desktop;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
+
+use desktop::{Keyring, SessionBus, Tray, Xvfb};
 use std::time::{Duration, Instant};
 
 use monitor_api::{Activity, Credentials, JobState, Place, Stage, StageState};
@@ -24,62 +31,16 @@ const BOB_PW: &str = "bob-window-kettle";
 const WAIT: Duration = Duration::from_secs(180);
 const TITLE: &str = "WIMS Monitor";
 
-/// A private X server on a display nobody uses; killed by its PID when dropped.
-struct Xvfb {
-    child: Child,
-    display: String,
-}
-
-impl Xvfb {
-    fn start() -> Xvfb {
-        let base = 90 + std::process::id() % 400;
-        for n in (base..base + 100).map(|n| n % 1000).filter(|n| *n >= 20) {
-            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
-            let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
-            if socket.exists() || lock.exists() {
-                continue;
-            }
-            let display = format!(":{n}");
-            let mut child = Command::new("Xvfb")
-                .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start Xvfb");
-            let started = Instant::now();
-            while started.elapsed() < Duration::from_secs(20) {
-                if socket.exists() {
-                    return Xvfb { child, display };
-                }
-                if child.try_wait().ok().flatten().is_some() {
-                    break; // Lost a race for the display: try the next one.
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("no free X display for Xvfb");
-    }
-}
-
-impl Drop for Xvfb {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// One user's environment for the monitor: its own config and runtime folders.
 struct Desk {
     display: String,
+    bus: String,
     config: PathBuf,
     runtime: PathBuf,
 }
 
 impl Desk {
-    fn new(display: &str, root: &Path, name: &str) -> Desk {
+    fn new(display: &str, bus: &SessionBus, root: &Path, name: &str) -> Desk {
         use std::os::unix::fs::DirBuilderExt;
         let config = root.join(name).join("config");
         let runtime = root.join(name).join("run");
@@ -91,6 +52,7 @@ impl Desk {
             .unwrap();
         Desk {
             display: display.to_string(),
+            bus: bus.address.clone(),
             config,
             runtime,
         }
@@ -102,6 +64,7 @@ impl Desk {
             .env("DISPLAY", &self.display)
             .env("XDG_CONFIG_HOME", &self.config)
             .env("XDG_RUNTIME_DIR", &self.runtime)
+            .env("DBUS_SESSION_BUS_ADDRESS", &self.bus)
             .env_remove("WAYLAND_DISPLAY")
             .env("NO_AT_BRIDGE", "1")
             .env("GTK_A11Y", "none");
@@ -224,6 +187,36 @@ fn signal(node: &Node, sig: libc::c_int) {
     unsafe { libc::kill(pid, sig) };
 }
 
+/// Polls `done` until it holds, failing after `limit`.
+fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// How many times the window has logged in to `node` (its log, all starts).
+fn connections(node: &Node) -> usize {
+    node.log()
+        .lines()
+        .filter(|l| l.contains("monitor connected") && l.contains("wims-monitor"))
+        .count()
+}
+
+/// Fails if any file under `dir` contains `secret`.
+fn assert_no_file_holds(dir: &Path, secret: &str) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            assert_no_file_holds(&path, secret);
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "{} holds the password", path.display());
+        }
+    }
+}
+
 fn last_line(s: &str) -> &str {
     s.lines()
         .rfind(|l| !l.trim().is_empty())
@@ -258,6 +251,9 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
         ("xwininfo", "x11-utils"),
         ("import", "imagemagick"),
         ("identify", "imagemagick"),
+        ("dbus-daemon", "dbus"),
+        ("gnome-keyring-daemon", "gnome-keyring"),
+        ("secret-tool", "libsecret-tools"),
     ] {
         if !require_tool(tool, package) {
             return;
@@ -265,25 +261,33 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     }
     let x = Xvfb::start();
     let root = tempfile::tempdir().unwrap();
+    let bus = SessionBus::start(root.path());
+    let keyring = Keyring::start(&bus, &root.path().join("keyring"));
+    let tray = Tray::start(&bus);
 
     let service = Service::start();
     let alice = service.create_account("alice@alpha.h", "Alice Alpha");
     let bob = service.create_account("bob@beta.h", "Bob Beta");
     service.partner("alpha.h", "beta.h");
-    let port = wims_tests::monitor::free_port();
+    // The monitor endpoint on a second loopback address: the window is not on the node's
+    // own address, as a monitor on another machine would not be.
+    let port = std::net::TcpListener::bind("127.0.0.2:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port on 127.0.0.2")
+        .port();
     let mut a = Node::builder()
         .host(&alice, ALICE_PW)
-        .extra_toml(&format!("[monitor]\nlisten = \"127.0.0.1:{port}\"\n"))
+        .extra_toml(&format!("[monitor]\nlisten = \"127.0.0.2:{port}\"\n"))
         .start();
     let mut b = Node::start();
     b.host(&bob, BOB_PW);
-    let address = format!("127.0.0.1:{port}");
+    let address = format!("127.0.0.2:{port}");
     let fp = wims_tests::monitor::cert_fingerprint(&a.cert_path())
         .unwrap()
         .to_string();
 
     // The window, connected to node A.
-    let desk = Desk::new(&x.display, root.path(), "desk");
+    let desk = Desk::new(&x.display, &bus, root.path(), "desk");
     let kh = root.path().join("known_hosts");
     let kh_arg = kh.to_str().unwrap().to_string();
     let args = [
@@ -299,13 +303,26 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
         "--lang",
         "en-US",
     ];
-    let mut app = desk.spawn(&args, ALICE_PW);
+    let mut remembered = args.to_vec();
+    remembered.push("--remember");
+    let mut app = desk.spawn(&remembered, ALICE_PW);
     desk.wait_visible(true, "the monitor's window");
     assert_eq!(
         KnownHosts::new(&kh).get(&address).unwrap(),
         Fingerprint::parse(&fp),
         "the accepted certificate is kept"
     );
+    // Logged in at the other address, and once the node took the password it is in the
+    // desktop's secret store (not in the monitor's files).
+    wait_for(WAIT, "the window's login at 127.0.0.2", || {
+        connections(&a) > 0
+    });
+    let user = format!("alice@alpha.h at {address}");
+    let attrs = ["service", "wims-monitor", "username", user.as_str()];
+    wait_for(WAIT, "the password in the secret store", || {
+        keyring.lookup(&attrs).as_deref() == Some(ALICE_PW)
+    });
+    assert_no_file_holds(&desk.config, ALICE_PW);
 
     // The test's own view of the same node.
     let mut seen = Observer::start(Settings {
@@ -416,6 +433,14 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     assert!(out.status.success(), "--show: {out:?}");
     desk.wait_visible(true, "the window mapped again");
 
+    // The tray icon: registered with the desktop's tray, a click hides, another shows.
+    let item = tray.item(WAIT);
+    assert_eq!(tray.title(&item), "WIMS Monitor");
+    tray.click(&item);
+    desk.wait_visible(false, "the window hidden from the tray");
+    tray.click(&item);
+    desk.wait_visible(true, "the window shown from the tray");
+
     // Node A restarts on the same port: the window's connection comes back.
     a.restart();
     let started = Instant::now();
@@ -437,8 +462,42 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     }
     assert!(app.try_wait().unwrap().is_none(), "the monitor ended");
 
+    // A later start names the node and the account only: the password comes from the store.
+    let _ = app.kill();
+    let _ = app.wait();
+    desk.wait_visible(false, "the first window gone");
+    let before = connections(&a);
+    let saved = [
+        "--address",
+        &address,
+        "--account",
+        "alice@alpha.h",
+        "--known-hosts",
+        &kh_arg,
+        "--lang",
+        "en-US",
+    ];
+    let mut app = desk
+        .command(&saved)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start wims-monitor");
+    wait_for(WAIT, "the window started with the saved password", || {
+        if let Some(status) = app.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(app.stderr.as_mut().unwrap(), &mut err);
+            panic!("wims-monitor ended ({status}): {err}");
+        }
+        !desk.visible().is_empty()
+    });
+    wait_for(WAIT, "a login with the saved password", || {
+        connections(&a) > before
+    });
+
     // A wrong password: the refusal in one line, and the program ends.
-    let other = Desk::new(&x.display, root.path(), "wrong");
+    let other = Desk::new(&x.display, &bus, root.path(), "wrong");
     let out = other.run(&args, "not-alices-password");
     let en = monitor_model::texts::fallback();
     let refused = en.text("monitor-refused-bad-credentials", &[]);
@@ -448,7 +507,7 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     assert_eq!(last_line(&stderr), refused, "{out:?}");
 
     // An unknown certificate, nobody to ask: refused, naming the fingerprint.
-    let fresh = Desk::new(&x.display, root.path(), "fresh");
+    let fresh = Desk::new(&x.display, &bus, root.path(), "fresh");
     let fresh_kh = root.path().join("fresh_known_hosts");
     let plain = [
         "--address",

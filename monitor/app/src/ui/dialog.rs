@@ -61,6 +61,12 @@ pub fn build(t: &I18n) -> impl Widget<AppState> + use<> {
         .with_spacer(8.0)
         .with_child(secret_caption)
         .with_child(TextBox::new().expand_width().lens(Masked))
+        .with_spacer(8.0)
+        .with_child(
+            Checkbox::new(t.text("monitor-dialog-remember", &[]))
+                .lens(AppState::remember)
+                .align_left(),
+        )
         .with_spacer(12.0)
         .with_child(
             Button::new(t.text("monitor-dialog-connect", &[]))
