@@ -209,10 +209,10 @@ fn main() -> ExitCode {
     }) {
         tracing::warn!(error = %e, "no show/hide control");
     }
-    let _tray = {
+    {
         let m = data.model.borrow();
-        tray::spawn(sink.clone(), &m.t, &m.branding)
-    };
+        tray::start(sink.clone(), &m.t, &m.branding);
+    }
     if let (Some(target), Some(creds)) = (target, creds) {
         delegate::connect(&mut data, sink.clone(), target, creds);
         data.model.borrow_mut().pending_save = remember;

@@ -133,8 +133,10 @@ impl ksni::Tray for Tray {
     }
 }
 
-/// Puts the icon in the tray; `None` without a session bus.
-pub fn spawn(sink: ExtEventSink, t: &I18n, b: &Branding) -> Option<ksni::blocking::Handle<Tray>> {
+/// Puts the icon in the tray. Setting it up talks to the session bus, so it happens on a thread
+/// of its own, which keeps the item for the life of the program; without a bus there is no
+/// icon.
+pub fn start(sink: ExtEventSink, t: &I18n, b: &Branding) {
     let tray = Tray {
         sink,
         name: t.text("monitor-window-title-idle", &[("product", &b.name)]),
@@ -143,12 +145,16 @@ pub fn spawn(sink: ExtEventSink, t: &I18n, b: &Branding) -> Option<ksni::blockin
         quit: t.text("monitor-tray-quit", &[]),
         icon: icon(b),
     };
-    match tray.assume_sni_available(true).spawn() {
-        Ok(h) => Some(h),
-        Err(e) => {
-            tracing::info!(error = %e, "no tray icon");
-            None
-        }
+    let spawned = std::thread::Builder::new()
+        .name("monitor-tray".into())
+        .spawn(move || match tray.assume_sni_available(true).spawn() {
+            Ok(_handle) => loop {
+                std::thread::park();
+            },
+            Err(e) => tracing::info!(error = %e, "no tray icon"),
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "no tray icon");
     }
 }
 

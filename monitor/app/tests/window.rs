@@ -7,7 +7,8 @@
 //!
 //! Next to the window, the test watches the same node through `monitor-client` and
 //! `monitor-model` to see the job appear, move (parts placed, a rate) and finish with its
-//! receipt. Needs Xvfb, xdotool, xwininfo, ImageMagick's import, dbus-daemon, gnome-keyring
+//! receipt, and a second job, sent while node B is stopped, place its parts with the service
+//! servers. Needs Xvfb, xdotool, xwininfo, ImageMagick's import, dbus-daemon, gnome-keyring
 //! and secret-tool (under `CI` their absence fails the test). `WIMS_MONITOR_SCREENSHOT=PATH`
 //! keeps the screenshot.
 
@@ -412,6 +413,44 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
         "no receipt: {:?}",
         j.stages
     );
+
+    // A second message while node B is away: its parts go to the service servers, and the
+    // job's piece map shows them there.
+    b.stop();
+    let away = a.work_dir().join("away.bin");
+    let data: Vec<u8> = (0..6 * 1024 * 1024u32)
+        .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
+        .collect();
+    std::fs::write(&away, &data).unwrap();
+    drop(data);
+    let out = a.wims(
+        &[
+            "send",
+            "--from",
+            "alice@alpha.h",
+            "--to",
+            "bob@beta.h",
+            "--subject",
+            "While you were away",
+            "--body",
+            "For when you are back.",
+            "--attach",
+            away.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "wims send: {out:?}");
+    seen.until("parts of the second message at the servers", |t| {
+        t.jobs().into_iter().any(|k| {
+            k.activity == Activity::Delivery
+                && k.id != j.id
+                && k.chunks.as_ref().is_some_and(|m| {
+                    m.counts()
+                        .iter()
+                        .any(|(p, n)| matches!(p, Place::Server(_)) && *n > 0)
+                })
+        })
+    });
 
     // Hidden and shown again from a second start.
     let out = desk.run(&["--hide"], "");
