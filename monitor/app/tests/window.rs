@@ -139,6 +139,10 @@ fn wait_output(mut child: Child, limit: Duration) -> Output {
 struct Observer {
     rx: mpsc::Receiver<Update>,
     table: JobTable,
+    /// A delivery was seen with a rate above zero.
+    rate_seen: bool,
+    /// A delivery's piece map was seen part placed, part still here or missing: filling.
+    filling_seen: bool,
     _handle: monitor_client::Handle,
 }
 
@@ -152,7 +156,26 @@ impl Observer {
         Observer {
             rx,
             table: JobTable::new(),
+            rate_seen: false,
+            filling_seen: false,
             _handle: handle,
+        }
+    }
+
+    /// Notes what the deliveries show after each update, between the test's own checks.
+    fn look(&mut self) {
+        for j in self.table.jobs() {
+            if j.activity != Activity::Delivery {
+                continue;
+            }
+            self.rate_seen |= j.rate > 0;
+            if let Some(m) = &j.chunks {
+                let counts = m.counts();
+                let placed = |p: &Place| matches!(p, Place::Peer | Place::Server(_));
+                let some_placed = counts.iter().any(|(p, n)| placed(p) && *n > 0);
+                let some_left = counts.iter().any(|(p, n)| !placed(p) && *n > 0);
+                self.filling_seen |= some_placed && some_left;
+            }
         }
     }
 
@@ -166,6 +189,7 @@ impl Observer {
             match self.rx.recv_timeout(left.min(Duration::from_millis(500))) {
                 Ok(Update::Frame(f)) => {
                     self.table.apply(f);
+                    self.look();
                 }
                 Ok(Update::Stopped(e)) => panic!("{what}: the observer stopped: {e}"),
                 Ok(_) | Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -380,20 +404,13 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
         std::fs::copy(&shot, keep).unwrap();
     }
 
-    let mut rate_seen = false;
-    let mut progress_seen = false;
     seen.until("the delivery finishes", |t| {
-        let Some(j) = delivery(t) else { return false };
-        rate_seen |= j.rate > 0;
-        progress_seen |= j.progress.done > 0;
-        j.state == JobState::Done
+        delivery(t).is_some_and(|j| j.state == JobState::Done)
     });
     let j = delivery(&seen.table).unwrap().clone();
-    assert!(progress_seen, "no progress seen");
-    assert!(
-        rate_seen || j.stages.iter().any(|s| s.bytes.total > 0),
-        "no rate seen: {j:?}"
-    );
+    assert!(j.progress.done > 0, "no progress: {j:?}");
+    assert!(seen.rate_seen, "no rate above zero seen: {j:?}");
+    assert!(seen.filling_seen, "the piece map was never seen filling");
     assert_eq!(j.subject.as_deref(), Some("Ledger in the window"));
     // Every part ends up with node B or its servers (the last map may follow the finish).
     seen.until("every part delivered", |t| {
