@@ -222,8 +222,9 @@ impl Session {
             {
                 continue;
             }
-            let messages = match store.status(f) {
-                Ok(s) => s.messages,
+            // Only the count is told: the counters have it (STATUS's RECENT would cost a scan).
+            let messages = match store.counters(f.id) {
+                Ok(c) => c.messages,
                 Err(e) => {
                     tracing::warn!(error = %e, "NOTIFY could not count a folder");
                     continue;

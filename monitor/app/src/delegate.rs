@@ -103,6 +103,7 @@ impl Delegate {
             Some(secret) => {
                 data.secret = secret;
                 data.remember = true;
+                data.model.borrow_mut().saved = Some(found.profile.clone());
                 if found.connect {
                     // Everything came from the command line and the store: a refusal ends the
                     // program, as with --password-stdin.
@@ -157,14 +158,16 @@ impl Delegate {
         if let Err(e) = self.profiles.save(&crate::paths::profiles()) {
             tracing::warn!(error = %e, "profiles not saved");
         }
-        // Saved once the node has taken it (a mistyped password is not kept); unticked, an
-        // older saved one goes now.
+        // Saved once the node has taken it (a mistyped password is not kept); unticked, the
+        // one the store gave the dialog goes now.
         let secret = data.secret.clone();
         let remember = data.remember;
         connect(data, self.sink.clone(), target, credentials);
+        let mut m = data.model.borrow_mut();
         if remember {
-            data.model.borrow_mut().pending_save = Some((profile, secret));
-        } else {
+            m.pending_save = Some((profile, secret));
+        } else if m.saved.as_ref() == Some(&profile) {
+            m.saved = None;
             secrets::store_in_background(profile, None);
         }
     }

@@ -179,6 +179,7 @@ fn main() -> ExitCode {
         pending_certificate: None,
         credentials: None,
         pending_save: None,
+        saved: None,
     };
     // A saved profile without an account is an operator's.
     let operator = cli.token_file.is_some()

@@ -35,6 +35,8 @@ pub struct Model {
     pub credentials: Option<Credentials>,
     /// A secret to keep in the system's store once the node has accepted it.
     pub pending_save: Option<(Profile, String)>,
+    /// The profile whose secret the store gave the dialog: unticking "remember" removes it.
+    pub saved: Option<Profile>,
 }
 
 impl Model {

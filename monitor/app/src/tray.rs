@@ -146,7 +146,7 @@ pub fn start(sink: ExtEventSink, t: &I18n, b: &Branding) {
         icon: icon(b),
     };
     let spawned = std::thread::Builder::new()
-        .name("monitor-tray".into())
+        .name("tray-icon".into())
         .spawn(move || match tray.assume_sni_available(true).spawn() {
             Ok(_handle) => loop {
                 std::thread::park();

@@ -89,8 +89,11 @@ impl Desk {
 
     /// Runs the monitor to its end (bounded).
     fn run(&self, args: &[&str], password: &str) -> Output {
+        let t = Instant::now();
         let child = self.spawn(args, password);
-        wait_output(child, Duration::from_secs(90))
+        let out = wait_output(child, Duration::from_secs(90));
+        eprintln!("wims-monitor {}: {:?}", args.join(" "), t.elapsed());
+        out
     }
 
     fn tool(&self, tool: &str, args: &[&str]) -> Output {
@@ -116,6 +119,7 @@ impl Desk {
             assert!(started.elapsed() < WAIT, "{what}: not within {WAIT:?}");
             std::thread::sleep(Duration::from_millis(200));
         }
+        eprintln!("{what}: {:?}", started.elapsed());
     }
 }
 
@@ -196,6 +200,7 @@ impl Observer {
                 Err(e) => panic!("{what}: {e}"),
             }
         }
+        eprintln!("{what}: {:?}", started.elapsed());
     }
 }
 
@@ -219,6 +224,7 @@ fn wait_for(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
         assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
         std::thread::sleep(Duration::from_millis(200));
     }
+    eprintln!("{what}: {:?}", started.elapsed());
 }
 
 /// How many times the window has logged in to `node` (its log, all starts).
@@ -433,7 +439,9 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
 
     // A second message while node B is away: its parts go to the service servers, and the
     // job's piece map shows them there.
+    let t = Instant::now();
     b.stop();
+    eprintln!("node B stopped: {:?}", t.elapsed());
     let away = a.work_dir().join("away.bin");
     let data: Vec<u8> = (0..6 * 1024 * 1024u32)
         .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
@@ -516,6 +524,7 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
         );
         std::thread::sleep(Duration::from_millis(300));
     }
+    eprintln!("the window reconnected: {:?}", started.elapsed());
     assert!(app.try_wait().unwrap().is_none(), "the monitor ended");
 
     // A later start names the node and the account only: the password comes from the store.
