@@ -36,107 +36,12 @@ fi
 [ -x "$WIMS" ] || { echo "no wims binary at $WIMS" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 
-# dovecot-core alone has no IMAP server: look for the imap binary too.
-if ! DOVECOT=$(command -v dovecot || ls /usr/sbin/dovecot 2>/dev/null) ||
-    [ ! -x /usr/lib/dovecot/imap ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "dovecot-imapd is not installed and this is not root: install it first" >&2
-        exit 1
-    fi
-    echo "== installing dovecot-imapd" >&2
-    apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y dovecot-imapd >&2
-    DOVECOT=$(command -v dovecot || echo /usr/sbin/dovecot)
-fi
-DOVECOT_VERSION=$("$DOVECOT" --version)
-case $DOVECOT_VERSION in
-2.3.*) ;;
-*) echo "warning: the Dovecot config here is written for 2.3, found $DOVECOT_VERSION" >&2 ;;
-esac
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/imap-scale.XXXXXX")
-WIMS_PID=
-DOVECOT_PID=
-cleanup() {
-    local rc=$? pid
-    if [ "$rc" -ne 0 ] && [ -d "$TMP" ]; then
-        for f in "$TMP/dovecot/dovecot.log" "$TMP/wims.out" "$TMP/wims/log/"*; do
-            [ -s "$f" ] || continue
-            echo "--- last lines of $f" >&2
-            tail -n 15 "$f" >&2
-        done
-    fi
-    for pid in $WIMS_PID $DOVECOT_PID; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in $WIMS_PID $DOVECOT_PID; do
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    WIMS_PID=
-    DOVECOT_PID=
-    if [ "${KEEP:-0}" = 1 ]; then
-        echo "kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# A port nothing listens on (bash's /dev/tcp fails to connect).
-free_port() {
-    local p
-    for p in $(shuf -i 20000-60999 -n 100); do
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    echo "no free port found" >&2
-    return 1
-}
-
-wait_port() { # port seconds what logfile
-    local i
-    for i in $(seq $(($2 * 10))); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.1
-    done
-    echo "$3 did not start listening on 127.0.0.1:$1; its log:" >&2
-    tail -n 30 "$4" >&2 || true
-    return 1
-}
+. "$ROOT/bench/lib.sh"
+bench_dovecot
+bench_tmp imap-scale
 
 # ---- Dovecot: throwaway config, run as the current user, mdbox, tuned for throughput
-DV=$TMP/dovecot
-mkdir -p "$DV/run" "$DV/state" "$TMP/mail"
-chmod 755 "$TMP" "$DV"
-# ECDSA P-256, the key type of the certificate `wims init` makes: same handshake cost.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=127.0.0.1" \
-    -keyout "$DV/key.pem" -out "$DV/cert.pem" 2>/dev/null
-# The master runs as the current user. As root, Dovecot refuses root for login processes
-# and for mail access, so those drop to the unprivileged users the package made.
-if [ "$(id -u)" -eq 0 ]; then
-    RUN_USER=dovecot
-    LOGIN_USER=dovenull
-    id "$RUN_USER" >/dev/null 2>&1 || RUN_USER=nobody
-    id "$LOGIN_USER" >/dev/null 2>&1 || LOGIN_USER=nobody
-else
-    RUN_USER=$(id -un)
-    LOGIN_USER=$RUN_USER
-fi
-RUN_GROUP=$(id -gn "$RUN_USER")
-MAIL_UID=$(id -u "$RUN_USER")
-MAIL_GID=$(id -g "$RUN_USER")
-chown "$RUN_USER:$RUN_GROUP" "$TMP/mail"
+bench_dovecot_base
 # Logins are not timed here, so a cleartext password is fine (and the auth cache answers
 # repeated logins anyway).
 echo "$USER_NAME:{PLAIN}$PASSWORD:::::" >"$DV/users"
