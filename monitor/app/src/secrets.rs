@@ -1,5 +1,5 @@
-//! Passwords and operator tokens kept in the system's secret store (the Secret Service of the
-//! desktop on Linux, the Keychain on macOS, the Credential Manager on Windows), never in the
+//! Passwords and operator tokens kept in the system's secret store through the `keyring` crate
+//! (on Linux the desktop's Secret Service: GNOME Keyring, KWallet, KeePassXC), never in the
 //! monitor's own files. Where there is no store, nothing is saved and the dialog asks again.
 //!
 //! Every call may wait on D-Bus (or on the desktop asking the person to unlock the store), so
