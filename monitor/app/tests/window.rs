@@ -42,15 +42,10 @@ struct Desk {
 
 impl Desk {
     fn new(display: &str, bus: &SessionBus, root: &Path, name: &str) -> Desk {
-        use std::os::unix::fs::DirBuilderExt;
         let config = root.join(name).join("config");
         let runtime = root.join(name).join("run");
         std::fs::create_dir_all(&config).unwrap();
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&runtime)
-            .unwrap();
+        desktop::private_dir(&runtime);
         Desk {
             display: display.to_string(),
             bus: bus.address.clone(),
@@ -114,12 +109,7 @@ impl Desk {
     }
 
     fn wait_visible(&self, visible: bool, what: &str) {
-        let started = Instant::now();
-        while self.visible().is_empty() == visible {
-            assert!(started.elapsed() < WAIT, "{what}: not within {WAIT:?}");
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        eprintln!("{what}: {:?}", started.elapsed());
+        wait_for(WAIT, what, || self.visible().is_empty() != visible);
     }
 }
 
@@ -215,6 +205,32 @@ fn signal(node: &Node, sig: libc::c_int) {
     let pid = node.pid().expect("node runs") as libc::pid_t;
     // SAFETY: kill(2) on the node process this test started and has not reaped.
     unsafe { libc::kill(pid, sig) };
+}
+
+/// Sends alice's message with an attachment of `mib` MiB (a fixed pattern, so that it does not
+/// compress) from node `a`; `wims send` returns once the message is queued.
+fn send_attachment(a: &Node, mib: u32, subject: &str, body: &str, extra: &[&str]) {
+    let file = a.work_dir().join(format!("attachment-{mib}.bin"));
+    let data: Vec<u8> = (0..mib * 1024 * 1024)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    std::fs::write(&file, &data).unwrap();
+    drop(data);
+    let mut args = vec![
+        "send",
+        "--from",
+        "alice@alpha.h",
+        "--to",
+        "bob@beta.h",
+        "--subject",
+        subject,
+        "--body",
+        body,
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--attach", file.to_str().unwrap()]);
+    let out = a.wims(&args, None);
+    assert!(out.status.success(), "wims send: {out:?}");
 }
 
 /// Polls `done` until it holds, failing after `limit`.
@@ -370,31 +386,13 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
 
     // A message large enough to have parts to place: 24 MiB. On loopback it takes a second or
     // two; node B is paused once the delivery runs, so the window is caught with the job in it.
-    let file = a.work_dir().join("ledger.bin");
-    let data: Vec<u8> = (0..24 * 1024 * 1024u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    std::fs::write(&file, &data).unwrap();
-    drop(data);
-    let out = a.wims(
-        &[
-            "send",
-            "--from",
-            "alice@alpha.h",
-            "--to",
-            "bob@beta.h",
-            "--subject",
-            "Ledger in the window",
-            "--body",
-            "See the ledger.",
-            "--type",
-            "invoice",
-            "--attach",
-            file.to_str().unwrap(),
-        ],
-        None,
+    send_attachment(
+        &a,
+        24,
+        "Ledger in the window",
+        "See the ledger.",
+        &["--type", "invoice"],
     );
-    assert!(out.status.success(), "wims send: {out:?}");
     seen.until("the delivery appears", |t| delivery(t).is_some());
     // Node B paused while the delivery runs (or just after it finished).
     seen.until("the delivery runs", |t| {
@@ -442,29 +440,7 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     let t = Instant::now();
     b.stop();
     eprintln!("node B stopped: {:?}", t.elapsed());
-    let away = a.work_dir().join("away.bin");
-    let data: Vec<u8> = (0..6 * 1024 * 1024u32)
-        .map(|i| (i.wrapping_mul(2_246_822_519) >> 11) as u8)
-        .collect();
-    std::fs::write(&away, &data).unwrap();
-    drop(data);
-    let out = a.wims(
-        &[
-            "send",
-            "--from",
-            "alice@alpha.h",
-            "--to",
-            "bob@beta.h",
-            "--subject",
-            "While you were away",
-            "--body",
-            "For when you are back.",
-            "--attach",
-            away.to_str().unwrap(),
-        ],
-        None,
-    );
-    assert!(out.status.success(), "wims send: {out:?}");
+    send_attachment(&a, 6, "While you were away", "For when you are back.", &[]);
     seen.until("parts of the second message at the servers", |t| {
         t.jobs().into_iter().any(|k| {
             k.activity == Activity::Delivery

@@ -10,6 +10,16 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// A folder only its owner may enter, as `$XDG_RUNTIME_DIR` must be.
+pub fn private_dir(path: &Path) {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .unwrap();
+}
+
 fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
@@ -148,15 +158,10 @@ pub struct Keyring {
 
 impl Keyring {
     pub fn start(bus: &SessionBus, dir: &Path) -> Keyring {
-        use std::os::unix::fs::DirBuilderExt;
         let data = dir.join("data");
         let runtime = dir.join("run");
         std::fs::create_dir_all(&data).unwrap();
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&runtime)
-            .unwrap();
+        private_dir(&runtime);
         let env = vec![
             ("HOME".to_string(), dir.to_path_buf()),
             ("XDG_DATA_HOME".to_string(), data),
