@@ -44,17 +44,23 @@ fn entry(p: &Profile) -> keyring::Result<keyring::Entry> {
 /// The saved secret, if the store has one; `None` also when there is no store.
 pub fn load(p: &Profile) -> Option<String> {
     match entry(p).and_then(|e| e.get_password()) {
-        // The store is the person's own, but a secret the node would refuse unread is no use.
-        Ok(s) if s.len() <= monitor_api::limits::MAX_SECRET_BYTES => Some(s),
-        Ok(_) => {
-            tracing::warn!("saved secret too long; ignored");
-            None
-        }
+        Ok(s) => usable(s),
         Err(keyring::Error::NoEntry) => None,
         Err(e) => {
             tracing::info!(error = %e, "no secret store");
             None
         }
+    }
+}
+
+/// The store is the person's own, but what another program put there under our name is read
+/// like any input: a secret longer than the node would take is ignored, not sent.
+fn usable(secret: String) -> Option<String> {
+    if secret.len() <= monitor_api::limits::MAX_SECRET_BYTES {
+        Some(secret)
+    } else {
+        tracing::warn!(bytes = secret.len(), "saved secret too long; ignored");
+        None
     }
 }
 
@@ -111,6 +117,14 @@ pub fn store_in_background(profile: Profile, secret: Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_longer_than_the_protocol_takes_is_ignored() {
+        let max = monitor_api::limits::MAX_SECRET_BYTES;
+        assert_eq!(usable("x".repeat(max)).map(|s| s.len()), Some(max));
+        assert_eq!(usable("x".repeat(max + 1)), None);
+        assert_eq!(usable("x".repeat(50 << 20)), None);
+    }
 
     #[test]
     fn entries_are_per_account_and_node() {
