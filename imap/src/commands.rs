@@ -375,6 +375,8 @@ impl Session {
                     v.fetch_flags_line(&mut self.out, seq, uid);
                 }
             }
+            // The view has just taken in the change; refreshing reads only what others did.
+            v.took_in(change.modseqs);
         }
         self.refresh(uid);
         if change.conflicts.is_empty() {

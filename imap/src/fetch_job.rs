@@ -161,6 +161,7 @@ impl Session {
                     && let Some((_, st)) = ch.updated.first()
                 {
                     view.absorb(u, st);
+                    view.took_in(ch.modseqs);
                     slot = view.slot(seq).unwrap_or(slot);
                 }
                 if !job.shows_flags {

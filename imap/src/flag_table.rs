@@ -4,28 +4,11 @@
 
 use std::collections::HashMap;
 
-use mailbox::{StateRef, is_flag_atom};
+// The store's bits: a folder listed from the change index maps onto them directly.
+use mailbox::{SYSTEM_FLAG_BITS, StateRef, is_flag_atom, system_flag_bit as system_bit};
 
+/// \Seen's bit in [`FlagTable::system`], the one sessions ask about by itself.
 pub const SEEN: u8 = 1;
-pub const ANSWERED: u8 = 2;
-pub const FLAGGED: u8 = 4;
-pub const DELETED: u8 = 8;
-pub const DRAFT: u8 = 16;
-
-/// The system flag a name is (any case), as its bit.
-fn system_bit(flag: &str) -> u8 {
-    const NAMES: [(&str, u8); 5] = [
-        ("\\Seen", SEEN),
-        ("\\Answered", ANSWERED),
-        ("\\Flagged", FLAGGED),
-        ("\\Deleted", DELETED),
-        ("\\Draft", DRAFT),
-    ];
-    NAMES
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(flag))
-        .map_or(0, |(_, b)| *b)
-}
 
 /// A keyword, as opposed to a system flag or another backslash flag.
 fn is_keyword(flag: &str) -> bool {
@@ -58,6 +41,8 @@ pub struct FlagTable {
     /// List ids by their stored bytes (see [`StateRef::flags_key`]).
     by_key: HashMap<Box<[u8]>, u32>,
     by_names: HashMap<Box<[u32]>, u32>,
+    /// List ids by system flag bits, `u32::MAX` where not made yet.
+    by_system: [u32; 32],
 }
 
 /// The empty flag list; every table has it.
@@ -73,6 +58,7 @@ impl FlagTable {
             lists: Vec::new(),
             by_key: HashMap::new(),
             by_names: HashMap::new(),
+            by_system: [u32::MAX; 32],
         };
         let empty = t.list_of_names(Box::new([]));
         debug_assert_eq!(empty, EMPTY);
@@ -135,6 +121,26 @@ impl FlagTable {
         let names: Box<[u32]> = st.flags().map(|f| self.name(f)).collect();
         let id = self.list_of_names(names);
         self.by_key.insert(key.into(), id);
+        id
+    }
+
+    /// The list id of a set of system flags given as bits, in their usual order (a folder
+    /// listed from the change index; see [`mailbox::Listed`]).
+    pub fn list_of_system(&mut self, bits: u8) -> u32 {
+        if let Some(&id) = self.by_system.get(usize::from(bits))
+            && id != u32::MAX
+        {
+            return id;
+        }
+        let names: Box<[u32]> = SYSTEM_FLAG_BITS
+            .iter()
+            .filter(|(_, b)| bits & b != 0)
+            .map(|(n, _)| self.name(n))
+            .collect();
+        let id = self.list_of_names(names);
+        if let Some(slot) = self.by_system.get_mut(usize::from(bits)) {
+            *slot = id;
+        }
         id
     }
 
@@ -222,5 +228,13 @@ mod tests {
         assert_eq!(t.rank(lc), 0, "backslash flags are no keywords");
         assert_eq!(t.keywords(), vec!["$Known", "$Work"]);
         assert_eq!(t.text(EMPTY), b"");
+        assert_eq!(SEEN, mailbox::system_flag_bit("\\Seen"));
+        let flagged = mailbox::system_flag_bit("\\Flagged");
+        let sf = t.list_of_system(SEEN | flagged);
+        assert_eq!(t.text(sf), b"\\Seen \\Flagged");
+        assert_eq!(t.system(sf), SEEN | flagged);
+        assert_eq!(t.list_of_system(SEEN | flagged), sf);
+        assert_eq!(t.list_of_system(0), EMPTY);
+        assert_eq!(t.list_of_flags(&["\\Seen".into(), "\\Flagged".into()]), sf);
     }
 }

@@ -6,7 +6,7 @@
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use crate::search_ext::compact;
-use mailbox::{Folder, MessageState, Store};
+use mailbox::{Folder, Listed, MessageState, Store};
 
 use super::flag_table::{FlagTable, SEEN};
 use super::search_context::Context;
@@ -148,9 +148,8 @@ impl View {
             }
             // What the copy missed is not told: the client learns the folder from SELECT.
             view.catch_up(store, &folder, floor, &mut Vec::new(), true)?;
-        } else if let Some(top) = folder.uidnext.checked_sub(1).filter(|t| *t > 0) {
-            // Messages filed after the folder record was read are left to the next refresh.
-            view.append_states(store, 1..=top, floor)?;
+        } else {
+            view.list(store, floor)?;
         }
         for k in store.folder_keywords(folder.id)? {
             view.table.name(&k);
@@ -213,6 +212,25 @@ impl View {
                 recent: floor.has(uid),
             });
         })
+    }
+
+    /// Reads the whole folder from the store's change index, which lists it as it was at one
+    /// moment; the view then stands at that moment's modseq and UIDNEXT.
+    fn list(&mut self, store: &Store, floor: Recent) -> mailbox::Result<()> {
+        let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
+        let at = store.list_folder(self.account, self.folder, |uid, modseq, flags| {
+            uids.push(uid);
+            slots.push(Slot {
+                modseq,
+                list: match flags {
+                    Listed::System(bits) => table.list_of_system(bits),
+                    Listed::State(st) => table.list_of(&st),
+                },
+                recent: floor.has(uid),
+            });
+        })?;
+        (self.seen_modseq, self.seen_uidnext) = (at.highest_modseq, at.uidnext);
+        Ok(())
     }
 
     pub fn uids(&self) -> &[u32] {
@@ -535,6 +553,15 @@ impl View {
     }
 
     /// After our own change, take the new state without echoing it as someone else's.
+    /// After [`View::absorb`] of every state a flag change reported: when the view had seen
+    /// the folder up to the change's first modseq, it has now seen it up to its last, and a
+    /// refresh need not read the change back (100k states after `STORE 1:*`).
+    pub fn took_in(&mut self, (before, after): (u64, u64)) {
+        if self.seen_modseq == before {
+            self.seen_modseq = after;
+        }
+    }
+
     pub fn absorb(&mut self, uid: u32, st: &MessageState) {
         if let Ok(i) = self.uids.binary_search(&uid) {
             let list = self.table.list_of_flags(&st.flags);

@@ -114,6 +114,35 @@ fn own_changes_are_not_echoed() {
 }
 
 #[test]
+fn a_change_taken_in_moves_the_view_on_unless_another_came_first() {
+    let f = fixture(3);
+    let mut v = open(&f, false);
+    let before = v.highest_modseq();
+    let ch = store(&f, &[1, 2, 3], FlagOp::Add, &["\\Seen"]);
+    assert_eq!(ch.modseqs, (before, before + 3));
+    for (uid, st) in &ch.updated {
+        v.absorb(*uid, st);
+    }
+    v.took_in(ch.modseqs);
+    assert_eq!(v.highest_modseq(), before + 3);
+    assert_eq!(refresh(&f, &mut v, true), "");
+
+    // Another session's change before ours: the view stays where it was and reads both.
+    store(&f, &[2], FlagOp::Add, &["\\Answered"]);
+    let ch = store(&f, &[1], FlagOp::Add, &["\\Flagged"]);
+    for (uid, st) in &ch.updated {
+        v.absorb(*uid, st);
+    }
+    v.took_in(ch.modseqs);
+    assert_eq!(v.highest_modseq(), before + 3);
+    assert_eq!(
+        refresh(&f, &mut v, true),
+        "* 2 FETCH (FLAGS (\\Seen \\Answered \\Recent) UID 2)\r\n"
+    );
+    assert_eq!(v.highest_modseq(), before + 5);
+}
+
+#[test]
 fn new_keywords_are_announced_before_they_show() {
     let f = fixture(0);
     deliver(&f, &["$Old"]);
@@ -241,7 +270,7 @@ fn a_view_from_the_cache_equals_one_read_afresh() {
 }
 
 /// Timings on a folder of 100k messages; run with
-/// `cargo test -p node --lib view::tests::timings -- --ignored --nocapture`.
+/// `cargo test -p imap --release --lib view::tests::timings -- --ignored --nocapture`.
 #[test]
 #[ignore]
 fn timings_at_100k() {

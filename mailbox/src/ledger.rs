@@ -2,7 +2,7 @@
 //! every writer of message states reports each change here, and [`Ledger::close`] writes both
 //! in the same transaction.
 
-use crate::change_index::{EXPUNGED, IndexWrites, LIVE};
+use crate::change_index::{EXPUNGED, IndexWrites, live_kind};
 use crate::counters::FolderCounters;
 use crate::model::MessageState;
 use crate::state_record::StateRef;
@@ -36,7 +36,8 @@ impl Ledger {
 
     /// A message arrived (delivered, appended or copied in) with state `st`.
     pub(crate) fn added(&mut self, t: &Tx, uid: u32, st: &MessageState, size: u64) -> TxResult<()> {
-        self.index.put(t.changes, st.modseq, uid, LIVE)?;
+        let kind = live_kind(st.flags.iter().map(String::as_str));
+        self.index.put(t.changes, st.modseq, uid, kind)?;
         self.counters(t)?
             .count(1, st.flags.iter().map(String::as_str), size);
         Ok(())
@@ -51,7 +52,8 @@ impl Ledger {
         new: &MessageState,
     ) -> TxResult<()> {
         self.index.take(t.changes, old.modseq, uid)?;
-        self.index.put(t.changes, new.modseq, uid, LIVE)?;
+        let kind = live_kind(new.flags.iter().map(String::as_str));
+        self.index.put(t.changes, new.modseq, uid, kind)?;
         let c = self.counters(t)?;
         // Size is not touched: counted out and in with none.
         c.count(-1, old.flags(), 0);

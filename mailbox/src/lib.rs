@@ -26,7 +26,7 @@ mod wrap;
 pub use account::normalize_address;
 pub use append::Filing;
 pub use blob::{BlobReader, SEGMENT, StorageKey};
-pub use change_index::Change;
+pub use change_index::{Change, Listed};
 pub use counters::FolderCounters;
 pub use drop_folder::{DropAuth, DropSettings};
 pub use error::{Error, Result};

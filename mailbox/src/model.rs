@@ -125,6 +125,28 @@ pub struct FlagChange {
     pub updated: Vec<(u32, MessageState)>,
     /// UIDs left alone because they changed after the client's UNCHANGEDSINCE.
     pub conflicts: Vec<u32>,
+    /// The folder's highest modseq just before the change and just after it, with nothing
+    /// else in between: a session that had seen the folder up to the first and takes in
+    /// `updated` has seen it up to the second.
+    pub modseqs: (u64, u64),
+}
+
+/// The system flags a message can keep, each with a bit of its own: the change index stores
+/// them so (see [`crate::Store::list_folder`]), and IMAP sessions keep flag lists by them.
+pub const SYSTEM_FLAG_BITS: [(&str, u8); 5] = [
+    ("\\Seen", 1),
+    ("\\Answered", 2),
+    ("\\Flagged", 4),
+    ("\\Deleted", 8),
+    ("\\Draft", 16),
+];
+
+/// The bit of a system flag named in any case; 0 for any other flag.
+pub fn system_flag_bit(flag: &str) -> u8 {
+    SYSTEM_FLAG_BITS
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(flag))
+        .map_or(0, |(_, b)| *b)
 }
 
 /// Canonical spelling of the system flags, so `\SEEN` and `\Seen` are one flag.

@@ -90,8 +90,9 @@ pub(crate) struct Inner {
 
 /// Layout of the records (postcard is not self-describing): raised whenever a record type
 /// changes, so an old or newer store is refused instead of misread. Format 2 added the change
-/// index and the folder counters; a format 1 store is upgraded when opened.
-pub const FORMAT: u32 = 2;
+/// index and the folder counters, format 3 the flags in brief in the index's entries; older
+/// stores are upgraded when opened.
+pub const FORMAT: u32 = 3;
 const FORMAT_KEY: &[u8] = b"format";
 
 /// The format stamped in the database; `None` for a new, empty one. Refuses formats this
@@ -101,7 +102,7 @@ fn stored_format(db: &sled::Db) -> Result<Option<u32>> {
         return Ok(None);
     };
     let found = u32::from_be_bytes(v.as_ref().try_into().unwrap_or([0xff; 4]));
-    if found != FORMAT && found != crate::upgrade::UPGRADABLE {
+    if found != FORMAT && !crate::upgrade::UPGRADABLE.contains(&found) {
         return Err(Error::UnsupportedFormat {
             found,
             expected: FORMAT,
@@ -168,8 +169,8 @@ impl Store {
         };
         match format {
             Some(FORMAT) => {}
-            Some(_) => {
-                crate::upgrade::from_format_1(&inner)?;
+            Some(old) => {
+                crate::upgrade::upgrade(&inner, old)?;
                 stamp_format(&inner.db)?;
             }
             None => stamp_format(&inner.db)?,

@@ -1,21 +1,40 @@
-//! Upgrade of a format 1 store, which had neither the change index nor the folder counters.
-//! Both are derived from the message records, which format 2 reads unchanged: the upgrade
-//! builds them and the caller stamps the new format afterwards. Cut short by a crash, the
-//! store still says format 1 and the next start builds them again from scratch.
+//! Upgrades of older stores. Format 1 had neither the change index nor the folder counters;
+//! both are derived from the message records, which later formats read unchanged. Format 2's
+//! index entries did not carry the message's flags in brief (see
+//! [`crate::change_index::live_kind`]); they are filled in from the states, tombstones kept.
+//! Each upgrade can run again from the start: cut short by a crash, the store still says its
+//! old format and the next start repeats it. The caller stamps the new format afterwards.
 
-use crate::change_index::{BLOCK, Block, LIVE, block_key};
+use crate::change_index::{BLOCK, Block, block_key, live_kind};
 use crate::error::{Error, Result};
 use crate::model::{Folder, MessageState};
 use crate::state_record::StateRef;
 use crate::store::{Inner, dec, folder_key, msg_key, tenc, transact};
 
-/// The one older format this version upgrades.
-pub(crate) const UPGRADABLE: u32 = 1;
+/// The older formats this version upgrades.
+pub(crate) const UPGRADABLE: [u32; 2] = [1, 2];
 
 /// Change index records written per batch, to bound memory on large folders.
 const BATCH: usize = 1_000;
 
-pub(crate) fn from_format_1(inner: &Inner) -> Result<()> {
+/// Brings a store of format `from` (one of [`UPGRADABLE`]) to the current one.
+pub(crate) fn upgrade(inner: &Inner, from: u32) -> Result<()> {
+    let messages = match from {
+        1 => from_format_1(inner)?,
+        _ => from_format_2(inner)?,
+    };
+    inner.db.flush()?;
+    tracing::info!(
+        from,
+        messages,
+        "store upgraded to format {}",
+        crate::store::FORMAT
+    );
+    Ok(())
+}
+
+/// Builds the change index and the counters; returns the number of messages.
+fn from_format_1(inner: &Inner) -> Result<usize> {
     inner.changes.clear()?;
     inner.counters.clear()?;
     let folders = inner
@@ -28,19 +47,52 @@ pub(crate) fn from_format_1(inner: &Inner) -> Result<()> {
     for folder in &folders {
         messages += upgrade_folder(inner, folder)?;
     }
-    inner.db.flush()?;
-    tracing::info!(
-        folders = folders.len(),
-        messages,
-        "store upgraded to format {}",
-        crate::store::FORMAT
-    );
-    Ok(())
+    Ok(messages)
+}
+
+/// Gives every live index entry its message's flags in brief; returns how many it rewrote.
+fn from_format_2(inner: &Inner) -> Result<usize> {
+    let mut batch = sled::Batch::default();
+    let (mut pending, mut messages) = (0, 0usize);
+    for kv in inner.changes.iter() {
+        let (k, v) = kv?;
+        let folder = u64::from_be_bytes(k[..8].try_into().map_err(|_| Error::NoFolder)?);
+        let mut block = Block::decode(&v)?;
+        let mut failed = None;
+        block.rekind(|uid| match inner.states.get(msg_key(folder, uid)) {
+            Ok(Some(raw)) => {
+                messages += 1;
+                match StateRef::parse(&raw) {
+                    Ok(st) => Some(live_kind(st.flags())),
+                    Err(e) => {
+                        failed = Some(e);
+                        None
+                    }
+                }
+            }
+            Ok(None) => None,
+            Err(e) => {
+                failed = Some(e.into());
+                None
+            }
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        batch.insert(k, block.encode());
+        pending += 1;
+        if pending == BATCH {
+            inner.changes.apply_batch(std::mem::take(&mut batch))?;
+            pending = 0;
+        }
+    }
+    inner.changes.apply_batch(batch)?;
+    Ok(messages)
 }
 
 /// Indexes and counts one folder; returns its number of messages.
 fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
-    let mut by_modseq: Vec<(u64, u32)> = Vec::new();
+    let mut by_modseq: Vec<(u64, u32, u8)> = Vec::new();
     let mut counters = crate::counters::FolderCounters::default();
     for kv in inner.states.scan_prefix(folder.id.to_be_bytes()) {
         let (k, v) = kv?;
@@ -51,24 +103,24 @@ fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
             None => 0,
         };
         counters.count(1, st.flags(), size);
-        by_modseq.push((st.modseq, uid));
+        by_modseq.push((st.modseq, uid, live_kind(st.flags())));
     }
     by_modseq.sort_unstable();
     // Format 1 gave every change its own modseq, so live messages never share one; should
     // two do, or a message carry a modseq above the folder's, the later ones get fresh ones,
     // which only makes a client fetch their flags again.
-    let top = by_modseq.last().map_or(0, |(m, _)| *m);
+    let top = by_modseq.last().map_or(0, |(m, _, _)| *m);
     let mut fresh = folder.highest_modseq.max(top);
-    let mut indexed: Vec<(u64, u32)> = Vec::with_capacity(by_modseq.len());
+    let mut indexed: Vec<(u64, u32, u8)> = Vec::with_capacity(by_modseq.len());
     let mut last = None;
-    for &(modseq, uid) in &by_modseq {
+    for &(modseq, uid, kind) in &by_modseq {
         if last == Some(modseq) || modseq > folder.highest_modseq {
             fresh += 1;
             renumber(inner, folder, uid, fresh)?;
-            indexed.push((fresh, uid));
+            indexed.push((fresh, uid, kind));
         } else {
             last = Some(modseq);
-            indexed.push((modseq, uid));
+            indexed.push((modseq, uid, kind));
         }
     }
     indexed.sort_unstable();
@@ -76,8 +128,8 @@ fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
     let mut pending = 0;
     for run in indexed.chunk_by(|a, b| a.0 / BLOCK == b.0 / BLOCK) {
         let mut block = Block::default();
-        for &(modseq, uid) in run {
-            block.put(modseq, uid, LIVE);
+        for &(modseq, uid, kind) in run {
+            block.put(modseq, uid, kind);
         }
         batch.insert(&block_key(folder.id, run[0].0 / BLOCK), block.encode());
         pending += 1;

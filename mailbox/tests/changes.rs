@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::Path;
 
-use mailbox::{Change, FlagOp, StorageKey, Store};
+use mailbox::{Change, FlagOp, Listed, StorageKey, Store, system_flag_bit};
 
 fn deliver(store: &Store, account: u64, folder: &str, flags: &[&str]) -> u32 {
     let mut w = store.new_message().unwrap();
@@ -47,6 +47,36 @@ fn check(store: &Store, account: u64, folder: u64) -> Vec<Change> {
         }
     }
     assert_eq!(live, states, "every live message indexed");
+    // The listing from the index is the folder as its states have it, flags included.
+    let full = store.message_states(folder).unwrap();
+    let mut listed = Vec::new();
+    store
+        .list_folder(account, folder, |uid, modseq, flags| {
+            let flags = match flags {
+                Listed::System(bits) => mailbox::SYSTEM_FLAG_BITS
+                    .iter()
+                    .filter(|(_, b)| bits & b != 0)
+                    .map(|(n, _)| n.to_string())
+                    .collect::<BTreeSet<_>>(),
+                Listed::State(st) => {
+                    assert!(st.flags().any(|f| system_flag_bit(f) == 0), "{uid}");
+                    st.flags().map(str::to_string).collect()
+                }
+            };
+            listed.push((uid, modseq, flags));
+        })
+        .unwrap();
+    let want: Vec<_> = full
+        .iter()
+        .map(|(u, s)| {
+            (
+                *u,
+                s.modseq,
+                s.flags.iter().cloned().collect::<BTreeSet<_>>(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, want, "listing from the index");
     assert!(tombs.iter().all(|u| !states.contains_key(u)));
     assert_eq!(
         store.counters(folder).unwrap(),
@@ -262,11 +292,11 @@ fn concurrent_writers_keep_the_index_exact() {
     check(&store, a, inbox);
 }
 
-/// Turns a store into what the previous format left: no change index, no counters, format 1.
-fn make_format_1(dir: &Path) {
+/// The store's database, once the dropped store has let go of it.
+fn open_db(dir: &Path) -> sled::Db {
     let started = std::time::Instant::now();
     // sled's flusher thread lets go of the file lock a moment after the store is dropped.
-    let db = loop {
+    loop {
         match sled::open(dir.join("db")) {
             Ok(db) => break db,
             Err(e) if started.elapsed() > std::time::Duration::from_secs(10) => {
@@ -274,10 +304,33 @@ fn make_format_1(dir: &Path) {
             }
             Err(_) => std::thread::sleep(std::time::Duration::from_millis(50)),
         }
-    };
+    }
+}
+
+/// Turns a store into what format 1 left: no change index, no counters.
+fn make_format_1(dir: &Path) {
+    let db = open_db(dir);
     assert!(db.drop_tree("changes").unwrap());
     assert!(db.drop_tree("counters").unwrap());
     db.insert(b"format", &1u32.to_be_bytes()).unwrap();
+    db.flush().unwrap();
+}
+
+/// Turns a store into what format 2 left: index entries without the flags in brief.
+fn make_format_2(dir: &Path) {
+    let db = open_db(dir);
+    let changes = db.open_tree("changes").unwrap();
+    for kv in changes.iter() {
+        let (k, v) = kv.unwrap();
+        let mut v = v.to_vec();
+        for e in v.chunks_exact_mut(6) {
+            if e[5] != 1 {
+                e[5] = 0;
+            }
+        }
+        changes.insert(k, v).unwrap();
+    }
+    db.insert(b"format", &2u32.to_be_bytes()).unwrap();
     db.flush().unwrap();
 }
 
@@ -329,6 +382,46 @@ fn a_format_1_store_is_upgraded_in_place() {
     deliver(&store, a, "INBOX", &[]);
     store.expunge(a, inbox, Some(&[1])).unwrap();
     check(&store, a, inbox);
+    drop(store);
+    let store = reopen(dir.path(), &key);
+    check(&store, a, inbox);
+}
+
+#[test]
+fn a_format_2_store_gets_the_flags_in_its_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    let (a, inbox, before, tombstones) = {
+        let store = Store::open(dir.path(), key.clone()).unwrap();
+        let a = store.add_account("u@x.h", "pw").unwrap().id;
+        let inbox = store.folder(a, "INBOX").unwrap().unwrap().id;
+        for flags in [
+            &["\\Seen"][..],
+            &[],
+            &["$Label1", "\\Answered"],
+            &["\\Deleted"],
+        ] {
+            deliver(&store, a, "INBOX", flags);
+        }
+        store.expunge(a, inbox, None).unwrap();
+        let tombstones = store
+            .changes_since(inbox, 0)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.state.is_none())
+            .count();
+        (a, inbox, store.message_states(inbox).unwrap(), tombstones)
+    };
+    assert_eq!(tombstones, 1);
+    make_format_2(dir.path());
+    let store = reopen(dir.path(), &key);
+    assert_eq!(store.message_states(inbox).unwrap(), before, "nothing lost");
+    let changes = check(&store, a, inbox);
+    assert_eq!(
+        changes.iter().filter(|c| c.state.is_none()).count(),
+        tombstones,
+        "tombstones kept"
+    );
     drop(store);
     let store = reopen(dir.path(), &key);
     check(&store, a, inbox);

@@ -18,8 +18,7 @@ fn ms(t: Instant) -> String {
     format!("{:.1} ms", t.elapsed().as_secs_f64() * 1000.0)
 }
 
-/// Fills INBOX with `messages()` copies of one body by doubling copies, then gives every third
-/// message \Seen, every seventh `$Work` and every 500th \Deleted.
+/// Fills INBOX with `messages()` copies of one body by doubling copies, without flags.
 fn fill(store: &Store, account: u64) -> u64 {
     let total = messages();
     let mut w = store.new_message().unwrap();
@@ -37,24 +36,29 @@ fn fill(store: &Store, account: u64) -> u64 {
             .unwrap();
         have += n;
     }
+    inbox.id
+}
+
+/// Gives every third message \Seen, every seventh `$Work` and every 500th \Deleted.
+fn set_flags(store: &Store, account: u64, folder: u64) {
+    let total = messages();
     let every = |k: u32| (1..=total).filter(|u| u % k == 0).collect::<Vec<_>>();
     store
-        .store_flags(account, inbox.id, &every(3), FlagOp::Add, &["\\Seen"], None)
+        .store_flags(account, folder, &every(3), FlagOp::Add, &["\\Seen"], None)
         .unwrap();
     store
-        .store_flags(account, inbox.id, &every(7), FlagOp::Add, &["$Work"], None)
+        .store_flags(account, folder, &every(7), FlagOp::Add, &["$Work"], None)
         .unwrap();
     store
         .store_flags(
             account,
-            inbox.id,
+            folder,
             &every(500),
             FlagOp::Add,
             &["\\Deleted"],
             None,
         )
         .unwrap();
-    inbox.id
 }
 
 #[test]
@@ -67,6 +71,16 @@ fn timings_at_100k() {
     let folder = fill(&store, a.id);
     let total = messages();
     eprintln!("fill {total}: {}", ms(t));
+    let t = Instant::now();
+    let mut n = 0;
+    store.list_folder(a.id, folder, |_, _, _| n += 1).unwrap();
+    eprintln!("list_folder, no flags yet: {} ({n} messages)", ms(t));
+    let t = Instant::now();
+    set_flags(&store, a.id, folder);
+    eprintln!(
+        "\\Seen on every 3rd, $Work on every 7th, \\Deleted on every 500th: {}",
+        ms(t)
+    );
     let f = store.folder_by_id(a.id, folder).unwrap().unwrap();
 
     for _ in 0..3 {
@@ -81,6 +95,12 @@ fn timings_at_100k() {
             .scan_states(folder, 0..=u32::MAX, |_, _| n += 1)
             .unwrap();
         eprintln!("scan_states: {} ({n} records)", ms(t));
+    }
+    for _ in 0..2 {
+        let t = Instant::now();
+        let mut n = 0;
+        store.list_folder(a.id, folder, |_, _, _| n += 1).unwrap();
+        eprintln!("list_folder: {} ({n} messages)", ms(t));
     }
     let t = Instant::now();
     let changes = store.changes_since(folder, 0).unwrap();
