@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 // The store's bits: a folder listed from the change index maps onto them directly.
-use mailbox::{SYSTEM_FLAG_BITS, StateRef, is_flag_atom, system_flag_bit as system_bit};
+use mailbox::{Listed, SYSTEM_FLAG_BITS, StateRef, is_flag_atom, system_flag_bit as system_bit};
 
 /// \Seen's bit in [`FlagTable::system`], the one sessions ask about by itself.
 pub const SEEN: u8 = 1;
@@ -122,6 +122,14 @@ impl FlagTable {
         let id = self.list_of_names(names);
         self.by_key.insert(key.into(), id);
         id
+    }
+
+    /// The list id of a message's flags as the store's change index hands them out.
+    pub fn list_of_listed(&mut self, listed: &Listed<'_>) -> u32 {
+        match listed {
+            Listed::System(bits) => self.list_of_system(*bits),
+            Listed::State(st) => self.list_of(st),
+        }
     }
 
     /// The list id of a set of system flags given as bits, in their usual order (a folder

@@ -222,10 +222,7 @@ impl View {
             uids.push(uid);
             slots.push(Slot {
                 modseq,
-                list: match flags {
-                    Listed::System(bits) => table.list_of_system(bits),
-                    Listed::State(st) => table.list_of(&st),
-                },
+                list: table.list_of_listed(&flags),
                 recent: floor.has(uid),
             });
         })?;
@@ -448,7 +445,7 @@ impl View {
                 self.folder,
                 self.seen_modseq,
                 folder.highest_modseq,
-                |uid, _, st| {
+                |uid, modseq, st| {
                     // Messages new to the view are read below, in UID order.
                     if uid >= known_below {
                         return;
@@ -458,11 +455,15 @@ impl View {
                     };
                     match st {
                         None => gone.push(uid),
-                        Some(st) => {
-                            let list = table.list_of(&st);
+                        Some(flags) => {
+                            let list = table.list_of_listed(&flags);
+                            let modseq = match flags {
+                                Listed::State(st) => st.modseq,
+                                Listed::System(_) => modseq,
+                            };
                             let slot = &mut slots[i];
-                            if slot.modseq != st.modseq || slot.list != list {
-                                slot.modseq = st.modseq;
+                            if slot.modseq != modseq || slot.list != list {
+                                slot.modseq = modseq;
                                 slot.list = list;
                                 changed.push(uid);
                             }

@@ -263,7 +263,10 @@ impl Store {
     }
 
     /// Visits the change index entries of the folder with modseq in (`after`, `upto`], oldest
-    /// first, as (UID, entry modseq, state now or `None` when expunged).
+    /// first, as (UID, entry modseq, flags or `None` when expunged). The flags are the entry's
+    /// own ([`Listed::System`]) unless the message has others, whose state is read then
+    /// ([`Listed::State`]): catching up on 1000 flag changes reads a few index records, not
+    /// 1000 states.
     ///
     /// `upto` is meant to be the folder's highest modseq as read before the call: every entry up
     /// to it is then in place, and whatever happens during the call gets modseqs above it, to
@@ -274,14 +277,35 @@ impl Store {
         folder: u64,
         after: u64,
         upto: u64,
-        mut f: impl FnMut(u32, u64, Option<StateRef<'_>>),
+        mut f: impl FnMut(u32, u64, Option<Listed<'_>>),
     ) -> Result<()> {
+        let entries = self.entries_between(folder, after, upto)?;
+        let others: Vec<u32> = entries
+            .iter()
+            .filter(|e| e.2 != EXPUNGED && e.2 & OTHER != 0)
+            .map(|e| e.0)
+            .collect();
+        let mut states = self.states_of(folder, &others)?.into_iter();
+        for &(uid, modseq, kind) in &entries {
+            if kind == EXPUNGED {
+                f(uid, modseq, None);
+            } else if kind & OTHER == 0 {
+                f(uid, modseq, Some(Listed::System(kind >> 1)));
+            } else if let Some(Some(raw)) = states.next() {
+                f(uid, modseq, Some(Listed::State(StateRef::parse(&raw)?)));
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries with modseq in (`after`, `upto`], oldest first, as (UID, modseq, kind).
+    fn entries_between(&self, folder: u64, after: u64, upto: u64) -> Result<Vec<(u32, u64, u8)>> {
+        let mut entries = Vec::new();
         if after >= upto {
-            return Ok(());
+            return Ok(entries);
         }
         let from = block_key(folder, (after + 1) / BLOCK);
         let to = block_key(folder, upto / BLOCK);
-        let mut entries: Vec<(u32, u64, bool)> = Vec::new();
         for kv in self.inner.changes.range(from..=to) {
             let (k, v) = kv?;
             let n = u64::from_be_bytes(k[8..16].try_into().map_err(|_| malformed())?);
@@ -289,19 +313,10 @@ impl Store {
                 Block::decode(&v)?
                     .entries(n)
                     .filter(|(m, _, _)| *m > after && *m <= upto)
-                    .map(|(m, u, k)| (u, m, k == EXPUNGED)),
+                    .map(|(m, u, k)| (u, m, k)),
             );
         }
-        let live: Vec<u32> = entries.iter().filter(|e| !e.2).map(|e| e.0).collect();
-        let mut states = self.states_of(folder, &live)?.into_iter();
-        for &(uid, modseq, expunged) in &entries {
-            if expunged {
-                f(uid, modseq, None);
-            } else if let Some(Some(raw)) = states.next() {
-                f(uid, modseq, Some(StateRef::parse(&raw)?));
-            }
-        }
-        Ok(())
+        Ok(entries)
     }
 
     /// The stored states of `uids` (in any order; `None` for a message that is gone), side by
@@ -341,14 +356,24 @@ impl Store {
 
     /// Everything that changed in the folder after `modseq`, oldest first.
     pub fn changes_since(&self, folder: u64, modseq: u64) -> Result<Vec<Change>> {
-        let mut out = Vec::new();
-        self.visit_changes(folder, modseq, u64::MAX, |uid, modseq, st| {
-            out.push(Change {
-                uid,
-                modseq,
-                state: st.map(|s| s.to_state()),
-            })
-        })?;
+        let entries = self.entries_between(folder, modseq, u64::MAX)?;
+        let live: Vec<u32> = entries
+            .iter()
+            .filter(|e| e.2 != EXPUNGED)
+            .map(|e| e.0)
+            .collect();
+        let mut states = self.states_of(folder, &live)?.into_iter();
+        let mut out = Vec::with_capacity(entries.len());
+        for (uid, modseq, kind) in entries {
+            let state = if kind == EXPUNGED {
+                None
+            } else if let Some(Some(raw)) = states.next() {
+                Some(StateRef::parse(&raw)?.to_state())
+            } else {
+                continue;
+            };
+            out.push(Change { uid, modseq, state });
+        }
         Ok(out)
     }
 }

@@ -52,18 +52,7 @@ fn check(store: &Store, account: u64, folder: u64) -> Vec<Change> {
     let mut listed = Vec::new();
     store
         .list_folder(account, folder, |uid, modseq, flags| {
-            let flags = match flags {
-                Listed::System(bits) => mailbox::SYSTEM_FLAG_BITS
-                    .iter()
-                    .filter(|(_, b)| bits & b != 0)
-                    .map(|(n, _)| n.to_string())
-                    .collect::<BTreeSet<_>>(),
-                Listed::State(st) => {
-                    assert!(st.flags().any(|f| system_flag_bit(f) == 0), "{uid}");
-                    st.flags().map(str::to_string).collect()
-                }
-            };
-            listed.push((uid, modseq, flags));
+            listed.push((uid, modseq, names(uid, flags)));
         })
         .unwrap();
     let want: Vec<_> = full
@@ -77,12 +66,45 @@ fn check(store: &Store, account: u64, folder: u64) -> Vec<Change> {
         })
         .collect();
     assert_eq!(listed, want, "listing from the index");
+    // Catching up from the start tells the same flags, tombstones as `None`.
+    let mut visited = Vec::new();
+    store
+        .visit_changes(folder, 0, f.highest_modseq, |uid, modseq, flags| {
+            visited.push((uid, modseq, flags.map(|l| names(uid, l))));
+        })
+        .unwrap();
+    let from_states: Vec<_> = changes
+        .iter()
+        .map(|c| {
+            let flags = c
+                .state
+                .as_ref()
+                .map(|st| st.flags.iter().cloned().collect());
+            (c.uid, c.modseq, flags)
+        })
+        .collect();
+    assert_eq!(visited, from_states, "changes from the index");
     assert!(tombs.iter().all(|u| !states.contains_key(u)));
     assert_eq!(
         store.counters(folder).unwrap(),
         store.recount(folder).unwrap()
     );
     changes
+}
+
+/// The flag names the index gives for a message; a state only when it has other flags.
+fn names(uid: u32, flags: Listed<'_>) -> BTreeSet<String> {
+    match flags {
+        Listed::System(bits) => mailbox::SYSTEM_FLAG_BITS
+            .iter()
+            .filter(|(_, b)| bits & b != 0)
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        Listed::State(st) => {
+            assert!(st.flags().any(|f| system_flag_bit(f) == 0), "{uid}");
+            st.flags().map(str::to_string).collect()
+        }
+    }
 }
 
 fn setup() -> (tempfile::TempDir, Store, u64, u64) {
