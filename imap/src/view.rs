@@ -553,7 +553,6 @@ impl View {
         });
     }
 
-    /// After our own change, take the new state without echoing it as someone else's.
     /// After [`View::absorb`] of every state a flag change reported: when the view had seen
     /// the folder up to the change's first modseq, it has now seen it up to its last, and a
     /// refresh need not read the change back (100k states after `STORE 1:*`).
@@ -563,6 +562,7 @@ impl View {
         }
     }
 
+    /// After our own change, take the new state without echoing it as someone else's.
     pub fn absorb(&mut self, uid: u32, st: &MessageState) {
         if let Ok(i) = self.uids.binary_search(&uid) {
             let list = self.table.list_of_flags(&st.flags);

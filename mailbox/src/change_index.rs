@@ -63,6 +63,15 @@ fn malformed() -> Error {
     Error::Encoding(postcard::Error::DeserializeBadEncoding)
 }
 
+/// The big-endian number at `at` in an index key (the folder at 0, the block at 8); an error,
+/// never a panic, for a key that is too short.
+pub(crate) fn key_part(key: &[u8], at: usize) -> Result<u64> {
+    key.get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(malformed)
+}
+
 /// One index record: (place in the block, UID, kind), ordered by place.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Block(Vec<(u8, u32, u8)>);
@@ -231,7 +240,7 @@ impl Store {
         let mut live: Vec<(u32, u64, u8)> = Vec::new();
         for kv in self.inner.changes.scan_prefix(folder.to_be_bytes()) {
             let (k, v) = kv?;
-            let n = u64::from_be_bytes(k[8..16].try_into().map_err(|_| malformed())?);
+            let n = key_part(&k, 8)?;
             live.extend(
                 Block::decode(&v)?
                     .entries(n)
@@ -308,7 +317,7 @@ impl Store {
         let to = block_key(folder, upto / BLOCK);
         for kv in self.inner.changes.range(from..=to) {
             let (k, v) = kv?;
-            let n = u64::from_be_bytes(k[8..16].try_into().map_err(|_| malformed())?);
+            let n = key_part(&k, 8)?;
             entries.extend(
                 Block::decode(&v)?
                     .entries(n)

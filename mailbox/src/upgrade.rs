@@ -5,7 +5,7 @@
 //! Each upgrade can run again from the start: cut short by a crash, the store still says its
 //! old format and the next start repeats it. The caller stamps the new format afterwards.
 
-use crate::change_index::{BLOCK, Block, block_key, live_kind};
+use crate::change_index::{BLOCK, Block, block_key, key_part, live_kind};
 use crate::error::{Error, Result};
 use crate::model::{Folder, MessageState};
 use crate::state_record::StateRef;
@@ -56,7 +56,7 @@ fn from_format_2(inner: &Inner) -> Result<usize> {
     let (mut pending, mut messages) = (0, 0usize);
     for kv in inner.changes.iter() {
         let (k, v) = kv?;
-        let folder = u64::from_be_bytes(k[..8].try_into().map_err(|_| Error::NoFolder)?);
+        let folder = key_part(&k, 0)?;
         let mut block = Block::decode(&v)?;
         let mut failed = None;
         block.rekind(|uid| match inner.states.get(msg_key(folder, uid)) {
