@@ -238,6 +238,43 @@ impl Node {
         &self.work
     }
 
+    /// Writes `bytes` bytes of a fixed pattern that does not compress to `name` in the work
+    /// folder, a MiB at a time; returns its path. Attachments for transfers that must move
+    /// real chunks.
+    pub fn pattern_file(&self, name: &str, bytes: usize) -> PathBuf {
+        let path = self.work.join(name);
+        let mut f = File::create(&path).expect("create pattern file");
+        let mut block = vec![0u8; 1 << 20];
+        let mut at = 0usize;
+        while at < bytes {
+            let n = block.len().min(bytes - at);
+            for (j, b) in block[..n].iter_mut().enumerate() {
+                *b = (((at + j) as u32).wrapping_mul(2_654_435_761) >> 13) as u8;
+            }
+            f.write_all(&block[..n]).expect("write pattern file");
+            at += n;
+        }
+        path
+    }
+
+    /// `wims send` of a message from alice@alpha.h to bob@beta.h (the accounts the network
+    /// tests host), with `extra` arguments after the subject and body (`--type`, `--attach`).
+    pub fn send_alice_to_bob(&self, subject: &str, body: &str, extra: &[&str]) -> Output {
+        let mut args = vec![
+            "send",
+            "--from",
+            "alice@alpha.h",
+            "--to",
+            "bob@beta.h",
+            "--subject",
+            subject,
+            "--body",
+            body,
+        ];
+        args.extend_from_slice(extra);
+        self.wims(&args, None)
+    }
+
     pub fn cert_path(&self) -> PathBuf {
         self.data.join("tls").join("cert.pem")
     }

@@ -243,29 +243,12 @@ fn a_message_between_two_nodes_appears_moves_and_finishes_on_both() {
     }
 
     // A few MiB, so that the job has chunks to place and bytes to count.
-    let file = a.work_dir().join("ledger.bin");
-    let data: Vec<u8> = (0..6 * 1024 * 1024u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    std::fs::write(&file, &data).unwrap();
+    let file = a.pattern_file("ledger.bin", 6 << 20);
     let subject = "Ledger for the monitor";
-    let out = a.wims(
-        &[
-            "send",
-            "--from",
-            "alice@alpha.h",
-            "--to",
-            "bob@beta.h",
-            "--subject",
-            subject,
-            "--body",
-            "See the ledger.",
-            "--type",
-            "invoice",
-            "--attach",
-            file.to_str().unwrap(),
-        ],
-        None,
+    let out = a.send_alice_to_bob(
+        subject,
+        "See the ledger.",
+        &["--type", "invoice", "--attach", file.to_str().unwrap()],
     );
     assert!(out.status.success(), "wims send: {out:?}");
 

@@ -22,22 +22,7 @@ const MAX_LOSS: f64 = 0.05;
 fn send(a: &Node, file: &str, n: usize) -> Duration {
     let started = Instant::now();
     let subject = format!("bench {n}");
-    let out = a.wims(
-        &[
-            "send",
-            "--from",
-            "alice@alpha.h",
-            "--to",
-            "bob@beta.h",
-            "--subject",
-            &subject,
-            "--body",
-            "bench",
-            "--attach",
-            file,
-        ],
-        None,
-    );
+    let out = a.send_alice_to_bob(&subject, "bench", &["--attach", file]);
     assert!(out.status.success(), "wims send: {out:?}");
     started.elapsed()
 }
@@ -70,13 +55,7 @@ fn ten_monitors_cost_a_large_transfer_less_than_five_percent() {
         .trim()
         .to_string();
 
-    let file = a.work_dir().join("bench.bin");
-    let mut data = vec![0u8; mib << 20];
-    for (i, b) in data.iter_mut().enumerate() {
-        *b = ((i as u32).wrapping_mul(2_654_435_761) >> 13) as u8;
-    }
-    std::fs::write(&file, &data).unwrap();
-    drop(data);
+    let file = a.pattern_file("bench.bin", mib << 20);
     let file = file.to_str().unwrap().to_string();
 
     let addr = a.endpoints().monitor.expect("monitor endpoint");

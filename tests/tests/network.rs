@@ -656,23 +656,10 @@ fn wims_send_delivers_attachments_and_refuses_non_partners() {
     )
     .expect("state is JSON");
     let subject = field(&state, "subject");
-    let out = net.a.wims(
-        &[
-            "send",
-            "--from",
-            "alice@alpha.h",
-            "--to",
-            "bob@beta.h",
-            "--subject",
-            &subject,
-            "--body",
-            "The report.",
-            "--type",
-            "invoice",
-            "--attach",
-            path,
-        ],
-        None,
+    let out = net.a.send_alice_to_bob(
+        &subject,
+        "The report.",
+        &["--type", "invoice", "--attach", path],
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -210,26 +210,10 @@ fn signal(node: &Node, sig: libc::c_int) {
 /// Sends alice's message with an attachment of `mib` MiB (a fixed pattern, so that it does not
 /// compress) from node `a`; `wims send` returns once the message is queued.
 fn send_attachment(a: &Node, mib: u32, subject: &str, body: &str, extra: &[&str]) {
-    let file = a.work_dir().join(format!("attachment-{mib}.bin"));
-    let data: Vec<u8> = (0..mib * 1024 * 1024)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
-        .collect();
-    std::fs::write(&file, &data).unwrap();
-    drop(data);
-    let mut args = vec![
-        "send",
-        "--from",
-        "alice@alpha.h",
-        "--to",
-        "bob@beta.h",
-        "--subject",
-        subject,
-        "--body",
-        body,
-    ];
-    args.extend_from_slice(extra);
-    args.extend(["--attach", file.to_str().unwrap()]);
-    let out = a.wims(&args, None);
+    let file = a.pattern_file(&format!("attachment-{mib}.bin"), (mib as usize) << 20);
+    let mut extra = extra.to_vec();
+    extra.extend(["--attach", file.to_str().unwrap()]);
+    let out = a.send_alice_to_bob(subject, body, &extra);
     assert!(out.status.success(), "wims send: {out:?}");
 }
 
