@@ -18,13 +18,12 @@
 
 use std::collections::BTreeMap;
 
-use sled::IVec;
 use sled::transaction::TransactionalTree;
 
 use crate::error::{Error, Result};
 use crate::model::{MessageState, system_flag_bit};
 use crate::state_record::StateRef;
-use crate::store::{Store, TxResult, msg_key};
+use crate::store::{Store, TxResult};
 
 /// Modseqs per index record.
 pub(crate) const BLOCK: u64 = 128;
@@ -326,41 +325,6 @@ impl Store {
             );
         }
         Ok(entries)
-    }
-
-    /// The stored states of `uids` (in any order; `None` for a message that is gone), side by
-    /// side with them. Few are looked up one by one; many, as after a STORE on a whole folder,
-    /// are read in one ordered scan of their UID range, several times cheaper per message.
-    pub(crate) fn states_of(&self, folder: u64, uids: &[u32]) -> Result<Vec<Option<IVec>>> {
-        let mut out: Vec<Option<IVec>> = vec![None; uids.len()];
-        let mut order: Vec<(u32, usize)> = uids.iter().copied().zip(0..).collect();
-        order.sort_unstable();
-        let (Some(&(first, _)), Some(&(last, _))) = (order.first(), order.last()) else {
-            return Ok(out);
-        };
-        let span = u64::from(last - first) + 1;
-        if (order.len() as u64) * 4 < span {
-            for (uid, i) in order {
-                out[i] = self.inner.states.get(msg_key(folder, uid))?;
-            }
-            return Ok(out);
-        }
-        let mut next = order.iter().peekable();
-        for kv in self
-            .inner
-            .states
-            .range(msg_key(folder, first)..=msg_key(folder, last))
-        {
-            let (k, v) = kv?;
-            let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
-            while next.next_if(|(u, _)| *u < uid).is_some() {}
-            // A UID asked for twice (a message changed during the scan of the index has two
-            // entries) gets its state twice.
-            while let Some((_, i)) = next.next_if(|(u, _)| *u == uid) {
-                out[*i] = Some(v.clone());
-            }
-        }
-        Ok(out)
     }
 
     /// Everything that changed in the folder after `modseq`, oldest first.

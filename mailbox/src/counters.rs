@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
-use crate::state_record::StateRef;
 use crate::store::{Store, dec};
 
 /// The counters of one folder.
@@ -82,17 +81,19 @@ impl Store {
     /// a store of the old format, and to check them.
     pub fn recount(&self, folder: u64) -> Result<FolderCounters> {
         let mut c = FolderCounters::default();
-        let prefix = folder.to_be_bytes();
-        for kv in self.inner.states.scan_prefix(prefix) {
-            let (k, v) = kv?;
-            let size = match self.inner.metas.get(&k)? {
-                Some(m) => dec::<crate::model::MessageMeta>(&m)?.size,
-                None => 0,
+        let mut failed = None;
+        self.scan_states(folder, 0..=u32::MAX, |uid, st| {
+            let size = match self.inner.metas.get(crate::store::msg_key(folder, uid)) {
+                Ok(Some(m)) => dec::<crate::model::MessageMeta>(&m).map(|m| m.size),
+                Ok(None) => Ok(0),
+                Err(e) => Err(e.into()),
             };
-            let st = StateRef::parse(&v)?;
-            c.count(1, st.flags(), size);
-        }
-        Ok(c)
+            match size {
+                Ok(size) => c.count(1, st.flags(), size),
+                Err(e) => failed = Some(e),
+            }
+        })?;
+        failed.map_or(Ok(c), Err)
     }
 
     /// Keywords some message of the folder carries, sorted.

@@ -157,6 +157,7 @@ impl Store {
         let lock = self.lock(folder.account);
         let _g = lock.lock().expect("account lock");
         let uids = self.uids_of(folder.id)?;
+        let state_keys = self.state_keys(folder.id)?;
         // The folder goes, so its change index goes with it, tombstones and all.
         let mut changes = Vec::new();
         for k in self
@@ -172,7 +173,6 @@ impl Store {
             let mut freed = Vec::new();
             for uid in &uids {
                 let k = msg_key(folder.id, *uid);
-                t.states.remove(&k)?;
                 t.headers.remove(&k)?;
                 if let Some(m) = t.metas.remove(&k)? {
                     let meta: crate::model::MessageMeta = tdec(&m)?;
@@ -180,6 +180,9 @@ impl Store {
                         freed.push(meta.blob);
                     }
                 }
+            }
+            for k in &state_keys {
+                t.states.remove(k)?;
             }
             for k in &changes {
                 t.changes.remove(k)?;
@@ -280,37 +283,19 @@ impl Store {
         Ok(out)
     }
 
-    /// The folder's UIDs, in order.
-    pub(crate) fn uids_of(&self, folder: u64) -> Result<Vec<u32>> {
-        let mut out = Vec::new();
-        for k in self.inner.states.scan_prefix(folder.to_be_bytes()).keys() {
-            let k = k?;
-            out.push(u32::from_be_bytes(
-                k[8..12].try_into().map_err(|_| Error::NoMessage)?,
-            ));
-        }
-        Ok(out)
-    }
-
     /// STATUS numbers, from the folder's counters. \Recent is counted from the UIDs on the
     /// smaller side of the folder's recent mark, often none.
     pub fn status(&self, folder: &Folder) -> Result<FolderStatus> {
         let c = self.counters(folder.id)?;
         let mark = folder.recent_uid;
-        let count = |from: u32, to: u32| -> u32 {
-            self.inner
-                .states
-                .range(msg_key(folder.id, from)..=msg_key(folder.id, to))
-                .keys()
-                .count() as u32
-        };
         let top = folder.uidnext.saturating_sub(1);
         let recent = if mark >= top {
             0
         } else if top - mark <= mark {
-            count(mark + 1, u32::MAX)
+            self.count_states(folder.id, mark + 1..=u32::MAX)?
         } else {
-            c.messages.saturating_sub(count(0, mark))
+            c.messages
+                .saturating_sub(self.count_states(folder.id, 0..=mark)?)
         };
         Ok(FolderStatus {
             messages: c.messages,

@@ -1,15 +1,17 @@
-//! What one transaction does to one folder's messages, for the change index and the counters:
-//! every writer of message states reports each change here, and [`Ledger::close`] writes both
-//! in the same transaction.
+//! What one transaction does to one folder's messages: every writer of message states goes
+//! through here, so the states, the change index and the counters change together, and
+//! [`Ledger::close`] writes all three in the same transaction.
 
 use crate::change_index::{EXPUNGED, IndexWrites, live_kind};
 use crate::counters::FolderCounters;
 use crate::model::MessageState;
+use crate::state_block::StateWrites;
 use crate::state_record::StateRef;
 use crate::store::{Tx, TxResult, tdec, tenc};
 
 pub(crate) struct Ledger {
     folder: u64,
+    states: StateWrites,
     index: IndexWrites,
     counters: Option<FolderCounters>,
 }
@@ -18,6 +20,7 @@ impl Ledger {
     pub(crate) fn new(folder: u64) -> Ledger {
         Ledger {
             folder,
+            states: StateWrites::new(folder),
             index: IndexWrites::new(folder),
             counters: None,
         }
@@ -36,6 +39,7 @@ impl Ledger {
 
     /// A message arrived (delivered, appended or copied in) with state `st`.
     pub(crate) fn added(&mut self, t: &Tx, uid: u32, st: &MessageState, size: u64) -> TxResult<()> {
+        self.states.put(t.states, uid, tenc(st)?)?;
         let kind = live_kind(st.flags.iter().map(String::as_str));
         self.index.put(t.changes, st.modseq, uid, kind)?;
         self.counters(t)?
@@ -51,6 +55,7 @@ impl Ledger {
         old: &StateRef<'_>,
         new: &MessageState,
     ) -> TxResult<()> {
+        self.states.put(t.states, uid, tenc(new)?)?;
         self.index.take(t.changes, old.modseq, uid)?;
         let kind = live_kind(new.flags.iter().map(String::as_str));
         self.index.put(t.changes, new.modseq, uid, kind)?;
@@ -61,7 +66,13 @@ impl Ledger {
         Ok(())
     }
 
-    /// A message was expunged at `modseq`; it leaves a tombstone there.
+    /// Takes the message's state away, the first step of expunging it; `None` when it has
+    /// none (it is gone already). [`Ledger::removed`] follows with the state.
+    pub(crate) fn take_state(&mut self, t: &Tx, uid: u32) -> TxResult<Option<Vec<u8>>> {
+        self.states.take(t.states, uid)
+    }
+
+    /// A message whose state was `old` was expunged at `modseq`; it leaves a tombstone there.
     pub(crate) fn removed(
         &mut self,
         t: &Tx,
@@ -76,8 +87,9 @@ impl Ledger {
         Ok(())
     }
 
-    /// Writes the index records and the counters touched.
+    /// Writes the state blocks, the index records and the counters touched.
     pub(crate) fn close(self, t: &Tx) -> TxResult<()> {
+        self.states.close(t.states)?;
         self.index.close(t.changes)?;
         if let Some(c) = &self.counters {
             t.counters.insert(&self.folder.to_be_bytes(), tenc(c)?)?;

@@ -15,6 +15,7 @@ pub mod mime;
 mod model;
 mod quota;
 mod records;
+mod state_block;
 mod state_record;
 mod store;
 mod subscription;

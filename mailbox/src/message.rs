@@ -140,7 +140,6 @@ impl Store {
                 modseq: folder.highest_modseq,
                 flags: flags.clone(),
             };
-            t.states.insert(&k, tenc(&state)?)?;
             t.metas.insert(&k, tenc(&meta)?)?;
             Store::add_blob_ref(t.blobrefs, meta.blob)?;
             let mut ledger = Ledger::new(folder.id);
@@ -161,13 +160,6 @@ impl Store {
 
     pub fn message_meta(&self, folder: u64, uid: u32) -> Result<Option<MessageMeta>> {
         match self.inner.metas.get(msg_key(folder, uid))? {
-            Some(v) => Ok(Some(dec(&v)?)),
-            None => Ok(None),
-        }
-    }
-
-    pub fn message_state(&self, folder: u64, uid: u32) -> Result<Option<MessageState>> {
-        match self.inner.states.get(msg_key(folder, uid))? {
             Some(v) => Ok(Some(dec(&v)?)),
             None => Ok(None),
         }
@@ -204,7 +196,6 @@ impl Store {
                 let mut change = FlagChange::default();
                 let before = folder.highest_modseq;
                 for (&uid, raw) in part.iter().zip(&current) {
-                    let k = msg_key(folder.id, uid);
                     let Some(raw) = raw else {
                         continue;
                     };
@@ -222,7 +213,6 @@ impl Store {
                         modseq: folder.highest_modseq,
                         flags: next,
                     };
-                    t.states.insert(&k, tenc(&st)?)?;
                     ledger.changed(t, uid, &old, &st)?;
                     change.updated.push((uid, st));
                 }
@@ -257,8 +247,8 @@ impl Store {
         };
         match only {
             Some(only) => {
-                for &uid in only {
-                    if let Some(raw) = self.inner.states.get(msg_key(folder, uid))? {
+                for (&uid, raw) in only.iter().zip(self.states_of(folder, only)?) {
+                    if let Some(raw) = raw {
                         check(uid, StateRef::parse(&raw)?);
                     }
                 }
@@ -291,11 +281,11 @@ impl Store {
                 let mut gone = Vec::new();
                 let mut freed = Vec::new();
                 for &uid in part {
-                    let k = msg_key(folder.id, uid);
-                    let Some(raw) = t.states.remove(&k)? else {
+                    let Some(raw) = ledger.take_state(t, uid)? else {
                         continue;
                     };
                     let old = tstate(&raw)?;
+                    let k = msg_key(folder.id, uid);
                     t.headers.remove(&k)?;
                     let mut size = 0;
                     if let Some(m) = t.metas.remove(&k)? {
@@ -339,23 +329,25 @@ impl Store {
         let g = lock.lock().expect("account lock");
         let dst = self.folder_by_id(account, to)?.ok_or(Error::NoFolder)?;
         let dkey = folder_key(account, &dst.name);
+        // Read before the transaction, as in `store_flags`: the lock keeps them as read, and
+        // the destination may be the source folder itself.
+        let states = self.states_of(from, uids)?;
         let r = self.transact_messages(|t| {
             let mut folder = folder_in(t.folders, &dkey)?;
             let mut ledger = Ledger::new(folder.id);
             let mut pairs = Vec::new();
-            for &uid in uids {
+            for (&uid, st) in uids.iter().zip(&states) {
                 let sk = msg_key(from, uid);
-                let (Some(st), Some(meta)) = (t.states.get(sk)?, t.metas.get(sk)?) else {
+                let (Some(st), Some(meta)) = (st, t.metas.get(sk)?) else {
                     continue;
                 };
-                let mut st = tstate(&st)?.to_state();
+                let mut st = tstate(st)?.to_state();
                 let meta_v: MessageMeta = tdec(&meta)?;
                 let new_uid = folder.uidnext;
                 folder.uidnext += 1;
                 folder.highest_modseq += 1;
                 st.modseq = folder.highest_modseq;
                 let dk = msg_key(folder.id, new_uid);
-                t.states.insert(&dk, tenc(&st)?)?;
                 t.metas.insert(&dk, meta)?;
                 if let Some(h) = t.headers.get(sk)? {
                     t.headers.insert(&dk, h)?;

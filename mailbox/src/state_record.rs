@@ -7,7 +7,6 @@
 
 use crate::error::{Error, Result};
 use crate::model::MessageState;
-use crate::store::{Store, msg_key};
 
 /// A state record borrowed from the database.
 #[derive(Debug, Clone, Copy)]
@@ -99,26 +98,6 @@ impl<'a> Iterator for FlagIter<'a> {
         self.rest = rest;
         // Checked in `parse`.
         std::str::from_utf8(s).ok()
-    }
-}
-
-impl Store {
-    /// Reads every state of the folder with a UID in `uids`, in UID order, without decoding
-    /// them into owned values.
-    pub fn scan_states(
-        &self,
-        folder: u64,
-        uids: std::ops::RangeInclusive<u32>,
-        mut f: impl FnMut(u32, StateRef<'_>),
-    ) -> Result<()> {
-        let from = msg_key(folder, *uids.start());
-        let to = msg_key(folder, *uids.end());
-        for kv in self.inner.states.range(from..=to) {
-            let (k, v) = kv?;
-            let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
-            f(uid, StateRef::parse(&v)?);
-        }
-        Ok(())
     }
 }
 

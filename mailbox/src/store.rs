@@ -66,6 +66,7 @@ pub(crate) struct Inner {
     pub(crate) db: sled::Db,
     pub(crate) accounts: Tree,
     pub(crate) folders: Tree,
+    /// Folder id ‖ UID / 128 → the states of those UIDs (see `state_block`).
     pub(crate) states: Tree,
     /// Folder id ‖ modseq → UID ‖ live/expunged: what changed since a modseq (see `changes`).
     pub(crate) changes: Tree,
@@ -90,9 +91,9 @@ pub(crate) struct Inner {
 
 /// Layout of the records (postcard is not self-describing): raised whenever a record type
 /// changes, so an old or newer store is refused instead of misread. Format 2 added the change
-/// index and the folder counters, format 3 the flags in brief in the index's entries; older
-/// stores are upgraded when opened.
-pub const FORMAT: u32 = 3;
+/// index and the folder counters, format 3 the flags in brief in the index's entries, format 4
+/// the states in blocks; older stores are upgraded when opened.
+pub const FORMAT: u32 = 4;
 const FORMAT_KEY: &[u8] = b"format";
 
 /// The format stamped in the database; `None` for a new, empty one. Refuses formats this
@@ -111,8 +112,9 @@ fn stored_format(db: &sled::Db) -> Result<Option<u32>> {
     Ok(Some(found))
 }
 
-fn stamp_format(db: &sled::Db) -> Result<()> {
-    db.insert(FORMAT_KEY, &FORMAT.to_be_bytes())?;
+/// Stamps `format` in the database, flushed.
+pub(crate) fn stamp_format(db: &sled::Db, format: u32) -> Result<()> {
+    db.insert(FORMAT_KEY, &format.to_be_bytes())?;
     db.flush()?;
     Ok(())
 }
@@ -152,7 +154,7 @@ impl Store {
         let inner = Inner {
             accounts: db.open_tree("accounts")?,
             folders: db.open_tree("folders")?,
-            states: db.open_tree("states")?,
+            states: db.open_tree("state_blocks")?,
             changes: db.open_tree("changes")?,
             counters: db.open_tree("counters")?,
             metas: db.open_tree("metas")?,
@@ -171,9 +173,9 @@ impl Store {
             Some(FORMAT) => {}
             Some(old) => {
                 crate::upgrade::upgrade(&inner, old)?;
-                stamp_format(&inner.db)?;
+                stamp_format(&inner.db, FORMAT)?;
             }
-            None => stamp_format(&inner.db)?,
+            None => stamp_format(&inner.db, FORMAT)?,
         }
         let live: Vec<u64> = inner
             .blobrefs

@@ -2,30 +2,52 @@
 //! both are derived from the message records, which later formats read unchanged. Format 2's
 //! index entries did not carry the message's flags in brief (see
 //! [`crate::change_index::live_kind`]); they are filled in from the states, tombstones kept.
+//! Formats 1 to 3 kept one state record per message, in the tree [`OLD_STATES`]; format 4
+//! keeps them in blocks (see [`crate::state_block`]), built from those records.
+//!
 //! Each upgrade can run again from the start: cut short by a crash, the store still says its
-//! old format and the next start repeats it. The caller stamps the new format afterwards.
+//! old format and the next start repeats it. A store of format 1 or 2 is stamped format 3 once
+//! it is, so a crash later never builds the index again from states already moved. The caller
+//! stamps the current format afterwards.
+
+use sled::Tree;
 
 use crate::change_index::{BLOCK, Block, block_key, key_part, live_kind};
 use crate::error::{Error, Result};
 use crate::model::{Folder, MessageState};
+use crate::state_block::BlockBuilder;
 use crate::state_record::StateRef;
-use crate::store::{Inner, dec, folder_key, msg_key, tenc, transact};
+use crate::store::{Inner, dec, folder_key, msg_key, stamp_format, tenc, transact};
 
 /// The older formats this version upgrades.
-pub(crate) const UPGRADABLE: [u32; 2] = [1, 2];
+pub(crate) const UPGRADABLE: [u32; 3] = [1, 2, 3];
 
-/// Change index records written per batch, to bound memory on large folders.
+/// The tree of formats 1 to 3's states: folder id ‖ UID → state record.
+const OLD_STATES: &str = "states";
+
+/// Records written per batch, to bound memory on large folders.
 const BATCH: usize = 1_000;
 
 /// Brings a store of format `from` (one of [`UPGRADABLE`]) to the current one.
 pub(crate) fn upgrade(inner: &Inner, from: u32) -> Result<()> {
-    let messages = match from {
-        1 => from_format_1(inner)?,
-        _ => from_format_2(inner)?,
-    };
+    let old = inner.db.open_tree(OLD_STATES)?;
+    if from < 3 {
+        let messages = match from {
+            1 => from_format_1(inner, &old)?,
+            _ => from_format_2(inner, &old)?,
+        };
+        inner.db.flush()?;
+        stamp_format(&inner.db, 3)?;
+        tracing::info!(from, messages, "store upgraded to format 3");
+    }
+    let messages = from_format_3(inner, &old)?;
+    inner.db.flush()?;
+    // Only once the blocks are durable; run again after this, the upgrade finds nothing to move.
+    drop(old);
+    inner.db.drop_tree(OLD_STATES)?;
     inner.db.flush()?;
     tracing::info!(
-        from,
+        from = 3,
         messages,
         "store upgraded to format {}",
         crate::store::FORMAT
@@ -33,8 +55,40 @@ pub(crate) fn upgrade(inner: &Inner, from: u32) -> Result<()> {
     Ok(())
 }
 
+/// Moves every state into its block; returns the number of messages.
+fn from_format_3(inner: &Inner, old: &Tree) -> Result<usize> {
+    let mut builder = BlockBuilder::new();
+    let mut batch = sled::Batch::default();
+    let (mut pending, mut messages) = (0, 0usize);
+    let mut write = |block: Option<([u8; 12], Vec<u8>)>, last: bool| -> Result<()> {
+        if let Some((k, v)) = block {
+            batch.insert(&k[..], v);
+            pending += 1;
+        }
+        if pending == BATCH || last {
+            inner.states.apply_batch(std::mem::take(&mut batch))?;
+            pending = 0;
+        }
+        Ok(())
+    };
+    // In key order, folder by folder and UID by UID, so each block is built whole.
+    for kv in old.iter() {
+        let (k, v) = kv?;
+        let folder = key_part(&k, 0)?;
+        let uid = k
+            .get(8..12)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+            .ok_or(Error::NoMessage)?;
+        write(builder.add(folder, uid, &v)?, false)?;
+        messages += 1;
+    }
+    write(builder.finish(), true)?;
+    Ok(messages)
+}
+
 /// Builds the change index and the counters; returns the number of messages.
-fn from_format_1(inner: &Inner) -> Result<usize> {
+fn from_format_1(inner: &Inner, old: &Tree) -> Result<usize> {
     inner.changes.clear()?;
     inner.counters.clear()?;
     let folders = inner
@@ -45,13 +99,13 @@ fn from_format_1(inner: &Inner) -> Result<usize> {
         .collect::<Result<Vec<Folder>>>()?;
     let mut messages = 0usize;
     for folder in &folders {
-        messages += upgrade_folder(inner, folder)?;
+        messages += upgrade_folder(inner, old, folder)?;
     }
     Ok(messages)
 }
 
 /// Gives every live index entry its message's flags in brief; returns how many it rewrote.
-fn from_format_2(inner: &Inner) -> Result<usize> {
+fn from_format_2(inner: &Inner, old: &Tree) -> Result<usize> {
     let mut batch = sled::Batch::default();
     let (mut pending, mut messages) = (0, 0usize);
     for kv in inner.changes.iter() {
@@ -59,7 +113,7 @@ fn from_format_2(inner: &Inner) -> Result<usize> {
         let folder = key_part(&k, 0)?;
         let mut block = Block::decode(&v)?;
         let mut failed = None;
-        block.rekind(|uid| match inner.states.get(msg_key(folder, uid)) {
+        block.rekind(|uid| match old.get(msg_key(folder, uid)) {
             Ok(Some(raw)) => {
                 messages += 1;
                 match StateRef::parse(&raw) {
@@ -91,10 +145,10 @@ fn from_format_2(inner: &Inner) -> Result<usize> {
 }
 
 /// Indexes and counts one folder; returns its number of messages.
-fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
+fn upgrade_folder(inner: &Inner, old: &Tree, folder: &Folder) -> Result<usize> {
     let mut by_modseq: Vec<(u64, u32, u8)> = Vec::new();
     let mut counters = crate::counters::FolderCounters::default();
-    for kv in inner.states.scan_prefix(folder.id.to_be_bytes()) {
+    for kv in old.scan_prefix(folder.id.to_be_bytes()) {
         let (k, v) = kv?;
         let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
         let st = StateRef::parse(&v)?;
@@ -116,7 +170,7 @@ fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
     for &(modseq, uid, kind) in &by_modseq {
         if last == Some(modseq) || modseq > folder.highest_modseq {
             fresh += 1;
-            renumber(inner, folder, uid, fresh)?;
+            renumber(inner, old, folder, uid, fresh)?;
             indexed.push((fresh, uid, kind));
         } else {
             last = Some(modseq);
@@ -148,10 +202,10 @@ fn upgrade_folder(inner: &Inner, folder: &Folder) -> Result<usize> {
 }
 
 /// Gives one message the modseq `modseq`, raising the folder's highest modseq to it.
-fn renumber(inner: &Inner, folder: &Folder, uid: u32, modseq: u64) -> Result<()> {
+fn renumber(inner: &Inner, old: &Tree, folder: &Folder, uid: u32, modseq: u64) -> Result<()> {
     let fkey = folder_key(folder.account, &folder.name);
     let k = msg_key(folder.id, uid);
-    transact(&[&inner.states, &inner.folders], |t| {
+    transact(&[old, &inner.folders], |t| {
         if let Some(raw) = t[0].get(k)? {
             let mut st: MessageState = crate::store::tdec(&raw)?;
             st.modseq = modseq;

@@ -329,9 +329,49 @@ fn open_db(dir: &Path) -> sled::Db {
     }
 }
 
+/// Puts the states back as formats 1 to 3 kept them, one record per message in the tree
+/// `states`, and stamps format 3. With `keep_blocks`, the blocks stay too: an upgrade to format
+/// 4 cut short after writing them.
+fn unblock_states(db: &sled::Db, keep_blocks: bool) {
+    let blocks = db.open_tree("state_blocks").unwrap();
+    let states = db.open_tree("states").unwrap();
+    for kv in blocks.iter() {
+        let (k, v) = kv.unwrap();
+        let base = u32::from_be_bytes(k[8..12].try_into().unwrap()) * 128;
+        let mut at = 0;
+        while at < v.len() {
+            let place = u32::from(v[at]);
+            let (mut len, mut shift) = (0usize, 0);
+            loop {
+                at += 1;
+                len |= usize::from(v[at] & 0x7f) << shift;
+                shift += 7;
+                if v[at] & 0x80 == 0 {
+                    break;
+                }
+            }
+            at += 1;
+            states
+                .insert(key_of(key_folder(&k), base + place), &v[at..at + len])
+                .unwrap();
+            at += len;
+        }
+    }
+    if !keep_blocks {
+        assert!(db.drop_tree("state_blocks").unwrap());
+    }
+    db.insert(b"format", &3u32.to_be_bytes()).unwrap();
+    db.flush().unwrap();
+}
+
+fn key_folder(k: &[u8]) -> u64 {
+    u64::from_be_bytes(k[..8].try_into().unwrap())
+}
+
 /// Turns a store into what format 1 left: no change index, no counters.
 fn make_format_1(dir: &Path) {
     let db = open_db(dir);
+    unblock_states(&db, false);
     assert!(db.drop_tree("changes").unwrap());
     assert!(db.drop_tree("counters").unwrap());
     db.insert(b"format", &1u32.to_be_bytes()).unwrap();
@@ -341,6 +381,7 @@ fn make_format_1(dir: &Path) {
 /// Turns a store into what format 2 left: index entries without the flags in brief.
 fn make_format_2(dir: &Path) {
     let db = open_db(dir);
+    unblock_states(&db, false);
     let changes = db.open_tree("changes").unwrap();
     for kv in changes.iter() {
         let (k, v) = kv.unwrap();
@@ -447,6 +488,55 @@ fn a_format_2_store_gets_the_flags_in_its_index() {
     drop(store);
     let store = reopen(dir.path(), &key);
     check(&store, a, inbox);
+}
+
+#[test]
+fn a_format_3_store_gets_its_states_in_blocks() {
+    for keep_blocks in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StorageKey::generate();
+        let (a, inbox, before) = {
+            let store = Store::open(dir.path(), key.clone()).unwrap();
+            let a = store.add_account("u@x.h", "pw").unwrap().id;
+            let inbox = store.folder(a, "INBOX").unwrap().unwrap().id;
+            // Three blocks, the middle one with gaps, and a second folder.
+            for i in 0..300 {
+                let long = format!("$K{}", "x".repeat(i % 140));
+                let flags: &[&str] = match i % 4 {
+                    0 => &["\\Seen"],
+                    1 => &[],
+                    2 => &["\\Deleted"],
+                    _ => &[long.as_str(), "\\Flagged"],
+                };
+                deliver(&store, a, "INBOX", flags);
+            }
+            deliver(&store, a, "Sent", &["\\Seen"]);
+            store.expunge(a, inbox, None).unwrap();
+            (a, inbox, store.message_states(inbox).unwrap())
+        };
+        assert_eq!(before.len(), 225);
+        make_format_3(dir.path(), keep_blocks);
+        let store = reopen(dir.path(), &key);
+        assert_eq!(store.message_states(inbox).unwrap(), before, "nothing lost");
+        check(&store, a, inbox);
+        let sent = store.folder(a, "Sent").unwrap().unwrap().id;
+        assert_eq!(store.message_states(sent).unwrap().len(), 1);
+        store
+            .store_flags(a, inbox, &[1, 150, 299], FlagOp::Add, &["$New"], None)
+            .unwrap();
+        check(&store, a, inbox);
+        drop(store);
+        let db = open_db(dir.path());
+        assert!(
+            !db.tree_names().iter().any(|n| &n[..] == b"states"),
+            "the old tree is gone"
+        );
+    }
+}
+
+fn make_format_3(dir: &Path, keep_blocks: bool) {
+    let db = open_db(dir);
+    unblock_states(&db, keep_blocks);
 }
 
 #[test]

@@ -1,0 +1,405 @@
+//! Message states, [`UIDS`] UIDs to a record.
+//!
+//! Key folder id ‖ UID / [`UIDS`] (big endian), value the block's states in UID order, each
+//! the UID's place in the block (1 byte), the state record's length (a varint) and the record
+//! (see [`StateRef`]; the length takes up to 4 bytes, 256 MiB, far above any state's). A STORE on a whole folder of 100k messages writes some 800 records
+//! instead of 100k: sled's cost per written record, not per byte, is what a large flag change
+//! pays for. A single state costs one block read, a few hundred bytes.
+
+use std::collections::BTreeMap;
+use std::ops::{Range, RangeInclusive};
+
+use sled::IVec;
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use crate::error::{Error, Result};
+use crate::model::MessageState;
+use crate::state_record::StateRef;
+use crate::store::{Store, TxResult, msg_key};
+
+/// UIDs per state record.
+pub(crate) const UIDS: u32 = 128;
+
+/// The key of the record holding `uid`'s state.
+pub(crate) fn state_key(folder: u64, uid: u32) -> [u8; 12] {
+    msg_key(folder, uid / UIDS)
+}
+
+fn malformed() -> Error {
+    Error::Encoding(postcard::Error::DeserializeBadEncoding)
+}
+
+/// The block number in a state record's key.
+fn block_of(key: &[u8]) -> Result<u32> {
+    key.get(8..12)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(malformed)
+}
+
+/// The entries of a stored block as (place, the record's range in the block), in order. A
+/// broken block yields one error and stops.
+struct Entries<'a> {
+    raw: &'a [u8],
+    at: usize,
+    last: Option<u8>,
+}
+
+impl Entries<'_> {
+    fn new(raw: &[u8]) -> Entries<'_> {
+        Entries {
+            raw,
+            at: 0,
+            last: None,
+        }
+    }
+
+    fn entry(&mut self) -> Option<(u8, Range<usize>)> {
+        let place = *self.raw.get(self.at)?;
+        if u32::from(place) >= UIDS || self.last.is_some_and(|l| l >= place) {
+            return None;
+        }
+        let mut len = 0usize;
+        let mut at = self.at + 1;
+        for shift in [0, 7, 14, 21] {
+            let b = *self.raw.get(at)?;
+            at += 1;
+            len |= usize::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                let end = at.checked_add(len).filter(|&e| e <= self.raw.len())?;
+                self.at = end;
+                self.last = Some(place);
+                return Some((place, at..end));
+            }
+        }
+        None
+    }
+}
+
+impl Iterator for Entries<'_> {
+    type Item = Result<(u8, Range<usize>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.at >= self.raw.len() {
+            return None;
+        }
+        match self.entry() {
+            Some(e) => Some(Ok(e)),
+            None => {
+                self.at = self.raw.len();
+                Some(Err(malformed()))
+            }
+        }
+    }
+}
+
+/// One block decoded for a transaction to change: (place, state record), ordered by place.
+#[derive(Debug, Default)]
+struct Block(Vec<(u8, Vec<u8>)>);
+
+impl Block {
+    fn decode(raw: &[u8]) -> Result<Block> {
+        let mut out = Vec::new();
+        for e in Entries::new(raw) {
+            let (place, r) = e?;
+            StateRef::parse(&raw[r.clone()])?;
+            out.push((place, raw[r].to_vec()));
+        }
+        Ok(Block(out))
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut v = Vec::with_capacity(self.0.iter().map(|(_, r)| r.len() + 3).sum());
+        for (place, record) in &self.0 {
+            v.push(*place);
+            let mut len = record.len();
+            while len >= 0x80 {
+                v.push((len as u8) | 0x80);
+                len >>= 7;
+            }
+            v.push(len as u8);
+            v.extend_from_slice(record);
+        }
+        v
+    }
+
+    fn find(&self, uid: u32) -> std::result::Result<usize, usize> {
+        let place = (uid % UIDS) as u8;
+        self.0.binary_search_by_key(&place, |e| e.0)
+    }
+}
+
+/// The state blocks one transaction changes in one folder, kept decoded and written once at
+/// the end (see [`crate::ledger::Ledger`], their only user).
+pub(crate) struct StateWrites {
+    folder: u64,
+    blocks: BTreeMap<u32, Block>,
+}
+
+impl StateWrites {
+    pub(crate) fn new(folder: u64) -> StateWrites {
+        StateWrites {
+            folder,
+            blocks: BTreeMap::new(),
+        }
+    }
+
+    fn block(&mut self, t: &TransactionalTree, uid: u32) -> TxResult<&mut Block> {
+        let n = uid / UIDS;
+        if !self.blocks.contains_key(&n) {
+            let b = match t.get(msg_key(self.folder, n))? {
+                Some(raw) => Block::decode(&raw).map_err(ConflictableTransactionError::Abort)?,
+                None => Block::default(),
+            };
+            self.blocks.insert(n, b);
+        }
+        Ok(self.blocks.get_mut(&n).expect("just loaded"))
+    }
+
+    /// Sets `uid`'s state.
+    pub(crate) fn put(&mut self, t: &TransactionalTree, uid: u32, record: Vec<u8>) -> TxResult<()> {
+        let b = self.block(t, uid)?;
+        match b.find(uid) {
+            Ok(i) => b.0[i].1 = record,
+            Err(i) => b.0.insert(i, ((uid % UIDS) as u8, record)),
+        }
+        Ok(())
+    }
+
+    /// Removes `uid`'s state and returns it; `None` when there is none.
+    pub(crate) fn take(&mut self, t: &TransactionalTree, uid: u32) -> TxResult<Option<Vec<u8>>> {
+        let b = self.block(t, uid)?;
+        Ok(b.find(uid).ok().map(|i| b.0.remove(i).1))
+    }
+
+    pub(crate) fn close(self, t: &TransactionalTree) -> TxResult<()> {
+        for (n, b) in &self.blocks {
+            let k = msg_key(self.folder, *n);
+            if b.0.is_empty() {
+                t.remove(&k)?;
+            } else {
+                t.insert(&k, b.encode())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Builds blocks from states given in UID order (the format 4 upgrade): feed each state, take
+/// each finished block as (key, value).
+pub(crate) struct BlockBuilder {
+    current: Option<(u64, u32)>,
+    block: Block,
+}
+
+impl BlockBuilder {
+    pub(crate) fn new() -> BlockBuilder {
+        BlockBuilder {
+            current: None,
+            block: Block::default(),
+        }
+    }
+
+    /// Adds one state; returns the block it finished, if any.
+    pub(crate) fn add(
+        &mut self,
+        folder: u64,
+        uid: u32,
+        record: &[u8],
+    ) -> Result<Option<([u8; 12], Vec<u8>)>> {
+        StateRef::parse(record)?;
+        let at = (folder, uid / UIDS);
+        let done = match self.current {
+            Some(c) if c != at => self.finish(),
+            _ => None,
+        };
+        self.current = Some(at);
+        if let Err(i) = self.block.find(uid) {
+            self.block
+                .0
+                .insert(i, ((uid % UIDS) as u8, record.to_vec()));
+        }
+        Ok(done)
+    }
+
+    /// The block being built, if any.
+    pub(crate) fn finish(&mut self) -> Option<([u8; 12], Vec<u8>)> {
+        let (folder, n) = self.current.take()?;
+        let block = std::mem::take(&mut self.block);
+        Some((msg_key(folder, n), block.encode()))
+    }
+}
+
+impl Store {
+    /// Visits every stored state of the folder with a UID in `uids`, in UID order, as the block
+    /// it is in and its range there.
+    fn each_state(
+        &self,
+        folder: u64,
+        uids: RangeInclusive<u32>,
+        mut f: impl FnMut(u32, &IVec, Range<usize>) -> Result<()>,
+    ) -> Result<()> {
+        let (from, to) = (
+            state_key(folder, *uids.start()),
+            state_key(folder, *uids.end()),
+        );
+        for kv in self.inner.states.range(from..=to) {
+            let (k, v) = kv?;
+            let base = block_of(&k)? * UIDS;
+            for e in Entries::new(&v) {
+                let (place, r) = e?;
+                let uid = base + u32::from(place);
+                if uids.contains(&uid) {
+                    f(uid, &v, r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads every state of the folder with a UID in `uids`, in UID order, without decoding
+    /// them into owned values.
+    pub fn scan_states(
+        &self,
+        folder: u64,
+        uids: RangeInclusive<u32>,
+        mut f: impl FnMut(u32, StateRef<'_>),
+    ) -> Result<()> {
+        self.each_state(folder, uids, |uid, v, r| {
+            f(uid, StateRef::parse(&v[r])?);
+            Ok(())
+        })
+    }
+
+    /// How many messages the folder has with a UID in `uids`.
+    pub(crate) fn count_states(&self, folder: u64, uids: RangeInclusive<u32>) -> Result<u32> {
+        let mut n = 0;
+        self.each_state(folder, uids, |_, _, _| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
+    /// The folder's UIDs, in order.
+    pub(crate) fn uids_of(&self, folder: u64) -> Result<Vec<u32>> {
+        let mut out = Vec::new();
+        self.each_state(folder, 0..=u32::MAX, |uid, _, _| {
+            out.push(uid);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The keys of the folder's state records, for removing the folder.
+    pub(crate) fn state_keys(&self, folder: u64) -> Result<Vec<IVec>> {
+        let mut out = Vec::new();
+        for k in self.inner.states.scan_prefix(folder.to_be_bytes()).keys() {
+            out.push(k?);
+        }
+        Ok(out)
+    }
+
+    /// The stored state records of `uids` (in any order; `None` for a message that is gone),
+    /// side by side with them. Each block is read once however many of its UIDs are asked for;
+    /// when they are in most blocks of their range, as after a STORE on a whole folder, the
+    /// range is read in one ordered scan, several times cheaper per record than lookups.
+    pub(crate) fn states_of(&self, folder: u64, uids: &[u32]) -> Result<Vec<Option<IVec>>> {
+        let mut out: Vec<Option<IVec>> = vec![None; uids.len()];
+        let mut order: Vec<(u32, usize)> = uids.iter().copied().zip(0..).collect();
+        order.sort_unstable();
+        let (Some(&(first, _)), Some(&(last, _))) = (order.first(), order.last()) else {
+            return Ok(out);
+        };
+        let mut blocks: Vec<u32> = order.iter().map(|(u, _)| u / UIDS).collect();
+        blocks.dedup();
+        let mut wanted = order.iter().peekable();
+        let mut take = |n: u32, raw: &IVec| -> Result<()> {
+            for e in Entries::new(raw) {
+                let (place, r) = e?;
+                let uid = n * UIDS + u32::from(place);
+                while wanted.next_if(|(u, _)| *u < uid).is_some() {}
+                // A UID asked for twice (a message changed during the scan of the index has
+                // two entries) gets its state twice.
+                while let Some((_, i)) = wanted.next_if(|(u, _)| *u == uid) {
+                    out[*i] = Some(raw.subslice(r.start, r.len()));
+                }
+            }
+            Ok(())
+        };
+        let span = (last / UIDS - first / UIDS) as usize + 1;
+        if blocks.len() * 4 < span {
+            for n in blocks {
+                if let Some(raw) = self.inner.states.get(msg_key(folder, n))? {
+                    take(n, &raw)?;
+                }
+            }
+        } else {
+            for kv in self
+                .inner
+                .states
+                .range(state_key(folder, first)..=state_key(folder, last))
+            {
+                let (k, raw) = kv?;
+                take(block_of(&k)?, &raw)?;
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn message_state(&self, folder: u64, uid: u32) -> Result<Option<MessageState>> {
+        match self.states_of(folder, &[uid])?.pop().flatten() {
+            Some(raw) => Ok(Some(StateRef::parse(&raw)?.to_state())),
+            None => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(modseq: u64, flags: &[&str]) -> Vec<u8> {
+        postcard::to_allocvec(&MessageState {
+            modseq,
+            flags: flags.iter().map(|f| f.to_string()).collect(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn blocks_round_trip_in_uid_order() {
+        let long = "k".repeat(300);
+        let mut b = BlockBuilder::new();
+        assert!(b.add(1, 130, &record(5, &["\\Seen"])).unwrap().is_none());
+        assert!(b.add(1, 129, &record(9, &[&long])).unwrap().is_none());
+        assert!(b.add(1, 255, &record(7, &[])).unwrap().is_none());
+        let (key, raw) = b.add(1, 256, &record(8, &[])).unwrap().unwrap();
+        assert_eq!(key, msg_key(1, 1));
+        let block = Block::decode(&raw).unwrap();
+        let places: Vec<u8> = block.0.iter().map(|e| e.0).collect();
+        assert_eq!(places, [1, 2, 127]);
+        assert_eq!(block.encode(), raw);
+        let r = StateRef::parse(&block.0[0].1).unwrap();
+        assert_eq!((r.modseq, r.flags().next()), (9, Some(long.as_str())));
+        let (key, _) = b.finish().unwrap();
+        assert_eq!(key, msg_key(1, 2));
+        assert!(b.finish().is_none());
+    }
+
+    #[test]
+    fn broken_blocks_are_refused() {
+        for raw in [
+            &b"\x80\x01\x00"[..],
+            b"\x05\x03\x01\x00",
+            b"\x05\x02\x01\x00\x05\x02\x01\x00",
+            b"\x05\x02\x01\x00\x04\x02\x01\x00",
+            b"\x05\x02\x01\x05",
+            b"\x05\xff\xff\xff\xff\x01",
+            b"\x05",
+        ] {
+            assert!(Block::decode(raw).is_err(), "{raw:?}");
+        }
+        assert!(Block::decode(b"").unwrap().0.is_empty());
+    }
+}
