@@ -16,10 +16,9 @@
 //! blocks, the entries a transaction adds share a few records, as do the ones it removes when
 //! the messages changed together before.
 
-use std::collections::BTreeMap;
-
 use sled::transaction::TransactionalTree;
 
+use crate::block_writes::{BlockRecord, BlockWrites};
 use crate::error::{Error, Result};
 use crate::model::{MessageState, system_flag_bit};
 use crate::state_record::StateRef;
@@ -144,32 +143,26 @@ impl Block {
     }
 }
 
-/// The index records one transaction changes in one folder, kept decoded and written once
-/// at the end.
-pub(crate) struct IndexWrites {
-    folder: u64,
-    blocks: BTreeMap<u64, Block>,
+impl BlockRecord for Block {
+    fn decode(raw: &[u8]) -> Result<Block> {
+        Block::decode(raw)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        Block::encode(self)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
+
+/// The index records one transaction changes in one folder.
+pub(crate) struct IndexWrites(BlockWrites<Block>);
 
 impl IndexWrites {
     pub(crate) fn new(folder: u64) -> IndexWrites {
-        IndexWrites {
-            folder,
-            blocks: BTreeMap::new(),
-        }
-    }
-
-    fn block(&mut self, t: &TransactionalTree, modseq: u64) -> TxResult<&mut Block> {
-        let n = modseq / BLOCK;
-        if !self.blocks.contains_key(&n) {
-            let b = match t.get(block_key(self.folder, n))? {
-                Some(raw) => Block::decode(&raw)
-                    .map_err(sled::transaction::ConflictableTransactionError::Abort)?,
-                None => Block::default(),
-            };
-            self.blocks.insert(n, b);
-        }
-        Ok(self.blocks.get_mut(&n).expect("just loaded"))
+        IndexWrites(BlockWrites::new(folder, |f, n| block_key(f, n).to_vec()))
     }
 
     pub(crate) fn put(
@@ -179,25 +172,17 @@ impl IndexWrites {
         uid: u32,
         kind: u8,
     ) -> TxResult<()> {
-        self.block(t, modseq)?.put(modseq, uid, kind);
+        self.0.get(t, modseq / BLOCK)?.put(modseq, uid, kind);
         Ok(())
     }
 
     pub(crate) fn take(&mut self, t: &TransactionalTree, modseq: u64, uid: u32) -> TxResult<()> {
-        self.block(t, modseq)?.take(modseq, uid);
+        self.0.get(t, modseq / BLOCK)?.take(modseq, uid);
         Ok(())
     }
 
     pub(crate) fn close(self, t: &TransactionalTree) -> TxResult<()> {
-        for (n, b) in &self.blocks {
-            let k = block_key(self.folder, *n);
-            if b.0.is_empty() {
-                t.remove(&k)?;
-            } else {
-                t.insert(&k, b.encode())?;
-            }
-        }
-        Ok(())
+        self.0.close(t)
     }
 }
 

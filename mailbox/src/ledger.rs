@@ -39,7 +39,7 @@ impl Ledger {
 
     /// A message arrived (delivered, appended or copied in) with state `st`.
     pub(crate) fn added(&mut self, t: &Tx, uid: u32, st: &MessageState, size: u64) -> TxResult<()> {
-        self.states.put(t.states, uid, tenc(st)?)?;
+        self.states.put(t.states, uid, st)?;
         let kind = live_kind(st.flags.iter().map(String::as_str));
         self.index.put(t.changes, st.modseq, uid, kind)?;
         self.counters(t)?
@@ -55,7 +55,7 @@ impl Ledger {
         old: &StateRef<'_>,
         new: &MessageState,
     ) -> TxResult<()> {
-        self.states.put(t.states, uid, tenc(new)?)?;
+        self.states.put(t.states, uid, new)?;
         self.index.take(t.changes, old.modseq, uid)?;
         let kind = live_kind(new.flags.iter().map(String::as_str));
         self.index.put(t.changes, new.modseq, uid, kind)?;

@@ -4,6 +4,7 @@
 mod account;
 mod append;
 mod blob;
+mod block_writes;
 mod change_index;
 mod counters;
 mod drop_folder;

@@ -6,12 +6,12 @@
 //! instead of 100k: sled's cost per written record, not per byte, is what a large flag change
 //! pays for. A single state costs one block read, a few hundred bytes.
 
-use std::collections::BTreeMap;
 use std::ops::{Range, RangeInclusive};
 
 use sled::IVec;
 use sled::transaction::{ConflictableTransactionError, TransactionalTree};
 
+use crate::block_writes::{BlockRecord, BlockWrites};
 use crate::error::{Error, Result};
 use crate::model::MessageState;
 use crate::state_record::StateRef;
@@ -93,95 +93,130 @@ impl Iterator for Entries<'_> {
     }
 }
 
-/// One block decoded for a transaction to change: (place, state record), ordered by place.
+/// One block decoded for a transaction to change: its bytes as read, with every record
+/// written since appended, and (place, start, length) of each present record in those bytes,
+/// ordered by place. Changing a state allocates nothing per record.
 #[derive(Debug, Default)]
-struct Block(Vec<(u8, Vec<u8>)>);
+struct Block {
+    bytes: Vec<u8>,
+    entries: Vec<(u8, u32, u32)>,
+}
 
 impl Block {
     fn decode(raw: &[u8]) -> Result<Block> {
-        let mut out = Vec::new();
+        let mut entries = Vec::new();
         for e in Entries::new(raw) {
             let (place, r) = e?;
             StateRef::parse(&raw[r.clone()])?;
-            out.push((place, raw[r].to_vec()));
+            entries.push((place, r.start as u32, r.len() as u32));
         }
-        Ok(Block(out))
+        Ok(Block {
+            bytes: raw.to_vec(),
+            entries,
+        })
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.0.iter().map(|(_, r)| r.len() + 3).sum());
-        for (place, record) in &self.0 {
-            v.push(*place);
-            let mut len = record.len();
-            while len >= 0x80 {
-                v.push((len as u8) | 0x80);
-                len >>= 7;
+        let size: u32 = self.entries.iter().map(|e| e.2 + 5).sum();
+        let mut v = Vec::with_capacity(size as usize);
+        for &(place, start, len) in &self.entries {
+            v.push(place);
+            let mut n = len;
+            while n >= 0x80 {
+                v.push((n as u8) | 0x80);
+                n >>= 7;
             }
-            v.push(len as u8);
-            v.extend_from_slice(record);
+            v.push(n as u8);
+            v.extend_from_slice(&self.bytes[start as usize..(start + len) as usize]);
         }
         v
     }
 
     fn find(&self, uid: u32) -> std::result::Result<usize, usize> {
         let place = (uid % UIDS) as u8;
-        self.0.binary_search_by_key(&place, |e| e.0)
+        self.entries.binary_search_by_key(&place, |e| e.0)
+    }
+
+    fn record(&self, i: usize) -> &[u8] {
+        let (_, start, len) = self.entries[i];
+        &self.bytes[start as usize..(start + len) as usize]
+    }
+
+    /// Sets `uid`'s record to the bytes `write` appends.
+    fn put(&mut self, uid: u32, write: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
+        let start = self.bytes.len();
+        write(&mut self.bytes)?;
+        let len = self.bytes.len() - start;
+        // Records are a few dozen bytes; a block never nears 4 GiB.
+        let (start, len) = (
+            u32::try_from(start).map_err(|_| malformed())?,
+            u32::try_from(len).map_err(|_| malformed())?,
+        );
+        let entry = ((uid % UIDS) as u8, start, len);
+        match self.find(uid) {
+            Ok(i) => self.entries[i] = entry,
+            Err(i) => self.entries.insert(i, entry),
+        }
+        Ok(())
     }
 }
 
-/// The state blocks one transaction changes in one folder, kept decoded and written once at
-/// the end (see [`crate::ledger::Ledger`], their only user).
-pub(crate) struct StateWrites {
-    folder: u64,
-    blocks: BTreeMap<u32, Block>,
+impl BlockRecord for Block {
+    fn decode(raw: &[u8]) -> Result<Block> {
+        Block::decode(raw)
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        Block::encode(self)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
+
+/// The state blocks one transaction changes in one folder (see [`crate::ledger::Ledger`],
+/// their only user).
+pub(crate) struct StateWrites(BlockWrites<Block>);
 
 impl StateWrites {
     pub(crate) fn new(folder: u64) -> StateWrites {
-        StateWrites {
-            folder,
-            blocks: BTreeMap::new(),
-        }
+        StateWrites(BlockWrites::new(folder, |f, n| {
+            msg_key(f, n as u32).to_vec()
+        }))
     }
 
     fn block(&mut self, t: &TransactionalTree, uid: u32) -> TxResult<&mut Block> {
-        let n = uid / UIDS;
-        if !self.blocks.contains_key(&n) {
-            let b = match t.get(msg_key(self.folder, n))? {
-                Some(raw) => Block::decode(&raw).map_err(ConflictableTransactionError::Abort)?,
-                None => Block::default(),
-            };
-            self.blocks.insert(n, b);
-        }
-        Ok(self.blocks.get_mut(&n).expect("just loaded"))
+        self.0.get(t, u64::from(uid / UIDS))
     }
 
     /// Sets `uid`'s state.
-    pub(crate) fn put(&mut self, t: &TransactionalTree, uid: u32, record: Vec<u8>) -> TxResult<()> {
-        let b = self.block(t, uid)?;
-        match b.find(uid) {
-            Ok(i) => b.0[i].1 = record,
-            Err(i) => b.0.insert(i, ((uid % UIDS) as u8, record)),
-        }
-        Ok(())
+    pub(crate) fn put(
+        &mut self,
+        t: &TransactionalTree,
+        uid: u32,
+        state: &MessageState,
+    ) -> TxResult<()> {
+        self.block(t, uid)?
+            .put(uid, |out| {
+                *out = postcard::to_extend(state, std::mem::take(out))?;
+                Ok(())
+            })
+            .map_err(ConflictableTransactionError::Abort)
     }
 
     /// Removes `uid`'s state and returns it; `None` when there is none.
     pub(crate) fn take(&mut self, t: &TransactionalTree, uid: u32) -> TxResult<Option<Vec<u8>>> {
         let b = self.block(t, uid)?;
-        Ok(b.find(uid).ok().map(|i| b.0.remove(i).1))
+        Ok(b.find(uid).ok().map(|i| {
+            let record = b.record(i).to_vec();
+            b.entries.remove(i);
+            record
+        }))
     }
 
     pub(crate) fn close(self, t: &TransactionalTree) -> TxResult<()> {
-        for (n, b) in &self.blocks {
-            let k = msg_key(self.folder, *n);
-            if b.0.is_empty() {
-                t.remove(&k)?;
-            } else {
-                t.insert(&k, b.encode())?;
-            }
-        }
-        Ok(())
+        self.0.close(t)
     }
 }
 
@@ -214,11 +249,10 @@ impl BlockBuilder {
             _ => None,
         };
         self.current = Some(at);
-        if let Err(i) = self.block.find(uid) {
-            self.block
-                .0
-                .insert(i, ((uid % UIDS) as u8, record.to_vec()));
-        }
+        self.block.put(uid, |out| {
+            out.extend_from_slice(record);
+            Ok(())
+        })?;
         Ok(done)
     }
 
@@ -376,12 +410,23 @@ mod tests {
         assert!(b.add(1, 255, &record(7, &[])).unwrap().is_none());
         let (key, raw) = b.add(1, 256, &record(8, &[])).unwrap().unwrap();
         assert_eq!(key, msg_key(1, 1));
-        let block = Block::decode(&raw).unwrap();
-        let places: Vec<u8> = block.0.iter().map(|e| e.0).collect();
+        let mut block = Block::decode(&raw).unwrap();
+        let places: Vec<u8> = block.entries.iter().map(|e| e.0).collect();
         assert_eq!(places, [1, 2, 127]);
         assert_eq!(block.encode(), raw);
-        let r = StateRef::parse(&block.0[0].1).unwrap();
+        let r = StateRef::parse(block.record(0)).unwrap();
         assert_eq!((r.modseq, r.flags().next()), (9, Some(long.as_str())));
+        // A record replaced in place keeps its place; the block encodes as if built so.
+        block
+            .put(130, |out| {
+                out.extend_from_slice(&record(6, &["\\Seen", "\\Flagged"]));
+                Ok(())
+            })
+            .unwrap();
+        let again = Block::decode(&block.encode()).unwrap();
+        assert_eq!(again.entries.len(), 3);
+        let r = StateRef::parse(again.record(1)).unwrap();
+        assert_eq!((r.modseq, r.flags().count()), (6, 2));
         let (key, _) = b.finish().unwrap();
         assert_eq!(key, msg_key(1, 2));
         assert!(b.finish().is_none());
@@ -400,6 +445,6 @@ mod tests {
         ] {
             assert!(Block::decode(raw).is_err(), "{raw:?}");
         }
-        assert!(Block::decode(b"").unwrap().0.is_empty());
+        assert!(Block::decode(b"").unwrap().entries.is_empty());
     }
 }

@@ -134,4 +134,13 @@ fn timings_at_100k() {
         .store_flags(a.id, folder, &all, FlagOp::Add, &["\\Flagged"], None)
         .unwrap();
     eprintln!("store_flags 1:* +\\Flagged again (no change): {}", ms(t));
+    // The imap-scale benchmark's catch-up step: 1000 messages spread over the whole folder.
+    let spread: Vec<u32> = (0..1000).map(|i| 1 + i * total / 1000).collect();
+    for flag in ["$A", "$B", "$C"] {
+        let t = Instant::now();
+        store
+            .store_flags(a.id, folder, &spread, FlagOp::Add, &[flag], None)
+            .unwrap();
+        eprintln!("store_flags of 1000 spread +{flag}: {}", ms(t));
+    }
 }
