@@ -379,6 +379,9 @@ pub struct MessageFetch {
     pub uid: u32,
     pub shown: Shown,
     meta: Option<MessageMeta>,
+    /// Holds the body open while the response is written: another session may expunge the
+    /// message meanwhile, and half a response cannot be taken back.
+    _body: Option<mailbox::BodyPin>,
     /// The next item to write.
     next: usize,
     has_uid: bool,
@@ -406,11 +409,33 @@ impl MessageFetch {
         } else {
             None
         };
+        let needs_body = items.iter().any(|i| {
+            matches!(
+                i,
+                MessageDataItemName::BodyExt { .. }
+                    | MessageDataItemName::Binary { .. }
+                    | MessageDataItemName::BinarySize { .. }
+                    | MessageDataItemName::Rfc822
+                    | MessageDataItemName::Rfc822Header
+                    | MessageDataItemName::Rfc822Text
+            )
+        });
+        let body = match &meta {
+            // Gone since its metadata was read: skipped like a message gone before.
+            Some(m) if needs_body => match store.pin_body(m) {
+                Ok(None) => return None,
+                Ok(pin) => pin,
+                // Reading it will fail too, and say why.
+                Err(_) => None,
+            },
+            _ => None,
+        };
         Some(MessageFetch {
             seq,
             uid,
             shown,
             meta,
+            _body: body,
             next: 0,
             has_uid: false,
             has_modseq: false,

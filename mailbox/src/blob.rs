@@ -5,9 +5,12 @@
 //! "last" flag, so segments cannot be reordered, dropped or the file truncated unnoticed, and any
 //! byte range can be read by decrypting only the segments that cover it.
 
+use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -48,6 +51,15 @@ pub struct BlobDir {
     root: PathBuf,
     key: StorageKey,
     name_key: [u8; 32],
+    /// Blobs held open by a [`BodyPin`], by id; only live pins are kept.
+    pinned: Arc<Mutex<HashMap<u64, Weak<File>>>>,
+}
+
+/// Keeps a blob readable while it lives: [`BlobDir::open_blob`] reads it through the open file
+/// even after its name was removed (its message expunged), as an open file outlives its name.
+/// A session that still shows a message another session expunged can so finish sending it.
+pub struct BodyPin {
+    _file: Arc<File>,
 }
 
 impl BlobDir {
@@ -58,7 +70,26 @@ impl BlobDir {
             root: root.to_path_buf(),
             key,
             name_key,
+            pinned: Arc::default(),
         })
+    }
+
+    /// Holds blob `id` open (see [`BodyPin`]); `None` when it is gone already.
+    pub fn pin(&self, id: u64) -> Result<Option<BodyPin>> {
+        let mut pinned = self.pinned.lock().expect("pinned blobs");
+        pinned.retain(|_, f| f.strong_count() > 0);
+        if let Some(file) = pinned.get(&id).and_then(Weak::upgrade) {
+            return Ok(Some(BodyPin { _file: file }));
+        }
+        match File::open(self.path(id)) {
+            Ok(f) => {
+                let file = Arc::new(f);
+                pinned.insert(id, Arc::downgrade(&file));
+                Ok(Some(BodyPin { _file: file }))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     pub(crate) fn key(&self) -> &StorageKey {
@@ -131,10 +162,21 @@ impl BlobDir {
     }
 
     pub fn open_blob(&self, id: u64) -> Result<BlobReader> {
-        let mut file = File::open(self.path(id))?;
+        let file = match File::open(self.path(id)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                let pinned = self.pinned.lock().expect("pinned blobs");
+                match pinned.get(&id).and_then(Weak::upgrade) {
+                    // Reads are positional, so the clones' shared offset does not matter.
+                    Some(f) => f.try_clone()?,
+                    None => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
         let file_len = file.metadata()?.len();
         let mut head = [0u8; HEADER_LEN as usize];
-        file.read_exact(&mut head)?;
+        file.read_exact_at(&mut head, 0)?;
         if &head[..MAGIC.len()] != MAGIC || file_len < HEADER_LEN + TAG as u64 {
             return Err(Error::Integrity);
         }
@@ -280,7 +322,6 @@ impl BlobReader {
             return Ok(());
         }
         let off = HEADER_LEN + segment * SEALED_SEGMENT;
-        self.file.seek(SeekFrom::Start(off))?;
         let last = segment + 1 == self.segments;
         let want = if last {
             (self.len - segment * SEGMENT as u64) as usize + TAG
@@ -288,7 +329,7 @@ impl BlobReader {
             SEALED_SEGMENT as usize
         };
         let mut sealed = vec![0u8; want];
-        self.file.read_exact(&mut sealed)?;
+        self.file.read_exact_at(&mut sealed, off)?;
         let plain = self
             .cipher
             .decrypt(

@@ -74,8 +74,8 @@ pub(crate) fn key_part(key: &[u8], at: usize) -> Result<u64> {
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(crate) struct Block(Vec<(u8, u32, u8)>);
 
-impl Block {
-    pub(crate) fn decode(raw: &[u8]) -> Result<Block> {
+impl BlockRecord for Block {
+    fn decode(raw: &[u8]) -> Result<Block> {
         if !raw.len().is_multiple_of(ENTRY) {
             return Err(malformed());
         }
@@ -95,7 +95,7 @@ impl Block {
         Ok(Block(out))
     }
 
-    pub(crate) fn encode(&self) -> Vec<u8> {
+    fn encode(&self) -> Vec<u8> {
         let mut v = Vec::with_capacity(self.0.len() * ENTRY);
         for (place, uid, kind) in &self.0 {
             v.push(*place);
@@ -105,6 +105,12 @@ impl Block {
         v
     }
 
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Block {
     /// Sets the entry at `modseq` (which must fall in this block).
     pub(crate) fn put(&mut self, modseq: u64, uid: u32, kind: u8) {
         let place = (modseq % BLOCK) as u8;
@@ -140,20 +146,6 @@ impl Block {
                 *kind = k;
             }
         }
-    }
-}
-
-impl BlockRecord for Block {
-    fn decode(raw: &[u8]) -> Result<Block> {
-        Block::decode(raw)
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        Block::encode(self)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

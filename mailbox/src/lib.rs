@@ -27,7 +27,7 @@ mod wrap;
 
 pub use account::normalize_address;
 pub use append::Filing;
-pub use blob::{BlobReader, SEGMENT, StorageKey};
+pub use blob::{BlobReader, BodyPin, SEGMENT, StorageKey};
 pub use change_index::{Change, Listed};
 pub use counters::FolderCounters;
 pub use drop_folder::{DropAuth, DropSettings};

@@ -102,7 +102,7 @@ struct Block {
     entries: Vec<(u8, u32, u32)>,
 }
 
-impl Block {
+impl BlockRecord for Block {
     fn decode(raw: &[u8]) -> Result<Block> {
         let mut entries = Vec::new();
         for e in Entries::new(raw) {
@@ -132,6 +132,12 @@ impl Block {
         v
     }
 
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl Block {
     fn find(&self, uid: u32) -> std::result::Result<usize, usize> {
         let place = (uid % UIDS) as u8;
         self.entries.binary_search_by_key(&place, |e| e.0)
@@ -158,20 +164,6 @@ impl Block {
             Err(i) => self.entries.insert(i, entry),
         }
         Ok(())
-    }
-}
-
-impl BlockRecord for Block {
-    fn decode(raw: &[u8]) -> Result<Block> {
-        Block::decode(raw)
-    }
-
-    fn encode(&self) -> Vec<u8> {
-        Block::encode(self)
-    }
-
-    fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 

@@ -15,7 +15,7 @@ use sled::transaction::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 use tokio::sync::watch;
 
-use crate::blob::{BlobDir, BlobReader, BlobWriter, StorageKey};
+use crate::blob::{BlobDir, BlobReader, BlobWriter, BodyPin, StorageKey};
 use crate::error::{Error, Result};
 use crate::mime::{BodyPart, Envelope, MimeLimits, Scanner};
 use crate::model::*;
@@ -267,6 +267,12 @@ impl Store {
     /// Reads a stored body.
     pub fn open_body(&self, meta: &MessageMeta) -> Result<BlobReader> {
         self.inner.blobs.open_blob(meta.blob)
+    }
+
+    /// Keeps the body readable through [`Store::open_body`] while the pin lives, even if the
+    /// message is expunged meanwhile; `None` when it is gone already.
+    pub fn pin_body(&self, meta: &MessageMeta) -> Result<Option<BodyPin>> {
+        self.inner.blobs.pin(meta.blob)
     }
 
     pub(crate) fn add_blob_ref(t: &TransactionalTree, blob: u64) -> TxResult<()> {

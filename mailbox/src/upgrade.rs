@@ -12,6 +12,7 @@
 
 use sled::Tree;
 
+use crate::block_writes::BlockRecord;
 use crate::change_index::{BLOCK, Block, block_key, key_part, live_kind};
 use crate::error::{Error, Result};
 use crate::model::{Folder, MessageState};
