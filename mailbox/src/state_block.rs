@@ -1,10 +1,11 @@
 //! Message states, [`UIDS`] UIDs to a record.
 //!
 //! Key folder id ‖ UID / [`UIDS`] (big endian), value the block's states in UID order, each
-//! the UID's place in the block (1 byte), the state record's length (a varint) and the record
-//! (see [`StateRef`]; the length takes up to 4 bytes, 256 MiB, far above any state's). A STORE on a whole folder of 100k messages writes some 800 records
-//! instead of 100k: sled's cost per written record, not per byte, is what a large flag change
-//! pays for. A single state costs one block read, a few hundred bytes.
+//! the UID's place in the block (1 byte), the state record's length (a varint of at most 4
+//! bytes, so below [`MAX_RECORD`]) and the record (see [`StateRef`]). A STORE on a whole folder
+//! of 100k messages writes some 800 records instead of 100k: sled's cost per written record,
+//! not per byte, is what a large flag change pays for. A single state costs one block read, a
+//! few hundred bytes.
 
 use std::ops::{Range, RangeInclusive};
 
@@ -19,6 +20,10 @@ use crate::store::{Store, TxResult, msg_key};
 
 /// UIDs per state record.
 pub(crate) const UIDS: u32 = 128;
+
+/// A state record's length must stay below this to be framed; a longer one is refused when
+/// written, never stored unreadable (with every other state of its block).
+const MAX_RECORD: usize = 1 << 28;
 
 /// The key of the record holding `uid`'s state.
 pub(crate) fn state_key(folder: u64, uid: u32) -> [u8; 12] {
@@ -154,6 +159,10 @@ impl Block {
         let start = self.bytes.len();
         write(&mut self.bytes)?;
         let len = self.bytes.len() - start;
+        if len >= MAX_RECORD {
+            self.bytes.truncate(start);
+            return Err(malformed());
+        }
         // Records are a few dozen bytes; a block never nears 4 GiB.
         let (start, len) = (
             u32::try_from(start).map_err(|_| malformed())?,
