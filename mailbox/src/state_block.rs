@@ -34,8 +34,9 @@ fn malformed() -> Error {
     Error::Encoding(postcard::Error::DeserializeBadEncoding)
 }
 
-/// The block number in a state record's key.
-fn block_of(key: &[u8]) -> Result<u32> {
+/// The number after the folder id in a folder id ‖ u32 key: the block number of a state
+/// record's key, the UID of a message key. An error, never a panic, for a short key.
+pub(crate) fn key_u32(key: &[u8]) -> Result<u32> {
     key.get(8..12)
         .and_then(|b| b.try_into().ok())
         .map(u32::from_be_bytes)
@@ -281,7 +282,7 @@ impl Store {
         );
         for kv in self.inner.states.range(from..=to) {
             let (k, v) = kv?;
-            let base = block_of(&k)? * UIDS;
+            let base = key_u32(&k)? * UIDS;
             for e in Entries::new(&v) {
                 let (place, r) = e?;
                 let uid = base + u32::from(place);
@@ -377,7 +378,7 @@ impl Store {
                 .range(state_key(folder, first)..=state_key(folder, last))
             {
                 let (k, raw) = kv?;
-                take(block_of(&k)?, &raw)?;
+                take(key_u32(&k)?, &raw)?;
             }
         }
         Ok(out)

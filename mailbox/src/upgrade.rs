@@ -14,9 +14,9 @@ use sled::Tree;
 
 use crate::block_writes::BlockRecord;
 use crate::change_index::{BLOCK, Block, block_key, key_part, live_kind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{Folder, MessageState};
-use crate::state_block::BlockBuilder;
+use crate::state_block::{BlockBuilder, key_u32};
 use crate::state_record::StateRef;
 use crate::store::{Inner, dec, folder_key, msg_key, stamp_format, tenc, transact};
 
@@ -76,11 +76,7 @@ fn from_format_3(inner: &Inner, old: &Tree) -> Result<usize> {
     for kv in old.iter() {
         let (k, v) = kv?;
         let folder = key_part(&k, 0)?;
-        let uid = k
-            .get(8..12)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
-            .ok_or(Error::NoMessage)?;
+        let uid = key_u32(&k)?;
         write(builder.add(folder, uid, &v)?, false)?;
         messages += 1;
     }
@@ -151,7 +147,7 @@ fn upgrade_folder(inner: &Inner, old: &Tree, folder: &Folder) -> Result<usize> {
     let mut counters = crate::counters::FolderCounters::default();
     for kv in old.scan_prefix(folder.id.to_be_bytes()) {
         let (k, v) = kv?;
-        let uid = u32::from_be_bytes(k[8..12].try_into().map_err(|_| Error::NoMessage)?);
+        let uid = key_u32(&k)?;
         let st = StateRef::parse(&v)?;
         let size = match inner.metas.get(&k)? {
             Some(m) => dec::<crate::model::MessageMeta>(&m)?.size,
