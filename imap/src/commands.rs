@@ -37,6 +37,7 @@ impl Session {
             mailbox::Error::InvalidFolderName => (Some("CANNOT"), "imap-folder-name"),
             mailbox::Error::SpecialFolder => (Some("CANNOT"), "imap-folder-special"),
             mailbox::Error::HasChildren => (Some("INUSE"), "imap-folder-children"),
+            mailbox::Error::TooManyKeywords => (Some("LIMIT"), "imap-too-many-keywords"),
             other => {
                 tracing::error!(error = %other, "store failure");
                 (Some("SERVERBUG"), "imap-internal")
@@ -366,13 +367,13 @@ impl Session {
         let condstore = self.condstore;
         if let State::Selected(_, v) = &mut self.state {
             v.condstore = condstore;
-            for (u, st) in change.updated {
-                v.absorb(u, &st);
-                // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported even if silent.
-                if (!silent || unchanged_since.is_some())
-                    && let Some(seq) = v.seq_of(u)
-                {
-                    v.fetch_flags_line(&mut self.out, seq, uid);
+            v.absorb(&change);
+            // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported even if silent.
+            if !silent || unchanged_since.is_some() {
+                for u in &change.updated {
+                    if let Some(seq) = v.seq_of(u.uid) {
+                        v.fetch_flags_line(&mut self.out, seq, uid);
+                    }
                 }
             }
             // The view has just taken in the change; refreshing reads only what others did.

@@ -158,9 +158,9 @@ impl Session {
             if job.marks_seen && !view.is_seen(&slot) {
                 if let Ok(ch) =
                     store.store_flags(acct, folder, &[u], FlagOp::Add, &["\\Seen"], None)
-                    && let Some((_, st)) = ch.updated.first()
+                    && !ch.updated.is_empty()
                 {
-                    view.absorb(u, st);
+                    view.absorb(&ch);
                     view.took_in(ch.modseqs);
                     slot = view.slot(seq).unwrap_or(slot);
                 }

@@ -361,3 +361,55 @@ mod catenate;
 
 #[path = "urlauth_tests.rs"]
 mod urlauth;
+
+/// A client piling keywords onto a folder is stopped at the folder's limit: a STORE that
+/// would pass it is refused whole with `[LIMIT]`, PERMANENTFLAGS stops offering `\*` once the
+/// folder is full, a keyword in another case is the folder's own spelling of it, and APPEND
+/// files the message without the keywords that do not fit.
+#[test]
+fn keywords_past_the_folders_limit_are_refused() {
+    let (_d, store) = store();
+    store.set_max_keywords(4);
+    let env = env(store);
+    let mut c = Client::login(&env, "a@x.h");
+    append(&mut c, "Subject: one\r\n\r\nhello\r\n");
+    let r = c.send(b"s SELECT INBOX\r\n");
+    assert!(
+        r.contains("[PERMANENTFLAGS (") && r.contains(" \\*)]"),
+        "{r}"
+    );
+    // One command with thousands of keywords: nothing of it is stored.
+    let many: Vec<String> = (0..2000).map(|i| format!("$k{i}")).collect();
+    let r = c.send(format!("a STORE 1 +FLAGS ({})\r\n", many.join(" ")).as_bytes());
+    assert!(r.starts_with("a NO [LIMIT]"), "{r}");
+    let r = c.send(b"f FETCH 1 FLAGS\r\n");
+    assert!(r.contains("* 1 FETCH (FLAGS (\\Recent))"), "{r}");
+    // Up to the limit; then the folder is full and says so.
+    let r = c.send(b"b STORE 1 +FLAGS ($a $b $c)\r\n");
+    assert!(r.contains("b OK"), "{r}");
+    let r = c.send(b"c STORE 1 +FLAGS ($d)\r\n");
+    assert!(r.contains("c OK"), "{r}");
+    assert!(
+        r.contains("[PERMANENTFLAGS (") && !r.contains("\\*)]"),
+        "{r}"
+    );
+    let r = c.send(b"d STORE 1 +FLAGS ($e)\r\n");
+    assert!(r.starts_with("d NO [LIMIT]"), "{r}");
+    // Case variants are the keywords the folder has, not new ones.
+    let r = c.send(b"e STORE 1 FLAGS ($A $B $C $D)\r\n");
+    assert!(r.contains("FLAGS ($a $b $c $d"), "{r}");
+    let r = c.send(b"e2 STORE 1 FLAGS ($a $b)\r\n");
+    assert!(r.contains("e2 OK"), "{r}");
+    // Room for two again: APPEND files the message, without the keyword that does not fit.
+    let body = "Subject: two\r\n\r\nhello\r\n";
+    let r = c.send(
+        format!(
+            "g APPEND INBOX ($new $x $y $B) {{{}}}\r\n{body}\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    assert!(r.contains("g OK [APPENDUID"), "{r}");
+    let r = c.send(b"h FETCH 2 FLAGS\r\n");
+    assert!(r.contains("* 2 FETCH (FLAGS ($new $x $b"), "{r}");
+}

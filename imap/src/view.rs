@@ -6,7 +6,7 @@
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
 use crate::search_ext::compact;
-use mailbox::{Folder, Listed, MessageState, Store};
+use mailbox::{FlagChange, Folder, Listed, Store};
 
 use super::flag_table::{FlagTable, SEEN};
 use super::search_context::Context;
@@ -33,6 +33,8 @@ pub struct View {
     table: FlagTable,
     /// Keywords the client was told of in FLAGS: the first this many of the table's.
     announced: u32,
+    /// Distinct keywords the folder may have (see [`Store::max_keywords`]).
+    max_keywords: usize,
     /// Folder modseq and UIDNEXT when the view was last compared with the store.
     seen_modseq: u64,
     seen_uidnext: u32,
@@ -127,6 +129,7 @@ impl View {
             slots: Vec::new(),
             table: FlagTable::new(),
             announced: 0,
+            max_keywords: store.max_keywords(),
             seen_modseq: folder.highest_modseq,
             seen_uidnext: folder.uidnext,
             uidvalidity: folder.uidvalidity,
@@ -339,8 +342,14 @@ impl View {
         if self.read_only {
             out.extend_from_slice(b"* OK [PERMANENTFLAGS ()] .\r\n");
         } else {
+            // `\*`: new keywords may be made, until the folder has as many as it may have.
+            let more = if (self.table.keyword_count() as usize) < self.max_keywords {
+                " \\*"
+            } else {
+                ""
+            };
             out.extend_from_slice(
-                format!("* OK [PERMANENTFLAGS ({SYSTEM_FLAGS}{kw} \\*)] .\r\n").as_bytes(),
+                format!("* OK [PERMANENTFLAGS ({SYSTEM_FLAGS}{kw}{more})] .\r\n").as_bytes(),
             );
         }
         self.announced = self.table.keyword_count();
@@ -562,14 +571,21 @@ impl View {
         }
     }
 
-    /// After our own change, take the new state without echoing it as someone else's.
-    pub fn absorb(&mut self, uid: u32, st: &MessageState) {
-        if let Ok(i) = self.uids.binary_search(&uid) {
-            let list = self.table.list_of_flags(&st.flags);
-            self.slots[i].modseq = st.modseq;
-            self.slots[i].list = list;
-            if !self.contexts.is_empty() {
-                self.touched.push(uid);
+    /// After our own change, take the new states without echoing them as someone else's.
+    pub fn absorb(&mut self, change: &FlagChange) {
+        // Each distinct list is looked up once, not once per message.
+        let lists: Vec<u32> = change
+            .lists
+            .iter()
+            .map(|l| self.table.list_of_flags(l))
+            .collect();
+        for u in &change.updated {
+            if let Ok(i) = self.uids.binary_search(&u.uid) {
+                self.slots[i].modseq = u.modseq;
+                self.slots[i].list = lists[u.list as usize];
+                if !self.contexts.is_empty() {
+                    self.touched.push(u.uid);
+                }
             }
         }
     }

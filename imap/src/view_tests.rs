@@ -103,9 +103,7 @@ fn own_changes_are_not_echoed() {
     let f = fixture(2);
     let mut v = open(&f, false);
     let ch = store(&f, &[1], FlagOp::Add, &["\\Seen"]);
-    for (uid, st) in &ch.updated {
-        v.absorb(*uid, st);
-    }
+    v.absorb(&ch);
     store(&f, &[2], FlagOp::Add, &["\\Answered"]);
     assert_eq!(
         refresh(&f, &mut v, true),
@@ -120,9 +118,7 @@ fn a_change_taken_in_moves_the_view_on_unless_another_came_first() {
     let before = v.highest_modseq();
     let ch = store(&f, &[1, 2, 3], FlagOp::Add, &["\\Seen"]);
     assert_eq!(ch.modseqs, (before, before + 3));
-    for (uid, st) in &ch.updated {
-        v.absorb(*uid, st);
-    }
+    v.absorb(&ch);
     v.took_in(ch.modseqs);
     assert_eq!(v.highest_modseq(), before + 3);
     assert_eq!(refresh(&f, &mut v, true), "");
@@ -130,9 +126,7 @@ fn a_change_taken_in_moves_the_view_on_unless_another_came_first() {
     // Another session's change before ours: the view stays where it was and reads both.
     store(&f, &[2], FlagOp::Add, &["\\Answered"]);
     let ch = store(&f, &[1], FlagOp::Add, &["\\Flagged"]);
-    for (uid, st) in &ch.updated {
-        v.absorb(*uid, st);
-    }
+    v.absorb(&ch);
     v.took_in(ch.modseqs);
     assert_eq!(v.highest_modseq(), before + 3);
     assert_eq!(
@@ -159,7 +153,7 @@ fn new_keywords_are_announced_before_they_show() {
     assert!(text.contains("[PERMANENTFLAGS ()]"), "read-only: {text}");
 
     let ch = store(&f, &[2], FlagOp::Add, &["$New"]);
-    let modseq = ch.updated[0].1.modseq;
+    let modseq = ch.updated[0].modseq;
     let got = refresh(&f, &mut v, true);
     assert_eq!(
         got,

@@ -29,6 +29,7 @@ imap-too-many-messages = Zu viele Nachrichten in einem APPEND
 imap-over-quota = Kontingent überschritten: Mail löschen, um Platz zu schaffen
 imap-no-quota-root = Kein solcher Kontingent-Bereich
 imap-quota-operator = Kontingente legt der Betreiber des Knotens fest
+imap-too-many-keywords = Dieser Ordner hat so viele Schlüsselwörter, wie er haben darf: zuerst eines von allen Nachrichten entfernen
 imap-append-utf8 = UTF8-Daten erst nach ENABLE UTF8=ACCEPT
 imap-no-folder = Ordner existiert nicht
 imap-folder-exists = Ordner existiert bereits

@@ -29,6 +29,7 @@ imap-too-many-messages = Too many messages in one APPEND
 imap-over-quota = Over quota: delete or expunge mail to make room
 imap-no-quota-root = No such quota root
 imap-quota-operator = Quotas are set by the node's operator
+imap-too-many-keywords = This folder has as many keywords as it may have: remove one from every message first
 imap-append-utf8 = UTF8 data needs ENABLE UTF8=ACCEPT first
 imap-no-folder = No such folder
 imap-folder-exists = Folder already exists

@@ -34,6 +34,10 @@ pub enum Error {
     HasChildren,
     #[error("no such message")]
     NoMessage,
+    /// The change would give the folder more distinct keywords than the store allows (see
+    /// [`crate::Store::set_max_keywords`]).
+    #[error("the folder has as many keywords as it may have")]
+    TooManyKeywords,
     #[error("the store is in format {found}; this version reads format {expected}")]
     UnsupportedFormat { found: u32, expected: u32 },
 }

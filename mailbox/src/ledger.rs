@@ -8,12 +8,25 @@ use crate::model::MessageState;
 use crate::state_block::StateWrites;
 use crate::state_record::StateRef;
 use crate::store::{Tx, TxResult, tdec, tenc};
+use sled::transaction::ConflictableTransactionError;
 
 pub(crate) struct Ledger {
     folder: u64,
     states: StateWrites,
     index: IndexWrites,
     counters: Option<FolderCounters>,
+    moves: Vec<FlagMove>,
+}
+
+/// Messages moved from one flag list to another (see [`Ledger::plan_move`]).
+struct FlagMove {
+    old: Vec<String>,
+    new: Vec<String>,
+    /// `new` as a state record holds it, after the modseq.
+    flags: Vec<u8>,
+    /// Its kind in the change index.
+    kind: u8,
+    count: i64,
 }
 
 impl Ledger {
@@ -23,6 +36,7 @@ impl Ledger {
             states: StateWrites::new(folder),
             index: IndexWrites::new(folder),
             counters: None,
+            moves: Vec::new(),
         }
     }
 
@@ -47,22 +61,37 @@ impl Ledger {
         Ok(())
     }
 
-    /// A message's flags changed from `old` to `new` (with a new modseq).
-    pub(crate) fn changed(
+    /// Plans moving messages from the flags of `old` to `new`; [`Ledger::moved`] then moves
+    /// each message by the returned number. A flag change over a whole folder has a handful of
+    /// distinct moves: the new list is encoded and classified once for all its messages, and
+    /// the counters change once per move at [`Ledger::close`].
+    pub(crate) fn plan_move(&mut self, old: &StateRef<'_>, new: &[String]) -> TxResult<usize> {
+        let flags = postcard::to_allocvec(new)
+            .map_err(|e| ConflictableTransactionError::Abort(e.into()))?;
+        self.moves.push(FlagMove {
+            old: old.flags().map(str::to_string).collect(),
+            kind: live_kind(new.iter().map(String::as_str)),
+            new: new.to_vec(),
+            flags,
+            count: 0,
+        });
+        Ok(self.moves.len() - 1)
+    }
+
+    /// A message whose state was `old` got the flags of planned move `m` at `modseq`.
+    pub(crate) fn moved(
         &mut self,
         t: &Tx,
         uid: u32,
         old: &StateRef<'_>,
-        new: &MessageState,
+        modseq: u64,
+        m: usize,
     ) -> TxResult<()> {
-        self.states.put(t.states, uid, new)?;
+        let mv = &mut self.moves[m];
+        mv.count += 1;
+        self.states.put_flags(t.states, uid, modseq, &mv.flags)?;
         self.index.take(t.changes, old.modseq, uid)?;
-        let kind = live_kind(new.flags.iter().map(String::as_str));
-        self.index.put(t.changes, new.modseq, uid, kind)?;
-        let c = self.counters(t)?;
-        // Size is not touched: counted out and in with none.
-        c.count(-1, old.flags(), 0);
-        c.count(1, new.flags.iter().map(String::as_str), 0);
+        self.index.put(t.changes, modseq, uid, mv.kind)?;
         Ok(())
     }
 
@@ -88,7 +117,14 @@ impl Ledger {
     }
 
     /// Writes the state blocks, the index records and the counters touched.
-    pub(crate) fn close(self, t: &Tx) -> TxResult<()> {
+    pub(crate) fn close(mut self, t: &Tx) -> TxResult<()> {
+        let moves = std::mem::take(&mut self.moves);
+        for mv in moves.iter().filter(|m| m.count > 0) {
+            let c = self.counters(t)?;
+            // Size is not touched: counted out and in with none.
+            c.count(-mv.count, mv.old.iter().map(String::as_str), 0);
+            c.count(mv.count, mv.new.iter().map(String::as_str), 0);
+        }
         self.states.close(t.states)?;
         self.index.close(t.changes)?;
         if let Some(c) = &self.counters {

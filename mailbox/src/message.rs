@@ -2,10 +2,12 @@
 
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
+use std::collections::{HashMap, HashSet};
+
 use crate::model::{
-    Delivered, FlagChange, FlagOp, Folder, MessageMeta, MessageState, normalize_flag,
+    Delivered, FlagChange, FlagOp, Folder, MessageMeta, MessageState, Updated, normalize_flag,
 };
-use crate::state_record::StateRef;
+use crate::state_record::{StateRef, flags_of_key};
 use crate::store::{StagedMessage, Store, TxResult, abort, dec, folder_key, msg_key, tdec, tenc};
 
 /// Messages changed per transaction by one flag change or expunge. sled keeps every page
@@ -113,9 +115,12 @@ impl Store {
         let f = self.folder(account, folder)?.ok_or(Error::NoFolder)?;
         let date = internal_date.unwrap_or_else(chrono::Utc::now).timestamp();
         let meta = staged.meta(date);
-        let flags = clean_flags(flags);
         let lock = self.lock(account);
         let g = lock.lock().expect("account lock");
+        let flags = clean_flags(flags);
+        let flags = self
+            .keyword_spelling(f.id, flags.iter().map(String::as_str), false)?
+            .apply(flags.iter().map(String::as_str));
         let fkey = folder_key(account, &f.name);
         let header = staged.header.as_deref();
         let d = self.transact_messages(|t| {
@@ -180,6 +185,13 @@ impl Store {
         let lock = self.lock(account);
         let g = lock.lock().expect("account lock");
         let f = self.folder_by_id(account, folder)?.ok_or(Error::NoFolder)?;
+        // Taking keywords away needs no spelling: `apply` compares without regard to case.
+        let flags = if op == FlagOp::Remove {
+            flags
+        } else {
+            self.keyword_spelling(folder, flags.iter().map(String::as_str), true)?
+                .apply(flags.iter().map(String::as_str))
+        };
         let fkey = folder_key(account, &f.name);
         let mut change = FlagChange {
             modseqs: (f.highest_modseq, f.highest_modseq),
@@ -194,6 +206,10 @@ impl Store {
                 let mut folder = folder_in(t.folders, &fkey)?;
                 let mut ledger = Ledger::new(folder.id);
                 let mut change = FlagChange::default();
+                // What the change does to each distinct flag list met, by its stored bytes:
+                // the list reported and the move planned (none when it stays as it is).
+                let mut outcome: HashMap<&[u8], (u32, Option<usize>)> = HashMap::new();
+                let mut lists: HashMap<Vec<String>, u32> = HashMap::new();
                 let before = folder.highest_modseq;
                 for (&uid, raw) in part.iter().zip(&current) {
                     let Some(raw) = raw else {
@@ -204,28 +220,44 @@ impl Store {
                         change.conflicts.push(uid);
                         continue;
                     }
-                    let Some(next) = apply(op, &old, &flags) else {
-                        change.updated.push((uid, old.to_state()));
-                        continue;
+                    let (list, mv) = match outcome.get(old.flags_key()) {
+                        Some(&o) => o,
+                        None => {
+                            let next = apply(op, &old, &flags);
+                            let mv = match &next {
+                                Some(n) => Some(ledger.plan_move(&old, n)?),
+                                None => None,
+                            };
+                            let shown =
+                                next.unwrap_or_else(|| old.flags().map(str::to_string).collect());
+                            let n = lists.len() as u32;
+                            let list = *lists.entry(shown).or_insert(n);
+                            outcome.insert(old.flags_key(), (list, mv));
+                            (list, mv)
+                        }
                     };
-                    folder.highest_modseq += 1;
-                    let st = MessageState {
-                        modseq: folder.highest_modseq,
-                        flags: next,
+                    let modseq = match mv {
+                        Some(m) => {
+                            folder.highest_modseq += 1;
+                            ledger.moved(t, uid, &old, folder.highest_modseq, m)?;
+                            folder.highest_modseq
+                        }
+                        None => old.modseq,
                     };
-                    ledger.changed(t, uid, &old, &st)?;
-                    change.updated.push((uid, st));
+                    change.updated.push(Updated { uid, modseq, list });
                 }
                 if folder.highest_modseq != before {
                     ledger.close(t)?;
                     t.folders.insert(fkey.as_slice(), tenc(&folder)?)?;
                 }
+                change.lists = vec![Vec::new(); lists.len()];
+                for (l, i) in lists {
+                    change.lists[i as usize] = l;
+                }
                 change.modseqs = (before, folder.highest_modseq);
                 Ok(change)
             })?;
-            change.updated.extend(done.updated);
-            change.conflicts.extend(done.conflicts);
-            change.modseqs.1 = done.modseqs.1;
+            change.extend(done);
         }
         drop(g);
         self.flush()?;
@@ -332,6 +364,20 @@ impl Store {
         // Read before the transaction, as in `store_flags`: the lock keeps them as read, and
         // the destination may be the source folder itself.
         let states = self.states_of(from, uids)?;
+        // Each distinct flag list once: its flags as the destination spells them.
+        let mut lists: HashMap<&[u8], Vec<String>> = HashMap::new();
+        let mut keywords = HashSet::new();
+        for raw in states.iter().flatten() {
+            let st = StateRef::parse(raw)?;
+            if !lists.contains_key(st.flags_key()) {
+                keywords.extend(st.flags());
+                lists.insert(st.flags_key(), Vec::new());
+            }
+        }
+        let spelling = self.keyword_spelling(to, keywords.into_iter(), true)?;
+        for (key, flags) in &mut lists {
+            *flags = spelling.apply(flags_of_key(key)?);
+        }
         let r = self.transact_messages(|t| {
             let mut folder = folder_in(t.folders, &dkey)?;
             let mut ledger = Ledger::new(folder.id);
@@ -341,12 +387,15 @@ impl Store {
                 let (Some(st), Some(meta)) = (st, t.metas.get(sk)?) else {
                     continue;
                 };
-                let mut st = tstate(st)?.to_state();
+                let old = tstate(st)?;
                 let meta_v: MessageMeta = tdec(&meta)?;
                 let new_uid = folder.uidnext;
                 folder.uidnext += 1;
                 folder.highest_modseq += 1;
-                st.modseq = folder.highest_modseq;
+                let st = MessageState {
+                    modseq: folder.highest_modseq,
+                    flags: lists.get(old.flags_key()).cloned().unwrap_or_default(),
+                };
                 let dk = msg_key(folder.id, new_uid);
                 t.metas.insert(&dk, meta)?;
                 if let Some(h) = t.headers.get(sk)? {

@@ -118,17 +118,78 @@ pub enum FlagOp {
     Replace,
 }
 
+/// A message a flag change touched: its UID, its modseq after the change and its flags, as
+/// an index into [`FlagChange::lists`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Updated {
+    pub uid: u32,
+    pub modseq: u64,
+    pub list: u32,
+}
+
 /// Outcome of a conditional or plain flag change.
 #[derive(Debug, Default)]
 pub struct FlagChange {
     /// Messages whose state changed (or was asked for), with their new state.
-    pub updated: Vec<(u32, MessageState)>,
+    pub updated: Vec<Updated>,
+    /// The distinct flag lists of `updated`: a change over 100k messages leaves a handful,
+    /// so each is made and handed on once, not once per message.
+    pub lists: Vec<Vec<String>>,
     /// UIDs left alone because they changed after the client's UNCHANGEDSINCE.
     pub conflicts: Vec<u32>,
     /// The folder's highest modseq just before the change and just after it, with nothing
     /// else in between: a session that had seen the folder up to the first and takes in
     /// `updated` has seen it up to the second.
     pub modseqs: (u64, u64),
+}
+
+impl FlagChange {
+    /// The flags `u` has after the change.
+    pub fn flags(&self, u: &Updated) -> &[String] {
+        &self.lists[u.list as usize]
+    }
+
+    /// The state of the `i`th message of `updated`.
+    pub fn state(&self, i: usize) -> MessageState {
+        let u = &self.updated[i];
+        MessageState {
+            modseq: u.modseq,
+            flags: self.flags(u).to_vec(),
+        }
+    }
+
+    /// Takes in the outcome of a later part of the same change.
+    pub(crate) fn extend(&mut self, part: FlagChange) {
+        // The part's lists are found or added here once each; its messages are renumbered.
+        // Looked up by hash: messages with keywords of their own make as many lists.
+        let known: std::collections::HashMap<&[String], u32> = self
+            .lists
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.as_slice(), i as u32))
+            .collect();
+        let mut fresh = Vec::new();
+        let map: Vec<u32> = part
+            .lists
+            .into_iter()
+            .map(|l| match known.get(l.as_slice()) {
+                Some(&i) => i,
+                None => {
+                    fresh.push(l);
+                    (self.lists.len() + fresh.len() - 1) as u32
+                }
+            })
+            .collect();
+        drop(known);
+        self.lists.extend(fresh);
+        self.updated
+            .extend(part.updated.into_iter().map(|u| Updated {
+                list: map[u.list as usize],
+                ..u
+            }));
+        self.conflicts.extend(part.conflicts);
+        self.modseqs.1 = part.modseqs.1;
+    }
 }
 
 /// The system flags a message can keep, each with a bit of its own: the change index stores

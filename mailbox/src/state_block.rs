@@ -43,6 +43,16 @@ pub(crate) fn key_u32(key: &[u8]) -> Result<u32> {
         .ok_or_else(malformed)
 }
 
+/// Appends `n` as postcard writes a varint: seven bits a byte, low first, the top bit set on
+/// all but the last.
+fn push_varint(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
 /// The entries of a stored block as (place, the record's range in the block), in order. A
 /// broken block yields one error and stops.
 struct Entries<'a> {
@@ -128,12 +138,7 @@ impl BlockRecord for Block {
         let mut v = Vec::with_capacity(size as usize);
         for &(place, start, len) in &self.entries {
             v.push(place);
-            let mut n = len;
-            while n >= 0x80 {
-                v.push((n as u8) | 0x80);
-                n >>= 7;
-            }
-            v.push(n as u8);
+            push_varint(&mut v, len.into());
             v.extend_from_slice(&self.bytes[start as usize..(start + len) as usize]);
         }
         v
@@ -203,6 +208,24 @@ impl StateWrites {
         self.block(t, uid)?
             .put(uid, |out| {
                 *out = postcard::to_extend(state, std::mem::take(out))?;
+                Ok(())
+            })
+            .map_err(ConflictableTransactionError::Abort)
+    }
+
+    /// Sets `uid`'s state to `modseq` and a flag list already encoded as a state record
+    /// holds it (postcard's encoding of the list).
+    pub(crate) fn put_flags(
+        &mut self,
+        t: &TransactionalTree,
+        uid: u32,
+        modseq: u64,
+        flags: &[u8],
+    ) -> TxResult<()> {
+        self.block(t, uid)?
+            .put(uid, |out| {
+                push_varint(out, modseq);
+                out.extend_from_slice(flags);
                 Ok(())
             })
             .map_err(ConflictableTransactionError::Abort)
@@ -433,6 +456,22 @@ mod tests {
         let (key, _) = b.finish().unwrap();
         assert_eq!(key, msg_key(1, 2));
         assert!(b.finish().is_none());
+    }
+
+    #[test]
+    fn a_modseq_and_encoded_flags_make_the_record_postcard_makes() {
+        let flags = vec!["\\Seen".to_string(), "$Work".into()];
+        let list = postcard::to_allocvec(&flags).unwrap();
+        for modseq in [0, 1, 127, 128, 300, 1 << 35, u64::MAX] {
+            let mut out = Vec::new();
+            push_varint(&mut out, modseq);
+            out.extend_from_slice(&list);
+            let st = MessageState {
+                modseq,
+                flags: flags.clone(),
+            };
+            assert_eq!(out, postcard::to_allocvec(&st).unwrap(), "{modseq}");
+        }
     }
 
     #[test]

@@ -32,24 +32,36 @@ fn malformed() -> Error {
     Error::Encoding(postcard::Error::DeserializeBadEncoding)
 }
 
+/// Checks a stored flag list once, so the iterator over it never meets a broken one; returns
+/// the number of flags.
+fn check_list(raw: &[u8]) -> Result<usize> {
+    let (count, mut list) = varint(raw).ok_or_else(malformed)?;
+    for _ in 0..count {
+        let (len, tail) = varint(list).ok_or_else(malformed)?;
+        let len = usize::try_from(len).map_err(|_| malformed())?;
+        if tail.len() < len || std::str::from_utf8(&tail[..len]).is_err() {
+            return Err(malformed());
+        }
+        list = &tail[len..];
+    }
+    usize::try_from(count).map_err(|_| malformed())
+}
+
+/// The flags of a stored flag list as [`StateRef::flags_key`] gives it.
+pub(crate) fn flags_of_key(key: &[u8]) -> Result<FlagIter<'_>> {
+    let left = check_list(key)?;
+    let rest = varint(key).map(|(_, r)| r).unwrap_or_default();
+    Ok(FlagIter { rest, left })
+}
+
 impl<'a> StateRef<'a> {
     /// Reads a stored state record; fails on bytes that are not one.
     pub fn parse(raw: &'a [u8]) -> Result<StateRef<'a>> {
         let (modseq, rest) = varint(raw).ok_or_else(malformed)?;
-        let (count, mut list) = varint(rest).ok_or_else(malformed)?;
-        // Checked once here, so the iterator below never meets a broken record.
-        for _ in 0..count {
-            let (len, tail) = varint(list).ok_or_else(malformed)?;
-            let len = usize::try_from(len).map_err(|_| malformed())?;
-            if tail.len() < len || std::str::from_utf8(&tail[..len]).is_err() {
-                return Err(malformed());
-            }
-            list = &tail[len..];
-        }
         Ok(StateRef {
             modseq,
             flags: rest,
-            count: count as usize,
+            count: check_list(rest)?,
         })
     }
 

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sled::Tree;
@@ -87,6 +87,8 @@ pub(crate) struct Inner {
     watchers: Mutex<HashMap<u64, watch::Sender<u64>>>,
     /// How much MIME structure new messages get (see [`Store::set_mime_limits`]).
     mime_limits: Mutex<MimeLimits>,
+    /// Distinct keywords a folder may have (see [`Store::set_max_keywords`]).
+    pub(crate) max_keywords: AtomicUsize,
 }
 
 /// Layout of the records (postcard is not self-describing): raised whenever a record type
@@ -168,6 +170,7 @@ impl Store {
             locks: Mutex::new(HashMap::new()),
             watchers: Mutex::new(HashMap::new()),
             mime_limits: Mutex::new(MimeLimits::default()),
+            max_keywords: AtomicUsize::new(crate::keywords::DEFAULT_MAX_KEYWORDS),
         };
         match format {
             Some(FORMAT) => {}

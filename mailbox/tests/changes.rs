@@ -115,6 +115,77 @@ fn setup() -> (tempfile::TempDir, Store, u64, u64) {
     (dir, store, a.id, inbox)
 }
 
+/// A flag change hands each distinct resulting list out once, messages it leaves alone keep
+/// their modseq, and the counters move as a recount has them.
+#[test]
+fn a_flag_change_reports_each_distinct_list_once() {
+    let (_dir, store, a, inbox) = setup();
+    for flags in [
+        &[][..],
+        &["\\Seen"],
+        &["$A"],
+        &["\\Seen"],
+        &[],
+        &["\\Flagged"],
+    ] {
+        deliver(&store, a, "INBOX", flags);
+    }
+    let before = store
+        .folder_by_id(a, inbox)
+        .unwrap()
+        .unwrap()
+        .highest_modseq;
+    let ch = store
+        .store_flags(
+            a,
+            inbox,
+            &[1, 2, 3, 4, 5, 6, 9],
+            FlagOp::Add,
+            &["\\flagged"],
+            None,
+        )
+        .unwrap();
+    let got: Vec<(u32, u64, Vec<String>)> = ch
+        .updated
+        .iter()
+        .map(|u| (u.uid, u.modseq, ch.flags(u).to_vec()))
+        .collect();
+    let l = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        got,
+        vec![
+            (1, before + 1, l(&["\\Flagged"])),
+            (2, before + 2, l(&["\\Seen", "\\Flagged"])),
+            (3, before + 3, l(&["$A", "\\Flagged"])),
+            (4, before + 4, l(&["\\Seen", "\\Flagged"])),
+            (5, before + 5, l(&["\\Flagged"])),
+            (6, 7, l(&["\\Flagged"])),
+        ]
+    );
+    assert_eq!(ch.lists.len(), 3, "{:?}", ch.lists);
+    assert_eq!(ch.modseqs, (before, before + 5));
+    assert_eq!(ch.state(1).flags, l(&["\\Seen", "\\Flagged"]));
+    check(&store, a, inbox);
+    let c = store.counters(inbox).unwrap();
+    assert_eq!((c.messages, c.unseen), (6, 4));
+    assert_eq!(c.keywords, vec![("$A".to_string(), 1)]);
+
+    // Taken away again: one move per distinct list, back to where they were.
+    let ch = store
+        .store_flags(
+            a,
+            inbox,
+            &[1, 2, 3, 4, 5],
+            FlagOp::Remove,
+            &["\\Flagged"],
+            None,
+        )
+        .unwrap();
+    assert_eq!(ch.lists.len(), 3, "{:?}", ch.lists);
+    assert_eq!(ch.flags(&ch.updated[2]), l(&["$A"]));
+    check(&store, a, inbox);
+}
+
 #[test]
 fn deliver_store_expunge_keep_one_entry_per_message() {
     let (_dir, store, a, inbox) = setup();

@@ -135,7 +135,7 @@ fn deliver_copy_flag_expunge_and_blob_lifetime() {
     let ch = store
         .store_flags(a.id, inbox.id, &[1], FlagOp::Add, &["\\Deleted"], None)
         .unwrap();
-    assert!(ch.updated[0].1.has_flag("\\Deleted"));
+    assert!(ch.state(0).has_flag("\\Deleted"));
 
     let archive = store.folder(a.id, "Archive").unwrap().unwrap();
     let (_, pairs) = store
@@ -331,4 +331,78 @@ fn a_store_of_another_format_is_refused() {
         }
         other => panic!("expected UnsupportedFormat, got {:?}", other.err()),
     }
+}
+
+/// A folder holds at most `max_keywords` distinct keywords, each in one spelling: mail filed
+/// with more is filed without the rest, a flag change or a copy that would pass the bound is
+/// refused whole, and a keyword in another case takes the folder's spelling.
+#[test]
+fn a_folder_keeps_its_keywords_within_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), StorageKey::generate()).unwrap();
+    store.set_max_keywords(2);
+    let a = store.add_account("k@x.h", "pw").unwrap();
+    let inbox = store.folder(a.id, "INBOX").unwrap().unwrap();
+    let flags = |folder: u64, uid: u32| {
+        store
+            .message_states(folder)
+            .unwrap()
+            .into_iter()
+            .find(|(u, _)| *u == uid)
+            .unwrap()
+            .1
+            .flags
+    };
+    let m = staged(&store, b"Subject: k\r\n\r\nx\r\n");
+    let d = store
+        .deliver(&m, a.id, "INBOX", &["$a", "\\Seen", "$A", "$b", "$c"], None)
+        .unwrap();
+    assert_eq!(flags(inbox.id, d.uid), ["$a", "\\Seen", "$b"]);
+    assert!(!store.may_add_keywords(inbox.id).unwrap());
+
+    let r = store.store_flags(a.id, inbox.id, &[d.uid], FlagOp::Add, &["$new"], None);
+    assert!(matches!(r, Err(Error::TooManyKeywords)), "{r:?}");
+    store
+        .store_flags(a.id, inbox.id, &[d.uid], FlagOp::Replace, &["$B"], None)
+        .unwrap();
+    assert_eq!(flags(inbox.id, d.uid), ["$b"]);
+    assert!(store.may_add_keywords(inbox.id).unwrap());
+
+    // A copy brings the keywords of its messages: refused when they would not fit.
+    store.create_folder(a.id, "Other").unwrap();
+    let other = store.folder(a.id, "Other").unwrap().unwrap();
+    let m = staged(&store, b"Subject: k\r\n\r\ny\r\n");
+    let o = store
+        .deliver(&m, a.id, "Other", &["$x", "$y"], None)
+        .unwrap();
+    let r = store.copy_messages(a.id, other.id, &[o.uid], inbox.id);
+    assert!(matches!(r, Err(Error::TooManyKeywords)), "{r:?}");
+    // Keywords about to be replaced still count; taken away first, they make room.
+    let r = store.store_flags(
+        a.id,
+        other.id,
+        &[o.uid],
+        FlagOp::Replace,
+        &["$B", "$Z"],
+        None,
+    );
+    assert!(matches!(r, Err(Error::TooManyKeywords)), "{r:?}");
+    store
+        .store_flags(
+            a.id,
+            other.id,
+            &[o.uid],
+            FlagOp::Remove,
+            &["$X", "$Y"],
+            None,
+        )
+        .unwrap();
+    store
+        .store_flags(a.id, other.id, &[o.uid], FlagOp::Add, &["$B", "$Z"], None)
+        .unwrap();
+    let (_, pairs) = store
+        .copy_messages(a.id, other.id, &[o.uid], inbox.id)
+        .unwrap();
+    assert_eq!(flags(inbox.id, pairs[0].1), ["$b", "$Z"]);
+    assert_eq!(store.counters(inbox.id).unwrap().keywords.len(), 2);
 }

@@ -119,6 +119,8 @@ pub struct LimitsSection {
     pub write_timeout: u64,
     pub max_mime_parts: usize,
     pub max_mime_depth: usize,
+    /// Distinct keywords one folder may have.
+    pub max_keywords_per_folder: usize,
     pub min_password_length: usize,
     /// MiB of mail an account may keep unless it has a quota of its own; 0 means none.
     pub default_quota_mib: u64,
@@ -230,6 +232,12 @@ impl Config {
         }
     }
 
+    /// Gives the store the bounds it keeps on what is filed into it.
+    pub fn limit_store(&self, store: &mailbox::Store) {
+        store.set_mime_limits(self.mime_limits());
+        store.set_max_keywords(self.limits.max_keywords_per_folder);
+    }
+
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.into(),
@@ -286,6 +294,10 @@ impl Config {
             ("limits.write_timeout", cfg.limits.write_timeout as usize),
             ("limits.max_mime_parts", cfg.limits.max_mime_parts),
             ("limits.max_mime_depth", cfg.limits.max_mime_depth),
+            (
+                "limits.max_keywords_per_folder",
+                cfg.limits.max_keywords_per_folder,
+            ),
             ("overlay.max_streams", cfg.overlay.max_streams),
             (
                 "overlay.max_streams_per_peer",

@@ -259,7 +259,7 @@ fn run(data: DataDir, config: Config) -> Result<()> {
     )
     .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
     let store = open_store(&data, &i18n)?;
-    store.set_mime_limits(config.mime_limits());
+    config.limit_store(&store);
     let net_config = network_config(&config);
     let node_key = read_node_key(&data, &i18n)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -669,7 +669,7 @@ where
 {
     let config = load_config(data, i18n)?;
     let store = open_store(data, i18n)?;
-    store.set_mime_limits(config.mime_limits());
+    config.limit_store(&store);
     let node_key = read_node_key(data, i18n)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
