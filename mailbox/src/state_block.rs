@@ -121,16 +121,16 @@ struct Block {
 impl BlockRecord for Block {
     fn decode(raw: &[u8]) -> Result<Block> {
         // Only the framing is checked: a record is parsed where it is read, and one this
-        // transaction does not touch is written back as it was.
-        let mut entries = Vec::new();
+        // transaction does not touch is written back as it was. Room is made once for every
+        // place and for as many bytes again, what a change of every state appends.
+        let mut entries = Vec::with_capacity(UIDS as usize);
         for e in Entries::new(raw) {
             let (place, r) = e?;
             entries.push((place, r.start as u32, r.len() as u32));
         }
-        Ok(Block {
-            bytes: raw.to_vec(),
-            entries,
-        })
+        let mut bytes = Vec::with_capacity(raw.len() * 2);
+        bytes.extend_from_slice(raw);
+        Ok(Block { bytes, entries })
     }
 
     fn encode(&self) -> Vec<u8> {
