@@ -2,7 +2,7 @@
 # IMAP at scale: one folder of N messages in wims and in Dovecot (mdbox), both on 127.0.0.1
 # over implicit TLS, filled with the same generated messages; then single commands on that
 # folder are timed in each: SELECT, FETCH 1:* (UID FLAGS), FETCH ENVELOPE of the last 50,
-# SEARCH SUBJECT, STATUS from another session, STORE 1:* +FLAGS, a second session's catch-up
+# SEARCH SUBJECT, STATUS from another session, STORE 1:* +/-FLAGS, a second session's catch-up
 # (NOOP after 1000 flag changes) and a second SELECT. Prints wims ms, Dovecot ms and the ratio,
 # and the node's peak RSS. A benchmark, not a test: nothing here passes or fails on speed.
 #
