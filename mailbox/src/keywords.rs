@@ -46,12 +46,17 @@ impl Store {
         refuse: bool,
     ) -> Result<Spelling> {
         let mut map = HashMap::new();
+        let incoming: Vec<&str> = incoming.filter(|f| is_keyword(f)).collect();
+        if incoming.is_empty() {
+            // System flags only (marking a message \Seen, most often): nothing to look up.
+            return Ok(Spelling(map));
+        }
         for (k, _) in self.counters(folder)?.keywords {
             map.entry(k.to_ascii_lowercase()).or_insert(k);
         }
         let mut room = self.max_keywords().saturating_sub(map.len());
         let mut dropped = 0usize;
-        for f in incoming.filter(|f| is_keyword(f)) {
+        for f in incoming {
             let lower = f.to_ascii_lowercase();
             if map.contains_key(&lower) {
                 continue;
