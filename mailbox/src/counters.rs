@@ -22,7 +22,7 @@ pub struct FolderCounters {
     pub keywords: Vec<(String, u32)>,
 }
 
-fn is_keyword(flag: &str) -> bool {
+pub(crate) fn is_keyword(flag: &str) -> bool {
     !flag.starts_with('\\')
 }
 

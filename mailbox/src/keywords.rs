@@ -8,15 +8,12 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
+use crate::counters::is_keyword;
 use crate::error::{Error, Result};
 use crate::store::Store;
 
 /// Distinct keywords a folder may have unless configured otherwise.
 pub const DEFAULT_MAX_KEYWORDS: usize = 256;
-
-fn is_keyword(flag: &str) -> bool {
-    !flag.starts_with('\\')
-}
 
 impl Store {
     /// Sets how many distinct keywords a folder may have from now on.
