@@ -3,7 +3,6 @@
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
-use mailbox::FlagOp;
 
 use super::qresync::Known;
 use super::session::{Session, State, Step, Waiting, list_pattern, mailbox_name};
@@ -311,7 +310,7 @@ impl Session {
         }
     }
 
-    fn writable(&mut self, tag: &str) -> Option<(u64, u64)> {
+    pub(super) fn writable(&mut self, tag: &str) -> Option<(u64, u64)> {
         match &self.state {
             State::Selected(a, v) if !v.read_only => Some((a.id, v.folder)),
             State::Selected(..) => {
@@ -333,76 +332,6 @@ impl Session {
                 self.tagged(tag, "OK", None, "imap-done");
             }
             Err(e) => self.store_error(tag, e),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn store_cmd(
-        &mut self,
-        tag: &str,
-        set: &SequenceSet,
-        op: FlagOp,
-        flags: &[String],
-        silent: bool,
-        uid: bool,
-        unchanged_since: Option<u64>,
-    ) {
-        if !self.check_seq(tag, set, uid) {
-            return;
-        }
-        let Some((acct, folder)) = self.writable(tag) else {
-            return;
-        };
-        if unchanged_since.is_some() {
-            self.enable_condstore();
-        }
-        let targets = self.with_view(|v| v.resolve(set, uid));
-        let uids: Vec<u32> = targets.iter().map(|(_, u)| *u).collect();
-        let refs: Vec<&str> = flags.iter().map(String::as_str).collect();
-        let store = self.env.store.clone();
-        let change = match store.store_flags(acct, folder, &uids, op, &refs, unchanged_since) {
-            Ok(c) => c,
-            Err(e) => return self.store_error(tag, e),
-        };
-        let condstore = self.condstore;
-        if let State::Selected(_, v) = &mut self.state {
-            v.condstore = condstore;
-            v.absorb(&change);
-            // RFC 7162 3.1.3: with UNCHANGEDSINCE the new MODSEQ is reported even if silent.
-            if !silent || unchanged_since.is_some() {
-                for u in &change.updated {
-                    if let Some(seq) = v.seq_of(u.uid) {
-                        v.fetch_flags_line(&mut self.out, seq, uid);
-                    }
-                }
-            }
-            // The view has just taken in the change; refreshing reads only what others did.
-            v.took_in(change.modseqs);
-        }
-        self.refresh(uid);
-        if change.conflicts.is_empty() {
-            self.tagged(tag, "OK", None, "imap-done");
-        } else {
-            let list = if uid {
-                change
-                    .conflicts
-                    .iter()
-                    .map(|u| u.to_string())
-                    .collect::<Vec<_>>()
-            } else {
-                change
-                    .conflicts
-                    .iter()
-                    .filter_map(|u| self.with_view(|v| v.seq_of(*u)))
-                    .map(|s| s.to_string())
-                    .collect()
-            };
-            self.tagged(
-                tag,
-                "OK",
-                Some(&format!("MODIFIED {}", list.join(","))),
-                "imap-modified",
-            );
         }
     }
 

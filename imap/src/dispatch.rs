@@ -337,7 +337,7 @@ impl Session {
                     StoreType::Replace => FlagOp::Replace,
                 };
                 let flags: Vec<String> = flags.iter().map(flag_str).collect();
-                self.store_cmd(
+                return self.store_cmd(
                     &tag,
                     &sequence_set,
                     op,

@@ -41,6 +41,7 @@ mod search;
 mod search_context;
 mod session;
 mod sort;
+mod store_job;
 mod thread;
 mod thread_references;
 mod urlauth;

@@ -71,6 +71,8 @@ pub struct Session {
     pub(super) fetching: Option<Box<FetchJob>>,
     /// A URLFETCH that is being sent in pieces.
     pub(super) urlfetch: Option<Box<super::urlfetch::UrlFetch>>,
+    /// A STORE that is being made and told in parts.
+    pub(super) storing: Option<Box<super::store_job::StoreJob>>,
     /// A command waiting for the client or the driver.
     pub(super) waiting: Waiting,
     /// What the client asked to hear of as it happens (NOTIFY).
@@ -153,6 +155,7 @@ impl Session {
             out: Vec::with_capacity(8192),
             fetching: None,
             urlfetch: None,
+            storing: None,
             waiting: Waiting::Nothing,
             notify: None,
         };
@@ -210,6 +213,9 @@ impl Session {
     pub fn resume(&mut self) -> Step {
         if self.urlfetch.is_some() {
             return self.urlfetch_more();
+        }
+        if self.storing.is_some() {
+            return self.store_more();
         }
         self.fetch_more()
     }

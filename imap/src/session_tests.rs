@@ -38,6 +38,8 @@ pub(crate) struct Client {
     env: Arc<Env>,
     /// The last step that was not carried out: `Idle` or `Close`.
     pub(crate) parked: Option<Step>,
+    /// How many times the session asked to have its output sent before going on.
+    pub(crate) flushes: usize,
 }
 
 impl Client {
@@ -47,6 +49,7 @@ impl Client {
             framer: Framer::default(),
             env: env.clone(),
             parked: None,
+            flushes: 0,
         };
         let greeting = c.take();
         (c, greeting)
@@ -105,7 +108,10 @@ impl Client {
                     text.push_str(&String::from_utf8_lossy(&bytes));
                     self.session.resume()
                 }
-                Step::Flush => self.session.resume(),
+                Step::Flush => {
+                    self.flushes += 1;
+                    self.session.resume()
+                }
                 Step::Verify { user, password } => {
                     let account = self.env.store.account(&user).unwrap();
                     let r = match account {
@@ -412,4 +418,57 @@ fn keywords_past_the_folders_limit_are_refused() {
     assert!(r.contains("g OK [APPENDUID"), "{r}");
     let r = c.send(b"h FETCH 2 FLAGS\r\n");
     assert!(r.contains("* 2 FETCH (FLAGS ($new $x $b"), "{r}");
+}
+
+/// A STORE of many messages is made and told in parts, the responses of each sent before the
+/// next is made; the client sees every message once, in order, and one tagged answer.
+#[test]
+fn a_large_store_is_told_in_parts() {
+    let (_d, store) = store();
+    let env = env(store);
+    let mut a = Client::login(&env, "a@x.h");
+    for i in 0..20 {
+        append(&mut a, &format!("Subject: {i}\r\n\r\nhi\r\n"));
+    }
+    a.send(b"s SELECT INBOX\r\n");
+    let mut b = Client::login(&env, "a@x.h");
+    b.send(b"s SELECT INBOX\r\n");
+    let r = a.send(b"f STORE 1:* +FLAGS (\\Flagged)\r\n");
+    let lines: Vec<&str> = r.lines().collect();
+    assert_eq!(lines.len(), 21, "{r}");
+    for (i, line) in lines[..20].iter().enumerate() {
+        assert!(
+            line.starts_with(&format!("* {} FETCH (FLAGS (\\Flagged", i + 1)),
+            "{r}"
+        );
+    }
+    assert!(lines[20].starts_with("f OK"), "{r}");
+    assert_eq!(a.flushes, 2, "three parts of {}", super::store_job::PART);
+    // Silent: nothing to send between the parts.
+    let r = a.send(b"g STORE 1:* -FLAGS.SILENT (\\Flagged)\r\n");
+    assert!(r.starts_with("g OK"), "{r}");
+    assert_eq!(a.flushes, 2);
+    // Conflicts from every part are named together.
+    let r = a.send(b"m FETCH 20 (MODSEQ)\r\n");
+    let known: u64 = r
+        .split("MODSEQ (")
+        .nth(1)
+        .and_then(|t| t.split(')').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{r}"));
+    let r = b.send(b"c STORE 3,12,19 +FLAGS.SILENT (\\Seen)\r\n");
+    assert!(r.contains("c OK"), "{r}");
+    let r = a.send(format!("u STORE 1:* (UNCHANGEDSINCE {known}) +FLAGS ($Done)\r\n").as_bytes());
+    assert!(r.contains("u OK [MODIFIED 3,12,19]"), "{r}");
+    // The 17 changed, then what the other session did to the three.
+    let changed = r
+        .lines()
+        .filter(|l| l.contains("FETCH") && l.contains("$Done"));
+    assert_eq!(changed.count(), 17, "{r}");
+    assert_eq!(r.lines().filter(|l| l.contains("FETCH")).count(), 20, "{r}");
+    let r = b.send(b"n NOOP\r\n");
+    let done = r
+        .lines()
+        .filter(|l| l.contains("FETCH") && l.contains("$Done"));
+    assert_eq!(done.count(), 17, "{r}");
 }

@@ -3,10 +3,11 @@
 //! which yields the untagged EXISTS / EXPUNGE / FETCH updates that keep several sessions on one
 //! folder consistent at a cost that follows the changes, not the folder's size.
 
+use std::sync::Arc;
+
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
-use crate::search_ext::compact;
-use mailbox::{FlagChange, Folder, Listed, Store};
+use mailbox::{Folder, Store};
 
 use super::flag_table::{FlagTable, SEEN};
 use super::search_context::Context;
@@ -27,9 +28,12 @@ pub struct View {
     pub folder: u64,
     pub account: u64,
     pub read_only: bool,
-    /// UIDs in sequence-number order, and beside them what the client knows of each.
-    uids: Vec<u32>,
-    slots: Vec<Slot>,
+    /// UIDs in sequence-number order, and beside them what the client knows of each (with
+    /// `recent` always false: see `recent_uids`). Shared with the view cache and with other
+    /// sessions until one of them changes: a session selecting a folder of 100k messages
+    /// takes them without copying two megabytes.
+    uids: Arc<Vec<u32>>,
+    slots: Arc<Vec<Slot>>,
     table: FlagTable,
     /// Keywords the client was told of in FLAGS: the first this many of the table's.
     announced: u32,
@@ -41,7 +45,8 @@ pub struct View {
     pub uidvalidity: u32,
     /// Expunged messages not yet told (not allowed during FETCH/STORE/SEARCH).
     pending_expunge: Vec<u32>,
-    recent: usize,
+    /// The UIDs \Recent to this session, ascending.
+    recent_uids: Vec<u32>,
     pub condstore: bool,
     /// IMAP4rev2 has no \Recent and no RECENT response.
     pub rev2: bool,
@@ -93,6 +98,11 @@ impl Recent {
     fn has(self, uid: u32) -> bool {
         uid > self.above && uid <= self.up_to
     }
+
+    /// Where the \Recent UIDs are in `uids` (ascending): one run.
+    fn run_in(self, uids: &[u32]) -> std::ops::Range<usize> {
+        uids.partition_point(|&u| u <= self.above)..uids.partition_point(|&u| u <= self.up_to)
+    }
 }
 
 impl View {
@@ -125,8 +135,8 @@ impl View {
             folder: folder.id,
             account,
             read_only,
-            uids: Vec::new(),
-            slots: Vec::new(),
+            uids: Arc::default(),
+            slots: Arc::default(),
             table: FlagTable::new(),
             announced: 0,
             max_keywords: store.max_keywords(),
@@ -134,7 +144,7 @@ impl View {
             seen_uidnext: folder.uidnext,
             uidvalidity: folder.uidvalidity,
             pending_expunge: Vec::new(),
-            recent: 0,
+            recent_uids: Vec::new(),
             condstore: false,
             rev2: false,
             qresync: false,
@@ -146,9 +156,8 @@ impl View {
             view.slots = snap.slots.clone();
             view.table = snap.table.clone();
             (view.seen_modseq, view.seen_uidnext) = (snap.modseq, snap.uidnext);
-            for (u, s) in view.uids.iter().zip(&mut view.slots) {
-                s.recent = floor.has(*u);
-            }
+            // The copy has no \Recent; this session's are one run of UIDs.
+            view.recent_uids = view.uids[floor.run_in(&view.uids)].to_vec();
             // What the copy missed is not told: the client learns the folder from SELECT.
             view.catch_up(store, &folder, floor, &mut Vec::new(), true)?;
         } else {
@@ -158,7 +167,6 @@ impl View {
             view.table.name(&k);
         }
         view.announced = view.table.keyword_count();
-        view.recent = view.slots.iter().filter(|s| s.recent).count();
         if let Some(cache) = cache
             && cache.wants(
                 account,
@@ -182,14 +190,7 @@ impl View {
             modseq: self.seen_modseq,
             uidnext: self.seen_uidnext,
             uids: self.uids.clone(),
-            slots: self
-                .slots
-                .iter()
-                .map(|s| Slot {
-                    recent: false,
-                    ..*s
-                })
-                .collect(),
+            slots: self.slots.clone(),
             table: self.table.clone(),
         }
     }
@@ -206,28 +207,42 @@ impl View {
         range: std::ops::RangeInclusive<u32>,
         floor: Recent,
     ) -> mailbox::Result<()> {
-        let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
+        let (uids, slots) = (
+            Arc::make_mut(&mut self.uids),
+            Arc::make_mut(&mut self.slots),
+        );
+        let (table, recent) = (&mut self.table, &mut self.recent_uids);
         store.scan_states(self.folder, range, |uid, st| {
             uids.push(uid);
             slots.push(Slot {
                 modseq: st.modseq,
                 list: table.list_of(&st),
-                recent: floor.has(uid),
+                recent: false,
             });
+            if floor.has(uid) {
+                recent.push(uid);
+            }
         })
     }
 
     /// Reads the whole folder from the store's change index, which lists it as it was at one
     /// moment; the view then stands at that moment's modseq and UIDNEXT.
     fn list(&mut self, store: &Store, floor: Recent) -> mailbox::Result<()> {
-        let (uids, slots, table) = (&mut self.uids, &mut self.slots, &mut self.table);
+        let (uids, slots) = (
+            Arc::make_mut(&mut self.uids),
+            Arc::make_mut(&mut self.slots),
+        );
+        let (table, recent) = (&mut self.table, &mut self.recent_uids);
         let at = store.list_folder(self.account, self.folder, |uid, modseq, flags| {
             uids.push(uid);
             slots.push(Slot {
                 modseq,
                 list: table.list_of_listed(&flags),
-                recent: floor.has(uid),
+                recent: false,
             });
+            if floor.has(uid) {
+                recent.push(uid);
+            }
         })?;
         (self.seen_modseq, self.seen_uidnext) = (at.highest_modseq, at.uidnext);
         Ok(())
@@ -247,16 +262,31 @@ impl View {
     }
 
     pub fn recent_count(&self) -> usize {
-        self.recent
+        self.recent_uids.len()
     }
 
     pub fn seq_of(&self, uid: u32) -> Option<u32> {
         self.uids.binary_search(&uid).ok().map(|i| i as u32 + 1)
     }
 
+    /// [`View::seq_of`], looking first right after `previous` (the sequence number found for
+    /// the message before): a change lists its messages in UID order, so walking it this way
+    /// finds each at the first look instead of searching the folder for every one.
+    pub fn seq_after(&self, uid: u32, previous: Option<u32>) -> Option<u32> {
+        let next = previous.map_or(0, |s| s as usize);
+        if self.uids.get(next) == Some(&uid) {
+            return Some(next as u32 + 1);
+        }
+        self.seq_of(uid)
+    }
+
     /// What the client knows of the message with sequence number `seq`.
     pub fn slot(&self, seq: u32) -> Option<Slot> {
-        self.slots.get((seq as usize).checked_sub(1)?).copied()
+        let i = (seq as usize).checked_sub(1)?;
+        let mut slot = *self.slots.get(i)?;
+        slot.recent =
+            !self.recent_uids.is_empty() && self.recent_uids.binary_search(&self.uids[i]).is_ok();
+        Some(slot)
     }
 
     pub fn has_flag(&self, slot: &Slot, flag: &str) -> bool {
@@ -406,190 +436,11 @@ impl View {
         }
         out.extend_from_slice(b")\r\n");
     }
-
-    /// Brings the view up to date and writes the untagged updates. Expunges are told only when
-    /// `allow_expunge`; otherwise they wait and the messages keep their sequence numbers.
-    pub fn refresh(
-        &mut self,
-        store: &Store,
-        out: &mut Vec<u8>,
-        allow_expunge: bool,
-    ) -> mailbox::Result<()> {
-        let Some(mut folder) = store.folder_by_id(self.account, self.folder)? else {
-            return Ok(());
-        };
-        let flush_pending = allow_expunge && !self.pending_expunge.is_empty();
-        if folder.highest_modseq == self.seen_modseq && !flush_pending {
-            return Ok(());
-        }
-        let mut floor = Recent::above(folder.recent_uid);
-        if folder.uidnext > self.seen_uidnext && !self.read_only {
-            // Claimed first and the folder read again, so every message claimed here is
-            // among those this refresh adds.
-            floor = Recent::claimed(store.claim_recent(self.account, self.folder)?);
-            match store.folder_by_id(self.account, self.folder)? {
-                Some(f) => folder = f,
-                None => return Ok(()),
-            }
-        }
-        self.catch_up(store, &folder, floor, out, allow_expunge)
-    }
-
-    /// Applies what changed up to `folder`'s modseq and UIDNEXT and writes it as untagged
-    /// updates; messages added in `floor` are \Recent here.
-    fn catch_up(
-        &mut self,
-        store: &Store,
-        folder: &Folder,
-        floor: Recent,
-        out: &mut Vec<u8>,
-        allow_expunge: bool,
-    ) -> mailbox::Result<()> {
-        let mut gone = std::mem::take(&mut self.pending_expunge);
-        let mut changed: Vec<u32> = Vec::new();
-        {
-            let (uids, slots, table) = (&self.uids, &mut self.slots, &mut self.table);
-            let known_below = self.seen_uidnext;
-            store.visit_changes(
-                self.folder,
-                self.seen_modseq,
-                folder.highest_modseq,
-                |uid, modseq, st| {
-                    // Messages new to the view are read below, in UID order.
-                    if uid >= known_below {
-                        return;
-                    }
-                    let Ok(i) = uids.binary_search(&uid) else {
-                        return;
-                    };
-                    match st {
-                        None => gone.push(uid),
-                        Some(flags) => {
-                            let list = table.list_of_listed(&flags);
-                            let modseq = match flags {
-                                Listed::State(st) => st.modseq,
-                                Listed::System(_) => modseq,
-                            };
-                            let slot = &mut slots[i];
-                            if slot.modseq != modseq || slot.list != list {
-                                slot.modseq = modseq;
-                                slot.list = list;
-                                changed.push(uid);
-                            }
-                        }
-                    }
-                },
-            )?;
-        }
-        if !gone.is_empty() {
-            gone.sort_unstable();
-            gone.dedup();
-            if allow_expunge {
-                self.expunge_now(out, &gone);
-            } else {
-                self.pending_expunge = gone;
-            }
-        }
-        changed.sort_unstable();
-        changed.dedup();
-        if !self.contexts.is_empty() {
-            self.touched.extend_from_slice(&changed);
-        }
-        for uid in changed {
-            if let Some(seq) = self.seq_of(uid) {
-                self.fetch_flags_line(out, seq, true);
-            }
-        }
-        if folder.uidnext > self.seen_uidnext {
-            let before = self.uids.len();
-            let from = self.seen_uidnext.max(1);
-            self.append_states(store, from..=folder.uidnext - 1, floor)?;
-            if self.uids.len() > before {
-                if !self.contexts.is_empty() {
-                    self.touched.extend_from_slice(&self.uids[before..]);
-                }
-                self.recent += self.slots[before..].iter().filter(|s| s.recent).count();
-                out.extend_from_slice(format!("* {} EXISTS\r\n", self.uids.len()).as_bytes());
-                if !self.rev2 {
-                    out.extend_from_slice(format!("* {} RECENT\r\n", self.recent).as_bytes());
-                }
-            }
-        }
-        self.seen_modseq = folder.highest_modseq;
-        self.seen_uidnext = folder.uidnext;
-        Ok(())
-    }
-
-    /// Tells the expunge of `gone` (sorted UIDs) and drops them from the view. Highest first,
-    /// so each number is valid when the client applies it.
-    fn expunge_now(&mut self, out: &mut Vec<u8>, gone: &[u32]) {
-        // Live results lose them first, under the numbers they have until the EXPUNGEs.
-        let mut contexts = std::mem::take(&mut self.contexts);
-        for c in &mut contexts {
-            let by_uid = c.by_uid();
-            c.remove(gone, |u| if by_uid { Some(u) } else { self.seq_of(u) }, out);
-        }
-        self.contexts = contexts;
-        let mut drop = vec![false; self.uids.len()];
-        let mut vanished = Vec::new();
-        for &u in gone.iter().rev() {
-            if let Ok(i) = self.uids.binary_search(&u) {
-                if self.qresync {
-                    vanished.push(u);
-                } else {
-                    out.extend_from_slice(format!("* {} EXPUNGE\r\n", i + 1).as_bytes());
-                }
-                drop[i] = true;
-                if self.slots[i].recent {
-                    self.recent -= 1;
-                }
-            }
-        }
-        if !vanished.is_empty() {
-            // Under QRESYNC, by UID in one response (RFC 7162 3.2.10).
-            vanished.reverse();
-            out.extend_from_slice(format!("* VANISHED {}\r\n", compact(&vanished)).as_bytes());
-        }
-        let mut i = 0;
-        self.uids.retain(|_| {
-            i += 1;
-            !drop[i - 1]
-        });
-        let mut i = 0;
-        self.slots.retain(|_| {
-            i += 1;
-            !drop[i - 1]
-        });
-    }
-
-    /// After [`View::absorb`] of every state a flag change reported: when the view had seen
-    /// the folder up to the change's first modseq, it has now seen it up to its last, and a
-    /// refresh need not read the change back (100k states after `STORE 1:*`).
-    pub fn took_in(&mut self, (before, after): (u64, u64)) {
-        if self.seen_modseq == before {
-            self.seen_modseq = after;
-        }
-    }
-
-    /// After our own change, take the new states without echoing them as someone else's.
-    pub fn absorb(&mut self, change: &FlagChange) {
-        // Each distinct list is looked up once, not once per message.
-        let lists: Vec<u32> = change
-            .lists
-            .iter()
-            .map(|l| self.table.list_of_flags(l))
-            .collect();
-        for u in &change.updated {
-            if let Ok(i) = self.uids.binary_search(&u.uid) {
-                self.slots[i].modseq = u.modseq;
-                self.slots[i].list = lists[u.list as usize];
-                if !self.contexts.is_empty() {
-                    self.touched.push(u.uid);
-                }
-            }
-        }
-    }
 }
+
+// Bringing the view up to date: another session's changes, our own, expunges.
+#[path = "view_updates.rs"]
+mod updates;
 
 #[cfg(test)]
 #[path = "view_tests.rs"]

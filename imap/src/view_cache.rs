@@ -22,8 +22,9 @@ pub struct Snapshot {
     pub uidvalidity: u32,
     pub modseq: u64,
     pub uidnext: u32,
-    pub uids: Vec<u32>,
-    pub slots: Vec<Slot>,
+    pub uids: Arc<Vec<u32>>,
+    /// Without any session's \Recent.
+    pub slots: Arc<Vec<Slot>>,
     pub table: FlagTable,
 }
 

@@ -80,6 +80,20 @@ fn another_sessions_changes_arrive_in_order() {
 }
 
 #[test]
+fn sequence_numbers_are_found_after_the_previous_one_or_anywhere() {
+    let f = fixture(5);
+    store(&f, &[2], FlagOp::Add, &["\\Deleted"]);
+    f.store.expunge(f.account, f.folder, Some(&[2])).unwrap();
+    let v = open(&f, false);
+    assert_eq!(v.seq_after(1, None), Some(1));
+    assert_eq!(v.seq_after(3, Some(1)), Some(2));
+    assert_eq!(v.seq_after(5, Some(2)), Some(4), "not the next: searched");
+    assert_eq!(v.seq_after(1, Some(3)), Some(1), "behind: searched");
+    assert_eq!(v.seq_after(2, Some(1)), None, "expunged");
+    assert_eq!(v.seq_after(9, Some(4)), None, "past the end");
+}
+
+#[test]
 fn expunges_wait_while_not_allowed() {
     let f = fixture(3);
     let mut v = open(&f, false);

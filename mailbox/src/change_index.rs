@@ -25,7 +25,7 @@ use crate::state_record::StateRef;
 use crate::store::{Store, TxResult};
 
 /// Modseqs per index record.
-pub(crate) const BLOCK: u64 = 128;
+pub(crate) const BLOCK: u64 = 256;
 const ENTRY: usize = 6;
 
 pub(crate) const EXPUNGED: u8 = 1;
@@ -70,9 +70,18 @@ pub(crate) fn key_part(key: &[u8], at: usize) -> Result<u64> {
         .ok_or_else(malformed)
 }
 
-/// One index record: (place in the block, UID, kind), ordered by place.
+/// In a block being changed, the kind of an entry taken away: no stored entry has it (see
+/// [`valid_kind`]), and [`BlockRecord::encode`] leaves it out.
+const TAKEN: u8 = 0xff;
+
+/// One index record: (place in the block, UID, kind), ordered by place. Taking an entry away
+/// marks it [`TAKEN`] instead of shifting the ones after it: a flag change over a folder takes
+/// every entry of a block one by one, which would move the rest each time.
 #[derive(Debug, Default, Clone, PartialEq)]
-pub(crate) struct Block(Vec<(u8, u32, u8)>);
+pub(crate) struct Block {
+    entries: Vec<(u8, u32, u8)>,
+    taken: usize,
+}
 
 impl BlockRecord for Block {
     fn decode(raw: &[u8]) -> Result<Block> {
@@ -92,12 +101,15 @@ impl BlockRecord for Block {
             }
             out.push((place, uid, kind));
         }
-        Ok(Block(out))
+        Ok(Block {
+            entries: out,
+            taken: 0,
+        })
     }
 
     fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(self.0.len() * ENTRY);
-        for (place, uid, kind) in &self.0 {
+        let mut v = Vec::with_capacity((self.entries.len() - self.taken) * ENTRY);
+        for (place, uid, kind) in self.live() {
             v.push(*place);
             v.extend_from_slice(&uid.to_be_bytes());
             v.push(*kind);
@@ -106,7 +118,7 @@ impl BlockRecord for Block {
     }
 
     fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.len() == self.taken
     }
 }
 
@@ -114,9 +126,15 @@ impl Block {
     /// Sets the entry at `modseq` (which must fall in this block).
     pub(crate) fn put(&mut self, modseq: u64, uid: u32, kind: u8) {
         let place = (modseq % BLOCK) as u8;
-        match self.0.binary_search_by_key(&place, |e| e.0) {
-            Ok(i) => self.0[i] = (place, uid, kind),
-            Err(i) => self.0.insert(i, (place, uid, kind)),
+        match self.entries.binary_search_by_key(&place, |e| e.0) {
+            Ok(i) => {
+                if self.entries[i].2 == TAKEN {
+                    self.taken -= 1;
+                }
+                self.entries[i] = (place, uid, kind);
+            }
+            // Modseqs only grow: nearly always the end.
+            Err(i) => self.entries.insert(i, (place, uid, kind)),
         }
     }
 
@@ -124,28 +142,29 @@ impl Block {
     /// never removed in its place.
     fn take(&mut self, modseq: u64, uid: u32) {
         let place = (modseq % BLOCK) as u8;
-        if let Ok(i) = self.0.binary_search_by_key(&place, |e| e.0)
-            && self.0[i].1 == uid
+        if let Ok(i) = self.entries.binary_search_by_key(&place, |e| e.0)
+            && self.entries[i].1 == uid
+            && self.entries[i].2 != TAKEN
         {
-            self.0.remove(i);
+            self.entries[i].2 = TAKEN;
+            self.taken += 1;
         }
     }
 
     /// (modseq, UID, kind) of every entry, for the block numbered `block`.
     fn entries(&self, block: u64) -> impl Iterator<Item = (u64, u32, u8)> + '_ {
-        self.0
-            .iter()
+        self.live()
             .map(move |(p, u, k)| (block * BLOCK + u64::from(*p), *u, *k))
     }
 
-    /// Gives every live entry the kind `kind_of(uid)` says (the format 3 upgrade); `None`
-    /// leaves the entry as it is.
-    pub(crate) fn rekind(&mut self, mut kind_of: impl FnMut(u32) -> Option<u8>) {
-        for (_, uid, kind) in self.0.iter_mut().filter(|e| e.2 != EXPUNGED) {
-            if let Some(k) = kind_of(*uid) {
-                *kind = k;
-            }
-        }
+    /// (place, UID, kind) of every entry, in order: for the upgrade, which reads blocks of
+    /// another span.
+    pub(crate) fn places(&self) -> impl Iterator<Item = (u8, u32, u8)> + '_ {
+        self.live().copied()
+    }
+
+    fn live(&self) -> impl Iterator<Item = &(u8, u32, u8)> {
+        self.entries.iter().filter(|e| e.2 != TAKEN)
     }
 }
 
@@ -350,9 +369,26 @@ mod tests {
             ]
         );
         b.take(BLOCK * 3 + 9, 99);
-        assert_eq!(b.0.len(), 3, "another message's entry stays");
+        assert_eq!(b.places().count(), 3, "another message's entry stays");
         b.take(BLOCK * 3 + 9, 7);
-        assert_eq!(b.0.len(), 2);
+        b.take(BLOCK * 3 + 9, 7);
+        assert_eq!(b.places().count(), 2);
+        assert_eq!(
+            Block::decode(&b.encode())
+                .unwrap()
+                .places()
+                .collect::<Vec<_>>(),
+            b.places().collect::<Vec<_>>(),
+            "what was taken is not written"
+        );
+        // Put back where it was taken, then everything taken: an empty block.
+        b.put(BLOCK * 3 + 9, 7, 0);
+        assert_eq!(b.places().count(), 3);
+        for (m, u) in [(9, 7), (2, 8), (127, u32::MAX)] {
+            b.take(BLOCK * 3 + m, u);
+        }
+        assert!(b.is_empty());
+        assert!(b.encode().is_empty());
     }
 
     #[test]
@@ -384,7 +420,6 @@ mod tests {
             b"\x05\x00\x00\x00\x01\x07",
             b"\x05\x00\x00\x00\x01\x03",
             b"\x05\x00\x00\x00\x01\x80",
-            b"\x80\x00\x00\x00\x01\x00",
         ] {
             assert!(Block::decode(raw).is_err(), "{raw:?}");
         }

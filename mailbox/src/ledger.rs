@@ -40,6 +40,12 @@ impl Ledger {
         }
     }
 
+    /// The state blocks the caller read before the transaction, under the account's lock (see
+    /// [`StateWrites::seed`]): a change of many messages then reads none of them again.
+    pub(crate) fn seed_states(&mut self, blocks: &[(u32, sled::IVec)]) {
+        self.states.seed(blocks);
+    }
+
     fn counters(&mut self, t: &Tx) -> TxResult<&mut FolderCounters> {
         if self.counters.is_none() {
             let c = match t.counters.get(self.folder.to_be_bytes())? {

@@ -171,8 +171,26 @@ impl Store {
     }
 
     /// Changes flags of `uids`. With `unchanged_since` (CONDSTORE), messages modified after it
-    /// are left alone and reported as conflicts. Expunged UIDs are skipped silently.
+    /// are left alone and reported as conflicts. Expunged UIDs are skipped silently. Durable
+    /// when it returns.
     pub fn store_flags(
+        &self,
+        account: u64,
+        folder: u64,
+        uids: &[u32],
+        op: FlagOp,
+        flags: &[&str],
+        unchanged_since: Option<u64>,
+    ) -> Result<FlagChange> {
+        let change =
+            self.store_flags_unsynced(account, folder, uids, op, flags, unchanged_since)?;
+        self.flush()?;
+        Ok(change)
+    }
+
+    /// [`Store::store_flags`], committed and seen by every reader but not yet synced to disk:
+    /// for a change made in parts, synced once with [`Store::flush`] before it is acknowledged.
+    pub fn store_flags_unsynced(
         &self,
         account: u64,
         folder: u64,
@@ -195,17 +213,22 @@ impl Store {
         let fkey = folder_key(account, &f.name);
         let mut change = FlagChange {
             modseqs: (f.highest_modseq, f.highest_modseq),
+            updated: Vec::with_capacity(uids.len()),
             ..FlagChange::default()
         };
         for part in uids.chunks(PER_TRANSACTION) {
             // Read before the transaction, in one ordered scan when there are many: every
             // writer of states holds the account's lock, as this does, so they stay as read,
             // and a read inside a transaction costs several times one in a scan.
-            let current = self.states_of(folder, part)?;
+            let (current, blocks) = self.states_and_blocks_of(folder, part)?;
             let done = self.transact_messages(|t| {
                 let mut folder = folder_in(t.folders, &fkey)?;
                 let mut ledger = Ledger::new(folder.id);
-                let mut change = FlagChange::default();
+                ledger.seed_states(&blocks);
+                let mut change = FlagChange {
+                    updated: Vec::with_capacity(part.len()),
+                    ..FlagChange::default()
+                };
                 // What the change does to each distinct flag list met, by its stored bytes:
                 // the list reported and the move planned (none when it stays as it is).
                 let mut outcome: HashMap<&[u8], (u32, Option<usize>)> = HashMap::new();
@@ -260,7 +283,6 @@ impl Store {
             change.extend(done);
         }
         drop(g);
-        self.flush()?;
         self.notify(account);
         Ok(change)
     }

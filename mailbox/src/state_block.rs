@@ -19,7 +19,10 @@ use crate::state_record::StateRef;
 use crate::store::{Store, TxResult, msg_key};
 
 /// UIDs per state record.
-pub(crate) const UIDS: u32 = 128;
+pub(crate) const UIDS: u32 = 256;
+
+/// State blocks as read: (block number, the stored block).
+pub(crate) type RawBlocks = Vec<(u32, IVec)>;
 
 /// A state record's length must stay below this to be framed; a longer one is refused when
 /// written, never stored unreadable (with every other state of its block).
@@ -30,7 +33,7 @@ pub(crate) fn state_key(folder: u64, uid: u32) -> [u8; 12] {
     msg_key(folder, uid / UIDS)
 }
 
-fn malformed() -> Error {
+pub(crate) fn malformed() -> Error {
     Error::Encoding(postcard::Error::DeserializeBadEncoding)
 }
 
@@ -194,6 +197,14 @@ impl StateWrites {
         }))
     }
 
+    /// Blocks read just before the transaction, under the account's lock that every writer of
+    /// states holds, so as they are in the tree: used instead of reading them again inside it.
+    pub(crate) fn seed(&mut self, blocks: &[(u32, IVec)]) {
+        for (n, raw) in blocks {
+            self.0.seed(u64::from(*n), raw.clone());
+        }
+    }
+
     fn block(&mut self, t: &TransactionalTree, uid: u32) -> TxResult<&mut Block> {
         self.0.get(t, u64::from(uid / UIDS))
     }
@@ -246,8 +257,14 @@ impl StateWrites {
     }
 }
 
-/// Builds blocks from states given in UID order (the format 4 upgrade): feed each state, take
-/// each finished block as (key, value).
+/// Each record of a stored block as (place, record), in order; a broken block yields one error
+/// and stops. For the upgrade, which reads blocks of another span.
+pub(crate) fn block_records(raw: &[u8]) -> impl Iterator<Item = Result<(u8, &[u8])>> {
+    Entries::new(raw).map(move |e| e.map(|(place, r)| (place, &raw[r])))
+}
+
+/// Builds blocks from states given in UID order (the upgrades): feed each state, take each
+/// finished block as (key, value).
 pub(crate) struct BlockBuilder {
     current: Option<(u64, u32)>,
     block: Block,
@@ -365,6 +382,27 @@ impl Store {
     /// when they are in most blocks of their range, as after a STORE on a whole folder, the
     /// range is read in one ordered scan, several times cheaper per record than lookups.
     pub(crate) fn states_of(&self, folder: u64, uids: &[u32]) -> Result<Vec<Option<IVec>>> {
+        self.read_states(folder, uids, &mut |_, _| ())
+    }
+
+    /// [`Store::states_of`], with the blocks read as well (number, raw block), for a change
+    /// that writes them next (see [`crate::ledger::Ledger::seed_states`]).
+    pub(crate) fn states_and_blocks_of(
+        &self,
+        folder: u64,
+        uids: &[u32],
+    ) -> Result<(Vec<Option<IVec>>, RawBlocks)> {
+        let mut blocks = Vec::new();
+        let states = self.read_states(folder, uids, &mut |n, raw| blocks.push((n, raw.clone())))?;
+        Ok((states, blocks))
+    }
+
+    fn read_states(
+        &self,
+        folder: u64,
+        uids: &[u32],
+        seen: &mut dyn FnMut(u32, &IVec),
+    ) -> Result<Vec<Option<IVec>>> {
         let mut out: Vec<Option<IVec>> = vec![None; uids.len()];
         let mut order: Vec<(u32, usize)> = uids.iter().copied().zip(0..).collect();
         order.sort_unstable();
@@ -375,6 +413,7 @@ impl Store {
         blocks.dedup();
         let mut wanted = order.iter().peekable();
         let mut take = |n: u32, raw: &IVec| -> Result<()> {
+            seen(n, raw);
             for e in Entries::new(raw) {
                 let (place, r) = e?;
                 let uid = n * UIDS + u32::from(place);
@@ -431,20 +470,20 @@ mod tests {
     fn blocks_round_trip_in_uid_order() {
         let long = "k".repeat(300);
         let mut b = BlockBuilder::new();
-        assert!(b.add(1, 130, &record(5, &["\\Seen"])).unwrap().is_none());
-        assert!(b.add(1, 129, &record(9, &[&long])).unwrap().is_none());
-        assert!(b.add(1, 255, &record(7, &[])).unwrap().is_none());
-        let (key, raw) = b.add(1, 256, &record(8, &[])).unwrap().unwrap();
+        assert!(b.add(1, 258, &record(5, &["\\Seen"])).unwrap().is_none());
+        assert!(b.add(1, 257, &record(9, &[&long])).unwrap().is_none());
+        assert!(b.add(1, 511, &record(7, &[])).unwrap().is_none());
+        let (key, raw) = b.add(1, 512, &record(8, &[])).unwrap().unwrap();
         assert_eq!(key, msg_key(1, 1));
         let mut block = Block::decode(&raw).unwrap();
         let places: Vec<u8> = block.entries.iter().map(|e| e.0).collect();
-        assert_eq!(places, [1, 2, 127]);
+        assert_eq!(places, [1, 2, 255]);
         assert_eq!(block.encode(), raw);
         let r = StateRef::parse(block.record(0)).unwrap();
         assert_eq!((r.modseq, r.flags().next()), (9, Some(long.as_str())));
         // A record replaced in place keeps its place; the block encodes as if built so.
         block
-            .put(130, |out| {
+            .put(258, |out| {
                 out.extend_from_slice(&record(6, &["\\Seen", "\\Flagged"]));
                 Ok(())
             })
@@ -476,9 +515,9 @@ mod tests {
 
     #[test]
     fn broken_blocks_are_refused() {
+        // Every place byte is a place: 256 UIDs to a block.
         for raw in [
-            &b"\x80\x01\x00"[..],
-            b"\x05\x03\x01\x00",
+            &b"\x05\x03\x01\x00"[..],
             b"\x05\x02\x01\x00\x05\x02\x01\x00",
             b"\x05\x02\x01\x00\x04\x02\x01\x00",
             b"\x05\xff\xff\xff\xff\x01",

@@ -66,7 +66,7 @@ pub(crate) struct Inner {
     pub(crate) db: sled::Db,
     pub(crate) accounts: Tree,
     pub(crate) folders: Tree,
-    /// Folder id ‖ UID / 128 → the states of those UIDs (see `state_block`).
+    /// Folder id ‖ UID / 256 → the states of those UIDs (see `state_block`).
     pub(crate) states: Tree,
     /// Folder id ‖ modseq → UID ‖ live/expunged: what changed since a modseq (see `changes`).
     pub(crate) changes: Tree,
@@ -94,8 +94,9 @@ pub(crate) struct Inner {
 /// Layout of the records (postcard is not self-describing): raised whenever a record type
 /// changes, so an old or newer store is refused instead of misread. Format 2 added the change
 /// index and the folder counters, format 3 the flags in brief in the index's entries, format 4
-/// the states in blocks; older stores are upgraded when opened.
-pub const FORMAT: u32 = 4;
+/// the states in blocks, format 5 blocks of 256 instead of 128; older stores are upgraded when
+/// opened.
+pub const FORMAT: u32 = 5;
 const FORMAT_KEY: &[u8] = b"format";
 
 /// The format stamped in the database; `None` for a new, empty one. Refuses formats this
@@ -156,8 +157,8 @@ impl Store {
         let inner = Inner {
             accounts: db.open_tree("accounts")?,
             folders: db.open_tree("folders")?,
-            states: db.open_tree("state_blocks")?,
-            changes: db.open_tree("changes")?,
+            states: db.open_tree("message_states")?,
+            changes: db.open_tree("change_index")?,
             counters: db.open_tree("counters")?,
             metas: db.open_tree("metas")?,
             blobrefs: db.open_tree("blobrefs")?,
@@ -180,6 +181,7 @@ impl Store {
             }
             None => stamp_format(&inner.db, FORMAT)?,
         }
+        crate::upgrade::drop_old_trees(&inner.db)?;
         let live: Vec<u64> = inner
             .blobrefs
             .iter()

@@ -3,90 +3,221 @@
 //! index entries did not carry the message's flags in brief (see
 //! [`crate::change_index::live_kind`]); they are filled in from the states, tombstones kept.
 //! Formats 1 to 3 kept one state record per message, in the tree [`OLD_STATES`]; format 4
-//! keeps them in blocks (see [`crate::state_block`]), built from those records.
+//! kept them in blocks of 128 UIDs ([`OLD_STATE_BLOCKS`]) and its index in blocks of 128
+//! modseqs ([`OLD_INDEX`]). Format 5 keeps both in blocks of 256 (see
+//! [`crate::state_block`], [`crate::change_index`]), in trees of new names.
 //!
-//! Each upgrade can run again from the start: cut short by a crash, the store still says its
-//! old format and the next start repeats it. A store of format 1 or 2 is stamped format 3 once
-//! it is, so a crash later never builds the index again from states already moved. The caller
-//! stamps the current format afterwards.
+//! An upgrade only reads the old trees and writes the new ones, which it clears first, so it
+//! can run again from the start: cut short by a crash, the store still says its old format
+//! and the next start repeats it. The caller stamps the current format once the new trees are
+//! durable, and only then are the old trees dropped ([`drop_old_trees`], also at every start,
+//! for a crash between the two).
 
-use sled::Tree;
+use sled::{Db, Tree};
 
 use crate::block_writes::BlockRecord;
-use crate::change_index::{BLOCK, Block, block_key, key_part, live_kind};
+use crate::change_index::{BLOCK, Block, EXPUNGED, block_key, key_part, live_kind};
 use crate::error::Result;
 use crate::model::{Folder, MessageState};
-use crate::state_block::{BlockBuilder, key_u32};
+use crate::state_block::{BlockBuilder, block_records, key_u32};
 use crate::state_record::StateRef;
-use crate::store::{Inner, dec, folder_key, msg_key, stamp_format, tenc, transact};
+use crate::store::{Inner, dec, folder_key, msg_key, tenc, transact};
 
 /// The older formats this version upgrades.
-pub(crate) const UPGRADABLE: [u32; 3] = [1, 2, 3];
+pub(crate) const UPGRADABLE: [u32; 4] = [1, 2, 3, 4];
 
-/// The tree of formats 1 to 3's states: folder id ‖ UID → state record.
+/// Formats 1 to 3's states: folder id ‖ UID → state record.
 const OLD_STATES: &str = "states";
+/// Format 4's states: folder id ‖ UID / [`OLD_SPAN`] → a block as `state_block` frames it.
+const OLD_STATE_BLOCKS: &str = "state_blocks";
+/// Formats 2 to 4's change index: folder id ‖ modseq / [`OLD_SPAN`] → entries as
+/// `change_index` frames them.
+const OLD_INDEX: &str = "changes";
+/// UIDs per old state block, modseqs per old index block.
+const OLD_SPAN: u64 = 128;
 
 /// Records written per batch, to bound memory on large folders.
 const BATCH: usize = 1_000;
 
-/// Brings a store of format `from` (one of [`UPGRADABLE`]) to the current one.
+/// Brings a store of format `from` (one of [`UPGRADABLE`]) to the current one's trees.
 pub(crate) fn upgrade(inner: &Inner, from: u32) -> Result<()> {
-    let old = inner.db.open_tree(OLD_STATES)?;
-    if from < 3 {
-        let messages = match from {
-            1 => from_format_1(inner, &old)?,
-            _ => from_format_2(inner, &old)?,
-        };
-        inner.db.flush()?;
-        stamp_format(&inner.db, 3)?;
-        tracing::info!(from, messages, "store upgraded to format 3");
-    }
-    let messages = from_format_3(inner, &old)?;
-    inner.db.flush()?;
-    // Only once the blocks are durable; run again after this, the upgrade finds nothing to move.
-    drop(old);
-    inner.db.drop_tree(OLD_STATES)?;
+    let old_states = || inner.db.open_tree(OLD_STATES);
+    inner.changes.clear()?;
+    let indexed = match from {
+        1 => index_from_states(inner, &old_states()?)?,
+        2 => reblock_index(inner, Some(&old_states()?))?,
+        _ => reblock_index(inner, None)?,
+    };
+    inner.states.clear()?;
+    let messages = match from {
+        4 => reblock_states(inner)?,
+        _ => blocks_from_states(inner, &old_states()?)?,
+    };
     inner.db.flush()?;
     tracing::info!(
-        from = 3,
+        from,
         messages,
+        indexed,
         "store upgraded to format {}",
         crate::store::FORMAT
     );
     Ok(())
 }
 
-/// Moves every state into its block; returns the number of messages.
-fn from_format_3(inner: &Inner, old: &Tree) -> Result<usize> {
-    let mut builder = BlockBuilder::new();
-    let mut batch = sled::Batch::default();
-    let (mut pending, mut messages) = (0, 0usize);
-    let mut write = |block: Option<([u8; 12], Vec<u8>)>, last: bool| -> Result<()> {
-        if let Some((k, v)) = block {
-            batch.insert(&k[..], v);
-            pending += 1;
+/// Drops the trees of older formats that are still there: after an upgrade, once the new
+/// format is stamped.
+pub(crate) fn drop_old_trees(db: &Db) -> Result<()> {
+    let names = db.tree_names();
+    let mut dropped = false;
+    for old in [OLD_STATES, OLD_STATE_BLOCKS, OLD_INDEX] {
+        if names.iter().any(|n| &n[..] == old.as_bytes()) {
+            db.drop_tree(old)?;
+            dropped = true;
         }
-        if pending == BATCH || last {
-            inner.states.apply_batch(std::mem::take(&mut batch))?;
-            pending = 0;
+    }
+    if dropped {
+        db.flush()?;
+    }
+    Ok(())
+}
+
+/// Writes records into `tree` in batches of [`BATCH`].
+struct Batches<'a> {
+    tree: &'a Tree,
+    batch: sled::Batch,
+    pending: usize,
+}
+
+impl Batches<'_> {
+    fn new(tree: &Tree) -> Batches<'_> {
+        Batches {
+            tree,
+            batch: sled::Batch::default(),
+            pending: 0,
+        }
+    }
+
+    fn insert(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
+        self.batch.insert(key, value);
+        self.pending += 1;
+        if self.pending == BATCH {
+            self.tree.apply_batch(std::mem::take(&mut self.batch))?;
+            self.pending = 0;
         }
         Ok(())
-    };
+    }
+
+    fn finish(self) -> Result<()> {
+        self.tree.apply_batch(self.batch)?;
+        Ok(())
+    }
+}
+
+/// Builds the state blocks from one record per message; returns the number of messages.
+fn blocks_from_states(inner: &Inner, old: &Tree) -> Result<usize> {
+    let mut blocks = StateBlocks::new(&inner.states);
     // In key order, folder by folder and UID by UID, so each block is built whole.
     for kv in old.iter() {
         let (k, v) = kv?;
-        let folder = key_part(&k, 0)?;
-        let uid = key_u32(&k)?;
-        write(builder.add(folder, uid, &v)?, false)?;
-        messages += 1;
+        blocks.add(key_part(&k, 0)?, key_u32(&k)?, &v)?;
     }
-    write(builder.finish(), true)?;
-    Ok(messages)
+    blocks.finish()
 }
 
-/// Builds the change index and the counters; returns the number of messages.
-fn from_format_1(inner: &Inner, old: &Tree) -> Result<usize> {
-    inner.changes.clear()?;
+/// Builds the state blocks from format 4's smaller ones; returns the number of messages.
+fn reblock_states(inner: &Inner) -> Result<usize> {
+    let old = inner.db.open_tree(OLD_STATE_BLOCKS)?;
+    let mut blocks = StateBlocks::new(&inner.states);
+    for kv in old.iter() {
+        let (k, v) = kv?;
+        let folder = key_part(&k, 0)?;
+        let base = u64::from(key_u32(&k)?) * OLD_SPAN;
+        for r in block_records(&v) {
+            let (place, record) = r?;
+            let uid = u32::try_from(base + u64::from(place))
+                .map_err(|_| crate::state_block::malformed())?;
+            blocks.add(folder, uid, record)?;
+        }
+    }
+    blocks.finish()
+}
+
+/// State blocks built from states given in UID order, written in batches.
+struct StateBlocks<'a> {
+    builder: BlockBuilder,
+    out: Batches<'a>,
+    messages: usize,
+}
+
+impl StateBlocks<'_> {
+    fn new(tree: &Tree) -> StateBlocks<'_> {
+        StateBlocks {
+            builder: BlockBuilder::new(),
+            out: Batches::new(tree),
+            messages: 0,
+        }
+    }
+
+    fn add(&mut self, folder: u64, uid: u32, record: &[u8]) -> Result<()> {
+        if let Some((k, v)) = self.builder.add(folder, uid, record)? {
+            self.out.insert(&k, v)?;
+        }
+        self.messages += 1;
+        Ok(())
+    }
+
+    /// Writes what is left; returns the number of states.
+    fn finish(mut self) -> Result<usize> {
+        if let Some((k, v)) = self.builder.finish() {
+            self.out.insert(&k, v)?;
+        }
+        self.out.finish()?;
+        Ok(self.messages)
+    }
+}
+
+/// Builds the change index from the older one's blocks, each entry at its modseq; with
+/// `kinds`, format 2's live entries get their message's flags in brief from the states there.
+/// Returns the number of entries.
+fn reblock_index(inner: &Inner, kinds: Option<&Tree>) -> Result<usize> {
+    let old = inner.db.open_tree(OLD_INDEX)?;
+    let mut out = Batches::new(&inner.changes);
+    let mut current: Option<(u64, u64, Block)> = None;
+    let mut entries = 0usize;
+    for kv in old.iter() {
+        let (k, v) = kv?;
+        let folder = key_part(&k, 0)?;
+        let base = key_part(&k, 8)?.saturating_mul(OLD_SPAN);
+        for (place, uid, kind) in Block::decode(&v)?.places() {
+            let modseq = base + u64::from(place);
+            let kind = match kinds {
+                Some(states) if kind != EXPUNGED => match states.get(msg_key(folder, uid))? {
+                    Some(raw) => live_kind(StateRef::parse(&raw)?.flags()),
+                    None => kind,
+                },
+                _ => kind,
+            };
+            let at = (folder, modseq / BLOCK);
+            if let Some((f, n, block)) = current.take_if(|(f, n, _)| (*f, *n) != at) {
+                out.insert(&block_key(f, n), block.encode())?;
+            }
+            current
+                .get_or_insert_with(|| (at.0, at.1, Block::default()))
+                .2
+                .put(modseq, uid, kind);
+            entries += 1;
+        }
+    }
+    if let Some((f, n, block)) = current {
+        out.insert(&block_key(f, n), block.encode())?;
+    }
+    out.finish()?;
+    Ok(entries)
+}
+
+/// Builds the change index and the counters from one state record per message (format 1
+/// had neither); returns the number of messages.
+fn index_from_states(inner: &Inner, old: &Tree) -> Result<usize> {
     inner.counters.clear()?;
     let folders = inner
         .folders
@@ -98,46 +229,6 @@ fn from_format_1(inner: &Inner, old: &Tree) -> Result<usize> {
     for folder in &folders {
         messages += upgrade_folder(inner, old, folder)?;
     }
-    Ok(messages)
-}
-
-/// Gives every live index entry its message's flags in brief; returns how many it rewrote.
-fn from_format_2(inner: &Inner, old: &Tree) -> Result<usize> {
-    let mut batch = sled::Batch::default();
-    let (mut pending, mut messages) = (0, 0usize);
-    for kv in inner.changes.iter() {
-        let (k, v) = kv?;
-        let folder = key_part(&k, 0)?;
-        let mut block = Block::decode(&v)?;
-        let mut failed = None;
-        block.rekind(|uid| match old.get(msg_key(folder, uid)) {
-            Ok(Some(raw)) => {
-                messages += 1;
-                match StateRef::parse(&raw) {
-                    Ok(st) => Some(live_kind(st.flags())),
-                    Err(e) => {
-                        failed = Some(e);
-                        None
-                    }
-                }
-            }
-            Ok(None) => None,
-            Err(e) => {
-                failed = Some(e.into());
-                None
-            }
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        batch.insert(k, block.encode());
-        pending += 1;
-        if pending == BATCH {
-            inner.changes.apply_batch(std::mem::take(&mut batch))?;
-            pending = 0;
-        }
-    }
-    inner.changes.apply_batch(batch)?;
     Ok(messages)
 }
 
@@ -175,21 +266,15 @@ fn upgrade_folder(inner: &Inner, old: &Tree, folder: &Folder) -> Result<usize> {
         }
     }
     indexed.sort_unstable();
-    let mut batch = sled::Batch::default();
-    let mut pending = 0;
+    let mut out = Batches::new(&inner.changes);
     for run in indexed.chunk_by(|a, b| a.0 / BLOCK == b.0 / BLOCK) {
         let mut block = Block::default();
         for &(modseq, uid, kind) in run {
             block.put(modseq, uid, kind);
         }
-        batch.insert(&block_key(folder.id, run[0].0 / BLOCK), block.encode());
-        pending += 1;
-        if pending == BATCH {
-            inner.changes.apply_batch(std::mem::take(&mut batch))?;
-            pending = 0;
-        }
+        out.insert(&block_key(folder.id, run[0].0 / BLOCK), block.encode())?;
     }
-    inner.changes.apply_batch(batch)?;
+    out.finish()?;
     if counters.messages > 0 {
         inner
             .counters
