@@ -358,6 +358,34 @@ fn a_format_4_store_gets_blocks_of_256() {
     }
 }
 
+/// Stamped with the new format but stopped before the old trees were dropped: the next start
+/// drops them, and reads nothing from them.
+#[test]
+fn old_trees_left_by_a_finished_upgrade_are_dropped() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    let (a, inbox, before) = {
+        let store = Store::open(dir.path(), key.clone()).unwrap();
+        let a = store.add_account("u@x.h", "pw").unwrap().id;
+        let inbox = store.folder(a, "INBOX").unwrap().unwrap().id;
+        deliver(&store, a, "INBOX", &["\\Seen"]);
+        (a, inbox, store.message_states(inbox).unwrap())
+    };
+    {
+        let db = open_db(dir.path());
+        for old in ["states", "state_blocks", "changes"] {
+            let t = db.open_tree(old).unwrap();
+            t.insert(key_of(inbox, 7), &b"not a record"[..]).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let store = reopen(dir.path(), &key);
+    assert_eq!(store.message_states(inbox).unwrap(), before);
+    check(&store, a, inbox);
+    drop(store);
+    assert_only_new_trees(dir.path());
+}
+
 fn make_format_3(dir: &Path, keep_blocks: bool) {
     make_format_4(dir, false);
     let db = open_db(dir);
