@@ -143,4 +143,26 @@ fn timings_at_100k() {
             .unwrap();
         eprintln!("store_flags of 1000 spread +{flag}: {}", ms(t));
     }
+    // EXPUNGE of the same 1000, then of every other message left.
+    store
+        .store_flags(a.id, folder, &spread, FlagOp::Add, &["\\Deleted"], None)
+        .unwrap();
+    let t = Instant::now();
+    let gone = store.expunge(a.id, folder, None).unwrap();
+    eprintln!("expunge 1000 spread: {} ({} gone)", ms(t), gone.len());
+    let half: Vec<u32> = all.iter().copied().filter(|u| u % 2 == 0).collect();
+    store
+        .store_flags(a.id, folder, &half, FlagOp::Add, &["\\Deleted"], None)
+        .unwrap();
+    let t = Instant::now();
+    let gone = store.expunge(a.id, folder, None).unwrap();
+    eprintln!(
+        "expunge every other message: {} ({} gone)",
+        ms(t),
+        gone.len()
+    );
+    let t = Instant::now();
+    let mut n = 0;
+    store.list_folder(a.id, folder, |_, _, _| n += 1).unwrap();
+    eprintln!("list_folder after: {} ({n} messages)", ms(t));
 }
