@@ -106,9 +106,37 @@ fn refused(response: PunchResponse) -> String {
     }
 }
 
+/// libp2p's DCUtR may turn a stranger's relayed connection to B into a direct one at any
+/// moment (on loopback it always can); a request then goes over the direct connection and B
+/// answers "already connected directly" before looking at the offer. The scenario is then
+/// run again on a fresh network rather than checked against what it no longer tests.
+struct Upgraded;
+
+/// B's refusal of `request` from `from`, asked over the relay circuit.
+async fn refusal(
+    from: &OverlayHandle,
+    b: PeerId,
+    request: PunchRequest,
+) -> Result<String, Upgraded> {
+    let why = refused(from.punch_request(b, request).await.unwrap());
+    if why == "already connected directly" && from.is_direct(b).await {
+        return Err(Upgraded);
+    }
+    Ok(why)
+}
+
 #[tokio::test]
 async fn offers_aim_only_at_the_asker_and_stay_within_budget() {
-    let net = relay_and_node().await;
+    for _ in 0..3 {
+        if offers_scenario(relay_and_node().await).await.is_ok() {
+            return;
+        }
+        eprintln!("a stranger's connection to B turned direct first: once more");
+    }
+    panic!("a direct connection came first three times over");
+}
+
+async fn offers_scenario(net: Net) -> Result<(), Upgraded> {
     let b = net.b.peer_id();
     let a = stranger(&net, true).await;
 
@@ -117,33 +145,25 @@ async fn offers_aim_only_at_the_asker_and_stay_within_budget() {
         &["85.1.2.3:4001", "85.1.2.4:4001", "85.1.2.5:4001"],
         Some(vouch(true)),
     );
-    let why = refused(a.punch_request(b, three).await.unwrap());
-    assert_eq!(why, "too many addresses");
+    assert_eq!(refusal(&a, b, three).await?, "too many addresses");
 
     // A victim's address with a vouch B takes: the relay sees A at 127.0.0.1, so B aims at
     // nobody and answers no offer of its own.
     let victim = offer(&["85.1.2.3:53"], Some(vouch(true)));
-    let why = refused(a.punch_request(b, victim.clone()).await.unwrap());
+    let why = refusal(&a, b, victim.clone()).await?;
     assert_eq!(why, "not where your relay sees you");
     // Once per peer per 15 s, whatever the offer.
-    let why = refused(a.punch_request(b, victim.clone()).await.unwrap());
-    assert_eq!(why, "no hole punch now");
+    assert_eq!(refusal(&a, b, victim.clone()).await?, "no hole punch now");
 
     // Strangers B does not wait to send to and that bring no vouch it takes: not joined.
     for v in [None, Some(vouch(false))] {
         let fresh = stranger(&net, true).await;
-        let why = refused(
-            fresh
-                .punch_request(b, offer(&["85.1.2.3:53"], v))
-                .await
-                .unwrap(),
-        );
+        let why = refusal(&fresh, b, offer(&["85.1.2.3:53"], v)).await?;
         assert_eq!(why, "not expected");
     }
     // Three offers a minute over one relay are looked at (these three), then none.
     let fresh = stranger(&net, true).await;
-    let why = refused(fresh.punch_request(b, victim).await.unwrap());
-    assert_eq!(why, "no hole punch now");
+    assert_eq!(refusal(&fresh, b, victim).await?, "no hole punch now");
 
     // A relay joins no punch.
     let why = refused(
@@ -152,6 +172,7 @@ async fn offers_aim_only_at_the_asker_and_stay_within_budget() {
             .unwrap(),
     );
     assert_eq!(why, "not a node");
+    Ok(())
 }
 
 #[tokio::test]
