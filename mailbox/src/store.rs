@@ -68,7 +68,8 @@ pub(crate) struct Inner {
     pub(crate) folders: Tree,
     /// Folder id ‖ UID / 256 → the states of those UIDs (see `state_block`).
     pub(crate) states: Tree,
-    /// Folder id ‖ modseq → UID ‖ live/expunged: what changed since a modseq (see `changes`).
+    /// Folder id ‖ modseq / 256 → UID and flags in brief or expunged, per modseq: what changed
+    /// since a modseq (see `change_index`).
     pub(crate) changes: Tree,
     /// Folder id → message, unseen, deleted and keyword counts and total size.
     pub(crate) counters: Tree,
