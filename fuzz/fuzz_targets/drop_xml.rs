@@ -8,9 +8,9 @@
 use std::io::Write;
 use std::sync::OnceLock;
 
+use drop_folder::compose::{Envelope, Source, write_message};
+use drop_folder::format::{decode_text, parse};
 use libfuzzer_sys::fuzz_target;
-use node::drop::compose::{Envelope, Source, write_message};
-use node::drop::format::{decode_text, parse};
 
 /// Header fields the composer writes; anything else in a composed header was injected.
 const FIELDS: &[&str] = &[

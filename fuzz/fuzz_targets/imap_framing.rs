@@ -5,14 +5,16 @@
 
 #![no_main]
 
+use imap::append_ext::split as split_append;
+use imap::compress::{Deflate, INFLATE_PIECE};
+use imap::framing::{Budget, Frame, Framer, Refusal, literal_at_end};
+use imap::list_ext::{Rewrite, rewrite as rewrite_list};
+use imap::search_ext::{Saved, strip_return, substitute, verb};
+use imap::syntax::{decode_mutf7, encode_mutf7, list_match};
 use imap_codec::CommandCodec;
 use imap_codec::decode::{CommandDecodeError, Decoder};
 use imap_codec::imap_types::core::LiteralMode;
 use libfuzzer_sys::fuzz_target;
-use node::fuzzing::imap::{
-    Budget, Frame, Framer, Refusal, decode_mutf7, encode_mutf7, list_match, literal_at_end,
-    rewrite_list, strip_return, substitute, verb,
-};
 
 /// One line, as the framer hands it to `literal_at_end`.
 fn literal(data: &[u8]) {
@@ -51,32 +53,29 @@ fn rewrites(data: &[u8]) {
     let seqs: Vec<u32> = (1..=u32::from(*n_seqs % 8)).collect();
     let _ = verb(rest);
     // APPEND is split per message before parsing; each part must parse or be refused whole.
-    for part in node::fuzzing::imap::split_append(rest).unwrap_or_default() {
+    for part in split_append(rest).unwrap_or_default() {
         let _ = CommandCodec::default().decode(&part.command);
     }
     // COMPRESS=DEFLATE input: any bytes inflate or fail, a piece at a time.
-    let mut inflater = node::fuzzing::imap::Deflate::new();
+    let mut inflater = Deflate::new();
     inflater.feed(rest);
     let mut out = Vec::new();
     while let Ok(n) = inflater.inflate(&mut out) {
-        assert!(
-            n <= node::fuzzing::imap::INFLATE_PIECE,
-            "one inflate made {n} bytes"
-        );
+        assert!(n <= INFLATE_PIECE, "one inflate made {n} bytes");
         if n == 0 {
             break;
         }
         out.clear();
     }
     let mut bytes = match substitute(rest, &uids, &seqs) {
-        node::fuzzing::imap::Saved::Rewritten(b) => b,
-        node::fuzzing::imap::Saved::Nothing => return,
-        node::fuzzing::imap::Saved::Unchanged => rest.to_vec(),
+        Saved::Rewritten(b) => b,
+        Saved::Nothing => return,
+        Saved::Unchanged => rest.to_vec(),
     };
     if let Some((plain, _)) = strip_return(&bytes) {
         bytes = plain;
     }
-    if let Some(node::fuzzing::imap::Rewrite::Plain(plain, _)) = rewrite_list(&bytes) {
+    if let Some(Rewrite::Plain(plain, _)) = rewrite_list(&bytes) {
         bytes = plain;
     }
     let _ = CommandCodec::default().decode(&bytes);

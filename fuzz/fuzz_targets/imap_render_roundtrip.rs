@@ -5,15 +5,13 @@
 
 #![no_main]
 
+use imap::render::{body_structure, envelope, find_part};
+use imap::syntax::{decode_mutf7, encode_mutf7, flag_list, internal_date, string, string_utf8};
 use imap_codec::ResponseCodec;
 use imap_codec::decode::Decoder;
 use libfuzzer_sys::fuzz_target;
 use mailbox::mime::Scanner;
 use mailbox::{BodyPart, Envelope};
-use node::fuzzing::imap::{
-    body_structure, decode_mutf7, encode_mutf7, envelope, find_part, flag_list, internal_date,
-    string, string_utf8,
-};
 
 /// Deepest body nesting imap-codec parses (it stops at a fixed recursion depth). Deeper
 /// structures are valid IMAP, so they are not held against the renderer.

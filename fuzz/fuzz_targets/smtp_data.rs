@@ -8,18 +8,21 @@
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
+use i18n::I18n;
 use libfuzzer_sys::fuzz_target;
-use node::fuzzing::smtp::{
-    AuthOutcome, BodySink, Chunk, DotDecoder, Limits, Lookup, MAX_AUTH_LINE, MAX_LINE, Outcome,
-    Reply, Session, SinkError, Step, Trace, User, received_header,
+use smtp::data::{BodySink, Chunk, DotDecoder, SinkError, Trace, received_header};
+use smtp::{
+    AuthOutcome, Limits, Lookup, MAX_AUTH_LINE, MAX_LINE, Outcome, Reply, Session, Step, User,
 };
-use node::i18n::I18n;
+
+/// The texts replies are made of, as the node ships them.
+const TEXTS: i18n::Table = &[("en-US", &[include_str!("../../locales/en-US/smtp.ftl")])];
 
 const MAX_MESSAGE: u64 = 1000;
 
 fn i18n() -> &'static I18n {
     static I: OnceLock<I18n> = OnceLock::new();
-    I.get_or_init(|| I18n::new("en-US").unwrap())
+    I.get_or_init(|| I18n::new(TEXTS, "en-US").unwrap())
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {

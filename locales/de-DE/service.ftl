@@ -48,7 +48,7 @@ error-profile-exists = { $file } existiert bereits; wählen Sie mit --out eine a
 
 ## Konfigurationsprobleme; { $path } ist die Konfigurationsdatei
 
-config-syntax = Konfiguration { $path }: { $message }
+config-invalid = Konfiguration { $path }: { $message }
 config-syntax-at = Zeile { $line }, Spalte { $column }: Das ist kein gültiges TOML ({ $message })
 config-unknown-key = Zeile { $line }: [{ $section }] hat keine Einstellung „{ $key }“
 config-unknown-key-suggest = Zeile { $line }: [{ $section }] hat keine Einstellung „{ $key }“; war „{ $suggestion }“ gemeint?
@@ -62,10 +62,10 @@ config-kind-boolean = true oder false
 config-kind-date = ein Datum
 config-kind-list = eine Liste [ … ] der richtigen Art
 config-kind-table = ein Abschnitt
-config-log-level = Konfiguration { $path }: log.level ist { $level }; erlaubt sind 0 (aus) bis 5 (trace).
-config-multiaddr = Konfiguration { $path }: { $addr } ist keine Multiaddr (z. B. /ip4/127.0.0.1/udp/4100/quic-v1).
-config-peer-id = Konfiguration { $path }: { $peer } ist keine PeerId.
-config-token-lifetime = Konfiguration { $path }: authorization.token_lifetime muss zwischen 1 Sekunde und einem Jahr (31536000) liegen.
+config-log-level = log.level ist { $level }; erlaubt sind 0 (aus) bis 5 (trace).
+config-multiaddr = { $addr } ist keine Multiaddr (z. B. /ip4/127.0.0.1/udp/4100/quic-v1).
+config-peer-id = { $peer } ist keine PeerId.
+config-token-lifetime = authorization.token_lifetime muss zwischen 1 Sekunde und einem Jahr (31536000) liegen.
 
 ## Hilfetexte der Befehlszeile
 

@@ -48,7 +48,7 @@ error-profile-exists = { $file } already exists; choose another file with --out.
 
 ## Configuration problems; { $path } is the configuration file
 
-config-syntax = Configuration { $path }: { $message }
+config-invalid = Configuration { $path }: { $message }
 config-syntax-at = line { $line }, column { $column }: this is not valid TOML ({ $message })
 config-unknown-key = line { $line }: [{ $section }] has no setting "{ $key }"
 config-unknown-key-suggest = line { $line }: [{ $section }] has no setting "{ $key }"; did you mean "{ $suggestion }"?
@@ -62,10 +62,10 @@ config-kind-boolean = true or false
 config-kind-date = a date
 config-kind-list = a list [ … ] of the right kind
 config-kind-table = a section
-config-log-level = Configuration { $path }: log.level is { $level }; it must be 0 (off) to 5 (trace).
-config-multiaddr = Configuration { $path }: { $addr } is not a multiaddr (e.g. /ip4/127.0.0.1/udp/4100/quic-v1).
-config-peer-id = Configuration { $path }: { $peer } is not a PeerId.
-config-token-lifetime = Configuration { $path }: authorization.token_lifetime must be between 1 second and one year (31536000).
+config-log-level = log.level is { $level }; it must be 0 (off) to 5 (trace).
+config-multiaddr = { $addr } is not a multiaddr (e.g. /ip4/127.0.0.1/udp/4100/quic-v1).
+config-peer-id = { $peer } is not a PeerId.
+config-token-lifetime = authorization.token_lifetime must be between 1 second and one year (31536000).
 
 ## Command line help
 

@@ -6,11 +6,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use ::i18n::clap_help::{self, Ids};
-use ::i18n::raw_option;
-use clap::{Command, CommandFactory, FromArgMatches, Parser, Subcommand};
+use ::i18n::clap_help::Ids;
+use clap::{Parser, Subcommand};
+use daemon::program::Program;
 use node::config::Config;
-use node::i18n::I18n;
 use node::paths::DataDir;
 
 #[derive(Parser)]
@@ -132,73 +131,39 @@ pub enum DropCmd {
     },
 }
 
-/// How the node names its command-line texts: `cli-help-…`, `cli-clap-…`.
-pub const IDS: Ids = Ids {
-    prefix: "cli-",
-    root: "wims",
+/// The node's name, texts and help ids (`cli-help-…`, `cli-clap-…`).
+pub const PROGRAM: Program = Program {
+    name: "wims",
+    ids: Ids {
+        prefix: "cli-",
+        root: "wims",
+    },
+    locales: node::i18n::LOCALES,
 };
-
-/// The whole command tree with its texts in `t`'s language.
-pub fn command(t: &I18n) -> Command {
-    clap_help::command(Cli::command(), t, IDS)
-}
-
-/// Parses `args`; prints help, or a usage error in the user's language, and exits as clap
-/// does.
-pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
-    let matches = clap_help::matches_or_exit(command(t), args, t, IDS);
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| {
-        eprintln!("wims: {}", clap_help::error_text(&e, "wims", t, IDS));
-        std::process::exit(2)
-    })
-}
 
 /// The language to speak: `--lang`, else the data folder's `node.language`, else empty (the
 /// system's).
 pub fn language(args: &[OsString]) -> String {
-    if let Some(l) = raw_option(args, "lang") {
-        return l;
-    }
-    let root = raw_option(args, "data")
-        .map(PathBuf::from)
-        .unwrap_or_else(DataDir::default_root);
-    Config::load(&DataDir::new(root).config())
-        .map(|c| c.node.language)
-        .unwrap_or_default()
-}
-
-/// Every help id the command tree uses, for the completeness test.
-#[cfg(test)]
-fn help_ids() -> Vec<String> {
-    IDS.all(&Cli::command())
+    daemon::program::early_language(
+        args,
+        |data| DataDir::new(data.unwrap_or_else(DataDir::default_root)).config(),
+        |file| Config::load(file).ok().map(|c| c.node.language),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn os(args: &[&str]) -> Vec<OsString> {
-        args.iter().map(OsString::from).collect()
-    }
+    use daemon::program::args as os;
 
     /// Every command and argument has its help text in every language, and the German page
     /// shows German texts for them, clap's own pieces included.
     #[test]
     fn every_help_text_exists() {
-        let ids = help_ids();
+        use clap::CommandFactory;
+        let ids = PROGRAM.ids.all(&Cli::command());
         assert!(ids.contains(&"cli-help-account-drop-enable-rate-per-hour".to_string()));
-        for lang in ["en-US", "de-DE"] {
-            let t = I18n::new(lang).unwrap();
-            for id in &ids {
-                assert!(t.has(id), "{lang}: {id}");
-            }
-        }
-        let de = I18n::new("de-DE").unwrap();
-        let mut cmd = command(&de);
-        // clap wraps long lines; words and their order are what count.
-        let flat = |s: String| s.split_whitespace().collect::<Vec<_>>().join(" ");
-        let help = flat(cmd.render_long_help().to_string());
-        for id in [
+        let shown = [
             "cli-help-wims-long",
             "cli-help-wims-data",
             "cli-help-account",
@@ -208,14 +173,11 @@ mod tests {
             "cli-clap-usage",
             "cli-clap-commands",
             "cli-clap-options",
-        ] {
-            let text = de.text(id, &[]);
-            let first = flat(text.lines().next().unwrap_or_default().to_string());
-            assert!(help.contains(&first), "{id}: {first:?} not in\n{help}");
-        }
-        for english in ["Print help", "Usage:", "Options:", "Commands:"] {
-            assert!(!help.contains(english), "{english:?} in\n{help}");
-        }
+        ];
+        assert_eq!(PROGRAM.help_problems::<Cli>("de-DE", &shown), vec![]);
+        let de = node::i18n::load("de-DE").unwrap();
+        let mut cmd = PROGRAM.command::<Cli>(&de);
+        let flat = |s: String| daemon::program::one_line(&s);
         let sub = flat(
             cmd.find_subcommand_mut("account")
                 .and_then(|c| c.find_subcommand_mut("add"))
@@ -238,8 +200,8 @@ mod tests {
 
     #[test]
     fn parses_commands_and_global_flags() {
-        let t = I18n::new(node::i18n::FALLBACK).unwrap();
-        let cli = parse(
+        let t = node::i18n::load(node::i18n::FALLBACK).unwrap();
+        let cli: Cli = PROGRAM.parse(
             os(&[
                 "wims",
                 "account",
@@ -259,25 +221,24 @@ mod tests {
             Cmd::Account(AccountCmd::Drop(DropCmd::Enable { ref address, rate_per_hour: Some(7), .. }))
                 if address == "a@b.h"
         ));
-        let cli = parse(os(&["wims", "--log-level", "3", "log-level", "0"]), &t);
+        let cli: Cli = PROGRAM.parse(os(&["wims", "--log-level", "3", "log-level", "0"]), &t);
         assert_eq!(cli.log_level, Some(3));
         assert!(matches!(cli.command, Cmd::LogLevel { level: 0 }));
         for bad in [
             &["wims", "--log-level", "9", "run"][..],
             &["wims", "log-level", "6"],
         ] {
-            assert!(command(&t).try_get_matches_from(os(bad)).is_err());
+            assert!(
+                PROGRAM
+                    .command::<Cli>(&t)
+                    .try_get_matches_from(os(bad))
+                    .is_err()
+            );
         }
     }
 
     #[test]
-    fn language_comes_before_parsing() {
-        assert_eq!(language(&os(&["x", "--lang", "de-DE", "run"])), "de-DE");
-        assert_eq!(language(&os(&["x", "run", "--lang=de-DE"])), "de-DE");
-        assert_eq!(
-            language(&os(&["x", "--data", "/nonexistent/dir", "run"])),
-            ""
-        );
+    fn the_configured_language_is_spoken() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("wims.toml"),
@@ -286,5 +247,6 @@ mod tests {
         .unwrap();
         let data = dir.path().display().to_string();
         assert_eq!(language(&os(&["x", "--data", &data, "--help"])), "de-DE");
+        assert_eq!(language(&os(&["x", "--data", &data, "--lang", "en"])), "en");
     }
 }

@@ -61,12 +61,7 @@ pub struct TlsSection {
     pub key: PathBuf,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogSection {
-    pub level: u8,
-    pub file: String,
-}
+pub use daemon::config::LogSection;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,28 +146,13 @@ pub struct DeliverySection {
     pub collect_interval: u64,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {problem}")]
-    Parse { path: PathBuf, problem: Invalid },
-}
+/// What is wrong with a configuration file, or with its text.
+pub type ConfigError = daemon::config::ConfigError<Wrong>;
+pub type Invalid = daemon::config::Invalid<Wrong>;
 
-/// What is wrong with a configuration text. Syntax errors carry the TOML parser's own words;
-/// the others are turned into text in the user's language by [`Invalid::text_id`].
+/// A value the node cannot work with, though it is of the right kind.
 #[derive(Debug, thiserror::Error)]
-pub enum Invalid {
-    /// Broken TOML, an unknown key or a value of the wrong kind, with its line.
-    #[error("{0}")]
-    File(#[from] ::i18n::toml_check::Problem),
-    #[error("{0}")]
-    Syntax(String),
-    #[error("log.level {0}")]
-    LogLevel(u8),
+pub enum Wrong {
     #[error("drop.poll_interval 0")]
     PollInterval,
     #[error("drop.types {0:?}")]
@@ -187,31 +167,15 @@ pub enum Invalid {
     TooLarge(&'static str, usize),
 }
 
-impl Invalid {
-    /// The problem in `t`'s language.
-    pub fn text(&self, t: &::i18n::I18n) -> String {
+impl daemon::config::Check for Wrong {
+    fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
         match self {
-            Invalid::File(p) => p.text(t, "cli-"),
-            other => {
-                let (id, args) = other.text_id();
-                t.text_owned(id, &args)
-            }
-        }
-    }
-
-    /// The Fluent id and arguments describing the problem.
-    pub fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
-        match self {
-            // Its ids are the shared checker's; [`Invalid::text`] speaks them.
-            Invalid::File(p) => ("cli-config-syntax", vec![("message", p.to_string())]),
-            Invalid::Syntax(m) => ("cli-config-syntax", vec![("message", m.clone())]),
-            Invalid::LogLevel(l) => ("cli-config-log-level", vec![("level", l.to_string())]),
-            Invalid::PollInterval => ("cli-config-poll-interval", vec![]),
-            Invalid::TypeName(t) => ("cli-config-type-name", vec![("type", t.clone())]),
-            Invalid::OverlayAddr(a) => ("cli-config-overlay-addr", vec![("addr", a.clone())]),
-            Invalid::Retry => ("cli-config-retry", vec![]),
-            Invalid::Zero(k) => ("cli-config-zero", vec![("key", k.to_string())]),
-            Invalid::TooLarge(k, max) => (
+            Wrong::PollInterval => ("cli-config-poll-interval", vec![]),
+            Wrong::TypeName(t) => ("cli-config-type-name", vec![("type", t.clone())]),
+            Wrong::OverlayAddr(a) => ("cli-config-overlay-addr", vec![("addr", a.clone())]),
+            Wrong::Retry => ("cli-config-retry", vec![]),
+            Wrong::Zero(k) => ("cli-config-zero", vec![("key", k.to_string())]),
+            Wrong::TooLarge(k, max) => (
                 "cli-config-too-large",
                 vec![("key", k.to_string()), ("max", max.to_string())],
             ),
@@ -221,7 +185,7 @@ impl Invalid {
 
 impl Config {
     pub fn defaults() -> Config {
-        toml::from_str(DEFAULT_TOML).expect("built-in default configuration parses")
+        daemon::config::defaults(DEFAULT_TOML)
     }
 
     /// How much MIME structure the store records per message.
@@ -239,29 +203,19 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        Self::parse(&text).map_err(|problem| ConfigError::Parse {
-            path: path.into(),
-            problem,
-        })
+        daemon::config::load(path, DEFAULT_TOML, Config::check)
     }
 
     pub fn parse(text: &str) -> Result<Config, Invalid> {
-        let base = ::i18n::toml_check::merged(text, DEFAULT_TOML)?;
-        let cfg: Config = base
-            .try_into()
-            .map_err(|e: toml::de::Error| Invalid::Syntax(e.message().to_string()))?;
-        if cfg.log.level > 5 {
-            return Err(Invalid::LogLevel(cfg.log.level));
-        }
+        daemon::config::parse(text, DEFAULT_TOML, Config::check)
+    }
+
+    fn check(cfg: &Config) -> Result<(), Wrong> {
         if cfg.drop.poll_interval == 0 {
-            return Err(Invalid::PollInterval);
+            return Err(Wrong::PollInterval);
         }
         if let Some(t) = cfg.drop.types.iter().find(|t| !wire::is_message_type(t)) {
-            return Err(Invalid::TypeName(t.clone()));
+            return Err(Wrong::TypeName(t.clone()));
         }
         if let Some(a) = cfg
             .overlay
@@ -269,10 +223,10 @@ impl Config {
             .iter()
             .find(|a| a.parse::<overlay::Multiaddr>().is_err())
         {
-            return Err(Invalid::OverlayAddr(a.clone()));
+            return Err(Wrong::OverlayAddr(a.clone()));
         }
         if cfg.delivery.retry_min == 0 || cfg.delivery.retry_min > cfg.delivery.retry_max {
-            return Err(Invalid::Retry);
+            return Err(Wrong::Retry);
         }
         // A zero here would lock every client out, which is never what was meant.
         let nonzero = [
@@ -320,14 +274,14 @@ impl Config {
             ("monitor.queue_events", cfg.monitor.queue_events),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
-            return Err(Invalid::Zero(key));
+            return Err(Wrong::Zero(key));
         }
         // A longer hello could not be read anyway: the protocol's frames end there.
         let frame = monitor_api::limits::MAX_FRAME_BYTES;
         if cfg.monitor.max_hello_size > frame {
-            return Err(Invalid::TooLarge("monitor.max_hello_size", frame));
+            return Err(Wrong::TooLarge("monitor.max_hello_size", frame));
         }
-        Ok(cfg)
+        Ok(())
     }
 }
 
@@ -365,7 +319,7 @@ mod tests {
         let big = Config::parse("[monitor]\nmax_hello_size = 300000\n").unwrap_err();
         assert!(matches!(
             big,
-            Invalid::TooLarge("monitor.max_hello_size", _)
+            Invalid::Value(Wrong::TooLarge("monitor.max_hello_size", _))
         ));
     }
 }

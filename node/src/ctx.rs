@@ -12,7 +12,7 @@ pub struct NodeCtx {
     pub store: mailbox::Store,
     pub config: Config,
     pub tls: tokio_rustls::TlsAcceptor,
-    pub i18n: I18n,
+    pub i18n: std::sync::Arc<I18n>,
     pub branding: Branding,
     pub auth: AuthLimiter,
     /// Client connections open now, IMAP and submission together.

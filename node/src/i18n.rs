@@ -1,7 +1,9 @@
 //! Every text a person reads comes from Fluent files under `locales/`, compiled in.
 
+pub use ::i18n::{FALLBACK, I18n};
+
 /// (language, files) pairs; en-US is the fallback for any id a language lacks.
-const LOCALES: &[(&str, &[&str])] = &[
+pub const LOCALES: ::i18n::Table = &[
     (
         "en-US",
         &[
@@ -22,29 +24,14 @@ const LOCALES: &[(&str, &[&str])] = &[
     ),
 ];
 
-pub use ::i18n::FALLBACK;
-
-/// The node's texts: the shared loader over the node's [`LOCALES`].
-pub struct I18n(std::sync::Arc<::i18n::I18n>);
-
-impl I18n {
-    /// Errors with the list of known languages when `lang` is not shipped.
-    pub fn new(lang: &str) -> Result<I18n, String> {
-        ::i18n::I18n::new(LOCALES, lang).map(|t| I18n(std::sync::Arc::new(t)))
-    }
-
-    /// The same texts, for parts that keep their own handle (the IMAP sessions).
-    pub fn shared(&self) -> std::sync::Arc<::i18n::I18n> {
-        self.0.clone()
-    }
+/// The node's texts in `lang` (empty: the system's); errors with the known languages.
+pub fn load(lang: &str) -> Result<I18n, String> {
+    I18n::new(LOCALES, lang)
 }
 
-/// `language()`, `text()` and the rest come from the shared loader.
-impl std::ops::Deref for I18n {
-    type Target = ::i18n::I18n;
-    fn deref(&self) -> &::i18n::I18n {
-        &self.0
-    }
+/// The system's language, else the fallback language: texts that always load.
+pub fn fallback() -> I18n {
+    load("").expect("the fallback language ships")
 }
 
 #[cfg(test)]
@@ -54,34 +41,28 @@ mod tests {
 
     #[test]
     fn formats_with_arguments_and_no_isolation_marks() {
-        let i = I18n::new("en-US").unwrap();
+        let i = load("en-US").unwrap();
         let t = i.text("cli-account-added", &[("address", "a@b.h")]);
         assert!(t.contains("a@b.h"));
         assert!(!t.contains('\u{2068}'));
-        assert!(I18n::new("xx-XX").is_err());
+        assert!(load("xx-XX").is_err());
     }
 
     /// Every language has exactly the ids of every other, so no text silently falls back.
     #[test]
     fn locales_are_complete() {
         let (_, base) = LOCALES[0];
-        let base_ids = ids(base);
-        assert!(base_ids.len() > 50);
+        assert!(ids(base).len() > 50);
+        assert_eq!(::i18n::differences(LOCALES), vec![]);
         for (lang, files) in &LOCALES[1..] {
             let these = ids(files);
-            let missing: Vec<_> = base_ids.difference(&these).collect();
-            let extra: Vec<_> = these.difference(&base_ids).collect();
-            assert!(
-                missing.is_empty() && extra.is_empty(),
-                "{lang}: missing {missing:?}, extra {extra:?}"
-            );
             // Every text formats in its own language, with its arguments.
-            let i = I18n::new(lang).unwrap();
+            let i = load(lang).unwrap();
             for id in &these {
                 assert_ne!(i.text(id, &[]), *id, "{lang} {id}");
             }
         }
-        let de = I18n::new("de-DE").unwrap();
+        let de = load("de-DE").unwrap();
         assert!(
             de.text("imap-greeting", &[("product", "X")])
                 .contains("bereit")
@@ -91,7 +72,7 @@ mod tests {
     /// Every message id quoted in the code exists in the fallback locale.
     #[test]
     fn every_used_id_exists() {
-        let i = I18n::new(FALLBACK).unwrap();
+        let i = load(FALLBACK).unwrap();
         let src = [
             include_str!("main.rs"),
             include_str!("cli.rs"),
@@ -105,7 +86,7 @@ mod tests {
             include_str!("../../imap/src/query.rs"),
             include_str!("../../imap/src/quota.rs"),
             include_str!("../../imap/src/session.rs"),
-            include_str!("drop/mod.rs"),
+            include_str!("../../drop-folder/src/reason.rs"),
             include_str!("config.rs"),
             include_str!("tls.rs"),
             include_str!("send_cli.rs"),

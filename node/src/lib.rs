@@ -9,12 +9,9 @@ pub mod config;
 pub mod ctx;
 pub mod demo;
 pub mod drop;
-#[doc(hidden)]
-pub mod fuzzing;
 pub mod i18n;
 pub mod imap;
 pub mod limits;
-pub mod logging;
 pub mod monitor;
 pub mod net;
 pub mod network;

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::admin::Failure;
 use crate::ctx::NodeCtx;
-use crate::drop::compose::{self, ComposeError, Envelope};
-use crate::drop::format::{Attachment, DropMessage, Mailbox};
 use crate::pipe::WriteBehind;
 use crate::submit::{Outgoing, RecipientError, Resolved};
+use drop_folder::compose::{self, ComposeError, Envelope};
+use drop_folder::format::{Attachment, DropMessage, Mailbox};
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SendRequest {
@@ -57,20 +58,20 @@ pub enum SendError {
 
 impl SendError {
     /// The code the CLI turns into text, and the subject it names.
-    pub fn code(&self) -> (&'static str, String) {
+    pub fn code(&self) -> (Failure, String) {
         match self {
-            SendError::NoAccount(a) => ("send-no-account", a.clone()),
-            SendError::BadAddress(a) => ("send-bad-address", a.clone()),
-            SendError::NoRecipients => ("send-no-recipients", String::new()),
-            SendError::UnknownType(t) => ("send-unknown-type", t.clone()),
-            SendError::NotPartner(a) => ("send-not-partner", a.clone()),
-            SendError::UnknownRecipient(a) => ("send-unknown-recipient", a.clone()),
-            SendError::Unavailable(a) => ("send-network-unavailable", a.clone()),
+            SendError::NoAccount(a) => (Failure::SendNoAccount, a.clone()),
+            SendError::BadAddress(a) => (Failure::SendBadAddress, a.clone()),
+            SendError::NoRecipients => (Failure::SendNoRecipients, String::new()),
+            SendError::UnknownType(t) => (Failure::SendUnknownType, t.clone()),
+            SendError::NotPartner(a) => (Failure::SendNotPartner, a.clone()),
+            SendError::UnknownRecipient(a) => (Failure::SendUnknownRecipient, a.clone()),
+            SendError::Unavailable(a) => (Failure::SendNetworkUnavailable, a.clone()),
             SendError::Attachment(p, why) if why.is_empty() => {
-                ("send-attachment-unusable", p.clone())
+                (Failure::SendAttachmentUnusable, p.clone())
             }
-            SendError::Attachment(p, _) => ("send-attachment", p.clone()),
-            SendError::Store(_) => ("internal", String::new()),
+            SendError::Attachment(p, _) => (Failure::SendAttachment, p.clone()),
+            SendError::Store(_) => (Failure::Internal, String::new()),
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn run(data: &DataDir, i18n: &I18n, args: SendArgs) -> Result<()> {
         message_type: args.message_type,
         attachments: args.attach.iter().map(|p| absolute(p)).collect(),
     });
-    let sock = data.root.join("run/admin.sock");
+    let sock = data.admin_socket();
     let reply = admin::call(&sock, &req)
         .ok_or_else(|| anyhow!(i18n.text("cli-send-not-running", &[])))??;
     let sent = match reply {
@@ -52,7 +52,7 @@ pub fn run(data: &DataDir, i18n: &I18n, args: SendArgs) -> Result<()> {
             code,
             address,
             detail,
-        } => return Err(anyhow!(failure(i18n, &code, &address, &detail))),
+        } => return Err(anyhow!(code.text(i18n, &address, &detail))),
         _ => return Err(anyhow!(i18n.text("cli-store-failed", &[("reason", "")]))),
     };
     for a in &sent.local {
@@ -69,25 +69,6 @@ pub fn run(data: &DataDir, i18n: &I18n, args: SendArgs) -> Result<()> {
         return Ok(());
     }
     watch(&sock, i18n, &sent.message_id)
-}
-
-fn failure(i18n: &I18n, code: &str, address: &str, detail: &str) -> String {
-    let id = match code {
-        "send-no-account" => "cli-send-no-account",
-        "send-bad-address" => "cli-send-bad-address",
-        "send-no-recipients" => "cli-send-no-recipients",
-        "send-unknown-type" => "cli-send-unknown-type",
-        "send-not-partner" => "cli-send-not-partner",
-        "send-unknown-recipient" => "cli-send-unknown-recipient",
-        "send-network-unavailable" => "cli-send-network-unavailable",
-        "send-attachment" => "cli-send-attachment",
-        "send-attachment-unusable" => "cli-send-attachment-unusable",
-        _ => "cli-store-failed",
-    };
-    i18n.text(
-        id,
-        &[("address", address), ("reason", detail), ("path", address)],
-    )
 }
 
 fn finished(p: &JobProgress) -> bool {

@@ -116,18 +116,20 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
             }
         };
     }
-    let admin = data.root.join("run/admin.sock");
+    let admin = data.admin_socket();
     // The socket is created inside a folder only we can enter, so there is no moment in which
     // another user could connect to it.
-    crate::paths::create_private_dir(&data.root.join("run"))?;
-    {
-        let ctx = ctx.clone();
-        let admin = admin.clone();
-        tasks.spawn(async move {
-            if let Err(e) = crate::admin::serve(&admin, ctx).await {
-                tracing::error!(error = %e, "admin socket failed");
-            }
-        });
+    daemon::files::create_private_dir(&data.run_dir())?;
+    match daemon::admin::bind(&admin) {
+        Ok(listener) => {
+            let ctx = ctx.clone();
+            tasks.spawn(async move {
+                if let Err(e) = crate::admin::serve(listener, ctx).await {
+                    tracing::error!(error = %e, "admin socket failed");
+                }
+            });
+        }
+        Err(e) => tracing::error!(error = %e, "admin socket failed"),
     }
     if !c.drop.folder.trim().is_empty() {
         let root = data.resolve(c.drop.folder.as_ref());
@@ -157,9 +159,7 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     }
     // Written last and atomically: its presence means the node is ready.
     let ep = data.endpoints();
-    let tmp = ep.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(&endpoints)?)?;
-    std::fs::rename(&tmp, &ep)?;
+    daemon::files::write_atomic(&ep, &serde_json::to_vec_pretty(&endpoints)?)?;
     let summary: Vec<String> = endpoints
         .iter()
         .map(|(k, v)| match v {

@@ -57,7 +57,7 @@ pub fn generate(hostname: &str, product: &str, cert: &Path, key: &Path) -> Resul
         std::fs::create_dir_all(d)?;
     }
     std::fs::write(cert, certified.pem())?;
-    crate::paths::write_secret(key, key_pair.serialize_pem().as_bytes())?;
+    daemon::files::write_secret(key, key_pair.serialize_pem().as_bytes())?;
     Ok(())
 }
 

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::UnixListener;
 use wire::{AccountProfile, CaKey, PROFILE_VERSION, RELEASE_VERSION, Release, ServerAddr};
 
@@ -105,6 +104,8 @@ pub enum AdminFailure {
     InvalidVersion,
     /// The request line did not parse.
     BadRequest,
+    /// The request line was longer than the socket takes.
+    TooLarge,
     Internal,
 }
 
@@ -297,69 +298,46 @@ pub fn execute(ctx: &AdminContext, req: AdminRequest) -> AdminReply {
     }
 }
 
-/// Binds the admin socket at `path`, owner-only, replacing a stale one (the caller holds the
-/// database, so no other server is using it).
-pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
-    let _ = std::fs::remove_file(path);
-    let listener = UnixListener::bind(path)?;
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+impl daemon::admin::Reply for AdminReply {
+    fn bad_request(detail: String) -> Self {
+        AdminReply::Failed {
+            code: AdminFailure::BadRequest,
+            subject: String::new(),
+            detail,
+        }
     }
-    Ok(listener)
+    fn too_large() -> Self {
+        AdminReply::Failed {
+            code: AdminFailure::TooLarge,
+            subject: String::new(),
+            detail: String::new(),
+        }
+    }
 }
+
+pub use daemon::admin::bind;
 
 /// Serves the admin socket until the task is dropped.
 pub async fn serve(listener: UnixListener, ctx: Arc<AdminContext>) -> std::io::Result<()> {
-    loop {
-        let (stream, _) = listener.accept().await?;
+    daemon::admin::serve(listener, move |req: AdminRequest| {
         let ctx = ctx.clone();
-        tokio::spawn(async move {
-            let (r, mut w) = stream.into_split();
-            let mut lines = BufReader::new(r).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                let reply = match serde_json::from_str::<AdminRequest>(&line) {
-                    Ok(req) => {
-                        let ctx = ctx.clone();
-                        tokio::task::spawn_blocking(move || execute(&ctx, req))
-                            .await
-                            .unwrap_or_else(|e| AdminReply::Failed {
-                                code: AdminFailure::Internal,
-                                subject: String::new(),
-                                detail: e.to_string(),
-                            })
-                    }
-                    Err(e) => AdminReply::Failed {
-                        code: AdminFailure::BadRequest,
-                        subject: String::new(),
-                        detail: e.to_string(),
-                    },
-                };
-                let mut out = serde_json::to_vec(&reply).unwrap_or_default();
-                out.push(b'\n');
-                if w.write_all(&out).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
+        async move {
+            tokio::task::spawn_blocking(move || execute(&ctx, req))
+                .await
+                .unwrap_or_else(|e| AdminReply::Failed {
+                    code: AdminFailure::Internal,
+                    subject: String::new(),
+                    detail: e.to_string(),
+                })
+        }
+    })
+    .await
 }
 
 /// Sends one command to the server running on `path`; `None` when none answers there (not
 /// running, or a stale socket of a crashed one).
 pub fn call(path: &Path, req: &AdminRequest) -> Option<std::io::Result<AdminReply>> {
-    use std::io::{BufRead, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(path).ok()?;
-    let mut run = || -> std::io::Result<AdminReply> {
-        s.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
-        let mut line = serde_json::to_vec(req)?;
-        line.push(b'\n');
-        s.write_all(&line)?;
-        let mut reply = String::new();
-        std::io::BufReader::new(&s).read_line(&mut reply)?;
-        serde_json::from_str(&reply).map_err(std::io::Error::other)
-    };
-    Some(run())
+    daemon::admin::call(path, req, Some(std::time::Duration::from_secs(60)))
 }
 
 #[cfg(test)]

@@ -4,10 +4,9 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use ::i18n::clap_help::{self, Ids};
-use ::i18n::raw_option;
-use clap::{Command, CommandFactory, FromArgMatches, Parser, Subcommand};
-use service::i18n::I18n;
+use ::i18n::clap_help::Ids;
+use clap::{Parser, Subcommand};
+use daemon::program::Program;
 
 /// The data folder when `--data` is not given.
 pub const DEFAULT_DATA: &str = "./wims-service-data";
@@ -89,75 +88,46 @@ pub enum ReleaseCmd {
     Show,
 }
 
-/// How the server names its command-line texts: `help-…`, `clap-…`.
-pub const IDS: Ids = Ids {
-    prefix: "",
-    root: "service",
+/// The server's name, texts and help ids (`help-…`, `clap-…`).
+pub const PROGRAM: Program = Program {
+    name: "wims-service",
+    ids: Ids {
+        prefix: "",
+        root: "service",
+    },
+    locales: service::i18n::LOCALES,
 };
-
-/// The whole command tree with its texts in `t`'s language.
-pub fn command(t: &I18n) -> Command {
-    clap_help::command(Cli::command(), t, IDS)
-}
-
-/// Parses `args`; prints help, or a usage error in the user's language, and exits as clap
-/// does.
-pub fn parse(args: Vec<OsString>, t: &I18n) -> Cli {
-    let matches = clap_help::matches_or_exit(command(t), args, t, IDS);
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| {
-        eprintln!(
-            "wims-service: {}",
-            clap_help::error_text(&e, "wims-service", t, IDS)
-        );
-        std::process::exit(2)
-    })
-}
 
 /// The language to speak: `--lang`, else the data folder's configured one, else empty (the
 /// system's).
 pub fn language(args: &[OsString]) -> String {
-    if let Some(l) = raw_option(args, "lang") {
-        return l;
-    }
-    let dir = PathBuf::from(raw_option(args, "data").unwrap_or_else(|| DEFAULT_DATA.into()));
-    let path = service::paths::DataDir::new(dir).config();
-    service::Config::load(&path)
-        .map(|c| c.service.language)
-        .unwrap_or_default()
+    daemon::program::early_language(
+        args,
+        |data| service::paths::DataDir::new(data.unwrap_or_else(|| DEFAULT_DATA.into())).config(),
+        |file| service::Config::load(file).ok().map(|c| c.service.language),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn os(args: &[&str]) -> Vec<OsString> {
-        args.iter().map(OsString::from).collect()
-    }
+    use daemon::program::args as os;
 
     /// Every command and argument has its help text in every language, and the German page
     /// shows clap's own words in German too.
     #[test]
     fn every_help_text_exists() {
-        let ids = IDS.all(&Cli::command());
+        use clap::CommandFactory;
+        let ids = PROGRAM.ids.all(&Cli::command());
         assert!(ids.contains(&"help-account-create-out".to_string()));
-        for (lang, _) in service::i18n::LOCALES {
-            let t = service::i18n::load(lang).unwrap();
-            for id in &ids {
-                assert!(t.has(id), "{lang}: {id}");
-            }
-        }
-        let de = service::i18n::load("de-DE").unwrap();
-        let help = command(&de).render_long_help().to_string();
-        assert!(help.contains(&de.text("help-service-data", &[])), "{help}");
-        for english in ["Print help", "Usage:", "Options:", "Commands:", "[OPTIONS]"] {
-            assert!(!help.contains(english), "{english:?} in\n{help}");
-        }
+        let shown = ["help-service-data", "clap-usage", "clap-options"];
+        assert_eq!(PROGRAM.help_problems::<Cli>("de-DE", &shown), vec![]);
     }
 
     #[test]
     fn parses_commands_and_global_flags() {
         let t = service::i18n::fallback();
-        let cli = parse(
+        let cli: Cli = PROGRAM.parse(
             os(&[
                 "wims-service",
                 "account",
@@ -176,22 +146,13 @@ mod tests {
             Cmd::Account(AccountCmd::Create { ref address, ref out, .. })
                 if address == "bob@kapur.h" && out.as_deref() == Some("b.p".as_ref())
         ));
-        let cli = parse(os(&["wims-service", "partner", "add", "a.h", "b.h"]), &t);
+        let cli: Cli = PROGRAM.parse(os(&["wims-service", "partner", "add", "a.h", "b.h"]), &t);
         assert_eq!(cli.data, PathBuf::from(DEFAULT_DATA));
         assert!(
-            command(&t)
+            PROGRAM
+                .command::<Cli>(&t)
                 .try_get_matches_from(os(&["wims-service", "--log-level", "9", "run"]))
                 .is_err()
-        );
-    }
-
-    #[test]
-    fn language_comes_before_parsing() {
-        assert_eq!(language(&os(&["x", "--lang", "de-DE", "run"])), "de-DE");
-        assert_eq!(language(&os(&["x", "run", "--lang=de-DE"])), "de-DE");
-        assert_eq!(
-            language(&os(&["x", "--data", "/nonexistent/dir", "run"])),
-            ""
         );
     }
 }

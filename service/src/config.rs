@@ -1,7 +1,7 @@
 //! The server's TOML configuration. The commented default file is also the source of the
 //! defaults, so the two can never disagree.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use overlay::Multiaddr;
 use serde::Deserialize;
@@ -67,35 +67,15 @@ pub struct HoldingSection {
     pub receipts_per_sender: usize,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LogSection {
-    pub level: u8,
-    pub file: String,
-}
+pub use daemon::config::LogSection;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("{path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{path}: {problem}")]
-    Parse { path: PathBuf, problem: Invalid },
-}
+/// What is wrong with a configuration file, or with its text.
+pub type ConfigError = daemon::config::ConfigError<Wrong>;
+pub type Invalid = daemon::config::Invalid<Wrong>;
 
-/// What is wrong with a configuration text. Syntax errors carry the TOML parser's own words;
-/// [`Invalid::text_id`] names the text for the others.
+/// A value the server cannot work with, though it is of the right kind.
 #[derive(Debug, thiserror::Error)]
-pub enum Invalid {
-    /// Broken TOML, an unknown key or a value of the wrong kind, with its line.
-    #[error("{0}")]
-    File(#[from] ::i18n::toml_check::Problem),
-    #[error("{0}")]
-    Syntax(String),
-    #[error("log.level {0}")]
-    LogLevel(u8),
+pub enum Wrong {
     #[error("multiaddr {0}")]
     Multiaddr(String),
     #[error("peer id {0}")]
@@ -104,58 +84,32 @@ pub enum Invalid {
     TokenLifetime,
 }
 
-impl Invalid {
-    /// The problem in `t`'s language.
-    pub fn text(&self, t: &::i18n::I18n) -> String {
+impl daemon::config::Check for Wrong {
+    fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
         match self {
-            Invalid::File(p) => p.text(t, ""),
-            other => {
-                let (id, args) = other.text_id();
-                t.text_owned(id, &args)
-            }
-        }
-    }
-
-    /// The Fluent id and arguments describing the problem.
-    pub fn text_id(&self) -> (&'static str, Vec<(&'static str, String)>) {
-        match self {
-            // Its ids are the shared checker's; [`Invalid::text`] speaks them.
-            Invalid::File(p) => ("config-syntax", vec![("message", p.to_string())]),
-            Invalid::Syntax(m) => ("config-syntax", vec![("message", m.clone())]),
-            Invalid::LogLevel(l) => ("config-log-level", vec![("level", l.to_string())]),
-            Invalid::Multiaddr(a) => ("config-multiaddr", vec![("addr", a.clone())]),
-            Invalid::PeerId(p) => ("config-peer-id", vec![("peer", p.clone())]),
-            Invalid::TokenLifetime => ("config-token-lifetime", vec![]),
+            Wrong::Multiaddr(a) => ("config-multiaddr", vec![("addr", a.clone())]),
+            Wrong::PeerId(p) => ("config-peer-id", vec![("peer", p.clone())]),
+            Wrong::TokenLifetime => ("config-token-lifetime", vec![]),
         }
     }
 }
 
 impl Config {
     pub fn defaults() -> Config {
-        toml::from_str(DEFAULT_TOML).expect("built-in default configuration parses")
+        daemon::config::defaults(DEFAULT_TOML)
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.into(),
-            source,
-        })?;
-        Self::parse(&text).map_err(|problem| ConfigError::Parse {
-            path: path.into(),
-            problem,
-        })
+        daemon::config::load(path, DEFAULT_TOML, Config::check)
     }
 
     pub fn parse(text: &str) -> Result<Config, Invalid> {
-        let base = ::i18n::toml_check::merged(text, DEFAULT_TOML)?;
-        let cfg: Config = base
-            .try_into()
-            .map_err(|e: toml::de::Error| Invalid::Syntax(e.message().to_string()))?;
-        if cfg.log.level > 5 {
-            return Err(Invalid::LogLevel(cfg.log.level));
-        }
+        daemon::config::parse(text, DEFAULT_TOML, Config::check)
+    }
+
+    fn check(cfg: &Config) -> Result<(), Wrong> {
         if !(1..=MAX_TOKEN_LIFETIME).contains(&cfg.authorization.token_lifetime) {
-            return Err(Invalid::TokenLifetime);
+            return Err(Wrong::TokenLifetime);
         }
         let peer_addrs = cfg.network.peers.iter().flat_map(|p| p.addrs.iter());
         for a in cfg
@@ -166,14 +120,14 @@ impl Config {
             .chain(peer_addrs)
         {
             a.parse::<Multiaddr>()
-                .map_err(|_| Invalid::Multiaddr(a.clone()))?;
+                .map_err(|_| Wrong::Multiaddr(a.clone()))?;
         }
         for p in &cfg.network.peers {
             p.peer_id
                 .parse::<overlay::PeerId>()
-                .map_err(|_| Invalid::PeerId(p.peer_id.clone()))?;
+                .map_err(|_| Wrong::PeerId(p.peer_id.clone()))?;
         }
-        Ok(cfg)
+        Ok(())
     }
 
     /// The listen addresses, parsed (checked by [`Config::parse`]).

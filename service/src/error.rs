@@ -53,14 +53,17 @@ impl ServiceError {
                 "error-io",
                 vec![("path", shown(path)), ("reason", source.to_string())],
             ),
-            ServiceError::Config(ConfigError::Read { path, source }) => (
-                "error-io",
-                vec![("path", shown(path)), ("reason", source.to_string())],
-            ),
-            ServiceError::Config(ConfigError::Parse { path, problem }) => {
-                let (id, mut args) = problem.text_id();
-                args.push(("path", shown(path)));
-                (id, args)
+            // Its text needs the language at hand: see [`ServiceError::text`].
+            ServiceError::Config(e) => {
+                let (ConfigError::Read { path, .. } | ConfigError::Parse { path, .. }) = e;
+                let message = match e {
+                    ConfigError::Read { source, .. } => source.to_string(),
+                    ConfigError::Parse { problem, .. } => problem.to_string(),
+                };
+                (
+                    "config-invalid",
+                    vec![("path", shown(path)), ("message", message)],
+                )
             }
             ServiceError::Ca { path, reason } => (
                 "error-ca",
@@ -90,14 +93,8 @@ impl ServiceError {
 
     /// The error in `i18n`'s language.
     pub fn text(&self, i18n: &::i18n::I18n) -> String {
-        if let ServiceError::Config(ConfigError::Parse {
-            path,
-            problem: problem @ crate::config::Invalid::File(_),
-        }) = self
-        {
-            let path = path.display().to_string();
-            let message = problem.text(i18n);
-            return i18n.text("config-syntax", &[("path", &path), ("message", &message)]);
+        if let ServiceError::Config(e) = self {
+            return e.text(i18n, "");
         }
         let (id, args) = self.text_id();
         i18n.text_owned(id, &args)

@@ -1,7 +1,6 @@
 //! `wims-service`: the service server of a wims network. See `docs/operator.md`.
 
 mod cli;
-mod logging;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -15,39 +14,22 @@ use service::{AccountState, AdminFailure, AdminReply, AdminRequest, Config, Serv
 use cli::{AccountCmd, Cli, Cmd, PartnerCmd, ReleaseCmd};
 
 fn main() -> ExitCode {
-    // Every file and folder the server creates is its operator's alone (0600 / 0700): the data
-    // folder holds the network's CA key and the held messages.
-    #[cfg(unix)]
-    // SAFETY: umask only sets the process's file creation mask; no other thread exists yet.
-    unsafe {
-        libc::umask(0o077);
-    }
+    // The data folder holds the network's CA key and the held messages.
+    daemon::files::private_files();
     let args: Vec<OsString> = std::env::args_os().collect();
     let lang = cli::language(&args);
     let (t, bad_lang) = match i18n::load(&lang) {
         Ok(t) => (t, None),
         Err(known) => (i18n::fallback(), Some(known)),
     };
-    let cli = cli::parse(args, &t);
+    let cli: Cli = cli::PROGRAM.parse(args, &t);
     let result = match bad_lang {
         Some(known) => Err(anyhow!(
             t.text("error-bad-language", &[("lang", &lang), ("known", &known)])
         )),
         None => real_main(cli, &t),
     };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line, whatever the cause: multi-line parser messages are folded.
-            let msg = e
-                .to_string()
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            eprintln!("wims-service: {msg}");
-            ExitCode::FAILURE
-        }
-    }
+    cli::PROGRAM.finish(result)
 }
 
 /// A library error in the user's language.
@@ -99,7 +81,7 @@ fn real_main(cli: Cli, t: &I18n) -> Result<()> {
 
 /// Admin commands log warnings and errors to stderr unless asked for more.
 fn quiet_logging(level: Option<u8>) {
-    let _ = logging::init(level.unwrap_or(2), None);
+    let _ = daemon::logging::init(level.unwrap_or(2), None, overlay::quiet_log_directives);
 }
 
 fn run(dir: &Path, log_level: Option<u8>, t: &I18n) -> Result<()> {
@@ -110,7 +92,7 @@ fn run(dir: &Path, log_level: Option<u8>, t: &I18n) -> Result<()> {
     let config = Config::load(&data.config()).map_err(|e| say(t)(ServiceError::Config(e)))?;
     let level = log_level.unwrap_or(config.log.level);
     let log_file = (!config.log.file.is_empty()).then(|| data.resolve(config.log.file.as_ref()));
-    let _guard = logging::init(level, log_file.as_deref());
+    let _guard = daemon::logging::init(level, log_file.as_deref(), overlay::quiet_log_directives);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -161,7 +143,9 @@ fn admin(dir: &Path, req: AdminRequest, t: &I18n) -> Result<AdminReply> {
                 AdminFailure::NoAccount => "error-no-account",
                 AdminFailure::InvalidAddress => "error-invalid-address",
                 AdminFailure::InvalidVersion => "error-invalid-version",
-                AdminFailure::BadRequest | AdminFailure::Internal => "error-internal",
+                AdminFailure::BadRequest | AdminFailure::TooLarge | AdminFailure::Internal => {
+                    "error-internal"
+                }
             };
             Err(anyhow!(t.text(id, &[("address", &subject)])))
         }

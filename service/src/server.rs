@@ -20,7 +20,7 @@ use crate::error::{Result, ServiceError};
 use crate::handler::{Handler, RemoteRecords, Settings};
 use crate::holding::{self, HoldSettings, Holding};
 use crate::keys;
-use crate::paths::{self, DataDir};
+use crate::paths::DataDir;
 use crate::registry::{Registry, RegistryError};
 
 /// The network name when neither `--network` nor a joined CA gives one.
@@ -145,14 +145,14 @@ impl ServiceServer {
             path: data.ca_key(),
             reason: e.to_string(),
         })?;
-        paths::write_new_secret(&data.ca_key(), &armored)
+        daemon::files::write_new_secret(&data.ca_key(), &armored)
             .map_err(ServiceError::io(data.ca_key()))?;
         let key = keys::new_server_key();
-        paths::write_new_secret(&data.server_key(), &key)
+        daemon::files::write_new_secret(&data.server_key(), &key)
             .map_err(ServiceError::io(data.server_key()))?;
         drop(Registry::open(&data.db())?);
         // The config goes last: its presence marks a complete data folder.
-        paths::write_new_secret(&data.config(), Config::initial_text(network).as_bytes())
+        daemon::files::write_new_secret(&data.config(), Config::initial_text(network).as_bytes())
             .map_err(ServiceError::io(data.config()))?;
         Ok(key)
     }
@@ -283,7 +283,7 @@ impl ServiceServer {
         // Written last and atomically: its presence means the server is ready.
         let json = serde_json::to_vec_pretty(&server.endpoints).expect("endpoints serialise");
         let ep = server.data.endpoints();
-        paths::write_atomic(&ep, &json).map_err(ServiceError::io(ep))?;
+        daemon::files::write_atomic(&ep, &json).map_err(ServiceError::io(ep))?;
         tracing::info!(
             peer_id = %server.endpoints.peer_id,
             addrs = ?server.endpoints.addrs,
@@ -506,12 +506,13 @@ fn failure(code: AdminFailure, subject: String, detail: String) -> ServiceError 
         AdminFailure::Exists => RegistryError::Exists(subject),
         AdminFailure::NoAccount => RegistryError::NoAccount(subject),
         AdminFailure::InvalidAddress => RegistryError::InvalidAddress(subject),
-        AdminFailure::InvalidVersion | AdminFailure::BadRequest | AdminFailure::Internal => {
-            RegistryError::Corrupt {
-                key: subject,
-                reason: detail,
-            }
-        }
+        AdminFailure::InvalidVersion
+        | AdminFailure::BadRequest
+        | AdminFailure::TooLarge
+        | AdminFailure::Internal => RegistryError::Corrupt {
+            key: subject,
+            reason: detail,
+        },
     })
 }
 

@@ -310,4 +310,14 @@ fn languages_and_missing_folders() {
     assert!(de.contains("Datenordner"), "{de}");
     let help = ok(&data, &["--lang", "de-DE", "account", "create", "--help"]);
     assert!(help.contains("Anzeigename"), "{help}");
+    // The configured language speaks before anything else is read.
+    let configured = tmp.path().join("configured");
+    std::fs::create_dir(&configured).unwrap();
+    std::fs::write(
+        configured.join("wims-service.toml"),
+        "[service]\nlanguage = \"de-DE\"\n",
+    )
+    .unwrap();
+    let de = fails(&configured, &["account", "list"]);
+    assert!(de.contains("Datenordner"), "{de}");
 }

@@ -6,32 +6,92 @@
 
 use wims_tests::Node;
 
-#[test]
-fn imaptest_cases() {
-    let node = Node::builder()
+/// Each phase of `tests/py/imap_compliance.py` on a node of its own, so a failure names it.
+fn phase(name: &str) {
+    Node::builder()
         .account("alice@kapur.h", "alice-correct-horse")
-        .start();
-    node.python(
-        "imap_compliance.py",
-        &[
-            "subscribe",
-            "listext",
-            "condstore",
-            "structure",
-            "envelope",
-            "addresses",
-            "binary",
-            "id",
-            "multiappend",
-            "utf8",
-            "compress",
-            "qresync",
-            "context",
-            "catenate",
-            "urlauth",
-            "notify",
-        ],
-    );
+        .start()
+        .python("imap_compliance.py", &[name]);
+}
+
+#[test]
+fn subscriptions_and_lsub() {
+    phase("subscribe");
+}
+
+#[test]
+fn list_extended() {
+    phase("listext");
+}
+
+#[test]
+fn condstore_enable_and_esearch_modseq() {
+    phase("condstore");
+}
+
+#[test]
+fn body_line_counts() {
+    phase("structure");
+}
+
+#[test]
+fn envelope_groups_and_routes() {
+    phase("envelope");
+}
+
+#[test]
+fn address_search() {
+    phase("addresses");
+}
+
+#[test]
+fn nuls_in_body() {
+    phase("binary");
+}
+
+#[test]
+fn id_before_login() {
+    phase("id");
+}
+
+#[test]
+fn multiappend() {
+    phase("multiappend");
+}
+
+#[test]
+fn utf8_accept() {
+    phase("utf8");
+}
+
+#[test]
+fn compress_deflate() {
+    phase("compress");
+}
+
+#[test]
+fn qresync() {
+    phase("qresync");
+}
+
+#[test]
+fn context_search_and_sort() {
+    phase("context");
+}
+
+#[test]
+fn catenate() {
+    phase("catenate");
+}
+
+#[test]
+fn urlauth() {
+    phase("urlauth");
+}
+
+#[test]
+fn notify() {
+    phase("notify");
 }
 
 /// `wims account quota` sets and clears an account's limit; IMAP reports and enforces it.

@@ -137,7 +137,11 @@ pub fn run(root: &Path, temporary: bool, i18n: &I18n, log_level: Option<u8>) -> 
 fn run_in(root: &Path, i18n: &I18n, log_level: Option<u8>) -> Result<()> {
     std::fs::create_dir_all(root)?;
     let level = log_level.unwrap_or(3);
-    let _guard = crate::logging::init(level, Some(&root.join("log/demo.log")));
+    let _guard = daemon::logging::init(
+        level,
+        Some(&root.join("log/demo.log")),
+        overlay::quiet_log_directives,
+    );
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use monitor_api::{Activity, Direction, Stage, UserText, error_ids};
 
-use super::format::DropMessage;
 use super::watcher::{Fail, Outcome};
 use crate::ctx::NodeCtx;
 use crate::monitor::{JobHandle, JobSpec};
+use drop_folder::format::DropMessage;
 
 /// The job of the file at `path` in `processing/` (`<job id>.<name>`), `len` bytes long.
 pub(super) fn start(ctx: &NodeCtx, path: &Path, m: &DropMessage, len: u64) -> Option<JobHandle> {

@@ -19,11 +19,11 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::{DateTime, Utc};
 use mailbox::{Account, DropAuth, DropSettings};
 
-use super::Reason;
-use super::compose::{self, ComposeError, Envelope, Source};
-use super::confine::AttachmentFolder;
-use super::format::{self, DropMessage};
 use crate::ctx::NodeCtx;
+use drop_folder::Reason;
+use drop_folder::compose::{self, ComposeError, Envelope, Source};
+use drop_folder::confine::AttachmentFolder;
+use drop_folder::format::{self, DropMessage};
 
 /// Sub-folders of the drop folder. Only files directly in the drop folder are taken.
 pub const PROCESSING: &str = "processing";

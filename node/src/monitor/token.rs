@@ -55,8 +55,8 @@ pub fn issue(data_dir: &Path, replace: bool) -> io::Result<String> {
     let token = generate();
     hashes.push(hash(&token));
     let text: String = hashes.iter().map(|h| format!("{}\n", h.to_hex())).collect();
-    crate::paths::create_private_dir(file.parent().unwrap_or(data_dir))?;
-    crate::paths::replace_secret(&file, text.as_bytes())?;
+    daemon::files::create_private_dir(file.parent().unwrap_or(data_dir))?;
+    daemon::files::replace_secret(&file, text.as_bytes())?;
     Ok(token)
 }
 

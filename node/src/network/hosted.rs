@@ -9,6 +9,7 @@ use wire::proto::RefusalCode;
 use wire::{AccountKey, AccountProfile};
 
 use super::{Hosted, HostedRecord, Network};
+use crate::admin::Failure;
 
 /// How often a node tells the network where it is, when all is well.
 const LOGIN_INTERVAL: Duration = Duration::from_secs(300);
@@ -39,17 +40,17 @@ impl HostError {
     }
 
     /// The code the CLI turns into text.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Failure {
         match self {
-            HostError::Profile(_) => "bad-profile",
-            HostError::Exists => "exists",
+            HostError::Profile(_) => Failure::BadProfile,
+            HostError::Exists => Failure::Exists,
             HostError::Network(ClientError::Refused(r)) => match r.code {
-                RefusalCode::BadProof => "host-refused-proof",
-                RefusalCode::UnknownAccount => "host-refused-unknown",
-                _ => "host-refused",
+                RefusalCode::BadProof => Failure::HostRefusedProof,
+                RefusalCode::UnknownAccount => Failure::HostRefusedUnknown,
+                _ => Failure::HostRefused,
             },
-            HostError::Network(_) => "network-unreachable",
-            HostError::Store(_) | HostError::Key(_) => "internal",
+            HostError::Network(_) => Failure::NetworkUnreachable,
+            HostError::Store(_) | HostError::Key(_) => Failure::Internal,
         }
     }
 }
@@ -132,7 +133,7 @@ impl Network {
         }
         let key = AccountKey::from_secret_bytes(&bytes).map_err(|e| key_error(&e))?;
         let wrapped = self.store.wrap_secret(context.as_bytes(), &bytes);
-        match crate::paths::replace_secret(&path, &wrapped) {
+        match daemon::files::replace_secret(&path, &wrapped) {
             Ok(()) => tracing::info!(address, "account key wrapped with the storage key"),
             Err(e) => {
                 tracing::warn!(address, error = %e, "account key not wrapped; it stays as it was")
@@ -148,7 +149,7 @@ impl Network {
             .map_err(|e| HostError::Key(e.to_string()))?;
         let context = address.to_ascii_lowercase();
         let wrapped = self.store.wrap_secret(context.as_bytes(), &bytes);
-        crate::paths::write_secret(&self.key_path(address), &wrapped)
+        daemon::files::write_secret(&self.key_path(address), &wrapped)
             .map_err(|e| HostError::Key(e.to_string()))
     }
 
@@ -354,7 +355,7 @@ mod tests {
         // Written by an older version: read as it is, then wrapped in place.
         let carol = AccountKey::generate("carol@a.h").unwrap();
         let plain = carol.secret_bytes().unwrap();
-        crate::paths::write_secret(&net.key_path("carol@a.h"), &plain).unwrap();
+        daemon::files::write_secret(&net.key_path("carol@a.h"), &plain).unwrap();
         let read = net.load_key("carol@a.h").unwrap().unwrap();
         assert_eq!(read.fingerprint(), carol.fingerprint());
         let now = std::fs::read(net.key_path("carol@a.h")).unwrap();

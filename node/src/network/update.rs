@@ -18,6 +18,8 @@ use chrono::{DateTime, Utc};
 use relay_client::ClientError;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
+
+use crate::admin::Failure;
 use wire::proto::{RefusalCode, Request, Response};
 use wire::{NetworkSigned, Release};
 
@@ -88,11 +90,11 @@ pub enum UpdateError {
 
 impl UpdateError {
     /// The code the CLI turns into text.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Failure {
         match self {
-            UpdateError::Unverified(_) => "update-unverified",
-            UpdateError::Network(_) => "network-unreachable",
-            UpdateError::Store(_) => "internal",
+            UpdateError::Unverified(_) => Failure::UpdateUnverified,
+            UpdateError::Network(_) => Failure::NetworkUnreachable,
+            UpdateError::Store(_) => Failure::Internal,
         }
     }
 }

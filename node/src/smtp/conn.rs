@@ -9,18 +9,15 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout;
 
-use super::data::{BodySink, Chunk, DotDecoder, SinkError, Trace, received_header};
-use super::reply::Reply;
-use super::session::{AuthOutcome, Lookup, Outcome, Plan, Session, Step, User};
 use crate::auth::AuthError;
 use crate::ctx::NodeCtx;
 use crate::network::RemoteCheck;
 use crate::submit::{Outgoing, SubmitError};
+use ::smtp::data::{BodySink, Chunk, DotDecoder, SinkError, Trace, received_header};
+use ::smtp::{
+    AuthOutcome, Lookup, MAX_AUTH_LINE, MAX_LINE, Outcome, Plan, Reply, Session, Step, User,
+};
 
-/// Longest command line, line end included. RFC 5321 asks for 512; extensions lengthen it.
-pub const MAX_LINE: usize = 4096;
-/// AUTH lines may be longer (RFC 4954 §4: 12288 octets).
-pub const MAX_AUTH_LINE: usize = 12288;
 const READ_CHUNK: usize = 64 * 1024;
 const OUT_HIGH_WATER: usize = 64 * 1024;
 /// RFC 5321 §4.5.3.2 minimum timeouts: 5 minutes for a command, 10 minutes for body data.

@@ -4,9 +4,6 @@
 //! the store; messages go to local recipients' INBOX and the sender's Sent folder.
 
 pub(crate) mod conn;
-pub(crate) mod data;
-pub(crate) mod reply;
-pub(crate) mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,8 +11,8 @@ use std::sync::Arc;
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::ctx::NodeCtx;
+use ::smtp::{Limits, Session};
 use conn::{Conn, Exit};
-use session::{Limits, Session};
 
 pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
     let limiter = ctx.connections.clone();
@@ -63,13 +60,15 @@ async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implici
 
 #[cfg(test)]
 mod tests {
-    use crate::i18n::{FALLBACK, I18n};
+    use crate::i18n::FALLBACK;
 
     const SOURCES: &[&str] = &[
-        include_str!("session.rs"),
+        include_str!("../../../smtp/src/session/mod.rs"),
+        include_str!("../../../smtp/src/session/auth.rs"),
+        include_str!("../../../smtp/src/session/mail.rs"),
         include_str!("conn.rs"),
-        include_str!("data.rs"),
-        include_str!("reply.rs"),
+        include_str!("../../../smtp/src/data.rs"),
+        include_str!("../../../smtp/src/reply.rs"),
     ];
     const FTL: &str = include_str!("../../../locales/en-US/smtp.ftl");
 
@@ -89,7 +88,7 @@ mod tests {
     /// text is used.
     #[test]
     fn message_ids_match_the_locale() {
-        let i = I18n::new(FALLBACK).unwrap();
+        let i = crate::i18n::load(FALLBACK).unwrap();
         let used: Vec<String> = SOURCES.iter().flat_map(|s| ids_in(s)).collect();
         let missing: Vec<&String> = used.iter().filter(|id| i.text(id, &[]) == **id).collect();
         assert!(

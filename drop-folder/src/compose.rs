@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::confine::{AttachmentFolder, ConfineError};
-use super::format::{Attachment, DropMessage, Mailbox};
+use crate::confine::{AttachmentFolder, ConfineError};
+use crate::format::{Attachment, DropMessage, Mailbox};
 
 /// Bytes of input per base64 line (76 characters out).
 const B64_LINE: usize = 57;
@@ -332,7 +332,7 @@ fn boundary(env: &Envelope) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::drop::format::parse;
+    use crate::format::parse;
 
     /// An attachment folder at `dir`, with a data folder elsewhere.
     fn folder(dir: &Path) -> AttachmentFolder {
@@ -401,7 +401,7 @@ mod tests {
         let m = parse(&xml, &types).unwrap();
         let env = Envelope {
             message_id: "x@y",
-            date: crate::clock::now().fixed_offset(),
+            date: chrono::Utc::now().fixed_offset(),
         };
         let f = folder(dir.path());
         let r = write_message(&mut Vec::new(), &m, &env, Source::Folder(&f), 999);

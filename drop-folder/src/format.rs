@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, FixedOffset, Local, NaiveDateTime, TimeZone};
 use serde::Deserialize;
 
-use super::Reason;
+use crate::Reason;
 
 /// One address with an optional display name: `<to name="Bob Kapur">bob@kapur.h</to>`.
 #[derive(Debug, Clone, PartialEq, Eq)]

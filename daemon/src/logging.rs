@@ -1,4 +1,5 @@
-//! tracing set-up: levels 0 (off) .. 5 (trace) to stderr and a daily-rotated file.
+//! tracing set-up: levels 0 (off) .. 5 (trace) to stderr and, for a running program, to a
+//! daily-rotated file. Per-module levels come from `WIMS_LOG` (e.g. `WIMS_LOG=service=debug`).
 
 use std::path::Path;
 use std::sync::OnceLock;
@@ -9,10 +10,14 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
-/// Lets a running node change its level (`wims log-level N`) without a restart.
-static RELOAD: OnceLock<reload::Handle<EnvFilter, Registry>> = OnceLock::new();
+/// Directives that keep chatty libraries quieter than the program at `level` (the overlay's
+/// libp2p, for one); the level is the program's own.
+pub type Quiet = fn(u8) -> String;
 
-fn filter_for(level: u8) -> EnvFilter {
+/// Lets a running program change its level (`wims log-level N`) without a restart.
+static RELOAD: OnceLock<(reload::Handle<EnvFilter, Registry>, Quiet)> = OnceLock::new();
+
+fn filter_for(level: u8, quiet: Quiet) -> EnvFilter {
     if level == 0 {
         return EnvFilter::new("off");
     }
@@ -20,7 +25,7 @@ fn filter_for(level: u8) -> EnvFilter {
     let spec = format!(
         "{},{}{}",
         level_filter(level),
-        overlay::quiet_log_directives(level),
+        quiet(level),
         std::env::var("WIMS_LOG").unwrap_or_default()
     );
     EnvFilter::builder()
@@ -32,7 +37,7 @@ fn filter_for(level: u8) -> EnvFilter {
 pub fn set_level(level: u8) -> bool {
     RELOAD
         .get()
-        .is_some_and(|h| h.reload(filter_for(level.min(5))).is_ok())
+        .is_some_and(|(h, quiet)| h.reload(filter_for(level.min(5), *quiet)).is_ok())
 }
 
 pub fn level_filter(level: u8) -> LevelFilter {
@@ -46,11 +51,14 @@ pub fn level_filter(level: u8) -> LevelFilter {
     }
 }
 
-/// Installs the global subscriber. `RUST_LOG`-style per-module overrides come from `WIMS_LOG`.
-/// Returns a guard that flushes the file writer when dropped.
-pub fn init(level: u8, file: Option<&Path>) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let (filter, handle) = reload::Layer::new(filter_for(level));
-    let _ = RELOAD.set(handle);
+/// Installs the global subscriber. Returns a guard that flushes the file writer when dropped.
+pub fn init(
+    level: u8,
+    file: Option<&Path>,
+    quiet: Quiet,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    let (filter, handle) = reload::Layer::new(filter_for(level, quiet));
+    let _ = RELOAD.set((handle, quiet));
     let registry = tracing_subscriber::registry().with(filter);
     // At level 0 not even a log file is created; raising the level later logs to stderr.
     match file.and_then(|f| Some((f.parent()?, f.file_name()?))) {
@@ -78,13 +86,17 @@ mod tests {
     /// The libraries' quieter levels must not lower the everyday level of everything else.
     #[test]
     fn each_level_reaches_the_programs_own_lines() {
+        let quiet: Quiet = |_| "libp2p=error,".into();
         for level in 1..=5 {
             assert_eq!(
-                filter_for(level).max_level_hint(),
+                filter_for(level, quiet).max_level_hint(),
                 Some(level_filter(level)),
                 "level {level}"
             );
         }
-        assert_eq!(filter_for(0).max_level_hint(), Some(LevelFilter::OFF));
+        assert_eq!(
+            filter_for(0, quiet).max_level_hint(),
+            Some(LevelFilter::OFF)
+        );
     }
 }

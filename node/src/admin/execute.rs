@@ -1,0 +1,155 @@
+//! What each admin request does: the store-only ones in [`execute`] (run by the node, or by
+//! the CLI when the node is stopped), the rest only in the running node.
+
+use std::sync::Arc;
+
+use mailbox::Store;
+
+use super::{Failure, ReceiptLine, Reply, Request};
+use crate::ctx::NodeCtx;
+
+/// Hosting needs the overlay, so it is not a store-only [`execute`] request.
+pub async fn host(net: &crate::network::Network, profile: &str, password: &str) -> Reply {
+    match net.host(profile, password).await {
+        Ok(address) => Reply::Done { address },
+        Err(e) => {
+            tracing::warn!(error = %e, "hosting failed");
+            let address = wire::AccountProfile::from_toml(profile)
+                .map(|p| p.address)
+                .unwrap_or_default();
+            Reply::failed(e.code(), address, e.detail())
+        }
+    }
+}
+
+/// The update check needs the overlay too; without the network it reports the last
+/// announcement the node verified.
+pub async fn update_check(net: &crate::network::Network) -> Reply {
+    match net.update_status().await {
+        Ok(status) => Reply::Update { status },
+        Err(e) => Reply::failed(e.code(), "", e.to_string()),
+    }
+}
+
+pub fn execute(store: &Store, req: Request) -> Reply {
+    let (addr, r) = match req {
+        Request::AccountAdd { address, password } => {
+            let r = store.add_account(&address, &password).map(|a| a.address);
+            (address, r)
+        }
+        Request::AccountPasswd { address, password } => {
+            let r = store
+                .set_password(&address, &password)
+                .map(|_| address.clone());
+            (address, r)
+        }
+        Request::AccountRemove { address } => {
+            let r = store.remove_account(&address).map(|_| address.clone());
+            (address, r)
+        }
+        Request::AccountQuota { address, limit } => {
+            let r = store.set_quota(&address, limit).map(|_| address.clone());
+            (address, r)
+        }
+        Request::DropEnable {
+            address,
+            passphrase,
+            rate_per_hour,
+        } => {
+            let r = store
+                .set_drop_passphrase(&address, Some(&passphrase), rate_per_hour)
+                .map(|_| address.clone());
+            (address, r)
+        }
+        Request::DropDisable { address } => {
+            let r = store
+                .set_drop_passphrase(&address, None, None)
+                .map(|_| address.clone());
+            (address, r)
+        }
+        Request::AccountList => {
+            return match store.accounts() {
+                Ok(a) => Reply::Accounts {
+                    addresses: a.into_iter().map(|a| a.address).collect(),
+                },
+                Err(e) => failed(String::new(), e),
+            };
+        }
+        Request::Receipts { address } => {
+            return match crate::network::list_receipts(store, &address) {
+                Ok(r) => Reply::Receipts {
+                    receipts: r.into_iter().map(ReceiptLine::from).collect(),
+                },
+                Err(e) => failed(address, e),
+            };
+        }
+        Request::LogLevel { .. }
+        | Request::Host { .. }
+        | Request::UpdateCheck
+        | Request::Send(_)
+        | Request::Progress { .. } => {
+            return Reply::failed(Failure::NotRunning, "", "");
+        }
+    };
+    match r {
+        Ok(address) => Reply::Done { address },
+        Err(e) => failed(addr, e),
+    }
+}
+
+fn failed(address: String, e: mailbox::Error) -> Reply {
+    let code = match e {
+        mailbox::Error::AccountExists => Failure::Exists,
+        mailbox::Error::NoAccount => Failure::NoAccount,
+        mailbox::Error::InvalidAddress => Failure::InvalidAddress,
+        _ => Failure::Internal,
+    };
+    Reply::failed(code, address, e.to_string())
+}
+
+/// Serves the admin socket until the task is dropped.
+pub async fn serve(listener: tokio::net::UnixListener, ctx: Arc<NodeCtx>) -> std::io::Result<()> {
+    daemon::admin::serve(listener, move |req| answer(ctx.clone(), req)).await
+}
+
+/// One request, in the running node.
+async fn answer(ctx: Arc<NodeCtx>, req: Request) -> Reply {
+    let network = &ctx.network;
+    match req {
+        Request::LogLevel { level } => {
+            if daemon::logging::set_level(level) {
+                tracing::info!(level, "log level changed");
+                Reply::LogLevel { level }
+            } else {
+                Reply::failed(Failure::Internal, "", "")
+            }
+        }
+        Request::Host { profile, password } => match network {
+            Some(net) => host(net, &profile, &password).await,
+            None => Reply::failed(Failure::Internal, "", ""),
+        },
+        Request::UpdateCheck => match network {
+            Some(net) => update_check(net).await,
+            None => Reply::failed(Failure::Internal, "", ""),
+        },
+        Request::Send(req) => match crate::send::send(&ctx, req).await {
+            Ok(sent) => Reply::Sent(sent),
+            Err(e) => {
+                let (code, address) = e.code();
+                Reply::failed(code, address, e.detail())
+            }
+        },
+        Request::Progress { message_id } => Reply::Progress {
+            jobs: network
+                .as_ref()
+                .map(|n| n.progress(&message_id))
+                .unwrap_or_default(),
+        },
+        req => {
+            let s = ctx.store.clone();
+            tokio::task::spawn_blocking(move || execute(&s, req))
+                .await
+                .unwrap_or_else(|e| Reply::failed(Failure::Internal, "", e.to_string()))
+        }
+    }
+}

@@ -1,0 +1,205 @@
+//! Local administration. A running node holds the store's lock, so the CLI's account commands
+//! go through the node's admin socket (`daemon::admin`) when the node is up, and straight to
+//! the store when it is not. Both paths run the same [`execute`].
+
+mod execute;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use execute::{execute, host, serve, update_check};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case")]
+pub enum Request {
+    AccountAdd {
+        address: String,
+        password: String,
+    },
+    AccountList,
+    AccountPasswd {
+        address: String,
+        password: String,
+    },
+    AccountRemove {
+        address: String,
+    },
+    /// The account's own storage limit in bytes; `None` leaves it to the node's default.
+    AccountQuota {
+        address: String,
+        limit: Option<u64>,
+    },
+    DropEnable {
+        address: String,
+        passphrase: String,
+        rate_per_hour: Option<u32>,
+    },
+    DropDisable {
+        address: String,
+    },
+    /// Only a running node has a level to change.
+    LogLevel {
+        level: u8,
+    },
+    /// Host an account from a service network's account profile (needs the network).
+    Host {
+        profile: String,
+        password: String,
+    },
+    /// Receipts kept for an account's sent messages.
+    Receipts {
+        address: String,
+    },
+    /// Ask the service network for its latest release (needs the network).
+    UpdateCheck,
+    /// Compose a message from parts and send it (`wims send`; needs the running node).
+    Send(crate::send::SendRequest),
+    /// Where the delivery jobs of a sent message stand.
+    Progress {
+        message_id: String,
+    },
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Reply {
+    Done {
+        address: String,
+    },
+    Accounts {
+        addresses: Vec<String>,
+    },
+    LogLevel {
+        level: u8,
+    },
+    Receipts {
+        receipts: Vec<ReceiptLine>,
+    },
+    Update {
+        status: crate::network::UpdateStatus,
+    },
+    Sent(crate::send::Sent),
+    Progress {
+        jobs: Vec<crate::network::JobProgress>,
+    },
+    /// `code` names the failure; the CLI turns it into text in the user's language.
+    Failed {
+        code: Failure,
+        address: String,
+        detail: String,
+    },
+}
+
+impl Reply {
+    pub fn failed(code: Failure, address: impl Into<String>, detail: impl Into<String>) -> Reply {
+        Reply::Failed {
+            code,
+            address: address.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl daemon::admin::Reply for Reply {
+    fn bad_request(detail: String) -> Self {
+        Reply::failed(Failure::BadRequest, "", detail)
+    }
+    fn too_large() -> Self {
+        Reply::failed(Failure::TooLarge, "", "")
+    }
+}
+
+/// Why a command failed. On the socket it is its kebab-case name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Failure {
+    Exists,
+    NoAccount,
+    InvalidAddress,
+    BadProfile,
+    HostRefused,
+    HostRefusedProof,
+    HostRefusedUnknown,
+    NetworkUnreachable,
+    UpdateUnverified,
+    SendNoAccount,
+    SendBadAddress,
+    SendNoRecipients,
+    SendUnknownType,
+    SendNotPartner,
+    SendUnknownRecipient,
+    SendNetworkUnavailable,
+    SendAttachment,
+    SendAttachmentUnusable,
+    /// The command needs the running node (a log level, a send).
+    NotRunning,
+    BadRequest,
+    /// The request was longer than the socket takes (`daemon::admin::MAX_REQUEST_BYTES`).
+    TooLarge,
+    Internal,
+}
+
+impl Failure {
+    /// The failure in the user's language: `address` is its subject (an address, or the
+    /// attachment's path), `detail` the cause, shown where the user cannot act on the code
+    /// alone.
+    pub fn text(self, t: &::i18n::I18n, address: &str, detail: &str) -> String {
+        let id = match self {
+            Failure::Exists => "cli-account-exists",
+            Failure::NoAccount => "cli-no-account",
+            Failure::InvalidAddress => "cli-invalid-address",
+            Failure::BadProfile => "cli-bad-profile",
+            Failure::HostRefused => "cli-host-refused",
+            Failure::HostRefusedProof => "cli-host-refused-proof",
+            Failure::HostRefusedUnknown => "cli-host-refused-unknown",
+            Failure::NetworkUnreachable => "cli-network-unreachable",
+            Failure::UpdateUnverified => "cli-update-unverified",
+            Failure::SendNoAccount => "cli-send-no-account",
+            Failure::SendBadAddress => "cli-send-bad-address",
+            Failure::SendNoRecipients => "cli-send-no-recipients",
+            Failure::SendUnknownType => "cli-send-unknown-type",
+            Failure::SendNotPartner => "cli-send-not-partner",
+            Failure::SendUnknownRecipient => "cli-send-unknown-recipient",
+            Failure::SendNetworkUnavailable => "cli-send-network-unavailable",
+            Failure::SendAttachment => "cli-send-attachment",
+            Failure::SendAttachmentUnusable => "cli-send-attachment-unusable",
+            Failure::NotRunning | Failure::BadRequest | Failure::Internal => "cli-store-failed",
+            Failure::TooLarge => "cli-request-too-large",
+        };
+        let limit = (daemon::admin::MAX_REQUEST_BYTES >> 20).to_string();
+        t.text(
+            id,
+            &[
+                ("address", address),
+                ("reason", detail),
+                ("path", address),
+                ("mib", &limit),
+            ],
+        )
+    }
+}
+
+/// One receipt as `wims receipts` shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ReceiptLine {
+    pub message_id: String,
+    pub recipient: String,
+    /// Milliseconds since the epoch.
+    pub received_at: i64,
+}
+
+impl From<crate::network::StoredReceipt> for ReceiptLine {
+    fn from(r: crate::network::StoredReceipt) -> Self {
+        ReceiptLine {
+            message_id: r.message_id,
+            recipient: r.recipient,
+            received_at: r.received_at,
+        }
+    }
+}
+
+/// Sends one request to a running node; `None` when no node answers on `path`.
+pub fn call(path: &Path, req: &Request) -> Option<std::io::Result<Reply>> {
+    daemon::admin::call(path, req, None)
+}

@@ -1,0 +1,107 @@
+//! `wims run`: the node with its client endpoints and its network, until Ctrl-C or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use node::config::Config;
+use node::i18n::I18n;
+use node::paths::DataDir;
+use node::{auth, ctx, limits, network, server, tls};
+
+use crate::{language, load_branding, open_store, read_node_key};
+
+pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
+    let i18n = language(&config, None, &data.config())?;
+    let log_file = (!config.log.file.is_empty()).then(|| data.resolve(config.log.file.as_ref()));
+    let _guard = daemon::logging::init(
+        config.log.level,
+        log_file.as_deref(),
+        overlay::quiet_log_directives,
+    );
+    // A folder made by an older version, or by hand, may be open to other users.
+    daemon::files::make_private(&data.root).map_err(|e| {
+        let path = data.root.display().to_string();
+        anyhow!(i18n.text(
+            "cli-io-failed",
+            &[("path", &path), ("reason", &e.to_string())]
+        ))
+    })?;
+    let branding = load_branding(&data, &config, &i18n)?;
+    let tls = tls::server_config(
+        &data.resolve(&config.tls.cert),
+        &data.resolve(&config.tls.key),
+    )
+    .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
+    let store = open_store(&data, &i18n)?;
+    config.limit_store(&store);
+    let net_config = network_config(&config);
+    let node_key = read_node_key(&data, &i18n)?;
+    let i18n = Arc::new(i18n);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let (net, inbound) =
+            network::Network::start(store.clone(), &data.root, node_key, net_config)
+                .await
+                .map_err(|e| overlay_failed(&i18n, &data, e))?;
+        net.spawn_tasks(inbound);
+        let auth = auth::AuthLimiter::new(config.limits.password_checks);
+        let connections = limits::ConnLimiter::new(limits::ConnCaps {
+            total: config.limits.max_connections,
+            per_ip: config.limits.max_connections_per_ip,
+        });
+        let imap = node::imap::env(&config, store.clone(), i18n.clone(), branding.name.clone());
+        let ctx = Arc::new(ctx::NodeCtx {
+            store,
+            config,
+            tls: tokio_rustls::TlsAcceptor::from(tls),
+            i18n,
+            branding,
+            auth,
+            connections,
+            data_dir: data.root.clone(),
+            imap,
+            network: Some(net),
+        });
+        server::run(ctx, &data).await
+    })
+}
+
+/// The overlay's start failure in the user's words: a port another program holds is named.
+pub(crate) fn overlay_failed(i18n: &I18n, data: &DataDir, e: anyhow::Error) -> anyhow::Error {
+    let in_use = e
+        .downcast_ref::<overlay::OverlayError>()
+        .and_then(overlay::OverlayError::port_in_use);
+    if let Some([port, (_, what), addr]) = in_use {
+        let args = [
+            port,
+            ("what", format!("overlay {what}")),
+            addr,
+            ("config", data.config().display().to_string()),
+        ];
+        return anyhow!(i18n.text_owned("cli-port-in-use", &args));
+    }
+    anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
+}
+
+pub(crate) fn network_config(config: &Config) -> network::NetworkConfig {
+    network::NetworkConfig {
+        // Checked when the configuration was read.
+        listen: config
+            .overlay
+            .listen
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect(),
+        retry_min: std::time::Duration::from_secs(config.delivery.retry_min),
+        retry_max: std::time::Duration::from_secs(config.delivery.retry_max),
+        collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
+        streams: config.overlay.stream_limits(),
+        punch_private_targets: config.overlay.punch_private_targets,
+        jobs: node::monitor::RegistryConfig {
+            queue_events: config.monitor.queue_events,
+            keep_finished: std::time::Duration::from_secs(config.monitor.keep_finished),
+        },
+    }
+}
