@@ -15,7 +15,8 @@ fi
 
 # Release builds at opt-level 1 (Cargo.toml) run several times faster than debug ones. No
 # AddressSanitizer: the code under test is safe Rust, and ASan would double the build and halve
-# the runs. 16 codegen units: the node's dependency tree dominates a cold build on few cores.
+# the runs. 16 codegen units: the crates' dependency trees (sequoia above all) dominate a cold
+# build on few cores.
 build=(-O -s none --codegen-units 16)
 cargo +nightly fuzz build "${build[@]}"
 

@@ -1,18 +1,19 @@
 //! The node's clock: the local clock corrected by the offset to the service network's time,
-//! so INTERNALDATE and Date stamps agree across nodes whose own clocks drift.
+//! so INTERNALDATE, Date stamps and delivery times agree across nodes whose own clocks drift.
+//! One per process: the service clients of every hosted account keep it in step, and what
+//! decides by time (the delivery jobs) is handed its readings.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Utc};
+use relay_client::NetClock;
 
-/// Network time minus local time, in milliseconds; 0 until a service server was asked.
-static OFFSET_MS: AtomicI64 = AtomicI64::new(0);
-
-pub fn set_offset_ms(ms: i64) {
-    OFFSET_MS.store(ms, Ordering::Relaxed);
+/// The process's network clock.
+pub fn network() -> &'static NetClock {
+    static CLOCK: OnceLock<NetClock> = OnceLock::new();
+    CLOCK.get_or_init(NetClock::default)
 }
 
 pub fn now() -> DateTime<Utc> {
-    let ms = Utc::now().timestamp_millis() + OFFSET_MS.load(Ordering::Relaxed);
-    DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
+    network().now()
 }

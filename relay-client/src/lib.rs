@@ -65,8 +65,32 @@ struct Inner {
     overlay: OverlayHandle,
     servers: Vec<Server>,
     ca: Cert,
-    /// Network time minus local time, in milliseconds.
-    offset_ms: AtomicI64,
+    clock: NetClock,
+}
+
+/// Network time: the local clock corrected by the offset to the service network's clock, as
+/// last measured. A node has one, shared by the clients of all its accounts; cheap to clone.
+#[derive(Clone, Debug, Default)]
+pub struct NetClock(Arc<AtomicI64>);
+
+impl NetClock {
+    pub fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.now_ms()).unwrap_or_else(Utc::now)
+    }
+
+    /// Milliseconds since the epoch, network time.
+    pub fn now_ms(&self) -> i64 {
+        Utc::now().timestamp_millis() + self.offset_ms()
+    }
+
+    /// Network time minus local time, in milliseconds; 0 until a server was asked.
+    pub fn offset_ms(&self) -> i64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn set_offset_ms(&self, ms: i64) {
+        self.0.store(ms, Ordering::Relaxed);
+    }
 }
 
 /// Parses the profile's server list; servers whose PeerId or addresses do not parse are
@@ -98,7 +122,13 @@ pub fn release_answer(answer: Result<Response>, ca: &Cert) -> Result<Option<Rele
 }
 
 impl ServiceClient {
-    pub async fn new(overlay: OverlayHandle, servers: &[ServerAddr], ca: Cert) -> Result<Self> {
+    /// A client of the servers in `servers`, keeping `clock` in step with the network's.
+    pub async fn new(
+        overlay: OverlayHandle,
+        servers: &[ServerAddr],
+        ca: Cert,
+        clock: NetClock,
+    ) -> Result<Self> {
         let mut list = Vec::new();
         for (peer, addrs) in parse_servers(servers)? {
             overlay.add_peer_addrs(peer, addrs.clone()).await;
@@ -109,7 +139,7 @@ impl ServiceClient {
                 overlay,
                 servers: list,
                 ca,
-                offset_ms: AtomicI64::new(0),
+                clock,
             }),
         })
     }
@@ -139,12 +169,11 @@ impl ServiceClient {
 
     /// Network time: the local clock corrected by the last measured offset.
     pub fn now(&self) -> DateTime<Utc> {
-        let ms = Utc::now().timestamp_millis() + self.inner.offset_ms.load(Ordering::Relaxed);
-        DateTime::from_timestamp_millis(ms).unwrap_or_else(Utc::now)
+        self.inner.clock.now()
     }
 
     pub fn offset_ms(&self) -> i64 {
-        self.inner.offset_ms.load(Ordering::Relaxed)
+        self.inner.clock.offset_ms()
     }
 
     /// Asks the servers in order until one answers; a refusal is an answer. A connection that
@@ -180,7 +209,7 @@ impl ServiceClient {
         };
         let after = Utc::now().timestamp_millis();
         let offset = server - (before + after) / 2;
-        self.inner.offset_ms.store(offset, Ordering::Relaxed);
+        self.inner.clock.set_offset_ms(offset);
         Ok(offset)
     }
 

@@ -97,7 +97,7 @@ async fn take_receipt(
     let Ok(claimed) = wire::proto::decode::<wire::Receipt>(&receipt.receipt) else {
         return;
     };
-    match super::outbound::receipt_request(net, receipt).await {
+    match super::sent_receipts::receipt_request(net, receipt).await {
         Ok(()) => {}
         Err(why) => {
             tracing::info!(%server, reason = why, "held receipt not taken");

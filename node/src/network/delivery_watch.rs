@@ -7,7 +7,7 @@ use monitor_api::{Activity, Direction, Place, Stage, UserText, error_ids};
 use wire::SignedManifest;
 
 use super::Network;
-use super::outbound::Failure;
+use super::delivery::Outcome;
 use crate::monitor::{JobHandle, JobSpec};
 
 /// The delivery job `key` (`<message id>/<recipient>`), another attempt when it is listed.
@@ -102,17 +102,12 @@ pub(super) fn sealed(
 
 /// How an attempt ended, as monitors see it; `wait` is the time to the next attempt after a
 /// failure.
-pub(super) fn outcome(
-    job: &JobHandle,
-    outcome: &Result<(), Failure>,
-    recipient: &str,
-    wait: Duration,
-) {
+pub(super) fn outcome(job: &JobHandle, outcome: &Outcome, recipient: &str, wait: Duration) {
     match outcome {
-        Ok(()) => {}
-        Err(Failure::HandedOff) => job.waiting(),
-        Err(Failure::Permanent(why)) => job.fail(text(job, why, recipient, false), None),
-        Err(Failure::Retry(why)) => {
+        Outcome::Delivered => {}
+        Outcome::HandedOff => job.waiting(),
+        Outcome::Dropped(why) => job.fail(text(job, why, recipient, false), None),
+        Outcome::Retry(why) => {
             let at = super::super::monitor::registry::now() + wait.as_secs() as i64;
             job.fail(text(job, why, recipient, true), Some(at));
         }

@@ -158,7 +158,8 @@ impl Network {
             .load_key(&r.address)?
             .ok_or_else(|| HostError::Key(format!("no key for {}", r.address)))?;
         let ca = wire::cert_from_bytes(&r.ca_cert).map_err(|e| HostError::Key(e.to_string()))?;
-        let client = ServiceClient::new(self.overlay.clone(), &r.servers, ca).await?;
+        let client =
+            ServiceClient::new(self.overlay.clone(), &r.servers, ca, self.clock.clone()).await?;
         Ok(Hosted {
             address: r.address.clone(),
             key,
@@ -194,7 +195,13 @@ impl Network {
                 k
             }
         };
-        let client = ServiceClient::new(self.overlay.clone(), &profile.servers, ca.clone()).await?;
+        let client = ServiceClient::new(
+            self.overlay.clone(),
+            &profile.servers,
+            ca.clone(),
+            self.clock.clone(),
+        )
+        .await?;
         let located = client.host(&key, &secret, self.node_addrs().await).await?;
         let record = HostedRecord {
             address: address.clone(),
@@ -233,8 +240,9 @@ pub(super) async fn keep_logged_in(net: Arc<Network>) {
             .cloned()
             .collect();
         for h in hosted {
+            // The clock the client keeps is the node's network clock.
             match h.client.sync_time().await {
-                Ok(offset) => crate::clock::set_offset_ms(offset),
+                Ok(_) => {}
                 Err(e) => {
                     tracing::debug!(address = h.address, error = %e, "network time not available")
                 }

@@ -52,13 +52,15 @@ async fn control(net: &Network, peer: PeerId, request: Request) -> Response {
             net.collect_wake.notify_one();
             Response::Done
         }
-        Request::Receipt(receipt) => match super::outbound::receipt_request(net, receipt).await {
-            Ok(()) => Response::Done,
-            Err(why) => {
-                tracing::info!(%peer, reason = why, "receipt refused");
-                Response::Refused(Refusal::new(RefusalCode::BadRequest, why))
+        Request::Receipt(receipt) => {
+            match super::sent_receipts::receipt_request(net, receipt).await {
+                Ok(()) => Response::Done,
+                Err(why) => {
+                    tracing::info!(%peer, reason = why, "receipt refused");
+                    Response::Refused(Refusal::new(RefusalCode::BadRequest, why))
+                }
             }
-        },
+        }
         // Service requests are for service servers.
         _ => Response::Refused(Refusal::new(
             RefusalCode::BadRequest,

@@ -2,13 +2,16 @@
 //! and receipts. `mailbox` keeps the records; `overlay` moves the bytes; this module decides.
 
 mod collect;
+mod delivery;
 mod delivery_watch;
 mod hosted;
 mod inbound;
 mod inbound_watch;
 mod outbound;
 mod progress;
+mod sent_receipts;
 mod spool;
+mod transfer;
 mod trust_header;
 mod unsealing;
 mod update;
@@ -26,8 +29,8 @@ use wire::AccountKey;
 use wire::proto::RefusalCode;
 
 pub use hosted::{HostError, hosted_key_path};
-pub use outbound::{StoredReceipt, list_receipts};
 pub use progress::{JobProgress, Phase};
+pub use sent_receipts::{StoredReceipt, list_receipts};
 pub use trust_header::TRUST_HEADER;
 pub use update::{KnownRelease, RUNNING_VERSION, UpdateError, UpdateStatus, is_newer};
 
@@ -91,6 +94,8 @@ pub struct Network {
     /// Every job as monitors see it.
     pub jobs: Arc<crate::monitor::Registry>,
     config: NetworkConfig,
+    /// Network time, kept in step by the service clients.
+    clock: relay_client::NetClock,
     update: update::UpdateState,
     /// Offers per peer and minute: each costs a directory lookup at our service server
     /// before anything about the peer is known.
@@ -168,6 +173,7 @@ impl Network {
             progress: progress::Board::default(),
             jobs: crate::monitor::Registry::new(config.jobs),
             config,
+            clock: crate::clock::network().clone(),
             update: update::UpdateState::new(),
             offers: crate::limits::RateLimiter::new(OFFERS_PER_MINUTE),
         };
@@ -377,7 +383,7 @@ impl Network {
 
     /// Receipts kept for `sender`'s messages.
     pub fn receipts(&self, sender: &str) -> mailbox::Result<Vec<StoredReceipt>> {
-        outbound::receipts(&self.records.receipts, sender)
+        sent_receipts::receipts(&self.records.receipts, sender)
     }
 }
 
