@@ -7,6 +7,8 @@
 //! the job id the take gave the file.
 
 mod monitor_job;
+mod watch_task;
 pub mod watcher;
 
-pub use watcher::{Watcher, run};
+pub use watch_task::run;
+pub use watcher::Watcher;
