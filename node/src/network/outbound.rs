@@ -193,6 +193,9 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
             if let Err(e) = net.records.jobs.remove(key) {
                 tracing::error!(job = key, error = %e, "delivery job not removed");
             }
+            if let Err(e) = net.records.placed.remove(key) {
+                tracing::warn!(job = key, error = %e, "placement record not removed");
+            }
             spool::remove(&dir);
         }
         Settle::Keep => {
@@ -296,7 +299,10 @@ async fn deliver(
                 }))
             }
             Action::Finish(outcome) => {
-                if outcome != Outcome::Delivered
+                // What is stored where counts for the next attempt; a job that ends keeps
+                // no record of it.
+                let goes_on = matches!(outcome, Outcome::HandedOff | Outcome::Retry(_));
+                if goes_on
                     && let Some((_, placed)) = &run.sealed
                     && let Err(e) = net.records.placed.put(key, placed)
                 {
