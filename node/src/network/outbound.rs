@@ -263,7 +263,7 @@ async fn deliver(
             }
             Action::DepositOnServers => {
                 let Some((signed, placed)) = run.sealed.as_mut() else {
-                    return Outcome::Retry("not sealed".into());
+                    return delivery::failed(retry("not sealed"));
                 };
                 view.job.end_active(StageState::Failed);
                 tracing::debug!(
@@ -286,7 +286,7 @@ async fn deliver(
             Action::CheckReceipt => {
                 let (Some((signed, placed)), Some(receipt)) = (&run.sealed, run.receipt.take())
                 else {
-                    return Outcome::Retry("no receipt".into());
+                    return delivery::failed(retry("no receipt"));
                 };
                 let checked = net
                     .records

@@ -129,8 +129,10 @@ pub(super) async fn receipt_request(net: &Network, receipt: SignedReceipt) -> Re
         .jobs
         .get(&key)
         .map_err(|e| e.to_string())?
-        .ok_or("no such delivery")?;
-    let hosted = net.hosted(&job.sender).ok_or("sender not hosted")?;
+        .ok_or_else(|| detail("no such delivery"))?;
+    let hosted = net
+        .hosted(&job.sender)
+        .ok_or_else(|| detail("sender not hosted"))?;
     let located = hosted
         .client
         .lookup(&job.sender, &job.recipient)
@@ -139,10 +141,15 @@ pub(super) async fn receipt_request(net: &Network, receipt: SignedReceipt) -> Re
     let dir = net.spool.dir("out", &key);
     let signed = spool::read_manifest(&dir)
         .map_err(|e| e.to_string())?
-        .ok_or("message not sealed")?;
+        .ok_or_else(|| detail("message not sealed"))?;
     complete(net, &key, &job, &signed, receipt, &located.cert).map_err(|f| match f {
         Failure::Retry(s) | Failure::Permanent(s) => s,
     })?;
     spool::remove(&dir);
     Ok(())
+}
+
+/// A protocol detail for the peer's log.
+fn detail(s: &str) -> String {
+    s.to_string()
 }
