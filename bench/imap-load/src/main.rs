@@ -5,6 +5,7 @@
 
 mod client;
 mod msg;
+mod report;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -16,6 +17,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use client::{Client, Reply, Target, quote};
+use report::{Stats, print_table};
 
 #[derive(Parser, Debug)]
 #[command(about = "IMAP load generator: one fixed command mix, ops/s per command kind")]
@@ -131,42 +133,6 @@ impl Kind {
     }
     fn index(self) -> usize {
         KINDS.iter().position(|&k| k == self).expect("listed")
-    }
-}
-
-#[derive(Default, Clone)]
-struct KindStats {
-    ok: u64,
-    errors: u64,
-    lat_us: Vec<u32>,
-}
-
-#[derive(Default)]
-struct Stats {
-    kinds: Vec<KindStats>,
-    io_errors: u64,
-    iterations: u64,
-    connect_us: Vec<u32>,
-    literal_bytes: u64,
-}
-
-impl Stats {
-    fn new() -> Self {
-        Stats {
-            kinds: vec![KindStats::default(); KINDS.len()],
-            ..Default::default()
-        }
-    }
-    fn merge(&mut self, o: Stats) {
-        for (a, b) in self.kinds.iter_mut().zip(o.kinds) {
-            a.ok += b.ok;
-            a.errors += b.errors;
-            a.lat_us.extend(b.lat_us);
-        }
-        self.io_errors += o.io_errors;
-        self.iterations += o.iterations;
-        self.connect_us.extend(o.connect_us);
-        self.literal_bytes += o.literal_bytes;
     }
 }
 
@@ -426,61 +392,6 @@ impl Worker {
         self.logout(c).await?;
         Ok(added)
     }
-}
-
-fn percentile(sorted: &[u32], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() - 1) as f64 * q).round() as usize;
-    f64::from(sorted[i]) / 1000.0
-}
-
-fn print_table(stats: &mut Stats, seconds: f64) -> (u64, u64) {
-    println!(
-        "{:<18} {:>9} {:>10} {:>7} {:>9} {:>9} {:>9}",
-        "command", "ops", "ops/s", "errors", "mean ms", "p50 ms", "p99 ms"
-    );
-    let (mut ops, mut errors) = (0, 0);
-    for (k, s) in KINDS.iter().zip(stats.kinds.iter_mut()) {
-        let n = s.ok + s.errors;
-        if n == 0 {
-            continue;
-        }
-        s.lat_us.sort_unstable();
-        let mean = s.lat_us.iter().map(|&v| f64::from(v)).sum::<f64>() / n as f64 / 1000.0;
-        println!(
-            "{:<18} {:>9} {:>10.1} {:>7} {:>9.2} {:>9.2} {:>9.2}",
-            k.name(),
-            n,
-            n as f64 / seconds,
-            s.errors,
-            mean,
-            percentile(&s.lat_us, 0.5),
-            percentile(&s.lat_us, 0.99)
-        );
-        ops += n;
-        errors += s.errors;
-    }
-    println!(
-        "{:<18} {:>9} {:>10.1} {:>7}",
-        "total",
-        ops,
-        ops as f64 / seconds,
-        errors
-    );
-    stats.connect_us.sort_unstable();
-    println!(
-        "connections {} (connect+TLS+greeting p50 {:.2} ms, p99 {:.2} ms), mixes completed {}, \
-         connection errors {}, literal bytes received {}",
-        stats.connect_us.len(),
-        percentile(&stats.connect_us, 0.5),
-        percentile(&stats.connect_us, 0.99),
-        stats.iterations,
-        stats.io_errors,
-        stats.literal_bytes
-    );
-    (ops, errors)
 }
 
 /// CPU seconds this process has used, user plus system (Linux /proc; USER_HZ is 100).
