@@ -1,13 +1,18 @@
-//! SMTP submission (RFC 6409) without I/O: [`session::Session`] takes complete command lines
-//! and answers with [`session::Step`]s; whatever needs the network, the store or a password
-//! check is a step its driver (the node's connection) carries out and reports back, so every
-//! sequencing and policy rule is tested without sockets. [`data`] turns DATA and BDAT bytes
-//! into bounded pieces of the body, [`reply`] renders replies that never carry a client's bytes.
+//! SMTP submission (RFC 6409): [`session::Session`] takes complete command lines and answers
+//! with [`session::Step`]s, without I/O, so every sequencing and policy rule is tested without
+//! sockets; [`driver::Conn`] runs a session over a byte stream and carries out its steps with
+//! a [`Backend`] (the node's store, password check and submission pipeline). [`data`] turns
+//! DATA and BDAT bytes into bounded pieces of the body, [`reply`] renders replies that never
+//! carry a client's bytes.
 
+pub mod backend;
 pub mod data;
+pub mod driver;
 pub mod reply;
 pub mod session;
 
+pub use backend::Backend;
+pub use driver::{Conn, Exit};
 pub use reply::{Reply, Status};
 pub use session::{
     AuthOutcome, Limits, Lookup, MAX_AUTH_FAILURES, MAX_ERRORS, Outcome, Plan, Session, Step, User,

@@ -3,16 +3,17 @@
 //! CHUNKING and ENHANCEDSTATUSCODES. Commands are parsed by smtp-proto; bodies stream into
 //! the store; messages go to local recipients' INBOX and the sender's Sent folder.
 
-pub(crate) mod conn;
+mod backend;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::ctx::NodeCtx;
-use ::smtp::{Limits, Session};
-use conn::{Conn, Exit};
+use ::smtp::{Conn, Exit, Limits, Session};
+use backend::NodeBackend;
 
 pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
     let limiter = ctx.connections.clone();
@@ -42,19 +43,26 @@ async fn handshake(
 async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implicit_tls: bool) {
     let ctx: &NodeCtx = &ctx;
     tracing::debug!(%peer, tls = implicit_tls, "smtp connection");
+    let backend = NodeBackend(ctx);
+    let write_timeout = Duration::from_secs(ctx.config.limits.write_timeout);
     let session = Session::new(&ctx.i18n, limits(ctx), implicit_tls);
     if implicit_tls {
         if let Some(tls) = handshake(ctx, tcp, peer).await {
-            Conn::new(ctx, peer, session, tls).run(true).await;
+            Conn::new(&backend, peer, session, tls, write_timeout)
+                .run(true)
+                .await;
         }
         return;
     }
-    if let Exit::StartTls(tcp, mut session) = Conn::new(ctx, peer, session, tcp).run(true).await
+    let plain = Conn::new(&backend, peer, session, tcp, write_timeout);
+    if let Exit::StartTls(tcp, mut session) = plain.run(true).await
         && let Some(tls) = handshake(ctx, tcp, peer).await
     {
         session.tls_started();
         // Under TLS, STARTTLS is refused, so this is the last upgrade.
-        Conn::new(ctx, peer, *session, tls).run(false).await;
+        Conn::new(&backend, peer, *session, tls, write_timeout)
+            .run(false)
+            .await;
     }
 }
 
@@ -66,7 +74,8 @@ mod tests {
         include_str!("../../../smtp/src/session/mod.rs"),
         include_str!("../../../smtp/src/session/auth.rs"),
         include_str!("../../../smtp/src/session/mail.rs"),
-        include_str!("conn.rs"),
+        include_str!("../../../smtp/src/driver.rs"),
+        include_str!("backend.rs"),
         include_str!("../../../smtp/src/data.rs"),
         include_str!("../../../smtp/src/reply.rs"),
     ];

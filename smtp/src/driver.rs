@@ -1,6 +1,6 @@
 //! One client connection over any byte stream (plain TCP, or TLS from the start or after
-//! STARTTLS): framing of command lines and bodies, and the store and password work the
-//! session asks for.
+//! STARTTLS): framing of command lines and bodies, with the store and password work the
+//! session asks for handed to the [`Backend`].
 
 use std::io;
 use std::net::SocketAddr;
@@ -9,14 +9,9 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::timeout;
 
-use crate::auth::AuthError;
-use crate::ctx::NodeCtx;
-use crate::network::RemoteCheck;
-use crate::submit::{Outgoing, SubmitError};
-use ::smtp::data::{BodySink, Chunk, DotDecoder, SinkError, Trace, received_header};
-use ::smtp::{
-    AuthOutcome, Lookup, MAX_AUTH_LINE, MAX_LINE, Outcome, Plan, Reply, Session, Step, User,
-};
+use crate::backend::Backend;
+use crate::data::{BodySink, Chunk, DotDecoder, SinkError, Trace, received_header};
+use crate::{Lookup, MAX_AUTH_LINE, MAX_LINE, Outcome, Reply, Session, Step};
 
 const READ_CHUNK: usize = 64 * 1024;
 const OUT_HIGH_WATER: usize = 64 * 1024;
@@ -176,22 +171,29 @@ pub enum Exit<'c, S> {
     StartTls(S, Box<Session<'c>>),
 }
 
-pub struct Conn<'c, S> {
-    ctx: &'c NodeCtx,
+pub struct Conn<'c, S, B: Backend> {
+    backend: &'c B,
     peer: SocketAddr,
     session: Session<'c>,
     io: Io<S>,
     /// The body of a BDAT transaction, kept from chunk to chunk.
-    body: Option<BodySink<mailbox::MessageWriter>>,
+    body: Option<BodySink<B::Writer>>,
 }
 
-impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
-    pub fn new(ctx: &'c NodeCtx, peer: SocketAddr, session: Session<'c>, stream: S) -> Self {
+impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send, B: Backend> Conn<'c, S, B> {
+    /// `write_timeout`: how long the client may take to accept what is sent to it.
+    pub fn new(
+        backend: &'c B,
+        peer: SocketAddr,
+        session: Session<'c>,
+        stream: S,
+        write_timeout: Duration,
+    ) -> Self {
         Conn {
-            ctx,
+            backend,
             peer,
             session,
-            io: Io::new(stream, Duration::from_secs(ctx.config.limits.write_timeout)),
+            io: Io::new(stream, write_timeout),
             body: None,
         }
     }
@@ -262,11 +264,18 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
                 Step::Authenticate { user, password } => {
                     // The check may be slowed on purpose; earlier replies go out first.
                     self.io.flush().await?;
-                    let (outcome, account) = self.authenticate(&user, &password).await;
+                    let (outcome, account) = self
+                        .backend
+                        .authenticate(&user, &password, self.peer.ip())
+                        .await;
                     self.session.auth_done(outcome, account)
                 }
                 Step::LookupRecipient { address } => {
-                    let found = self.lookup(&address).await;
+                    // Recipients are asked for only after a login.
+                    let found = match self.session.user() {
+                        Some(sender) => self.backend.lookup(sender, &address).await,
+                        None => Lookup::Unavailable,
+                    };
                     self.session.recipient_done(&address, found)
                 }
                 Step::StartTls(r) => {
@@ -295,99 +304,8 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
         Ok(None)
     }
 
-    async fn authenticate(&self, user: &str, password: &str) -> (AuthOutcome, Option<User>) {
-        let peer = self.peer;
-        match self.ctx.authenticate(user, password, peer.ip()).await {
-            Ok(a) => (
-                AuthOutcome::Ok,
-                Some(User {
-                    id: a.id,
-                    address: a.address,
-                }),
-            ),
-            Err(AuthError::Invalid) => {
-                tracing::debug!(%peer, user, "smtp login failed");
-                (AuthOutcome::Invalid, None)
-            }
-            Err(e) => {
-                tracing::warn!(%peer, error = %e, "smtp login could not be checked");
-                (AuthOutcome::Unavailable, None)
-            }
-        }
-    }
-
-    async fn lookup(&self, address: &str) -> Lookup {
-        let store = self.ctx.store.clone();
-        let a = address.to_string();
-        // Accounts of a wims network follow its rules even when they share this node.
-        let network = self.ctx.network.as_ref().and_then(|net| {
-            let sender = self.session.user()?.address.clone();
-            net.hosted(&sender).map(|_| (net.clone(), sender))
-        });
-        let ask = async |net: &crate::network::Network, sender: &str| match net
-            .check_recipient(sender, address)
-            .await
-        {
-            RemoteCheck::Allowed => Ok(()),
-            RemoteCheck::NotAllowed => Err(Lookup::NotAllowed),
-            RemoteCheck::Unknown => Err(Lookup::NotHosted),
-            RemoteCheck::Unavailable => Err(Lookup::NetworkUnavailable),
-        };
-        match tokio::task::spawn_blocking(move || store.account(&a)).await {
-            Ok(Ok(Some(account))) => {
-                if let Some((net, sender)) = &network
-                    && net.hosted(&account.address).is_some()
-                    && let Err(refusal) = ask(net, sender).await
-                {
-                    return refusal;
-                }
-                Lookup::Found(User {
-                    id: account.id,
-                    address: account.address,
-                })
-            }
-            Ok(Ok(None)) => match &network {
-                Some((net, sender)) => match ask(net, sender).await {
-                    Ok(()) => Lookup::Remote(address.to_string()),
-                    Err(refusal) => {
-                        tracing::info!(
-                            sender,
-                            address,
-                            ?refusal,
-                            "smtp recipient refused by the network"
-                        );
-                        refusal
-                    }
-                },
-                None => {
-                    tracing::debug!(address, "smtp recipient not hosted here");
-                    Lookup::NotHosted
-                }
-            },
-            Ok(Err(e)) => {
-                tracing::warn!(address, error = %e, "smtp recipient lookup failed");
-                Lookup::Unavailable
-            }
-            Err(e) => {
-                tracing::warn!(address, error = %e, "smtp recipient lookup failed");
-                Lookup::Unavailable
-            }
-        }
-    }
-
-    async fn open_body(&self) -> Option<BodySink<mailbox::MessageWriter>> {
-        let store = self.ctx.store.clone();
-        let writer = match tokio::task::spawn_blocking(move || store.new_message()).await {
-            Ok(Ok(w)) => w,
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "smtp could not start a message body");
-                return None;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "smtp could not start a message body");
-                return None;
-            }
-        };
+    async fn open_body(&self) -> Option<BodySink<B::Writer>> {
+        let writer = self.backend.open_body().await?;
         let id = format!("{:016x}", rand::random::<u64>());
         let header = received_header(&Trace {
             helo: self.session.helo().unwrap_or_default(),
@@ -395,7 +313,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
             hostname: &self.session.limits().hostname,
             id: &id,
             recipient: self.session.sole_recipient(),
-            date: crate::clock::now(),
+            date: self.backend.now(),
         });
         tracing::debug!(id, "smtp message body started");
         Some(BodySink::new(
@@ -469,7 +387,7 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
     }
 
     /// The body is complete: file it, or say why not.
-    async fn finish(&mut self, sink: BodySink<mailbox::MessageWriter>) -> Step {
+    async fn finish(&mut self, sink: BodySink<B::Writer>) -> Step {
         let octets = sink.octets();
         let outcome = match sink.finish().await {
             Err(SinkError::TooBig) => {
@@ -481,64 +399,11 @@ impl<'c, S: AsyncRead + AsyncWrite + Unpin + Send> Conn<'c, S> {
                 Outcome::Failed
             }
             Ok(writer) => match self.session.plan() {
-                Some(plan) => self.deliver(writer, plan).await,
+                Some(plan) => self.backend.submit(writer, plan, self.peer.ip()).await,
                 None => Outcome::Failed,
             },
         };
         self.session.message_done(outcome)
-    }
-
-    /// Files the message through the submission pipeline. The reply is 250 only when every
-    /// copy and delivery job is durable.
-    async fn deliver(&self, writer: mailbox::MessageWriter, plan: Plan) -> Outcome {
-        let store = self.ctx.store.clone();
-        let network = self.ctx.network.clone();
-        let (from, count) = (
-            plan.sender.address.clone(),
-            plan.recipients.len() + plan.remote.len(),
-        );
-        let queued = !plan.remote.is_empty();
-        let now = crate::clock::now();
-        let done = tokio::task::spawn_blocking(move || -> Result<u64, SubmitError> {
-            let staged = writer.finish()?;
-            let message_type = staged.message_type().unwrap_or_else(|| "message".into());
-            let local: Vec<u64> = plan.recipients.iter().map(|r| r.id).collect();
-            let out = Outgoing {
-                sender: &plan.sender.address,
-                sender_id: plan.sender.id,
-                local: &local,
-                remote: &plan.remote,
-                message_type: &message_type,
-                message_id: None,
-                job: None,
-                date: Some(now),
-            };
-            crate::submit::file(&store, network.as_deref(), &staged, &out)?;
-            Ok(staged.size)
-        })
-        .await;
-        match done {
-            Ok(Ok(size)) => {
-                tracing::info!(peer = %self.peer, from, recipients = count, size, "message submitted");
-                if queued {
-                    Outcome::Queued
-                } else {
-                    Outcome::Delivered
-                }
-            }
-            Ok(Err(SubmitError::ForgedSender { field, claimed })) => {
-                tracing::info!(peer = %self.peer, from, field, claimed = ?claimed, "smtp message refused: header names another sender");
-                Outcome::ForgedSender
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(from, error = %e, "smtp delivery failed");
-                Outcome::Failed
-            }
-            Err(e) => {
-                tracing::warn!(from, error = %e, "smtp delivery failed");
-                Outcome::Failed
-            }
-        }
     }
 }
 
