@@ -11,6 +11,7 @@ pub mod demo;
 pub mod drop;
 pub mod i18n;
 pub mod imap;
+pub mod jobs;
 pub mod limits;
 pub mod monitor;
 pub mod net;

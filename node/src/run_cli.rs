@@ -99,7 +99,7 @@ pub(crate) fn network_config(config: &Config) -> network::NetworkConfig {
         collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
         streams: config.overlay.stream_limits(),
         punch_private_targets: config.overlay.punch_private_targets,
-        jobs: node::monitor::RegistryConfig {
+        jobs: node::jobs::RegistryConfig {
             queue_events: config.monitor.queue_events,
             keep_finished: std::time::Duration::from_secs(config.monitor.keep_finished),
         },

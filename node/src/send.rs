@@ -7,7 +7,6 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::admin::Failure;
 use crate::ctx::NodeCtx;
 use crate::pipe::WriteBehind;
 use crate::submit::{Outgoing, RecipientError, Resolved};
@@ -57,27 +56,7 @@ pub enum SendError {
 }
 
 impl SendError {
-    /// The code the CLI turns into text, and the subject it names.
-    pub fn code(&self) -> (Failure, String) {
-        match self {
-            SendError::NoAccount(a) => (Failure::SendNoAccount, a.clone()),
-            SendError::BadAddress(a) => (Failure::SendBadAddress, a.clone()),
-            SendError::NoRecipients => (Failure::SendNoRecipients, String::new()),
-            SendError::UnknownType(t) => (Failure::SendUnknownType, t.clone()),
-            SendError::NotPartner(a) => (Failure::SendNotPartner, a.clone()),
-            SendError::UnknownRecipient(a) => (Failure::SendUnknownRecipient, a.clone()),
-            SendError::Unavailable(a) => (Failure::SendNetworkUnavailable, a.clone()),
-            SendError::Attachment(p, why) if why.is_empty() => {
-                (Failure::SendAttachmentUnusable, p.clone())
-            }
-            SendError::Attachment(p, _) => (Failure::SendAttachment, p.clone()),
-            SendError::Store(_) => (Failure::Internal, String::new()),
-        }
-    }
-}
-
-impl SendError {
-    /// What the CLI shows after the subject [`SendError::code`] names: the cause alone.
+    /// What the CLI shows after the subject its failure code names: the cause alone.
     pub fn detail(&self) -> String {
         match self {
             SendError::Attachment(_, why) => why.clone(),

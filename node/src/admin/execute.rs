@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use mailbox::Store;
 
-use super::{Failure, ReceiptLine, Reply, Request};
+use super::{Failure, ReceiptLine, Reply, Request, failure};
 use crate::ctx::NodeCtx;
 
 /// Hosting needs the overlay, so it is not a store-only [`execute`] request.
@@ -17,7 +17,7 @@ pub async fn host(net: &crate::network::Network, profile: &str, password: &str) 
             let address = wire::AccountProfile::from_toml(profile)
                 .map(|p| p.address)
                 .unwrap_or_default();
-            Reply::failed(e.code(), address, e.detail())
+            Reply::failed(failure::of_host(&e), address, e.detail())
         }
     }
 }
@@ -27,7 +27,7 @@ pub async fn host(net: &crate::network::Network, profile: &str, password: &str) 
 pub async fn update_check(net: &crate::network::Network) -> Reply {
     match net.update_status().await {
         Ok(status) => Reply::Update { status },
-        Err(e) => Reply::failed(e.code(), "", e.to_string()),
+        Err(e) => Reply::failed(failure::of_update(&e), "", e.to_string()),
     }
 }
 
@@ -135,7 +135,7 @@ async fn answer(ctx: Arc<NodeCtx>, req: Request) -> Reply {
         Request::Send(req) => match crate::send::send(&ctx, req).await {
             Ok(sent) => Reply::Sent(sent),
             Err(e) => {
-                let (code, address) = e.code();
+                let (code, address) = failure::of_send(&e);
                 Reply::failed(code, address, e.detail())
             }
         },

@@ -3,12 +3,14 @@
 //! the store when it is not. Both paths run the same [`execute`].
 
 mod execute;
+mod failure;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 pub use execute::{execute, host, serve, update_check};
+pub use failure::Failure;
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "kebab-case")]
@@ -107,76 +109,6 @@ impl daemon::admin::Reply for Reply {
     }
     fn too_large() -> Self {
         Reply::failed(Failure::TooLarge, "", "")
-    }
-}
-
-/// Why a command failed. On the socket it is its kebab-case name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Failure {
-    Exists,
-    NoAccount,
-    InvalidAddress,
-    BadProfile,
-    HostRefused,
-    HostRefusedProof,
-    HostRefusedUnknown,
-    NetworkUnreachable,
-    UpdateUnverified,
-    SendNoAccount,
-    SendBadAddress,
-    SendNoRecipients,
-    SendUnknownType,
-    SendNotPartner,
-    SendUnknownRecipient,
-    SendNetworkUnavailable,
-    SendAttachment,
-    SendAttachmentUnusable,
-    /// The command needs the running node (a log level, a send).
-    NotRunning,
-    BadRequest,
-    /// The request was longer than the socket takes (`daemon::admin::MAX_REQUEST_BYTES`).
-    TooLarge,
-    Internal,
-}
-
-impl Failure {
-    /// The failure in the user's language: `address` is its subject (an address, or the
-    /// attachment's path), `detail` the cause, shown where the user cannot act on the code
-    /// alone.
-    pub fn text(self, t: &::i18n::I18n, address: &str, detail: &str) -> String {
-        let id = match self {
-            Failure::Exists => "cli-account-exists",
-            Failure::NoAccount => "cli-no-account",
-            Failure::InvalidAddress => "cli-invalid-address",
-            Failure::BadProfile => "cli-bad-profile",
-            Failure::HostRefused => "cli-host-refused",
-            Failure::HostRefusedProof => "cli-host-refused-proof",
-            Failure::HostRefusedUnknown => "cli-host-refused-unknown",
-            Failure::NetworkUnreachable => "cli-network-unreachable",
-            Failure::UpdateUnverified => "cli-update-unverified",
-            Failure::SendNoAccount => "cli-send-no-account",
-            Failure::SendBadAddress => "cli-send-bad-address",
-            Failure::SendNoRecipients => "cli-send-no-recipients",
-            Failure::SendUnknownType => "cli-send-unknown-type",
-            Failure::SendNotPartner => "cli-send-not-partner",
-            Failure::SendUnknownRecipient => "cli-send-unknown-recipient",
-            Failure::SendNetworkUnavailable => "cli-send-network-unavailable",
-            Failure::SendAttachment => "cli-send-attachment",
-            Failure::SendAttachmentUnusable => "cli-send-attachment-unusable",
-            Failure::NotRunning | Failure::BadRequest | Failure::Internal => "cli-store-failed",
-            Failure::TooLarge => "cli-request-too-large",
-        };
-        let limit = (daemon::admin::MAX_REQUEST_BYTES >> 20).to_string();
-        t.text(
-            id,
-            &[
-                ("address", address),
-                ("reason", detail),
-                ("path", address),
-                ("mib", &limit),
-            ],
-        )
     }
 }
 

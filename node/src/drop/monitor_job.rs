@@ -7,7 +7,7 @@ use monitor_api::{Activity, Direction, Stage, UserText, error_ids};
 
 use super::watcher::{Fail, Outcome};
 use crate::ctx::NodeCtx;
-use crate::monitor::{JobHandle, JobSpec};
+use crate::jobs::{JobHandle, JobSpec};
 use drop_folder::format::DropMessage;
 
 /// The job of the file at `path` in `processing/` (`<job id>.<name>`), `len` bytes long.
@@ -47,7 +47,7 @@ pub(super) fn outcome(job: &JobHandle, outcome: &Result<Outcome, Fail>, poll_int
             job.fail(text, None);
         }
         Err(Fail::Retry(_)) => {
-            let at = crate::monitor::registry::now() + poll_interval as i64;
+            let at = crate::jobs::registry::now() + poll_interval as i64;
             job.fail(UserText::new(error_ids::SERVICE_UNREACHABLE), Some(at));
         }
     }

@@ -20,8 +20,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::registry::{Published, Registry, now};
 use crate::ctx::NodeCtx;
+use crate::jobs::registry::{Published, Registry, now};
 use crate::limits::{ConnCaps, ConnLimiter};
 
 /// A wrong operator token costs the asker this long: tokens cannot be guessed, and a client

@@ -1,11 +1,6 @@
-//! What the node shows monitors (`docs/monitor-api.md`): the live list of its jobs, fed by the
-//! code paths that do the work, and the endpoint that streams it to monitors that proved who
-//! they are.
+//! What the node shows monitors (`docs/monitor-api.md`): the endpoint that streams the live
+//! list of jobs (`crate::jobs`) to monitors that proved who they are, and the node's status.
 
 pub mod endpoint;
-pub mod registry;
 mod status;
 pub mod token;
-mod tracked;
-
-pub use registry::{JobHandle, JobSpec, Published, Registry, RegistryConfig};

@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use monitor_api::NodeStatus;
 
-use super::Registry;
 use crate::ctx::NodeCtx;
+use crate::jobs::Registry;
 
 /// How often the status is looked at.
 const EVERY: Duration = Duration::from_secs(5);
@@ -31,9 +31,7 @@ async fn current(ctx: &NodeCtx) -> NodeStatus {
     status.service_reachable = net.service_reachable();
     status.clock_offset_ms = net.clock_offset_ms();
     status.update_available = net
-        .last_release()
-        .map(|k| k.release.product_version)
-        .filter(|v| crate::network::is_newer(v, crate::network::RUNNING_VERSION))
+        .newer_release()
         .map(|v| monitor_api::limits::clip(&v, monitor_api::limits::MAX_NAME_BYTES).to_string());
     status
 }

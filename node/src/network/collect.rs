@@ -18,7 +18,7 @@ use wire::{MessageId, NetworkSigned, SignedReceipt};
 use super::inbound::{self, Checked};
 use super::inbound_watch as watch;
 use super::{Hosted, Network, spool};
-use crate::monitor::JobHandle;
+use crate::jobs::JobHandle;
 use monitor_api::{Activity, Stage, StageState};
 
 /// A receipt for a collected message, kept until its sender's side has it.

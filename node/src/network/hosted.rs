@@ -5,11 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use relay_client::{ClientError, ServiceClient, backoff};
-use wire::proto::RefusalCode;
 use wire::{AccountKey, AccountProfile};
 
 use super::{Hosted, HostedRecord, Network};
-use crate::admin::Failure;
 
 /// How often a node tells the network where it is, when all is well.
 const LOGIN_INTERVAL: Duration = Duration::from_secs(300);
@@ -36,21 +34,6 @@ impl HostError {
             HostError::Network(ClientError::Refused(r)) => r.detail.clone(),
             HostError::Network(_) => String::new(),
             other => other.to_string(),
-        }
-    }
-
-    /// The code the CLI turns into text.
-    pub fn code(&self) -> Failure {
-        match self {
-            HostError::Profile(_) => Failure::BadProfile,
-            HostError::Exists => Failure::Exists,
-            HostError::Network(ClientError::Refused(r)) => match r.code {
-                RefusalCode::BadProof => Failure::HostRefusedProof,
-                RefusalCode::UnknownAccount => Failure::HostRefusedUnknown,
-                _ => Failure::HostRefused,
-            },
-            HostError::Network(_) => Failure::NetworkUnreachable,
-            HostError::Store(_) | HostError::Key(_) => Failure::Internal,
         }
     }
 }

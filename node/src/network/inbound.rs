@@ -15,7 +15,7 @@ use mailbox::StagedMessage;
 use super::inbound_watch as watch;
 use super::unsealing::{self, Parts, UnsealFailure, Unsealing};
 use super::{Hosted, Network, spool};
-use crate::monitor::JobHandle;
+use crate::jobs::JobHandle;
 use monitor_api::{Activity, Stage, UserText, error_ids};
 
 pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound>) {

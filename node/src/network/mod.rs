@@ -66,7 +66,7 @@ pub struct NetworkConfig {
     /// Port prediction punches may aim at private network addresses.
     pub punch_private_targets: bool,
     /// How the job list monitors see is kept.
-    pub jobs: crate::monitor::RegistryConfig,
+    pub jobs: crate::jobs::RegistryConfig,
 }
 
 /// How long a recipient check goes on asking an unreachable service network, and the pause
@@ -92,7 +92,7 @@ pub struct Network {
     busy_in: Mutex<HashSet<String>>,
     progress: progress::Board,
     /// Every job as monitors see it.
-    pub jobs: Arc<crate::monitor::Registry>,
+    pub jobs: Arc<crate::jobs::Registry>,
     config: NetworkConfig,
     /// Network time, kept in step by the service clients.
     clock: relay_client::NetClock,
@@ -171,7 +171,7 @@ impl Network {
             collect_wake: Notify::new(),
             busy_in: Mutex::new(HashSet::new()),
             progress: progress::Board::default(),
-            jobs: crate::monitor::Registry::new(config.jobs),
+            jobs: crate::jobs::Registry::new(config.jobs),
             config,
             clock: crate::clock::network().clone(),
             update: update::UpdateState::new(),

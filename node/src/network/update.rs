@@ -19,7 +19,6 @@ use relay_client::ClientError;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
-use crate::admin::Failure;
 use wire::proto::{RefusalCode, Request, Response};
 use wire::{NetworkSigned, Release};
 
@@ -86,17 +85,6 @@ pub enum UpdateError {
     /// The node's own records could not be read.
     #[error("store: {0}")]
     Store(mailbox::Error),
-}
-
-impl UpdateError {
-    /// The code the CLI turns into text.
-    pub fn code(&self) -> Failure {
-        match self {
-            UpdateError::Unverified(_) => Failure::UpdateUnverified,
-            UpdateError::Network(_) => Failure::NetworkUnreachable,
-            UpdateError::Store(_) => Failure::Internal,
-        }
-    }
 }
 
 /// The check's state in the running node.
@@ -231,7 +219,7 @@ impl Network {
         if self.jobs.get(&id).is_some() {
             return;
         }
-        let job = self.jobs.start(crate::monitor::JobSpec {
+        let job = self.jobs.start(crate::jobs::JobSpec {
             id: &id,
             account: address,
             activity: Activity::Update,
@@ -268,6 +256,13 @@ impl Network {
 
     /// The last release announcement that verified, if any: from memory, else from the store,
     /// verified again against the pinned CA of the account whose network sent it.
+    /// The version of the last verified announcement, when it is newer than this one.
+    pub fn newer_release(&self) -> Option<String> {
+        self.last_release()
+            .map(|k| k.release.product_version)
+            .filter(|v| is_newer(v, RUNNING_VERSION))
+    }
+
     pub fn last_release(&self) -> Option<KnownRelease> {
         if let Some(known) = self.update.last.read().expect("release").clone() {
             return Some(known);
