@@ -5,6 +5,8 @@ use thiserror::Error;
 pub enum Error {
     #[error("storage engine: {0}")]
     Db(#[from] sled::Error),
+    #[error("record table: {0}")]
+    Records(#[from] records::Error),
     #[error("blob file: {0}")]
     Io(#[from] std::io::Error),
     #[error("record encoding: {0}")]

@@ -348,7 +348,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ca = wire::CaKey::generate("t").unwrap();
         let ctx = AdminContext {
-            registry: Registry::open(&dir.path().join("db")).unwrap(),
+            registry: Registry::in_memory(),
             ca_cert: String::from_utf8(wire::cert_to_armored(&ca.cert()).unwrap()).unwrap(),
             ca,
             servers: vec![ServerAddr {

@@ -9,6 +9,7 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use records::{Engine, Tree};
 use serde::{Deserialize, Serialize};
 use wire::NetworkSigned;
 
@@ -55,7 +56,7 @@ pub struct Account {
 #[derive(Debug, thiserror::Error)]
 pub enum RegistryError {
     #[error("database: {0}")]
-    Db(#[from] sled::Error),
+    Db(#[from] records::Error),
     #[error("stored entry {key} does not decode: {reason}")]
     Corrupt { key: String, reason: String },
     #[error("account {0} already exists")]
@@ -80,33 +81,36 @@ pub enum HostingSecret {
     Key([u8; 32]),
 }
 
-/// The registry; cheap to clone (sled handles are shared).
+/// The registry; cheap to clone (the engine's handles are shared).
 #[derive(Clone, Debug)]
 pub struct Registry {
-    db: sled::Db,
-    accounts: sled::Tree,
-    partners: sled::Tree,
-    releases: sled::Tree,
-    held: sled::Tree,
-    held_receipts: sled::Tree,
+    db: Engine,
+    accounts: Tree,
+    partners: Tree,
+    releases: Tree,
+    held: Tree,
+    held_receipts: Tree,
 }
 
 impl Registry {
     /// Opens (or creates) the database at `path`. Fails while another process holds it.
     pub fn open(path: &Path) -> Result<Registry> {
-        let db = sled::open(path)?;
-        let accounts = db.open_tree("accounts")?;
-        let partners = db.open_tree("partners")?;
-        let releases = db.open_tree("releases")?;
-        let held = db.open_tree("held")?;
-        let held_receipts = db.open_tree("held_receipts")?;
+        Registry::on(Engine::open(path)?)
+    }
+
+    /// A registry that lives in memory only, for tests.
+    pub fn in_memory() -> Registry {
+        Registry::on(Engine::in_memory()).expect("memory trees open")
+    }
+
+    fn on(db: Engine) -> Result<Registry> {
         Ok(Registry {
+            accounts: db.tree("accounts")?,
+            partners: db.tree("partners")?,
+            releases: db.tree("releases")?,
+            held: db.tree("held")?,
+            held_receipts: db.tree("held_receipts")?,
             db,
-            accounts,
-            partners,
-            releases,
-            held,
-            held_receipts,
         })
     }
 
@@ -153,13 +157,13 @@ impl Registry {
             record: None,
             created: now,
         };
-        self.accounts
-            .compare_and_swap(
-                address.as_bytes(),
-                None as Option<&[u8]>,
-                Some(Self::encode(&account)),
-            )?
-            .map_err(|_| RegistryError::Exists(address.clone()))?;
+        let encoded = Self::encode(&account);
+        if !self
+            .accounts
+            .compare_and_swap(address.as_bytes(), None, Some(&encoded))?
+        {
+            return Err(RegistryError::Exists(address.clone()));
+        }
         self.flush()?;
         Ok(account)
     }
@@ -202,12 +206,11 @@ impl Registry {
                 .ok_or_else(|| RegistryError::NoAccount(address.clone()))?;
             let mut account = Self::decode(address.as_bytes(), &old)?;
             change(&mut account)?;
-            let swapped = self.accounts.compare_and_swap(
-                address.as_bytes(),
-                Some(old),
-                Some(Self::encode(&account)),
-            )?;
-            if swapped.is_ok() {
+            let encoded = Self::encode(&account);
+            let swapped =
+                self.accounts
+                    .compare_and_swap(address.as_bytes(), Some(&old), Some(&encoded))?;
+            if swapped {
                 self.flush()?;
                 return Ok(account);
             }
@@ -280,7 +283,7 @@ impl Registry {
     /// already could by this very entry.
     pub fn add_partner(&self, a: &str, b: &str) -> Result<bool> {
         let (a, b) = Self::parties(a, b)?;
-        let old = self.partners.insert(Self::pair_key(&a, &b), &[])?;
+        let old = self.partners.insert(Self::pair_key(&a, &b), [])?;
         self.flush()?;
         Ok(old.is_none())
     }
@@ -297,9 +300,8 @@ impl Registry {
     pub fn partners(&self) -> Result<Vec<(String, String)>> {
         self.partners
             .iter()
-            .keys()
-            .map(|k| {
-                let k = k?;
+            .map(|kv| {
+                let (k, _) = kv?;
                 let text = String::from_utf8_lossy(&k).into_owned();
                 text.split_once('\n')
                     .map(|(a, b)| (a.to_string(), b.to_string()))
@@ -327,7 +329,7 @@ impl Registry {
             (da, b.as_str()),
             (da, db),
         ] {
-            if self.partners.contains_key(Self::pair_key(x, y))? {
+            if self.partners.contains(Self::pair_key(x, y))? {
                 return Ok(true);
             }
         }
@@ -342,7 +344,7 @@ impl Registry {
     /// Replaces the announced release with `signed` (already CA-signed).
     pub fn set_release(&self, signed: &NetworkSigned) -> Result<()> {
         let bytes = serde_json::to_vec(signed).expect("signed documents serialise");
-        self.releases.insert(LATEST_RELEASE, bytes)?;
+        self.releases.insert(LATEST_RELEASE, &bytes)?;
         self.flush()
     }
 

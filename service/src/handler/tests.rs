@@ -14,7 +14,7 @@ struct Rig {
 
 fn rig() -> Rig {
     let dir = tempfile::tempdir().unwrap();
-    let registry = Registry::open(&dir.path().join("db")).unwrap();
+    let registry = Registry::in_memory();
     let ca = CaKey::generate("test").unwrap();
     let ca_cert = ca.cert();
     let settings = Settings {

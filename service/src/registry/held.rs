@@ -16,6 +16,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wire::SignedReceipt;
 
+use records::Tree;
+
 use super::{Registry, RegistryError, Result};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,9 +69,9 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("held entries serialise")
 }
 
-fn scan<T: DeserializeOwned>(tree: &sled::Tree, prefix: &str, limit: usize) -> Result<Vec<T>> {
+fn scan<T: DeserializeOwned>(tree: &Tree, prefix: &str, limit: usize) -> Result<Vec<T>> {
     let mut out = Vec::new();
-    for kv in tree.scan_prefix(prefix) {
+    for kv in tree.scan_prefix(prefix.as_bytes()) {
         if out.len() >= limit {
             break;
         }
@@ -126,7 +128,7 @@ impl Registry {
         for kv in self.held.iter() {
             let (k, v) = kv?;
             let e: HeldEntry = decode(&k, &v)?;
-            if k.as_ref() != held_key(&e.recipient, &e.message_id, &e.sender).as_bytes() {
+            if k.as_slice() != held_key(&e.recipient, &e.message_id, &e.sender).as_bytes() {
                 out.push(e);
             }
         }
@@ -190,8 +192,8 @@ impl Registry {
     /// How many receipts are kept for `sender`, counted no further than `upto`.
     pub fn held_receipt_count(&self, sender: &str, upto: usize) -> Result<usize> {
         let mut n = 0;
-        for k in self.held_receipts.scan_prefix(prefix(sender)).keys() {
-            k?;
+        for kv in self.held_receipts.scan_prefix(prefix(sender)) {
+            kv?;
             n += 1;
             if n >= upto {
                 break;
@@ -212,7 +214,7 @@ impl Registry {
             key(sender, message_id),
             recipient.to_ascii_lowercase()
         );
-        Ok(self.held_receipts.contains_key(k)?)
+        Ok(self.held_receipts.contains(k)?)
     }
 
     pub fn held_receipts_for(&self, sender: &str, limit: usize) -> Result<Vec<HeldReceipt>> {
@@ -223,8 +225,9 @@ impl Registry {
     pub fn remove_held_receipts(&self, sender: &str, message_id: &str) -> Result<usize> {
         let p = format!("{}/", key(sender, message_id));
         let mut n = 0;
-        for k in self.held_receipts.scan_prefix(&p).keys() {
-            self.held_receipts.remove(k?)?;
+        for kv in self.held_receipts.scan_prefix(&p) {
+            let (k, _) = kv?;
+            self.held_receipts.remove(k)?;
             n += 1;
         }
         self.flush()?;
@@ -267,8 +270,7 @@ mod tests {
 
     #[test]
     fn held_entries_sum_list_and_expire() {
-        let dir = tempfile::tempdir().unwrap();
-        let r = Registry::open(&dir.path().join("db")).unwrap();
+        let r = Registry::in_memory();
         let later = Utc::now() + chrono::Duration::days(1);
         let past = Utc::now() - chrono::Duration::seconds(1);
         r.put_held(&entry("bob@b.h", "01", 100, later)).unwrap();
@@ -295,8 +297,7 @@ mod tests {
 
     #[test]
     fn one_id_from_two_senders_is_two_entries() {
-        let dir = tempfile::tempdir().unwrap();
-        let r = Registry::open(&dir.path().join("db")).unwrap();
+        let r = Registry::in_memory();
         let later = Utc::now() + chrono::Duration::days(1);
         let genuine = entry("bob@b.h", "01", 100, later);
         let squatter = HeldEntry {
@@ -322,8 +323,7 @@ mod tests {
 
     #[test]
     fn legacy_entries_move_to_keys_with_their_sender() {
-        let dir = tempfile::tempdir().unwrap();
-        let r = Registry::open(&dir.path().join("db")).unwrap();
+        let r = Registry::in_memory();
         let old = entry("bob@b.h", "01", 100, Utc::now() + chrono::Duration::days(1));
         // As an older server wrote it.
         r.held.insert(key("bob@b.h", "01"), encode(&old)).unwrap();
@@ -336,8 +336,7 @@ mod tests {
 
     #[test]
     fn held_receipts_by_sender() {
-        let dir = tempfile::tempdir().unwrap();
-        let r = Registry::open(&dir.path().join("db")).unwrap();
+        let r = Registry::in_memory();
         let receipt = SignedReceipt {
             receipt: vec![1],
             signature: vec![2],
