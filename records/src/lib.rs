@@ -14,13 +14,6 @@ pub enum Error {
     Sled(#[from] sled::Error),
 }
 
-impl Error {
-    /// Another process holds the database (sled's file lock).
-    pub fn is_in_use(&self) -> bool {
-        matches!(self, Error::Sled(sled::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock)
-    }
-}
-
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// A key and its value.
