@@ -40,7 +40,11 @@ import subprocess
 import sys
 import time
 
-PORT0 = '["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]'
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import PORT0, Procs, die, named, run, say, wait_json  # noqa: E402
+
+named("large-transfer")
+
 CHUNK = 4 * 1024 * 1024  # the protocol's default chunk size (docs/protocol.md)
 MIB = 1024 * 1024
 
@@ -50,15 +54,6 @@ PASSWORDS = {ALICE: "bench-alice-pw", BOB: "bench-bob-pw"}
 # Bytes of base64 text read from coreutils' `base64 -w 76` at a time (C speed; Python's own
 # base64 line wrapping is a Python loop per line and slower than the node).
 PIPE_READ = 1 << 20
-
-
-def die(msg):
-    print(f"large-transfer: {msg}", file=sys.stderr, flush=True)
-    sys.exit(1)
-
-
-def say(msg):
-    print(msg, file=sys.stderr, flush=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -138,37 +133,6 @@ def smtp_send(argv):
 # Processes
 
 
-class Procs:
-    """Every process started here; their ids also go to TMP/pids for run.sh's trap."""
-
-    def __init__(self, tmp):
-        self.tmp = tmp
-        self.procs = []
-
-    def note(self, p):
-        self.procs.append(p)
-        with open(os.path.join(self.tmp, "pids"), "a") as f:
-            f.write(f"{p.pid}\n")
-
-    def start(self, cmd, log, env=None):
-        f = open(log, "ab")
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=f, env=env)
-        f.close()
-        self.note(p)
-        return p
-
-    def stop(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-
-
 def wait4(p):
     """Waits for `p`; returns (exit code, its peak RSS in bytes, its CPU seconds)."""
     _, status, ru = os.wait4(p.pid, 0)
@@ -191,13 +155,6 @@ def timed(procs, cmd, stdout=None, env=None, what=None):
     return dt, rss, cpu
 
 
-def run(cmd, stdin=None, env=None):
-    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env)
-    if p.returncode != 0:
-        die(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
-    return p.stdout
-
-
 def hwm(pid):
     """VmHWM (peak resident set) of a live process, in bytes; None when it is gone."""
     try:
@@ -208,23 +165,6 @@ def hwm(pid):
     except OSError:
         return None
     return None
-
-
-def wait_json(path, proc, what, keys, wait=300):
-    deadline = time.monotonic() + wait
-    while True:
-        if proc.poll() is not None:
-            die(f"{what} exited ({proc.returncode}) before writing {path}")
-        try:
-            with open(path) as f:
-                v = json.load(f)
-            if all(k in v for k in keys):
-                return v
-        except (OSError, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            die(f"{what} wrote no {path} within {wait}s")
-        time.sleep(0.05)
 
 
 # ---------------------------------------------------------------------------------------------

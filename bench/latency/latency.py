@@ -34,72 +34,20 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import PORT0, Procs, die, named, run, say, wait_json  # noqa: E402
+from benchlib import tls_context as _tls  # noqa: E402
+
+named("latency")
+
 # Liveness bound for every wait; never a speed criterion.
 WAIT = 300
-PORT0 = '["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]'
 
 ACCOUNTS = {
     "alice@alpha.h": ("A", "bench-alice-pw"),
     "alice2@alpha.h": ("A", "bench-alice2-pw"),
     "bob@beta.h": ("B", "bench-bob-pw"),
 }
-
-
-def die(msg):
-    print(f"latency: {msg}", file=sys.stderr, flush=True)
-    sys.exit(1)
-
-
-def say(msg):
-    print(msg, file=sys.stderr, flush=True)
-
-
-def run(cmd, stdin=None):
-    p = subprocess.run(cmd, input=stdin, capture_output=True, text=True)
-    if p.returncode != 0:
-        die(f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout}{p.stderr}")
-    return p.stdout
-
-
-def wait_json(path, proc, what, keys):
-    deadline = time.monotonic() + WAIT
-    while True:
-        if proc.poll() is not None:
-            die(f"{what} exited ({proc.returncode}) before writing {path}")
-        try:
-            with open(path) as f:
-                v = json.load(f)
-            if all(k in v for k in keys):
-                return v
-        except (OSError, ValueError):
-            pass
-        if time.monotonic() > deadline:
-            die(f"{what} wrote no {path} within {WAIT}s")
-        time.sleep(0.05)
-
-
-class Procs:
-    """Started processes, stopped with SIGTERM (then SIGKILL) at the end."""
-
-    def __init__(self):
-        self.procs = []
-
-    def start(self, cmd, log):
-        f = open(log, "ab")
-        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=f, stderr=f)
-        self.procs.append(p)
-        return p
-
-    def stop(self):
-        for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in self.procs:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
 
 
 def setup(args, tmp, procs):
@@ -113,7 +61,7 @@ def setup(args, tmp, procs):
         die("unexpected wims-service.toml layout: cannot set port 0 and the log level")
     open(cfg, "w").write(text)
     p = procs.start([args.service, "--data", svc, "run"], os.path.join(tmp, "service.out"))
-    wait_json(os.path.join(svc, "run", "endpoints.json"), p, "wims-service", ["peer_id", "addrs"])
+    wait_json(os.path.join(svc, "run", "endpoints.json"), p, "wims-service", ["peer_id", "addrs"], WAIT)
 
     profiles = {}
     for addr in ACCOUNTS:
@@ -139,7 +87,7 @@ def setup(args, tmp, procs):
             if home == name:
                 run([args.wims, "--data", data, "account", "host", profiles[addr], "--password-stdin"], stdin=pw + "\n")
         p = procs.start([args.wims, "--data", data, "run"], os.path.join(tmp, f"node-{name}.out"))
-        ep = wait_json(os.path.join(data, "run", "endpoints.json"), p, f"node {name}", ["imaps", "submission"])
+        ep = wait_json(os.path.join(data, "run", "endpoints.json"), p, f"node {name}", ["imaps", "submission"], WAIT)
         nodes[name] = {"data": data, "ep": ep}
     return nodes
 
@@ -149,19 +97,13 @@ def hostport(s):
     return host, int(port)
 
 
-def tls_context(node):
-    ctx = ssl.create_default_context(cafile=os.path.join(node["data"], "tls", "cert.pem"))
-    ctx.check_hostname = False
-    return ctx
-
-
 class Idler:
     """One IMAP IDLE session on INBOX; a thread timestamps every untagged EXISTS."""
 
     def __init__(self, node, user, pw):
         host, port = hostport(node["ep"]["imaps"])
         raw = socket.create_connection((host, port), timeout=WAIT)
-        self.sock = tls_context(node).wrap_socket(raw, server_hostname=host)
+        self.sock = _tls(node["data"]).wrap_socket(raw, server_hostname=host)
         self.buf = b""
         self.line()  # greeting
         self.cmd(f'a1 LOGIN "{user}" "{pw}"', b"a1")
@@ -229,7 +171,7 @@ def submitter(node, user, pw):
     host, port = hostport(node["ep"]["submission"])
     s = smtplib.SMTP(host, port, timeout=WAIT)
     s.ehlo("bench.test")
-    s.starttls(context=tls_context(node))
+    s.starttls(context=_tls(node["data"]))
     s.ehlo("bench.test")
     s.login(user, pw)
     return s
