@@ -29,7 +29,11 @@ impl DataRoot {
     }
     /// A relative path from the configuration is relative to the data folder.
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        resolve(&self.root, p)
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root.join(p)
+        }
     }
 }
 
@@ -65,15 +69,6 @@ pub fn private_files() {
     // SAFETY: umask only sets the process's file creation mask; no other thread exists yet.
     unsafe {
         libc::umask(0o077);
-    }
-}
-
-/// A relative path from a configuration file is relative to the data folder `root`.
-pub fn resolve(root: &Path, p: &Path) -> PathBuf {
-    if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        root.join(p)
     }
 }
 
@@ -180,7 +175,8 @@ mod tests {
         make_private(&open).unwrap();
         let mode = std::fs::metadata(&open).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o700);
-        assert_eq!(resolve(dir.path(), Path::new("/x")), Path::new("/x"));
-        assert_eq!(resolve(dir.path(), Path::new("x")), dir.path().join("x"));
+        let root = DataRoot::new(dir.path());
+        assert_eq!(root.resolve(Path::new("/x")), Path::new("/x"));
+        assert_eq!(root.resolve(Path::new("x")), dir.path().join("x"));
     }
 }

@@ -29,11 +29,6 @@ pub fn load(lang: &str) -> Result<I18n, String> {
     I18n::new(LOCALES, lang)
 }
 
-/// The system's language, else the fallback language: texts that always load.
-pub fn fallback() -> I18n {
-    load("").expect("the fallback language ships")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Result, anyhow};
-use service::i18n::{self, I18n};
+use service::i18n::I18n;
 use service::paths::DataDir;
 use service::{AccountState, AdminFailure, AdminReply, AdminRequest, Config, ServiceError};
 
@@ -18,9 +18,9 @@ fn main() -> ExitCode {
     daemon::files::private_files();
     let args: Vec<OsString> = std::env::args_os().collect();
     let lang = cli::language(&args);
-    let (t, bad_lang) = match i18n::load(&lang) {
+    let (t, bad_lang) = match cli::PROGRAM.texts(&lang) {
         Ok(t) => (t, None),
-        Err(known) => (i18n::fallback(), Some(known)),
+        Err(known) => (cli::PROGRAM.fallback_texts(), Some(known)),
     };
     let cli: Cli = cli::PROGRAM.parse(args, &t);
     let result = match bad_lang {

@@ -167,8 +167,9 @@ pub(super) struct Backoff {
 /// What becomes of the job's record once an attempt ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum Settle {
-    /// The job is over: remove its record and its spool (the receipt check already removed
-    /// a delivered job's record; removing it again is harmless).
+    /// Delivered: the receipt check already removed the job's records; only its spool goes.
+    Delivered,
+    /// Dropped: remove its record, its placement record and its spool.
     Remove,
     /// Keep the job, due again at `job.next_at`.
     Keep,
@@ -177,7 +178,8 @@ pub(super) enum Settle {
 /// Updates `job` for `outcome` at `now_ms` (network time).
 pub(super) fn settle(job: &mut Job, outcome: &Outcome, now_ms: i64, backoff: Backoff) -> Settle {
     match outcome {
-        Outcome::Delivered | Outcome::Dropped(_) => Settle::Remove,
+        Outcome::Delivered => Settle::Delivered,
+        Outcome::Dropped(_) => Settle::Remove,
         Outcome::HandedOff => {
             // Waiting for the receipt: the node is offered the message now and then, which
             // repairs parts a server lost and brings a stored receipt back at once.

@@ -167,7 +167,7 @@ fn delivered_and_dropped_jobs_are_removed() {
     let mut j = job();
     assert_eq!(
         settle(&mut j, &Outcome::Delivered, 0, BACKOFF),
-        Settle::Remove
+        Settle::Delivered
     );
     assert_eq!(
         settle(&mut j, &Outcome::Dropped("refused".into()), 0, BACKOFF),

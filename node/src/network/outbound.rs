@@ -189,6 +189,7 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
         ),
     }
     match delivery::settle(&mut job, &outcome, net.clock.now_ms(), backoff) {
+        Settle::Delivered => spool::remove(&dir),
         Settle::Remove => {
             if let Err(e) = net.records.jobs.remove(key) {
                 tracing::error!(job = key, error = %e, "delivery job not removed");
@@ -210,6 +211,8 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
 /// record of which of its chunks are stored somewhere (once sealed).
 struct Run {
     located: relay_client::Located,
+    /// The spool's manifest as the attempt found it at its start, until it is loaded.
+    manifest: Option<SignedManifest>,
     sealed: Option<(SignedManifest, Placed)>,
     receipt: Option<SignedReceipt>,
 }
@@ -228,19 +231,20 @@ async fn deliver(
             .ok_or_else(|| Failure::Permanent("sender is not hosted here".into()))?;
         let located = hosted.client.lookup(&job.sender, &job.recipient).await?;
         // The manifest is written after the last chunk, so its presence means a whole sealing.
-        let sealed = spool::read_manifest(dir).map_err(retry)?.is_some();
-        Ok::<_, Failure>((hosted, located, sealed))
+        let manifest = spool::read_manifest(dir).map_err(retry)?;
+        Ok::<_, Failure>((hosted, located, manifest))
     };
-    let (hosted, located, sealed) = match begin.await {
+    let (hosted, located, manifest) = match begin.await {
         Ok(b) => b,
         Err(f) => return delivery::failed(f),
     };
+    let (mut attempt, mut action) = Attempt::start(manifest.is_some());
     let mut run = Run {
         located,
+        manifest,
         sealed: None,
         receipt: None,
     };
-    let (mut attempt, mut action) = Attempt::start(sealed);
     loop {
         let event = match action {
             Action::Seal => match seal(net, key, job, dir, view, &hosted, &run.located).await {
@@ -380,15 +384,20 @@ async fn seal(
 }
 
 /// The sealed message from the spool, and which of its chunks are stored somewhere.
+/// `manifest`: the spool's, when the attempt read it already.
 fn load_sealed(
     net: &Network,
     key: &str,
     dir: &Path,
     view: &progress::Views,
+    manifest: Option<SignedManifest>,
 ) -> Result<(SignedManifest, Placed), Failure> {
-    let signed = spool::read_manifest(dir)
-        .map_err(retry)?
-        .ok_or_else(|| retry("manifest missing"))?;
+    let signed = match manifest {
+        Some(m) => m,
+        None => spool::read_manifest(dir)
+            .map_err(retry)?
+            .ok_or_else(|| retry("manifest missing"))?,
+    };
     // Sealed here and read back from our own spool: its signature is ours.
     let (count, total) = signed
         .unverified()
@@ -434,7 +443,8 @@ async fn offer(
     run: &mut Run,
 ) -> Result<Event, Failure> {
     if run.sealed.is_none() {
-        run.sealed = Some(load_sealed(net, key, dir, view)?);
+        let manifest = run.manifest.take();
+        run.sealed = Some(load_sealed(net, key, dir, view, manifest)?);
     }
     let Some((signed, placed)) = run.sealed.as_mut() else {
         return Err(retry("not sealed"));
