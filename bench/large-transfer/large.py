@@ -272,9 +272,9 @@ def start_node(args, procs, node, name):
         pass
     env = dict(os.environ)
     if args.log_level == 3:
-        # The few debug lines of node::network time the phases ("message sealed", "delivered
+        # The few debug lines of the delivery crate time the phases ("message sealed", "delivered
         # directly", "recipient's node not reached; trying its servers"); none is per chunk.
-        env["WIMS_LOG"] = "info,node::network=debug"
+        env["WIMS_LOG"] = "info,delivery=debug"
     p = procs.start([args.wims, "--data", node["data"], "run"], node["out"], env=env)
     node["proc"] = p
     node["ep"] = wait_json(ep, p, f"node {name}", ["imaps", "submission"])

@@ -10,10 +10,12 @@
 //!
 //! The session does read and write the mailbox store itself: the store is the node's local
 //! database (as Dovecot's index is Dovecot's), and routing every lookup through the driver
-//! would only move the same calls elsewhere. A driver on an async runtime therefore runs the
-//! session's calls where blocking is allowed.
+//! would only move the same calls elsewhere. The [`driver`] (one connection on a tokio
+//! runtime, over a server's [`driver::Backend`]) therefore runs the session's calls through
+//! the store's async boundary, `mailbox::blocking::in_place`.
 
 pub mod compress;
+pub mod driver;
 pub mod framing;
 pub mod list_ext;
 pub mod render;

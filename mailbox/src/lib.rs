@@ -26,6 +26,8 @@ mod upgrade;
 mod urlauth;
 mod wrap;
 
+/// How async code runs storage work (see `records::blocking`).
+pub use ::records::blocking;
 pub use account::normalize_address;
 pub use append::Filing;
 pub use blob::{BlobReader, BodyPin, SEGMENT, StorageKey};

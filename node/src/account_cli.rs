@@ -4,10 +4,10 @@
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{Result, anyhow};
+use node::admin;
 use node::config::Config;
 use node::i18n::I18n;
 use node::paths::DataDir;
-use node::{admin, network};
 
 use crate::cli::{AccountCmd, DropCmd};
 use crate::network_cli::with_network;
@@ -106,7 +106,7 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
         }
         AccountCmd::Remove { address, yes } => {
             confirm_remove(&address, yes, i18n)?;
-            let key = network::hosted_key_path(&data.root.join("keys/accounts"), &address);
+            let key = delivery::hosted_key_path(&data.root.join("keys/accounts"), &address);
             if key.exists() {
                 hosted_note = Some(address.clone());
             }

@@ -125,7 +125,7 @@ impl AuthLimiter {
             .acquire()
             .await
             .map_err(|_| AuthError::Invalid)?;
-        let found = tokio::task::spawn_blocking(move || store.verify_login(&u, &p))
+        let found = mailbox::blocking::run(move || store.verify_login(&u, &p))
             .await
             .map_err(|_| AuthError::Invalid)??;
         drop(turn);

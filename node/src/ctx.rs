@@ -21,7 +21,7 @@ pub struct NodeCtx {
     /// What the node's IMAP sessions share.
     pub imap: std::sync::Arc<::imap::Env>,
     /// The node on the wims network; `None` only in tests of the client endpoints alone.
-    pub network: Option<std::sync::Arc<crate::network::Network>>,
+    pub network: Option<std::sync::Arc<delivery::Network>>,
 }
 
 impl NodeCtx {

@@ -85,41 +85,6 @@ impl Drop for ConnPermit {
     }
 }
 
-/// At most `per_minute` events per key in any minute (a sliding window); keys that fell
-/// silent are forgotten.
-#[derive(Debug)]
-pub struct RateLimiter<K> {
-    per_minute: usize,
-    seen: Mutex<HashMap<K, std::collections::VecDeque<std::time::Instant>>>,
-}
-
-impl<K: std::hash::Hash + Eq + Clone> RateLimiter<K> {
-    pub fn new(per_minute: usize) -> Self {
-        RateLimiter {
-            per_minute,
-            seen: Mutex::default(),
-        }
-    }
-
-    /// Counts one event of `key`; `false` when it is over the limit (then it is not counted).
-    pub fn allow(&self, key: &K) -> bool {
-        let minute = std::time::Duration::from_secs(60);
-        let mut seen = self.seen.lock().expect("rate limiter");
-        if seen.len() > 4096 {
-            seen.retain(|_, q| q.back().is_some_and(|t| t.elapsed() < minute));
-        }
-        let q = seen.entry(key.clone()).or_default();
-        while q.front().is_some_and(|t| t.elapsed() >= minute) {
-            q.pop_front();
-        }
-        if q.len() >= self.per_minute {
-            return false;
-        }
-        q.push_back(std::time::Instant::now());
-        true
-    }
-}
-
 /// An IPv4 client seen through an IPv6 socket counts as the same address.
 fn canonical(ip: IpAddr) -> IpAddr {
     match ip {
@@ -131,14 +96,6 @@ fn canonical(ip: IpAddr) -> IpAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rates_are_per_key() {
-        let r = RateLimiter::new(2);
-        assert!(r.allow(&1) && r.allow(&1));
-        assert!(!r.allow(&1));
-        assert!(r.allow(&2));
-    }
 
     #[test]
     fn caps_per_address_and_in_total_and_frees_places() {

@@ -88,21 +88,19 @@ fn closed<T>() -> Poll<io::Result<T>> {
 }
 
 impl Stream {
-    pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
-    }
-
-    /// Runs the TLS handshake on a plain stream (STARTTLS); a TLS stream is returned as it is.
-    pub async fn into_tls(self, acceptor: &tokio_rustls::TlsAcceptor) -> io::Result<Stream> {
-        match self {
+    /// Runs the TLS handshake on a plain stream in place (STARTTLS); a TLS stream stays as it
+    /// is. A failed handshake leaves the stream closed.
+    pub async fn upgrade(&mut self, acceptor: &tokio_rustls::TlsAcceptor) -> io::Result<()> {
+        match std::mem::replace(self, Stream::Closed) {
             Stream::Plain(s) => {
                 let tls = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s))
                     .await
                     .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
-                Ok(Stream::Tls(Box::new(tls)))
+                *self = Stream::Tls(Box::new(tls));
             }
-            other => Ok(other),
+            other => *self = other,
         }
+        Ok(())
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use node::i18n::I18n;
 use node::paths::DataDir;
-use node::{admin, branding, network};
+use node::{admin, branding};
 
 use crate::run_cli::{network_config, overlay_failed};
 use crate::{load_config, open_store, read_node_key};
@@ -25,7 +25,7 @@ pub(crate) fn update_check(data: &DataDir, i18n: &I18n) -> Result<()> {
     match reply {
         admin::Reply::Update { status } => {
             let text = match status {
-                network::UpdateStatus::Available { release } => i18n.text(
+                delivery::UpdateStatus::Available { release } => i18n.text(
                     "cli-update-available",
                     &[
                         ("version", &release.product_version),
@@ -33,11 +33,11 @@ pub(crate) fn update_check(data: &DataDir, i18n: &I18n) -> Result<()> {
                         ("notes", &release.notes),
                     ],
                 ),
-                network::UpdateStatus::UpToDate { running } => {
+                delivery::UpdateStatus::UpToDate { running } => {
                     i18n.text("cli-update-up-to-date", &[("version", &running)])
                 }
-                network::UpdateStatus::NoNetwork => i18n.text("cli-update-no-network", &[]),
-                network::UpdateStatus::Remembered {
+                delivery::UpdateStatus::NoNetwork => i18n.text("cli-update-no-network", &[]),
+                delivery::UpdateStatus::Remembered {
                     known,
                     newer,
                     running,
@@ -77,7 +77,7 @@ pub(crate) fn update_check(data: &DataDir, i18n: &I18n) -> Result<()> {
 /// shuts it down again.
 pub(crate) fn with_network<F, Fut>(data: &DataDir, i18n: &I18n, work: F) -> Result<admin::Reply>
 where
-    F: FnOnce(Arc<network::Network>) -> Fut,
+    F: FnOnce(Arc<delivery::Network>) -> Fut,
     Fut: std::future::Future<Output = admin::Reply>,
 {
     let config = load_config(data, i18n)?;
@@ -89,7 +89,7 @@ where
         .build()?;
     rt.block_on(async {
         let (net, _inbound) =
-            network::Network::start(store.clone(), &data.root, node_key, network_config(&config))
+            delivery::Network::start(store.clone(), &data.root, node_key, network_config(&config))
                 .await
                 .map_err(|e| overlay_failed(i18n, data, e))?;
         let reply = work(net.clone()).await;

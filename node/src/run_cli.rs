@@ -6,7 +6,7 @@ use anyhow::{Result, anyhow};
 use node::config::Config;
 use node::i18n::I18n;
 use node::paths::DataDir;
-use node::{auth, ctx, limits, network, server, tls};
+use node::{auth, ctx, limits, server, tls};
 
 use crate::{language, load_branding, open_store, read_node_key};
 
@@ -42,7 +42,7 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
         .build()?;
     rt.block_on(async move {
         let (net, inbound) =
-            network::Network::start(store.clone(), &data.root, node_key, net_config)
+            delivery::Network::start(store.clone(), &data.root, node_key, net_config)
                 .await
                 .map_err(|e| overlay_failed(&i18n, &data, e))?;
         net.spawn_tasks(inbound);
@@ -69,10 +69,15 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
 }
 
 /// The overlay's start failure in the user's words: a port another program holds is named.
-pub(crate) fn overlay_failed(i18n: &I18n, data: &DataDir, e: anyhow::Error) -> anyhow::Error {
-    let in_use = e
-        .downcast_ref::<overlay::OverlayError>()
-        .and_then(overlay::OverlayError::port_in_use);
+pub(crate) fn overlay_failed(
+    i18n: &I18n,
+    data: &DataDir,
+    e: delivery::StartError,
+) -> anyhow::Error {
+    let in_use = match &e {
+        delivery::StartError::Overlay(o) => o.port_in_use(),
+        delivery::StartError::Store(_) => None,
+    };
     if let Some([port, (_, what), addr]) = in_use {
         let args = [
             port,
@@ -85,8 +90,8 @@ pub(crate) fn overlay_failed(i18n: &I18n, data: &DataDir, e: anyhow::Error) -> a
     anyhow!(i18n.text("cli-overlay-failed", &[("reason", &e.to_string())]))
 }
 
-pub(crate) fn network_config(config: &Config) -> network::NetworkConfig {
-    network::NetworkConfig {
+pub(crate) fn network_config(config: &Config) -> delivery::NetworkConfig {
+    delivery::NetworkConfig {
         // Checked when the configuration was read.
         listen: config
             .overlay
@@ -99,7 +104,7 @@ pub(crate) fn network_config(config: &Config) -> network::NetworkConfig {
         collect_interval: std::time::Duration::from_secs(config.delivery.collect_interval.max(1)),
         streams: config.overlay.stream_limits(),
         punch_private_targets: config.overlay.punch_private_targets,
-        jobs: node::jobs::RegistryConfig {
+        jobs: jobs::RegistryConfig {
             queue_events: config.monitor.queue_events,
             keep_finished: std::time::Duration::from_secs(config.monitor.keep_finished),
         },

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::NodeCtx;
-use crate::pipe::WriteBehind;
 use crate::submit::{Outgoing, RecipientError, Resolved};
+use delivery::pipe::WriteBehind;
 use drop_folder::compose::{self, ComposeError, Envelope};
 use drop_folder::format::{Attachment, DropMessage, Mailbox};
 
@@ -159,7 +159,7 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
     let id = message_id.to_hex();
     let header_id = format!("{id}.send@{}", ctx.config.node.hostname);
     let (st, msg) = (store.clone(), m.clone());
-    let staged = tokio::task::spawn_blocking(move || {
+    let staged = mailbox::blocking::run(move || {
         let env = Envelope {
             message_id: &header_id,
             date: chrono::Local::now().fixed_offset(),
@@ -194,7 +194,7 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
     let (sender, sender_id, remote_ids) = (account.address.clone(), account.id, remote.clone());
     let local_ids: Vec<u64> = local.iter().map(|a| a.id).collect();
     let kind_ = kind.clone();
-    tokio::task::spawn_blocking(move || {
+    mailbox::blocking::run(move || {
         let out = Outgoing {
             sender: &sender,
             sender_id,

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
+use delivery::{JobProgress, Phase};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use node::admin::{self, Reply, Request};
 use node::i18n::I18n;
-use node::network::{JobProgress, Phase};
 use node::paths::DataDir;
 use node::send::SendRequest;
 

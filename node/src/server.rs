@@ -110,7 +110,7 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
                 // Without the network (tests of the client endpoints alone) there are no jobs.
                 let jobs = match &ctx.network {
                     Some(net) => net.jobs.clone(),
-                    None => crate::jobs::Registry::new(Default::default()),
+                    None => jobs::Registry::new(Default::default()),
                 };
                 tasks.spawn(crate::monitor::endpoint::serve(listener, ctx, jobs))
             }

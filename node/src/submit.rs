@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use mailbox::{Account, StagedMessage, Store};
 
 use crate::ctx::NodeCtx;
-use crate::network::{Network, RemoteCheck};
+use delivery::{Network, RemoteCheck};
 
 /// Where a recipient's mail goes.
 #[derive(Debug, Clone)]
@@ -43,7 +43,7 @@ pub async fn resolve(
 ) -> Result<Resolved, RecipientError> {
     let store = ctx.store.clone();
     let a = address.to_string();
-    let here = tokio::task::spawn_blocking(move || store.account(&a))
+    let here = mailbox::blocking::run(move || store.account(&a))
         .await
         .map_err(|e| mailbox::Error::Io(std::io::Error::other(e)))??;
     let network = ctx
@@ -96,9 +96,9 @@ pub enum SubmitError {
 pub fn check_header_sender(staged: &StagedMessage, account: &str) -> Result<(), SubmitError> {
     // Only a receiving node writes the line naming the verified sender; one in a submission
     // could only mislead a local recipient.
-    if staged.has_header(crate::network::TRUST_HEADER) {
+    if staged.has_header(delivery::TRUST_HEADER) {
         return Err(SubmitError::ForgedSender {
-            field: crate::network::TRUST_HEADER,
+            field: delivery::TRUST_HEADER,
             claimed: String::new(),
         });
     }
@@ -187,7 +187,7 @@ pub fn file(
     let Some((folder, uid)) = copy else {
         return Err(SubmitError::SentCopyMissing(out.job.unwrap_or("").into()));
     };
-    net.queue(crate::network::Submission {
+    net.queue(delivery::Submission {
         sender: out.sender,
         account: out.sender_id,
         folder,

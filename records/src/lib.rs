@@ -2,7 +2,9 @@
 //! tables, the service's registry) does not depend on the engine: [`Engine::open`] puts the
 //! trees in a sled database on disk, [`Engine::in_memory`] keeps them in memory (tests). Keys
 //! and values are bytes; callers choose their encodings. Writes are durable once
-//! [`Engine::flush`] returns.
+//! [`Engine::flush`] returns. Async code does its storage work through [`blocking`].
+
+pub mod blocking;
 
 use std::collections::BTreeMap;
 use std::path::Path;

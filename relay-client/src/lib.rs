@@ -5,6 +5,8 @@
 //! transport authenticates, and it checks every document they return against the pinned CA
 //! certificate: a record or token that does not verify is an error, whoever sent it.
 
+pub mod clock;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;

@@ -322,7 +322,7 @@ pub async fn serve(listener: UnixListener, ctx: Arc<AdminContext>) -> std::io::R
     daemon::admin::serve(listener, move |req: AdminRequest| {
         let ctx = ctx.clone();
         async move {
-            tokio::task::spawn_blocking(move || execute(&ctx, req))
+            records::blocking::run(move || execute(&ctx, req))
                 .await
                 .unwrap_or_else(|e| AdminReply::Failed {
                     code: AdminFailure::Internal,

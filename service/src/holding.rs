@@ -320,7 +320,7 @@ impl Holding {
 pub async fn sweep_forever(h: Arc<Holding>) {
     loop {
         let h2 = h.clone();
-        match tokio::task::spawn_blocking(move || h2.sweep(Utc::now())).await {
+        match records::blocking::run(move || h2.sweep(Utc::now())).await {
             Ok(Ok((0, 0))) => {}
             Ok(Ok((m, r))) => {
                 tracing::info!(messages = m, receipts = r, "expired holdings removed")

@@ -365,11 +365,10 @@ async fn serve_inbound(
                 let holding = holding.clone();
                 tokio::spawn(async move {
                     let peer = peer.to_string();
-                    let response = tokio::task::spawn_blocking(move || {
-                        holding.control(&peer, request, Utc::now())
-                    })
-                    .await
-                    .unwrap_or_else(|e| server_error(&e));
+                    let response =
+                        records::blocking::run(move || holding.control(&peer, request, Utc::now()))
+                            .await
+                            .unwrap_or_else(|e| server_error(&e));
                     let _ = reply.send(response);
                 });
             }
@@ -409,7 +408,7 @@ async fn answer(
     let lookups = handler.remote_needs(&peer, &request);
     let remote = ask_other_servers(handler, overlay, ca_cert, lookups).await;
     let h = handler.clone();
-    tokio::task::spawn_blocking(move || h.handle_with(&peer, request, Utc::now(), &remote))
+    records::blocking::run(move || h.handle_with(&peer, request, Utc::now(), &remote))
         .await
         .unwrap_or_else(|e| server_error(&e))
 }
@@ -424,7 +423,7 @@ fn is_holding_request(request: &Request) -> bool {
     )
 }
 
-fn server_error(e: &tokio::task::JoinError) -> Response {
+fn server_error(e: &records::blocking::Stopped) -> Response {
     tracing::error!(error = %e, "request handler failed");
     Response::Refused(wire::proto::Refusal::new(
         RefusalCode::TryLater,

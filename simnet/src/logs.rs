@@ -69,7 +69,7 @@ mod tests {
 
     const LOG: &str = "\
 2026-11-23T18:13:26.984835Z  INFO overlay::swarm_task: hole punch succeeded peer=12D3KooWA
-2026-11-23T18:13:27.100000Z  INFO node::network::outbound: delivered; receipt verified message_id=ab12 to=\"bob@beta.h\" sealed_bytes=100 sent_bytes=100 resent_bytes=0 path=\"hole-punched\"
+2026-11-23T18:13:27.100000Z  INFO delivery::outbound: delivered; receipt verified message_id=ab12 to=\"bob@beta.h\" sealed_bytes=100 sent_bytes=100 resent_bytes=0 path=\"hole-punched\"
 2026-11-23T18:13:28.000000Z  INFO overlay::swarm_task: hole punch failed peer=12D3KooWB error=timeout
 ";
 

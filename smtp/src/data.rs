@@ -228,7 +228,7 @@ impl<W: Write + Send + 'static> BodySink<W> {
             return;
         };
         let buf = std::mem::take(&mut self.pending);
-        let done = tokio::task::spawn_blocking(move || {
+        let done = mailbox::blocking::run(move || {
             let r = w.write_all(&buf);
             (w, buf, r)
         })
@@ -240,7 +240,7 @@ impl<W: Write + Send + 'static> BodySink<W> {
                 self.writer = Some(w);
             }
             Ok((_, _, Err(e))) => self.fail(SinkError::Io(e)),
-            Err(e) => self.fail(SinkError::Io(io::Error::other(e))),
+            Err(e) => self.fail(SinkError::Io(e.into())),
         }
     }
 

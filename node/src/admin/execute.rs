@@ -9,7 +9,7 @@ use super::{Failure, ReceiptLine, Reply, Request, failure};
 use crate::ctx::NodeCtx;
 
 /// Hosting needs the overlay, so it is not a store-only [`execute`] request.
-pub async fn host(net: &crate::network::Network, profile: &str, password: &str) -> Reply {
+pub async fn host(net: &delivery::Network, profile: &str, password: &str) -> Reply {
     match net.host(profile, password).await {
         Ok(address) => Reply::Done { address },
         Err(e) => {
@@ -24,7 +24,7 @@ pub async fn host(net: &crate::network::Network, profile: &str, password: &str) 
 
 /// The update check needs the overlay too; without the network it reports the last
 /// announcement the node verified.
-pub async fn update_check(net: &crate::network::Network) -> Reply {
+pub async fn update_check(net: &delivery::Network) -> Reply {
     match net.update_status().await {
         Ok(status) => Reply::Update { status },
         Err(e) => Reply::failed(failure::of_update(&e), "", e.to_string()),
@@ -76,7 +76,7 @@ pub fn execute(store: &Store, req: Request) -> Reply {
             };
         }
         Request::Receipts { address } => {
-            return match crate::network::list_receipts(store, &address) {
+            return match delivery::list_receipts(store, &address) {
                 Ok(r) => Reply::Receipts {
                     receipts: r.into_iter().map(ReceiptLine::from).collect(),
                 },
@@ -147,7 +147,7 @@ async fn answer(ctx: Arc<NodeCtx>, req: Request) -> Reply {
         },
         req => {
             let s = ctx.store.clone();
-            tokio::task::spawn_blocking(move || execute(&s, req))
+            mailbox::blocking::run(move || execute(&s, req))
                 .await
                 .unwrap_or_else(|e| Reply::failed(Failure::Internal, "", e.to_string()))
         }

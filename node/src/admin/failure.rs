@@ -6,8 +6,8 @@ use relay_client::ClientError;
 use serde::{Deserialize, Serialize};
 use wire::proto::RefusalCode;
 
-use crate::network::{HostError, UpdateError};
 use crate::send::SendError;
+use delivery::{HostError, UpdateError};
 
 /// Why a command failed. On the socket it is its kebab-case name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -79,11 +79,11 @@ pub enum Reply {
         receipts: Vec<ReceiptLine>,
     },
     Update {
-        status: crate::network::UpdateStatus,
+        status: delivery::UpdateStatus,
     },
     Sent(crate::send::Sent),
     Progress {
-        jobs: Vec<crate::network::JobProgress>,
+        jobs: Vec<delivery::JobProgress>,
     },
     /// `code` names the failure; the CLI turns it into text in the user's language.
     Failed {
@@ -121,8 +121,8 @@ pub struct ReceiptLine {
     pub received_at: i64,
 }
 
-impl From<crate::network::StoredReceipt> for ReceiptLine {
-    fn from(r: crate::network::StoredReceipt) -> Self {
+impl From<delivery::StoredReceipt> for ReceiptLine {
+    fn from(r: delivery::StoredReceipt) -> Self {
         ReceiptLine {
             message_id: r.message_id,
             recipient: r.recipient,

@@ -7,8 +7,8 @@ use monitor_api::{Activity, Direction, Stage, UserText, error_ids};
 
 use super::watcher::{Fail, Outcome};
 use crate::ctx::NodeCtx;
-use crate::jobs::{JobHandle, JobSpec};
 use drop_folder::format::DropMessage;
+use jobs::{JobHandle, JobSpec};
 
 /// The job of the file at `path` in `processing/` (`<job id>.<name>`), `len` bytes long.
 pub(super) fn start(ctx: &NodeCtx, path: &Path, m: &DropMessage, len: u64) -> Option<JobHandle> {
@@ -47,7 +47,7 @@ pub(super) fn outcome(job: &JobHandle, outcome: &Result<Outcome, Fail>, poll_int
             job.fail(text, None);
         }
         Err(Fail::Retry(_)) => {
-            let at = crate::jobs::registry::now() + poll_interval as i64;
+            let at = jobs::registry::now() + poll_interval as i64;
             job.fail(UserText::new(error_ids::SERVICE_UNREACHABLE), Some(at));
         }
     }

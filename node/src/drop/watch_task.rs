@@ -96,7 +96,7 @@ pub async fn run(ctx: Arc<NodeCtx>, root: PathBuf) {
         "drop folder watched"
     );
     loop {
-        let (back, wait) = match tokio::task::spawn_blocking(move || {
+        let (back, wait) = match mailbox::blocking::run(move || {
             w.tick();
             let wait = w.next_wait(poll);
             (w, wait)

@@ -115,7 +115,7 @@ pub struct Watcher {
     /// The attachment folder as configured, for the messages that name it.
     attachments_shown: String,
     /// The job monitors see of the file at hand, once its sender is known.
-    job: Option<crate::jobs::JobHandle>,
+    job: Option<jobs::JobHandle>,
 }
 
 /// `NAME.xml` → (`NAME`, `.xml`).

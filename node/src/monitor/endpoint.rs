@@ -21,8 +21,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::ctx::NodeCtx;
-use crate::jobs::registry::{Published, Registry, now};
 use crate::limits::{ConnCaps, ConnLimiter};
+use jobs::registry::{Published, Registry, now};
 
 /// A wrong operator token costs the asker this long: tokens cannot be guessed, and a client
 /// that keeps trying should not spin.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use monitor_api::NodeStatus;
 
 use crate::ctx::NodeCtx;
-use crate::jobs::Registry;
+use jobs::Registry;
 
 /// How often the status is looked at.
 const EVERY: Duration = Duration::from_secs(5);

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::AuthError;
 use crate::ctx::NodeCtx;
-use crate::network::{Network, RemoteCheck};
 use crate::submit::{Outgoing, SubmitError};
+use delivery::{Network, RemoteCheck};
 
 pub(super) struct NodeBackend<'a>(pub(super) &'a NodeCtx);
 
@@ -57,7 +57,7 @@ impl Backend for NodeBackend<'_> {
                 RemoteCheck::Unknown => Err(Lookup::NotHosted),
                 RemoteCheck::Unavailable => Err(Lookup::NetworkUnavailable),
             };
-        match tokio::task::spawn_blocking(move || store.account(&a)).await {
+        match mailbox::blocking::run(move || store.account(&a)).await {
             Ok(Ok(Some(account))) => {
                 if let Some((net, sender)) = &network
                     && net.hosted(&account.address).is_some()
@@ -101,7 +101,7 @@ impl Backend for NodeBackend<'_> {
 
     async fn open_body(&self) -> Option<mailbox::MessageWriter> {
         let store = self.0.store.clone();
-        match tokio::task::spawn_blocking(move || store.new_message()).await {
+        match mailbox::blocking::run(move || store.new_message()).await {
             Ok(Ok(w)) => Some(w),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "smtp could not start a message body");
@@ -125,7 +125,7 @@ impl Backend for NodeBackend<'_> {
         );
         let queued = !plan.remote.is_empty();
         let now = self.now();
-        let done = tokio::task::spawn_blocking(move || -> Result<u64, SubmitError> {
+        let done = mailbox::blocking::run(move || -> Result<u64, SubmitError> {
             let staged = writer.finish()?;
             let message_type = staged.message_type().unwrap_or_else(|| "message".into());
             let local: Vec<u64> = plan.recipients.iter().map(|r| r.id).collect();
@@ -168,6 +168,6 @@ impl Backend for NodeBackend<'_> {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        crate::clock::now()
+        relay_client::clock::now()
     }
 }

@@ -57,7 +57,7 @@ fn broken(e: OverlayError) -> Option<Refusal> {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
 ) -> Result<T, Option<Refusal>> {
-    match tokio::task::spawn_blocking(f).await {
+    match records::blocking::run(f).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(Some(internal(e))),
         Err(e) => Err(Some(internal(e))),

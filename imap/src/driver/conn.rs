@@ -4,17 +4,18 @@
 use std::io::{self, Read, Write};
 use std::time::Duration;
 
-use ::imap::compress::Deflate;
-use ::imap::framing::{Budget, Frame, Framer, Input};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use mailbox::blocking::in_place;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::net::Stream;
+use super::Backend;
+use crate::compress::Deflate;
+use crate::framing::{Budget, Frame, Framer, Input};
 
 /// Message bodies go out in pieces of this size.
 const CHUNK: usize = 256 * 1024;
 
-pub struct Conn {
-    pub stream: Stream,
+pub struct Conn<S> {
+    stream: S,
     framer: Framer,
     /// How long a client may take to accept what we send.
     write_timeout: Duration,
@@ -22,8 +23,8 @@ pub struct Conn {
     deflate: Option<Box<Deflate>>,
 }
 
-impl Conn {
-    pub fn new(stream: Stream, write_timeout: Duration) -> Self {
+impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
+    pub fn new(stream: S, write_timeout: Duration) -> Self {
         Conn {
             stream,
             framer: Framer::default(),
@@ -59,13 +60,13 @@ impl Conn {
     }
 
     /// Sends a message body the session handed out, a piece at a time.
-    pub async fn send_body(&mut self, body: ::imap::Body) -> io::Result<()> {
+    pub async fn send_body(&mut self, body: crate::Body) -> io::Result<()> {
         let mut reader = body.reader;
         let mut left = body.len;
         while left > 0 {
             let want = (left as usize).min(CHUNK);
             let mut buf = vec![0u8; want];
-            tokio::task::block_in_place(|| reader.read_exact(&mut buf))?;
+            in_place(|| reader.read_exact(&mut buf))?;
             self.write(&buf).await?;
             left -= want as u64;
         }
@@ -74,11 +75,9 @@ impl Conn {
 
     /// Upgrades to TLS; input read ahead of it is dropped (RFC 3501 6.2.1: it must not be
     /// honoured).
-    pub async fn start_tls(&mut self, acceptor: &tokio_rustls::TlsAcceptor) -> io::Result<()> {
+    pub async fn start_tls<B: Backend<Stream = S>>(&mut self, backend: &B) -> io::Result<()> {
         self.framer.discard_input();
-        let plain = std::mem::replace(&mut self.stream, Stream::Closed);
-        self.stream = plain.into_tls(acceptor).await?;
-        Ok(())
+        backend.start_tls(&mut self.stream).await
     }
 
     /// Compresses everything sent from now on and inflates everything read (RFC 4978); what
@@ -141,26 +140,23 @@ impl Conn {
                     let line = format!("+ {continuation}\r\n");
                     self.write(line.as_bytes()).await?;
                 }
-                Frame::BodyStart { .. } => {
-                    match tokio::task::block_in_place(|| store.new_message()) {
-                        Ok(w) => writer = Some(w),
-                        Err(e) => {
-                            tracing::error!(error = %e, "cannot stage message");
-                            self.framer.skip_body();
-                        }
+                Frame::BodyStart { .. } => match in_place(|| store.new_message()) {
+                    Ok(w) => writer = Some(w),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot stage message");
+                        self.framer.skip_body();
                     }
-                }
+                },
                 Frame::Body(bytes) => {
                     if let Some(w) = writer.as_mut() {
-                        tokio::task::block_in_place(|| w.write_all(bytes))?;
+                        in_place(|| w.write_all(bytes))?;
                     }
                 }
                 Frame::BodyEnd => {
                     // Without a writer (a read cut short before), the command comes out with
                     // fewer bodies than literals and is refused as malformed.
                     if let Some(w) = writer.take() {
-                        let s =
-                            tokio::task::block_in_place(|| w.finish()).map_err(io::Error::other)?;
+                        let s = in_place(|| w.finish()).map_err(io::Error::other)?;
                         staged.push(s);
                     }
                 }

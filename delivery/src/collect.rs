@@ -18,7 +18,7 @@ use wire::{MessageId, NetworkSigned, SignedReceipt};
 use super::inbound::{self, Checked};
 use super::inbound_watch as watch;
 use super::{Hosted, Network, spool};
-use crate::jobs::JobHandle;
+use jobs::JobHandle;
 use monitor_api::{Activity, Stage, StageState};
 
 /// A receipt for a collected message, kept until its sender's side has it.
@@ -246,8 +246,8 @@ enum FetchError {
     NoHoldingList,
     #[error("spool: {0}")]
     Spool(#[from] std::io::Error),
-    #[error("task: {0}")]
-    Task(#[from] tokio::task::JoinError),
+    #[error("{0}")]
+    Task(#[from] mailbox::blocking::Stopped),
 }
 
 /// What a collection learnt so far, kept across the servers it fetches from.
@@ -324,7 +324,7 @@ async fn fetch_from(
         Some(m) => m,
         None => {
             let (d, m) = (dir.to_path_buf(), checked.manifest.clone());
-            let lacking = tokio::task::spawn_blocking(move || spool::missing(&d, &m)).await?;
+            let lacking = mailbox::blocking::run(move || spool::missing(&d, &m)).await?;
             gathered.missing.insert(lacking)
         }
     };
@@ -368,7 +368,7 @@ async fn fetch_from(
             continue;
         }
         let (d, len) = (dir.to_path_buf(), data.len());
-        tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data)).await??;
+        mailbox::blocking::run(move || spool::put_chunk(&d, index, &data)).await??;
         if let Ok(pos) = missing.binary_search(&index) {
             missing.remove(pos);
         }

@@ -10,8 +10,8 @@ use wire::{SignedManifest, SignedReceipt};
 
 use overlay::DataStream;
 
-use super::delivery::{Failure, Job, retry};
 use super::delivery_watch as watch;
+use super::job::{Failure, Job, retry};
 use super::progress;
 use super::{Network, spool};
 
@@ -93,7 +93,7 @@ async fn push_chunks(
 ) -> Result<Option<DataReply>, Failure> {
     let read = |i: u32| {
         let d = dir.to_path_buf();
-        tokio::task::spawn_blocking(move || spool::read_chunk(&d, i))
+        mailbox::blocking::run(move || spool::read_chunk(&d, i))
     };
     let Some(&first) = indices.first() else {
         return Ok(None);

@@ -1,12 +1,12 @@
-//! The node's clock: the local clock corrected by the offset to the service network's time,
+//! The process's clock: the local clock corrected by the offset to the service network's time,
 //! so INTERNALDATE, Date stamps and delivery times agree across nodes whose own clocks drift.
 //! One per process: the service clients of every hosted account keep it in step, and what
 //! decides by time (the delivery jobs) is handed its readings.
 
 use std::sync::OnceLock;
 
+use crate::NetClock;
 use chrono::{DateTime, Utc};
-use relay_client::NetClock;
 
 /// The process's network clock.
 pub fn network() -> &'static NetClock {

@@ -45,7 +45,7 @@ pub type Handle = Arc<Mutex<JobProgress>>;
 #[derive(Clone)]
 pub struct Views {
     pub board: Handle,
-    pub job: crate::jobs::JobHandle,
+    pub job: jobs::JobHandle,
 }
 
 #[derive(Default)]

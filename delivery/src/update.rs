@@ -219,7 +219,7 @@ impl Network {
         if self.jobs.get(&id).is_some() {
             return;
         }
-        let job = self.jobs.start(crate::jobs::JobSpec {
+        let job = self.jobs.start(jobs::JobSpec {
             id: &id,
             account: address,
             activity: Activity::Update,

@@ -4,9 +4,8 @@
 use serde::{Deserialize, Serialize};
 use wire::{SignedManifest, SignedReceipt};
 
-use super::delivery::{Failure, Job, retry};
 use super::delivery_watch as watch;
-use super::outbound::job_key;
+use super::job::{Failure, Job, job_key, retry};
 use super::progress::{self, Phase};
 use super::transfer::Placed;
 use super::{Network, spool};

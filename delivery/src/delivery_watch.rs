@@ -7,8 +7,8 @@ use monitor_api::{Activity, Direction, Place, Stage, UserText, error_ids};
 use wire::SignedManifest;
 
 use super::Network;
-use super::delivery::Outcome;
-use crate::jobs::{JobHandle, JobSpec};
+use super::job::Outcome;
+use jobs::{JobHandle, JobSpec};
 
 /// The delivery job `key` (`<message id>/<recipient>`), another attempt when it is listed.
 pub(super) fn start(
@@ -108,7 +108,7 @@ pub(super) fn outcome(job: &JobHandle, outcome: &Outcome, recipient: &str, wait:
         Outcome::HandedOff => job.waiting(),
         Outcome::Dropped(why) => job.fail(text(job, why, recipient, false), None),
         Outcome::Retry(why) => {
-            let at = crate::jobs::registry::now() + wait.as_secs() as i64;
+            let at = jobs::registry::now() + wait.as_secs() as i64;
             job.fail(text(job, why, recipient, true), Some(at));
         }
     }

@@ -14,10 +14,8 @@ use tokio::sync::Semaphore;
 use wire::proto::RefusalCode;
 use wire::{MessageId, SealOptions, SignedManifest, SignedReceipt, Token};
 
-use super::delivery::{
-    self, Action, Attempt, Backoff, Event, Failure, Job, Outcome, Settle, retry,
-};
 use super::delivery_watch as watch;
+use super::job::{self, Action, Attempt, Backoff, Event, Failure, Job, Outcome, Settle, retry};
 use super::progress::{self, Phase};
 use super::sent_receipts::complete;
 use super::transfer::{Deposit, Placed, direct, to_servers};
@@ -42,10 +40,6 @@ pub struct Submission<'a> {
     /// The message id, when a resumable job submits (the same id each time, so the
     /// recipient files it once); random otherwise.
     pub message_id: Option<MessageId>,
-}
-
-pub(super) fn job_key(id: &MessageId, recipient: &str) -> String {
-    format!("{}/{}", id.to_hex(), recipient)
 }
 
 pub(super) fn queue(jobs: &mailbox::Records, s: Submission<'_>) -> mailbox::Result<()> {
@@ -108,7 +102,7 @@ pub(super) async fn run(net: Arc<Network>) {
             let Ok(Some(job)) = net.records.jobs.get::<Job>(&key) else {
                 continue;
             };
-            if let Some(until) = delivery::until_due(&job, now) {
+            if let Some(until) = job::until_due(&job, now) {
                 wait = wait.min(until);
                 let who = (
                     job.sender.as_str(),
@@ -155,7 +149,7 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
         min: net.config.retry_min,
         max: net.config.retry_max,
     };
-    let wait = delivery::retry_wait(job.attempts, backoff);
+    let wait = job::retry_wait(job.attempts, backoff);
     watch::outcome(&view.job, &outcome, &job.recipient, wait);
     progress::update(&view.board, |p| {
         p.phase = match &outcome {
@@ -188,7 +182,7 @@ async fn attempt(net: &Network, key: &str, mut job: Job) {
             "delivery attempt failed"
         ),
     }
-    match delivery::settle(&mut job, &outcome, net.clock.now_ms(), backoff) {
+    match job::settle(&mut job, &outcome, net.clock.now_ms(), backoff) {
         Settle::Delivered => spool::remove(&dir),
         Settle::Remove => {
             if let Err(e) = net.records.jobs.remove(key) {
@@ -217,7 +211,7 @@ struct Run {
     receipt: Option<SignedReceipt>,
 }
 
-/// One attempt: the steps [`delivery::Attempt`] asks for, each reported back to it.
+/// One attempt: the steps [`job::Attempt`] asks for, each reported back to it.
 async fn deliver(
     net: &Network,
     key: &str,
@@ -236,7 +230,7 @@ async fn deliver(
     };
     let (hosted, located, manifest) = match begin.await {
         Ok(b) => b,
-        Err(f) => return delivery::failed(f),
+        Err(f) => return job::failed(f),
     };
     let (mut attempt, mut action) = Attempt::start(manifest.is_some());
     let mut run = Run {
@@ -267,7 +261,7 @@ async fn deliver(
             }
             Action::DepositOnServers => {
                 let Some((signed, placed)) = run.sealed.as_mut() else {
-                    return delivery::failed(retry("not sealed"));
+                    return job::failed(retry("not sealed"));
                 };
                 view.job.end_active(StageState::Failed);
                 tracing::debug!(
@@ -290,7 +284,7 @@ async fn deliver(
             Action::CheckReceipt => {
                 let (Some((signed, placed)), Some(receipt)) = (&run.sealed, run.receipt.take())
                 else {
-                    return delivery::failed(retry("no receipt"));
+                    return job::failed(retry("no receipt"));
                 };
                 let checked = net
                     .records
@@ -358,7 +352,7 @@ async fn seal(
     progress::update(&view.board, |p| p.phase = Phase::Sealing);
     view.job.begin(Stage::Sealing, job.size);
     let seal_view = view.clone();
-    let sealed = tokio::task::spawn_blocking(move || {
+    let sealed = mailbox::blocking::run(move || {
         let mut behind = spool::SyncBehind::new(&out)?;
         let sink = |i: u32, data: &[u8], _h: &wire::ChunkHash| {
             behind.put_chunk(i, data)?;

@@ -79,7 +79,7 @@ impl Arrivals {
 /// An unsealing that runs beside one inbound transfer.
 pub(super) struct Unsealing {
     arrivals: Arc<Arrivals>,
-    task: tokio::task::JoinHandle<Result<StagedMessage, UnsealFailure>>,
+    task: mailbox::blocking::Running<Result<StagedMessage, UnsealFailure>>,
 }
 
 /// What the unsealer needs to know of the message.
@@ -116,7 +116,7 @@ impl Unsealing {
             parts.dir.to_path_buf(),
         );
         let waits = Arc::clone(&arrivals);
-        let task = tokio::task::spawn_blocking(move || {
+        let task = mailbox::blocking::start(move || {
             let chunks = (0..count as u32).map(move |i| {
                 waits.wait_for(i)?;
                 spool::read_chunk(&dir, i)
@@ -139,7 +139,7 @@ impl Unsealing {
     /// message.
     pub(super) async fn finish(
         mut self,
-    ) -> Result<Result<StagedMessage, UnsealFailure>, tokio::task::JoinError> {
+    ) -> Result<Result<StagedMessage, UnsealFailure>, mailbox::blocking::Stopped> {
         (&mut self.task).await
     }
 

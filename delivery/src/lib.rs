@@ -1,14 +1,18 @@
 //! The node on the wims network: hosted accounts, outbound delivery jobs, inbound transfers
-//! and receipts. `mailbox` keeps the records; `overlay` moves the bytes; this module decides.
+//! and receipts. `mailbox` keeps the records; `overlay` moves the bytes; this crate decides.
+//! It knows nothing of the node's configuration file, its clients or its texts: the node
+//! hands it a [`NetworkConfig`] and its store, and reads the jobs it reports.
 
 mod collect;
-mod delivery;
 mod delivery_watch;
 mod hosted;
 mod inbound;
 mod inbound_watch;
+mod job;
 mod outbound;
+pub mod pipe;
 mod progress;
+mod rate_limit;
 mod sent_receipts;
 mod spool;
 mod transfer;
@@ -54,6 +58,17 @@ pub enum RemoteCheck {
     Unavailable,
 }
 
+/// Why the network part could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The record tables could not be opened or read.
+    #[error("store: {0}")]
+    Store(#[from] mailbox::Error),
+    /// The overlay could not listen (a port in use, most often).
+    #[error(transparent)]
+    Overlay(#[from] overlay::OverlayError),
+}
+
 /// Settings the network part of the node runs with.
 #[derive(Clone, Debug)]
 pub struct NetworkConfig {
@@ -66,7 +81,7 @@ pub struct NetworkConfig {
     /// Port prediction punches may aim at private network addresses.
     pub punch_private_targets: bool,
     /// How the job list monitors see is kept.
-    pub jobs: crate::jobs::RegistryConfig,
+    pub jobs: jobs::RegistryConfig,
 }
 
 /// How long a recipient check goes on asking an unreachable service network, and the pause
@@ -92,14 +107,14 @@ pub struct Network {
     busy_in: Mutex<HashSet<String>>,
     progress: progress::Board,
     /// Every job as monitors see it.
-    pub jobs: Arc<crate::jobs::Registry>,
+    pub jobs: Arc<jobs::Registry>,
     config: NetworkConfig,
     /// Network time, kept in step by the service clients.
     clock: relay_client::NetClock,
     update: update::UpdateState,
     /// Offers per peer and minute: each costs a directory lookup at our service server
     /// before anything about the peer is known.
-    offers: crate::limits::RateLimiter<overlay::PeerId>,
+    offers: crate::rate_limit::RateLimiter<overlay::PeerId>,
 }
 
 /// The record tables this module keeps in the store.
@@ -132,7 +147,7 @@ impl Network {
         data_dir: &Path,
         node_key: [u8; 32],
         config: NetworkConfig,
-    ) -> anyhow::Result<(Arc<Network>, mpsc::Receiver<Inbound>)> {
+    ) -> Result<(Arc<Network>, mpsc::Receiver<Inbound>), StartError> {
         let records = Tables {
             hosted: store.records("hosted")?,
             jobs: store.records("jobs")?,
@@ -171,11 +186,11 @@ impl Network {
             collect_wake: Notify::new(),
             busy_in: Mutex::new(HashSet::new()),
             progress: progress::Board::default(),
-            jobs: crate::jobs::Registry::new(config.jobs),
+            jobs: jobs::Registry::new(config.jobs),
             config,
-            clock: crate::clock::network().clone(),
+            clock: relay_client::clock::network().clone(),
             update: update::UpdateState::new(),
-            offers: crate::limits::RateLimiter::new(OFFERS_PER_MINUTE),
+            offers: crate::rate_limit::RateLimiter::new(OFFERS_PER_MINUTE),
         };
         for r in saved {
             match net.load_hosted(&r).await {

@@ -9,6 +9,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use wire::MessageId;
 
+/// The key of a job's record: the message and the recipient it goes to.
+pub(super) fn job_key(id: &MessageId, recipient: &str) -> String {
+    format!("{}/{}", id.to_hex(), recipient)
+}
+
 /// One job's durable record: a message to one remote recipient.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub(super) struct Job {
@@ -211,5 +216,5 @@ fn millis(d: Duration) -> i64 {
 }
 
 #[cfg(test)]
-#[path = "delivery_tests.rs"]
+#[path = "job_tests.rs"]
 mod tests;

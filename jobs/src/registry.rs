@@ -287,7 +287,7 @@ fn evict_finished(jobs: &mut HashMap<String, Arc<Tracked>>, keep: usize) -> Vec<
 
 /// Unix seconds of the node's network-corrected clock.
 pub fn now() -> i64 {
-    crate::clock::now().timestamp()
+    relay_client::clock::now().timestamp()
 }
 
 /// A subject as the monitor may show it: unfolded, decoded (RFC 2047), within its limit.

@@ -15,7 +15,7 @@ use mailbox::StagedMessage;
 use super::inbound_watch as watch;
 use super::unsealing::{self, Parts, UnsealFailure, Unsealing};
 use super::{Hosted, Network, spool};
-use crate::jobs::JobHandle;
+use jobs::JobHandle;
 use monitor_api::{Activity, Stage, UserText, error_ids};
 
 pub(super) async fn serve(net: Arc<Network>, mut inbound: mpsc::Receiver<Inbound>) {
@@ -138,7 +138,7 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
     let dir = net.spool.dir("in", &key);
     let mut need = {
         let (dir, manifest) = (dir.clone(), manifest.clone());
-        tokio::task::spawn_blocking(move || spool::missing(&dir, &manifest))
+        mailbox::blocking::run(move || spool::missing(&dir, &manifest))
             .await
             .unwrap_or_default()
     };
@@ -181,7 +181,7 @@ async fn transfer(net: &Arc<Network>, mut stream: DataStream) -> Result<(), over
                 return stream.close().await;
             }
             let (d, len) = (dir.clone(), data.len());
-            tokio::task::spawn_blocking(move || spool::put_chunk(&d, index, &data))
+            mailbox::blocking::run(move || spool::put_chunk(&d, index, &data))
                 .await
                 .map_err(std::io::Error::other)?
                 .inspect_err(|e| mon.fail(watch::local(&e.to_string()), None))?;
@@ -326,7 +326,7 @@ pub(super) async fn file(
         sender_cert.clone(),
         dir.to_path_buf(),
     );
-    let staged = tokio::task::spawn_blocking(move || {
+    let staged = mailbox::blocking::run(move || {
         let count = m.chunk_hashes.len() as u32;
         unsealing::unseal_into(&store, &m, &k, &c, spool::chunks(&d, count))
     })
@@ -394,7 +394,7 @@ async fn file_unsealed(
     let journal = format!("in:{key}");
     let keyword = mailbox::type_keyword(&manifest.message_type);
     let now = hosted.client.now();
-    tokio::task::spawn_blocking(move || {
+    mailbox::blocking::run(move || {
         let flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
         store.deliver_once_at(&journal, &staged, account.id, "INBOX", &flags, Some(now))
     })

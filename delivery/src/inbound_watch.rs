@@ -6,7 +6,7 @@ use wire::Manifest;
 
 use super::Network;
 use super::unsealing::UnsealFailure;
-use crate::jobs::{JobHandle, JobSpec};
+use jobs::{JobHandle, JobSpec};
 
 /// The job of the inbound message `key` (`<recipient>/<sender>/<message id>`), arriving by
 /// `activity`. `missing` are the chunks the spool still lacks.

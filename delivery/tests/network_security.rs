@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use node::network::{Network, NetworkConfig};
+use delivery::{Network, NetworkConfig};
 use overlay::PeerId;
 use wire::proto::{DataFrame, DataReply, RefusalCode, Request, Response};
 use wire::{AccountKey, MessageId, SealOptions, SignedManifest, Token};
