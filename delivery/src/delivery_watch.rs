@@ -108,7 +108,7 @@ pub(super) fn outcome(job: &JobHandle, outcome: &Outcome, recipient: &str, wait:
         Outcome::HandedOff => job.waiting(),
         Outcome::Dropped(why) => job.fail(text(job, why, recipient, false), None),
         Outcome::Retry(why) => {
-            let at = jobs::registry::now() + wait.as_secs() as i64;
+            let at = jobs::now() + wait.as_secs() as i64;
             job.fail(text(job, why, recipient, true), Some(at));
         }
     }

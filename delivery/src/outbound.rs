@@ -15,7 +15,9 @@ use wire::proto::RefusalCode;
 use wire::{MessageId, SealOptions, SignedManifest, SignedReceipt, Token};
 
 use super::delivery_watch as watch;
-use super::job::{self, Action, Attempt, Backoff, Event, Failure, Job, Outcome, Settle, retry};
+use super::job::{
+    self, Action, Attempt, Backoff, Event, Failure, Job, Outcome, Settle, job_key, retry,
+};
 use super::progress::{self, Phase};
 use super::sent_receipts::complete;
 use super::transfer::{Deposit, Placed, direct, to_servers};

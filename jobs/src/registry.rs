@@ -16,26 +16,21 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use monitor_api::limits::{MAX_JOBS, MAX_NAME_BYTES, MAX_TEXT_BYTES, clip};
+use monitor_api::limits::{MAX_JOBS, MAX_NAME_BYTES, clip};
 use monitor_api::{Activity, Direction, Event, Job, MessageType, NodeStatus};
 use tokio::sync::broadcast;
 
-use super::tracked::{Live, Tracked};
+use crate::feed::Feed;
+use crate::now;
+use crate::tracked::{JobHandle, Tracked};
+
+pub use crate::feed::Published;
 
 /// How often byte counts, rates and chunk maps go out.
 pub const TICK: Duration = Duration::from_millis(250);
 
 /// Finished jobs kept at most, whatever their age: the oldest go first.
 const MAX_FINISHED: usize = 1_000;
-
-/// One event and whose it is: monitors of an account see only its own; `None` (node status,
-/// removals) goes to everyone. The event is encoded once, here, however many monitors send it.
-#[derive(Debug)]
-pub struct Published {
-    pub account: Option<Arc<str>>,
-    /// The event as JSON, checked against the protocol's limits.
-    pub json: Vec<u8>,
-}
 
 /// Settings of the registry from `[monitor]`.
 #[derive(Clone, Copy, Debug)]
@@ -57,7 +52,7 @@ impl Default for RegistryConfig {
 
 pub struct Registry {
     jobs: Mutex<HashMap<String, Arc<Tracked>>>,
-    events: broadcast::Sender<Arc<Published>>,
+    feed: Arc<Feed>,
     status: Mutex<NodeStatus>,
     config: RegistryConfig,
 }
@@ -75,10 +70,9 @@ pub struct JobSpec<'a> {
 
 impl Registry {
     pub fn new(config: RegistryConfig) -> Arc<Registry> {
-        let (events, _) = broadcast::channel(config.queue_events.max(16));
         Arc::new(Registry {
             jobs: Mutex::default(),
-            events,
+            feed: Arc::new(Feed::new(config.queue_events)),
             status: Mutex::new(NodeStatus {
                 node_version: env!("CARGO_PKG_VERSION").to_string(),
                 ..NodeStatus::default()
@@ -87,28 +81,10 @@ impl Registry {
         })
     }
 
-    /// Sends `event` to the monitors that may see it.
-    pub(super) fn publish(&self, account: Option<Arc<str>>, event: Event) {
-        if self.events.receiver_count() == 0 {
-            // No monitor connected: nobody to tell.
-            return;
-        }
-        if let Err(e) = monitor_api::Validate::validate(&event) {
-            tracing::warn!(error = %e, job = event.job_id(), "monitor event beyond the protocol's limits; not sent");
-            return;
-        }
-        match serde_json::to_vec(&event) {
-            Ok(json) => {
-                let _ = self.events.send(Arc::new(Published { account, json }));
-            }
-            Err(e) => tracing::warn!(error = %e, "monitor event not encoded"),
-        }
-    }
-
     /// The events from now on; subscribe before taking a [`Registry::snapshot`], so nothing
     /// falls between the two (an event the snapshot already holds applies twice, harmlessly).
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
-        self.events.subscribe()
+        self.feed.subscribe()
     }
 
     /// The job `spec.id`, made on first use and then the same one for every attempt: a job
@@ -117,10 +93,7 @@ impl Registry {
         let id = clip(spec.id, MAX_NAME_BYTES);
         let existing = self.jobs.lock().expect("job registry").get(id).cloned();
         if let Some(cell) = existing {
-            let handle = JobHandle {
-                registry: self.clone(),
-                cell,
-            };
+            let handle = JobHandle::new(self.feed.clone(), cell);
             handle.restart(spec.size);
             return handle;
         }
@@ -151,10 +124,7 @@ impl Registry {
         for gone in evicted {
             self.removed(&gone);
         }
-        let handle = JobHandle {
-            registry: self.clone(),
-            cell,
-        };
+        let handle = JobHandle::new(self.feed.clone(), cell);
         handle.announce();
         handle
     }
@@ -162,10 +132,7 @@ impl Registry {
     /// The job `id`, when it is in the list.
     pub fn get(self: &Arc<Self>, id: &str) -> Option<JobHandle> {
         let cell = self.jobs.lock().expect("job registry").get(id).cloned()?;
-        Some(JobHandle {
-            registry: self.clone(),
-            cell,
-        })
+        Some(JobHandle::new(self.feed.clone(), cell))
     }
 
     /// The jobs' cells, taken out so the registry's lock is not held while each is read.
@@ -202,7 +169,7 @@ impl Registry {
             return;
         }
         *current = status.clone();
-        self.publish(None, Event::Status { status });
+        self.feed.publish(None, Event::Status { status });
     }
 
     /// One round of the ticker: byte counts, rates and chunk maps of the jobs that moved, and
@@ -220,7 +187,7 @@ impl Registry {
                 continue;
             }
             for event in live.flush(now) {
-                self.publish(Some(cell.account.clone()), event);
+                self.feed.publish(Some(cell.account.clone()), event);
             }
         }
         if !expired.is_empty() {
@@ -236,7 +203,7 @@ impl Registry {
 
     fn removed(&self, cell: &str) {
         // Whose it was no longer matters to anyone: a monitor without the job ignores it.
-        self.publish(
+        self.feed.publish(
             None,
             Event::JobRemoved {
                 id: cell.to_string(),
@@ -283,73 +250,6 @@ fn evict_finished(jobs: &mut HashMap<String, Arc<Tracked>>, keep: usize) -> Vec<
         jobs.remove(id);
     }
     gone
-}
-
-/// Unix seconds of the node's network-corrected clock.
-pub fn now() -> i64 {
-    relay_client::clock::now().timestamp()
-}
-
-/// A subject as the monitor may show it: unfolded, decoded (RFC 2047), within its limit.
-pub fn subject_text(raw: &str) -> String {
-    let header = format!("Subject: {raw}\r\n\r\n");
-    let decoded = mail_parser::MessageParser::default()
-        .parse(header.as_bytes())
-        .and_then(|m| m.subject().map(str::to_string))
-        .unwrap_or_else(|| raw.to_string());
-    clip(decoded.trim(), MAX_TEXT_BYTES).to_string()
-}
-
-/// A job being worked on; the code path doing the work moves it on through this.
-#[derive(Clone)]
-pub struct JobHandle {
-    registry: Arc<Registry>,
-    cell: Arc<Tracked>,
-}
-
-impl JobHandle {
-    /// Runs `f` on the job's live state and sends the events it returns, under the job's
-    /// lock, so that a job's events leave in the order its state changed.
-    pub(super) fn with(&self, f: impl FnOnce(&mut Live) -> Vec<Event>) {
-        let mut live = self.cell.lock();
-        for event in f(&mut live) {
-            self.registry
-                .publish(Some(self.cell.account.clone()), event);
-        }
-    }
-
-    /// Like [`JobHandle::with`] for the per-chunk counters: nothing is sent now; the ticker
-    /// sends what changed.
-    pub(super) fn quietly(&self, f: impl FnOnce(&mut Live)) {
-        f(&mut self.cell.lock());
-    }
-
-    /// Reads the job's live state.
-    pub(super) fn peek<T>(&self, f: impl FnOnce(&Live) -> T) -> T {
-        f(&self.cell.lock())
-    }
-
-    fn announce(&self) {
-        self.with(|live| {
-            vec![Event::JobAdded {
-                job: Box::new(live.job.clone()),
-            }]
-        });
-    }
-
-    /// Another attempt of a job that is listed already.
-    fn restart(&self, size: u64) {
-        self.with(|live| {
-            live.restart(size);
-            vec![Event::JobAdded {
-                job: Box::new(live.job.clone()),
-            }]
-        });
-    }
-
-    pub fn id(&self) -> String {
-        self.cell.lock().job.id.clone()
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use monitor_api::{
 use tokio::sync::broadcast::error::TryRecvError;
 
 use super::*;
+use crate::subject_text;
 
 fn spec<'a>(id: &'a str, account: &'a str) -> JobSpec<'a> {
     JobSpec {

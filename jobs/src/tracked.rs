@@ -10,14 +10,15 @@ use monitor_api::{
     UserText,
 };
 
-use super::registry::{JobHandle, now, subject_text};
+use crate::feed::Feed;
+use crate::{now, subject_text};
 
 /// The span rates are measured over.
 const RATE_WINDOW: Duration = Duration::from_secs(5);
 /// Samples a window holds at most: one per tick, and a few to spare.
 const SAMPLES: usize = 24;
 
-pub(super) struct Tracked {
+pub(crate) struct Tracked {
     /// Whose job it is, shared with every event about it.
     pub account: Arc<str>,
     state: Mutex<Live>,
@@ -37,7 +38,7 @@ impl Tracked {
     }
 }
 
-pub(super) struct Live {
+pub(crate) struct Live {
     pub job: Job,
     /// Where each chunk is; empty until the chunk count is known.
     places: Vec<Place>,
@@ -173,6 +174,61 @@ impl Live {
         s.state = state;
         s.finished = Some(now());
         Some(s.clone())
+    }
+}
+
+/// A job being worked on; the code path doing the work moves it on through this.
+#[derive(Clone)]
+pub struct JobHandle {
+    feed: Arc<Feed>,
+    cell: Arc<Tracked>,
+}
+
+impl JobHandle {
+    pub(crate) fn new(feed: Arc<Feed>, cell: Arc<Tracked>) -> JobHandle {
+        JobHandle { feed, cell }
+    }
+
+    /// Runs `f` on the job's live state and sends the events it returns, under the job's
+    /// lock, so that a job's events leave in the order its state changed.
+    pub(crate) fn with(&self, f: impl FnOnce(&mut Live) -> Vec<Event>) {
+        let mut live = self.cell.lock();
+        for event in f(&mut live) {
+            self.feed.publish(Some(self.cell.account.clone()), event);
+        }
+    }
+
+    /// Like [`JobHandle::with`] for the per-chunk counters: nothing is sent now; the ticker
+    /// sends what changed.
+    pub(crate) fn quietly(&self, f: impl FnOnce(&mut Live)) {
+        f(&mut self.cell.lock());
+    }
+
+    /// Reads the job's live state.
+    pub(crate) fn peek<T>(&self, f: impl FnOnce(&Live) -> T) -> T {
+        f(&self.cell.lock())
+    }
+
+    pub(crate) fn announce(&self) {
+        self.with(|live| {
+            vec![Event::JobAdded {
+                job: Box::new(live.job.clone()),
+            }]
+        });
+    }
+
+    /// Another attempt of a job that is listed already.
+    pub(crate) fn restart(&self, size: u64) {
+        self.with(|live| {
+            live.restart(size);
+            vec![Event::JobAdded {
+                job: Box::new(live.job.clone()),
+            }]
+        });
+    }
+
+    pub fn id(&self) -> String {
+        self.cell.lock().job.id.clone()
     }
 }
 

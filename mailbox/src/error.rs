@@ -45,3 +45,11 @@ pub enum Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Storage work that ended without an answer (see `records::blocking`) failed like a file
+/// operation would.
+impl From<records::blocking::Stopped> for Error {
+    fn from(e: records::blocking::Stopped) -> Error {
+        Error::Io(e.into())
+    }
+}

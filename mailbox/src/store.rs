@@ -138,6 +138,21 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the store a test just dropped: sled's flusher thread lets go of the file lock a
+    /// moment after the last clone is gone, so `InUse` is waited out (up to 10 s).
+    #[cfg(test)]
+    pub(crate) fn reopen(dir: &Path, key: StorageKey) -> Store {
+        let started = std::time::Instant::now();
+        loop {
+            match Store::open(dir, key.clone()) {
+                Err(Error::InUse) if started.elapsed().as_secs() < 10 => {
+                    std::thread::sleep(std::time::Duration::from_millis(50))
+                }
+                other => return other.unwrap(),
+            }
+        }
+    }
+
     /// Opens (or creates) the store in `dir` and removes blobs that a crash left unreferenced.
     pub fn open(dir: &Path, key: StorageKey) -> Result<Store> {
         std::fs::create_dir_all(dir)?;

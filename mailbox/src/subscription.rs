@@ -132,7 +132,7 @@ mod tests {
             store.inner.db.remove(super::CARRIED_OVER).unwrap();
             store.flush().unwrap();
         }
-        let store = Store::open(dir.path(), key).unwrap();
+        let store = Store::reopen(dir.path(), key);
         assert_eq!(store.subscriptions(a).unwrap(), vec!["Old".to_string()]);
     }
 }

@@ -1,38 +1,58 @@
-//! What every connection handler shares.
+//! What the node's parts share, each given only what it uses: the client endpoints (IMAP,
+//! submission, monitors) share [`Clients`]; everything that sends mail (submission, the drop
+//! folder, `wims send`) goes through one [`Outbox`]. `server` builds each part from these.
 
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::{AuthError, AuthLimiter};
-use crate::branding::Branding;
-use crate::config::Config;
-use crate::i18n::I18n;
+use crate::limits::ConnLimiter;
 
-pub struct NodeCtx {
-    pub store: mailbox::Store,
-    pub config: Config,
-    pub tls: tokio_rustls::TlsAcceptor,
-    pub i18n: std::sync::Arc<I18n>,
-    pub branding: Branding,
-    pub auth: AuthLimiter,
-    /// Client connections open now, IMAP and submission together.
-    pub connections: std::sync::Arc<crate::limits::ConnLimiter>,
-    pub data_dir: PathBuf,
-    /// What the node's IMAP sessions share.
-    pub imap: std::sync::Arc<::imap::Env>,
-    /// The node on the wims network; `None` only in tests of the client endpoints alone.
-    pub network: Option<std::sync::Arc<delivery::Network>>,
+/// The password check, throttled after failures for the address and the account alike.
+pub struct Login {
+    store: mailbox::Store,
+    limiter: AuthLimiter,
 }
 
-impl NodeCtx {
+impl Login {
+    pub fn new(store: mailbox::Store, limiter: AuthLimiter) -> Self {
+        Login { store, limiter }
+    }
+
     pub async fn authenticate(
         &self,
         user: &str,
         password: &str,
         peer: IpAddr,
     ) -> Result<mailbox::Account, AuthError> {
-        self.auth
+        self.limiter
             .authenticate(&self.store, user, password, peer)
             .await
     }
+
+    /// Whether `address` has an account here (for the monitor's loopback-only hint).
+    pub fn exists(&self, address: &str) -> bool {
+        self.store.account(address).ok().flatten().is_some()
+    }
+}
+
+/// What every client endpoint shares.
+pub struct Clients {
+    pub tls: tokio_rustls::TlsAcceptor,
+    /// Client connections open now, IMAP and submission together.
+    pub connections: Arc<ConnLimiter>,
+    pub login: Login,
+    /// How long a client may take to accept what it is sent.
+    pub write_timeout: Duration,
+}
+
+/// Where mail leaves an account: the store its copies are filed in and the network its
+/// delivery jobs go out on.
+pub struct Outbox {
+    pub store: mailbox::Store,
+    /// The node on the wims network; `None` only in tests of the client endpoints alone.
+    pub network: Option<Arc<delivery::Network>>,
+    /// The node's host name, in the message ids it makes.
+    pub hostname: String,
 }

@@ -1,6 +1,7 @@
 //! `wims run`: the node with its client endpoints and its network, until Ctrl-C or SIGTERM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Result, anyhow};
 use node::config::Config;
@@ -46,25 +47,31 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
                 .await
                 .map_err(|e| overlay_failed(&i18n, &data, e))?;
         net.spawn_tasks(inbound);
-        let auth = auth::AuthLimiter::new(config.limits.password_checks);
-        let connections = limits::ConnLimiter::new(limits::ConnCaps {
-            total: config.limits.max_connections,
-            per_ip: config.limits.max_connections_per_ip,
-        });
-        let imap = node::imap::env(&config, store.clone(), i18n.clone(), branding.name.clone());
-        let ctx = Arc::new(ctx::NodeCtx {
-            store,
-            config,
+        let clients = Arc::new(ctx::Clients {
             tls: tokio_rustls::TlsAcceptor::from(tls),
+            connections: limits::ConnLimiter::new(limits::ConnCaps {
+                total: config.limits.max_connections,
+                per_ip: config.limits.max_connections_per_ip,
+            }),
+            login: ctx::Login::new(
+                store.clone(),
+                auth::AuthLimiter::new(config.limits.password_checks),
+            ),
+            write_timeout: Duration::from_secs(config.limits.write_timeout),
+        });
+        let outbox = Arc::new(ctx::Outbox {
+            store,
+            network: Some(net),
+            hostname: config.node.hostname.clone(),
+        });
+        let node = server::Node {
+            config,
             i18n,
             branding,
-            auth,
-            connections,
-            data_dir: data.root.clone(),
-            imap,
-            network: Some(net),
-        });
-        server::run(ctx, &data).await
+            clients,
+            outbox,
+        };
+        server::run(node, &data).await
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ctx::NodeCtx;
+use crate::ctx::Outbox;
 use crate::submit::{Outgoing, RecipientError, Resolved};
 use delivery::pipe::WriteBehind;
 use drop_folder::compose::{self, ComposeError, Envelope};
@@ -82,8 +82,9 @@ fn mailbox_of(address: &str) -> Result<Mailbox, SendError> {
 
 /// Composes, files and queues the message; returns once every copy and delivery job is on
 /// disk.
-pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
-    let store = &ctx.store;
+/// `types`: the message types the node knows beyond the built-in ones (`[drop] types`).
+pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result<Sent, SendError> {
+    let store = &outbox.store;
     let from = mailbox_of(&req.from)?;
     let account = store
         .account(&from.address)?
@@ -93,8 +94,7 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
     } else {
         req.message_type.to_ascii_lowercase()
     };
-    let known =
-        mailbox::MESSAGE_TYPES.contains(&kind.as_str()) || ctx.config.drop.types.contains(&kind);
+    let known = mailbox::MESSAGE_TYPES.contains(&kind.as_str()) || types.contains(&kind);
     if !known {
         return Err(SendError::UnknownType(kind));
     }
@@ -145,7 +145,7 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
 
     let (mut local, mut remote) = (Vec::new(), Vec::new());
     for r in &recipients {
-        match crate::submit::resolve(ctx, &account.address, r).await {
+        match crate::submit::resolve(outbox, &account.address, r).await {
             Ok(Resolved::Local(a)) => local.push(a),
             Ok(Resolved::Remote(a)) => remote.push(a),
             Err(RecipientError::NotPartner(a)) => return Err(SendError::NotPartner(a)),
@@ -157,7 +157,7 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
 
     let message_id = wire::MessageId::random();
     let id = message_id.to_hex();
-    let header_id = format!("{id}.send@{}", ctx.config.node.hostname);
+    let header_id = format!("{id}.send@{}", outbox.hostname);
     let (st, msg) = (store.clone(), m.clone());
     let staged = mailbox::blocking::run(move || {
         let env = Envelope {
@@ -190,7 +190,7 @@ pub async fn send(ctx: &NodeCtx, req: SendRequest) -> Result<Sent, SendError> {
     .await
     .map_err(|e| SendError::Store(e.to_string()))??;
 
-    let (st, network) = (store.clone(), ctx.network.clone());
+    let (st, network) = (store.clone(), outbox.network.clone());
     let (sender, sender_id, remote_ids) = (account.address.clone(), account.id, remote.clone());
     let local_ids: Vec<u64> = local.iter().map(|a| a.id).collect();
     let kind_ = kind.clone();

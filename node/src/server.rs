@@ -7,8 +7,20 @@ use std::sync::Arc;
 use anyhow::{Result, anyhow};
 use tokio::net::TcpListener;
 
-use crate::ctx::NodeCtx;
+use crate::branding::Branding;
+use crate::config::Config;
+use crate::ctx::{Clients, Outbox};
+use crate::i18n::I18n;
 use crate::paths::DataDir;
+
+/// What `wims run` starts the node's parts from.
+pub struct Node {
+    pub config: Config,
+    pub i18n: Arc<I18n>,
+    pub branding: Branding,
+    pub clients: Arc<Clients>,
+    pub outbox: Arc<Outbox>,
+}
 
 /// Which endpoint a listener serves; the names are the keys of `run/endpoints.json`.
 #[derive(Clone, Copy, Debug)]
@@ -32,32 +44,31 @@ impl Endpoint {
     }
 }
 
-async fn bind(ctx: &NodeCtx, what: Endpoint, spec: &str) -> Result<Option<TcpListener>> {
+async fn bind(
+    i18n: &I18n,
+    data: &DataDir,
+    what: Endpoint,
+    spec: &str,
+) -> Result<Option<TcpListener>> {
     if spec.trim().is_empty() {
         return Ok(None);
     }
     let addr: SocketAddr = spec.parse().map_err(|_| {
-        anyhow!(
-            ctx.i18n
-                .text("cli-bad-listen", &[("addr", spec), ("what", what.key())])
-        )
+        anyhow!(i18n.text("cli-bad-listen", &[("addr", spec), ("what", what.key())]))
     })?;
     TcpListener::bind(addr).await.map(Some).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            return anyhow!(ctx.i18n.text(
+            return anyhow!(i18n.text(
                 "cli-port-in-use",
                 &[
                     ("port", &addr.port().to_string()),
                     ("what", what.key()),
                     ("addr", spec),
-                    (
-                        "config",
-                        &ctx.data_dir.join("wims.toml").display().to_string()
-                    ),
+                    ("config", &data.config().display().to_string()),
                 ],
             ));
         }
-        anyhow!(ctx.i18n.text(
+        anyhow!(i18n.text(
             "cli-bind-failed",
             &[
                 ("addr", spec),
@@ -68,8 +79,15 @@ async fn bind(ctx: &NodeCtx, what: Endpoint, spec: &str) -> Result<Option<TcpLis
     })
 }
 
-pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
-    let c = &ctx.config;
+pub async fn run(node: Node, data: &DataDir) -> Result<()> {
+    let Node {
+        config,
+        i18n,
+        branding,
+        clients,
+        outbox,
+    } = node;
+    let c = &config;
     let specs = [
         (Endpoint::Imap, c.imap.listen.clone()),
         (Endpoint::Imaps, c.imap.tls_listen.clone()),
@@ -80,10 +98,37 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     // Bind everything before serving anything: a port in use fails the start, not half of it.
     let mut bound = Vec::new();
     for (what, spec) in specs {
-        if let Some(l) = bind(&ctx, what, &spec).await? {
+        if let Some(l) = bind(&i18n, data, what, &spec).await? {
             bound.push((what, l));
         }
     }
+    // Each part is given what it uses, nothing more.
+    let imap = Arc::new(crate::imap::Imap::new(
+        c,
+        clients.clone(),
+        outbox.store.clone(),
+        i18n.clone(),
+        branding.name.clone(),
+    ));
+    let submission = Arc::new(crate::smtp::Submission::new(
+        c,
+        branding.name.clone(),
+        clients.clone(),
+        outbox.clone(),
+        i18n.clone(),
+    ));
+    let network = outbox.network.clone();
+    let monitors = Arc::new(crate::monitor::Monitors {
+        clients: clients.clone(),
+        settings: c.monitor.clone(),
+        data_dir: data.root.clone(),
+        // Without the network (tests of the client endpoints alone) there are no jobs.
+        registry: match &network {
+            Some(net) => net.jobs.clone(),
+            None => jobs::Registry::new(Default::default()),
+        },
+        network: network.clone(),
+    });
     let mut endpoints = BTreeMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     for (what, listener) in bound {
@@ -91,28 +136,26 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
         endpoints.insert(what.key(), addr.to_string());
         println!(
             "{}",
-            ctx.i18n.text(
+            i18n.text(
                 "cli-serving",
                 &[
-                    ("product", &ctx.branding.name),
+                    ("product", &branding.name),
                     ("what", what.key()),
                     ("addr", &addr.to_string())
                 ],
             )
         );
-        let ctx = ctx.clone();
         match what {
-            Endpoint::Imap => tasks.spawn(crate::imap::serve(listener, ctx, false)),
-            Endpoint::Imaps => tasks.spawn(crate::imap::serve(listener, ctx, true)),
-            Endpoint::Submission => tasks.spawn(crate::smtp::serve(listener, ctx, false)),
-            Endpoint::Submissions => tasks.spawn(crate::smtp::serve(listener, ctx, true)),
+            Endpoint::Imap => tasks.spawn(crate::imap::serve(listener, imap.clone(), false)),
+            Endpoint::Imaps => tasks.spawn(crate::imap::serve(listener, imap.clone(), true)),
+            Endpoint::Submission => {
+                tasks.spawn(crate::smtp::serve(listener, submission.clone(), false))
+            }
+            Endpoint::Submissions => {
+                tasks.spawn(crate::smtp::serve(listener, submission.clone(), true))
+            }
             Endpoint::Monitor => {
-                // Without the network (tests of the client endpoints alone) there are no jobs.
-                let jobs = match &ctx.network {
-                    Some(net) => net.jobs.clone(),
-                    None => jobs::Registry::new(Default::default()),
-                };
-                tasks.spawn(crate::monitor::endpoint::serve(listener, ctx, jobs))
+                tasks.spawn(crate::monitor::endpoint::serve(listener, monitors.clone()))
             }
         };
     }
@@ -122,9 +165,12 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     daemon::files::create_private_dir(&data.run_dir())?;
     match daemon::admin::bind(&admin) {
         Ok(listener) => {
-            let ctx = ctx.clone();
+            let admin = Arc::new(crate::admin::Admin {
+                outbox: outbox.clone(),
+                types: c.drop.types.clone(),
+            });
             tasks.spawn(async move {
-                if let Err(e) = crate::admin::serve(listener, ctx).await {
+                if let Err(e) = crate::admin::serve(listener, admin).await {
                     tracing::error!(error = %e, "admin socket failed");
                 }
             });
@@ -133,21 +179,27 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     }
     if !c.drop.folder.trim().is_empty() {
         let root = data.resolve(c.drop.folder.as_ref());
-        tasks.spawn(crate::drop::run(ctx.clone(), root));
+        let drop = Arc::new(crate::drop::DropCtx {
+            outbox: outbox.clone(),
+            settings: c.drop.clone(),
+            data_dir: data.root.clone(),
+            texts: i18n.clone(),
+        });
+        tasks.spawn(crate::drop::run(drop, root));
     }
     let mut endpoints: BTreeMap<&str, serde_json::Value> = endpoints
         .into_iter()
         .map(|(k, v)| (k, serde_json::Value::String(v)))
         .collect();
-    if let Some(net) = &ctx.network {
+    if let Some(net) = &network {
         let addrs = net.node_addrs().await;
         for a in &addrs {
             println!(
                 "{}",
-                ctx.i18n.text(
+                i18n.text(
                     "cli-serving",
                     &[
-                        ("product", &ctx.branding.name),
+                        ("product", &branding.name),
                         ("what", "overlay"),
                         ("addr", a)
                     ],
@@ -174,15 +226,15 @@ pub async fn run(ctx: Arc<NodeCtx>, data: &DataDir) -> Result<()> {
     tracing::info!(endpoints = %summary.join(" "), "node ready");
 
     wait_for_shutdown().await;
-    println!("{}", ctx.i18n.text("cli-stopping", &[]));
+    println!("{}", i18n.text("cli-stopping", &[]));
     tasks.abort_all();
-    if let Some(net) = &ctx.network {
+    if let Some(net) = &network {
         net.overlay.shutdown().await;
     }
     let _ = std::fs::remove_file(&ep);
     let _ = std::fs::remove_file(&admin);
-    ctx.store.flush()?;
-    println!("{}", ctx.i18n.text("cli-stopped", &[]));
+    outbox.store.flush()?;
+    println!("{}", i18n.text("cli-stopped", &[]));
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use mailbox::{Account, StagedMessage, Store};
 
-use crate::ctx::NodeCtx;
+use crate::ctx::Outbox;
 use delivery::{Network, RemoteCheck};
 
 /// Where a recipient's mail goes.
@@ -37,16 +37,16 @@ pub enum RecipientError {
 /// rules, even for a recipient that shares this node; a standalone account reaches only the
 /// accounts of this node.
 pub async fn resolve(
-    ctx: &NodeCtx,
+    outbox: &Outbox,
     sender: &str,
     address: &str,
 ) -> Result<Resolved, RecipientError> {
-    let store = ctx.store.clone();
+    let store = outbox.store.clone();
     let a = address.to_string();
     let here = mailbox::blocking::run(move || store.account(&a))
         .await
-        .map_err(|e| mailbox::Error::Io(std::io::Error::other(e)))??;
-    let network = ctx
+        .map_err(mailbox::Error::from)??;
+    let network = outbox
         .network
         .as_ref()
         .filter(|net| net.hosted(sender).is_some());

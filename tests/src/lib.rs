@@ -23,8 +23,8 @@ mod process;
 mod service;
 mod tools;
 
-pub use clients::{py_dir, python_nodes, run_python};
-pub use node::{Endpoints, Node, NodeBuilder};
+pub use clients::{py_dir, run_python};
+pub use node::{Endpoints, Node, NodeBuilder, python_nodes};
 pub use service::{Service, ServiceEndpoints};
 pub use tools::{
     OVERLAY_PORT_ZERO, assert_user_error, files_containing, find_tool, in_ci, output_bounded,

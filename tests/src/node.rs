@@ -418,3 +418,44 @@ impl Node {
         crate::clients::run_python(script, args, &self.work, &env)
     }
 }
+
+/// Runs `tests/py/SCRIPT ARGS...` against several nodes at once and asserts it exits 0.
+/// Besides what [`Node::python`] sets (`WIMS_DATA` is the first node's folder,
+/// `WIMS_ACCOUNTS` every node's accounts), the script gets `WIMS_NODES`: a JSON object from
+/// each node's name to `{"data": folder, "accounts": [{"address", "password"}...]}`, so
+/// `wimstest` can reach each account on the node that hosts it. `work` is the scratch folder
+/// (`WIMS_WORK`), kept by the caller across calls. Returns the script's stdout.
+pub fn python_nodes(script: &str, args: &[&str], nodes: &[(&str, &Node)], work: &Path) -> String {
+    assert!(!nodes.is_empty(), "python_nodes needs at least one node");
+    let mut all: Vec<(String, String)> = Vec::new();
+    let mut map = serde_json::Map::new();
+    for (name, node) in nodes {
+        for acc in &node.accounts {
+            if !all.iter().any(|(a, _)| *a == acc.0) {
+                all.push(acc.clone());
+            }
+        }
+        let accounts: serde_json::Value =
+            serde_json::from_str(&crate::clients::accounts_json(&node.accounts))
+                .expect("accounts JSON");
+        map.insert(
+            (*name).to_string(),
+            serde_json::json!({ "data": node.data, "accounts": accounts }),
+        );
+    }
+    let env = vec![
+        (
+            "WIMS_DATA".to_string(),
+            nodes[0].1.data.clone().into_os_string(),
+        ),
+        (
+            "WIMS_ACCOUNTS".to_string(),
+            crate::clients::accounts_json(&all).into(),
+        ),
+        (
+            "WIMS_NODES".to_string(),
+            serde_json::Value::Object(map).to_string().into(),
+        ),
+    ];
+    crate::clients::run_python(script, args, work, &env)
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mailbox::Store;
 
 use super::{Failure, ReceiptLine, Reply, Request, failure};
-use crate::ctx::NodeCtx;
+use crate::ctx::Outbox;
 
 /// Hosting needs the overlay, so it is not a store-only [`execute`] request.
 pub async fn host(net: &delivery::Network, profile: &str, password: &str) -> Reply {
@@ -107,14 +107,21 @@ fn failed(address: String, e: mailbox::Error) -> Reply {
     Reply::failed(code, address, e.to_string())
 }
 
+/// What the admin socket serves with: the node's outbox (store and network) and the message
+/// types `wims send` may use beyond the built-in ones.
+pub struct Admin {
+    pub outbox: Arc<Outbox>,
+    pub types: Vec<String>,
+}
+
 /// Serves the admin socket until the task is dropped.
-pub async fn serve(listener: tokio::net::UnixListener, ctx: Arc<NodeCtx>) -> std::io::Result<()> {
-    daemon::admin::serve(listener, move |req| answer(ctx.clone(), req)).await
+pub async fn serve(listener: tokio::net::UnixListener, admin: Arc<Admin>) -> std::io::Result<()> {
+    daemon::admin::serve(listener, move |req| answer(admin.clone(), req)).await
 }
 
 /// One request, in the running node.
-async fn answer(ctx: Arc<NodeCtx>, req: Request) -> Reply {
-    let network = &ctx.network;
+async fn answer(admin: Arc<Admin>, req: Request) -> Reply {
+    let network = &admin.outbox.network;
     match req {
         Request::LogLevel { level } => {
             if daemon::logging::set_level(level) {
@@ -132,7 +139,7 @@ async fn answer(ctx: Arc<NodeCtx>, req: Request) -> Reply {
             Some(net) => update_check(net).await,
             None => Reply::failed(Failure::Internal, "", ""),
         },
-        Request::Send(req) => match crate::send::send(&ctx, req).await {
+        Request::Send(req) => match crate::send::send(&admin.outbox, &admin.types, req).await {
             Ok(sent) => Reply::Sent(sent),
             Err(e) => {
                 let (code, address) = failure::of_send(&e);
@@ -146,7 +153,7 @@ async fn answer(ctx: Arc<NodeCtx>, req: Request) -> Reply {
                 .unwrap_or_default(),
         },
         req => {
-            let s = ctx.store.clone();
+            let s = admin.outbox.store.clone();
             mailbox::blocking::run(move || execute(&s, req))
                 .await
                 .unwrap_or_else(|e| Reply::failed(Failure::Internal, "", e.to_string()))

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use execute::{execute, host, serve, update_check};
+pub use execute::{Admin, execute, host, serve, update_check};
 pub use failure::Failure;
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -10,5 +10,18 @@ mod monitor_job;
 mod watch_task;
 pub mod watcher;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+
 pub use watch_task::run;
 pub use watcher::Watcher;
+
+/// What the drop folder works with.
+pub struct DropCtx {
+    pub outbox: Arc<crate::ctx::Outbox>,
+    pub settings: crate::config::DropSection,
+    /// Relative attachment folders are under it.
+    pub data_dir: PathBuf,
+    /// The reasons written next to rejected files, in the node's language.
+    pub texts: Arc<crate::i18n::I18n>,
+}

@@ -5,14 +5,14 @@ use std::path::Path;
 
 use monitor_api::{Activity, Direction, Stage, UserText, error_ids};
 
+use super::DropCtx;
 use super::watcher::{Fail, Outcome};
-use crate::ctx::NodeCtx;
 use drop_folder::format::DropMessage;
 use jobs::{JobHandle, JobSpec};
 
 /// The job of the file at `path` in `processing/` (`<job id>.<name>`), `len` bytes long.
-pub(super) fn start(ctx: &NodeCtx, path: &Path, m: &DropMessage, len: u64) -> Option<JobHandle> {
-    let net = ctx.network.as_ref()?;
+pub(super) fn start(ctx: &DropCtx, path: &Path, m: &DropMessage, len: u64) -> Option<JobHandle> {
+    let net = ctx.outbox.network.as_ref()?;
     let file = path.file_name()?.to_string_lossy();
     // The name the person gave the file, without the job id the take put in front.
     let name = file.split_once('.').map_or(&*file, |(_, n)| n);
@@ -47,7 +47,7 @@ pub(super) fn outcome(job: &JobHandle, outcome: &Result<Outcome, Fail>, poll_int
             job.fail(text, None);
         }
         Err(Fail::Retry(_)) => {
-            let at = jobs::registry::now() + poll_interval as i64;
+            let at = jobs::now() + poll_interval as i64;
             job.fail(UserText::new(error_ids::SERVICE_UNREACHABLE), Some(at));
         }
     }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use super::DropCtx;
 use super::watcher::{Watcher, is_drop_file};
-use crate::ctx::NodeCtx;
 
 /// Shortest gap between two rounds woken by notifications: a file being written sends one for
 /// every write, and one look per gap follows it well enough.
@@ -75,8 +75,8 @@ fn watch_folder(
 
 /// Runs the drop folder until the task is dropped. The file work is blocking (argon2, disk),
 /// so each round runs on the blocking pool.
-pub async fn run(ctx: Arc<NodeCtx>, root: PathBuf) {
-    let poll = Duration::from_secs(ctx.config.drop.poll_interval.max(1));
+pub async fn run(ctx: Arc<DropCtx>, root: PathBuf) {
+    let poll = Duration::from_secs(ctx.settings.poll_interval.max(1));
     let mut w = match Watcher::new(ctx, root.clone()) {
         Ok(w) => w,
         Err(e) => {

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use chrono::{DateTime, Utc};
 use mailbox::{Account, DropAuth, DropSettings};
 
-use crate::ctx::NodeCtx;
+use super::DropCtx;
 use drop_folder::Reason;
 use drop_folder::compose::{self, ComposeError, Envelope, Source};
 use drop_folder::confine::AttachmentFolder;
@@ -90,7 +90,7 @@ struct Seen {
 }
 
 pub struct Watcher {
-    ctx: Arc<NodeCtx>,
+    ctx: Arc<DropCtx>,
     root: PathBuf,
     processing: PathBuf,
     sent: PathBuf,
@@ -138,14 +138,14 @@ fn job_of(name: &str) -> Option<(&str, &str)> {
 }
 
 impl Watcher {
-    pub fn new(ctx: Arc<NodeCtx>, root: PathBuf) -> io::Result<Watcher> {
+    pub fn new(ctx: Arc<DropCtx>, root: PathBuf) -> io::Result<Watcher> {
         let processing = root.join(PROCESSING);
         let sent = root.join(SENT);
         let rejected = root.join(REJECTED);
         for d in [&root, &processing, &sent, &rejected] {
             fs::create_dir_all(d)?;
         }
-        let c = &ctx.config.drop;
+        let c = &ctx.settings;
         let mut types: Vec<String> = mailbox::MESSAGE_TYPES
             .iter()
             .map(|t| t.to_string())
@@ -301,13 +301,13 @@ impl Watcher {
         self.scheduled.remove(&file);
         let outcome = self.send(&path, id);
         if let Some(job) = self.job.take() {
-            super::monitor_job::outcome(&job, &outcome, self.ctx.config.drop.poll_interval);
+            super::monitor_job::outcome(&job, &outcome, self.ctx.settings.poll_interval);
         }
         match outcome {
             Ok(Outcome::Sent) => match self.place_sent(&path, name, id) {
                 Ok(_) => {
                     tracing::info!(file = name, job = id, "drop file sent");
-                    if let Err(e) = self.ctx.store.forget_job(id) {
+                    if let Err(e) = self.ctx.outbox.store.forget_job(id) {
                         tracing::warn!(job = id, error = %e, "could not clear the delivery journal");
                     }
                 }
@@ -348,7 +348,7 @@ impl Watcher {
     }
 
     fn reject(&self, path: &Path, name: &str, id: &str, reason: &Reason) {
-        let text = reason.text(&self.ctx.i18n);
+        let text = reason.text(&self.ctx.texts);
         tracing::warn!(file = name, job = id, reason = %text, "drop file rejected");
         let mut target = name.to_string();
         if self.rejected.join(name).exists() {
@@ -362,7 +362,7 @@ impl Watcher {
             .and_then(|_| fs::rename(path, self.rejected.join(&target)));
         match written {
             Ok(()) => {
-                let _ = self.ctx.store.forget_job(id);
+                let _ = self.ctx.outbox.store.forget_job(id);
             }
             Err(e) => {
                 tracing::warn!(file = name, error = %e, "rejected drop file could not be moved")
@@ -372,7 +372,7 @@ impl Watcher {
 
     fn send(&mut self, path: &Path, id: &str) -> Result<Outcome, Fail> {
         let ctx = self.ctx.clone();
-        let c = &ctx.config.drop;
+        let c = &ctx.settings;
         let len = fs::metadata(path)?.len();
         if len > c.max_file_size {
             return Err(Reason::FileTooLarge {
@@ -385,13 +385,13 @@ impl Watcher {
         let m = format::parse(&text, &self.types)?;
         self.job = super::monitor_job::start(&ctx, path, &m, len);
         let (account, settings) = self.authorise(&m)?;
-        let store = &ctx.store;
+        let store = &ctx.outbox.store;
         let mut recipients: Vec<u64> = Vec::new();
         let mut remote = Vec::new();
         for r in m.recipients() {
             // The watcher runs on the blocking pool, inside the runtime.
             let resolved = tokio::runtime::Handle::current().block_on(submit::resolve(
-                &ctx,
+                &ctx.outbox,
                 &account.address,
                 &r.address,
             ));
@@ -445,7 +445,7 @@ impl Watcher {
             }
             .into());
         }
-        let message_id = format!("{id}.drop@{}", ctx.config.node.hostname);
+        let message_id = format!("{id}.drop@{}", ctx.outbox.hostname);
         let env = Envelope {
             message_id: &message_id,
             date: chrono::Local::now().fixed_offset(),
@@ -457,7 +457,7 @@ impl Watcher {
         let staged = writer.finish()?;
         // The message id is derived from the job, so a resumed job names the same message and
         // its recipients file it once.
-        let digest = blake3::hash(format!("drop\0{}\0{id}", ctx.config.node.hostname).as_bytes());
+        let digest = blake3::hash(format!("drop\0{}\0{id}", ctx.outbox.hostname).as_bytes());
         let mut message_id = [0u8; 16];
         message_id.copy_from_slice(&digest.as_bytes()[..16]);
         let out = Outgoing {
@@ -470,7 +470,7 @@ impl Watcher {
             job: Some(id),
             date: None,
         };
-        match submit::file(store, ctx.network.as_deref(), &staged, &out) {
+        match submit::file(store, ctx.outbox.network.as_deref(), &staged, &out) {
             Ok(()) => {}
             Err(SubmitError::SentCopyMissing(job)) => return Err(Fail::Retry(job)),
             Err(SubmitError::Store(e)) => return Err(e.into()),
@@ -481,7 +481,7 @@ impl Watcher {
     }
 
     fn authorise(&mut self, m: &DropMessage) -> Result<(Account, DropSettings), Fail> {
-        let store = &self.ctx.store;
+        let store = &self.ctx.outbox.store;
         let address = &m.from.address;
         let Some(settings) = store.drop_settings(address)? else {
             return Err(match store.account(address)? {

@@ -20,9 +20,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::ctx::NodeCtx;
+use super::Monitors;
 use crate::limits::{ConnCaps, ConnLimiter};
-use jobs::registry::{Published, Registry, now};
+use jobs::{Published, Registry, now};
 
 /// A wrong operator token costs the asker this long: tokens cannot be guessed, and a client
 /// that keeps trying should not spin.
@@ -53,8 +53,9 @@ enum Ended {
 }
 
 /// Serves monitors on `listener` until the node stops.
-pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, registry: Arc<Registry>) {
-    let c = &ctx.config.monitor;
+pub async fn serve(listener: TcpListener, ctx: Arc<Monitors>) {
+    let registry = ctx.registry.clone();
+    let c = &ctx.settings;
     let limiter = ConnLimiter::new(ConnCaps {
         total: c.max_connections,
         per_ip: c.max_connections_per_ip,
@@ -67,11 +68,11 @@ pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, registry: Arc<Regis
     status.abort();
 }
 
-async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, registry: Arc<Registry>) {
-    let c = &ctx.config.monitor;
+async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<Monitors>, registry: Arc<Registry>) {
+    let c = &ctx.settings;
     let deadline = Duration::from_secs(c.handshake_timeout);
     let opened = tokio::time::timeout(deadline, async {
-        let tls = ctx.tls.accept(tcp).await.map_err(HelloError::Tls)?;
+        let tls = ctx.clients.tls.accept(tcp).await.map_err(HelloError::Tls)?;
         let (mut rd, wr) = tokio::io::split(tls);
         let hello = read_hello(&mut rd, c.max_hello_size).await?;
         Ok::<_, HelloError>((rd, wr, hello))
@@ -146,7 +147,7 @@ async fn read_hello<R: AsyncRead + Unpin>(
 }
 
 /// Whose jobs the credentials may see, or why not.
-async fn check(ctx: &NodeCtx, credentials: &Credentials, peer: IpAddr) -> Result<Scope, Refusal> {
+async fn check(ctx: &Monitors, credentials: &Credentials, peer: IpAddr) -> Result<Scope, Refusal> {
     match credentials {
         Credentials::Operator { token } => {
             if super::token::is_valid(&ctx.data_dir, token) {
@@ -157,12 +158,17 @@ async fn check(ctx: &NodeCtx, credentials: &Credentials, peer: IpAddr) -> Result
             }
         }
         Credentials::Account { address, password } => {
-            match ctx.authenticate(address, password, peer).await {
+            match ctx
+                .clients
+                .login
+                .authenticate(address, password, peer)
+                .await
+            {
                 Ok(account) => Ok(Scope::Account {
                     address: account.address.to_ascii_lowercase(),
                 }),
                 Err(_) => {
-                    let exists = ctx.store.account(address).ok().flatten().is_some();
+                    let exists = ctx.clients.login.exists(address);
                     Err(account_refusal(exists, peer))
                 }
             }
@@ -184,7 +190,7 @@ fn account_refusal(exists: bool, peer: IpAddr) -> Refusal {
 async fn write<W: AsyncWrite + Unpin>(
     wr: &mut W,
     frame: &ServerFrame,
-    ctx: &NodeCtx,
+    ctx: &Monitors,
 ) -> std::io::Result<()> {
     let line = monitor_api::encode(frame).map_err(std::io::Error::other)?;
     send(wr, &line, ctx).await
@@ -195,9 +201,9 @@ async fn write<W: AsyncWrite + Unpin>(
 async fn send<W: AsyncWrite + Unpin>(
     wr: &mut W,
     bytes: &[u8],
-    ctx: &NodeCtx,
+    ctx: &Monitors,
 ) -> std::io::Result<()> {
-    let limit = Duration::from_secs(ctx.config.limits.write_timeout);
+    let limit = ctx.clients.write_timeout;
     tokio::time::timeout(limit, async {
         wr.write_all(bytes).await?;
         wr.flush().await
@@ -212,7 +218,7 @@ async fn snapshot<W: AsyncWrite + Unpin>(
     account: Option<&str>,
     seq: u64,
     registry: &Registry,
-    ctx: &NodeCtx,
+    ctx: &Monitors,
 ) -> std::io::Result<()> {
     let jobs = registry.snapshot(account);
     let mut out = Vec::new();
@@ -250,7 +256,7 @@ async fn stream<R, W>(
     mut wr: W,
     account: Option<&str>,
     registry: &Registry,
-    ctx: &NodeCtx,
+    ctx: &Monitors,
 ) -> Ended
 where
     R: AsyncRead + Unpin,

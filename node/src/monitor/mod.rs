@@ -1,6 +1,22 @@
 //! What the node shows monitors (`docs/monitor-api.md`): the endpoint that streams the live
-//! list of jobs (`crate::jobs`) to monitors that proved who they are, and the node's status.
+//! list of jobs (the `jobs` crate) to monitors that proved who they are, and the node's status.
 
 pub mod endpoint;
 mod status;
 pub mod token;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What the monitor endpoint serves with.
+pub struct Monitors {
+    pub clients: Arc<crate::ctx::Clients>,
+    pub settings: crate::config::MonitorSection,
+    /// Where the operator's tokens are kept.
+    pub data_dir: PathBuf,
+    /// The node on the network, for its status line; `None` in tests of the client endpoints
+    /// alone.
+    pub network: Option<Arc<delivery::Network>>,
+    /// The jobs monitors are shown.
+    pub registry: Arc<jobs::Registry>,
+}

@@ -6,20 +6,20 @@ use std::time::Duration;
 
 use monitor_api::NodeStatus;
 
-use crate::ctx::NodeCtx;
+use super::Monitors;
 use jobs::Registry;
 
 /// How often the status is looked at.
 const EVERY: Duration = Duration::from_secs(5);
 
-pub(super) async fn run(ctx: Arc<NodeCtx>, registry: Arc<Registry>) {
+pub(super) async fn run(ctx: Arc<Monitors>, registry: Arc<Registry>) {
     loop {
         registry.set_status(current(&ctx).await);
         tokio::time::sleep(EVERY).await;
     }
 }
 
-async fn current(ctx: &NodeCtx) -> NodeStatus {
+async fn current(ctx: &Monitors) -> NodeStatus {
     let mut status = NodeStatus {
         node_version: env!("CARGO_PKG_VERSION").to_string(),
         ..NodeStatus::default()

@@ -7,12 +7,12 @@ use std::net::IpAddr;
 use ::smtp::{AuthOutcome, Backend, Lookup, Outcome, Plan, User};
 use chrono::{DateTime, Utc};
 
+use super::Submission;
 use crate::auth::AuthError;
-use crate::ctx::NodeCtx;
 use crate::submit::{Outgoing, SubmitError};
 use delivery::{Network, RemoteCheck};
 
-pub(super) struct NodeBackend<'a>(pub(super) &'a NodeCtx);
+pub(super) struct NodeBackend<'a>(pub(super) &'a Submission);
 
 impl Backend for NodeBackend<'_> {
     type Writer = mailbox::MessageWriter;
@@ -23,7 +23,13 @@ impl Backend for NodeBackend<'_> {
         password: &str,
         peer: IpAddr,
     ) -> (AuthOutcome, Option<User>) {
-        match self.0.authenticate(user, password, peer).await {
+        match self
+            .0
+            .clients
+            .login
+            .authenticate(user, password, peer)
+            .await
+        {
             Ok(a) => (
                 AuthOutcome::Ok,
                 Some(User {
@@ -43,10 +49,10 @@ impl Backend for NodeBackend<'_> {
     }
 
     async fn lookup(&self, sender: &User, address: &str) -> Lookup {
-        let store = self.0.store.clone();
+        let store = self.0.outbox.store.clone();
         let a = address.to_string();
         // Accounts of a wims network follow its rules even when they share this node.
-        let network = self.0.network.as_ref().and_then(|net| {
+        let network = self.0.outbox.network.as_ref().and_then(|net| {
             let sender = sender.address.clone();
             net.hosted(&sender).map(|_| (net.clone(), sender))
         });
@@ -57,8 +63,9 @@ impl Backend for NodeBackend<'_> {
                 RemoteCheck::Unknown => Err(Lookup::NotHosted),
                 RemoteCheck::Unavailable => Err(Lookup::NetworkUnavailable),
             };
-        match mailbox::blocking::run(move || store.account(&a)).await {
-            Ok(Ok(Some(account))) => {
+        let found = mailbox::blocking::run(move || store.account(&a)).await;
+        match found.unwrap_or_else(|e| Err(e.into())) {
+            Ok(Some(account)) => {
                 if let Some((net, sender)) = &network
                     && net.hosted(&account.address).is_some()
                     && let Err(refusal) = ask(net, sender).await
@@ -70,7 +77,7 @@ impl Backend for NodeBackend<'_> {
                     address: account.address,
                 })
             }
-            Ok(Ok(None)) => match &network {
+            Ok(None) => match &network {
                 Some((net, sender)) => match ask(net, sender).await {
                     Ok(()) => Lookup::Remote(address.to_string()),
                     Err(refusal) => {
@@ -88,10 +95,6 @@ impl Backend for NodeBackend<'_> {
                     Lookup::NotHosted
                 }
             },
-            Ok(Err(e)) => {
-                tracing::warn!(address, error = %e, "smtp recipient lookup failed");
-                Lookup::Unavailable
-            }
             Err(e) => {
                 tracing::warn!(address, error = %e, "smtp recipient lookup failed");
                 Lookup::Unavailable
@@ -100,13 +103,10 @@ impl Backend for NodeBackend<'_> {
     }
 
     async fn open_body(&self) -> Option<mailbox::MessageWriter> {
-        let store = self.0.store.clone();
-        match mailbox::blocking::run(move || store.new_message()).await {
-            Ok(Ok(w)) => Some(w),
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "smtp could not start a message body");
-                None
-            }
+        let store = self.0.outbox.store.clone();
+        let opened = mailbox::blocking::run(move || store.new_message()).await;
+        match opened.unwrap_or_else(|e| Err(e.into())) {
+            Ok(w) => Some(w),
             Err(e) => {
                 tracing::warn!(error = %e, "smtp could not start a message body");
                 None
@@ -117,8 +117,8 @@ impl Backend for NodeBackend<'_> {
     /// Files the message through the submission pipeline. The reply is 250 only when every
     /// copy and delivery job is durable.
     async fn submit(&self, writer: mailbox::MessageWriter, plan: Plan, peer: IpAddr) -> Outcome {
-        let store = self.0.store.clone();
-        let network = self.0.network.clone();
+        let store = self.0.outbox.store.clone();
+        let network = self.0.outbox.network.clone();
         let (from, count) = (
             plan.sender.address.clone(),
             plan.recipients.len() + plan.remote.len(),
@@ -143,8 +143,8 @@ impl Backend for NodeBackend<'_> {
             Ok(staged.size)
         })
         .await;
-        match done {
-            Ok(Ok(size)) => {
+        match done.unwrap_or_else(|e| Err(mailbox::Error::from(e).into())) {
+            Ok(size) => {
                 tracing::info!(%peer, from, recipients = count, size, "message submitted");
                 if queued {
                     Outcome::Queued
@@ -152,13 +152,9 @@ impl Backend for NodeBackend<'_> {
                     Outcome::Delivered
                 }
             }
-            Ok(Err(SubmitError::ForgedSender { field, claimed })) => {
+            Err(SubmitError::ForgedSender { field, claimed }) => {
                 tracing::info!(%peer, from, field, claimed = ?claimed, "smtp message refused: header names another sender");
                 Outcome::ForgedSender
-            }
-            Ok(Err(e)) => {
-                tracing::warn!(from, error = %e, "smtp delivery failed");
-                Outcome::Failed
             }
             Err(e) => {
                 tracing::warn!(from, error = %e, "smtp delivery failed");

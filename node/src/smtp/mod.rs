@@ -7,47 +7,70 @@ mod backend;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::ctx::NodeCtx;
+use crate::ctx::{Clients, Outbox};
+use crate::i18n::I18n;
 use ::smtp::{Conn, Exit, Limits, Session};
 use backend::NodeBackend;
 
-pub async fn serve(listener: TcpListener, ctx: Arc<NodeCtx>, implicit_tls: bool) {
-    let limiter = ctx.connections.clone();
+/// What the submission endpoint serves with.
+pub struct Submission {
+    pub clients: Arc<Clients>,
+    pub outbox: Arc<Outbox>,
+    pub limits: Limits,
+    /// Reply texts, in the node's language.
+    pub texts: Arc<I18n>,
+}
+
+impl Submission {
+    pub fn new(
+        config: &crate::config::Config,
+        product: String,
+        clients: Arc<Clients>,
+        outbox: Arc<Outbox>,
+        texts: Arc<I18n>,
+    ) -> Submission {
+        let limits = Limits {
+            hostname: config.node.hostname.clone(),
+            product,
+            max_message_size: config.submission.max_message_size,
+            max_recipients: config.submission.max_recipients,
+        };
+        Submission {
+            clients,
+            outbox,
+            limits,
+            texts,
+        }
+    }
+}
+
+pub async fn serve(listener: TcpListener, sub: Arc<Submission>, implicit_tls: bool) {
+    let limiter = sub.clients.connections.clone();
     crate::net::accept_loop(listener, "smtp", limiter, move |tcp, peer| {
-        connection(tcp, peer, ctx.clone(), implicit_tls)
+        connection(tcp, peer, sub.clone(), implicit_tls)
     })
     .await
 }
 
-fn limits(ctx: &NodeCtx) -> Limits {
-    Limits {
-        hostname: ctx.config.node.hostname.clone(),
-        product: ctx.branding.name.clone(),
-        max_message_size: ctx.config.submission.max_message_size,
-        max_recipients: ctx.config.submission.max_recipients,
-    }
-}
-
 async fn handshake(
-    ctx: &NodeCtx,
+    sub: &Submission,
     tcp: TcpStream,
     peer: SocketAddr,
 ) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    crate::net::tls_handshake(&ctx.tls, tcp, peer, "smtp").await
+    crate::net::tls_handshake(&sub.clients.tls, tcp, peer, "smtp").await
 }
 
-async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implicit_tls: bool) {
-    let ctx: &NodeCtx = &ctx;
+async fn connection(tcp: TcpStream, peer: SocketAddr, sub: Arc<Submission>, implicit_tls: bool) {
+    let sub: &Submission = &sub;
     tracing::debug!(%peer, tls = implicit_tls, "smtp connection");
-    let backend = NodeBackend(ctx);
-    let write_timeout = Duration::from_secs(ctx.config.limits.write_timeout);
-    let session = Session::new(&ctx.i18n, limits(ctx), implicit_tls);
+    let backend = NodeBackend(sub);
+    let write_timeout = sub.clients.write_timeout;
+    let session = Session::new(&sub.texts, sub.limits.clone(), implicit_tls);
     if implicit_tls {
-        if let Some(tls) = handshake(ctx, tcp, peer).await {
+        if let Some(tls) = handshake(sub, tcp, peer).await {
             Conn::new(&backend, peer, session, tls, write_timeout)
                 .run(true)
                 .await;
@@ -56,7 +79,7 @@ async fn connection(tcp: TcpStream, peer: SocketAddr, ctx: Arc<NodeCtx>, implici
     }
     let plain = Conn::new(&backend, peer, session, tcp, write_timeout);
     if let Exit::StartTls(tcp, mut session) = plain.run(true).await
-        && let Some(tls) = handshake(ctx, tcp, peer).await
+        && let Some(tls) = handshake(sub, tcp, peer).await
     {
         session.tls_started();
         // Under TLS, STARTTLS is refused, so this is the last upgrade.

@@ -21,6 +21,7 @@ pub const MAX_AUTH_FAILURES: u32 = 3;
 const LOGIN_USER: &str = "VXNlcm5hbWU6";
 const LOGIN_PASSWORD: &str = "UGFzc3dvcmQ6";
 
+#[derive(Debug, Clone)]
 pub struct Limits {
     pub hostname: String,
     pub product: String,
