@@ -7,6 +7,8 @@ use std::collections::HashMap;
 // The store's bits: a folder listed from the change index maps onto them directly.
 use mailbox::{Listed, SYSTEM_FLAG_BITS, StateRef, is_flag_atom, system_flag_bit as system_bit};
 
+pub(crate) const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
+
 /// \Seen's bit in [`FlagTable::system`], the one sessions ask about by itself.
 pub const SEEN: u8 = 1;
 

@@ -22,32 +22,21 @@ pub mod render;
 pub mod search_ext;
 pub mod syntax;
 
-mod append;
 pub mod append_ext;
 mod args;
-mod auth;
 mod binary;
-mod commands;
-mod dispatch;
 mod fetch;
-mod fetch_job;
 mod flag_table;
+mod header;
 mod imap_url;
 mod list;
-mod notify;
 mod notify_set;
-mod qresync;
-mod query;
-mod quota;
 mod search;
 mod search_context;
 mod session;
 mod sort;
-mod store_job;
 mod thread;
 mod thread_references;
-mod urlauth;
-mod urlfetch;
 mod view;
 mod view_cache;
 
@@ -58,7 +47,7 @@ mod session_tests;
 
 use std::sync::Arc;
 
-pub use fetch_job::Body;
+pub use session::fetch_job::Body;
 pub use session::{Session, Step};
 pub use view_cache::ViewCache;
 

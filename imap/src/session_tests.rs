@@ -443,7 +443,12 @@ fn a_large_store_is_told_in_parts() {
         );
     }
     assert!(lines[20].starts_with("f OK"), "{r}");
-    assert_eq!(a.flushes, 2, "three parts of {}", super::store_job::PART);
+    assert_eq!(
+        a.flushes,
+        2,
+        "three parts of {}",
+        crate::session::store_job::PART
+    );
     // Silent: nothing to send between the parts.
     let r = a.send(b"g STORE 1:* -FLAGS.SILENT (\\Flagged)\r\n");
     assert!(r.starts_with("g OK"), "{r}");

@@ -8,7 +8,7 @@ use std::cmp::Ordering;
 use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
 use mailbox::EmailAddress;
 
-use super::search::header_values;
+use crate::header::header_values;
 
 /// A text key is cut to this many bytes: a longer subject or name changes no real order, and
 /// a hostile one must not hold memory for every message of a folder.

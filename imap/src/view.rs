@@ -11,18 +11,10 @@ use mailbox::{Folder, Store};
 
 use super::flag_table::{FlagTable, SEEN};
 use super::search_context::Context;
-use super::session::SYSTEM_FLAGS;
 use super::view_cache::{Snapshot, ViewCache};
+use crate::flag_table::SYSTEM_FLAGS;
 
-/// What the session last told the client about one message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub modseq: u64,
-    /// Flag list id in the view's [`FlagTable`].
-    pub list: u32,
-    /// \Recent in this session (RFC 3501 2.3.2).
-    pub recent: bool,
-}
+pub use crate::view_cache::Slot;
 
 pub struct View {
     pub folder: u64,

@@ -6,7 +6,16 @@
 use std::sync::{Arc, Mutex};
 
 use super::flag_table::FlagTable;
-use super::view::Slot;
+
+/// What the session last told the client about one message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub modseq: u64,
+    /// Flag list id in the view's [`FlagTable`].
+    pub list: u32,
+    /// \Recent in this session (RFC 3501 2.3.2).
+    pub recent: bool,
+}
 
 /// Folders smaller than this are read afresh: a copy would save next to nothing.
 const MIN_MESSAGES: usize = 2_000;

@@ -15,6 +15,7 @@ mod ledger;
 mod message;
 pub mod mime;
 mod model;
+mod open;
 mod quota;
 mod records;
 mod state_block;

@@ -1,25 +1,10 @@
 //! Storage work leaves the async runtime in one place, `records::blocking` (re-exported as
-//! `mailbox::blocking`): no other code of the daemons calls tokio's `spawn_blocking` or
+//! `mailbox::blocking`): no other code of the workspace calls tokio's `spawn_blocking` or
 //! `block_in_place` itself, so the boundary stays one file to change.
 
 use std::path::Path;
 
-/// What the daemons are made of.
-const CRATES: &[&str] = &[
-    "node",
-    "delivery",
-    "jobs",
-    "imap",
-    "smtp",
-    "drop-folder",
-    "mailbox",
-    "records",
-    "service",
-    "relay-client",
-    "overlay",
-    "daemon",
-    "wire",
-];
+mod source;
 
 /// The boundary itself, and code that waits on something other than storage.
 const ALLOWED: &[(&str, &str)] = &[
@@ -33,29 +18,21 @@ const ALLOWED: &[(&str, &str)] = &[
 const CALLS: &[&str] = &["spawn_blocking(", "block_in_place("];
 
 fn scan(root: &Path, dir: &Path, hits: &mut Vec<String>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            scan(root, &p, hits);
-            continue;
-        }
-        let name = p.to_str().unwrap_or_default();
-        // Unit tests may block as they like.
-        if !name.ends_with(".rs") || name.ends_with("_tests.rs") {
-            continue;
-        }
+    let mut files = Vec::new();
+    source::rust_files(dir, &mut files);
+    for p in files {
         let rel = p
             .strip_prefix(root)
             .unwrap()
             .to_string_lossy()
             .replace('\\', "/");
-        if ALLOWED.iter().any(|(f, _)| *f == rel) {
+        // Unit tests may block as they like.
+        if rel.ends_with("_tests.rs") || ALLOWED.iter().any(|(f, _)| *f == rel) {
             continue;
         }
         let src = std::fs::read_to_string(&p).unwrap();
-        let code = src.split("#[cfg(test)]").next().unwrap_or_default();
-        for (n, line) in code.lines().enumerate() {
-            if !line.trim_start().starts_with("//") && CALLS.iter().any(|c| line.contains(c)) {
+        for (n, line) in source::code_lines(&src) {
+            if CALLS.iter().any(|c| line.contains(c)) {
                 hits.push(format!("{rel}:{}: {}", n + 1, line.trim()));
             }
         }
@@ -64,9 +41,9 @@ fn scan(root: &Path, dir: &Path, hits: &mut Vec<String>) {
 
 #[test]
 fn storage_work_leaves_the_runtime_through_one_boundary() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let root = source::root();
     let mut hits = Vec::new();
-    for krate in CRATES {
+    for krate in source::crates() {
         scan(root, &root.join(krate).join("src"), &mut hits);
     }
     assert!(

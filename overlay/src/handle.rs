@@ -12,6 +12,7 @@ use crate::OverlayError;
 use crate::behaviour::Behaviour;
 use crate::config::OverlayConfig;
 use crate::data_stream::DataStream;
+use crate::inbound::Inbound;
 use crate::stream_gate::StreamGate;
 use crate::swarm_task::{Command, SwarmTask};
 
@@ -23,20 +24,6 @@ const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 const DIRECT_WAIT: Duration = Duration::from_secs(15);
 const COMMAND_QUEUE: usize = 64;
 const INBOUND_QUEUE: usize = 256;
-
-/// What peers ask of us.
-#[derive(Debug)]
-pub enum Inbound {
-    /// A control request from an authenticated peer; answer through `reply` (dropping it =
-    /// the requester sees an error).
-    Request {
-        peer: PeerId,
-        request: Request,
-        reply: oneshot::Sender<Response>,
-    },
-    /// A data stream a peer opened.
-    Data { peer: PeerId, stream: DataStream },
-}
 
 /// Starts the overlay.
 pub struct Overlay;

@@ -20,7 +20,7 @@ use wire::proto::{Refusal, RefusalCode, Request, Response};
 
 use crate::OverlayError;
 use crate::behaviour::{Behaviour, BehaviourEvent};
-use crate::handle::Inbound;
+use crate::inbound::Inbound;
 
 mod direct_path;
 mod events;

@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::limits::Invalid;
 use crate::limits::{MAX_CHUNKS, MAX_RUNS, MAX_SERVERS};
-use crate::validate::Invalid;
 
 /// Where one chunk is, least advanced first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

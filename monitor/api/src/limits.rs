@@ -66,3 +66,29 @@ mod tests {
         assert_eq!(clip("ü", 0), "");
     }
 }
+
+/// Why a well-formed frame is still not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Invalid {
+    #[error("too many {what} (at most {limit})")]
+    TooMany { what: &'static str, limit: usize },
+    #[error("{what} longer than {limit} bytes")]
+    TooLong { what: &'static str, limit: usize },
+    #[error("{0} is empty")]
+    Empty(&'static str),
+    #[error("chunk map does not add up")]
+    ChunkMap,
+    #[error("server index out of range")]
+    ServerIndex,
+    #[error("version range upside down")]
+    VersionRange,
+    #[error("not a message type name")]
+    MessageType,
+    #[error("not a text argument name")]
+    ArgName,
+}
+
+/// A value that checks its own bounds.
+pub trait Validate {
+    fn validate(&self) -> Result<(), Invalid>;
+}

@@ -1,6 +1,20 @@
 //! One client connection's state (not authenticated / authenticated / selected), fed framed
 //! commands by its driver and answering with output and a [`Step`].
 
+mod append;
+mod auth;
+mod commands;
+mod contexts;
+mod dispatch;
+pub(crate) mod fetch_job;
+mod notify;
+mod qresync;
+pub(crate) mod query;
+mod quota;
+pub(crate) mod store_job;
+pub(crate) mod urlauth;
+pub(crate) mod urlfetch;
+
 use std::sync::Arc;
 
 use imap_codec::CommandCodec;
@@ -9,12 +23,12 @@ use imap_codec::imap_types::flag::Flag;
 use imap_codec::imap_types::mailbox::{ListMailbox, Mailbox};
 use mailbox::Account;
 
-use super::fetch_job::{Body, FetchJob};
 use super::framing::{Budget, Input, Refusal, tag_of};
 use super::search_ext::{Saved, strip_return, substitute, verb};
 use super::syntax::decode_mutf7;
 use super::view::View;
 use crate::Env;
+use fetch_job::{Body, FetchJob};
 
 pub(super) enum State {
     NotAuthenticated,
@@ -70,13 +84,13 @@ pub struct Session {
     /// A FETCH that is being sent in pieces.
     pub(super) fetching: Option<Box<FetchJob>>,
     /// A URLFETCH that is being sent in pieces.
-    pub(super) urlfetch: Option<Box<super::urlfetch::UrlFetch>>,
+    pub(super) urlfetch: Option<Box<urlfetch::UrlFetch>>,
     /// A STORE that is being made and told in parts.
-    pub(super) storing: Option<Box<super::store_job::StoreJob>>,
+    pub(super) storing: Option<Box<store_job::StoreJob>>,
     /// A command waiting for the client or the driver.
     pub(super) waiting: Waiting,
     /// What the client asked to hear of as it happens (NOTIFY).
-    pub(super) notify: Option<Box<super::notify::Notify>>,
+    pub(super) notify: Option<Box<notify::Notify>>,
 }
 
 /// A command that is not finished with its first answer.
@@ -95,8 +109,6 @@ pub(super) enum Waiting {
         tag: String,
     },
 }
-
-pub(super) const SYSTEM_FLAGS: &str = "\\Answered \\Flagged \\Deleted \\Seen \\Draft";
 
 pub(super) fn flag_str(f: &Flag<'_>) -> String {
     match f {

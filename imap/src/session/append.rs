@@ -12,8 +12,8 @@ use imap_codec::decode::Decoder;
 use imap_codec::imap_types::command::CommandBody;
 use mailbox::StagedMessage;
 
-use super::append_ext::{CatPart, Part};
-use super::session::{Session, State, flag_str, mailbox_name};
+use super::{Session, State, flag_str, mailbox_name};
+use crate::append_ext::{CatPart, Part};
 
 /// Why a CATENATE message could not be put together.
 enum Refused {
@@ -76,14 +76,14 @@ fn copy_bounded(
 
 impl Session {
     /// APPEND of one message or several (MULTIAPPEND): all are filed or none.
-    pub(super) fn append_command(&mut self, bytes: &[u8], staged: Vec<StagedMessage>) {
-        let tag = super::search_ext::verb(bytes)
+    pub(crate) fn append_command(&mut self, bytes: &[u8], staged: Vec<StagedMessage>) {
+        let tag = crate::search_ext::verb(bytes)
             .map(|v| v.0)
             .unwrap_or_default();
         let Some(acct) = self.account_id() else {
             return self.tagged(&tag, "BAD", None, "imap-bad-state");
         };
-        let parts = super::append_ext::split(bytes).unwrap_or_default();
+        let parts = crate::append_ext::split(bytes).unwrap_or_default();
         let bodies: usize = parts.iter().map(Part::bodies).sum();
         if parts.is_empty() || bodies != staged.len() {
             return self.bad_syntax(&tag, "APPEND");
@@ -159,7 +159,7 @@ impl Session {
                 self.refresh(true);
                 let uids: Vec<u32> = done.iter().map(|d| d.uid).collect();
                 let validity = done.first().map_or(0, |d| d.uidvalidity);
-                let code = format!("APPENDUID {validity} {}", super::search_ext::compact(&uids));
+                let code = format!("APPENDUID {validity} {}", crate::search_ext::compact(&uids));
                 self.tagged(&tag, "OK", Some(&code), "imap-done");
             }
             Err(mailbox::Error::NoFolder) => {
@@ -200,7 +200,7 @@ impl Session {
 
     /// The bytes an URL names in this account, `None` when it names nothing here.
     fn url_part(&self, acct: u64, url: &str) -> Result<Option<Box<dyn Read + Send>>, Refused> {
-        let Some(u) = super::imap_url::parse(url) else {
+        let Some(u) = crate::imap_url::parse(url) else {
             return Ok(None);
         };
         // An absolute URL must name the user logged in.
@@ -209,7 +209,7 @@ impl Session {
         {
             return Ok(None);
         }
-        let Some(section) = super::imap_url::section(u.section.as_deref()) else {
+        let Some(section) = crate::imap_url::section(u.section.as_deref()) else {
             return Ok(None);
         };
         let store = &self.env.store;
@@ -223,7 +223,7 @@ impl Session {
             return Ok(None);
         };
         let r =
-            super::fetch::section_reader(store, (folder.id, u.uid), &meta, &section, u.partial)?;
+            crate::fetch::section_reader(store, (folder.id, u.uid), &meta, &section, u.partial)?;
         Ok(Some(r.reader))
     }
 }

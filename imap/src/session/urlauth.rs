@@ -9,13 +9,13 @@
 
 use mailbox::Account;
 
-use super::append_ext::{token_len, token_value};
-use super::imap_url;
-use super::session::{Session, State, Step};
-use super::syntax::{decode_mutf7, string};
+use super::{Session, State, Step};
+use crate::append_ext::{token_len, token_value};
+use crate::imap_url;
+use crate::syntax::{decode_mutf7, string};
 
 /// The message part a signed URL names.
-pub(super) struct Resolved {
+pub(crate) struct Resolved {
     /// Folder id and UID.
     pub at: (u64, u32),
     pub meta: mailbox::MessageMeta,
@@ -98,7 +98,7 @@ fn arguments(mut rest: &[u8]) -> Option<Vec<String>> {
 }
 
 impl Session {
-    pub(super) fn account(&self) -> Option<&Account> {
+    pub(crate) fn account(&self) -> Option<&Account> {
         match &self.state {
             State::Authenticated(a) | State::Selected(a, _) => Some(a),
             State::NotAuthenticated => None,
@@ -107,7 +107,7 @@ impl Session {
 
     /// GENURLAUTH, RESETKEY and URLFETCH, which imap-codec does not parse; `None` for other
     /// verbs.
-    pub(super) fn urlauth_command(&mut self, tag: &str, verb: &str, args: &[u8]) -> Option<Step> {
+    pub(crate) fn urlauth_command(&mut self, tag: &str, verb: &str, args: &[u8]) -> Option<Step> {
         if !matches!(verb, "GENURLAUTH" | "RESETKEY" | "URLFETCH") {
             return None;
         }
@@ -136,7 +136,7 @@ impl Session {
 
     /// The folder a URL's mailbox names in `account`: its name as UTF-8, else as modified
     /// UTF-7.
-    pub(super) fn url_folder(
+    pub(crate) fn url_folder(
         &self,
         account: u64,
         name: &str,
@@ -235,7 +235,7 @@ impl Session {
     }
 
     /// The message part a signed URL names, if every check passes.
-    pub(super) fn resolve_signed(&self, url: &str) -> Option<Resolved> {
+    pub(crate) fn resolve_signed(&self, url: &str) -> Option<Resolved> {
         let me = self.account()?;
         let s = split_signed(url)?;
         let (mechanism, given) = s.mac?;

@@ -8,15 +8,16 @@ use imap_codec::imap_types::extensions::sort::SortCriterion;
 use imap_codec::imap_types::extensions::thread::ThreadingAlgorithm;
 use imap_codec::imap_types::search::SearchKey;
 
-use super::search::{Candidate, Searcher, header_values};
-use super::search_ext::{Hit, SearchReturn};
-use super::session::{Session, State};
-use super::sort::{self, Entry};
-use super::thread::{self, OrderedSubject, Subject};
-use super::thread_references::References;
+use super::{Session, State};
+use crate::header::header_values;
+use crate::search::{Candidate, Searcher};
+use crate::search_ext::{Hit, SearchReturn};
+use crate::sort::{self, Entry};
+use crate::thread::{self, OrderedSubject, Subject};
+use crate::thread_references::References;
 
 /// What a message sorts by under `order`, from what the search loaded or loads now.
-pub(super) fn sort_entry(
+pub(crate) fn sort_entry(
     s: &Searcher,
     c: &mut Candidate,
     order: &[SortCriterion],
@@ -50,7 +51,7 @@ pub(super) fn sort_entry(
 
 impl Session {
     /// Whether a command's charset can be searched with; if not, NO [BADCHARSET] is sent.
-    pub(super) fn charset_ok(&mut self, tag: &str, charset: Option<&Charset<'_>>) -> bool {
+    pub(crate) fn charset_ok(&mut self, tag: &str, charset: Option<&Charset<'_>>) -> bool {
         let Some(c) = charset else {
             return true;
         };
@@ -109,7 +110,7 @@ impl Session {
     fn answer(&mut self, tag: &str, verb: &str, uid: bool, hits: &[Hit], uses_modseq: bool) {
         let ret = self.search_return.take();
         if let Some(r) = ret.as_ref().filter(|r| r.save) {
-            self.saved = super::search_ext::to_save(r, hits);
+            self.saved = crate::search_ext::to_save(r, hits);
         }
         // IMAP4rev2 answers SEARCH with ESEARCH; SORT is not part of it.
         let ret = ret.or_else(|| {
@@ -118,7 +119,7 @@ impl Session {
                 ..Default::default()
             })
         });
-        if let Some(l) = super::search_ext::answer(verb, tag, uid, ret.as_ref(), hits, uses_modseq)
+        if let Some(l) = crate::search_ext::answer(verb, tag, uid, ret.as_ref(), hits, uses_modseq)
         {
             self.line(&l);
         }
@@ -126,7 +127,7 @@ impl Session {
         self.tagged(tag, "OK", None, "imap-done");
     }
 
-    pub(super) fn search(&mut self, tag: &str, criteria: &[SearchKey<'_>], uid: bool) {
+    pub(crate) fn search(&mut self, tag: &str, criteria: &[SearchKey<'_>], uid: bool) {
         let (key, uses_modseq) = self.criteria_key(criteria);
         let mut hits = Vec::new();
         self.each_match(&key, |_, c| {
@@ -144,7 +145,7 @@ impl Session {
     }
 
     /// SORT (RFC 5256), answered as ESORT (RFC 5267) when RETURN was given.
-    pub(super) fn sort(
+    pub(crate) fn sort(
         &mut self,
         tag: &str,
         order: &[SortCriterion],
@@ -175,7 +176,7 @@ impl Session {
     }
 
     /// THREAD (RFC 5256) with ORDEREDSUBJECT or REFERENCES.
-    pub(super) fn thread(
+    pub(crate) fn thread(
         &mut self,
         tag: &str,
         algorithm: &ThreadingAlgorithm<'_>,

@@ -7,13 +7,13 @@
 use imap_codec::imap_types::sequence::SequenceSet;
 use mailbox::FlagOp;
 
-use super::session::{Session, State, Step};
+use super::{Session, State, Step};
 
 /// Messages changed (and their responses written) per part: some 400 KiB of responses, sent
 /// while the next part is made. Small in unit tests, so a few messages make several parts.
-pub(super) const PART: usize = if cfg!(test) { 7 } else { 10_000 };
+pub(crate) const PART: usize = if cfg!(test) { 7 } else { 10_000 };
 
-pub(super) struct StoreJob {
+pub(crate) struct StoreJob {
     tag: String,
     op: FlagOp,
     flags: Vec<String>,
@@ -30,7 +30,7 @@ pub(super) struct StoreJob {
 
 impl Session {
     #[allow(clippy::too_many_arguments)]
-    pub(super) fn store_cmd(
+    pub(crate) fn store_cmd(
         &mut self,
         tag: &str,
         set: &SequenceSet,
@@ -65,7 +65,7 @@ impl Session {
     }
 
     /// Changes the next parts of the STORE under way; [`Step::Flush`] while some are left.
-    pub(super) fn store_more(&mut self) -> Step {
+    pub(crate) fn store_more(&mut self) -> Step {
         let Some(mut job) = self.storing.take() else {
             return Step::Read;
         };

@@ -9,13 +9,13 @@ use std::io::Read;
 use imap_codec::imap_types::fetch::Section;
 use mailbox::transfer::Encoding;
 
-use super::args::{Tok, tokens, word};
-use super::binary::binary_decoder;
-use super::fetch::{FLUSH_AT, NoNul, literal, section_reader};
-use super::render::{body_structure, find_part};
-use super::session::{Session, Step};
-use super::syntax::string;
 use super::urlauth::Resolved;
+use super::{Session, Step};
+use crate::args::{Tok, tokens, word};
+use crate::binary::binary_decoder;
+use crate::fetch::{FLUSH_AT, NoNul, literal, section_reader};
+use crate::render::{body_structure, find_part};
+use crate::syntax::string;
 
 /// What RFC 5524 lets a client ask of one URL.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -32,7 +32,7 @@ struct Request {
 }
 
 /// A URLFETCH whose answer is being sent.
-pub(super) struct UrlFetch {
+pub(crate) struct UrlFetch {
     tag: String,
     urls: VecDeque<Request>,
     /// `* URLFETCH` has been written.
@@ -108,7 +108,7 @@ fn measure(mut r: impl Read) -> std::io::Result<Decoded> {
 }
 
 impl Session {
-    pub(super) fn urlfetch_command(&mut self, tag: &str, args: &[u8]) -> Step {
+    pub(crate) fn urlfetch_command(&mut self, tag: &str, args: &[u8]) -> Step {
         let mut s = args;
         let urls: Option<VecDeque<Request>> =
             tokens(&mut s).and_then(|t| t.iter().map(request).collect());
@@ -131,7 +131,7 @@ impl Session {
 
     /// Writes URLFETCH's answer until a literal must be streamed; the driver's
     /// [`Session::resume`] comes back here.
-    pub(super) fn urlfetch_more(&mut self) -> Step {
+    pub(crate) fn urlfetch_more(&mut self) -> Step {
         let Some(mut job) = self.urlfetch.take() else {
             return Step::Read;
         };

@@ -8,11 +8,11 @@ use imap_codec::imap_types::flag::{StoreResponse, StoreType};
 use mailbox::FlagOp;
 
 use super::qresync::Known;
-use super::session::{Session, State, Step, flag_str, mailbox_name};
-use super::syntax::string;
+use super::{Session, State, Step, flag_str, mailbox_name};
+use crate::syntax::string;
 
 impl Session {
-    pub(super) fn command(&mut self, cmd: Command<'_>) -> Step {
+    pub(crate) fn command(&mut self, cmd: Command<'_>) -> Step {
         let tag = cmd.tag.inner().to_string();
         let authed = self.account_id();
         let selected = matches!(self.state, State::Selected(..));

@@ -5,10 +5,10 @@ use base64::Engine;
 
 use mailbox::Account;
 
-use super::session::{Session, State, Step, Waiting};
+use super::{Session, State, Step, Waiting};
 
 impl Session {
-    pub(super) fn capabilities(&self) -> String {
+    pub(crate) fn capabilities(&self) -> String {
         let mut caps = vec![
             "IMAP4rev1",
             "IMAP4rev2",
@@ -65,7 +65,7 @@ impl Session {
         caps.join(" ")
     }
 
-    pub(super) fn login(&mut self, tag: &str, user: String, password: String) -> Step {
+    pub(crate) fn login(&mut self, tag: &str, user: String, password: String) -> Step {
         if !self.tls && !self.env.limits.allow_plaintext_auth {
             self.tagged(tag, "NO", Some("PRIVACYREQUIRED"), "imap-login-disabled");
             return Step::Read;
@@ -77,7 +77,7 @@ impl Session {
     }
 
     /// The outcome of the credentials check.
-    pub(super) fn logged_in<E: std::fmt::Display>(&mut self, tag: &str, r: Result<Account, E>) {
+    pub(crate) fn logged_in<E: std::fmt::Display>(&mut self, tag: &str, r: Result<Account, E>) {
         match r {
             Ok(account) => {
                 tracing::info!(peer = %self.peer, account = %account.address, "imap login");
@@ -98,7 +98,7 @@ impl Session {
     }
 
     /// AUTHENTICATE PLAIN, its response inline (SASL-IR) or after a continuation.
-    pub(super) fn authenticate(
+    pub(crate) fn authenticate(
         &mut self,
         tag: &str,
         mechanism: &str,
@@ -121,7 +121,7 @@ impl Session {
     }
 
     /// The line that answers AUTHENTICATE's continuation.
-    pub(super) fn sasl_response(&mut self, tag: &str, line: &[u8]) -> Step {
+    pub(crate) fn sasl_response(&mut self, tag: &str, line: &[u8]) -> Step {
         let l = String::from_utf8_lossy(line).trim().to_string();
         if l == "*" {
             self.tagged(tag, "BAD", None, "imap-auth-cancelled");

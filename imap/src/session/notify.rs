@@ -12,9 +12,9 @@ use imap_codec::decode::Decoder;
 use imap_codec::imap_types::command::CommandBody;
 use imap_codec::imap_types::fetch::{MacroOrMessageDataItemNames, MessageDataItemName};
 
-use super::notify_set::{self, Events, Filter, Request};
-use super::session::{Session, State, Step};
-use super::syntax::decode_mutf7;
+use super::{Session, State, Step};
+use crate::notify_set::{self, Events, Filter, Request};
+use crate::syntax::decode_mutf7;
 
 /// What a folder looked like when the client last heard of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ struct Counts {
     modseq: u64,
 }
 
-pub(super) struct Notify {
+pub(crate) struct Notify {
     selected: Option<notify_set::Selected>,
     /// MessageNew's fetch attributes for the selected folder, checked when NOTIFY was set.
     fetch: Option<Vec<MessageDataItemName<'static>>>,
@@ -72,7 +72,7 @@ impl Session {
     }
 
     /// NOTIFY NONE / NOTIFY SET (what follows the verb).
-    pub(super) fn notify_command(&mut self, tag: &str, args: &[u8]) {
+    pub(crate) fn notify_command(&mut self, tag: &str, args: &[u8]) {
         if self.account_id().is_none() {
             return self.tagged(tag, "BAD", None, "imap-bad-state");
         }
@@ -142,7 +142,7 @@ impl Session {
     /// updates, under NOTIFY whatever the client asked to hear of. A FETCH of new messages
     /// may follow as a step of its own.
     pub fn changed(&mut self) -> Step {
-        let idling = matches!(self.waiting, super::session::Waiting::Idle { .. });
+        let idling = matches!(self.waiting, super::Waiting::Idle { .. });
         if idling {
             self.refresh(true);
         }

@@ -5,21 +5,21 @@ use imap_codec::imap_types::sequence::SequenceSet;
 use imap_codec::imap_types::status::StatusDataItemName;
 
 use super::qresync::Known;
-use super::session::{Session, State, Step, Waiting, list_pattern, mailbox_name};
-use super::syntax::{encode_mutf7, string};
-use super::view::View;
+use super::{Session, State, Step, Waiting, list_pattern, mailbox_name};
+use crate::syntax::{encode_mutf7, string};
+use crate::view::View;
 
 impl Session {
     /// A folder name as an IMAP string in this client's encoding.
-    pub(super) fn put_name(&self, out: &mut Vec<u8>, name: &str) {
+    pub(crate) fn put_name(&self, out: &mut Vec<u8>, name: &str) {
         if self.utf8_names() {
-            super::syntax::string_utf8(out, name)
+            crate::syntax::string_utf8(out, name)
         } else {
             string(out, &encode_mutf7(name))
         }
     }
 
-    pub(super) fn folder_result(&mut self, tag: &str, r: mailbox::Result<()>) {
+    pub(crate) fn folder_result(&mut self, tag: &str, r: mailbox::Result<()>) {
         match r {
             Ok(()) => {
                 self.refresh(true);
@@ -29,7 +29,7 @@ impl Session {
         }
     }
 
-    pub(super) fn store_error(&mut self, tag: &str, e: mailbox::Error) {
+    pub(crate) fn store_error(&mut self, tag: &str, e: mailbox::Error) {
         let (code, id) = match e {
             mailbox::Error::NoFolder => (Some("NONEXISTENT"), "imap-no-folder"),
             mailbox::Error::FolderExists => (Some("ALREADYEXISTS"), "imap-folder-exists"),
@@ -45,7 +45,7 @@ impl Session {
         self.tagged(tag, "NO", code, id);
     }
 
-    pub(super) fn select(
+    pub(crate) fn select(
         &mut self,
         tag: &str,
         mailbox: &Mailbox<'_>,
@@ -124,7 +124,7 @@ impl Session {
         self.tagged(tag, "OK", Some(code), "imap-select-ok");
     }
 
-    pub(super) fn list(
+    pub(crate) fn list(
         &mut self,
         tag: &str,
         reference: &Mailbox<'_>,
@@ -176,7 +176,7 @@ impl Session {
                 })
                 .collect()
         });
-        let query = super::list::Query {
+        let query = crate::list::Query {
             patterns: full,
             lsub,
             select_subscribed: opts.select_subscribed,
@@ -190,7 +190,7 @@ impl Session {
             .collect();
         let subscribed = subscribed.into_iter().collect();
         let mut out = Vec::new();
-        for e in super::list::answer(&query, &by_name, &subscribed) {
+        for e in crate::list::answer(&query, &by_name, &subscribed) {
             let mut l = format!("* {verb} ({}) \"/\" ", e.attrs.join(" ")).into_bytes();
             self.put_name(&mut l, &e.name);
             if e.child_info {
@@ -211,7 +211,7 @@ impl Session {
         self.tagged(tag, "OK", None, "imap-done");
     }
 
-    pub(super) fn status(
+    pub(crate) fn status(
         &mut self,
         tag: &str,
         mailbox: &Mailbox<'_>,
@@ -279,7 +279,7 @@ impl Session {
     }
 
     /// IDLE: updates are sent as the store changes until the client says DONE.
-    pub(super) fn idle(&mut self, tag: &str) -> Step {
+    pub(crate) fn idle(&mut self, tag: &str) -> Step {
         let Some(account) = self.account_id() else {
             return Step::Read;
         };
@@ -292,7 +292,7 @@ impl Session {
     }
 
     /// False (and BAD sent) when a non-UID command names messages that do not exist.
-    pub(super) fn check_seq(&mut self, tag: &str, set: &SequenceSet, uid: bool) -> bool {
+    pub(crate) fn check_seq(&mut self, tag: &str, set: &SequenceSet, uid: bool) -> bool {
         if uid || self.with_view(|v| v.seq_set_valid(set)) {
             return true;
         }
@@ -300,7 +300,7 @@ impl Session {
         false
     }
 
-    pub(super) fn with_view<T>(&self, f: impl FnOnce(&View) -> T) -> T
+    pub(crate) fn with_view<T>(&self, f: impl FnOnce(&View) -> T) -> T
     where
         T: Default,
     {
@@ -310,7 +310,7 @@ impl Session {
         }
     }
 
-    pub(super) fn writable(&mut self, tag: &str) -> Option<(u64, u64)> {
+    pub(crate) fn writable(&mut self, tag: &str) -> Option<(u64, u64)> {
         match &self.state {
             State::Selected(a, v) if !v.read_only => Some((a.id, v.folder)),
             State::Selected(..) => {
@@ -321,7 +321,7 @@ impl Session {
         }
     }
 
-    pub(super) fn expunge(&mut self, tag: &str, only: Option<Vec<u32>>) {
+    pub(crate) fn expunge(&mut self, tag: &str, only: Option<Vec<u32>>) {
         let Some((acct, folder)) = self.writable(tag) else {
             return;
         };
@@ -335,7 +335,7 @@ impl Session {
         }
     }
 
-    pub(super) fn copy(
+    pub(crate) fn copy(
         &mut self,
         tag: &str,
         set: &SequenceSet,

@@ -11,8 +11,8 @@ use imap_codec::imap_types::fetch::MessageDataItemName;
 use imap_codec::imap_types::sequence::SequenceSet;
 use mailbox::FlagOp;
 
-use super::fetch::{FLUSH_AT, FetchOptions, MessageFetch, Shown, from_view_only, write_from_view};
-use super::session::{Session, State, Step};
+use super::{Session, State, Step};
+use crate::fetch::{FLUSH_AT, FetchOptions, MessageFetch, Shown, from_view_only, write_from_view};
 
 /// Bytes of a message the driver sends as they are, after what the session queued.
 pub struct Body {
@@ -28,7 +28,7 @@ impl std::fmt::Debug for Body {
     }
 }
 
-pub(super) struct FetchJob {
+pub(crate) struct FetchJob {
     /// None for the FETCH of new messages NOTIFY asked for, which completes no command.
     tag: Option<String>,
     items: Vec<MessageDataItemName<'static>>,
@@ -45,7 +45,7 @@ pub(super) struct FetchJob {
 }
 
 impl Session {
-    pub(super) fn fetch(
+    pub(crate) fn fetch(
         &mut self,
         tag: &str,
         set: &SequenceSet,
@@ -64,7 +64,7 @@ impl Session {
     }
 
     /// Runs a FETCH of `targets` (sequence number, UID); without a tag nothing completes.
-    pub(super) fn start_fetch(
+    pub(crate) fn start_fetch(
         &mut self,
         tag: Option<String>,
         targets: Vec<(u32, u32)>,
@@ -118,7 +118,7 @@ impl Session {
     }
 
     /// Writes responses until a literal must be streamed or enough output has gathered.
-    pub(super) fn fetch_more(&mut self) -> Step {
+    pub(crate) fn fetch_more(&mut self) -> Step {
         let Some(mut job) = self.fetching.take() else {
             return Step::Read;
         };

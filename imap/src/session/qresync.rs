@@ -4,11 +4,11 @@
 
 use imap_codec::imap_types::sequence::{SeqOrUid, Sequence, SequenceSet};
 
-use super::search_ext::compact;
-use super::session::{Session, State};
+use super::{Session, State};
+use crate::search_ext::compact;
 
 /// What a client knew of a folder: `SELECT name (QRESYNC (uidvalidity modseq known-uids))`.
-pub(super) struct Known {
+pub(crate) struct Known {
     pub uidvalidity: u32,
     pub modseq: u64,
     /// The UIDs the client holds; without it, every UID.
@@ -34,7 +34,7 @@ impl Session {
     /// After SELECT with QRESYNC: `* VANISHED (EARLIER)` and the flags of what changed since
     /// the client's modseq. A different UIDVALIDITY means the client must start over, and
     /// the plain SELECT responses say so.
-    pub(super) fn resync(&mut self, known: &Known) {
+    pub(crate) fn resync(&mut self, known: &Known) {
         let uidvalidity = match &self.state {
             State::Selected(_, v) => v.uidvalidity,
             _ => return,
@@ -70,7 +70,7 @@ impl Session {
     }
 
     /// `* VANISHED (EARLIER) uids`: the messages expunged after `modseq`, among `within`.
-    pub(super) fn vanished_since(&mut self, modseq: u64, within: Option<&SequenceSet>) {
+    pub(crate) fn vanished_since(&mut self, modseq: u64, within: Option<&SequenceSet>) {
         let State::Selected(_, view) = &self.state else {
             return;
         };

@@ -5,7 +5,7 @@
 use imap_codec::imap_types::core::AString;
 use imap_codec::imap_types::mailbox::Mailbox;
 
-use super::session::{Session, State, mailbox_name};
+use super::{Session, State, mailbox_name};
 
 impl Session {
     /// The account's limit in bytes, if any.
@@ -33,7 +33,7 @@ impl Session {
         Ok(())
     }
 
-    pub(super) fn get_quota_root(&mut self, tag: &str, mailbox: &Mailbox<'_>) {
+    pub(crate) fn get_quota_root(&mut self, tag: &str, mailbox: &Mailbox<'_>) {
         let Some(acct) = self.account_id() else {
             return;
         };
@@ -62,7 +62,7 @@ impl Session {
         self.tagged(tag, "OK", None, "imap-done");
     }
 
-    pub(super) fn get_quota(&mut self, tag: &str, root: &AString<'_>) {
+    pub(crate) fn get_quota(&mut self, tag: &str, root: &AString<'_>) {
         let limit = self.quota_limit();
         match limit {
             Some(limit) if root.as_ref().is_empty() => match self.quota_line(limit) {
@@ -75,7 +75,7 @@ impl Session {
 
     /// Whether filing `extra()` more bytes would pass the limit; if so the refusal is sent.
     /// `extra` is only counted when a limit applies.
-    pub(super) fn refuse_over_quota(&mut self, tag: &str, extra: impl FnOnce() -> u64) -> bool {
+    pub(crate) fn refuse_over_quota(&mut self, tag: &str, extra: impl FnOnce() -> u64) -> bool {
         let (Some(limit), Some(acct)) = (self.quota_limit(), self.account_id()) else {
             return false;
         };
