@@ -15,6 +15,7 @@ mod progress;
 mod rate_limit;
 mod sent_receipts;
 mod spool;
+pub mod submit;
 mod transfer;
 mod trust_header;
 mod unsealing;

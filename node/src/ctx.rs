@@ -1,6 +1,6 @@
-//! What the node's parts share, each given only what it uses: the client endpoints (IMAP,
-//! submission, monitors) share [`Clients`]; everything that sends mail (submission, the drop
-//! folder, `wims send`) goes through one [`Outbox`]. `server` builds each part from these.
+//! What the node's client endpoints (IMAP, submission, monitors) share: [`Clients`]. What
+//! sends mail (submission, the drop folder, `wims send`) shares `delivery::submit::Outbox`.
+//! `server` builds each part from these.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -45,14 +45,4 @@ pub struct Clients {
     pub login: Login,
     /// How long a client may take to accept what it is sent.
     pub write_timeout: Duration,
-}
-
-/// Where mail leaves an account: the store its copies are filed in and the network its
-/// delivery jobs go out on.
-pub struct Outbox {
-    pub store: mailbox::Store,
-    /// The node on the wims network; `None` only in tests of the client endpoints alone.
-    pub network: Option<Arc<delivery::Network>>,
-    /// The node's host name, in the message ids it makes.
-    pub hostname: String,
 }

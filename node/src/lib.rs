@@ -17,5 +17,4 @@ pub mod paths;
 pub mod send;
 pub mod server;
 pub mod smtp;
-pub mod submit;
 pub mod tls;

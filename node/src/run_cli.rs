@@ -59,7 +59,7 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
             ),
             write_timeout: Duration::from_secs(config.limits.write_timeout),
         });
-        let outbox = Arc::new(ctx::Outbox {
+        let outbox = Arc::new(delivery::submit::Outbox {
             store,
             network: Some(net),
             hostname: config.node.hostname.clone(),

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ctx::Outbox;
-use crate::submit::{Outgoing, RecipientError, Resolved};
 use delivery::pipe::WriteBehind;
+use delivery::submit::Outbox;
+use delivery::submit::{Outgoing, RecipientError, Resolved};
 use drop_folder::compose::{self, ComposeError, Envelope};
 use drop_folder::format::{Attachment, DropMessage, Mailbox};
 
@@ -145,7 +145,7 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
 
     let (mut local, mut remote) = (Vec::new(), Vec::new());
     for r in &recipients {
-        match crate::submit::resolve(outbox, &account.address, r).await {
+        match delivery::submit::resolve(outbox, &account.address, r).await {
             Ok(Resolved::Local(a)) => local.push(a),
             Ok(Resolved::Remote(a)) => remote.push(a),
             Err(RecipientError::NotPartner(a)) => return Err(SendError::NotPartner(a)),
@@ -205,7 +205,7 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
             job: None,
             date: None,
         };
-        crate::submit::file(&st, network.as_deref(), &staged, &out)
+        delivery::submit::file(&st, network.as_deref(), &staged, &out)
     })
     .await
     .map_err(|e| SendError::Store(e.to_string()))?

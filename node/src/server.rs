@@ -9,9 +9,10 @@ use tokio::net::TcpListener;
 
 use crate::branding::Branding;
 use crate::config::Config;
-use crate::ctx::{Clients, Outbox};
+use crate::ctx::Clients;
 use crate::i18n::I18n;
 use crate::paths::DataDir;
+use delivery::submit::Outbox;
 
 /// What `wims run` starts the node's parts from.
 pub struct Node {

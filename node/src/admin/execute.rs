@@ -6,7 +6,7 @@ use std::sync::Arc;
 use mailbox::Store;
 
 use super::{Failure, ReceiptLine, Reply, Request, failure};
-use crate::ctx::Outbox;
+use delivery::submit::Outbox;
 
 /// Hosting needs the overlay, so it is not a store-only [`execute`] request.
 pub async fn host(net: &delivery::Network, profile: &str, password: &str) -> Reply {

@@ -18,7 +18,7 @@ pub use watcher::Watcher;
 
 /// What the drop folder works with.
 pub struct DropCtx {
-    pub outbox: Arc<crate::ctx::Outbox>,
+    pub outbox: Arc<delivery::submit::Outbox>,
     pub settings: crate::config::DropSection,
     /// Relative attachment folders are under it.
     pub data_dir: PathBuf,

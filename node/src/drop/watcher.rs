@@ -6,7 +6,7 @@
 //! only wakes the same round, so the settle rule and the single taking rename hold whatever
 //! woke it.
 
-use crate::submit::{self, Outgoing, RecipientError, Resolved, SubmitError};
+use delivery::submit::{self, Outgoing, RecipientError, Resolved, SubmitError};
 use std::collections::{HashMap, VecDeque};
 use std::ffi::OsString;
 use std::fs;

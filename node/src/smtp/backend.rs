@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::Submission;
 use crate::auth::AuthError;
-use crate::submit::{Outgoing, SubmitError};
+use delivery::submit::{Outgoing, SubmitError};
 use delivery::{Network, RemoteCheck};
 
 pub(super) struct NodeBackend<'a>(pub(super) &'a Submission);
@@ -139,7 +139,7 @@ impl Backend for NodeBackend<'_> {
                 job: None,
                 date: Some(now),
             };
-            crate::submit::file(&store, network.as_deref(), &staged, &out)?;
+            delivery::submit::file(&store, network.as_deref(), &staged, &out)?;
             Ok(staged.size)
         })
         .await;

@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::ctx::{Clients, Outbox};
+use crate::ctx::Clients;
 use crate::i18n::I18n;
 use ::smtp::{Conn, Exit, Limits, Session};
 use backend::NodeBackend;
+use delivery::submit::Outbox;
 
 /// What the submission endpoint serves with.
 pub struct Submission {

@@ -2,11 +2,22 @@
 //! `wims send`, the drop folder — resolves its recipients, checks who its header says sent it,
 //! files the copies and queues delivery to other nodes here, so each rule lives in one place.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use mailbox::{Account, StagedMessage, Store};
 
-use crate::ctx::Outbox;
-use delivery::{Network, RemoteCheck};
+use crate::{Network, RemoteCheck};
+
+/// Where mail leaves an account: the store its copies are filed in and the network its
+/// delivery jobs go out on.
+pub struct Outbox {
+    pub store: Store,
+    /// The node on the wims network; `None` only in tests of the client endpoints alone.
+    pub network: Option<Arc<Network>>,
+    /// The node's host name, in the message ids it makes.
+    pub hostname: String,
+}
 
 /// Where a recipient's mail goes.
 #[derive(Debug, Clone)]
@@ -96,9 +107,9 @@ pub enum SubmitError {
 pub fn check_header_sender(staged: &StagedMessage, account: &str) -> Result<(), SubmitError> {
     // Only a receiving node writes the line naming the verified sender; one in a submission
     // could only mislead a local recipient.
-    if staged.has_header(delivery::TRUST_HEADER) {
+    if staged.has_header(crate::TRUST_HEADER) {
         return Err(SubmitError::ForgedSender {
-            field: delivery::TRUST_HEADER,
+            field: crate::TRUST_HEADER,
             claimed: String::new(),
         });
     }
@@ -187,7 +198,7 @@ pub fn file(
     let Some((folder, uid)) = copy else {
         return Err(SubmitError::SentCopyMissing(out.job.unwrap_or("").into()));
     };
-    net.queue(delivery::Submission {
+    net.queue(crate::Submission {
         sender: out.sender,
         account: out.sender_id,
         folder,
