@@ -78,7 +78,7 @@ mod tests {
     }
 
     /// Every message id quoted in the code of the node and the crates whose texts it ships
-    /// (the IMAP core, the drop folder) exists in the fallback locale.
+    /// (the IMAP core, the drop folder and its watcher) exists in the fallback locale.
     #[test]
     fn every_used_id_exists() {
         let i = load(FALLBACK).unwrap();
@@ -86,7 +86,7 @@ mod tests {
             .parent()
             .unwrap();
         let mut files = Vec::new();
-        for krate in ["node", "imap", "drop-folder"] {
+        for krate in ["node", "imap", "drop-folder", "drop-watch"] {
             code_under(&root.join(krate).join("src"), &mut files);
         }
         let mut missing = Vec::new();

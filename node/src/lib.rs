@@ -7,7 +7,6 @@ pub mod branding;
 pub mod config;
 pub mod ctx;
 pub mod demo;
-pub mod drop;
 pub mod i18n;
 pub mod imap;
 pub mod limits;

@@ -180,13 +180,22 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
     }
     if !c.drop.folder.trim().is_empty() {
         let root = data.resolve(c.drop.folder.as_ref());
-        let drop = Arc::new(crate::drop::DropCtx {
+        let d = &c.drop;
+        let drop = Arc::new(drop_watch::DropCtx {
             outbox: outbox.clone(),
-            settings: c.drop.clone(),
+            settings: drop_watch::Settings {
+                poll_interval: d.poll_interval,
+                settle: d.settle,
+                max_file_size: d.max_file_size,
+                max_attachment_size: d.max_attachment_size,
+                attachment_folder: d.attachment_folder.clone(),
+                rate_per_hour: d.rate_per_hour,
+                types: d.types.clone(),
+            },
             data_dir: data.root.clone(),
             texts: i18n.clone(),
         });
-        tasks.spawn(crate::drop::run(drop, root));
+        tasks.spawn(drop_watch::run(drop, root));
     }
     let mut endpoints: BTreeMap<&str, serde_json::Value> = endpoints
         .into_iter()

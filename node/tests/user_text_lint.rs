@@ -246,6 +246,7 @@ fn no_user_facing_literals_in_code() {
         "../imap/src",
         "../smtp/src",
         "../drop-folder/src",
+        "../drop-watch/src",
         "../daemon/src",
         "../delivery/src",
         "../jobs/src",
