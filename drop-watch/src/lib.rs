@@ -9,6 +9,7 @@
 //! the job id the take gave the file.
 
 mod monitor_job;
+mod outcome;
 mod watch_task;
 pub mod watcher;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use monitor_api::{Activity, Direction, Stage, UserText, error_ids};
 
 use super::DropCtx;
-use super::watcher::{Fail, Outcome};
+use crate::outcome::{Fail, Outcome};
 use drop_folder::format::DropMessage;
 use jobs::{JobHandle, JobSpec};
 

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use mailbox::{Account, DropAuth, DropSettings};
 
 use super::DropCtx;
+use crate::outcome::{Fail, Outcome};
 use drop_folder::Reason;
 use drop_folder::compose::{self, ComposeError, Envelope, Source};
 use drop_folder::confine::AttachmentFolder;
@@ -50,36 +51,6 @@ fn passphrase_wait(wrong: Option<&(u32, Instant)>) -> Option<Duration> {
     let exp = (n - PASSPHRASE_FREE).min(10);
     let wait = (Duration::from_secs(10) * 2u32.pow(exp)).min(PASSPHRASE_MAX_WAIT);
     wait.checked_sub(at.elapsed())
-}
-
-pub(super) enum Outcome {
-    Sent,
-    Scheduled(DateTime<Utc>),
-}
-
-pub(super) enum Fail {
-    /// The file itself is at fault: it goes to `rejected/` with the reason.
-    Reject(Reason),
-    /// The node could not do its part (store, disk): the file stays and is tried again.
-    Retry(String),
-}
-
-impl From<Reason> for Fail {
-    fn from(r: Reason) -> Self {
-        Fail::Reject(r)
-    }
-}
-
-impl From<mailbox::Error> for Fail {
-    fn from(e: mailbox::Error) -> Self {
-        Fail::Retry(e.to_string())
-    }
-}
-
-impl From<io::Error> for Fail {
-    fn from(e: io::Error) -> Self {
-        Fail::Retry(e.to_string())
-    }
 }
 
 /// A file seen in the drop folder, not yet settled.
