@@ -2,9 +2,9 @@
 //! directly, running node or not: the node reads the token file at each operator hello.
 
 use anyhow::{Result, anyhow};
+use monitor_endpoint::token;
 use node::branding::Branding;
 use node::i18n::I18n;
-use node::monitor::token;
 use node::paths::DataDir;
 
 pub fn token(

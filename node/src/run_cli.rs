@@ -4,10 +4,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
+use endpoints::{auth, limits};
 use node::config::Config;
 use node::i18n::I18n;
 use node::paths::DataDir;
-use node::{auth, ctx, limits, server, tls};
+use node::{server, tls};
 
 use crate::{language, load_branding, open_store, read_node_key};
 
@@ -47,13 +48,13 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
                 .await
                 .map_err(|e| overlay_failed(&i18n, &data, e))?;
         net.spawn_tasks(inbound);
-        let clients = Arc::new(ctx::Clients {
+        let clients = Arc::new(endpoints::Clients {
             tls: tokio_rustls::TlsAcceptor::from(tls),
             connections: limits::ConnLimiter::new(limits::ConnCaps {
                 total: config.limits.max_connections,
                 per_ip: config.limits.max_connections_per_ip,
             }),
-            login: ctx::Login::new(
+            login: endpoints::Login::new(
                 store.clone(),
                 auth::AuthLimiter::new(config.limits.password_checks),
             ),

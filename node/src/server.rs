@@ -9,10 +9,10 @@ use tokio::net::TcpListener;
 
 use crate::branding::Branding;
 use crate::config::Config;
-use crate::ctx::Clients;
 use crate::i18n::I18n;
 use crate::paths::DataDir;
 use delivery::submit::Outbox;
+use endpoints::Clients;
 
 /// What `wims run` starts the node's parts from.
 pub struct Node {
@@ -119,9 +119,14 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         i18n.clone(),
     ));
     let network = outbox.network.clone();
-    let monitors = Arc::new(crate::monitor::Monitors {
+    let monitors = Arc::new(monitor_endpoint::Monitors {
         clients: clients.clone(),
-        settings: c.monitor.clone(),
+        settings: monitor_endpoint::Settings {
+            handshake_timeout: c.monitor.handshake_timeout,
+            max_hello_size: c.monitor.max_hello_size,
+            max_connections: c.monitor.max_connections,
+            max_connections_per_ip: c.monitor.max_connections_per_ip,
+        },
         data_dir: data.root.clone(),
         // Without the network (tests of the client endpoints alone) there are no jobs.
         registry: match &network {
@@ -155,9 +160,10 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
             Endpoint::Submissions => {
                 tasks.spawn(crate::smtp::serve(listener, submission.clone(), true))
             }
-            Endpoint::Monitor => {
-                tasks.spawn(crate::monitor::endpoint::serve(listener, monitors.clone()))
-            }
+            Endpoint::Monitor => tasks.spawn(monitor_endpoint::endpoint::serve(
+                listener,
+                monitors.clone(),
+            )),
         };
     }
     let admin = data.admin_socket();

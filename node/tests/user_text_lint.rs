@@ -247,6 +247,8 @@ fn no_user_facing_literals_in_code() {
         "../smtp/src",
         "../drop-folder/src",
         "../drop-watch/src",
+        "../endpoints/src",
+        "../monitor/endpoint/src",
         "../daemon/src",
         "../delivery/src",
         "../jobs/src",

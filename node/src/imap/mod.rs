@@ -8,8 +8,8 @@ use std::time::Duration;
 use ::imap::driver::{self, Timeouts};
 use tokio::net::TcpListener;
 
-use crate::ctx::Clients;
-use crate::net::Stream;
+use endpoints::Clients;
+use endpoints::net::Stream;
 
 /// What the IMAP endpoint serves with.
 pub struct Imap {
@@ -58,12 +58,12 @@ impl Imap {
 
 pub async fn serve(listener: TcpListener, imap: Arc<Imap>, implicit_tls: bool) {
     let limiter = imap.clients.connections.clone();
-    crate::net::accept_loop(listener, "imap", limiter, move |tcp, peer| {
+    endpoints::net::accept_loop(listener, "imap", limiter, move |tcp, peer| {
         let imap = imap.clone();
         async move {
             let clients = &imap.clients;
             let stream = if implicit_tls {
-                match crate::net::tls_handshake(&clients.tls, tcp, peer, "imaps").await {
+                match endpoints::net::tls_handshake(&clients.tls, tcp, peer, "imaps").await {
                     Some(s) => Stream::Tls(Box::new(s)),
                     None => return,
                 }
@@ -87,7 +87,7 @@ struct NodeBackend<'a>(&'a Clients);
 
 impl driver::Backend for NodeBackend<'_> {
     type Stream = Stream;
-    type Refused = crate::auth::AuthError;
+    type Refused = endpoints::auth::AuthError;
 
     async fn authenticate(
         &self,

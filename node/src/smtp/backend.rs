@@ -8,9 +8,9 @@ use ::smtp::{AuthOutcome, Backend, Lookup, Outcome, Plan, User};
 use chrono::{DateTime, Utc};
 
 use super::Submission;
-use crate::auth::AuthError;
 use delivery::submit::{Outgoing, SubmitError};
 use delivery::{Network, RemoteCheck};
+use endpoints::auth::AuthError;
 
 pub(super) struct NodeBackend<'a>(pub(super) &'a Submission);
 

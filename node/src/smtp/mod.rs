@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::ctx::Clients;
 use crate::i18n::I18n;
 use ::smtp::{Conn, Exit, Limits, Session};
 use backend::NodeBackend;
 use delivery::submit::Outbox;
+use endpoints::Clients;
 
 /// What the submission endpoint serves with.
 pub struct Submission {
@@ -50,7 +50,7 @@ impl Submission {
 
 pub async fn serve(listener: TcpListener, sub: Arc<Submission>, implicit_tls: bool) {
     let limiter = sub.clients.connections.clone();
-    crate::net::accept_loop(listener, "smtp", limiter, move |tcp, peer| {
+    endpoints::net::accept_loop(listener, "smtp", limiter, move |tcp, peer| {
         connection(tcp, peer, sub.clone(), implicit_tls)
     })
     .await
@@ -61,7 +61,7 @@ async fn handshake(
     tcp: TcpStream,
     peer: SocketAddr,
 ) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    crate::net::tls_handshake(&sub.clients.tls, tcp, peer, "smtp").await
+    endpoints::net::tls_handshake(&sub.clients.tls, tcp, peer, "smtp").await
 }
 
 async fn connection(tcp: TcpStream, peer: SocketAddr, sub: Arc<Submission>, implicit_tls: bool) {

@@ -21,7 +21,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Monitors;
-use crate::limits::{ConnCaps, ConnLimiter};
+use endpoints::limits::{ConnCaps, ConnLimiter};
 use jobs::{Published, Registry, now};
 
 /// A wrong operator token costs the asker this long: tokens cannot be guessed, and a client
@@ -61,7 +61,7 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Monitors>) {
         per_ip: c.max_connections_per_ip,
     });
     let status = tokio::spawn(super::status::run(ctx.clone(), registry.clone()));
-    crate::net::accept_loop(listener, "monitor", limiter, move |tcp, peer| {
+    endpoints::net::accept_loop(listener, "monitor", limiter, move |tcp, peer| {
         connection(tcp, peer, ctx.clone(), registry.clone())
     })
     .await;

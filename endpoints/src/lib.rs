@@ -1,6 +1,10 @@
-//! What the node's client endpoints (IMAP, submission, monitors) share: [`Clients`]. What
-//! sends mail (submission, the drop folder, `wims send`) shares `delivery::submit::Outbox`.
-//! `server` builds each part from these.
+//! What the node's client endpoints (IMAP, submission, monitors) share: the accept loop with
+//! its connection caps (`net`, `limits`), TLS in place (`net::Stream`), and the throttled
+//! password check (`auth`), bundled as [`Clients`].
+
+pub mod auth;
+pub mod limits;
+pub mod net;
 
 use std::net::IpAddr;
 use std::sync::Arc;
