@@ -368,11 +368,13 @@ fn the_window_follows_a_large_message_and_hides_shows_reconnects_and_refuses() {
     });
     seen.until("snapshot", |t| t.is_synced());
 
-    // A message large enough to have parts to place: 24 MiB. On loopback it takes a second or
-    // two; node B is paused once the delivery runs, so the window is caught with the job in it.
+    // A message large enough that its transfer spans several of the node's quarter-second
+    // progress ticks even on a fast machine, so the piece map is seen filling and a rate above
+    // zero: 128 MiB (24 MiB went from queued to delivered in 0.4 s here). Node B is paused
+    // once the delivery runs, so the window is caught with the job in it.
     send_attachment(
         &a,
-        24,
+        128,
         "Ledger in the window",
         "See the ledger.",
         &["--type", "invoice"],
