@@ -63,46 +63,4 @@ mod tests {
                 .contains("bereit")
         );
     }
-
-    /// Code (outside unit tests) of every `.rs` file under `dir`.
-    fn code_under(dir: &std::path::Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                code_under(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                let text = std::fs::read_to_string(&p).unwrap();
-                out.push(text.split("#[cfg(test)]").next().unwrap_or_default().into());
-            }
-        }
-    }
-
-    /// Every message id quoted in the code of the node and the crates whose texts it ships
-    /// (the IMAP core, the drop folder and its watcher) exists in the fallback locale.
-    #[test]
-    fn every_used_id_exists() {
-        let i = load(FALLBACK).unwrap();
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .unwrap();
-        let mut files = Vec::new();
-        for krate in ["node", "imap", "drop-folder", "drop-watch"] {
-            code_under(&root.join(krate).join("src"), &mut files);
-        }
-        let mut missing = Vec::new();
-        // File by file, so one file's odd quote cannot shift what the next one quotes.
-        for quoted in files.iter().flat_map(|f| f.split('"').skip(1).step_by(2)) {
-            let is_id = ["cli-", "imap-", "smtp-", "drop-", "demo-"]
-                .iter()
-                .any(|p| quoted.starts_with(p))
-                && !quoted.ends_with('-')
-                && quoted
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if is_id && i.text(quoted, &[]) == quoted {
-                missing.push(quoted.to_string());
-            }
-        }
-        assert!(missing.is_empty(), "ids missing from en-US: {missing:?}");
-    }
 }

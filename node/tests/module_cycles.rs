@@ -19,15 +19,34 @@ fn names_after<'a>(code: &'a str, prefix: &str) -> Vec<&'a str> {
         }
         let rest = &code[i + prefix.len()..];
         if let Some(group) = rest.strip_prefix('{') {
-            // `use crate::{a, b::c}`: the first name of each item.
-            let group = &group[..group.find('}').unwrap_or(group.len())];
-            for item in group.split(',') {
-                let item = item.trim();
-                out.push(
-                    &item[..item
-                        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
-                        .unwrap_or(item.len())],
-                );
+            // `use crate::{a, b::{c, d}}`: the first name of each item of the outer group.
+            let (mut depth, mut start) = (0usize, 0usize);
+            for (j, ch) in group.char_indices() {
+                let at_end = match ch {
+                    '{' => {
+                        depth += 1;
+                        false
+                    }
+                    '}' if depth == 0 => true,
+                    '}' => {
+                        depth -= 1;
+                        false
+                    }
+                    ',' => depth == 0,
+                    _ => false,
+                };
+                if at_end {
+                    let item = group[start..j].trim();
+                    out.push(
+                        &item[..item
+                            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .unwrap_or(item.len())],
+                    );
+                    start = j + 1;
+                    if ch == '}' {
+                        break;
+                    }
+                }
             }
             continue;
         }
@@ -121,14 +140,14 @@ fn no_crate_has_a_module_cycle() {
     assert!(found.is_empty(), "module cycles:\n{}", found.join("\n"));
 }
 
-/// The check sees a cycle through a folder module and a `use crate::{…}` group, and not one
-/// that only a comment or a unit test would make.
+/// The check sees a cycle through a folder module and a nested `use crate::{…}` group, and not
+/// one that only a comment or a unit test would make.
 #[test]
 fn a_cycle_is_found() {
     let dir = tempfile::tempdir().unwrap();
     let src = dir.path();
     std::fs::create_dir(src.join("b")).unwrap();
-    std::fs::write(src.join("a.rs"), "use crate::{b::X, c};\n").unwrap();
+    std::fs::write(src.join("a.rs"), "use crate::{c::{X, Y}, b::Z};\n").unwrap();
     std::fs::write(src.join("b/mod.rs"), "mod inner;\n").unwrap();
     std::fs::write(src.join("b/inner.rs"), "fn f() { crate::a::g() }\n").unwrap();
     std::fs::write(

@@ -1,5 +1,8 @@
 //! The workspace's own sources, for the tests that read them.
 
+// Each test binary compiles this module and uses a part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 
 /// The repository's root folder.
