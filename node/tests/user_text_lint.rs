@@ -9,6 +9,8 @@
 
 use std::path::Path;
 
+mod source;
+
 /// Internal strings that look like prose but never reach a person as such.
 const ALLOWED: &[&str] = &[
     // io::Error payload for an over-long IMAP line, answered with a localized BAD.
@@ -90,15 +92,9 @@ fn literals(line: &str) -> Vec<String> {
 }
 
 fn scan(dir: &Path, hits: &mut Vec<String>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            scan(&p, hits);
-            continue;
-        }
-        if p.extension().and_then(|x| x.to_str()) != Some("rs") {
-            continue;
-        }
+    let mut files = Vec::new();
+    source::rust_files(dir, &mut files);
+    for p in files {
         // A unit test module kept in a file of its own (`#[cfg(test)] #[path = "x_tests.rs"]`).
         if p.file_stem()
             .and_then(|x| x.to_str())
