@@ -1,7 +1,7 @@
 """What the Python benchmarks share: one-line failures, commands that must succeed, processes
-started and stopped together, waiting for a daemon's `run/endpoints.json`. TLS to a node is
-the end-to-end tests' own (`tests/py/wimstest.py`), so benchmarks and tests trust a node the
-same way. Standard library only.
+started and stopped together, waiting for a daemon's `run/endpoints.json`. The clients are
+the end-to-end tests' own (`tests/py/wimstest.py`: TLS to a node, the raw IMAP connection, SMTP
+submission), so benchmarks and tests talk to a node the same way. Standard library only.
 """
 
 import json
@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "py"))
 
-from wimstest import tls_context  # noqa: E402  (re-exported for the benchmarks)
+from wimstest import Failure, Raw, submission  # noqa: E402, F401  (re-exported for the benchmarks)
 
 # Overlay listen addresses on ports the system picks, for nodes and service servers.
 PORT0 = '["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]'

@@ -2,26 +2,26 @@
 """IMAP at scale: fill one folder with N generated messages, then time single commands on it.
 
 Driven by run.sh, once per server (`run`), then once more to print the comparison (`table`).
-Standard library only. Connections are made and logged in with imaplib; the timed commands
-are then written and read raw on imaplib's socket, so that the client reads the (possibly
-100k-line) responses with as little Python work as possible and the two servers are measured
-the same way. A benchmark, not a test: nothing here fails on speed. Wrong answers (counts
+Standard library only. The client is the end-to-end tests' raw IMAP connection
+(tests/py/wimstest.py), which reads the (possibly 100k-line) responses with little Python work
+per line, so the two servers are measured the same way. A benchmark, not a test: nothing here fails on speed. Wrong answers (counts
 that do not match, NO/BAD) are reported in the output as problems, not as failures.
 """
 
 import argparse
 import email.utils
-import imaplib
 import json
 import os
 import random
 import re
-import socket
 import ssl
 import statistics
 import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from benchlib import Failure, Raw  # noqa: E402
 
 FOLDER = "Scale"
 MARKER = "quokka"  # the word in ~1% of subjects, for SEARCH SUBJECT
@@ -100,75 +100,28 @@ def message(seed, i):
 
 
 class Session:
-    """A logged-in connection (imaplib), used raw afterwards."""
+    """A logged-in connection: the end-to-end tests' raw client (`wimstest.Raw`), literals
+    skipped, each command timed from its write to its tagged reply."""
 
     def __init__(self, args):
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        if args.tls:
-            self.m = imaplib.IMAP4_SSL(args.host, args.port, ssl_context=ctx, timeout=IO_TIMEOUT)
-        else:
-            self.m = imaplib.IMAP4(args.host, args.port, timeout=IO_TIMEOUT)
-        self.m.login(args.user, args.password)
-        self.caps = set(self.m.capabilities)
-        self.sock = self.m.sock
-        self.f = self.m.file
-        self.n = 0
-
-    def tag(self):
-        self.n += 1
-        return f"S{self.n}"
-
-    def readline(self):
-        """One logical response line (literals inlined)."""
-        line = self.f.readline()
-        if not line:
-            raise ConnectionError("server closed the connection")
-        while line.endswith(b"}\r\n"):
-            m = re.search(rb"\{(\d+)\}\r\n$", line)
-            if not m:
-                break
-            lit = self.f.read(int(m.group(1)))
-            rest = self.f.readline()
-            line = line + lit + rest
-        return line
+        self.raw = Raw(addr=(args.host, args.port), context=ctx if args.tls else None,
+                       keep_literals=False, timeout=IO_TIMEOUT)
+        self.raw.login(args.user, args.password)
+        self.caps = self.raw.capabilities()
 
     def command(self, cmd, count=None):
         """Send one command, read up to its tagged reply. Returns (ms, status line, untagged
         lines matching `count` (a bytes regex) or all untagged lines if count is None)."""
-        tag = self.tag()
-        data = f"{tag} {cmd}\r\n".encode()
         t0 = time.perf_counter()
-        self.sock.sendall(data)
-        tb = tag.encode() + b" "
-        n, untagged = 0, []
-        rx = re.compile(count) if count else None
-        while True:
-            line = self.readline()
-            if line.startswith(tb):
-                ms = (time.perf_counter() - t0) * 1000
-                return ms, line.decode(errors="replace").strip(), (n if rx else untagged)
-            if rx is not None:
-                if rx.match(line):
-                    n += 1
-            else:
-                untagged.append(line)
+        _, line, untagged = self.raw.command(cmd, count=count)
+        ms = (time.perf_counter() - t0) * 1000
+        return ms, line.decode(errors="replace").strip(), untagged
 
     def close(self):
-        try:
-            self.sock.sendall(b"Z LOGOUT\r\n")
-            self.sock.settimeout(5)
-            while True:
-                line = self.f.readline()
-                if not line or line.startswith(b"Z "):
-                    break
-        except Exception:
-            pass
-        try:
-            self.m.shutdown()
-        except Exception:
-            pass
+        self.raw.logout()
 
 
 # ---------------------------------------------------------------- memory
@@ -257,10 +210,11 @@ def fill(args, problems):
         while acked < len(todo):
             while sent < len(todo) and sent - acked < args.window:
                 msg = message(args.seed, todo[sent])
-                s.sock.sendall(b"A%d APPEND %s {%d+}\r\n" % (sent, FOLDER.encode(), len(msg)) + msg + b"\r\n")
+                s.raw.send(b"A%d APPEND %s {%d+}\r\n" % (sent, FOLDER.encode(), len(msg)) + msg + b"\r\n")
                 sent += 1
-            line = s.f.readline()
-            if not line:
+            try:
+                line = s.raw.line()
+            except Failure:
                 errors.append(f"connection {k} closed after {acked} APPENDs")
                 return
             if line.startswith(tb):
@@ -276,16 +230,18 @@ def fill(args, problems):
     for t in threads:
         t.start()
     last = 0
-    while any(t.is_alive() for t in threads):
-        time.sleep(1)
+    while True:
+        alive = [t for t in threads if t.is_alive()]
+        if not alive:
+            break
+        # Wakes when that worker ends, so the fill time is not rounded up to the next second.
+        alive[0].join(1)
         d = done[0]
         if d * 10 // args.n > last * 10 // args.n:
             el = time.perf_counter() - t0
             print(f"   {args.label}: {d}/{args.n} appended, {el:.0f} s, {d / el:.0f} msg/s", file=sys.stderr, flush=True)
         last = d
     secs = time.perf_counter() - t0
-    for t in threads:
-        t.join()
     for s in conns:
         s.close()
     problems.extend(f"APPEND: {e}" for e in errors)

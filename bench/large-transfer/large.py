@@ -20,13 +20,11 @@ Steps, all on one random file of SIZE bytes in the temporary folder:
      same data folder; the `resent_bytes` field of A's receipt line is the cost of the cut;
   4. peak RSS (VmHWM) of both nodes and the service, read before they are stopped.
 
-Internal mode: `large.py smtp-send ...` is the streaming SMTP sender (a separate process, so
-its own time and memory are measured like `wims send`'s).
+The streaming SMTP sender is `smtp_send.py`, a separate process, so its own time and memory
+are measured like `wims send`'s.
 """
 
 import argparse
-import datetime
-import email.utils
 import glob
 import json
 import math
@@ -34,14 +32,13 @@ import os
 import re
 import shutil
 import signal
-import smtplib
-import ssl
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from benchlib import PORT0, Procs, die, named, run, say, wait_json  # noqa: E402
+from watch import LogTail, field, hwm, log_time, timed  # noqa: E402
 
 named("large-transfer")
 
@@ -50,168 +47,6 @@ MIB = 1024 * 1024
 
 ALICE, BOB = "alice@alpha.h", "bob@beta.h"
 PASSWORDS = {ALICE: "bench-alice-pw", BOB: "bench-bob-pw"}
-
-# Bytes of base64 text read from coreutils' `base64 -w 76` at a time (C speed; Python's own
-# base64 line wrapping is a Python loop per line and slower than the node).
-PIPE_READ = 1 << 20
-
-
-# ---------------------------------------------------------------------------------------------
-# Streaming SMTP sender (internal mode)
-
-
-def smtp_send(argv):
-    ap = argparse.ArgumentParser(prog="large.py smtp-send")
-    for a in ("--host", "--cafile", "--user", "--password", "--sender", "--to", "--subject", "--file"):
-        ap.add_argument(a, required=True)
-    ap.add_argument("--port", type=int, required=True)
-    a = ap.parse_args(argv)
-    size = os.path.getsize(a.file)
-    name = os.path.basename(a.file)
-    boundary = "bench-" + os.urandom(12).hex()
-    head = (
-        f"From: Alice <{a.sender}>\r\nTo: Bob <{a.to}>\r\nSubject: {a.subject}\r\n"
-        f"Date: {email.utils.formatdate(localtime=True)}\r\n"
-        f"Message-ID: <large-{time.time_ns()}@alpha.h>\r\nMIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
-        f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        f"Hi Bob,\r\n\r\nthe file is attached ({size} bytes).\r\n\r\nAlice\r\n"
-        f"--{boundary}\r\nContent-Type: application/octet-stream; name=\"{name}\"\r\n"
-        f"Content-Disposition: attachment; filename=\"{name}\"\r\n"
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-    ).encode()
-    tail = f"--{boundary}--\r\n".encode()
-    enc_len = 4 * math.ceil(size / 3)
-    total = len(head) + enc_len + 2 * math.ceil(enc_len / 76) + len(tail)
-
-    ctx = ssl.create_default_context(cafile=a.cafile)
-    ctx.check_hostname = False
-    s = smtplib.SMTP(a.host, a.port, timeout=3600)
-    s.ehlo("bench.test")
-    s.starttls(context=ctx)
-    s.ehlo("bench.test")
-    s.login(a.user, a.password)
-    opts = [f"SIZE={total}"] if s.has_extn("size") else []
-    code, resp = s.mail(a.sender, opts)
-    if code != 250:
-        die(f"MAIL FROM: {code} {resp!r}")
-    code, resp = s.rcpt(a.to)
-    if code not in (250, 251):
-        die(f"RCPT TO: {code} {resp!r}")
-    s.putcmd("data")
-    code, resp = s.getreply()
-    if code != 354:
-        die(f"DATA: {code} {resp!r}")
-    sock = s.sock
-    sock.sendall(head)
-    written = len(head)
-    enc = subprocess.Popen(["base64", "-w", "76", a.file], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE)
-    while True:
-        text = enc.stdout.read(PIPE_READ)
-        if not text:
-            break
-        out = text.replace(b"\n", b"\r\n")
-        sock.sendall(out)
-        written += len(out)
-    if enc.wait() != 0:
-        die(f"base64 failed ({enc.returncode})")
-    sock.sendall(tail + b".\r\n")
-    written += len(tail)
-    code, resp = s.getreply()
-    if code != 250:
-        die(f"end of DATA: {code} {resp!r}")
-    if written != total:
-        die(f"wrote {written} message bytes, announced {total}")
-    try:
-        s.quit()
-    except smtplib.SMTPException:
-        pass
-    print(json.dumps({"message_bytes": total}), flush=True)
-
-
-# ---------------------------------------------------------------------------------------------
-# Processes
-
-
-def wait4(p):
-    """Waits for `p`; returns (exit code, its peak RSS in bytes, its CPU seconds)."""
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, ru.ru_maxrss * 1024, ru.ru_utime + ru.ru_stime
-
-
-def timed(procs, cmd, stdout=None, env=None, what=None):
-    """Runs `cmd` to completion; returns (seconds, peak RSS bytes, CPU seconds)."""
-    err = open(os.path.join(procs.tmp, "cmd.err"), "wb")
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=stdout or subprocess.DEVNULL, stderr=err, env=env)
-    procs.note(p)
-    rc, rss, cpu = wait4(p)
-    dt = time.perf_counter() - t0
-    err.close()
-    if rc != 0:
-        with open(os.path.join(procs.tmp, "cmd.err"), errors="replace") as f:
-            die(f"{what or cmd[0]} failed ({rc}): {f.read()[-2000:]}")
-    return dt, rss, cpu
-
-
-def hwm(pid):
-    """VmHWM (peak resident set) of a live process, in bytes; None when it is gone."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Log watching
-
-
-class LogTail:
-    """New lines of a process's output file (the nodes log to stderr and to their log file)."""
-
-    def __init__(self, path):
-        self.path = path
-        self.pos = 0
-        self.rest = b""
-
-    def skip_to_end(self):
-        try:
-            self.pos = os.path.getsize(self.path)
-        except OSError:
-            self.pos = 0
-        self.rest = b""
-
-    def lines(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.pos)
-                data = f.read()
-        except OSError:
-            return []
-        self.pos += len(data)
-        data = self.rest + data
-        *done, self.rest = data.split(b"\n")
-        return [l.decode(errors="replace") for l in done]
-
-
-def log_time(line):
-    """The UTC timestamp tracing puts first on a line, as epoch seconds; None if absent."""
-    m = re.match(r"\s*(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)Z", line)
-    if not m:
-        return None
-    t = datetime.datetime.fromisoformat(m.group(1)).replace(tzinfo=datetime.timezone.utc)
-    return t.timestamp()
-
-
-def field(line, name):
-    m = re.search(rf"\b{name}=\"?([^\s\"]+)", line)
-    return m.group(1) if m else None
-
 
 # ---------------------------------------------------------------------------------------------
 # Setup
@@ -327,11 +162,9 @@ def send_cmd(args, tmp, node, subject, path, use_wims_send):
     if use_wims_send:
         return [args.wims, "--data", node["data"], "send", "--from", ALICE, "--to", BOB,
                 "--subject", subject, "--body", "Hi Bob, the file is attached.", "--attach", path]
-    host, port = node["ep"]["submission"].rsplit(":", 1)
-    return [sys.executable, os.path.abspath(__file__), "smtp-send", "--host", host, "--port", port,
-            "--cafile", os.path.join(node["data"], "tls", "cert.pem"), "--user", ALICE,
-            "--password", PASSWORDS[ALICE], "--sender", ALICE, "--to", BOB, "--subject", subject,
-            "--file", path]
+    return [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "smtp_send.py"),
+            "--data", node["data"], "--user", ALICE, "--password", PASSWORDS[ALICE],
+            "--sender", ALICE, "--to", BOB, "--subject", subject, "--file", path]
 
 
 def check_alive(nodes, names):
@@ -606,8 +439,6 @@ def parse_size(s):
 
 
 def main():
-    if len(sys.argv) > 1 and sys.argv[1] == "smtp-send":
-        return smtp_send(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--wims", required=True)
     ap.add_argument("--service", required=True)

@@ -17,18 +17,12 @@ Usage: latency.py --wims BIN --service BIN [--count 200] [--warmup 5] [--log-lev
 
 import argparse
 import email.utils
-import imaplib
-import json
 import os
 import queue
 import re
 import shutil
-import signal
 import smtplib
-import socket
-import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from benchlib import PORT0, Procs, die, named, run, say, wait_json  # noqa: E402
-from benchlib import tls_context as _tls  # noqa: E402
+from benchlib import Failure, Raw, submission  # noqa: E402
 
 named("latency")
 
@@ -92,59 +86,33 @@ def setup(args, tmp, procs):
     return nodes
 
 
-def hostport(s):
-    host, port = s.rsplit(":", 1)
-    return host, int(port)
-
-
 class Idler:
-    """One IMAP IDLE session on INBOX; a thread timestamps every untagged EXISTS."""
+    """One IMAP IDLE session on INBOX (the tests' raw client); a thread timestamps every
+    untagged EXISTS."""
 
     def __init__(self, node, user, pw):
-        host, port = hostport(node["ep"]["imaps"])
-        raw = socket.create_connection((host, port), timeout=WAIT)
-        self.sock = _tls(node["data"]).wrap_socket(raw, server_hostname=host)
-        self.buf = b""
-        self.line()  # greeting
-        self.cmd(f'a1 LOGIN "{user}" "{pw}"', b"a1")
-        lines = self.cmd("a2 SELECT INBOX", b"a2")
-        self.exists = next(int(l.split()[1]) for l in lines if l.endswith(b" EXISTS"))
-        self.sock.sendall(b"a3 IDLE\r\n")
-        cont = self.line()
+        try:
+            self.raw = Raw(data=node["data"], timeout=WAIT)
+            self.raw.login(user, pw)
+            _, _, lines = self.raw.command("SELECT INBOX", expect="OK")
+            self.exists = next(int(l.split()[1]) for l in lines if l.endswith(b" EXISTS"))
+            self.raw.send(b"i1 IDLE\r\n")
+            cont = self.raw.line()
+        except (OSError, Failure) as e:
+            die(f"IMAP IDLE session as {user}: {e}")
         if not cont.startswith(b"+"):
             die(f"IDLE refused: {cont!r}")
         self.events = queue.Queue()
         self.thread = threading.Thread(target=self.read, daemon=True)
         self.thread.start()
 
-    def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise EOFError("IMAP connection closed")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
-
-    def cmd(self, text, tag):
-        self.sock.sendall(text.encode() + b"\r\n")
-        lines = []
-        while True:
-            l = self.line()
-            if l.startswith(tag + b" "):
-                if not l.startswith(tag + b" OK"):
-                    die(f"{text.split()[1]}: {l!r}")
-                return lines
-            lines.append(l)
-
     def read(self):
         try:
             while True:
-                l = self.line()
-                parts = l.split()
+                parts = self.raw.line().split()
                 if len(parts) == 3 and parts[0] == b"*" and parts[2].upper() == b"EXISTS":
                     self.events.put((int(parts[1]), time.perf_counter()))
-        except (OSError, EOFError, ValueError):
+        except (OSError, Failure, ValueError):
             self.events.put((None, time.perf_counter()))
 
     def wait_exists(self, n):
@@ -161,20 +129,14 @@ class Idler:
 
     def close(self):
         try:
-            self.sock.sendall(b"DONE\r\n")
-            self.sock.close()
+            self.raw.send(b"DONE\r\n")
         except OSError:
             pass
+        self.raw.close()
 
 
 def submitter(node, user, pw):
-    host, port = hostport(node["ep"]["submission"])
-    s = smtplib.SMTP(host, port, timeout=WAIT)
-    s.ehlo("bench.test")
-    s.starttls(context=_tls(node["data"]))
-    s.ehlo("bench.test")
-    s.login(user, pw)
-    return s
+    return submission(user, data=node["data"], password=pw)
 
 
 def message(sender, to, i, path):

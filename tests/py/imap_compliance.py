@@ -368,8 +368,7 @@ class Deflated:
         self.raw = raw
         self.out = zlib.compressobj(wbits=-15)
         self.inp = zlib.decompressobj(wbits=-15)
-        self.buf = raw.buf
-        raw.buf = b""
+        self.buf = raw.take_pending()
         self.n = 0
 
     def send(self, data):

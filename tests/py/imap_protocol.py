@@ -239,10 +239,9 @@ def phase_rev2():
     tag = a.tag()
     a.send(f"{tag} FETCH 1 (BINARY.SIZE[2] BINARY.PEEK[2])\r\n".encode())
     # Read raw: the response carries a literal8 with the decoded bytes.
-    data = a.buf
+    data = a.take_pending()
     while tag.encode() + b" OK" not in data:
         data += a.sock.recv(65536)
-    a.buf = b""
     check(f"BINARY.SIZE[2] {len(payload)}".encode() in data, f"BINARY.SIZE: {data[:200]!r}")
     i = data.index(b"~{")
     j = data.index(b"}\r\n", i)

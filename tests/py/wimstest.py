@@ -320,76 +320,128 @@ def simple_message(sender, to, subject, body="hello\r\n", extra_headers=""):
 
 
 class Raw:
-    """A line-level IMAP connection for protocol details imaplib hides (IDLE, broken clients)."""
+    """A line-level IMAP connection for protocol details imaplib hides (IDLE, broken clients,
+    pipelining), also the benchmarks' client. Reads through one buffer consumed by offset, so a
+    response of 100k lines costs a scan per line, not a copy of the rest of the buffer.
 
-    def __init__(self, tls=True, port_key=None, data=None):
+    On a test node: `tls` and `port_key` pick the endpoint of the node in `data`. Anywhere else:
+    `addr=(host, port)` and `context` (an ssl.SSLContext, or None for cleartext).
+    `keep_literals=False` skips literals without holding them (long benchmark runs)."""
+
+    def __init__(self, tls=True, port_key=None, data=None, *, addr=None, context=None,
+                 keep_literals=True, timeout=WAIT):
         self.data = data
-        ep = endpoints(data)
-        key = port_key or ("imaps" if tls else "imap")
-        sock = socket.create_connection(ep[key], timeout=WAIT)
-        if tls:
-            sock = tls_context(data).wrap_socket(sock, server_hostname=ep[key][0])
+        if addr is None:
+            addr = endpoints(data)[port_key or ("imaps" if tls else "imap")]
+            context = tls_context(data) if tls else None
+        sock = socket.create_connection(addr, timeout=timeout)
+        if context is not None:
+            sock = context.wrap_socket(sock, server_hostname=addr[0])
         self.sock = sock
-        self.buf = b""
+        self.buf = bytearray()
+        self.pos = 0
         self.n = 0
-        # The contents of the literals read so far, in order.
+        self.keep_literals = keep_literals
+        # The contents of the literals read so far, in order (with keep_literals).
         self.literals = []
         self.greeting = self.line()
 
     def starttls(self):
         self.command("STARTTLS", expect="OK")
-        check(self.buf == b"", "server sent data after STARTTLS OK before the handshake")
+        check(self.pos == len(self.buf), "server sent data after STARTTLS OK before the handshake")
         self.sock = tls_context(self.data).wrap_socket(self.sock, server_hostname="127.0.0.1")
 
     def send(self, data):
         self.sock.sendall(data)
 
+    def _more(self, what):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise Failure(f"connection closed by the server {what}; pending {bytes(self.buf[self.pos:self.pos + 200])!r}")
+        del self.buf[: self.pos]
+        self.pos = 0
+        self.buf += chunk
+
+    def take_pending(self):
+        """The bytes received but not read yet (for a reader that takes over the socket)."""
+        data = bytes(self.buf[self.pos:])
+        self.buf.clear()
+        self.pos = 0
+        return data
+
     def line(self):
-        while b"\r\n" not in self.buf:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise Failure(f"connection closed by the server; pending {self.buf[:200]!r}")
-            self.buf += chunk
-        line, self.buf = self.buf.split(b"\r\n", 1)
+        end = self.buf.find(b"\r\n", self.pos)
+        while end < 0:
+            seen = len(self.buf) - self.pos
+            self._more("")
+            end = self.buf.find(b"\r\n", max(0, seen - 1))
+        line = bytes(self.buf[self.pos : end])
+        self.pos = end + 2
         # Literals are skipped whole so a response never desynchronises the reader.
-        mo = re.search(rb"\{(\d+)\}$", line)
-        if mo:
-            size = int(mo.group(1))
-            while len(self.buf) < size:
-                chunk = self.sock.recv(65536)
-                if not chunk:
-                    raise Failure("connection closed inside a literal")
-                self.buf += chunk
-            lit, self.buf = self.buf[:size], self.buf[size:]
-            self.literals.append(lit)
-            rest = self.line()
-            return line + b"<literal " + str(len(lit)).encode() + b">" + rest
-        return line
+        mo = re.search(rb"\{(\d+)\}$", line) if line.endswith(b"}") else None
+        if not mo:
+            return line
+        size = left = int(mo.group(1))
+        kept = []
+        while left:
+            if self.pos == len(self.buf):
+                self._more("inside a literal")
+            take = min(left, len(self.buf) - self.pos)
+            if self.keep_literals:
+                kept.append(bytes(self.buf[self.pos : self.pos + take]))
+            self.pos += take
+            left -= take
+        if self.keep_literals:
+            self.literals.append(b"".join(kept))
+        rest = self.line()
+        return line + b"<literal " + str(size).encode() + b">" + rest
 
     def tag(self):
         self.n += 1
         return f"r{self.n}"
 
-    def command(self, text, expect=None):
-        """Sends `TAG text`; returns (status, tagged line, untagged lines)."""
+    def command(self, text, expect=None, count=None):
+        """Sends `TAG text`; returns (status, tagged line, untagged lines), or with `count` (a
+        bytes regex) the number of untagged lines it matches in place of the lines."""
         tag = self.tag()
         self.send(f"{tag} {text}\r\n".encode())
-        return self.finish(tag, expect, text)
+        return self.finish(tag, expect, text, count)
 
-    def finish(self, tag, expect=None, what=""):
+    def finish(self, tag, expect=None, what="", count=None):
         untagged = []
+        matches = 0
+        rx = re.compile(count) if count is not None else None
+        tb = tag.encode() + b" "
         while True:
             line = self.line()
-            if line.startswith(tag.encode() + b" "):
+            if line.startswith(tb):
                 status = line.split(b" ", 2)[1].decode().upper()
                 if expect is not None:
                     check(status == expect, f"{what!r}: expected {expect}, got {line!r}")
-                return status, line, untagged
-            untagged.append(line)
+                return status, line, (matches if rx else untagged)
+            if rx is None:
+                untagged.append(line)
+            elif rx.match(line):
+                matches += 1
 
-    def login(self, local):
-        user, pw = account(local)
+    def login(self, local, password=None):
+        """LOGIN as a test account (by local part), or as `local` with `password`."""
+        user, pw = (local, password) if password is not None else account(local)
         return self.command(f"LOGIN {quote(user)} {quote(pw)}", expect="OK")
+
+    def capabilities(self):
+        _, _, untagged = self.command("CAPABILITY", expect="OK")
+        caps = b" ".join(l[len(b"* CAPABILITY ") :] for l in untagged if l.upper().startswith(b"* CAPABILITY "))
+        return set(caps.decode().upper().split())
+
+    def logout(self):
+        """LOGOUT, waiting a little for its answer, then close."""
+        try:
+            self.sock.settimeout(5)
+            self.command("LOGOUT")
+        except (OSError, Failure):
+            pass
+        self.close()
 
     def close(self):
         try:
@@ -401,9 +453,10 @@ class Raw:
 # ---------------------------------------------------------------- SMTP
 
 
-def submission(local=None, implicit_tls=False, data=None):
-    """SMTP submission, STARTTLS (or implicit TLS), authenticated when `local` is given; on
-    the node hosting `local` unless `data` names a node's folder."""
+def submission(local=None, implicit_tls=False, data=None, password=None):
+    """SMTP submission, STARTTLS (or implicit TLS), authenticated when `local` is given (a test
+    account, or the address `local` with `password`); on the node hosting `local` unless `data`
+    names a node's folder."""
     if data is None and local is not None:
         data = home_data(local)
     ep = endpoints(data)
@@ -420,7 +473,7 @@ def submission(local=None, implicit_tls=False, data=None):
         check(code == 220, f"STARTTLS: {code} {resp!r}")
         s.ehlo("e2e.test")
     if local is not None:
-        user, pw = account(local)
+        user, pw = (local, password) if password is not None else account(local)
         s.login(user, pw)
     return s
 
