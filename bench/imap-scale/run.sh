@@ -117,6 +117,9 @@ tls_listen = ""
 [overlay]
 listen = ["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]
 
+[web]
+enabled = false
+
 [log]
 level = 1
 EOF

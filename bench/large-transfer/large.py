@@ -87,8 +87,9 @@ def setup(args, tmp, procs, msg_max):
                 "[submission]\nlisten = \"127.0.0.1:0\"\ntls_listen = \"127.0.0.1:0\"\n"
                 f"max_message_size = {msg_max}\n\n"
                 f"[overlay]\nlisten = {PORT0}\n\n"
-                # Two nodes share this machine: the monitor port too is picked free.
+                # Two nodes share this machine: the monitor and web ports too are picked free.
                 "[monitor]\nlisten = \"127.0.0.1:0\"\n\n"
+                "[web]\nlisten = \"127.0.0.1:0\"\n\n"
                 "[delivery]\nretry_min = 1\nretry_max = 2\n\n"
                 f"[log]\nlevel = {args.log_level}\n"
             )

@@ -73,8 +73,9 @@ def setup(args, tmp, procs):
                 "[imap]\nlisten = \"127.0.0.1:0\"\ntls_listen = \"127.0.0.1:0\"\n\n"
                 "[submission]\nlisten = \"127.0.0.1:0\"\ntls_listen = \"127.0.0.1:0\"\n\n"
                 f"[overlay]\nlisten = {PORT0}\n\n"
-                # Two nodes share this machine: the monitor port too is picked free.
+                # Two nodes share this machine: the monitor and web ports too are picked free.
                 "[monitor]\nlisten = \"127.0.0.1:0\"\n\n"
+                "[web]\nlisten = \"127.0.0.1:0\"\n\n"
                 f"[log]\nlevel = {args.log_level}\n"
             )
         for addr, (home, pw) in ACCOUNTS.items():

@@ -13,6 +13,7 @@ mod outbound;
 pub mod pipe;
 mod progress;
 mod rate_limit;
+pub mod send;
 mod sent_receipts;
 mod spool;
 pub mod submit;

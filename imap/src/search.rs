@@ -256,3 +256,27 @@ impl Searcher<'_> {
         }
     }
 }
+
+/// The UIDs of `folder`'s messages that match `key`, in UID order: SEARCH without a session,
+/// so other front ends (the webmail) find mail exactly as IMAP clients do. Read-only: it
+/// claims no \Recent. Blocking.
+pub fn search_folder(
+    store: &Store,
+    account: u64,
+    folder: &mailbox::Folder,
+    key: &SearchKey<'_>,
+) -> mailbox::Result<Vec<u32>> {
+    let view = View::open(store, None, account, folder, true)?;
+    let searcher = Searcher { store, view: &view };
+    let mut out = Vec::new();
+    for (i, uid) in view.uids().iter().enumerate() {
+        let seq = i as u32 + 1;
+        let Some(slot) = view.slot(seq) else {
+            continue;
+        };
+        if searcher.matches(key, &mut Candidate::new(seq, *uid, slot)) {
+            out.push(*uid);
+        }
+    }
+    Ok(out)
+}

@@ -86,7 +86,7 @@ cli-update-remembered-available = Neue Version verfügbar: { $version } — { $u
 cli-update-remembered-up-to-date = Auf dem neuesten Stand ({ $running }) laut der zuletzt geprüften Ankündigung ({ $version }, abgerufen { $fetched }); das Dienstnetz ist gerade nicht erreichbar: { $reason }
 
 demo-ready = Vorführnetz läuft in { $dir } (Dienstserver { $service }).
-demo-account = { $address }  Passwort { $password }  IMAP { $imap }  IMAPS { $imaps }  Submission { $submission }  Submissions { $submissions }
+demo-account = { $address }  Passwort { $password }  IMAP { $imap }  IMAPS { $imaps }  Submission { $submission }  Submissions { $submissions }  Webmail https://{ $web }/
 demo-partners = alice@alpha.h und bob@beta.h sind Partner; carol@gamma.h ist keins von beidem, daher wird Post zwischen ihr und ihnen abgelehnt.
 demo-welcome-sent = Begrüßungsnachricht an { $to } gesendet.
 demo-welcome-receipt = { $to } hat sie erhalten; die signierte Empfangsbestätigung ist geprüft und die Kopie in „Gesendet“ trägt $Delivered.

@@ -86,7 +86,7 @@ cli-update-remembered-available = update available: { $version } â€” { $url } â€
 cli-update-remembered-up-to-date = up to date ({ $running }) as of the last verified announcement ({ $version }, fetched { $fetched }); the service network cannot be reached now: { $reason }
 
 demo-ready = Demonstration network running in { $dir } (service server { $service }).
-demo-account = { $address }  password { $password }  IMAP { $imap }  IMAPS { $imaps }  submission { $submission }  submissions { $submissions }
+demo-account = { $address }  password { $password }  IMAP { $imap }  IMAPS { $imaps }  submission { $submission }  submissions { $submissions }  webmail https://{ $web }/
 demo-partners = alice@alpha.h and bob@beta.h are partners; carol@gamma.h is neither, so mail between her and them is refused.
 demo-welcome-sent = Welcome message sent to { $to }.
 demo-welcome-receipt = { $to } received it; the signed receipt verified and the Sent copy is marked $Delivered.

@@ -73,7 +73,7 @@ pub struct Folder {
 }
 
 /// The small, often-changed part of a message: what sessions compare to see changes.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct MessageState {
     pub modseq: u64,
     pub flags: Vec<String>,

@@ -21,6 +21,7 @@ pub struct Config {
     pub delivery: DeliverySection,
     pub limits: LimitsSection,
     pub monitor: MonitorSection,
+    pub web: WebSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +137,54 @@ pub struct MonitorSection {
     pub queue_events: usize,
     /// Seconds a finished job stays listed.
     pub keep_finished: u64,
+}
+
+/// The web interface (`docs/web.md`) and what a browser may cost the node.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebSection {
+    pub enabled: bool,
+    pub listen: String,
+    /// Seconds a session may stay unused before it is logged out.
+    pub session_idle: u64,
+    pub max_sessions: usize,
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Largest form body, in bytes.
+    pub max_form_size: usize,
+    /// Seconds a browser has to send a request's head; also how long an idle connection stays.
+    pub request_timeout: u64,
+    pub page_size: usize,
+    /// Bytes of one text part the read view shows.
+    pub max_text_part: u64,
+    /// Bytes of attachments one message written in the webmail may carry.
+    pub max_upload_size: u64,
+}
+
+impl WebSection {
+    /// The listen address, empty when the web interface is off.
+    pub fn listen_spec(&self) -> String {
+        if self.enabled {
+            self.listen.clone()
+        } else {
+            String::new()
+        }
+    }
+
+    pub fn settings(&self) -> web::Settings {
+        use std::time::Duration;
+        web::Settings {
+            session_idle: Duration::from_secs(self.session_idle),
+            max_sessions: self.max_sessions,
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
+            max_form_size: self.max_form_size,
+            request_timeout: Duration::from_secs(self.request_timeout),
+            page_size: self.page_size,
+            max_text_part: self.max_text_part,
+            max_upload_size: self.max_upload_size,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -272,6 +321,15 @@ impl Config {
                 cfg.monitor.max_connections_per_ip,
             ),
             ("monitor.queue_events", cfg.monitor.queue_events),
+            ("web.session_idle", cfg.web.session_idle as usize),
+            ("web.max_sessions", cfg.web.max_sessions),
+            ("web.max_connections", cfg.web.max_connections),
+            ("web.max_connections_per_ip", cfg.web.max_connections_per_ip),
+            ("web.max_form_size", cfg.web.max_form_size),
+            ("web.request_timeout", cfg.web.request_timeout as usize),
+            ("web.page_size", cfg.web.page_size),
+            ("web.max_text_part", cfg.web.max_text_part as usize),
+            ("web.max_upload_size", cfg.web.max_upload_size as usize),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
             return Err(Wrong::Zero(key));

@@ -8,7 +8,6 @@ pub mod demo;
 pub mod i18n;
 pub mod imap;
 pub mod paths;
-pub mod send;
 pub mod server;
 pub mod smtp;
 pub mod tls;

@@ -5,12 +5,12 @@
 use std::time::Duration;
 
 use anyhow::{Result, anyhow};
+use delivery::send::SendRequest;
 use delivery::{JobProgress, Phase};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use node::admin::{self, Reply, Request};
 use node::i18n::I18n;
 use node::paths::DataDir;
-use node::send::SendRequest;
 
 use crate::cli::SendArgs;
 

@@ -31,6 +31,7 @@ pub enum Endpoint {
     Submission,
     Submissions,
     Monitor,
+    Web,
 }
 
 impl Endpoint {
@@ -41,6 +42,7 @@ impl Endpoint {
             Endpoint::Submission => "submission",
             Endpoint::Submissions => "submissions",
             Endpoint::Monitor => "monitor",
+            Endpoint::Web => "web",
         }
     }
 }
@@ -95,6 +97,7 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         (Endpoint::Submission, c.submission.listen.clone()),
         (Endpoint::Submissions, c.submission.tls_listen.clone()),
         (Endpoint::Monitor, c.monitor.listen.clone()),
+        (Endpoint::Web, c.web.listen_spec()),
     ];
     // Bind everything before serving anything: a port in use fails the start, not half of it.
     let mut bound = Vec::new();
@@ -135,6 +138,14 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         },
         network: network.clone(),
     });
+    let web = web::Web::new(
+        outbox.clone(),
+        clients.clone(),
+        c.web.settings(),
+        branding.name.clone(),
+        c.drop.types.clone(),
+        data.root.join("tmp").join("web-uploads"),
+    );
     let mut endpoints = BTreeMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     for (what, listener) in bound {
@@ -164,6 +175,7 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
                 listener,
                 monitors.clone(),
             )),
+            Endpoint::Web => tasks.spawn(web::serve(listener, web.clone())),
         };
     }
     let admin = data.admin_socket();

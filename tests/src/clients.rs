@@ -57,6 +57,29 @@ pub fn py_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("py")
 }
 
+/// Whether the Python the scripts run on can import `module`. Under CI a missing one fails the
+/// test; elsewhere the test is skipped with a note, as with a missing tool.
+pub fn require_python_module(module: &str, pip_spec: &str) -> bool {
+    let found = Command::new(python())
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return true;
+    }
+    let msg = format!(
+        "the Python module `{module}` is not installed (pip `{pip_spec}`); scripts/test installs it"
+    );
+    if crate::in_ci() {
+        panic!("{msg}; CI must run this test");
+    }
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "note: skipping this test: {msg}");
+    false
+}
+
 fn python() -> String {
     std::env::var("WIMS_PYTHON").unwrap_or_else(|_| "python3".into())
 }

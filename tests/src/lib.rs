@@ -17,13 +17,14 @@
 //! Python client scripts, `tools` finds the binaries and external tools.
 
 mod clients;
+pub mod demo;
 pub mod monitor;
 mod node;
 mod process;
 mod service;
 mod tools;
 
-pub use clients::{py_dir, run_python};
+pub use clients::{py_dir, require_python_module, run_python};
 pub use node::{Endpoints, Node, NodeBuilder, python_nodes};
 pub use service::{Service, ServiceEndpoints};
 pub use tools::{

@@ -122,10 +122,13 @@ impl NodeBuilder {
         if let Some(n) = self.max_recipients {
             let _ = writeln!(t, "max_recipients = {n}");
         }
-        // The monitor endpoint on a free port too (nodes of one test run side by side), unless
-        // the test sets it itself.
+        // The monitor endpoint and the web interface on free ports too (nodes of one test run
+        // side by side), unless the test sets them itself.
         if !self.extra_toml.contains("[monitor]") {
             t.push_str("\n[monitor]\nlisten = \"127.0.0.1:0\"\n");
+        }
+        if !self.extra_toml.contains("[web]") {
+            t.push_str("\n[web]\nlisten = \"127.0.0.1:0\"\n");
         }
         if overlay && !self.extra_toml.contains("[overlay]") {
             t.push_str("\n[overlay]\n");

@@ -139,7 +139,7 @@ async fn answer(admin: Arc<Admin>, req: Request) -> Reply {
             Some(net) => update_check(net).await,
             None => Reply::failed(Failure::Internal, "", ""),
         },
-        Request::Send(req) => match crate::send::send(&admin.outbox, &admin.types, req).await {
+        Request::Send(req) => match delivery::send::send(&admin.outbox, &admin.types, req).await {
             Ok(sent) => Reply::Sent(sent),
             Err(e) => {
                 let (code, address) = failure::of_send(&e);

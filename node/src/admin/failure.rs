@@ -6,7 +6,7 @@ use relay_client::ClientError;
 use serde::{Deserialize, Serialize};
 use wire::proto::RefusalCode;
 
-use crate::send::SendError;
+use delivery::send::SendError;
 use delivery::{HostError, UpdateError};
 
 /// Why a command failed. On the socket it is its kebab-case name.

@@ -56,7 +56,7 @@ pub enum Request {
     /// Ask the service network for its latest release (needs the network).
     UpdateCheck,
     /// Compose a message from parts and send it (`wims send`; needs the running node).
-    Send(crate::send::SendRequest),
+    Send(delivery::send::SendRequest),
     /// Where the delivery jobs of a sent message stand.
     Progress {
         message_id: String,
@@ -81,7 +81,7 @@ pub enum Reply {
     Update {
         status: delivery::UpdateStatus,
     },
-    Sent(crate::send::Sent),
+    Sent(delivery::send::Sent),
     Progress {
         jobs: Vec<delivery::JobProgress>,
     },

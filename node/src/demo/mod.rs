@@ -72,19 +72,45 @@ pub struct DemoEntry {
     pub imaps: String,
     pub submission: String,
     pub submissions: String,
+    /// The webmail's address (host:port, HTTPS); empty in a demo folder made before it.
+    #[serde(default)]
+    pub web: String,
 }
 
-/// Node settings for the demo, all on loopback. The mail ports are picked by the system at the
-/// first start and then written here, so a mail client set up once keeps working across runs.
-fn node_toml(imap: &str, imaps: &str, submission: &str, submissions: &str) -> String {
+/// A demo node's client ports: picked by the system at the first start, then kept.
+struct Ports {
+    imap: String,
+    imaps: String,
+    submission: String,
+    submissions: String,
+    web: String,
+}
+
+impl Ports {
+    fn any() -> Ports {
+        let any = || ANY_PORT.to_string();
+        Ports {
+            imap: any(),
+            imaps: any(),
+            submission: any(),
+            submissions: any(),
+            web: any(),
+        }
+    }
+}
+
+/// Node settings for the demo, all on loopback. The client ports are picked by the system at
+/// the first start and then written here, so a mail client or a browser set up once keeps
+/// working across runs.
+fn node_toml(p: &Ports) -> String {
     format!(
         r#"[imap]
-listen = "{imap}"
-tls_listen = "{imaps}"
+listen = "{}"
+tls_listen = "{}"
 
 [submission]
-listen = "{submission}"
-tls_listen = "{submissions}"
+listen = "{}"
+tls_listen = "{}"
 
 [overlay]
 listen = ["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]
@@ -98,25 +124,34 @@ folder = ""
 
 [monitor]
 listen = "127.0.0.1:0"
-"#
+
+[web]
+listen = "{}"
+"#,
+        p.imap, p.imaps, p.submission, p.submissions, p.web
     )
 }
 
 const ANY_PORT: &str = "127.0.0.1:0";
 
-/// Keeps the mail ports a node got at its first start in its configuration.
+/// Keeps the client ports a node got at its first start in its configuration.
 fn pin_ports(dir: &Path, endpoints: &serde_json::Value) -> Result<()> {
-    let (imap, imaps, sub, subs) = (
-        field(endpoints, "imap"),
-        field(endpoints, "imaps"),
-        field(endpoints, "submission"),
-        field(endpoints, "submissions"),
-    );
-    if [&imap, &imaps, &sub, &subs].iter().any(|a| a.is_empty()) {
+    let ports = Ports {
+        imap: field(endpoints, "imap"),
+        imaps: field(endpoints, "imaps"),
+        submission: field(endpoints, "submission"),
+        submissions: field(endpoints, "submissions"),
+        web: field(endpoints, "web"),
+    };
+    let p = &ports;
+    if [&p.imap, &p.imaps, &p.submission, &p.submissions, &p.web]
+        .iter()
+        .any(|a| a.is_empty())
+    {
         return Ok(());
     }
     let path = dir.join("wims.toml");
-    let text = node_toml(&imap, &imaps, &sub, &subs);
+    let text = node_toml(p);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
         let tmp = path.with_extension("toml.tmp");
         std::fs::write(&tmp, text)?;
@@ -215,10 +250,7 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
         for node in ["node-a", "node-b"] {
             let dir = root.join(node);
             wims(&exe, &dir, &["init"], None, level)?;
-            std::fs::write(
-                dir.join("wims.toml"),
-                node_toml(ANY_PORT, ANY_PORT, ANY_PORT, ANY_PORT),
-            )?;
+            std::fs::write(dir.join("wims.toml"), node_toml(&Ports::any()))?;
         }
         for (a, b) in PARTNERS {
             server.admin(service::AdminRequest::PartnerAdd {
@@ -287,6 +319,7 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
             imaps: field(e, "imaps"),
             submission: field(e, "submission"),
             submissions: field(e, "submissions"),
+            web: field(e, "web"),
         });
     }
     let file = DemoFile {
@@ -323,6 +356,7 @@ async fn demo(root: &Path, i18n: &I18n, level: u8) -> Result<()> {
                     ("imaps", &e.imaps),
                     ("submission", &e.submission),
                     ("submissions", &e.submissions),
+                    ("web", &e.web),
                 ]
             )
         );

@@ -1,15 +1,15 @@
-//! `wims send`: a message put together from command-line parts (addresses, subject, body,
-//! attachment files) by the running node, filed in Sent and handed to local recipients and
-//! to the delivery queue like a submitted one. Attachments are streamed from where they lie,
-//! so their size does not matter to memory.
+//! A message put together from its parts (addresses, subject, body, attachment files) by the
+//! running node — for `wims send` and the webmail's compose form — filed in Sent and handed to
+//! local recipients and to the delivery queue like a submitted one. Attachments are streamed
+//! from where they lie, so their size does not matter to memory.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use delivery::pipe::WriteBehind;
-use delivery::submit::Outbox;
-use delivery::submit::{Outgoing, RecipientError, Resolved};
+use crate::pipe::WriteBehind;
+use crate::submit::Outbox;
+use crate::submit::{Outgoing, RecipientError, Resolved};
 use drop_folder::compose::{self, ComposeError, Envelope};
 use drop_folder::format::{Attachment, DropMessage, Mailbox};
 
@@ -145,7 +145,7 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
 
     let (mut local, mut remote) = (Vec::new(), Vec::new());
     for r in &recipients {
-        match delivery::submit::resolve(outbox, &account.address, r).await {
+        match crate::submit::resolve(outbox, &account.address, r).await {
             Ok(Resolved::Local(a)) => local.push(a),
             Ok(Resolved::Remote(a)) => remote.push(a),
             Err(RecipientError::NotPartner(a)) => return Err(SendError::NotPartner(a)),
@@ -205,7 +205,7 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
             job: None,
             date: None,
         };
-        delivery::submit::file(&st, network.as_deref(), &staged, &out)
+        crate::submit::file(&st, network.as_deref(), &staged, &out)
     })
     .await
     .map_err(|e| SendError::Store(e.to_string()))?
@@ -215,7 +215,7 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
         local = local.len(),
         remote = remote.len(),
         message_id = id,
-        "message sent from the command line"
+        "message sent from its parts"
     );
     Ok(Sent {
         message_id: id,

@@ -1,0 +1,404 @@
+"""The webmail in a real browser: Debian's Chromium, headless, driven by Selenium through
+chromedriver, against the web interface of a `wims demo` network.
+
+Usage: web.py DEMO_JSON
+
+The browser trusts exactly the demo node's certificate (its key's SPKI hash), nothing else.
+Checked: a wrong password; logging in as bob and reading the demo's welcome message (unread
+in the list before, read after); alice, on the other node, sending bob a message with a
+20 MiB attachment, seeing its receipt come back, and bob's reply arriving; moving a message
+and searching; an HTML mail with a script, an onerror handler and a remote picture shown
+without running either and without loading the picture; carol, on the same node, cannot open
+bob's message by its address; a POST without the CSRF token is refused, and a cross-site
+form post changes nothing; switching to German; logging out.
+WIMS_WEB_SCREENSHOTS=DIR keeps screenshots of the inbox and the read view there.
+"""
+
+import base64
+import hashlib
+import http.cookiejar
+import http.server
+import imaplib
+import json
+import os
+import re
+import shutil
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from wimstest import WAIT, check, log, run
+
+WELCOME = "Welcome to your private mail network"
+
+
+def spki_hash(cert_pem):
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate, as Chromium's
+    --ignore-certificate-errors-spki-list takes it."""
+    pub = subprocess.run(["openssl", "x509", "-in", cert_pem, "-pubkey", "-noout"],
+                         capture_output=True, check=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pub,
+                         capture_output=True, check=True).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+class Browser:
+    def __init__(self, cert_pem, profile):
+        o = webdriver.ChromeOptions()
+        o.binary_location = shutil.which("chromium")
+        for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--window-size=1100,800",
+                  "--lang=en-US", f"--user-data-dir={profile}",
+                  f"--ignore-certificate-errors-spki-list={spki_hash(cert_pem)}"):
+            o.add_argument(a)
+        o.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+        self.d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
+        self.d.set_page_load_timeout(WAIT)
+
+    def go(self, url):
+        self.d.get(url)
+
+    def text(self, css):
+        return self.d.find_element(By.CSS_SELECTOR, css).text
+
+    def texts(self, css):
+        return [e.text for e in self.d.find_elements(By.CSS_SELECTOR, css)]
+
+    def fill(self, css, value):
+        e = self.d.find_element(By.CSS_SELECTOR, css)
+        e.clear()
+        e.send_keys(value)
+
+    def click(self, css):
+        self.d.find_element(By.CSS_SELECTOR, css).click()
+
+    def wait_for(self, css):
+        WebDriverWait(self.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: d.find_elements(By.CSS_SELECTOR, css)
+        )
+
+    def wait_text(self, css, text):
+        """Until the element shows `text` (the page may be replaced while it is looked at)."""
+        WebDriverWait(self.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: d.find_element(By.CSS_SELECTOR, css).text == text
+        )
+
+    def wait_url(self, part):
+        """Until the address holds `part`: a click that loads a page like the one shown."""
+        WebDriverWait(self.d, WAIT).until(lambda d: part in d.current_url)
+
+    def path(self):
+        return urllib.parse.urlsplit(self.d.current_url).path
+
+    def login(self, base, address, password):
+        self.go(base + "/login")
+        self.fill("#address", address)
+        self.fill("#password", password)
+        self.click("form.login button")
+
+    def no_alert(self, what):
+        try:
+            alert = self.d.switch_to.alert
+            raise AssertionError(f"{what}: a script ran and opened an alert: {alert.text!r}")
+        except NoAlertPresentException:
+            pass
+
+    def rows(self):
+        return self.d.find_elements(By.CSS_SELECTOR, "tbody tr")
+
+    def row_with(self, text):
+        found = [r for r in self.rows() if text in r.text]
+        return found[0] if found else None
+
+    def until_row(self, url, text, badge=None):
+        """Reloads the list at `url` until a row shows `text` (and `badge`), within WAIT."""
+        deadline = time.monotonic() + WAIT
+        while True:
+            self.go(url)
+            r = self.row_with(text)
+            if r is not None and (badge is None or r.find_elements(By.CSS_SELECTOR, "span.badge." + badge)):
+                return r
+            check(time.monotonic() < deadline, f"no row {text!r} {badge or ''} at {url} within {WAIT}s")
+            time.sleep(0.5)
+
+    def folder_link(self, label):
+        return [a for a in self.d.find_elements(By.CSS_SELECTOR, "nav.folders a") if a.text.split(" ")[0] == label][0]
+
+    def shot(self, name):
+        folder = os.environ.get("WIMS_WEB_SCREENSHOTS")
+        if folder:
+            os.makedirs(folder, exist_ok=True)
+            self.d.save_screenshot(os.path.join(folder, name))
+
+    def quit(self):
+        self.d.quit()
+
+
+class Client:
+    """A plain HTTPS client with its own cookies (the second account, and forged requests)."""
+
+    def __init__(self, base, cert_pem):
+        self.base = base
+        ctx = ssl.create_default_context(cafile=cert_pem)
+        ctx.check_hostname = False
+        self.jar = http.cookiejar.CookieJar()
+        self.open = urllib.request.build_opener(
+            urllib.request.HTTPSHandler(context=ctx),
+            urllib.request.HTTPCookieProcessor(self.jar),
+        ).open
+
+    def request(self, path, form=None):
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        try:
+            with self.open(self.base + path, data=data, timeout=WAIT) as r:
+                return r.status, r.headers, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read().decode()
+
+    def login(self, address, password):
+        _, _, page = self.request("/login")
+        token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
+        status, _, page = self.request("/login", {"token": token, "address": address, "password": password})
+        check(status == 200 and "/logout" in page, f"login as {address}: {status}")
+
+
+def html_mail():
+    return (
+        "From: Mallory <mallory@example.org>\r\nTo: bob@beta.h\r\nSubject: Looks harmless\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        "<p>Quarterly figures inside.</p>"
+        "<script>document.title='pwned-script'; alert('script')</script>"
+        "<img src=\"nonexistent.png\" onerror=\"document.title='pwned-onerror'; alert('onerror')\">"
+        "<img src=\"https://tracker.example/pixel.gif\">\r\n"
+    ).encode()
+
+
+def append_as(entry, cert_pem, raw):
+    host, port = entry["imaps"].rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=cert_pem)
+    ctx.check_hostname = False
+    m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx, timeout=WAIT)
+    m.login(entry["address"], entry["password"])
+    typ, data = m.append("INBOX", None, None, raw)
+    check(typ == "OK", f"APPEND: {typ} {data!r}")
+    m.logout()
+
+
+class Attacker(http.server.BaseHTTPRequestHandler):
+    """Another site: its page posts a form to the webmail as soon as it loads."""
+
+    target = ""
+
+    def do_GET(self):
+        page = (
+            "<!doctype html><form id=f method=post action=\"%s/settings/language\">"
+            "<input name=language value=de-DE></form>"
+            "<script>document.getElementById('f').submit()</script>" % self.target
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *args):
+        pass
+
+
+def main(argv):
+    demo = json.load(open(argv[0]))
+    root = os.path.dirname(os.path.abspath(argv[0]))
+    acc = {a["address"]: a for a in demo["accounts"]}
+    bob, carol = acc["bob@beta.h"], acc["carol@gamma.h"]
+    check(bob["web"] and bob["web"] == carol["web"], f"bob and carol share node-b's web address: {bob['web']} {carol['web']}")
+    base = "https://" + bob["web"]
+    cert = os.path.join(root, bob["node"], "tls", "cert.pem")
+    b = Browser(cert, tempfile.mkdtemp(prefix="chromium-"))
+    browsers = [b]
+    try:
+        log("wrong password")
+        b.login(base, bob["address"], "not-the-password")
+        b.wait_for("p.notice")
+        check("Wrong address or password" in b.text("p.notice"), f"wrong password: {b.text('main')!r}")
+        check(b.path() == "/login", f"after a wrong password: {b.path()}")
+
+        log("log in, the welcome message in the list, unread")
+        b.login(base, bob["address"], bob["password"])
+        b.wait_for("section.list")
+        check(b.text("section.list h1") == "Inbox", f"list heading {b.text('section.list h1')!r}")
+        rows = b.d.find_elements(By.CSS_SELECTOR, "tbody tr")
+        welcome = [r for r in rows if WELCOME in r.text]
+        check(len(welcome) == 1, f"welcome rows: {[r.text for r in rows]}")
+        check("unseen" in welcome[0].get_attribute("class"), "the welcome message is shown unread")
+        check(b.text("nav.folders li.current .unread") == "1", "the inbox shows 1 unread")
+        inbox = b.path()
+        b.shot("web-inbox.png")
+
+        log("read it")
+        welcome[0].find_element(By.CSS_SELECTOR, "a").click()
+        b.wait_for("article.message")
+        check(b.text("article h1") == WELCOME, f"read view heading {b.text('article h1')!r}")
+        check("alice@alpha.h" in b.text("dd.from"), f"from {b.text('dd.from')!r}")
+        check("node to node" in b.text("pre.text"), f"body {b.text('pre.text')!r}")
+        message_path = b.path()
+        b.shot("web-read.png")
+        b.go(base + inbox)
+        row = [r for r in b.d.find_elements(By.CSS_SELECTOR, "tbody tr") if WELCOME in r.text][0]
+        check("unseen" not in row.get_attribute("class"), "the welcome message is read now")
+        check(not b.d.find_elements(By.CSS_SELECTOR, "nav.folders li.current .unread"), "no unread left")
+
+        log("alice, on the other node, sends bob a 20 MiB attachment")
+        alice = acc["alice@alpha.h"]
+        base_a = "https://" + alice["web"]
+        cert_a = os.path.join(root, alice["node"], "tls", "cert.pem")
+        a = Browser(cert_a, tempfile.mkdtemp(prefix="chromium-"))
+        browsers.append(a)
+        a.login(base_a, alice["address"], alice["password"])
+        a.wait_for("section.list")
+        attachment = os.path.join(os.getcwd(), "report.bin")
+        with open(attachment, "wb") as f:
+            for _ in range(20):
+                f.write(os.urandom(1 << 20))
+        a.click("a.button[href='/compose']")
+        a.wait_for("form.compose")
+        a.fill("#to", bob["address"])
+        a.fill("#subject", "Quarterly report")
+        a.fill("#body", "Hi Bob,\nthe report is attached.\nAlice")
+        a.d.find_element(By.CSS_SELECTOR, "#attachments").send_keys(attachment)
+        a.click("form.compose button")
+        a.wait_for("p.notice")
+        check("Your message was sent" in a.text("p.notice"), f"after sending: {a.text('main')[:300]!r}")
+        sent_list = a.d.current_url.split("?")[0]
+        a.until_row(sent_list, "Quarterly report", badge="delivered")
+        a.d.find_element(By.LINK_TEXT, "Quarterly report").click()
+        a.wait_for("p.receipt")
+        check("signed receipt" in a.text("p.receipt"), f"receipt line {a.text('p.receipt')!r}")
+
+        log("bob reads it, with its attachment, and replies")
+        b.until_row(base + inbox, "Quarterly report")
+        b.d.find_element(By.LINK_TEXT, "Quarterly report").click()
+        b.wait_for("ul.attachments")
+        names = b.texts("ul.attachments .name")
+        check(names == ["report.bin"], f"attachments {names}")
+        size = int(re.search(r"(\d+) B", b.text("ul.attachments .meta")).group(1))
+        check(abs(size - 20 * (1 << 20)) < (1 << 20), f"attachment size shown {size}")
+        check("the report is attached" in b.text("pre.text"), f"text {b.text('pre.text')!r}")
+        report_path = b.path()
+        b.d.find_element(By.LINK_TEXT, "Reply").click()
+        b.wait_for("form.compose")
+        check(b.d.find_element(By.CSS_SELECTOR, "#to").get_attribute("value") == alice["address"], "the reply goes to alice")
+        check(b.d.find_element(By.CSS_SELECTOR, "#subject").get_attribute("value") == "Re: Quarterly report", "reply subject")
+        quoted = b.d.find_element(By.CSS_SELECTOR, "#body").get_attribute("value")
+        check("> the report is attached." in quoted, f"the reply quotes the message: {quoted!r}")
+        b.d.find_element(By.CSS_SELECTOR, "#body").send_keys(Keys.CONTROL, Keys.HOME)
+        b.d.find_element(By.CSS_SELECTOR, "#body").send_keys("Thanks, got it.")
+        b.click("form.compose button")
+        b.wait_for("p.notice")
+        a.until_row(base_a + "/mail", "Re: Quarterly report")
+        a.d.find_element(By.LINK_TEXT, "Re: Quarterly report").click()
+        a.wait_for("pre.text")
+        check(a.text("pre.text").startswith("Thanks, got it."), f"the reply's text {a.text('pre.text')!r}")
+        a.quit()
+        browsers.remove(a)
+
+        log("bob moves the report to Archive, and searches")
+        b.go(base + report_path)
+        b.wait_for("div.actions")
+        Select(b.d.find_element(By.CSS_SELECTOR, "div.actions select[name=to]")).select_by_visible_text("Archive")
+        b.d.find_element(By.XPATH, "//div[@class='actions']//button[text()='Move']").click()
+        b.wait_for("section.list")
+        check(b.row_with("Quarterly report") is None, "the report left the inbox")
+        archive = b.folder_link("Archive")
+        href = archive.get_attribute("href")
+        archive.click()
+        b.wait_url(href)
+        b.wait_for("section.list")
+        check(b.row_with("Quarterly report") is not None, "the report is in Archive")
+        b.fill("#q", "quarterly")
+        b.click("form.search button")
+        b.wait_url("q=quarterly")
+        b.wait_for("section.list")
+        check(len(b.rows()) == 1, f"search quarterly in Archive: {[r.text for r in b.rows()]}")
+        b.fill("#q", "nothing-like-this")
+        b.click("form.search button")
+        b.wait_for("p.empty")
+        check(b.text("p.empty") == "No messages match.", f"empty search: {b.text('p.empty')!r}")
+
+        log("an HTML mail with a script and an onerror handler")
+        append_as(bob, cert, html_mail())
+        b.go(base + inbox)
+        b.d.find_element(By.LINK_TEXT, "Looks harmless").click()
+        b.wait_for("div.html")
+        check("Quarterly figures inside." in b.text("div.html"), "the harmless part shows")
+        b.no_alert("HTML mail")
+        check("pwned" not in b.d.title, f"a script ran: title {b.d.title!r}")
+        html = b.d.find_element(By.CSS_SELECTOR, "div.html").get_attribute("innerHTML")
+        for bad in ("<script", "onerror", "tracker.example"):
+            check(bad not in html, f"{bad} reached the page: {html!r}")
+        check("Pictures from other sites were not loaded" in b.text("main"), "remote pictures are said to be blocked")
+
+        log("carol, on the same node, cannot open bob's message")
+        c = Client(base, cert)
+        c.login(carol["address"], carol["password"])
+        status, _, page = c.request(message_path)
+        check(status == 404 and WELCOME not in page, f"carol opened bob's message: {status}")
+        status, _, page = c.request(inbox)
+        check(status == 404 and WELCOME not in page, f"carol listed bob's inbox: {status}")
+
+        log("a POST without the CSRF token is refused")
+        status, headers, _ = c.request("/logout", {"csrf": "0" * 64})
+        check(status == 403, f"logout with a wrong token: {status}")
+        status, _, page = c.request("/mail")
+        check(status == 200 and carol["address"] in page, f"carol is still logged in: {status}")
+        csp = headers.get("Content-Security-Policy", "")
+        check("default-src 'none'" in csp and "script-src" not in csp, f"CSP {csp!r}")
+
+        log("a cross-site form post changes nothing")
+        Attacker.target = base
+        evil = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Attacker)
+        threading.Thread(target=evil.serve_forever, daemon=True).start()
+        b.go(f"http://127.0.0.1:{evil.server_address[1]}/")
+        WebDriverWait(b.d, WAIT).until(lambda d: d.current_url.startswith(base))
+        evil.shutdown()
+        b.go(base + "/mail")
+        b.wait_for("section.list")
+        check(b.text("section.list h1") == "Inbox", f"the forged post switched the language: {b.text('section.list h1')!r}")
+
+        log("switch to German")
+        b.go(base + "/settings")
+        Select(b.d.find_element(By.CSS_SELECTOR, "#language")).select_by_value("de-DE")
+        b.click("form.settings button")
+        # The page comes back the same, in German.
+        b.wait_text("main h1", "Einstellungen")
+        check(b.text("main h1") == "Einstellungen", f"settings heading {b.text('main h1')!r}")
+        b.go(base + "/mail")
+        b.wait_for("section.list")
+        check(b.text("section.list h1") == "Posteingang", f"German inbox heading {b.text('section.list h1')!r}")
+        check("Betreff" in b.texts("th"), f"German columns {b.texts('th')}")
+
+        log("log out")
+        b.click("header form button")
+        b.wait_for("form.login")
+        check(b.text("main h1") == "Anmelden", f"login page after logout {b.text('main h1')!r}")
+        b.go(base + inbox)
+        b.wait_for("form.login")
+        check(b.path() == "/login", f"after logout {inbox} went to {b.path()}")
+    finally:
+        for x in browsers:
+            x.quit()
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,351 @@
+//! Writing mail: the compose form (new, reply, reply to all, forward) and sending it. Uploaded
+//! attachments are written to files of their own as their bytes arrive, so their size does
+//! not matter to memory; the message is then made and sent by the one submission pipeline
+//! (`delivery::send`), as `wims send` and SMTP submission do.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use delivery::send::{SendError, SendRequest};
+use maud::html;
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::guard::User;
+use crate::render;
+use crate::texts::I18n;
+use crate::{Web, page, sessions};
+
+/// What the form holds, from a message answered or from the form sent back.
+#[derive(Default)]
+struct Draft {
+    to: String,
+    cc: String,
+    subject: String,
+    body: String,
+    message_type: String,
+}
+
+#[derive(Deserialize)]
+pub struct ComposeQuery {
+    /// `FOLDER/UID` of the message answered or forwarded.
+    reply: Option<String>,
+    #[serde(default)]
+    all: bool,
+    forward: Option<String>,
+}
+
+fn form(
+    web: &Web,
+    user: &User,
+    d: &Draft,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let t = user.t;
+    let title = t.text("web-compose", &[]);
+    let mut types: Vec<String> = mailbox::MESSAGE_TYPES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    types.extend(web.types.iter().cloned());
+    let body = html! {
+        h1 { (title) }
+        @if let Some(p) = problem {
+            p.notice role="alert" { (p) }
+        }
+        form.compose method="post" action="/compose" enctype="multipart/form-data" {
+            input type="hidden" name="csrf" value=(user.session.csrf);
+            label for="to" { (t.text("web-field-to", &[])) }
+            input #to type="text" name="to" value=(d.to) list="contacts" autocomplete="off" required;
+            label for="cc" { (t.text("web-field-cc", &[])) }
+            input #cc type="text" name="cc" value=(d.cc) list="contacts" autocomplete="off";
+            label for="subject" { (t.text("web-col-subject", &[])) }
+            input #subject type="text" name="subject" value=(d.subject);
+            label for="type" { (t.text("web-field-type", &[])) }
+            select #type name="type" {
+                @for ty in &types {
+                    option value=(ty) selected[*ty == d.message_type] { (type_label(t, ty)) }
+                }
+            }
+            label for="body" { (t.text("web-field-body", &[])) }
+            textarea #body name="body" rows="14" { (d.body) }
+            label for="attachments" { (t.text("web-attachments", &[])) }
+            input #attachments type="file" name="attachment" multiple;
+            button type="submit" { (t.text("web-send", &[])) }
+        }
+    };
+    (
+        status,
+        page::shell(web, t, &title, Some(&user.session), body),
+    )
+        .into_response()
+}
+
+/// A message type's name in the page's language; types the node's operator added show as
+/// they are written.
+pub fn type_label(t: &I18n, ty: &str) -> String {
+    let id = format!("web-type-{ty}");
+    if t.has(&id) {
+        t.text(&id, &[])
+    } else {
+        ty.to_string()
+    }
+}
+
+fn parse_ref(r: &str) -> Option<(u64, u32)> {
+    let (f, u) = r.split_once('/')?;
+    Some((f.parse().ok()?, u.parse().ok()?))
+}
+
+/// The first plain-text part of a message, quoted, at most 64 KiB of it.
+fn quoted(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines() {
+        if out.len() > 64 * 1024 {
+            break;
+        }
+        out.push_str("> ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// `Re: ` or `Fwd: ` before a subject that does not start with it already.
+fn prefixed(prefix: &str, subject: &str) -> String {
+    if subject.to_lowercase().starts_with(&prefix.to_lowercase()) {
+        subject.to_string()
+    } else {
+        format!("{prefix}{subject}")
+    }
+}
+
+pub async fn show(
+    State(web): State<Arc<Web>>,
+    user: User,
+    Query(q): Query<ComposeQuery>,
+) -> Response {
+    let answered = q
+        .reply
+        .as_deref()
+        .or(q.forward.as_deref())
+        .and_then(parse_ref);
+    let mut d = Draft {
+        message_type: "message".into(),
+        ..Draft::default()
+    };
+    if let Some((folder, uid)) = answered {
+        let account = user.session.account;
+        let max = web.settings.max_text_part;
+        let store = web.store.clone();
+        let found =
+            mailbox::blocking::run(move || render::original(&store, account, folder, uid, max))
+                .await;
+        let Ok(Ok(Some(o))) = found else {
+            return user.refusal(&web, StatusCode::NOT_FOUND, "web-not-found");
+        };
+        if q.forward.is_some() {
+            d.subject = prefixed("Fwd: ", &o.summary.subject);
+            d.body = format!(
+                "\n\n---------- {} ----------\n{}",
+                user.t.text("web-forwarded", &[]),
+                quoted(&o.text)
+            );
+        } else {
+            d.subject = prefixed("Re: ", &o.summary.subject);
+            d.to = o.reply_to.clone();
+            if q.all {
+                let me = user.session.address.to_lowercase();
+                let others: Vec<&str> = o
+                    .all
+                    .iter()
+                    .map(String::as_str)
+                    .filter(|a| a.to_lowercase() != me && *a != o.reply_to)
+                    .collect();
+                d.cc = others.join(", ");
+            }
+            d.body = format!(
+                "\n\n{}\n{}",
+                user.t
+                    .text_owned("web-wrote", &[("who", o.summary.from.clone())]),
+                quoted(&o.text)
+            );
+        }
+    }
+    form(&web, &user, &d, None, StatusCode::OK)
+}
+
+/// An uploaded file's name made safe to keep: its last path part, no control characters, at
+/// most 200 characters; `attachment` when nothing is left.
+fn safe_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean = clean.trim().trim_start_matches('.').to_string();
+    if clean.is_empty() {
+        "attachment".into()
+    } else {
+        clean
+    }
+}
+
+/// Why an upload was refused.
+enum Upload {
+    TooLarge,
+    Bad,
+    Io(std::io::Error),
+}
+
+/// The form's fields and its files, each file written to `dir/N/NAME` as it arrives.
+async fn receive(
+    mut mp: Multipart,
+    dir: &Path,
+    max_field: usize,
+    max_files: u64,
+) -> Result<(Vec<(String, String)>, Vec<PathBuf>), Upload> {
+    let (mut fields, mut files) = (Vec::new(), Vec::new());
+    let mut total = 0u64;
+    while let Some(mut field) = mp.next_field().await.map_err(|_| Upload::Bad)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "attachment" {
+            let Some(file_name) = field.file_name().map(safe_name) else {
+                continue;
+            };
+            if files.len() >= 100 {
+                return Err(Upload::TooLarge);
+            }
+            let sub = dir.join(files.len().to_string());
+            tokio::fs::create_dir_all(&sub).await.map_err(Upload::Io)?;
+            let path = sub.join(&file_name);
+            let mut out = tokio::fs::File::create(&path).await.map_err(Upload::Io)?;
+            let mut len = 0u64;
+            while let Some(chunk) = field.chunk().await.map_err(|_| Upload::Bad)? {
+                len += chunk.len() as u64;
+                total += chunk.len() as u64;
+                if total > max_files {
+                    return Err(Upload::TooLarge);
+                }
+                out.write_all(&chunk).await.map_err(Upload::Io)?;
+            }
+            out.flush().await.map_err(Upload::Io)?;
+            // A browser sends an empty part when no file was chosen.
+            if len == 0 && file_name == "attachment" {
+                continue;
+            }
+            files.push(path);
+        } else {
+            if fields.len() >= 32 {
+                return Err(Upload::Bad);
+            }
+            let mut value = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|_| Upload::Bad)? {
+                if value.len() + chunk.len() > max_field {
+                    return Err(Upload::TooLarge);
+                }
+                value.extend_from_slice(&chunk);
+            }
+            let value = String::from_utf8(value).map_err(|_| Upload::Bad)?;
+            fields.push((name, value));
+        }
+    }
+    Ok((fields, files))
+}
+
+fn addresses(list: &str) -> Vec<String> {
+    list.split([',', ';'])
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| match (a.rfind('<'), a.rfind('>')) {
+            (Some(i), Some(j)) if i < j => a[i + 1..j].trim().to_string(),
+            _ => a.to_string(),
+        })
+        .take(100)
+        .collect()
+}
+
+fn problem_text(t: &I18n, e: &SendError) -> String {
+    let a = |id: &str, who: &str| t.text(id, &[("address", who)]);
+    match e {
+        SendError::NoRecipients => t.text("web-send-no-recipients", &[]),
+        SendError::BadAddress(x) => a("web-send-bad-address", x),
+        SendError::NotPartner(x) => a("web-send-not-partner", x),
+        SendError::UnknownRecipient(x) => a("web-send-unknown", x),
+        SendError::Unavailable(x) => a("web-send-unavailable", x),
+        SendError::UnknownType(_) => t.text("web-bad-request", &[]),
+        SendError::Attachment(..) | SendError::NoAccount(_) | SendError::Store(_) => {
+            t.text("web-failed", &[])
+        }
+    }
+}
+
+pub async fn send(State(web): State<Arc<Web>>, user: User, mp: Multipart) -> Response {
+    let dir = web.upload_dir.join(sessions::random_token());
+    let got = receive(
+        mp,
+        &dir,
+        web.settings.max_form_size,
+        web.settings.max_upload_size,
+    )
+    .await;
+    let response = match got {
+        Ok((fields, files)) => sent(&web, &user, fields, files).await,
+        Err(Upload::TooLarge) => {
+            user.refusal(&web, StatusCode::PAYLOAD_TOO_LARGE, "web-upload-too-large")
+        }
+        Err(Upload::Bad) => user.refusal(&web, StatusCode::BAD_REQUEST, "web-bad-request"),
+        Err(Upload::Io(e)) => {
+            tracing::warn!(error = %e, "web: an upload could not be stored");
+            user.refusal(&web, StatusCode::INTERNAL_SERVER_ERROR, "web-failed")
+        }
+    };
+    // The message holds its own copy of every attachment now, or was not sent.
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    response
+}
+
+async fn sent(
+    web: &Arc<Web>,
+    user: &User,
+    fields: Vec<(String, String)>,
+    files: Vec<PathBuf>,
+) -> Response {
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    if let Some(r) = user.csrf_refusal(web, &get("csrf")) {
+        return r;
+    }
+    let d = Draft {
+        to: get("to"),
+        cc: get("cc"),
+        subject: get("subject"),
+        body: get("body").replace("\r\n", "\n"),
+        message_type: get("type"),
+    };
+    let req = SendRequest {
+        from: user.session.address.clone(),
+        to: addresses(&d.to),
+        cc: addresses(&d.cc),
+        subject: d.subject.clone(),
+        body: d.body.clone(),
+        message_type: d.message_type.clone(),
+        attachments: files,
+    };
+    match delivery::send::send(&web.outbox, &web.types, req).await {
+        Ok(s) => {
+            tracing::info!(account = %user.session.address, local = s.local.len(), remote = s.remote.len(), "web: message sent");
+            Redirect::to("/mail/sent?sent=true").into_response()
+        }
+        Err(e) => {
+            let text = problem_text(user.t, &e);
+            form(web, user, &d, Some(text), StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}

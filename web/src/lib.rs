@@ -1,0 +1,101 @@
+//! The node's web interface (`[web]`, docs/web.md): webmail for every account over HTTPS with
+//! the node's certificate. Pages are rendered on the server (maud) and work without
+//! JavaScript; the Content-Security-Policy allows none.
+//!
+//! The parts: `serve` (TLS, HTTP/1.1, the router), `sessions` (who is logged in, CSRF
+//! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
+//! request), `page` (the page shell), `login`, `mail` (folders, list with search, read view),
+//! `actions` (move, delete, flags), `compose` (writing and sending, attachments streamed to
+//! disk), `render` (a message's text parts, HTML sanitised), `settings`.
+
+mod actions;
+mod compose;
+mod guard;
+mod list;
+mod login;
+mod mail;
+mod page;
+mod read;
+mod render;
+mod serve;
+mod sessions;
+mod settings;
+pub mod texts;
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+pub use serve::{router, serve};
+pub use sessions::Sessions;
+
+/// The `[web]` section's limits (docs/security.md).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session unused this long is logged out.
+    pub session_idle: Duration,
+    /// Sessions kept at once over all accounts; a login beyond it is refused.
+    pub max_sessions: usize,
+    /// Connections served at once, in all and from one IP address; more are closed at once.
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
+    /// Largest form body (login, settings) accepted, in bytes.
+    pub max_form_size: usize,
+    /// A request whose head has not arrived by then ends the connection; so does an idle
+    /// keep-alive connection.
+    pub request_timeout: Duration,
+    /// Messages on one page of a folder's list.
+    pub page_size: usize,
+    /// Bytes of one text part shown in the read view; the rest is left out with a note.
+    pub max_text_part: u64,
+    /// Bytes of attachments one message written here may carry, all together.
+    pub max_upload_size: u64,
+}
+
+/// What the web interface serves from.
+pub struct Web {
+    pub store: mailbox::Store,
+    /// Where mail written here leaves: the one submission pipeline.
+    pub outbox: Arc<delivery::submit::Outbox>,
+    /// Message types the node knows beyond the built-in ones (`[drop] types`).
+    pub types: Vec<String>,
+    /// Attachments being uploaded wait here until their message is made; emptied at start.
+    pub upload_dir: PathBuf,
+    /// The node's TLS acceptor and throttled login, shared with IMAP and submission.
+    pub clients: Arc<endpoints::Clients>,
+    pub settings: Settings,
+    /// The product name from the branding file, in titles and the header.
+    pub product: String,
+    pub sessions: Sessions,
+    /// The port served on, set when serving starts; it names the cookies.
+    port: OnceLock<u16>,
+}
+
+impl Web {
+    pub fn new(
+        outbox: Arc<delivery::submit::Outbox>,
+        clients: Arc<endpoints::Clients>,
+        settings: Settings,
+        product: String,
+        types: Vec<String>,
+        upload_dir: PathBuf,
+    ) -> Arc<Web> {
+        let sessions = Sessions::new(settings.session_idle, settings.max_sessions);
+        Arc::new(Web {
+            store: outbox.store.clone(),
+            outbox,
+            types,
+            upload_dir,
+            clients,
+            settings,
+            product,
+            sessions,
+            port: OnceLock::new(),
+        })
+    }
+
+    /// The port the web interface is served on (0 before it is).
+    pub fn port(&self) -> u16 {
+        self.port.get().copied().unwrap_or(0)
+    }
+}

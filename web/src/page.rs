@@ -1,0 +1,55 @@
+//! The page shell every page is drawn in, and the short pages for refusals.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::Web;
+use crate::sessions::Session;
+use crate::texts::I18n;
+
+/// A whole page: header with the product name (and, logged in, the address, the settings
+/// and the logout button), then `body`.
+pub fn shell(web: &Web, t: &I18n, title: &str, user: Option<&Session>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(t.language()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – " (web.product) }
+                link rel="stylesheet" href="/assets/style.css";
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (web.product) }
+                    @if let Some(s) = user {
+                        span.who { (s.address) }
+                        a href="/settings" { (t.text("web-settings", &[])) }
+                        form.inline method="post" action="/logout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            button type="submit" { (t.text("web-logout", &[])) }
+                        }
+                    }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// A short page with one message and a way back, with `status`.
+pub fn refusal(
+    web: &Web,
+    t: &I18n,
+    status: StatusCode,
+    text_id: &str,
+    user: Option<&Session>,
+) -> Response {
+    let text = t.text(text_id, &[]);
+    let body = html! {
+        p.notice role="alert" { (text) }
+        p { a href="/" { (t.text("web-back", &[])) } }
+    };
+    (status, shell(web, t, &text, user, body)).into_response()
+}
