@@ -14,7 +14,7 @@ use maud::html;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use crate::guard::User;
+use crate::guard::{self, User};
 use crate::render;
 use crate::texts::I18n;
 use crate::{Web, page, sessions};
@@ -196,21 +196,30 @@ fn safe_name(raw: &str) -> String {
 enum Upload {
     TooLarge,
     Bad,
+    /// No CSRF token, or another session's, before the first file.
+    Forbidden,
     Io(std::io::Error),
 }
 
-/// The form's fields and its files, each file written to `dir/N/NAME` as it arrives.
+/// The form's fields and its files, each file written to `dir/N/NAME` as it arrives. The
+/// session's CSRF token must come before any file (the form puts it first), so nothing is
+/// written to disk for a request that is not the user's own.
 async fn receive(
     mut mp: Multipart,
     dir: &Path,
+    user: &User,
     max_field: usize,
     max_files: u64,
 ) -> Result<(Vec<(String, String)>, Vec<PathBuf>), Upload> {
     let (mut fields, mut files) = (Vec::new(), Vec::new());
     let mut total = 0u64;
+    let mut trusted = false;
     while let Some(mut field) = mp.next_field().await.map_err(|_| Upload::Bad)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "attachment" {
+            if !trusted {
+                return Err(Upload::Forbidden);
+            }
             let Some(file_name) = field.file_name().map(safe_name) else {
                 continue;
             };
@@ -248,6 +257,12 @@ async fn receive(
                 value.extend_from_slice(&chunk);
             }
             let value = String::from_utf8(value).map_err(|_| Upload::Bad)?;
+            if name == "csrf" {
+                trusted = guard::same_secret(&user.session.csrf, &value);
+                if !trusted {
+                    return Err(Upload::Forbidden);
+                }
+            }
             fields.push((name, value));
         }
     }
@@ -286,12 +301,14 @@ pub async fn send(State(web): State<Arc<Web>>, user: User, mp: Multipart) -> Res
     let got = receive(
         mp,
         &dir,
+        &user,
         web.settings.max_form_size,
         web.settings.max_upload_size,
     )
     .await;
     let response = match got {
         Ok((fields, files)) => sent(&web, &user, fields, files).await,
+        Err(Upload::Forbidden) => user.refusal(&web, StatusCode::FORBIDDEN, "web-csrf-refused"),
         Err(Upload::TooLarge) => {
             user.refusal(&web, StatusCode::PAYLOAD_TOO_LARGE, "web-upload-too-large")
         }
@@ -319,6 +336,7 @@ async fn sent(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
+    // The token was checked as it arrived; a form without any is refused here.
     if let Some(r) = user.csrf_refusal(web, &get("csrf")) {
         return r;
     }

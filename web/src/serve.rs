@@ -15,6 +15,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
 use crate::{Web, actions, compose, list, login, mail, page, read, settings};
@@ -74,6 +75,9 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/assets/style.css", get(style))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(web.settings.max_form_size))
+        // A body that stops arriving (a slow upload, a form never finished) ends the request
+        // after this long without a byte; a long upload that keeps moving is not cut.
+        .layer(RequestBodyTimeoutLayer::new(web.settings.request_timeout))
         .with_state(web);
     for (name, value) in guard::security_headers() {
         r = r.layer(SetResponseHeaderLayer::overriding(name, value));

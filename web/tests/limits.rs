@@ -293,3 +293,27 @@ async fn an_upload_larger_than_allowed_is_refused_and_not_kept() {
         .unwrap_or_default();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_stops_arriving_is_given_up() {
+    let env = start().await;
+    let mut s = env.tls().await;
+    s.write_all(
+        b"POST /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
+          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ntoken=abc",
+    )
+    .await
+    .unwrap();
+    let t = Instant::now();
+    let (reply, closed) = until_closed(&mut s).await;
+    assert!(
+        closed,
+        "a body stalled after 9 of 100 bytes was waited on for 10 s"
+    );
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert!(
+        reply.is_empty() || status(&reply).contains(" 4") || status(&reply).contains(" 5"),
+        "{:?}",
+        status(&reply)
+    );
+}
