@@ -159,6 +159,8 @@ pub struct WebSection {
     pub max_text_part: u64,
     /// Bytes of attachments one message written in the webmail may carry.
     pub max_upload_size: u64,
+    /// Contacts one account's address book may hold.
+    pub max_contacts: usize,
 }
 
 impl WebSection {
@@ -183,6 +185,7 @@ impl WebSection {
             page_size: self.page_size,
             max_text_part: self.max_text_part,
             max_upload_size: self.max_upload_size,
+            max_contacts: self.max_contacts,
         }
     }
 }
@@ -330,6 +333,7 @@ impl Config {
             ("web.page_size", cfg.web.page_size),
             ("web.max_text_part", cfg.web.max_text_part as usize),
             ("web.max_upload_size", cfg.web.max_upload_size as usize),
+            ("web.max_contacts", cfg.web.max_contacts),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
             return Err(Wrong::Zero(key));

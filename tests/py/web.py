@@ -10,7 +10,8 @@ in the list before, read after); alice, on the other node, sending bob a message
 and searching; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
-form post changes nothing; switching to German; logging out.
+form post changes nothing; a contact added and offered when writing; switching to German;
+logging out.
 WIMS_WEB_SCREENSHOTS=DIR keeps screenshots of the inbox and the read view there.
 """
 
@@ -375,6 +376,17 @@ def main(argv):
         b.go(base + "/mail")
         b.wait_for("section.list")
         check(b.text("section.list h1") == "Inbox", f"the forged post switched the language: {b.text('section.list h1')!r}")
+
+        log("an address book entry, offered when writing")
+        b.go(base + "/contacts")
+        b.fill("#name", "Alice Alpha")
+        b.fill("#address", alice["address"])
+        b.click("form.settings button")
+        b.wait_for("table.contacts")
+        check("Alice Alpha" in b.text("table.contacts"), f"contacts {b.text('main')!r}")
+        b.go(base + "/compose")
+        offered = [o.get_attribute("value") for o in b.d.find_elements(By.CSS_SELECTOR, "datalist#contacts option")]
+        check(offered == [alice["address"]], f"recipients offered {offered}")
 
         log("switch to German")
         b.go(base + "/settings")

@@ -15,9 +15,9 @@ use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 use crate::guard::{self, User};
-use crate::render;
 use crate::texts::I18n;
 use crate::{Web, page, sessions};
+use crate::{contacts, render};
 
 /// What the form holds, from a message answered or from the form sent back.
 #[derive(Default)]
@@ -36,15 +36,22 @@ pub struct ComposeQuery {
     #[serde(default)]
     all: bool,
     forward: Option<String>,
+    /// A recipient to start with (from the address book).
+    to: Option<String>,
 }
 
-fn form(
-    web: &Web,
+/// The compose form, its recipient fields offering the account's contacts.
+async fn form(
+    web: &Arc<Web>,
     user: &User,
     d: &Draft,
     problem: Option<String>,
     status: StatusCode,
 ) -> Response {
+    let (account, max) = (user.session.account, web.settings.max_contacts);
+    let contacts = crate::mail::storage(web, user, move |s| contacts::list(s, account, max))
+        .await
+        .unwrap_or_default();
     let t = user.t;
     let title = t.text("web-compose", &[]);
     let mut types: Vec<String> = mailbox::MESSAGE_TYPES
@@ -56,6 +63,11 @@ fn form(
         h1 { (title) }
         @if let Some(p) = problem {
             p.notice role="alert" { (p) }
+        }
+        datalist #contacts {
+            @for c in &contacts {
+                option value=(c.address) { (c.name) }
+            }
         }
         form.compose method="post" action="/compose" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(user.session.csrf);
@@ -176,7 +188,10 @@ pub async fn show(
             );
         }
     }
-    form(&web, &user, &d, None, StatusCode::OK)
+    if let Some(to) = q.to.filter(|_| answered.is_none()) {
+        d.to = to.chars().take(1000).collect();
+    }
+    form(&web, &user, &d, None, StatusCode::OK).await
 }
 
 /// An uploaded file's name made safe to keep: its last path part, no control characters, at
@@ -363,7 +378,7 @@ async fn sent(
         }
         Err(e) => {
             let text = problem_text(user.t, &e);
-            form(web, user, &d, Some(text), StatusCode::UNPROCESSABLE_ENTITY)
+            form(web, user, &d, Some(text), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
 }

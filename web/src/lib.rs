@@ -5,11 +5,12 @@
 //! The parts: `serve` (TLS, HTTP/1.1, the router), `sessions` (who is logged in, CSRF
 //! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
 //! request), `page` (the page shell), `login`, `mail` (folders, list with search, read view),
-//! `actions` (move, delete, flags), `compose` (writing and sending, attachments streamed to
+//! `actions` (move, delete, flags), `contacts` (the address book), `compose` (writing and sending, attachments streamed to
 //! disk), `render` (a message's text parts, HTML sanitised), `settings`.
 
 mod actions;
 mod compose;
+mod contacts;
 mod guard;
 mod list;
 mod login;
@@ -50,6 +51,8 @@ pub struct Settings {
     pub max_text_part: u64,
     /// Bytes of attachments one message written here may carry, all together.
     pub max_upload_size: u64,
+    /// Contacts one account's address book may hold.
+    pub max_contacts: usize,
 }
 
 /// What the web interface serves from.

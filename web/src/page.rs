@@ -25,6 +25,7 @@ pub fn shell(web: &Web, t: &I18n, title: &str, user: Option<&Session>, body: Mar
                     a.brand href="/" { (web.product) }
                     @if let Some(s) = user {
                         span.who { (s.address) }
+                        a href="/contacts" { (t.text("web-contacts", &[])) }
                         a href="/settings" { (t.text("web-settings", &[])) }
                         form.inline method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);

@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
-use crate::{Web, actions, compose, list, login, mail, page, read, settings};
+use crate::{Web, actions, compose, contacts, list, login, mail, page, read, settings};
 
 /// Largest request head (request line and headers) read, in bytes.
 const MAX_HEAD: usize = 64 * 1024;
@@ -70,6 +70,8 @@ pub fn router(web: Arc<Web>) -> Router {
                 // Attachments are streamed to disk; the form's own fields are bounded each.
                 .layer(DefaultBodyLimit::max(upload_limit)),
         )
+        .route("/contacts", get(contacts::show).post(contacts::add_one))
+        .route("/contacts/remove", post(contacts::remove_one))
         .route("/settings", get(settings::show))
         .route("/settings/language", post(settings::language))
         .route("/assets/style.css", get(style))

@@ -64,6 +64,7 @@ async fn start() -> Env {
         page_size: 50,
         max_text_part: 1 << 20,
         max_upload_size: UPLOAD as u64,
+        max_contacts: 100,
     };
     let outbox = Arc::new(delivery::submit::Outbox {
         store,
