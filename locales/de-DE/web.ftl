@@ -85,3 +85,5 @@ web-contact-add = Kontakt hinzufügen
 web-contact-remove = Entfernen
 web-contact-bad-address = Das ist keine Adresse.
 web-contacts-full = Das Adressbuch ist voll.
+web-verified-sender = Geprüfter Absender
+web-verified-sender-long = Der Knoten, von dem diese Nachricht kam, hat sie als dieser Absender signiert, und Ihr Knoten hat die Signatur geprüft.

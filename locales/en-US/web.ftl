@@ -85,3 +85,5 @@ web-contact-add = Add contact
 web-contact-remove = Remove
 web-contact-bad-address = That is not an address.
 web-contacts-full = The address book is full.
+web-verified-sender = Verified sender
+web-verified-sender-long = The node this message came from signed it as this sender, and your node checked the signature.

@@ -168,6 +168,17 @@ class Client:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
 
+    def download(self, path):
+        """(status, headers, SHA-256 of the body), read in chunks."""
+        h = hashlib.sha256()
+        try:
+            with self.open(self.base + path, timeout=WAIT) as r:
+                while chunk := r.read(1 << 20):
+                    h.update(chunk)
+                return r.status, r.headers, h.hexdigest()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, ""
+
     def login(self, address, password):
         _, _, page = self.request("/login")
         token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
@@ -296,7 +307,19 @@ def main(argv):
         size = int(re.search(r"(\d+) B", b.text("ul.attachments .meta")).group(1))
         check(abs(size - 20 * (1 << 20)) < (1 << 20), f"attachment size shown {size}")
         check("the report is attached" in b.text("pre.text"), f"text {b.text('pre.text')!r}")
+        check(b.text("dd.verified") == alice["address"], f"verified sender {b.texts('dd')}")
         report_path = b.path()
+        link = b.d.find_element(By.CSS_SELECTOR, "ul.attachments a.name").get_attribute("href")
+        fetcher = Client(base, cert)
+        fetcher.login(bob["address"], bob["password"])
+        status, headers, got = fetcher.download(urllib.parse.urlsplit(link).path)
+        check(status == 200, f"download: {status}")
+        check(headers.get("Content-Type") == "application/octet-stream", f"type {headers.get('Content-Type')}")
+        check('filename="report.bin"' in headers.get("Content-Disposition", ""), f"{headers.get('Content-Disposition')}")
+        with open(attachment, "rb") as f:
+            want = hashlib.sha256(f.read()).hexdigest()
+        check(got == want, "the downloaded attachment is the one sent")
+
         b.d.find_element(By.LINK_TEXT, "Reply").click()
         b.wait_for("form.compose")
         check(b.d.find_element(By.CSS_SELECTOR, "#to").get_attribute("value") == alice["address"], "the reply goes to alice")
@@ -327,6 +350,9 @@ def main(argv):
         b.wait_url(href)
         b.wait_for("section.list")
         check(b.row_with("Quarterly report") is not None, "the report is in Archive")
+        archived_report = urllib.parse.urlsplit(
+            b.row_with("Quarterly report").find_element(By.CSS_SELECTOR, "a").get_attribute("href")
+        ).path
         b.fill("#q", "quarterly")
         b.click("form.search button")
         b.wait_url("q=quarterly")
@@ -357,6 +383,11 @@ def main(argv):
         check(status == 404 and WELCOME not in page, f"carol opened bob's message: {status}")
         status, _, page = c.request(inbox)
         check(status == 404 and WELCOME not in page, f"carol listed bob's inbox: {status}")
+        archived_link = urllib.parse.urlsplit(link).path.replace(report_path, archived_report)
+        status, _, _ = fetcher.download(archived_link)
+        check(status == 200, f"bob's own download after the move: {status}")
+        status, _, _ = c.download(archived_link)
+        check(status == 404, f"carol downloaded bob's attachment: {status}")
 
         log("a POST without the CSRF token is refused")
         status, headers, _ = c.request("/logout", {"csrf": "0" * 64})

@@ -194,19 +194,6 @@ pub async fn show(
     form(&web, &user, &d, None, StatusCode::OK).await
 }
 
-/// An uploaded file's name made safe to keep: its last path part, no control characters, at
-/// most 200 characters; `attachment` when nothing is left.
-fn safe_name(raw: &str) -> String {
-    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
-    let clean = clean.trim().trim_start_matches('.').to_string();
-    if clean.is_empty() {
-        "attachment".into()
-    } else {
-        clean
-    }
-}
-
 /// Why an upload was refused.
 enum Upload {
     TooLarge,
@@ -235,7 +222,7 @@ async fn receive(
             if !trusted {
                 return Err(Upload::Forbidden);
             }
-            let Some(file_name) = field.file_name().map(safe_name) else {
+            let Some(file_name) = field.file_name().map(render::safe_file_name) else {
                 continue;
             };
             if files.len() >= 100 {

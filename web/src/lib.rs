@@ -6,11 +6,12 @@
 //! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
 //! request), `page` (the page shell), `login`, `mail` (folders, list with search, read view),
 //! `actions` (move, delete, flags), `contacts` (the address book), `compose` (writing and sending, attachments streamed to
-//! disk), `render` (a message's text parts, HTML sanitised), `settings`.
+//! disk), `download` (attachments streamed out), `render` (a message's text parts, HTML sanitised), `settings`.
 
 mod actions;
 mod compose;
 mod contacts;
+mod download;
 mod guard;
 mod list;
 mod login;

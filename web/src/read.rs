@@ -135,6 +135,10 @@ pub async fn read(
                 (actions(t, &user, &m, uid))
                 dl.fields {
                     dt { (t.text("web-col-from", &[])) } dd.from { (s.from) }
+                    @if !s.verified.is_empty() {
+                        dt { (t.text("web-verified-sender", &[])) }
+                        dd.verified title=(t.text("web-verified-sender-long", &[])) { (s.verified) }
+                    }
                     dt { (t.text("web-field-to", &[])) } dd { (s.to) }
                     @if !s.cc.is_empty() { dt { (t.text("web-field-cc", &[])) } dd { (s.cc) } }
                     dt { (t.text("web-col-date", &[])) } dd { time datetime=(s.date) { (short_date(&s.date)) } }
@@ -164,8 +168,11 @@ pub async fn read(
                 @if !m.body.attachments.is_empty() {
                     h2 { (t.text("web-attachments", &[])) }
                     ul.attachments {
-                        @for a in &m.body.attachments {
-                            li { span.name { (a.name) } " " span.meta { "(" (a.media_type) ", " (a.size) " B)" } }
+                        @for (i, a) in m.body.attachments.iter().enumerate() {
+                            li {
+                                a.name href={ "/mail/" (m.folder.id) "/" (uid) "/attachment/" (i) } download { (a.name) }
+                                " " span.meta { "(" (a.media_type) ", " (a.size) " B)" }
+                            }
                         }
                     }
                 }

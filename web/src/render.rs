@@ -19,6 +19,9 @@ pub struct Summary {
     pub cc: String,
     /// RFC 3339, or empty when the message has no readable date.
     pub date: String,
+    /// The sender whose signature the receiving node verified (its `Wims-Verified-Sender`
+    /// line), empty for mail that did not come from another node.
+    pub verified: String,
 }
 
 fn addresses(a: Option<&Address<'_>>) -> String {
@@ -48,6 +51,10 @@ pub fn summary(header: &[u8]) -> Summary {
         to: addresses(m.to()),
         cc: addresses(m.cc()),
         date: m.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
+        verified: m
+            .header_raw(delivery::TRUST_HEADER)
+            .map(|v| v.trim().chars().take(320).collect())
+            .unwrap_or_default(),
     }
 }
 
@@ -175,6 +182,46 @@ pub fn sanitise(html: &str, remote_images: &Arc<AtomicBool>) -> String {
         .url_schemes(["http", "https", "mailto", "data"].into())
         .clean(html)
         .to_string()
+}
+
+/// The `n`th part the read view lists as an attachment.
+pub fn attachment(meta: &MessageMeta, n: usize) -> Option<&BodyPart> {
+    let (mut show, mut list) = (Vec::new(), Vec::new());
+    walk(&meta.structure, &mut show, &mut list);
+    list.get(n).copied()
+}
+
+/// A part's body, decoded as it is read.
+pub fn part_reader<R: Read + Seek>(
+    mut blob: R,
+    p: &BodyPart,
+) -> std::io::Result<impl Read + use<R>> {
+    blob.seek(SeekFrom::Start(p.body_offset))?;
+    let enc = Encoding::from_header(p.encoding.as_deref()).unwrap_or(Encoding::Identity);
+    Ok(Decode::new(blob.take(p.body_len), enc))
+}
+
+/// The name an attachment is offered under: its own, made safe.
+pub fn download_name(p: &BodyPart) -> String {
+    safe_file_name(file_name(p).unwrap_or_default())
+}
+
+/// A file name from outside (a message, a browser) made safe to keep and to put in a header:
+/// its last path part, no control characters or quotes, 200 characters at most, not hidden;
+/// `attachment` when nothing is left.
+pub fn safe_file_name(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | ';'))
+        .take(200)
+        .collect();
+    let clean = clean.trim().trim_start_matches('.').trim();
+    if clean.is_empty() {
+        "attachment".into()
+    } else {
+        clean.to_string()
+    }
 }
 
 /// About how many bytes a part holds once decoded: base64 carries 57 bytes in 78 (a 76

@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
-use crate::{Web, actions, compose, contacts, list, login, mail, page, read, settings};
+use crate::{Web, actions, compose, contacts, download, list, login, mail, page, read, settings};
 
 /// Largest request head (request line and headers) read, in bytes.
 const MAX_HEAD: usize = 64 * 1024;
@@ -60,6 +60,10 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/mail/sent", get(mail::sent))
         .route("/mail/{folder}", get(list::list))
         .route("/mail/{folder}/{uid}", get(read::read))
+        .route(
+            "/mail/{folder}/{uid}/attachment/{n}",
+            get(download::attachment),
+        )
         .route("/mail/{folder}/{uid}/move", post(actions::move_to))
         .route("/mail/{folder}/{uid}/delete", post(actions::delete))
         .route("/mail/{folder}/{uid}/flag", post(actions::flag))
