@@ -23,12 +23,10 @@ const QUEUED: usize = 4;
 fn disposition(name: &str) -> HeaderValue {
     let ascii: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_graphic() || c == ' ' {
-                c
-            } else {
-                '_'
-            }
+        .map(|c| match c {
+            '"' | '\\' => '_',
+            c if c.is_ascii_graphic() || c == ' ' => c,
+            _ => '_',
         })
         .collect();
     let encoded: String = name
