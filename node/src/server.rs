@@ -138,14 +138,15 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         },
         network: network.clone(),
     });
-    let web = web::Web::new(
-        outbox.clone(),
-        clients.clone(),
-        c.web.settings(),
-        branding.name.clone(),
-        c.drop.types.clone(),
-        data.root.join("tmp").join("web-uploads"),
-    );
+    let web = web::Web::new(web::Parts {
+        outbox: outbox.clone(),
+        clients: clients.clone(),
+        settings: c.web.settings(),
+        product: branding.name.clone(),
+        types: c.drop.types.clone(),
+        data_dir: data.root.clone(),
+        jobs: monitors.registry.clone(),
+    });
     let mut endpoints = BTreeMap::new();
     let mut tasks = tokio::task::JoinSet::new();
     for (what, listener) in bound {

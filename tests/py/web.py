@@ -10,8 +10,9 @@ in the list before, read after); alice, on the other node, sending bob a message
 and searching; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
-form post changes nothing; a contact added and offered when writing; switching to German;
-logging out.
+form post changes nothing; a contact added and offered when writing; the operator's pages
+(a wrong token refused, the jobs table with the reception of the 20 MiB message, the
+accounts); switching to German; logging out. WIMS_OPERATOR_TOKEN is node B's operator token.
 WIMS_WEB_SCREENSHOTS=DIR keeps screenshots of the inbox and the read view there.
 """
 
@@ -418,6 +419,25 @@ def main(argv):
         b.go(base + "/compose")
         offered = [o.get_attribute("value") for o in b.d.find_elements(By.CSS_SELECTOR, "datalist#contacts option")]
         check(offered == [alice["address"]], f"recipients offered {offered}")
+
+        log("the operator's pages: a wrong token, then the jobs table")
+        b.go(base + "/admin")
+        check(b.path() == "/admin/login", f"an account's session opened {b.path()}")
+        b.fill("#operator", "wmt_" + "0" * 43)
+        b.click("form.login button")
+        b.wait_for("p.notice")
+        check("not a valid operator token" in b.text("p.notice"), f"wrong token: {b.text('main')!r}")
+        b.fill("#operator", os.environ["WIMS_OPERATOR_TOKEN"])
+        b.click("form.login button")
+        b.wait_for("table.jobs")
+        jobs = [r.text for r in b.d.find_elements(By.CSS_SELECTOR, "table.jobs tbody tr")]
+        check(any("Quarterly report" in j and "Reception" in j and "done" in j for j in jobs), f"jobs {jobs}")
+        check(bob["address"] in b.text("section.accounts"), "bob among the node's accounts")
+        b.shot("web-admin-jobs.png")
+        _, _, page = c.request("/admin")
+        check('name="operator"' in page and 'class="jobs"' not in page, "an account's session was let in to /admin")
+        b.click("div.bar form button")
+        b.wait_for("input#operator")
 
         log("switch to German")
         b.go(base + "/settings")

@@ -4,11 +4,14 @@
 //!
 //! The parts: `serve` (TLS, HTTP/1.1, the router), `sessions` (who is logged in, CSRF
 //! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
-//! request), `page` (the page shell), `login`, `mail` (folders, list with search, read view),
-//! `actions` (move, delete, flags), `contacts` (the address book), `compose` (writing and sending, attachments streamed to
-//! disk), `download` (attachments streamed out), `render` (a message's text parts, HTML sanitised), `settings`.
+//! request), `page` (the page shell), `login`, `mail` (the folder tree, the way in), `list`
+//! (a folder's messages, search), `read` (one message), `actions` (move, delete, flags),
+//! `compose` (writing and sending, attachments streamed to disk), `download` (attachments
+//! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
+//! book), `settings`, and `admin` (the operator's pages: status, accounts, live jobs).
 
 mod actions;
+mod admin;
 mod compose;
 mod contacts;
 mod download;
@@ -71,29 +74,42 @@ pub struct Web {
     /// The product name from the branding file, in titles and the header.
     pub product: String,
     pub sessions: Sessions,
+    /// Operators logged in to the administration pages, apart from accounts.
+    pub operators: Sessions,
+    pub data_dir: PathBuf,
+    pub jobs: Arc<jobs::Registry>,
     /// The port served on, set when serving starts; it names the cookies.
     port: OnceLock<u16>,
 }
 
+/// What the web interface is made from.
+pub struct Parts {
+    pub outbox: Arc<delivery::submit::Outbox>,
+    pub clients: Arc<endpoints::Clients>,
+    pub settings: Settings,
+    pub product: String,
+    pub types: Vec<String>,
+    /// The node's data folder: operator tokens, and `tmp/web-uploads/`.
+    pub data_dir: PathBuf,
+    /// The node's live job list (the one monitors see).
+    pub jobs: Arc<jobs::Registry>,
+}
+
 impl Web {
-    pub fn new(
-        outbox: Arc<delivery::submit::Outbox>,
-        clients: Arc<endpoints::Clients>,
-        settings: Settings,
-        product: String,
-        types: Vec<String>,
-        upload_dir: PathBuf,
-    ) -> Arc<Web> {
-        let sessions = Sessions::new(settings.session_idle, settings.max_sessions);
+    pub fn new(p: Parts) -> Arc<Web> {
+        let s = &p.settings;
         Arc::new(Web {
-            store: outbox.store.clone(),
-            outbox,
-            types,
-            upload_dir,
-            clients,
-            settings,
-            product,
-            sessions,
+            store: p.outbox.store.clone(),
+            sessions: Sessions::new(s.session_idle, s.max_sessions),
+            operators: Sessions::new(s.session_idle, s.max_sessions),
+            upload_dir: p.data_dir.join("tmp").join("web-uploads"),
+            outbox: p.outbox,
+            types: p.types,
+            data_dir: p.data_dir,
+            jobs: p.jobs,
+            clients: p.clients,
+            settings: p.settings,
+            product: p.product,
             port: OnceLock::new(),
         })
     }

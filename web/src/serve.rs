@@ -18,7 +18,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
-use crate::{Web, actions, compose, contacts, download, list, login, mail, page, read, settings};
+use crate::{
+    Web, actions, admin, compose, contacts, download, list, login, mail, page, read, settings,
+};
 
 /// Largest request head (request line and headers) read, in bytes.
 const MAX_HEAD: usize = 64 * 1024;
@@ -76,6 +78,9 @@ pub fn router(web: Arc<Web>) -> Router {
         )
         .route("/contacts", get(contacts::show).post(contacts::add_one))
         .route("/contacts/remove", post(contacts::remove_one))
+        .route("/admin", get(admin::home))
+        .route("/admin/login", get(admin::login_show).post(admin::login))
+        .route("/admin/logout", post(admin::logout))
         .route("/settings", get(settings::show))
         .route("/settings/language", post(settings::language))
         .route("/assets/style.css", get(style))

@@ -71,15 +71,16 @@ async fn start() -> Env {
         network: None,
         hostname: "localhost".into(),
     });
-    let uploads = dir.path().join("uploads");
-    let w = web::Web::new(
+    let w = web::Web::new(web::Parts {
         outbox,
         clients,
         settings,
-        "WIMS".into(),
-        Vec::new(),
-        uploads.clone(),
-    );
+        product: "WIMS".into(),
+        types: Vec::new(),
+        data_dir: dir.path().to_path_buf(),
+        jobs: jobs::Registry::new(Default::default()),
+    });
+    let uploads = dir.path().join("tmp").join("web-uploads");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(web::serve(listener, w));
