@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "py"))
 
-from wimstest import Failure, Raw, submission  # noqa: E402, F401  (re-exported for the benchmarks)
+from wimstest import Failure, Raw, submission, tls_context  # noqa: E402, F401  (re-exported for the benchmarks)
 
 # Overlay listen addresses on ports the system picks, for nodes and service servers.
 PORT0 = '["/ip4/127.0.0.1/udp/0/quic-v1", "/ip4/127.0.0.1/tcp/0"]'
