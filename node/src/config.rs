@@ -161,6 +161,8 @@ pub struct WebSection {
     pub max_upload_size: u64,
     /// Contacts one account's address book may hold.
     pub max_contacts: usize,
+    /// Folders an account may have for the webmail to make another.
+    pub max_folders: usize,
 }
 
 impl WebSection {
@@ -186,6 +188,7 @@ impl WebSection {
             max_text_part: self.max_text_part,
             max_upload_size: self.max_upload_size,
             max_contacts: self.max_contacts,
+            max_folders: self.max_folders,
         }
     }
 }
@@ -334,6 +337,7 @@ impl Config {
             ("web.max_text_part", cfg.web.max_text_part as usize),
             ("web.max_upload_size", cfg.web.max_upload_size as usize),
             ("web.max_contacts", cfg.web.max_contacts),
+            ("web.max_folders", cfg.web.max_folders),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
             return Err(Wrong::Zero(key));

@@ -7,7 +7,7 @@ The browser trusts exactly the demo node's certificate (its key's SPKI hash), no
 Checked: a wrong password; logging in as bob and reading the demo's welcome message (unread
 in the list before, read after); alice, on the other node, sending bob a message with a
 20 MiB attachment, seeing its receipt come back, and bob's reply arriving; moving a message
-and searching; an HTML mail with a script, an onerror handler and a remote picture shown
+and searching; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
 form post changes nothing; a contact added and offered when writing; the operator's pages
@@ -95,6 +95,12 @@ class Browser:
         """Until the element shows `text` (the page may be replaced while it is looked at)."""
         WebDriverWait(self.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
             lambda d: d.find_element(By.CSS_SELECTOR, css).text == text
+        )
+
+    def until_text_in(self, css, text):
+        """Until the element's text holds `text`."""
+        WebDriverWait(self.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: text in d.find_element(By.CSS_SELECTOR, css).text
         )
 
     def wait_url(self, part):
@@ -363,6 +369,24 @@ def main(argv):
         b.click("form.search button")
         b.wait_for("p.empty")
         check(b.text("p.empty") == "No messages match.", f"empty search: {b.text('p.empty')!r}")
+
+        log("folders: create, rename, delete")
+        b.go(base + "/folders")
+        b.fill("#folder-name", "Projects")
+        b.click("form.settings button")
+        b.until_text_in("table.folders", "Projects")
+        row = [r for r in b.d.find_elements(By.CSS_SELECTOR, "table.folders tbody tr") if r.text.startswith("Projects")][0]
+        box = row.find_element(By.CSS_SELECTOR, "input[name=to]")
+        box.clear()
+        box.send_keys("Plans")
+        row.find_element(By.XPATH, ".//button[text()='Rename']").click()
+        b.until_text_in("table.folders", "Plans")
+        check("Projects" not in b.text("table.folders"), "renamed")
+        row = [r for r in b.d.find_elements(By.CSS_SELECTOR, "table.folders tbody tr") if r.text.startswith("Plans")][0]
+        row.find_element(By.XPATH, ".//button[text()='Delete']").click()
+        WebDriverWait(b.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
+            lambda d: "Plans" not in d.find_element(By.CSS_SELECTOR, "table.folders").text
+        )
 
         log("an HTML mail with a script and an onerror handler")
         append_as(bob, cert, html_mail())

@@ -5,7 +5,7 @@
 //! The parts: `serve` (TLS, HTTP/1.1, the router), `sessions` (who is logged in, CSRF
 //! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
 //! request), `page` (the page shell), `login`, `mail` (the folder tree, the way in), `list`
-//! (a folder's messages, search), `read` (one message), `actions` (move, delete, flags),
+//! (a folder's messages, search), `folders` (create, rename, delete), `read` (one message), `actions` (move, delete, flags),
 //! `compose` (writing and sending, attachments streamed to disk), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
 //! book), `settings`, and `admin` (the operator's pages: status, accounts, live jobs).
@@ -15,6 +15,7 @@ mod admin;
 mod compose;
 mod contacts;
 mod download;
+mod folders;
 mod guard;
 mod list;
 mod login;
@@ -57,6 +58,8 @@ pub struct Settings {
     pub max_upload_size: u64,
     /// Contacts one account's address book may hold.
     pub max_contacts: usize,
+    /// Folders an account may have for a new one to be made here.
+    pub max_folders: usize,
 }
 
 /// What the web interface serves from.

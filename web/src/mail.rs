@@ -65,6 +65,7 @@ pub fn tree_nav(t: &I18n, tree: &[Entry], open: u64) -> Markup {
                     }
                 }
             }
+            p.manage { a href="/folders" { (t.text("web-folders-manage", &[])) } }
         }
     }
 }

@@ -19,7 +19,8 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
 use crate::{
-    Web, actions, admin, compose, contacts, download, list, login, mail, page, read, settings,
+    Web, actions, admin, compose, contacts, download, folders, list, login, mail, page, read,
+    settings,
 };
 
 /// Largest request head (request line and headers) read, in bytes.
@@ -76,6 +77,9 @@ pub fn router(web: Arc<Web>) -> Router {
                 // Attachments are streamed to disk; the form's own fields are bounded each.
                 .layer(DefaultBodyLimit::max(upload_limit)),
         )
+        .route("/folders", get(folders::show).post(folders::create))
+        .route("/folders/rename", post(folders::rename))
+        .route("/folders/delete", post(folders::delete))
         .route("/contacts", get(contacts::show).post(contacts::add_one))
         .route("/contacts/remove", post(contacts::remove_one))
         .route("/admin", get(admin::home))

@@ -65,6 +65,7 @@ async fn start() -> Env {
         max_text_part: 1 << 20,
         max_upload_size: UPLOAD as u64,
         max_contacts: 100,
+        max_folders: 100,
     };
     let outbox = Arc::new(delivery::submit::Outbox {
         store,
