@@ -16,6 +16,9 @@ use drop_folder::format::{Attachment, DropMessage, Mailbox};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SendRequest {
     pub from: String,
+    /// The sender's name, shown beside the address (the webmail's identity setting).
+    #[serde(default)]
+    pub from_name: Option<String>,
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub subject: String,
@@ -85,7 +88,18 @@ fn mailbox_of(address: &str) -> Result<Mailbox, SendError> {
 /// `types`: the message types the node knows beyond the built-in ones (`[drop] types`).
 pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result<Sent, SendError> {
     let store = &outbox.store;
-    let from = mailbox_of(&req.from)?;
+    let mut from = mailbox_of(&req.from)?;
+    from.name = req
+        .from_name
+        .as_deref()
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect::<String>()
+        })
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     let account = store
         .account(&from.address)?
         .ok_or_else(|| SendError::NoAccount(from.address.clone()))?;

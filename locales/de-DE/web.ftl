@@ -130,3 +130,6 @@ web-folders-full = Dieses Konto hat so viele Ordner, wie es haben darf.
 web-folder-exists = Ein Ordner dieses Namens existiert schon.
 web-folder-bad-name = Dieser Name kann kein Ordnername sein.
 web-folder-cannot = Der Posteingang und die besonderen Ordner bleiben, und ein Ordner mit Unterordnern kann nicht gelöscht werden.
+web-identity = Identität
+web-identity-name = Ihr Name, neben Ihrer Adresse gezeigt
+web-identity-signature = Signatur, unter neue Nachrichten gesetzt

@@ -130,3 +130,6 @@ web-folders-full = This account has as many folders as it may have.
 web-folder-exists = A folder of that name exists already.
 web-folder-bad-name = That name cannot be a folder's name.
 web-folder-cannot = The inbox and the special folders stay, and a folder with folders inside it cannot be deleted.
+web-identity = Identity
+web-identity-name = Your name, shown beside your address
+web-identity-signature = Signature, put under new messages

@@ -35,6 +35,7 @@ pub fn run(data: &DataDir, i18n: &I18n, args: SendArgs) -> Result<()> {
         (None, None) => String::new(),
     };
     let req = Request::Send(SendRequest {
+        from_name: None,
         from: args.from,
         to: args.to,
         cc: args.cc,

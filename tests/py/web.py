@@ -38,6 +38,7 @@ from selenium.common.exceptions import NoAlertPresentException, StaleElementRefe
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from wimstest import WAIT, check, log, run
@@ -290,11 +291,20 @@ def main(argv):
         with open(attachment, "wb") as f:
             for _ in range(20):
                 f.write(os.urandom(1 << 20))
-        a.click("a.button[href='/compose']")
+        a.go(base_a + "/settings")
+        a.fill("#name", "Alice Alpha")
+        a.fill("#signature", "Alice\nAlpha Ltd")
+        before = a.d.find_element(By.CSS_SELECTOR, "form.identity")
+        a.click("form.identity button")
+        WebDriverWait(a.d, WAIT).until(staleness_of(before))
+        a.go(base_a + "/compose")
         a.wait_for("form.compose")
         a.fill("#to", bob["address"])
         a.fill("#subject", "Quarterly report")
-        a.fill("#body", "Hi Bob,\nthe report is attached.\nAlice")
+        body = a.d.find_element(By.CSS_SELECTOR, "#body")
+        check("-- \nAlice\nAlpha Ltd" in body.get_attribute("value"), f"signature {body.get_attribute('value')!r}")
+        body.send_keys(Keys.CONTROL, Keys.HOME)
+        body.send_keys("Hi Bob,\nthe report is attached.\nAlice")
         a.d.find_element(By.CSS_SELECTOR, "#attachments").send_keys(attachment)
         a.click("form.compose button")
         a.wait_for("p.notice")
@@ -314,6 +324,8 @@ def main(argv):
         size = int(re.search(r"(\d+) B", b.text("ul.attachments .meta")).group(1))
         check(abs(size - 20 * (1 << 20)) < (1 << 20), f"attachment size shown {size}")
         check("the report is attached" in b.text("pre.text"), f"text {b.text('pre.text')!r}")
+        check(b.text("dd.from") == f"Alice Alpha <{alice['address']}>", f"from {b.text('dd.from')!r}")
+        check("Alpha Ltd" in b.text("pre.text"), "the signature arrived")
         check(b.text("dd.verified") == alice["address"], f"verified sender {b.texts('dd')}")
         report_path = b.path()
         link = b.d.find_element(By.CSS_SELECTOR, "ul.attachments a.name").get_attribute("href")

@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 use crate::guard::{self, User};
 use crate::texts::I18n;
 use crate::{Web, page, sessions};
-use crate::{contacts, render};
+use crate::{contacts, identity, render};
 
 /// What the form holds, from a message answered or from the form sent back.
 #[derive(Default)]
@@ -188,6 +188,12 @@ pub async fn show(
             );
         }
     }
+    let account = user.session.account;
+    let me = crate::mail::storage(&web, &user, move |s| identity::load(s, account))
+        .await
+        .unwrap_or_default();
+    // The signature goes under what the user writes, above a quoted message.
+    d.body = format!("{}{}", me.signature_block(), d.body);
     if let Some(to) = q.to.filter(|_| answered.is_none()) {
         d.to = to.chars().take(1000).collect();
     }
@@ -349,8 +355,13 @@ async fn sent(
         body: get("body").replace("\r\n", "\n"),
         message_type: get("type"),
     };
+    let account = user.session.account;
+    let me = crate::mail::storage(web, user, move |s| identity::load(s, account))
+        .await
+        .unwrap_or_default();
     let req = SendRequest {
         from: user.session.address.clone(),
+        from_name: Some(me.name),
         to: addresses(&d.to),
         cc: addresses(&d.cc),
         subject: d.subject.clone(),

@@ -8,7 +8,7 @@
 //! (a folder's messages, search), `folders` (create, rename, delete), `read` (one message), `actions` (move, delete, flags),
 //! `compose` (writing and sending, attachments streamed to disk), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
-//! book), `settings`, and `admin` (the operator's pages: status, accounts, live jobs).
+//! book), `identity` (name and signature), `settings`, and `admin` (the operator's pages: status, accounts, live jobs).
 
 mod actions;
 mod admin;
@@ -17,6 +17,7 @@ mod contacts;
 mod download;
 mod folders;
 mod guard;
+mod identity;
 mod list;
 mod login;
 mod mail;

@@ -87,6 +87,7 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/admin/logout", post(admin::logout))
         .route("/settings", get(settings::show))
         .route("/settings/language", post(settings::language))
+        .route("/settings/identity", post(settings::save_identity))
         .route("/assets/style.css", get(style))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(web.settings.max_form_size))

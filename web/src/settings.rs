@@ -1,4 +1,5 @@
-//! The account's settings page: for now, the language of the web interface.
+//! The account's settings page: the language of the web interface, and the identity (name
+//! and signature) of mail written here.
 
 use std::sync::Arc;
 
@@ -11,9 +12,16 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::guard::User;
+use crate::identity::{self, Identity};
+use crate::mail::storage;
 use crate::{Web, login, page, texts};
 
 pub async fn show(State(web): State<Arc<Web>>, user: User) -> Response {
+    let account = user.session.account;
+    let me = match storage(&web, &user, move |s| identity::load(s, account)).await {
+        Ok(me) => me,
+        Err(r) => return r,
+    };
     let t = user.t;
     let title = t.text("web-settings", &[]);
     let body = html! {
@@ -28,6 +36,15 @@ pub async fn show(State(web): State<Arc<Web>>, user: User) -> Response {
                     }
                 }
             }
+            button type="submit" { (t.text("web-save", &[])) }
+        }
+        h2 { (t.text("web-identity", &[])) }
+        form.settings.identity method="post" action="/settings/identity" {
+            input type="hidden" name="csrf" value=(user.session.csrf);
+            label for="name" { (t.text("web-identity-name", &[])) }
+            input #name type="text" name="name" value=(me.name) maxlength=(identity::MAX_NAME);
+            label for="signature" { (t.text("web-identity-signature", &[])) }
+            textarea #signature name="signature" rows="4" maxlength=(identity::MAX_SIGNATURE) { (me.signature) }
             button type="submit" { (t.text("web-save", &[])) }
         }
         p { a href="/mail" { (t.text("web-back", &[])) } }
@@ -57,4 +74,29 @@ pub async fn language(
     // Kept for the login page too, in this browser.
     r.headers_mut().append(SET_COOKIE, login::lang_cookie(lang));
     r
+}
+
+#[derive(Deserialize)]
+pub struct IdentityForm {
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    signature: String,
+}
+
+pub async fn save_identity(
+    State(web): State<Arc<Web>>,
+    user: User,
+    Form(f): Form<IdentityForm>,
+) -> Response {
+    if let Some(r) = user.csrf_refusal(&web, &f.csrf) {
+        return r;
+    }
+    let account = user.session.account;
+    let me = Identity::cleaned(&f.name, &f.signature);
+    match storage(&web, &user, move |s| identity::save(s, account, &me)).await {
+        Ok(()) => Redirect::to("/settings").into_response(),
+        Err(r) => r,
+    }
 }
