@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use mailbox::StagedMessage;
 use serde::{Deserialize, Serialize};
 
 use crate::pipe::WriteBehind;
@@ -83,10 +84,13 @@ fn mailbox_of(address: &str) -> Result<Mailbox, SendError> {
     })
 }
 
-/// Composes, files and queues the message; returns once every copy and delivery job is on
-/// disk.
-/// `types`: the message types the node knows beyond the built-in ones (`[drop] types`).
-pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result<Sent, SendError> {
+/// The message a request describes, checked: the sending account, the message type, and the
+/// parts (attachments are looked at, not read).
+fn build(
+    outbox: &Outbox,
+    types: &[String],
+    req: SendRequest,
+) -> Result<(mailbox::Account, String, DropMessage), SendError> {
     let store = &outbox.store;
     let mut from = mailbox_of(&req.from)?;
     from.name = req
@@ -152,28 +156,18 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
         html: None,
         attachments,
     };
-    let recipients: Vec<String> = m.recipients().iter().map(|r| r.address.clone()).collect();
-    if recipients.is_empty() {
-        return Err(SendError::NoRecipients);
-    }
+    Ok((account, kind, m))
+}
 
-    let (mut local, mut remote) = (Vec::new(), Vec::new());
-    for r in &recipients {
-        match crate::submit::resolve(outbox, &account.address, r).await {
-            Ok(Resolved::Local(a)) => local.push(a),
-            Ok(Resolved::Remote(a)) => remote.push(a),
-            Err(RecipientError::NotPartner(a)) => return Err(SendError::NotPartner(a)),
-            Err(RecipientError::Unknown(a)) => return Err(SendError::UnknownRecipient(a)),
-            Err(RecipientError::Unavailable(a)) => return Err(SendError::Unavailable(a)),
-            Err(RecipientError::Store(e)) => return Err(e.into()),
-        }
-    }
-
-    let message_id = wire::MessageId::random();
-    let id = message_id.to_hex();
-    let header_id = format!("{id}.send@{}", outbox.hostname);
+/// Writes the message to the store's staging area, attachments read from disk as they are
+/// encoded; blocking work on the storage side.
+async fn stage(
+    store: &mailbox::Store,
+    m: &DropMessage,
+    header_id: String,
+) -> Result<StagedMessage, SendError> {
     let (st, msg) = (store.clone(), m.clone());
-    let staged = mailbox::blocking::run(move || {
+    mailbox::blocking::run(move || {
         let env = Envelope {
             message_id: &header_id,
             date: chrono::Local::now().fixed_offset(),
@@ -202,8 +196,35 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
         Ok::<_, SendError>(writer.finish()?)
     })
     .await
-    .map_err(|e| SendError::Store(e.to_string()))??;
+    .map_err(|e| SendError::Store(e.to_string()))?
+}
 
+/// Composes, files and queues the message; returns once every copy and delivery job is on
+/// disk.
+/// `types`: the message types the node knows beyond the built-in ones (`[drop] types`).
+pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result<Sent, SendError> {
+    let store = &outbox.store;
+    let (account, kind, m) = build(outbox, types, req)?;
+    let recipients: Vec<String> = m.recipients().iter().map(|r| r.address.clone()).collect();
+    if recipients.is_empty() {
+        return Err(SendError::NoRecipients);
+    }
+
+    let (mut local, mut remote) = (Vec::new(), Vec::new());
+    for r in &recipients {
+        match crate::submit::resolve(outbox, &account.address, r).await {
+            Ok(Resolved::Local(a)) => local.push(a),
+            Ok(Resolved::Remote(a)) => remote.push(a),
+            Err(RecipientError::NotPartner(a)) => return Err(SendError::NotPartner(a)),
+            Err(RecipientError::Unknown(a)) => return Err(SendError::UnknownRecipient(a)),
+            Err(RecipientError::Unavailable(a)) => return Err(SendError::Unavailable(a)),
+            Err(RecipientError::Store(e)) => return Err(e.into()),
+        }
+    }
+
+    let message_id = wire::MessageId::random();
+    let id = message_id.to_hex();
+    let staged = stage(store, &m, format!("{id}.send@{}", outbox.hostname)).await?;
     let (st, network) = (store.clone(), outbox.network.clone());
     let (sender, sender_id, remote_ids) = (account.address.clone(), account.id, remote.clone());
     let local_ids: Vec<u64> = local.iter().map(|a| a.id).collect();
@@ -236,4 +257,32 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
         local: local.into_iter().map(|a| a.address).collect(),
         remote,
     })
+}
+
+/// Files the message in the account's Drafts folder (marked `\Draft`, read) instead of sending
+/// it: nothing is resolved or queued, and it may have no recipient yet. Returns the folder's
+/// id and the draft's UID.
+pub async fn save_draft(
+    outbox: &Outbox,
+    types: &[String],
+    req: SendRequest,
+) -> Result<(u64, u32), SendError> {
+    let (account, _, m) = build(outbox, types, req)?;
+    let id = wire::MessageId::random().to_hex();
+    let staged = stage(&outbox.store, &m, format!("{id}.draft@{}", outbox.hostname)).await?;
+    let st = outbox.store.clone();
+    mailbox::blocking::run(move || {
+        let drafts = st
+            .special_folder(account.id, mailbox::SpecialUse::Drafts)?
+            .map(|f| f.name)
+            .unwrap_or_else(|| mailbox::SpecialUse::Drafts.default_name().to_string());
+        let filed = st.deliver(&staged, account.id, &drafts, &["\\Draft", "\\Seen"], None)?;
+        let folder = st
+            .folder(account.id, &drafts)?
+            .ok_or(mailbox::Error::NoFolder)?;
+        Ok::<_, mailbox::Error>((folder.id, filed.uid))
+    })
+    .await
+    .map_err(|e| SendError::Store(e.to_string()))?
+    .map_err(SendError::from)
 }

@@ -133,3 +133,5 @@ web-folder-cannot = Der Posteingang und die besonderen Ordner bleiben, und ein O
 web-identity = Identität
 web-identity-name = Ihr Name, neben Ihrer Adresse gezeigt
 web-identity-signature = Signatur, unter neue Nachrichten gesetzt
+web-save-draft = Als Entwurf speichern
+web-edit-draft = Weiterschreiben

@@ -133,3 +133,5 @@ web-folder-cannot = The inbox and the special folders stay, and a folder with fo
 web-identity = Identity
 web-identity-name = Your name, shown beside your address
 web-identity-signature = Signature, put under new messages
+web-save-draft = Save draft
+web-edit-draft = Go on writing

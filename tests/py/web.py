@@ -7,7 +7,7 @@ The browser trusts exactly the demo node's certificate (its key's SPKI hash), no
 Checked: a wrong password; logging in as bob and reading the demo's welcome message (unread
 in the list before, read after); alice, on the other node, sending bob a message with a
 20 MiB attachment, seeing its receipt come back, and bob's reply arriving; moving a message
-and searching; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
+and searching; a draft saved, written on and sent; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
 form post changes nothing; a contact added and offered when writing; the operator's pages
@@ -381,6 +381,28 @@ def main(argv):
         b.click("form.search button")
         b.wait_for("p.empty")
         check(b.text("p.empty") == "No messages match.", f"empty search: {b.text('p.empty')!r}")
+
+        log("a draft: saved, written on, sent")
+        b.go(base + "/compose")
+        b.fill("#to", alice["address"])
+        b.fill("#subject", "Plans for Q4")
+        b.d.find_element(By.CSS_SELECTOR, "#body").send_keys(Keys.CONTROL, Keys.HOME)
+        b.d.find_element(By.CSS_SELECTOR, "#body").send_keys("First thoughts.")
+        b.click("button[value=draft]")
+        b.wait_for("section.list")
+        check(b.text("section.list h1") == "Drafts", f"after saving a draft: {b.text('section.list h1')!r}")
+        drafts = b.path()
+        b.d.find_element(By.LINK_TEXT, "Plans for Q4").click()
+        b.wait_for("article.message")
+        b.d.find_element(By.LINK_TEXT, "Go on writing").click()
+        b.wait_for("form.compose")
+        check(b.d.find_element(By.CSS_SELECTOR, "#subject").get_attribute("value") == "Plans for Q4", "the draft's subject")
+        check(alice["address"] in b.d.find_element(By.CSS_SELECTOR, "#to").get_attribute("value"), "the draft's recipient")
+        check(b.d.find_element(By.CSS_SELECTOR, "#body").get_attribute("value").startswith("First thoughts."), "the draft's text")
+        b.click("button[value=send]")
+        b.wait_for("p.notice")
+        b.go(base + drafts)
+        check(b.row_with("Plans for Q4") is None, "the draft is gone once sent")
 
         log("folders: create, rename, delete")
         b.go(base + "/folders")

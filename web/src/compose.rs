@@ -27,12 +27,16 @@ struct Draft {
     subject: String,
     body: String,
     message_type: String,
+    /// `FOLDER/UID` of the draft this form was opened from, replaced once sent or saved again.
+    replaces: String,
 }
 
 #[derive(Deserialize)]
 pub struct ComposeQuery {
     /// `FOLDER/UID` of the message answered or forwarded.
     reply: Option<String>,
+    /// `FOLDER/UID` of a draft to go on with.
+    draft: Option<String>,
     #[serde(default)]
     all: bool,
     forward: Option<String>,
@@ -71,6 +75,9 @@ async fn form(
         }
         form.compose method="post" action="/compose" enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(user.session.csrf);
+            @if !d.replaces.is_empty() {
+                input type="hidden" name="replaces" value=(d.replaces);
+            }
             label for="to" { (t.text("web-field-to", &[])) }
             input #to type="text" name="to" value=(d.to) list="contacts" autocomplete="off" required;
             label for="cc" { (t.text("web-field-cc", &[])) }
@@ -87,7 +94,10 @@ async fn form(
             textarea #body name="body" rows="14" { (d.body) }
             label for="attachments" { (t.text("web-attachments", &[])) }
             input #attachments type="file" name="attachment" multiple;
-            button type="submit" { (t.text("web-send", &[])) }
+            div.buttons {
+                button type="submit" name="action" value="send" { (t.text("web-send", &[])) }
+                button type="submit" name="action" value="draft" { (t.text("web-save-draft", &[])) }
+            }
         }
     };
     (
@@ -141,15 +151,32 @@ pub async fn show(
     user: User,
     Query(q): Query<ComposeQuery>,
 ) -> Response {
+    let mut d = Draft {
+        message_type: "message".into(),
+        ..Draft::default()
+    };
+    if let Some((folder, uid)) = q.draft.as_deref().and_then(parse_ref) {
+        let (account, max) = (user.session.account, web.settings.max_text_part);
+        let store = web.store.clone();
+        let found =
+            mailbox::blocking::run(move || render::original(&store, account, folder, uid, max))
+                .await;
+        let Ok(Ok(Some(o))) = found else {
+            return user.refusal(&web, StatusCode::NOT_FOUND, "web-not-found");
+        };
+        d.to = o.summary.to;
+        d.cc = o.summary.cc;
+        d.subject = o.summary.subject;
+        d.body = o.text;
+        d.replaces = format!("{folder}/{uid}");
+        // Its signature is in its text already.
+        return form(&web, &user, &d, None, StatusCode::OK).await;
+    }
     let answered = q
         .reply
         .as_deref()
         .or(q.forward.as_deref())
         .and_then(parse_ref);
-    let mut d = Draft {
-        message_type: "message".into(),
-        ..Draft::default()
-    };
     if let Some((folder, uid)) = answered {
         let account = user.session.account;
         let max = web.settings.max_text_part;
@@ -354,6 +381,7 @@ async fn sent(
         subject: get("subject"),
         body: get("body").replace("\r\n", "\n"),
         message_type: get("type"),
+        replaces: get("replaces"),
     };
     let account = user.session.account;
     let me = crate::mail::storage(web, user, move |s| identity::load(s, account))
@@ -369,14 +397,49 @@ async fn sent(
         message_type: d.message_type.clone(),
         attachments: files,
     };
-    match delivery::send::send(&web.outbox, &web.types, req).await {
-        Ok(s) => {
-            tracing::info!(account = %user.session.address, local = s.local.len(), remote = s.remote.len(), "web: message sent");
-            Redirect::to("/mail/sent?sent=true").into_response()
+    let outcome = if get("action") == "draft" {
+        delivery::send::save_draft(&web.outbox, &web.types, req)
+            .await
+            .map(|(folder, _)| format!("/mail/{folder}"))
+    } else {
+        delivery::send::send(&web.outbox, &web.types, req)
+            .await
+            .map(|s| {
+                tracing::info!(account = %user.session.address, local = s.local.len(), remote = s.remote.len(), "web: message sent");
+                "/mail/sent?sent=true".to_string()
+            })
+    };
+    match outcome {
+        Ok(then) => {
+            if let Some((folder, uid)) = parse_ref(&d.replaces) {
+                let account = user.session.account;
+                let _ =
+                    crate::mail::storage(web, user, move |s| drop_draft(s, account, folder, uid))
+                        .await;
+            }
+            Redirect::to(&then).into_response()
         }
         Err(e) => {
             let text = problem_text(user.t, &e);
             form(web, user, &d, Some(text), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
+}
+
+/// Removes the draft a form was opened from, once its message is sent or saved anew; only
+/// from the account's own Drafts folder.
+fn drop_draft(s: &mailbox::Store, account: u64, folder: u64, uid: u32) -> mailbox::Result<()> {
+    let drafts = s.special_folder(account, mailbox::SpecialUse::Drafts)?;
+    if drafts.is_some_and(|f| f.id == folder) {
+        s.store_flags(
+            account,
+            folder,
+            &[uid],
+            mailbox::FlagOp::Add,
+            &["\\Deleted"],
+            None,
+        )?;
+        s.expunge(account, folder, Some(&[uid]))?;
+    }
+    Ok(())
 }

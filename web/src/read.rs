@@ -52,6 +52,9 @@ fn actions(t: &I18n, user: &User, m: &Reading, uid: u32) -> Markup {
     let flagged = m.state.has_flag("\\Flagged");
     html! {
         div.actions {
+            @if m.folder.special_use == Some(SpecialUse::Drafts) {
+                a.button href={ "/compose?draft=" (f) "/" (uid) } { (t.text("web-edit-draft", &[])) }
+            }
             a.button href={ "/compose?reply=" (f) "/" (uid) } { (t.text("web-reply", &[])) }
             a.button href={ "/compose?reply=" (f) "/" (uid) "&all=true" } { (t.text("web-reply-all", &[])) }
             a.button href={ "/compose?forward=" (f) "/" (uid) } { (t.text("web-forward", &[])) }
