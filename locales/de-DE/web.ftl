@@ -135,3 +135,4 @@ web-identity-name = Ihr Name, neben Ihrer Adresse gezeigt
 web-identity-signature = Signatur, unter neue Nachrichten gesetzt
 web-save-draft = Als Entwurf speichern
 web-edit-draft = Weiterschreiben
+web-show-images = Trotzdem zeigen

@@ -135,3 +135,4 @@ web-identity-name = Your name, shown beside your address
 web-identity-signature = Signature, put under new messages
 web-save-draft = Save draft
 web-edit-draft = Go on writing
+web-show-images = Show them

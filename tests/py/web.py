@@ -8,7 +8,7 @@ Checked: a wrong password; logging in as bob and reading the demo's welcome mess
 in the list before, read after); alice, on the other node, sending bob a message with a
 20 MiB attachment, seeing its receipt come back, and bob's reply arriving; moving a message
 and searching; a draft saved, written on and sent; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
-without running either and without loading the picture; carol, on the same node, cannot open
+without running either and without loading the picture until asked; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
 form post changes nothing; a contact added and offered when writing; the operator's pages
 (a wrong token refused, the jobs table with the reception of the 20 MiB message, the
@@ -434,6 +434,20 @@ def main(argv):
         for bad in ("<script", "onerror", "tracker.example"):
             check(bad not in html, f"{bad} reached the page: {html!r}")
         check("Pictures from other sites were not loaded" in b.text("main"), "remote pictures are said to be blocked")
+        harmless = b.path()
+        _, headers, page = fetcher.request(harmless + "?keep=true")
+        check("https:" not in headers.get("Content-Security-Policy", ""), "pictures allowed unasked")
+        b.d.find_element(By.LINK_TEXT, "Show them").click()
+        b.wait_url("images=true")
+        b.wait_for("div.html")
+        srcs = [i.get_attribute("src") for i in b.d.find_elements(By.CSS_SELECTOR, "div.html img")]
+        # The relative one (with the handler) stays without an address; the https: one shows.
+        check([x for x in srcs if x] == ["https://tracker.example/pixel.gif"], f"pictures when asked: {srcs}")
+        b.no_alert("HTML mail with pictures")
+        check("pwned" not in b.d.title, f"a script ran: title {b.d.title!r}")
+        _, headers, page = fetcher.request(harmless + "?keep=true&images=true")
+        check("img-src 'self' data: https:" in headers.get("Content-Security-Policy", ""), "the asked page's policy")
+        check("onerror" not in page and "<script" not in page, "still no script when pictures show")
 
         log("carol, on the same node, cannot open bob's message")
         c = Client(base, cert)

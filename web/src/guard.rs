@@ -34,6 +34,12 @@ pub fn login_cookie(web: &Web) -> String {
 pub const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; \
                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy of a read view whose reader asked for the message's pictures: the same, but
+/// pictures from `https:` sites too.
+pub const CSP_WITH_IMAGES: &str = "default-src 'none'; style-src 'self'; \
+                                   img-src 'self' data: https:; form-action 'self'; \
+                                   frame-ancestors 'none'; base-uri 'none'";
+
 /// The headers every response carries.
 pub fn security_headers() -> [(HeaderName, HeaderValue); 5] {
     [

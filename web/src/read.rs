@@ -32,6 +32,9 @@ pub struct ReadQuery {
     /// Leave the seen flag as it is (after "mark unread" or "flag" from this page).
     #[serde(default)]
     keep: bool,
+    /// Show the pictures the message loads from other sites (`https:` only), as asked.
+    #[serde(default)]
+    images: bool,
 }
 
 /// A button that posts one action on the message.
@@ -85,6 +88,7 @@ pub async fn read(
 ) -> Response {
     let account = user.session.account;
     let max_text = web.settings.max_text_part;
+    let images = q.images;
     let found = found(&web, &user, move |s| {
         let Some(folder) = s.folder_by_id(account, folder)? else {
             return Ok(None);
@@ -94,7 +98,8 @@ pub async fn read(
         };
         let header = s.message_header(folder.id, uid)?.unwrap_or_default();
         let mut blob = s.open_body(&meta)?;
-        let body = render::body(&mut blob, &meta, max_text).map_err(mailbox::Error::from)?;
+        let body =
+            render::body(&mut blob, &meta, max_text, images).map_err(mailbox::Error::from)?;
         if !q.keep {
             s.store_flags(account, folder.id, &[uid], FlagOp::Add, &["\\Seen"], None)?;
         }
@@ -153,8 +158,11 @@ pub async fn read(
                         p.receipt role="status" { (t.text("web-not-delivered", &[])) }
                     }
                 }
-                @if m.body.remote_images {
-                    p.notice { (t.text("web-remote-images-blocked", &[])) }
+                @if m.body.remote_images && !images {
+                    p.notice {
+                        (t.text("web-remote-images-blocked", &[])) " "
+                        a href={ "/mail/" (m.folder.id) "/" (uid) "?keep=true&images=true" } { (t.text("web-show-images", &[])) }
+                    }
                 }
                 @for part in &m.body.shown {
                     @match part {
@@ -183,5 +191,13 @@ pub async fn read(
             }
         }
     };
-    page::shell(&web, t, &title, Some(&user.session), body).into_response()
+    let mut r = page::shell(&web, t, &title, Some(&user.session), body).into_response();
+    if images {
+        // Asked for: this page, and only this one, may load pictures from https: sites.
+        r.headers_mut().insert(
+            axum::http::header::CONTENT_SECURITY_POLICY,
+            axum::http::HeaderValue::from_static(crate::guard::CSP_WITH_IMAGES),
+        );
+    }
+    r
 }

@@ -168,14 +168,17 @@ fn part_text<R: Read + Seek>(
 }
 
 /// HTML from a message, made safe: no script, no event handler, no style sheet, no form, no
-/// frame; links open elsewhere without a referrer; pictures only when inline (`data:`).
-pub fn sanitise(html: &str, remote_images: &Arc<AtomicBool>) -> String {
+/// frame; links open elsewhere without a referrer; pictures only when inline (`data:`), or,
+/// when the reader asked for them (`images`), from `https:` addresses too.
+pub fn sanitise(html: &str, remote_images: &Arc<AtomicBool>, images: bool) -> String {
     let seen = remote_images.clone();
     ammonia::Builder::default()
         .attribute_filter(move |element, attribute, value| {
             if element == "img" && attribute == "src" && !value.starts_with("data:") {
                 seen.store(true, Ordering::Relaxed);
-                return None;
+                if !(images && value.starts_with("https://")) {
+                    return None;
+                }
             }
             Some(value.into())
         })
@@ -238,6 +241,7 @@ pub fn body<R: Read + Seek>(
     blob: &mut R,
     meta: &MessageMeta,
     max_text: u64,
+    images: bool,
 ) -> std::io::Result<Body> {
     let (mut show, mut list) = (Vec::new(), Vec::new());
     walk(&meta.structure, &mut show, &mut list);
@@ -247,7 +251,7 @@ pub fn body<R: Read + Seek>(
         let (text, cut) = part_text(blob, p, max_text)?;
         out.shown.push(if p.subtype == "html" {
             Shown::Html {
-                html: sanitise(&text, &remote),
+                html: sanitise(&text, &remote, images),
                 cut,
             }
         } else {
@@ -361,6 +365,7 @@ mod tests {
              <a href=\"javascript:alert(3)\">j</a><a href=\"https://example.org/\">ok</a>\
              <iframe src=\"https://x\"></iframe><style>p{}</style></p>",
             &remote,
+            false,
         );
         for bad in [
             "script",

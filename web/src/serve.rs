@@ -96,7 +96,9 @@ pub fn router(web: Arc<Web>) -> Router {
         .layer(RequestBodyTimeoutLayer::new(web.settings.request_timeout))
         .with_state(web);
     for (name, value) in guard::security_headers() {
-        r = r.layer(SetResponseHeaderLayer::overriding(name, value));
+        // A page may set one of these itself (the read view's policy when its reader asked for
+        // the pictures); every other response gets them as they are.
+        r = r.layer(SetResponseHeaderLayer::if_not_present(name, value));
     }
     r
 }
