@@ -20,6 +20,9 @@ pub struct SendRequest {
     /// The sender's name, shown beside the address (the webmail's identity setting).
     #[serde(default)]
     pub from_name: Option<String>,
+    /// The message id (without `<>`) of the message this one answers.
+    #[serde(default)]
+    pub in_reply_to: Option<String>,
     pub to: Vec<String>,
     pub cc: Vec<String>,
     pub subject: String,
@@ -165,12 +168,14 @@ async fn stage(
     store: &mailbox::Store,
     m: &DropMessage,
     header_id: String,
+    in_reply_to: Option<String>,
 ) -> Result<StagedMessage, SendError> {
     let (st, msg) = (store.clone(), m.clone());
     mailbox::blocking::run(move || {
         let env = Envelope {
             message_id: &header_id,
             date: chrono::Local::now().fixed_offset(),
+            in_reply_to: in_reply_to.as_deref(),
         };
         // Encoding and storing run on two cores.
         let writer = st.new_message()?;
@@ -204,6 +209,7 @@ async fn stage(
 /// `types`: the message types the node knows beyond the built-in ones (`[drop] types`).
 pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result<Sent, SendError> {
     let store = &outbox.store;
+    let in_reply_to = req.in_reply_to.clone();
     let (account, kind, m) = build(outbox, types, req)?;
     let recipients: Vec<String> = m.recipients().iter().map(|r| r.address.clone()).collect();
     if recipients.is_empty() {
@@ -224,7 +230,8 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
 
     let message_id = wire::MessageId::random();
     let id = message_id.to_hex();
-    let staged = stage(store, &m, format!("{id}.send@{}", outbox.hostname)).await?;
+    let header_id = format!("{id}.send@{}", outbox.hostname);
+    let staged = stage(store, &m, header_id, in_reply_to).await?;
     let (st, network) = (store.clone(), outbox.network.clone());
     let (sender, sender_id, remote_ids) = (account.address.clone(), account.id, remote.clone());
     let local_ids: Vec<u64> = local.iter().map(|a| a.id).collect();
@@ -267,9 +274,11 @@ pub async fn save_draft(
     types: &[String],
     req: SendRequest,
 ) -> Result<(u64, u32), SendError> {
+    let in_reply_to = req.in_reply_to.clone();
     let (account, _, m) = build(outbox, types, req)?;
     let id = wire::MessageId::random().to_hex();
-    let staged = stage(&outbox.store, &m, format!("{id}.draft@{}", outbox.hostname)).await?;
+    let header_id = format!("{id}.draft@{}", outbox.hostname);
+    let staged = stage(&outbox.store, &m, header_id, in_reply_to).await?;
     let st = outbox.store.clone();
     mailbox::blocking::run(move || {
         let drafts = st

@@ -32,6 +32,19 @@ pub enum ComposeError {
 pub struct Envelope<'a> {
     pub message_id: &'a str,
     pub date: chrono::DateTime<chrono::FixedOffset>,
+    /// The id of the message this one answers (without `<>`): `In-Reply-To` and `References`,
+    /// so mail clients thread the two. One that is not a plain message id is left out.
+    pub in_reply_to: Option<&'a str>,
+}
+
+/// Whether `id` can stand in `<...>` as a message id: printable ASCII without spaces or
+/// angle brackets, one `@`, at most 250 characters.
+fn plain_message_id(id: &str) -> bool {
+    id.len() <= 250
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+        && id.matches('@').count() == 1
 }
 
 /// Header-safe text: no line breaks or other controls, which would inject header lines.
@@ -303,6 +316,11 @@ pub fn write_message<W: Write>(
     h.push_str(&format!("Subject: {}\r\n", encode_words(&m.subject)));
     h.push_str(&format!("Date: {}\r\n", env.date.to_rfc2822()));
     h.push_str(&format!("Message-ID: <{}>\r\n", env.message_id));
+    if let Some(parent) = env.in_reply_to.filter(|id| plain_message_id(id)) {
+        h.push_str(&format!(
+            "In-Reply-To: <{parent}>\r\nReferences: <{parent}>\r\n"
+        ));
+    }
     h.push_str("MIME-Version: 1.0\r\n");
     h.push_str(&format!("X-Wims-Type: {}\r\n", m.kind));
     w(out, &h)?;
@@ -349,6 +367,7 @@ mod tests {
         let date = chrono::DateTime::parse_from_rfc3339("2030-01-01T10:00:00+01:00").unwrap();
         let env = Envelope {
             message_id: "abc.drop@node.h",
+            in_reply_to: Some("parent.1@other.h"),
             date,
         };
         let mut out = Vec::new();
@@ -373,6 +392,11 @@ mod tests {
         assert!(!out.contains("secret@k.h"));
         assert!(out.contains("X-Wims-Type: invoice\r\n"));
         assert!(out.contains("Message-ID: <abc.drop@node.h>\r\n"));
+        assert!(
+            out.contains("In-Reply-To: <parent.1@other.h>\r\nReferences: <parent.1@other.h>\r\n")
+        );
+        assert!(!plain_message_id("a>\r\nBcc: x@y"));
+        assert!(!plain_message_id("no-at-sign"));
         assert!(out.contains("Subject: =?UTF-8?B?"));
         assert!(out.contains("Content-Type: application/pdf"));
         assert!(out.contains("filename*=UTF-8''Rechnung%20%C3%A4.pdf"));
@@ -401,6 +425,7 @@ mod tests {
         let m = parse(&xml, &types).unwrap();
         let env = Envelope {
             message_id: "x@y",
+            in_reply_to: None,
             date: chrono::Utc::now().fixed_offset(),
         };
         let f = folder(dir.path());

@@ -420,6 +420,7 @@ impl Watcher {
         let env = Envelope {
             message_id: &message_id,
             date: chrono::Local::now().fixed_offset(),
+            in_reply_to: None,
         };
         let mut writer = store.new_message()?;
         let shown = &self.attachments_shown;

@@ -36,6 +36,7 @@ pub fn run(data: &DataDir, i18n: &I18n, args: SendArgs) -> Result<()> {
     };
     let req = Request::Send(SendRequest {
         from_name: None,
+        in_reply_to: None,
         from: args.from,
         to: args.to,
         cc: args.cc,

@@ -6,7 +6,8 @@ Usage: web.py DEMO_JSON
 The browser trusts exactly the demo node's certificate (its key's SPKI hash), nothing else.
 Checked: a wrong password; logging in as bob and reading the demo's welcome message (unread
 in the list before, read after); alice, on the other node, sending bob a message with a
-20 MiB attachment, seeing its receipt come back, and bob's reply arriving; moving a message
+20 MiB attachment, seeing its receipt come back, and bob's reply arriving (an answer to it,
+for mail clients' threads); moving a message
 and searching; a draft saved, written on and sent; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture until asked; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
@@ -205,12 +206,31 @@ def html_mail():
     ).encode()
 
 
-def append_as(entry, cert_pem, raw):
+def imap_as(entry, cert_pem):
     host, port = entry["imaps"].rsplit(":", 1)
     ctx = ssl.create_default_context(cafile=cert_pem)
     ctx.check_hostname = False
     m = imaplib.IMAP4_SSL(host, int(port), ssl_context=ctx, timeout=WAIT)
     m.login(entry["address"], entry["password"])
+    return m
+
+
+def header_of(m, folder, subject, field):
+    """The value of `field` in the one message of `folder` whose subject is `subject`."""
+    m.select(folder, readonly=True)
+    typ, data = m.search(None, "HEADER", "Subject", f'"{subject}"')
+    nums = [n for n in data[0].split() if n]
+    for n in nums:
+        typ, got = m.fetch(n, f"(BODY.PEEK[HEADER.FIELDS (SUBJECT {field.upper()})])")
+        head = got[0][1].decode()
+        if re.search(rf"^Subject: {re.escape(subject)}\r?$", head, re.M | re.I):
+            mo = re.search(rf"^{field}: *(.*?)\r?$", head, re.M | re.I)
+            return mo.group(1).strip() if mo else ""
+    return ""
+
+
+def append_as(entry, cert_pem, raw):
+    m = imap_as(entry, cert_pem)
     typ, data = m.append("INBOX", None, None, raw)
     check(typ == "OK", f"APPEND: {typ} {data!r}")
     m.logout()
@@ -353,6 +373,11 @@ def main(argv):
         a.d.find_element(By.LINK_TEXT, "Re: Quarterly report").click()
         a.wait_for("pre.text")
         check(a.text("pre.text").startswith("Thanks, got it."), f"the reply's text {a.text('pre.text')!r}")
+        m = imap_as(alice, cert_a)
+        parent = header_of(m, "Sent", "Quarterly report", "Message-ID")
+        answer = header_of(m, "INBOX", "Re: Quarterly report", "In-Reply-To")
+        m.logout()
+        check(parent and answer == parent, f"the reply answers {answer!r}, the original is {parent!r}")
         a.quit()
         browsers.remove(a)
 

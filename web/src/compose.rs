@@ -29,6 +29,8 @@ struct Draft {
     message_type: String,
     /// `FOLDER/UID` of the draft this form was opened from, replaced once sent or saved again.
     replaces: String,
+    /// The message id this one answers, for mail clients to thread the two.
+    in_reply_to: String,
 }
 
 #[derive(Deserialize)]
@@ -77,6 +79,9 @@ async fn form(
             input type="hidden" name="csrf" value=(user.session.csrf);
             @if !d.replaces.is_empty() {
                 input type="hidden" name="replaces" value=(d.replaces);
+            }
+            @if !d.in_reply_to.is_empty() {
+                input type="hidden" name="in_reply_to" value=(d.in_reply_to);
             }
             label for="to" { (t.text("web-field-to", &[])) }
             input #to type="text" name="to" value=(d.to) list="contacts" autocomplete="off" required;
@@ -168,6 +173,7 @@ pub async fn show(
         d.cc = o.summary.cc;
         d.subject = o.summary.subject;
         d.body = o.text;
+        d.in_reply_to = o.in_reply_to;
         d.replaces = format!("{folder}/{uid}");
         // Its signature is in its text already.
         return form(&web, &user, &d, None, StatusCode::OK).await;
@@ -197,6 +203,7 @@ pub async fn show(
         } else {
             d.subject = prefixed("Re: ", &o.summary.subject);
             d.to = o.reply_to.clone();
+            d.in_reply_to = o.message_id.clone();
             if q.all {
                 let me = user.session.address.to_lowercase();
                 let others: Vec<&str> = o
@@ -382,6 +389,7 @@ async fn sent(
         body: get("body").replace("\r\n", "\n"),
         message_type: get("type"),
         replaces: get("replaces"),
+        in_reply_to: get("in_reply_to"),
     };
     let account = user.session.account;
     let me = crate::mail::storage(web, user, move |s| identity::load(s, account))
@@ -390,6 +398,7 @@ async fn sent(
     let req = SendRequest {
         from: user.session.address.clone(),
         from_name: Some(me.name),
+        in_reply_to: Some(d.in_reply_to.clone()).filter(|i| !i.is_empty()),
         to: addresses(&d.to),
         cc: addresses(&d.cc),
         subject: d.subject.clone(),

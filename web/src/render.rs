@@ -301,6 +301,9 @@ pub struct Original {
     pub all: Vec<String>,
     /// Its first plain-text part (or, without one, the text of its first HTML part).
     pub text: String,
+    /// Its own message id, and the one it answers (both without `<>`; empty when absent).
+    pub message_id: String,
+    pub in_reply_to: String,
 }
 
 /// The message `uid` of `account`'s folder `folder`, as an answer starts from it; `None` when
@@ -332,6 +335,18 @@ pub fn original(
             .unwrap_or_default();
         o.all = bare(m.to());
         o.all.extend(bare(m.cc()));
+        o.message_id = m.message_id().unwrap_or_default().to_string();
+        let parent = m.in_reply_to();
+        o.in_reply_to = parent
+            .as_text()
+            .or_else(|| {
+                parent
+                    .as_text_list()
+                    .and_then(|l| l.first())
+                    .map(|c| c.as_ref())
+            })
+            .unwrap_or_default()
+            .to_string();
     }
     let (mut show, mut list) = (Vec::new(), Vec::new());
     walk(&meta.structure, &mut show, &mut list);
