@@ -1,4 +1,4 @@
-# Shared by bench/imap-load/run.sh and bench/imap-scale/run.sh (sourced, not run): Dovecot
+# Shared by the benchmarks' run.sh scripts (sourced, not run): the node to measure, Dovecot
 # found (or installed, as root), a temporary folder removed at exit with the servers in it
 # stopped, free ports, and the parts of a throwaway Dovecot both configure alike (certificate,
 # users it runs as, folders). Each script writes its own dovecot.conf.
@@ -22,6 +22,19 @@ bench_dovecot() {
     2.3.*) ;;
     *) echo "warning: the Dovecot config here is written for 2.3, found $DOVECOT_VERSION" >&2 ;;
     esac
+}
+
+# Sets WIMS: $WIMS_BIN, or a release build of the node made here (needs ROOT).
+bench_wims() {
+    if [ -n "${WIMS_BIN:-}" ]; then
+        WIMS=$WIMS_BIN
+    else
+        echo "== building wims (release)" >&2
+        nice cargo build --release -p node >&2
+        WIMS=${CARGO_TARGET_DIR:-$ROOT/target}/release/wims
+    fi
+    [ -x "$WIMS" ] || { echo "no wims binary at $WIMS" >&2; exit 1; }
+    command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 }
 
 # Makes TMP (named after $1) and stops WIMS_PID and DOVECOT_PID and removes TMP at exit

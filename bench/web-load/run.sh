@@ -21,16 +21,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 
-if [ -n "${WIMS_BIN:-}" ]; then
-    WIMS=$WIMS_BIN
-else
-    echo "== building wims (release)" >&2
-    nice cargo build --release -p node >&2
-    WIMS=${CARGO_TARGET_DIR:-$ROOT/target}/release/wims
-fi
-[ -x "$WIMS" ] || { echo "no wims binary at $WIMS" >&2; exit 1; }
-
 . "$ROOT/bench/lib.sh"
+bench_wims
 bench_tmp web-load
 
 WD=$TMP/wims

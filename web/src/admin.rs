@@ -95,9 +95,9 @@ pub async fn login(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let cookie = guard::cookie(&headers, &login_cookie_name(&web)).unwrap_or_default();
-    if !guard::same_secret(cookie, &f.token) {
-        return page::refusal(&web, v.t, StatusCode::FORBIDDEN, "web-csrf-refused", None);
+    let name = login_cookie_name(&web);
+    if let Some(r) = guard::login_token_refusal(&web, v.t, &headers, &name, &f.token) {
+        return r;
     }
     let (dir, token) = (web.data_dir.clone(), f.operator.trim().to_string());
     let valid = mailbox::blocking::run(move || monitor_endpoint::token::is_valid(&dir, &token))
@@ -254,4 +254,48 @@ pub async fn home(State(web): State<Arc<Web>>, op: Operator) -> Response {
             .expect("a number is a header value"),
     );
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use monitor_api::{Activity, JobState};
+
+    /// The job table's ids are made from the protocol's names: each has its text.
+    #[test]
+    fn every_activity_and_state_has_its_text() {
+        for lang in crate::texts::languages() {
+            let t = crate::texts::shipped(lang).unwrap();
+            let activities = [
+                Activity::Delivery,
+                Activity::Reception,
+                Activity::Collection,
+                Activity::DropFile,
+                Activity::Update,
+            ];
+            for a in activities {
+                assert!(
+                    t.has(&format!("web-activity-{}", wire_name(&a))),
+                    "{lang} {a:?}"
+                );
+            }
+            let states = [
+                JobState::Queued,
+                JobState::Running,
+                JobState::Retrying,
+                JobState::Waiting,
+                JobState::Done,
+                JobState::Failed,
+            ];
+            for s in states {
+                assert!(
+                    t.has(&format!("web-state-{}", wire_name(&s))),
+                    "{lang} {s:?}"
+                );
+            }
+            for ty in mailbox::MESSAGE_TYPES {
+                assert!(t.has(&format!("web-type-{ty}")), "{lang} {ty}");
+            }
+        }
+    }
 }

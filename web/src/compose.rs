@@ -142,6 +142,21 @@ fn quoted(text: &str) -> String {
     out
 }
 
+/// The account's message an answer, a forward or a draft starts from; the not-found page when
+/// the account has none such.
+async fn original(
+    web: &Arc<Web>,
+    user: &User,
+    folder: u64,
+    uid: u32,
+) -> Result<render::Original, Response> {
+    let (account, max) = (user.session.account, web.settings.max_text_part);
+    crate::mail::found(web, user, move |s| {
+        render::original(s, account, folder, uid, max)
+    })
+    .await
+}
+
 /// `Re: ` or `Fwd: ` before a subject that does not start with it already.
 fn prefixed(prefix: &str, subject: &str) -> String {
     if subject.to_lowercase().starts_with(&prefix.to_lowercase()) {
@@ -161,13 +176,9 @@ pub async fn show(
         ..Draft::default()
     };
     if let Some((folder, uid)) = q.draft.as_deref().and_then(parse_ref) {
-        let (account, max) = (user.session.account, web.settings.max_text_part);
-        let store = web.store.clone();
-        let found =
-            mailbox::blocking::run(move || render::original(&store, account, folder, uid, max))
-                .await;
-        let Ok(Ok(Some(o))) = found else {
-            return user.refusal(&web, StatusCode::NOT_FOUND, "web-not-found");
+        let o = match original(&web, &user, folder, uid).await {
+            Ok(o) => o,
+            Err(r) => return r,
         };
         d.to = o.summary.to;
         d.cc = o.summary.cc;
@@ -184,14 +195,9 @@ pub async fn show(
         .or(q.forward.as_deref())
         .and_then(parse_ref);
     if let Some((folder, uid)) = answered {
-        let account = user.session.account;
-        let max = web.settings.max_text_part;
-        let store = web.store.clone();
-        let found =
-            mailbox::blocking::run(move || render::original(&store, account, folder, uid, max))
-                .await;
-        let Ok(Ok(Some(o))) = found else {
-            return user.refusal(&web, StatusCode::NOT_FOUND, "web-not-found");
+        let o = match original(&web, &user, folder, uid).await {
+            Ok(o) => o,
+            Err(r) => return r,
         };
         if q.forward.is_some() {
             d.subject = prefixed("Fwd: ", &o.summary.subject);

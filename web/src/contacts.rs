@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::{Deserialize, Serialize};
@@ -132,16 +131,7 @@ fn page_with(web: &Web, user: &User, contacts: &[Contact], problem: Option<&str>
             button type="submit" { (t.text("web-contact-add", &[])) }
         }
     };
-    let status = if problem.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    (
-        status,
-        page::shell(web, t, &title, Some(&user.session), body),
-    )
-        .into_response()
+    page::with_form(web, t, &title, &user.session, body, problem.is_some())
 }
 
 pub async fn show(State(web): State<Arc<Web>>, user: User) -> Response {

@@ -96,6 +96,20 @@ pub fn same_secret(a: &str, b: &str) -> bool {
     ha == hb && !a.is_empty()
 }
 
+/// A 403 page unless a login form's token matches the one its page set in cookie `cookie_name`
+/// (logging in is a state change too: login CSRF).
+pub fn login_token_refusal(
+    web: &Web,
+    t: &I18n,
+    headers: &HeaderMap,
+    cookie_name: &str,
+    token: &str,
+) -> Option<Response> {
+    let cookie = cookie(headers, cookie_name).unwrap_or_default();
+    (!same_secret(cookie, token))
+        .then(|| crate::page::refusal(web, t, StatusCode::FORBIDDEN, "web-csrf-refused", None))
+}
+
 /// Whoever asks: maybe logged in, with the language to answer in.
 pub struct Visitor {
     pub session: Option<Session>,

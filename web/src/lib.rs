@@ -93,7 +93,7 @@ pub struct Parts {
     pub settings: Settings,
     pub product: String,
     pub types: Vec<String>,
-    /// The node's data folder: operator tokens, and `tmp/web-uploads/`.
+    /// The node's data folder: operator tokens, and `tmp/web/uploads/`.
     pub data_dir: PathBuf,
     /// The node's live job list (the one monitors see).
     pub jobs: Arc<jobs::Registry>,
@@ -106,7 +106,7 @@ impl Web {
             store: p.outbox.store.clone(),
             sessions: Sessions::new(s.session_idle, s.max_sessions),
             operators: Sessions::new(s.session_idle, s.max_sessions),
-            upload_dir: p.data_dir.join("tmp").join("web-uploads"),
+            upload_dir: p.data_dir.join("tmp").join("web").join("uploads"),
             outbox: p.outbox,
             types: p.types,
             data_dir: p.data_dir,

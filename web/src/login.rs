@@ -64,9 +64,9 @@ pub async fn submit(
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
-    let cookie = guard::cookie(&headers, &guard::login_cookie(&web)).unwrap_or_default();
-    if !guard::same_secret(cookie, &f.token) {
-        return page::refusal(&web, v.t, StatusCode::FORBIDDEN, "web-csrf-refused", None);
+    let name = guard::login_cookie(&web);
+    if let Some(r) = guard::login_token_refusal(&web, v.t, &headers, &name, &f.token) {
+        return r;
     }
     let account = match web
         .clients

@@ -54,3 +54,20 @@ pub fn refusal(
     };
     (status, shell(web, t, &text, user, body)).into_response()
 }
+
+/// A page with a form: 200, or 422 when it comes back with a problem to fix.
+pub fn with_form(
+    web: &Web,
+    t: &I18n,
+    title: &str,
+    session: &Session,
+    body: Markup,
+    problem: bool,
+) -> Response {
+    let status = if problem {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    (status, shell(web, t, title, Some(session), body)).into_response()
+}

@@ -81,7 +81,7 @@ async fn start() -> Env {
         data_dir: dir.path().to_path_buf(),
         jobs: jobs::Registry::new(Default::default()),
     });
-    let uploads = dir.path().join("tmp").join("web-uploads");
+    let uploads = dir.path().join("tmp").join("web").join("uploads");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(web::serve(listener, w));
