@@ -6,17 +6,20 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Query, State};
+use axum::body::Body;
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Redirect, Response};
 use delivery::send::{SendError, SendRequest};
+use futures::StreamExt;
 use maud::html;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 use crate::guard::{self, User};
 use crate::texts::I18n;
-use crate::{Web, page, sessions};
+use crate::{Web, page, part_heads, sessions};
 use crate::{contacts, identity, render};
 
 /// What the form holds, from a message answered or from the form sent back.
@@ -344,7 +347,31 @@ fn problem_text(t: &I18n, e: &SendError) -> String {
     }
 }
 
-pub async fn send(State(web): State<Arc<Web>>, user: User, mp: Multipart) -> Response {
+/// Bytes of one part's header block in an upload; a longer one ends the upload.
+const MAX_PART_HEAD: usize = 16 * 1024;
+
+/// The upload's parts as they arrive, each part's header block bounded on the way in.
+async fn parts(web: &Arc<Web>, req: Request) -> Option<Multipart> {
+    let content_type = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut heads = part_heads::PartHeads::new(&part_heads::boundary(content_type)?, MAX_PART_HEAD);
+    let (head, body) = req.into_parts();
+    let guarded = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(axum::BoxError::from)?;
+        heads.feed(&chunk)?;
+        Ok::<_, axum::BoxError>(chunk)
+    });
+    let req = Request::from_parts(head, Body::from_stream(guarded));
+    Multipart::from_request(req, web).await.ok()
+}
+
+pub async fn send(State(web): State<Arc<Web>>, user: User, req: Request) -> Response {
+    let Some(mp) = parts(&web, req).await else {
+        return user.refusal(&web, StatusCode::BAD_REQUEST, "web-bad-request");
+    };
     let dir = web.upload_dir.join(sessions::random_token());
     let got = receive(
         mp,

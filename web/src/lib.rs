@@ -6,7 +6,8 @@
 //! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
 //! request), `page` (the page shell), `login`, `mail` (the folder tree, the way in), `list`
 //! (a folder's messages, search), `folders` (create, rename, delete), `read` (one message), `actions` (move, delete, flags),
-//! `compose` (writing and sending, attachments streamed to disk), `download` (attachments
+//! `compose` (writing and sending, attachments streamed to disk; `part_heads` bounds each
+//! part's header block), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
 //! book), `identity` (name and signature), `settings`, and `admin` (the operator's pages: status, accounts, live jobs).
 
@@ -22,6 +23,7 @@ mod list;
 mod login;
 mod mail;
 mod page;
+mod part_heads;
 mod read;
 mod render;
 mod serve;

@@ -320,3 +320,29 @@ async fn a_body_that_stops_arriving_is_given_up() {
         status(&reply)
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endless_part_header_is_refused_before_it_is_held() {
+    let env = start().await;
+    let (session, csrf) = log_in(&env, "a@x.h", "password-one").await;
+    let boundary = "XyZ0123456789";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a"
+    )
+    .into_bytes();
+    // A header line that never ends: the node must not wait for (and hold) all of it.
+    body.extend(std::iter::repeat_n(b'h', 512 * 1024));
+    let mut s = env.tls().await;
+    let head = format!(
+        "POST /compose HTTP/1.1\r\nHost: localhost\r\nCookie: {session}\r\nConnection: close\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
+        body.len() + 1
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.write_all(&body)).await;
+    let t = Instant::now();
+    let (reply, _) = until_closed(&mut s).await;
+    assert!(status(&reply).contains(" 400 "), "{:?}", status(&reply));
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
