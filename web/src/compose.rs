@@ -260,6 +260,7 @@ async fn receive(
     dir: &Path,
     user: &User,
     max_field: usize,
+    max_body: usize,
     max_files: u64,
 ) -> Result<(Vec<(String, String)>, Vec<PathBuf>), Upload> {
     let (mut fields, mut files) = (Vec::new(), Vec::new());
@@ -300,9 +301,11 @@ async fn receive(
             if fields.len() >= 32 {
                 return Err(Upload::Bad);
             }
+            // The text may be as long as the read view shows a part; other fields are short.
+            let max = if name == "body" { max_body } else { max_field };
             let mut value = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(|_| Upload::Bad)? {
-                if value.len() + chunk.len() > max_field {
+                if value.len() + chunk.len() > max {
                     return Err(Upload::TooLarge);
                 }
                 value.extend_from_slice(&chunk);
@@ -378,6 +381,7 @@ pub async fn send(State(web): State<Arc<Web>>, user: User, req: Request) -> Resp
         &dir,
         &user,
         web.settings.max_form_size,
+        usize::try_from(web.settings.max_text_part).unwrap_or(usize::MAX),
         web.settings.max_upload_size,
     )
     .await;

@@ -54,6 +54,7 @@ async fn not_found(State(web): State<Arc<Web>>, v: Visitor) -> Response {
 pub fn router(web: Arc<Web>) -> Router {
     let upload_limit = usize::try_from(web.settings.max_upload_size)
         .unwrap_or(usize::MAX)
+        .saturating_add(usize::try_from(web.settings.max_text_part).unwrap_or(usize::MAX))
         .saturating_add(64 * web.settings.max_form_size);
     let mut r = Router::new()
         .route("/", get(root))
