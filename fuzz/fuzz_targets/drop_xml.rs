@@ -63,6 +63,7 @@ fuzz_target!(|data: &[u8]| {
     let env = Envelope {
         message_id: "fuzz.drop@node.h",
         date,
+        in_reply_to: Some("parent@node.h"),
     };
     let mut out = Vec::new();
     // Where attachments may come from is the confinement's business (its own tests); here every
