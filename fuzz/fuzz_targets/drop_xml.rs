@@ -20,6 +20,8 @@ const FIELDS: &[&str] = &[
     "Subject: ",
     "Date: ",
     "Message-ID: ",
+    "In-Reply-To: ",
+    "References: ",
     "MIME-Version: ",
     "X-Wims-Type: ",
     "Content-Type: ",
