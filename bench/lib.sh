@@ -37,6 +37,22 @@ bench_wims() {
     command -v python3 >/dev/null || { echo "python3 is needed" >&2; exit 1; }
 }
 
+# Starts `$WIMS --data $WD run` (output in TMP/wims.out) as WIMS_PID and waits until it has
+# written run/endpoints.json; its output and the end of the benchmark if it exits first.
+bench_start_wims() {
+    "$WIMS" --data "$WD" run >"$TMP/wims.out" 2>&1 &
+    WIMS_PID=$!
+    for _ in $(seq 300); do
+        [ -s "$WD/run/endpoints.json" ] && return 0
+        if ! kill -0 "$WIMS_PID" 2>/dev/null; then
+            echo "wims exited at start:" >&2
+            cat "$TMP/wims.out" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+
 # Makes TMP (named after $1) and stops WIMS_PID and DOVECOT_PID and removes TMP at exit
 # (KEEP=1 keeps it); on failure the servers' last log lines are shown first.
 bench_tmp() {

@@ -135,17 +135,7 @@ max_connections = 10000
 level = 1
 EOF
 echo "== starting wims" >&2
-"$WIMS" --data "$WD" run >"$TMP/wims.out" 2>&1 &
-WIMS_PID=$!
-for _ in $(seq 300); do
-    [ -s "$WD/run/endpoints.json" ] && break
-    if ! kill -0 "$WIMS_PID" 2>/dev/null; then
-        echo "wims exited at start:" >&2
-        cat "$TMP/wims.out" >&2
-        exit 1
-    fi
-    sleep 0.1
-done
+bench_start_wims
 WIMS_PORT=$(sed -n 's/.*"imaps": *"[^"]*:\([0-9]*\)".*/\1/p' "$WD/run/endpoints.json")
 if [ -z "$WIMS_PORT" ]; then
     echo "no imaps endpoint in $WD/run/endpoints.json" >&2

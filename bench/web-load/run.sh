@@ -57,13 +57,7 @@ for i in $(seq "$ACCOUNTS"); do
     printf 'bench-pw-%s' "$i" | "$WIMS" --data "$WD" account add "user$i@bench.h" --password-stdin >/dev/null
 done
 echo "== starting wims ($WIMS)" >&2
-"$WIMS" --data "$WD" run >"$TMP/wims.out" 2>&1 &
-WIMS_PID=$!
-for _ in $(seq 300); do
-    [ -s "$WD/run/endpoints.json" ] && break
-    kill -0 "$WIMS_PID" 2>/dev/null || { cat "$TMP/wims.out" >&2; exit 1; }
-    sleep 0.1
-done
+bench_start_wims
 
 python3 "$HERE/load.py" --data "$WD" --pid "$WIMS_PID" --accounts "$ACCOUNTS" \
     --messages "$MESSAGES" --sessions "$SESSIONS" --seconds "$SECONDS_RUN" | tee "$TMP/results.txt"
