@@ -3,6 +3,7 @@
 
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::writer::MakeWriterExt;
@@ -16,6 +17,8 @@ pub type Quiet = fn(u8) -> String;
 
 /// Lets a running program change its level (`wims log-level N`) without a restart.
 static RELOAD: OnceLock<(reload::Handle<EnvFilter, Registry>, Quiet)> = OnceLock::new();
+/// The level in force, for the operator pages to show.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
 
 fn filter_for(level: u8, quiet: Quiet) -> EnvFilter {
     if level == 0 {
@@ -35,9 +38,18 @@ fn filter_for(level: u8, quiet: Quiet) -> EnvFilter {
 
 /// Changes the level of the running process; false when logging was never set up.
 pub fn set_level(level: u8) -> bool {
-    RELOAD
+    let done = RELOAD
         .get()
-        .is_some_and(|(h, quiet)| h.reload(filter_for(level.min(5), *quiet)).is_ok())
+        .is_some_and(|(h, quiet)| h.reload(filter_for(level.min(5), *quiet)).is_ok());
+    if done {
+        LEVEL.store(level.min(5), Ordering::Relaxed);
+    }
+    done
+}
+
+/// The level in force (0 until logging is set up).
+pub fn level() -> u8 {
+    LEVEL.load(Ordering::Relaxed)
 }
 
 pub fn level_filter(level: u8) -> LevelFilter {
@@ -58,7 +70,9 @@ pub fn init(
     quiet: Quiet,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     let (filter, handle) = reload::Layer::new(filter_for(level, quiet));
-    let _ = RELOAD.set((handle, quiet));
+    if RELOAD.set((handle, quiet)).is_ok() {
+        LEVEL.store(level.min(5), Ordering::Relaxed);
+    }
     let registry = tracing_subscriber::registry().with(filter);
     // At level 0 not even a log file is created; raising the level later logs to stderr.
     match file.and_then(|f| Some((f.parent()?, f.file_name()?))) {

@@ -86,8 +86,9 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
             address,
             password_stdin,
         } => {
-            mailbox::normalize_address(&address)
-                .map_err(|_| anyhow!(i18n.text("cli-invalid-address", &[("address", &address)])))?;
+            mailbox::normalize_address(&address).map_err(|_| {
+                anyhow!(i18n.text("admin-invalid-address", &[("address", &address)]))
+            })?;
             let password = account_password(&address, password_stdin, i18n, config)?;
             admin::Request::AccountAdd { address, password }
         }
@@ -157,7 +158,7 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
             let address = wire::AccountProfile::from_toml(&text)
                 .map(|p| p.address)
                 .map_err(|e| {
-                    anyhow!(i18n.text("cli-bad-profile", &[("reason", &e.to_string())]))
+                    anyhow!(i18n.text("admin-bad-profile", &[("reason", &e.to_string())]))
                 })?;
             let password = account_password(&address, password_stdin, i18n, config)?;
             admin::Request::Host {

@@ -8,6 +8,7 @@ pub const LOCALES: ::i18n::Table = &[
         "en-US",
         &[
             include_str!("../../locales/en-US/cli.ftl"),
+            include_str!("../../locales/en-US/admin.ftl"),
             include_str!("../../locales/en-US/imap.ftl"),
             include_str!("../../locales/en-US/smtp.ftl"),
             include_str!("../../locales/en-US/drop.ftl"),
@@ -17,6 +18,7 @@ pub const LOCALES: ::i18n::Table = &[
         "de-DE",
         &[
             include_str!("../../locales/de-DE/cli.ftl"),
+            include_str!("../../locales/de-DE/admin.ftl"),
             include_str!("../../locales/de-DE/imap.ftl"),
             include_str!("../../locales/de-DE/smtp.ftl"),
             include_str!("../../locales/de-DE/drop.ftl"),

@@ -1,7 +1,7 @@
 //! The WIMS node: configuration, client endpoints (IMAP, SMTP submission) and their wiring.
 //! The `wims` binary is a thin command line over this library.
 
-pub mod admin;
+pub use ::admin;
 pub mod branding;
 pub mod config;
 pub mod demo;

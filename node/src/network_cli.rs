@@ -24,47 +24,7 @@ pub(crate) fn update_check(data: &DataDir, i18n: &I18n) -> Result<()> {
     };
     match reply {
         admin::Reply::Update { status } => {
-            let text = match status {
-                delivery::UpdateStatus::Available { release } => i18n.text(
-                    "cli-update-available",
-                    &[
-                        ("version", &release.product_version),
-                        ("url", &release.url),
-                        ("notes", &release.notes),
-                    ],
-                ),
-                delivery::UpdateStatus::UpToDate { running } => {
-                    i18n.text("cli-update-up-to-date", &[("version", &running)])
-                }
-                delivery::UpdateStatus::NoNetwork => i18n.text("cli-update-no-network", &[]),
-                delivery::UpdateStatus::Remembered {
-                    known,
-                    newer,
-                    running,
-                    reason,
-                } => {
-                    let r = &known.release;
-                    let fetched = known
-                        .fetched
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                    let id = if newer {
-                        "cli-update-remembered-available"
-                    } else {
-                        "cli-update-remembered-up-to-date"
-                    };
-                    i18n.text(
-                        id,
-                        &[
-                            ("version", &r.product_version),
-                            ("url", &r.url),
-                            ("notes", &r.notes),
-                            ("running", &running),
-                            ("fetched", &fetched),
-                            ("reason", &reason),
-                        ],
-                    )
-                }
-            };
+            let text = admin::texts::update_status(i18n, &status);
             println!("{text}");
             Ok(())
         }

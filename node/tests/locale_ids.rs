@@ -1,5 +1,5 @@
 //! Every message id quoted in the code of the node and the crates whose texts it ships (the
-//! IMAP core, the drop folder and its watcher, the web interface) exists in the fallback locale.
+//! admin requests, the IMAP core, the drop folder and its watcher, the web interface) exists in the fallback locale.
 
 mod source;
 
@@ -36,18 +36,19 @@ fn missing_ids(crates: &[&str], prefixes: &[&str], exists: impl Fn(&str) -> bool
 fn every_used_id_exists() {
     let texts = node::i18n::load(node::i18n::FALLBACK).unwrap();
     let missing = missing_ids(
-        &["node", "imap", "drop-folder", "drop-watch"],
-        &["cli-", "imap-", "smtp-", "drop-", "demo-"],
+        &["node", "admin", "imap", "drop-folder", "drop-watch"],
+        &["cli-", "admin-", "imap-", "smtp-", "drop-", "demo-"],
         |id| texts.text(id, &[]) != id,
     );
     assert!(missing.is_empty(), "ids missing from en-US: {missing:?}");
 }
 
-/// The same for the web interface, whose texts are a table of their own (`locales/*/web.ftl`).
+/// The same for the web interface, whose texts are a table of their own (`locales/*/web.ftl`,
+/// with the admin requests' failures from `admin.ftl` for the operator pages).
 #[test]
 fn every_web_id_exists() {
     let texts = web::texts::shipped("en-US").unwrap();
-    let missing = missing_ids(&["web"], &["web-"], |id| texts.has(id));
+    let missing = missing_ids(&["web", "admin"], &["web-", "admin-"], |id| texts.has(id));
     assert!(
         missing.is_empty(),
         "web ids missing from en-US: {missing:?}"

@@ -12,8 +12,10 @@ and searching; a draft saved, written on and sent; folders created, renamed and 
 without running either and without loading the picture until asked; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
 form post changes nothing; a contact added and offered when writing; the operator's pages
-(a wrong token refused, the jobs table with the reception of the 20 MiB message, the
-accounts); switching to German; logging out. WIMS_OPERATOR_TOKEN is node B's operator token.
+(a wrong token refused, the jobs table with the reception of the 20 MiB message; an account
+added, its drop folder turned on, its password changed (the old one's session ends), a removal
+without the operator's CSRF token refused, the log level set and set back, an update check,
+the account removed); switching to German; logging out. WIMS_OPERATOR_TOKEN is node B's operator token.
 WIMS_WEB_SCREENSHOTS=DIR keeps screenshots of the inbox and the read view there.
 """
 
@@ -87,6 +89,12 @@ class Browser:
 
     def click(self, css):
         self.d.find_element(By.CSS_SELECTOR, css).click()
+
+    def submit(self, css):
+        """Clicks a form's button and waits until the page it loads has replaced this one."""
+        old = self.d.find_element(By.TAG_NAME, "html")
+        self.click(css)
+        WebDriverWait(self.d, WAIT).until(staleness_of(old))
 
     def wait_for(self, css):
         WebDriverWait(self.d, WAIT, ignored_exceptions=(StaleElementReferenceException,)).until(
@@ -169,10 +177,11 @@ class Client:
             urllib.request.HTTPCookieProcessor(self.jar),
         ).open
 
-    def request(self, path, form=None):
+    def request(self, path, form=None, headers=None):
         data = urllib.parse.urlencode(form).encode() if form is not None else None
+        req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
         try:
-            with self.open(self.base + path, data=data, timeout=WAIT) as r:
+            with self.open(req, timeout=WAIT) as r:
                 return r.status, r.headers, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.headers, e.read().decode()
@@ -188,11 +197,15 @@ class Client:
         except urllib.error.HTTPError as e:
             return e.code, e.headers, ""
 
-    def login(self, address, password):
+    def try_login(self, address, password):
+        """Whether the node let this address in with this password."""
         _, _, page = self.request("/login")
         token = re.search(r'name="token" value="([0-9a-f]+)"', page).group(1)
         status, _, page = self.request("/login", {"token": token, "address": address, "password": password})
-        check(status == 200 and "/logout" in page, f"login as {address}: {status}")
+        return status == 200 and "/logout" in page
+
+    def login(self, address, password):
+        check(self.try_login(address, password), f"login as {address}")
 
 
 def html_mail():
@@ -536,10 +549,68 @@ def main(argv):
         b.wait_for("table.jobs")
         jobs = [r.text for r in b.d.find_elements(By.CSS_SELECTOR, "table.jobs tbody tr")]
         check(any("Quarterly report" in j and "Reception" in j and "done" in j for j in jobs), f"jobs {jobs}")
-        check(bob["address"] in b.text("section.accounts"), "bob among the node's accounts")
         b.shot("web-admin-jobs.png")
         _, _, page = c.request("/admin")
         check('name="operator"' in page and 'class="jobs"' not in page, "an account's session was let in to /admin")
+
+        log("the operator adds an account, turns on its drop folder, sets its password, then removes it")
+        b.click("nav.admin a[href='/admin/accounts']")
+        b.wait_for("table.accounts")
+        check(bob["address"] in b.text("table.accounts"), "bob among the node's accounts")
+        dave = "dave@beta.h"
+        b.fill("#address", dave)
+        b.fill("#password", "dave-first-pass")
+        b.submit("section.add button")
+        b.wait_for("p.notice.done")
+        check(b.text("main h1") == dave and "added" in b.text("p.notice"), f"after adding: {b.text('main')!r}")
+        dave_page = b.path()
+        dave_first = Client(base, cert)
+        dave_first.login(dave, "dave-first-pass")
+        b.fill("#passphrase", "drop-secret")
+        b.fill("#rate", "12")
+        b.submit("section.drop form.fields button")
+        b.wait_text("p.notice.done", "Sending through the drop folder is on.")
+        check("12 messages an hour" in b.text("section.drop"), f"drop folder: {b.text('section.drop')!r}")
+        b.shot("web-admin-account.png")
+        b.fill("#password", "dave-second-pass")
+        b.submit("section.password button")
+        b.until_text_in("p.notice.done", "password was changed")
+        _, _, page = dave_first.request("/mail")
+        check("/logout" not in page and 'name="password"' in page, "the old password's session outlived the change")
+        check(not Client(base, cert).try_login(dave, "dave-first-pass"), "the old password still works")
+        Client(base, cert).login(dave, "dave-second-pass")
+        # The operator's own cookie, but a form without its token: refused, nothing removed.
+        port = urllib.parse.urlsplit(base).port
+        operator = b.d.get_cookie(f"wims_admin_{port}")["value"]
+        status, _, _ = c.request(dave_page + "/remove", {"confirm": "yes"},
+                                 headers={"Cookie": f"wims_admin_{port}={operator}"})
+        check(status == 403, f"a removal without the operator's token got {status}")
+        check(Client(base, cert).try_login(dave, "dave-second-pass"), "a forged removal went through")
+
+        log("the operator sets the log level and asks for updates")
+        b.click("nav.admin a[href='/admin/node']")
+        b.wait_for("select#level")
+        level = Select(b.d.find_element(By.CSS_SELECTOR, "#level"))
+        was = level.first_selected_option.get_attribute("value")
+        level.select_by_value("4")
+        b.submit("section.log-level button")
+        b.wait_text("p.notice.done", "The log level was changed.")
+        now = Select(b.d.find_element(By.CSS_SELECTOR, "#level")).first_selected_option.get_attribute("value")
+        check(now == "4", f"log level shown after the change: {now}")
+        Select(b.d.find_element(By.CSS_SELECTOR, "#level")).select_by_value(was)
+        b.submit("section.log-level button")
+        b.wait_text("p.notice.done", "The log level was changed.")
+        b.submit("section.update button")
+        b.wait_for("main p.notice")
+        check(b.text("main p.notice"), "the update check said nothing")
+
+        log("the operator removes the account")
+        b.go(base + dave_page)
+        b.click("section.remove input[name=confirm]")
+        b.submit("section.remove button")
+        b.wait_text("p.notice.done", "The account was removed.")
+        check(dave not in b.text("table.accounts"), f"dave still listed: {b.text('table.accounts')!r}")
+        check(not Client(base, cert).try_login(dave, "dave-second-pass"), "a removed account logs in")
         b.click("div.bar form button")
         b.wait_for("input#operator")
 

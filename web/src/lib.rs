@@ -9,10 +9,10 @@
 //! `compose` (writing and sending, attachments streamed to disk; `part_heads` bounds each
 //! part's header block), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
-//! book), `identity` (name and signature), `settings`, and `admin` (the operator's pages: status, accounts, live jobs).
+//! book), `identity` (name and signature), `settings`, and `operator` (the operator's pages under `/admin`: status and live jobs,
+//! accounts and their drop folders, log level, updates).
 
 mod actions;
-mod admin;
 mod compose;
 mod contacts;
 mod download;
@@ -22,6 +22,7 @@ mod identity;
 mod list;
 mod login;
 mod mail;
+mod operator;
 mod page;
 mod part_heads;
 mod read;
@@ -84,6 +85,8 @@ pub struct Web {
     pub operators: Sessions,
     pub data_dir: PathBuf,
     pub jobs: Arc<jobs::Registry>,
+    /// The operator pages' changes go through the admin requests the CLI sends.
+    pub admin: Arc<admin::Admin>,
     /// The port served on, set when serving starts; it names the cookies.
     port: OnceLock<u16>,
 }
@@ -109,6 +112,10 @@ impl Web {
             sessions: Sessions::new(s.session_idle, s.max_sessions),
             operators: Sessions::new(s.session_idle, s.max_sessions),
             upload_dir: p.data_dir.join("tmp").join("web").join("uploads"),
+            admin: Arc::new(admin::Admin {
+                outbox: p.outbox.clone(),
+                types: p.types.clone(),
+            }),
             outbox: p.outbox,
             types: p.types,
             data_dir: p.data_dir,

@@ -19,7 +19,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
 use crate::{
-    Web, actions, admin, compose, contacts, download, folders, list, login, mail, page, read,
+    Web, actions, compose, contacts, download, folders, list, login, mail, operator, page, read,
     settings,
 };
 
@@ -83,13 +83,11 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/folders/delete", post(folders::delete))
         .route("/contacts", get(contacts::show).post(contacts::add_one))
         .route("/contacts/remove", post(contacts::remove_one))
-        .route("/admin", get(admin::home))
-        .route("/admin/login", get(admin::login_show).post(admin::login))
-        .route("/admin/logout", post(admin::logout))
         .route("/settings", get(settings::show))
         .route("/settings/language", post(settings::language))
         .route("/settings/identity", post(settings::save_identity))
         .route("/assets/style.css", get(style))
+        .merge(operator::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(web.settings.max_form_size))
         // A body that stops arriving (a slow upload, a form never finished) ends the request

@@ -111,6 +111,14 @@ impl Sessions {
         self.table.lock().expect("sessions").remove(&key(id));
     }
 
+    /// Ends every session of an account (its password changed, or it is gone).
+    pub fn end_account(&self, account: u64) {
+        self.table
+            .lock()
+            .expect("sessions")
+            .retain(|_, e| e.session.account != account);
+    }
+
     /// Sessions in the table, idle ones not yet swept included.
     pub fn len(&self) -> usize {
         self.table.lock().expect("sessions").len()
@@ -149,5 +157,18 @@ mod tests {
         assert!(s.get("not-a-session", t0).is_none());
         s.remove(&a.id);
         assert!(s.get(&a.id, t0 + Duration::from_secs(100)).is_none());
+    }
+
+    #[test]
+    fn ending_an_accounts_sessions_leaves_the_others() {
+        let s = Sessions::new(Duration::from_secs(60), 8);
+        let t0 = Instant::now();
+        let c1 = s.create(3, "c@x", None, t0).unwrap();
+        let c2 = s.create(3, "c@x", None, t0).unwrap();
+        let d = s.create(4, "d@x", None, t0).unwrap();
+        s.end_account(3);
+        assert!(s.get(&c1.id, t0).is_none());
+        assert!(s.get(&c2.id, t0).is_none());
+        assert!(s.get(&d.id, t0).is_some());
     }
 }

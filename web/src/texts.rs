@@ -1,4 +1,4 @@
-//! The web interface's texts (`locales/*/web.ftl`) and the language of a request: the one
+//! The web interface's texts (`locales/*/web.ftl`, and `admin.ftl` for the operator pages' failures) and the language of a request: the one
 //! chosen in the settings, else the browser's `Accept-Language`, else en-US.
 
 use std::sync::OnceLock;
@@ -7,8 +7,20 @@ pub use ::i18n::I18n;
 
 /// (language, files) pairs; en-US is the fallback for any id a language lacks.
 pub const LOCALES: ::i18n::Table = &[
-    ("en-US", &[include_str!("../../locales/en-US/web.ftl")]),
-    ("de-DE", &[include_str!("../../locales/de-DE/web.ftl")]),
+    (
+        "en-US",
+        &[
+            include_str!("../../locales/en-US/web.ftl"),
+            include_str!("../../locales/en-US/admin.ftl"),
+        ],
+    ),
+    (
+        "de-DE",
+        &[
+            include_str!("../../locales/de-DE/web.ftl"),
+            include_str!("../../locales/de-DE/admin.ftl"),
+        ],
+    ),
 ];
 
 /// The loaded texts of every shipped language, made once.

@@ -1,15 +1,18 @@
 //! Local administration. A running node holds the store's lock, so the CLI's account commands
 //! go through the node's admin socket (`daemon::admin`) when the node is up, and straight to
-//! the store when it is not. Both paths run the same [`execute`].
+//! the store when it is not. Both paths run the same [`execute`]. In the running node every
+//! request, from the socket or from the web interface's operator pages, goes through
+//! [`answer`].
 
 mod execute;
 mod failure;
+pub mod texts;
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use execute::{Admin, execute, host, serve, update_check};
+pub use execute::{Admin, answer, execute, host, serve, update_check};
 pub use failure::Failure;
 
 #[derive(Debug, Serialize, Deserialize)]

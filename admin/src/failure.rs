@@ -1,4 +1,4 @@
-//! Why an admin command failed, as the socket names it and the CLI says it; and which
+//! Why an admin command failed, as the socket names it and the CLI and the operator pages say it; and which
 //! failure each of the node's errors is. The errors stay where they arise; only this module
 //! knows the admin protocol's names for them.
 
@@ -45,26 +45,27 @@ impl Failure {
     /// alone.
     pub fn text(self, t: &::i18n::I18n, address: &str, detail: &str) -> String {
         let id = match self {
-            Failure::Exists => "cli-account-exists",
-            Failure::NoAccount => "cli-no-account",
-            Failure::InvalidAddress => "cli-invalid-address",
-            Failure::BadProfile => "cli-bad-profile",
-            Failure::HostRefused => "cli-host-refused",
-            Failure::HostRefusedProof => "cli-host-refused-proof",
-            Failure::HostRefusedUnknown => "cli-host-refused-unknown",
-            Failure::NetworkUnreachable => "cli-network-unreachable",
-            Failure::UpdateUnverified => "cli-update-unverified",
-            Failure::SendNoAccount => "cli-send-no-account",
-            Failure::SendBadAddress => "cli-send-bad-address",
-            Failure::SendNoRecipients => "cli-send-no-recipients",
-            Failure::SendUnknownType => "cli-send-unknown-type",
-            Failure::SendNotPartner => "cli-send-not-partner",
-            Failure::SendUnknownRecipient => "cli-send-unknown-recipient",
-            Failure::SendNetworkUnavailable => "cli-send-network-unavailable",
-            Failure::SendAttachment => "cli-send-attachment",
-            Failure::SendAttachmentUnusable => "cli-send-attachment-unusable",
-            Failure::NotRunning | Failure::BadRequest | Failure::Internal => "cli-store-failed",
-            Failure::TooLarge => "cli-request-too-large",
+            Failure::Exists => "admin-account-exists",
+            Failure::NoAccount => "admin-no-account",
+            Failure::InvalidAddress => "admin-invalid-address",
+            Failure::BadProfile => "admin-bad-profile",
+            Failure::HostRefused => "admin-host-refused",
+            Failure::HostRefusedProof => "admin-host-refused-proof",
+            Failure::HostRefusedUnknown => "admin-host-refused-unknown",
+            Failure::NetworkUnreachable => "admin-network-unreachable",
+            Failure::UpdateUnverified => "admin-update-unverified",
+            Failure::SendNoAccount => "admin-send-no-account",
+            Failure::SendBadAddress => "admin-send-bad-address",
+            Failure::SendNoRecipients => "admin-send-no-recipients",
+            Failure::SendUnknownType => "admin-send-unknown-type",
+            Failure::SendNotPartner => "admin-send-not-partner",
+            Failure::SendUnknownRecipient => "admin-send-unknown-recipient",
+            Failure::SendNetworkUnavailable => "admin-send-network-unavailable",
+            Failure::SendAttachment => "admin-send-attachment",
+            Failure::SendAttachmentUnusable => "admin-send-attachment-unusable",
+            Failure::NotRunning => "admin-not-running",
+            Failure::BadRequest | Failure::Internal => "admin-failed",
+            Failure::TooLarge => "admin-request-too-large",
         };
         let limit = (daemon::admin::MAX_REQUEST_BYTES >> 20).to_string();
         t.text(

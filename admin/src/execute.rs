@@ -120,7 +120,7 @@ pub async fn serve(listener: tokio::net::UnixListener, admin: Arc<Admin>) -> std
 }
 
 /// One request, in the running node.
-async fn answer(admin: Arc<Admin>, req: Request) -> Reply {
+pub async fn answer(admin: Arc<Admin>, req: Request) -> Reply {
     let network = &admin.outbox.network;
     match req {
         Request::LogLevel { level } => {

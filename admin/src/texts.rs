@@ -1,0 +1,47 @@
+//! What an update check found, in the user's language: the CLI prints it, the operator pages
+//! show it. The release's version, address and notes come from the service network's
+//! verified announcement; a page escapes them like any other text.
+
+pub fn update_status(t: &::i18n::I18n, status: &delivery::UpdateStatus) -> String {
+    match status {
+        delivery::UpdateStatus::Available { release } => t.text(
+            "admin-update-available",
+            &[
+                ("version", &release.product_version),
+                ("url", &release.url),
+                ("notes", &release.notes),
+            ],
+        ),
+        delivery::UpdateStatus::UpToDate { running } => {
+            t.text("admin-update-up-to-date", &[("version", running)])
+        }
+        delivery::UpdateStatus::NoNetwork => t.text("admin-update-no-network", &[]),
+        delivery::UpdateStatus::Remembered {
+            known,
+            newer,
+            running,
+            reason,
+        } => {
+            let r = &known.release;
+            let fetched = known
+                .fetched
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let id = if *newer {
+                "admin-update-remembered-available"
+            } else {
+                "admin-update-remembered-up-to-date"
+            };
+            t.text(
+                id,
+                &[
+                    ("version", &r.product_version),
+                    ("url", &r.url),
+                    ("notes", &r.notes),
+                    ("running", running),
+                    ("fetched", &fetched),
+                    ("reason", reason),
+                ],
+            )
+        }
+    }
+}
