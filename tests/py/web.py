@@ -7,8 +7,8 @@ The browser trusts exactly the demo node's certificate (its key's SPKI hash), no
 Checked: a wrong password; logging in as bob and reading the demo's welcome message (unread
 in the list before, read after); alice, on the other node, sending bob a message with a
 20 MiB attachment, seeing its receipt come back, and bob's reply arriving (an answer to it,
-for mail clients' threads); moving a message
-and searching; a draft saved, written on and sent; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
+for mail clients' threads); bob forwarding it with its attachment carried along; moving a message
+and searching; a draft with an attachment saved, written on and sent with it; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture until asked; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
 form post changes nothing; a contact added and offered when writing; the operator's pages
@@ -401,13 +401,30 @@ def main(argv):
         a.quit()
         browsers.remove(a)
 
+        log("bob forwards the report to himself, its attachment carried along")
+        b.go(base + report_path)
+        b.d.find_element(By.LINK_TEXT, "Forward").click()
+        b.wait_for("fieldset.carried")
+        boxes = b.d.find_elements(By.CSS_SELECTOR, "fieldset.carried input[name=keep]")
+        check(len(boxes) == 1 and boxes[0].is_selected(), "the original's attachment is offered, ticked")
+        check("report.bin" in b.text("fieldset.carried"), f"carried {b.text('fieldset.carried')!r}")
+        b.fill("#to", bob["address"])
+        b.submit("button[value=send]")
+        b.until_row(base + inbox, "Fwd: Quarterly report")
+        b.d.find_element(By.LINK_TEXT, "Fwd: Quarterly report").click()
+        b.wait_for("ul.attachments")
+        check(b.texts("ul.attachments .name") == ["report.bin"], f"forwarded attachments {b.texts('ul.attachments .name')}")
+        forwarded = b.d.find_element(By.CSS_SELECTOR, "ul.attachments a.name").get_attribute("href")
+        status, _, got = fetcher.download(urllib.parse.urlsplit(forwarded).path)
+        check(status == 200 and got == want, "the forwarded attachment is the original's")
+
         log("bob moves the report to Archive, and searches")
         b.go(base + report_path)
         b.wait_for("div.actions")
         Select(b.d.find_element(By.CSS_SELECTOR, "div.actions select[name=to]")).select_by_visible_text("Archive")
         b.d.find_element(By.XPATH, "//div[@class='actions']//button[text()='Move']").click()
         b.wait_for("section.list")
-        check(b.row_with("Quarterly report") is None, "the report left the inbox")
+        check(not b.d.find_elements(By.LINK_TEXT, "Quarterly report"), "the report left the inbox")
         archive = b.folder_link("Archive")
         href = archive.get_attribute("href")
         archive.click()
@@ -433,6 +450,10 @@ def main(argv):
         b.fill("#subject", "Plans for Q4")
         b.d.find_element(By.CSS_SELECTOR, "#body").send_keys(Keys.CONTROL, Keys.HOME)
         b.d.find_element(By.CSS_SELECTOR, "#body").send_keys("First thoughts.")
+        notes = os.path.join(os.getcwd(), "notes.txt")
+        with open(notes, "w") as f:
+            f.write("Q4: ship it.\n")
+        b.d.find_element(By.CSS_SELECTOR, "#attachments").send_keys(notes)
         b.click("button[value=draft]")
         b.wait_for("section.list")
         check(b.text("section.list h1") == "Drafts", f"after saving a draft: {b.text('section.list h1')!r}")
@@ -444,10 +465,16 @@ def main(argv):
         check(b.d.find_element(By.CSS_SELECTOR, "#subject").get_attribute("value") == "Plans for Q4", "the draft's subject")
         check(alice["address"] in b.d.find_element(By.CSS_SELECTOR, "#to").get_attribute("value"), "the draft's recipient")
         check(b.d.find_element(By.CSS_SELECTOR, "#body").get_attribute("value").startswith("First thoughts."), "the draft's text")
+        check("notes.txt" in b.text("fieldset.carried"), "the draft's attachment comes along")
         b.click("button[value=send]")
         b.wait_for("p.notice")
         b.go(base + drafts)
         check(b.row_with("Plans for Q4") is None, "the draft is gone once sent")
+        b.go(base + "/mail/sent")
+        b.wait_for("section.list")
+        b.d.find_element(By.LINK_TEXT, "Plans for Q4").click()
+        b.wait_for("ul.attachments")
+        check(b.texts("ul.attachments .name") == ["notes.txt"], f"the sent draft's attachments {b.texts('ul.attachments .name')}")
 
         log("folders: create, rename, delete")
         b.go(base + "/folders")

@@ -20,7 +20,7 @@ use tokio::io::AsyncWriteExt;
 use crate::guard::{self, User};
 use crate::texts::I18n;
 use crate::{Web, page, part_heads, sessions};
-use crate::{contacts, identity, render};
+use crate::{carried, contacts, identity, render};
 
 /// What the form holds, from a message answered or from the form sent back.
 #[derive(Default)]
@@ -34,6 +34,8 @@ struct Draft {
     replaces: String,
     /// The message id this one answers, for mail clients to thread the two.
     in_reply_to: String,
+    /// The attachments of the message forwarded, or of the draft gone on with.
+    carried: carried::Attachments,
 }
 
 #[derive(Deserialize)]
@@ -100,6 +102,7 @@ async fn form(
             }
             label for="body" { (t.text("web-field-body", &[])) }
             textarea #body name="body" rows="14" { (d.body) }
+            (d.carried.fields(t))
             label for="attachments" { (t.text("web-attachments", &[])) }
             input #attachments type="file" name="attachment" multiple;
             div.buttons {
@@ -183,12 +186,13 @@ pub async fn show(
             Ok(o) => o,
             Err(r) => return r,
         };
+        d.replaces = format!("{folder}/{uid}");
+        d.carried = carried::Attachments::of(d.replaces.clone(), &o);
         d.to = o.summary.to;
         d.cc = o.summary.cc;
         d.subject = o.summary.subject;
         d.body = o.text;
         d.in_reply_to = o.in_reply_to;
-        d.replaces = format!("{folder}/{uid}");
         // Its signature is in its text already.
         return form(&web, &user, &d, None, StatusCode::OK).await;
     }
@@ -203,6 +207,7 @@ pub async fn show(
             Err(r) => return r,
         };
         if q.forward.is_some() {
+            d.carried = carried::Attachments::of(format!("{folder}/{uid}"), &o);
             d.subject = prefixed("Fwd: ", &o.summary.subject);
             d.body = format!(
                 "\n\n---------- {} ----------\n{}",
@@ -252,6 +257,16 @@ enum Upload {
     Io(std::io::Error),
 }
 
+/// What an upload brought: the form's fields, the files written and their bytes together.
+struct Received {
+    fields: Vec<(String, String)>,
+    files: Vec<PathBuf>,
+    bytes: u64,
+}
+
+/// Files one message may have, uploaded and carried together.
+const MAX_FILES: usize = 100;
+
 /// The form's fields and its files, each file written to `dir/N/NAME` as it arrives. The
 /// session's CSRF token must come before any file (the form puts it first), so nothing is
 /// written to disk for a request that is not the user's own.
@@ -262,9 +277,9 @@ async fn receive(
     max_field: usize,
     max_body: usize,
     max_files: u64,
-) -> Result<(Vec<(String, String)>, Vec<PathBuf>), Upload> {
+) -> Result<Received, Upload> {
     let (mut fields, mut files) = (Vec::new(), Vec::new());
-    let mut total = 0u64;
+    let (mut total, mut boxes) = (0u64, 0usize);
     let mut trusted = false;
     while let Some(mut field) = mp.next_field().await.map_err(|_| Upload::Bad)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -275,7 +290,7 @@ async fn receive(
             let Some(file_name) = field.file_name().map(render::safe_file_name) else {
                 continue;
             };
-            if files.len() >= 100 {
+            if files.len() >= MAX_FILES {
                 return Err(Upload::TooLarge);
             }
             let sub = dir.join(files.len().to_string());
@@ -298,7 +313,11 @@ async fn receive(
             }
             files.push(path);
         } else {
-            if fields.len() >= 32 {
+            // A box per carried attachment; the other fields are few.
+            if name == "keep" {
+                boxes += 1;
+            }
+            if boxes > MAX_FILES || fields.len() >= 32 + boxes {
                 return Err(Upload::Bad);
             }
             // The text may be as long as the read view shows a part; other fields are short.
@@ -320,7 +339,11 @@ async fn receive(
             fields.push((name, value));
         }
     }
-    Ok((fields, files))
+    Ok(Received {
+        fields,
+        files,
+        bytes: total,
+    })
 }
 
 fn addresses(list: &str) -> Vec<String> {
@@ -386,7 +409,7 @@ pub async fn send(State(web): State<Arc<Web>>, user: User, req: Request) -> Resp
     )
     .await;
     let response = match got {
-        Ok((fields, files)) => sent(&web, &user, fields, files).await,
+        Ok(got) => sent(&web, &user, got, &dir).await,
         Err(Upload::Forbidden) => user.refusal(&web, StatusCode::FORBIDDEN, "web-csrf-refused"),
         Err(Upload::TooLarge) => {
             user.refusal(&web, StatusCode::PAYLOAD_TOO_LARGE, "web-upload-too-large")
@@ -402,12 +425,8 @@ pub async fn send(State(web): State<Arc<Web>>, user: User, req: Request) -> Resp
     response
 }
 
-async fn sent(
-    web: &Arc<Web>,
-    user: &User,
-    fields: Vec<(String, String)>,
-    files: Vec<PathBuf>,
-) -> Response {
+async fn sent(web: &Arc<Web>, user: &User, got: Received, dir: &Path) -> Response {
+    let fields = got.fields;
     let get = |k: &str| {
         fields
             .iter()
@@ -427,7 +446,36 @@ async fn sent(
         message_type: get("type"),
         replaces: get("replaces"),
         in_reply_to: get("in_reply_to"),
+        carried: carried::Attachments::default(),
     };
+    let kept: Vec<usize> = fields
+        .iter()
+        .filter(|(n, _)| n == "keep")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let from = parse_ref(&get("carried_from"));
+    let mut files = Vec::new();
+    if let Some(from) = from.filter(|_| !kept.is_empty()) {
+        if kept.len() + got.files.len() > MAX_FILES {
+            return user.refusal(web, StatusCode::PAYLOAD_TOO_LARGE, "web-upload-too-large");
+        }
+        let budget = web.settings.max_upload_size.saturating_sub(got.bytes);
+        match carried::copy(web, user, from, kept.clone(), dir, budget).await {
+            Ok(paths) => files = paths,
+            Err(carried::NotCarried::TooLarge) => {
+                return user.refusal(web, StatusCode::PAYLOAD_TOO_LARGE, "web-upload-too-large");
+            }
+            Err(carried::NotCarried::Missing) => {
+                let text = user.t.text("web-carried-missing", &[]);
+                return form(web, user, &d, Some(text), StatusCode::UNPROCESSABLE_ENTITY).await;
+            }
+            Err(carried::NotCarried::Io(e)) => {
+                tracing::warn!(error = %e, "web: an attachment could not be carried over");
+                return user.refusal(web, StatusCode::INTERNAL_SERVER_ERROR, "web-failed");
+            }
+        }
+    }
+    files.extend(got.files);
     let account = user.session.account;
     let me = crate::mail::storage(web, user, move |s| identity::load(s, account))
         .await
@@ -467,6 +515,13 @@ async fn sent(
         }
         Err(e) => {
             let text = problem_text(user.t, &e);
+            // The form comes back with the same boxes ticked; new files must be chosen again.
+            let mut d = d;
+            if let Some((folder, uid)) = from
+                && let Ok(o) = original(web, user, folder, uid).await
+            {
+                d.carried = carried::Attachments::of(format!("{folder}/{uid}"), &o).ticked(&kept);
+            }
             form(web, user, &d, Some(text), StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }

@@ -42,6 +42,55 @@ fn disposition(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// The `n`th attachment of `account`'s message, its safe name and its decoded bytes as they
+/// are read; `None` when the account has no such message or it no such attachment.
+fn open(
+    store: &mailbox::Store,
+    account: u64,
+    folder: u64,
+    uid: u32,
+    n: usize,
+) -> mailbox::Result<Option<(String, impl Read + use<>)>> {
+    if store.folder_by_id(account, folder)?.is_none() {
+        return Ok(None);
+    }
+    let Some(meta) = store.message_meta(folder, uid)? else {
+        return Ok(None);
+    };
+    let Some(part) = render::attachment(&meta, n) else {
+        return Ok(None);
+    };
+    let reader = render::part_reader(store.open_body(&meta)?, part)?;
+    Ok(Some((render::download_name(part), reader)))
+}
+
+/// Copies the `n`th attachment of `account`'s message, decoded, to `dir/NAME` as it is read,
+/// never more than `max` bytes of it: its path and size, `None` when there is no such
+/// attachment, an error when it is larger than `max`. For a message that carries another's
+/// attachments (a forward).
+pub fn copy(
+    store: &mailbox::Store,
+    account: u64,
+    (folder, uid, n): (u64, u32, usize),
+    dir: &std::path::Path,
+    max: u64,
+) -> std::io::Result<Option<(std::path::PathBuf, u64)>> {
+    let Some((name, reader)) =
+        open(store, account, folder, uid, n).map_err(std::io::Error::other)?
+    else {
+        return Ok(None);
+    };
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(name);
+    let mut out = std::fs::File::create(&path)?;
+    // One byte past the limit tells a part that is too large from one that just fits.
+    let len = std::io::copy(&mut reader.take(max.saturating_add(1)), &mut out)?;
+    if len > max {
+        return Err(std::io::ErrorKind::FileTooLarge.into());
+    }
+    Ok(Some((path, len)))
+}
+
 /// `/mail/{folder}/{uid}/attachment/{n}`: the `n`th attachment of a message, decoded.
 pub async fn attachment(
     State(web): State<Arc<Web>>,
@@ -54,20 +103,7 @@ pub async fn attachment(
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(QUEUED);
     // Reads until the part ends or the browser goes away (the channel closes).
     let _reading = mailbox::blocking::start(move || {
-        let found = (|| -> mailbox::Result<Option<(String, Box<dyn Read>)>> {
-            if store.folder_by_id(account, folder)?.is_none() {
-                return Ok(None);
-            }
-            let Some(meta) = store.message_meta(folder, uid)? else {
-                return Ok(None);
-            };
-            let Some(part) = render::attachment(&meta, n) else {
-                return Ok(None);
-            };
-            let reader = render::part_reader(store.open_body(&meta)?, part)?;
-            Ok(Some((render::download_name(part), Box::new(reader))))
-        })();
-        let mut reader = match found {
+        let mut reader = match open(&store, account, folder, uid, n) {
             Ok(Some((name, reader))) => {
                 let _ = name_tx.send(Some(name));
                 reader

@@ -2,17 +2,19 @@
 //! the node's certificate. Pages are rendered on the server (maud) and work without
 //! JavaScript; the Content-Security-Policy allows none.
 //!
-//! The parts: `serve` (TLS, HTTP/1.1, the router), `sessions` (who is logged in, CSRF
+//! The parts: `serve` (TLS, HTTP/1.1, the router; `refusals` turns the framework's own
+//! plain-text refusals into pages), `sessions` (who is logged in, CSRF
 //! tokens), `guard` (headers, cookies, the CSRF check), `texts` (Fluent, the language of a
 //! request), `page` (the page shell), `login`, `mail` (the folder tree, the way in), `list`
 //! (a folder's messages, search), `folders` (create, rename, delete), `read` (one message), `actions` (move, delete, flags),
 //! `compose` (writing and sending, attachments streamed to disk; `part_heads` bounds each
-//! part's header block), `download` (attachments
+//! part's header block; `carried` brings a forwarded message's or a draft's attachments along), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
 //! book), `identity` (name and signature), `settings`, and `operator` (the operator's pages under `/admin`: status and live jobs,
 //! accounts and their drop folders, log level, updates).
 
 mod actions;
+mod carried;
 mod compose;
 mod contacts;
 mod download;
@@ -26,6 +28,7 @@ mod operator;
 mod page;
 mod part_heads;
 mod read;
+mod refusals;
 mod render;
 mod serve;
 mod sessions;

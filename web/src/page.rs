@@ -71,3 +71,13 @@ pub fn with_form(
     };
     (status, shell(web, t, title, Some(session), body)).into_response()
 }
+
+/// A size as people read it: KiB below one MiB, else MiB.
+pub fn size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if bytes < 1024 * 1024 {
+        format!("{:.1} KiB", b / 1024.0)
+    } else {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    }
+}

@@ -236,6 +236,17 @@ fn decoded_size(p: &BodyPart) -> u64 {
     }
 }
 
+/// The parts not shown inline, as the read view lists them and a forward carries them.
+fn listed(list: Vec<&BodyPart>) -> Vec<Attachment> {
+    list.into_iter()
+        .map(|p| Attachment {
+            name: file_name(p).unwrap_or_default().to_string(),
+            media_type: format!("{}/{}", p.media_type, p.subtype),
+            size: decoded_size(p),
+        })
+        .collect()
+}
+
 /// What the read view shows of a message.
 pub fn body<R: Read + Seek>(
     blob: &mut R,
@@ -258,14 +269,7 @@ pub fn body<R: Read + Seek>(
             Shown::Text { text, cut }
         });
     }
-    out.attachments = list
-        .into_iter()
-        .map(|p| Attachment {
-            name: file_name(p).unwrap_or_default().to_string(),
-            media_type: format!("{}/{}", p.media_type, p.subtype),
-            size: decoded_size(p),
-        })
-        .collect();
+    out.attachments = listed(list);
     out.remote_images = remote.load(Ordering::Relaxed);
     Ok(out)
 }
@@ -304,6 +308,8 @@ pub struct Original {
     /// Its own message id, and the one it answers (both without `<>`; empty when absent).
     pub message_id: String,
     pub in_reply_to: String,
+    /// Its attachments, numbered as the read view numbers them.
+    pub attachments: Vec<Attachment>,
 }
 
 /// The message `uid` of `account`'s folder `folder`, as an answer starts from it; `None` when
@@ -350,6 +356,7 @@ pub fn original(
     }
     let (mut show, mut list) = (Vec::new(), Vec::new());
     walk(&meta.structure, &mut show, &mut list);
+    o.attachments = listed(list);
     let first = show
         .iter()
         .find(|p| p.subtype == "plain")

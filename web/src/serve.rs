@@ -20,7 +20,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use crate::guard::{self, Visitor};
 use crate::{
     Web, actions, compose, contacts, download, folders, list, login, mail, operator, page, read,
-    settings,
+    refusals, settings,
 };
 
 /// Largest request head (request line and headers) read, in bytes.
@@ -89,6 +89,10 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/assets/style.css", get(style))
         .merge(operator::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            web.clone(),
+            refusals::localise,
+        ))
         .layer(DefaultBodyLimit::max(web.settings.max_form_size))
         // A body that stops arriving (a slow upload, a form never finished) ends the request
         // after this long without a byte; a long upload that keeps moving is not cut.

@@ -14,6 +14,7 @@ use tokio_rustls::client::TlsStream;
 
 struct Env {
     addr: std::net::SocketAddr,
+    store: Store,
     connector: TlsConnector,
     uploads: std::path::PathBuf,
     _dir: tempfile::TempDir,
@@ -68,7 +69,7 @@ async fn start() -> Env {
         max_folders: 100,
     };
     let outbox = Arc::new(delivery::submit::Outbox {
-        store,
+        store: store.clone(),
         network: None,
         hostname: "localhost".into(),
     });
@@ -87,6 +88,7 @@ async fn start() -> Env {
     tokio::spawn(web::serve(listener, w));
     Env {
         addr,
+        store,
         connector: TlsConnector::from(Arc::new(client)),
         uploads,
         _dir: dir,
@@ -345,4 +347,101 @@ async fn an_endless_part_header_is_refused_before_it_is_held() {
     let (reply, _) = until_closed(&mut s).await;
     assert!(status(&reply).contains(" 400 "), "{:?}", status(&reply));
     assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+}
+
+/// Files a message with one base64 attachment of `size` bytes into `address`'s INBOX: its
+/// folder id and uid.
+fn file_with_attachment(store: &Store, address: &str, size: usize) -> (u64, u32) {
+    use std::io::Write;
+    let account = store.account(address).unwrap().unwrap();
+    let mut w = store.new_message().unwrap();
+    write!(
+        w,
+        "From: x@y.h\r\nTo: {address}\r\nSubject: with a file\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n\
+         Content-Type: text/plain\r\n\r\nsee the file\r\n--b\r\n\
+         Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-Disposition: attachment; filename=\"f.bin\"\r\n\r\n"
+    )
+    .unwrap();
+    // 57 bytes of zeros are 76 characters of base64 ("A" each).
+    let line = format!("{}\r\n", "A".repeat(76));
+    for _ in 0..size.div_ceil(57) {
+        w.write_all(line.as_bytes()).unwrap();
+    }
+    w.write_all(b"--b--\r\n").unwrap();
+    let staged = w.finish().unwrap();
+    let d = store
+        .deliver(&staged, account.id, "INBOX", &[], None)
+        .unwrap();
+    let inbox = store.folder(account.id, "INBOX").unwrap().unwrap();
+    (inbox.id, d.uid)
+}
+
+/// A compose form of these fields (no files) posted as the session: the status line.
+async fn compose(env: &Env, session: &str, fields: &[(&str, &str)]) -> String {
+    let boundary = "XyZ0123456789";
+    let mut body = String::new();
+    for (k, v) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    let mut s = env.tls().await;
+    let head = format!(
+        "POST /compose HTTP/1.1\r\nHost: localhost\r\nCookie: {session}\r\nConnection: close\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let (reply, _) = until_closed(&mut s).await;
+    status(&reply)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carried_attachments_are_bounded_and_only_the_accounts_own() {
+    let env = start().await;
+    env.store.add_account("b@x.h", "password-two").unwrap();
+    let (folder, uid) = file_with_attachment(&env.store, "a@x.h", 2 * UPLOAD);
+    let (b_folder, b_uid) = file_with_attachment(&env.store, "b@x.h", 1000);
+    let (session, csrf) = log_in(&env, "a@x.h", "password-one").await;
+    let sent = || {
+        let a = env.store.account("a@x.h").unwrap().unwrap();
+        let f = env
+            .store
+            .special_folder(a.id, mailbox::SpecialUse::Sent)
+            .unwrap()
+            .unwrap();
+        env.store.status(&f).unwrap().messages
+    };
+
+    // Its own message, but an attachment twice the upload limit: refused as an upload would be.
+    let from = format!("{folder}/{uid}");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("to", "a@x.h"),
+        ("carried_from", from.as_str()),
+        ("keep", "0"),
+        ("action", "send"),
+    ];
+    let st = compose(&env, &session, &fields).await;
+    assert!(st.contains(" 413 "), "{st}");
+    let left: Vec<_> = std::fs::read_dir(&env.uploads)
+        .map(|d| d.flatten().collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "left behind: {left:?}");
+
+    // Another account's message, by its folder and uid: not there for this account.
+    let from = format!("{b_folder}/{b_uid}");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("to", "a@x.h"),
+        ("carried_from", from.as_str()),
+        ("keep", "0"),
+        ("action", "send"),
+    ];
+    let st = compose(&env, &session, &fields).await;
+    assert!(st.contains(" 422 "), "{st}");
+    assert_eq!(sent(), 0, "a message went out");
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 
 use super::{Operator, frame};
-use crate::Web;
+use crate::{Web, page};
 
 /// The page reloads itself this often.
 const REFRESH_SECONDS: u32 = 5;
@@ -19,16 +19,6 @@ fn wire_name<T: serde::Serialize>(v: &T) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
-}
-
-/// A size as people read it: KiB below one MiB, else MiB.
-fn size(bytes: u64) -> String {
-    let b = bytes as f64;
-    if bytes < 1024 * 1024 {
-        format!("{:.1} KiB", b / 1024.0)
-    } else {
-        format!("{:.1} MiB", b / (1024.0 * 1024.0))
-    }
 }
 
 /// `/admin`: the node's status and jobs, reloading itself.
@@ -72,7 +62,7 @@ pub async fn home(State(web): State<Arc<Web>>, op: Operator) -> Response {
                                 td { (j.account) }
                                 td { (j.peer.clone().unwrap_or_default()) }
                                 td { (j.subject.clone().unwrap_or_default()) }
-                                td { (size(j.size)) }
+                                td { (page::size(j.size)) }
                                 td {
                                     @let pct = j.progress.fraction().map(|f| (f * 100.0).round() as u32).unwrap_or(0);
                                     meter min="0" max="100" value=(pct) { (pct) "%" }
