@@ -47,8 +47,9 @@ mod session_tests;
 
 use std::sync::Arc;
 
+pub use imap_codec::imap_types::extensions::sort::{SortCriterion, SortKey};
 pub use imap_codec::imap_types::search::SearchKey;
-pub use search::search_folder;
+pub use search::sort_folder;
 pub use session::fetch_job::Body;
 pub use session::{Session, Step};
 pub use view_cache::ViewCache;

@@ -5,6 +5,7 @@ use crate::header::header_values;
 use std::io::{Read, Seek, SeekFrom};
 
 use chrono::NaiveDate;
+use imap_codec::imap_types::extensions::sort::SortCriterion;
 use imap_codec::imap_types::search::SearchKey;
 use mailbox::{MessageMeta, Store};
 
@@ -257,26 +258,42 @@ impl Searcher<'_> {
     }
 }
 
-/// The UIDs of `folder`'s messages that match `key`, in UID order: SEARCH without a session,
-/// so other front ends (the webmail) find mail exactly as IMAP clients do. Read-only: it
-/// claims no \Recent. Blocking.
-pub fn search_folder(
+/// The UIDs of `folder`'s messages that match `key` (every message without one), in the
+/// order `order` gives (RFC 5256 SORT; UID order when it is empty): SEARCH and SORT without a
+/// session, so other front ends (the webmail) find and order mail exactly as IMAP clients
+/// do. Read-only: it claims no \Recent. Blocking.
+pub fn sort_folder(
     store: &Store,
     account: u64,
     folder: &mailbox::Folder,
-    key: &SearchKey<'_>,
+    key: Option<&SearchKey<'_>>,
+    order: &[SortCriterion],
 ) -> mailbox::Result<Vec<u32>> {
     let view = View::open(store, None, account, folder, true)?;
     let searcher = Searcher { store, view: &view };
-    let mut out = Vec::new();
+    let order = crate::sort::criteria(order);
+    let needs_header = crate::sort::needs_header(&order);
+    let mut entries = Vec::new();
     for (i, uid) in view.uids().iter().enumerate() {
         let seq = i as u32 + 1;
         let Some(slot) = view.slot(seq) else {
             continue;
         };
-        if searcher.matches(key, &mut Candidate::new(seq, *uid, slot)) {
-            out.push(*uid);
+        let mut c = Candidate::new(seq, *uid, slot);
+        if key.is_some_and(|k| !searcher.matches(k, &mut c)) {
+            continue;
         }
+        entries.push(if order.is_empty() {
+            crate::sort::Entry {
+                seq,
+                uid: *uid,
+                modseq: 0,
+                values: Vec::new(),
+            }
+        } else {
+            crate::session::query::sort_entry(&searcher, &mut c, &order, needs_header)
+        });
     }
-    Ok(out)
+    crate::sort::order(&mut entries, &order);
+    Ok(entries.into_iter().map(|e| e.uid).collect())
 }

@@ -26,6 +26,8 @@ cli-config-invalid = Konfiguration { $path }: { $message }
 cli-bad-language = Unbekannte Sprache { $lang }; verfügbar: { $known }.
 cli-bad-language-config = { $path }: [node] language = "{ $lang }" gibt es nicht; verfügbar: { $known } (oder leer für die Sprache des Systems).
 cli-bad-branding = Branding-Datei { $message }
+cli-bad-branding-colour = Branding-Datei { $path }: { $key } ist keine Farbe; schreiben Sie sie als #rrggbb oder #rgb.
+cli-bad-branding-logo = Branding-Datei { $path }: Das Logo { $key } ist keine lesbare SVG-, PNG- oder JPEG-Datei von höchstens 512 KiB.
 cli-not-initialised = { $dir } ist kein wims-Datenordner (zuerst `wims --data { $dir } init` ausführen).
 cli-port-in-use = Port { $port } ({ $what }, { $addr }) ist schon von einem anderen Programm belegt. Beenden Sie dieses Programm oder geben Sie diesem Knoten in { $config } einen anderen Port.
 cli-bind-failed = Kann nicht auf { $addr } ({ $what }) lauschen: { $reason }

@@ -26,6 +26,8 @@ cli-config-invalid = Configuration { $path }: { $message }
 cli-bad-language = Unknown language { $lang }; available: { $known }.
 cli-bad-language-config = { $path }: [node] language = "{ $lang }" is not available; available: { $known } (or empty for the system's language).
 cli-bad-branding = Branding file { $message }
+cli-bad-branding-colour = Branding file { $path }: { $key } is not a colour; write it as #rrggbb or #rgb.
+cli-bad-branding-logo = Branding file { $path }: the logo { $key } is not an SVG, PNG or JPEG file of at most 512 KiB that can be read.
 cli-not-initialised = { $dir } is not a wims data folder (run `wims --data { $dir } init`).
 cli-port-in-use = Port { $port } ({ $what }, { $addr }) is already in use by another program. Stop that program, or give this node another port in { $config }.
 cli-bind-failed = Cannot listen on { $addr } ({ $what }): { $reason }

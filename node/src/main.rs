@@ -224,8 +224,23 @@ fn open_store(data: &DataDir, i18n: &I18n) -> Result<mailbox::Store> {
 fn load_branding(data: &DataDir, config: &Config, i18n: &I18n) -> Result<branding::Branding> {
     let path =
         (!config.branding.file.is_empty()).then(|| data.resolve(config.branding.file.as_ref()));
-    branding::Branding::load(path.as_deref())
-        .map_err(|m| anyhow!(i18n.text("cli-bad-branding", &[("message", &m)])))
+    branding::Branding::load(path.as_deref()).map_err(|e| {
+        let (id, path, key) = match &e {
+            branding::BrandingError::Colour(p, key, value) => (
+                "cli-bad-branding-colour",
+                p.display().to_string(),
+                format!("colours.{key} = {value:?}"),
+            ),
+            branding::BrandingError::Logo(p, logo) => (
+                "cli-bad-branding-logo",
+                p.display().to_string(),
+                logo.clone(),
+            ),
+            _ => ("cli-bad-branding", String::new(), String::new()),
+        };
+        let message = e.to_string();
+        anyhow!(i18n.text(id, &[("message", &message), ("path", &path), ("key", &key)]))
+    })
 }
 
 fn read_node_key(data: &DataDir, i18n: &I18n) -> Result<[u8; 32]> {

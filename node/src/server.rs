@@ -143,6 +143,13 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         clients: clients.clone(),
         settings: c.web.settings(),
         product: branding.name.clone(),
+        brand: web::Brand {
+            short_name: branding.short_name.clone(),
+            primary: branding.colours.primary.clone(),
+            accent: branding.colours.accent.clone(),
+            background: branding.colours.background.clone(),
+            logo: branding.logo_file.clone(),
+        },
         types: c.drop.types.clone(),
         data_dir: data.root.clone(),
         jobs: monitors.registry.clone(),

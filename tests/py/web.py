@@ -8,7 +8,7 @@ Checked: a wrong password; logging in as bob and reading the demo's welcome mess
 in the list before, read after); alice, on the other node, sending bob a message with a
 20 MiB attachment, seeing its receipt come back, and bob's reply arriving (an answer to it,
 for mail clients' threads); bob forwarding it with its attachment carried along; moving a message
-and searching; a draft with an attachment saved, written on and sent with it; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
+and searching; sorting by subject both ways and searching by date; a draft with an attachment saved, written on and sent with it; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture until asked; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
 form post changes nothing; a contact added and offered when writing; the operator's pages
@@ -443,6 +443,29 @@ def main(argv):
         b.click("form.search button")
         b.wait_for("p.empty")
         check(b.text("p.empty") == "No messages match.", f"empty search: {b.text('p.empty')!r}")
+
+        log("bob sorts his inbox by subject both ways, and searches it by date")
+        b.go(base + inbox)
+        b.wait_for("section.list")
+        everything = len(b.rows())
+        b.click("th a[href*='sort=subject']")
+        b.wait_for("th[aria-sort=ascending]")
+
+        def subjects():
+            # SORT's base subject: without Re:/Fwd: before it, case folded.
+            return [re.sub(r"^((re|fwd?):\s*)+", "", r.find_element(By.CSS_SELECTOR, "td a").text, flags=re.I).casefold()
+                    for r in b.rows()]
+        now = subjects()
+        check(len(now) == everything and now == sorted(now), f"by subject: {now}")
+        b.click("th[aria-sort=ascending] a")
+        b.wait_for("th[aria-sort=descending]")
+        check(subjects() == sorted(now, reverse=True), f"by subject, Z to A: {subjects()}")
+        b.go(base + inbox + "?since=2099-01-01")
+        b.wait_for("p.empty")
+        check(b.text("p.empty") == "No messages match.", f"mail from the future: {b.text('main')!r}")
+        b.go(base + inbox + "?since=2000-01-01&until=2099-12-31")
+        b.wait_for("section.list")
+        check(len(b.rows()) == everything, f"this century's mail: {len(b.rows())} of {everything}")
 
         log("a draft: saved, written on, sent")
         b.go(base + "/compose")

@@ -10,10 +10,11 @@
 //! `compose` (writing and sending, attachments streamed to disk; `part_heads` bounds each
 //! part's header block; `carried` brings a forwarded message's or a draft's attachments along), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
-//! book), `identity` (name and signature), `settings`, and `operator` (the operator's pages under `/admin`: status and live jobs,
+//! book), `identity` (name and signature), `settings`, `brand` (the branding's colours and logo), and `operator` (the operator's pages under `/admin`: status and live jobs,
 //! accounts and their drop folders, log level, updates).
 
 mod actions;
+mod brand;
 mod carried;
 mod compose;
 mod contacts;
@@ -39,6 +40,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+pub use brand::Brand;
 pub use serve::{router, serve};
 pub use sessions::Sessions;
 
@@ -83,6 +85,8 @@ pub struct Web {
     pub settings: Settings,
     /// The product name from the branding file, in titles and the header.
     pub product: String,
+    /// The branding file's colours and logo.
+    pub brand: Brand,
     pub sessions: Sessions,
     /// Operators logged in to the administration pages, apart from accounts.
     pub operators: Sessions,
@@ -100,6 +104,7 @@ pub struct Parts {
     pub clients: Arc<endpoints::Clients>,
     pub settings: Settings,
     pub product: String,
+    pub brand: Brand,
     pub types: Vec<String>,
     /// The node's data folder: operator tokens, and `tmp/web/uploads/`.
     pub data_dir: PathBuf,
@@ -126,6 +131,7 @@ impl Web {
             clients: p.clients,
             settings: p.settings,
             product: p.product,
+            brand: p.brand,
             port: OnceLock::new(),
         })
     }

@@ -1,12 +1,14 @@
-//! A folder's messages, newest first, a page at a time, and searching them. The search is the
-//! IMAP server's own (`imap::search_folder`), so the webmail finds what a mail client would.
+//! A folder's messages, newest first or sorted by a column, a page at a time, and searching
+//! them. The search and the order are the IMAP server's own SEARCH and SORT
+//! (`imap::sort_folder`), so the webmail finds and orders mail as a mail client would.
 
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use imap::SearchKey;
+use imap::{SearchKey, SortCriterion, SortKey};
 use imap_codec::imap_types::core::{AString, Atom, Vec1};
+use imap_codec::imap_types::datetime::NaiveDate;
 use maud::html;
 use serde::Deserialize;
 
@@ -37,9 +39,44 @@ pub struct ListQuery {
     /// A message type (`invoice`), empty for any.
     #[serde(default, rename = "type")]
     kind: String,
+    /// Sent on or after this day, and on or before that one (`YYYY-MM-DD`, empty for any).
+    #[serde(default)]
+    since: String,
+    #[serde(default)]
+    until: String,
+    /// The column the list is sorted by (`date`, `from`, `subject`, `size`), empty for the
+    /// order of arrival, newest first; `rev` turns the column's own direction around (dates
+    /// and sizes newest and largest first, names and subjects A to Z).
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    rev: bool,
     /// A message written here has just been sent.
     #[serde(default)]
     sent: bool,
+}
+
+/// A day from a date field, as IMAP dates it.
+fn day(text: &str) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// The sortable columns, and whether each starts with its largest value.
+const COLUMNS: [(&str, SortKey, bool); 4] = [
+    ("date", SortKey::Date, true),
+    ("from", SortKey::DisplayFrom, false),
+    ("subject", SortKey::Subject, false),
+    ("size", SortKey::Size, true),
+];
+
+/// Query strings take these characters as they are; every other byte is escaped.
+fn enc(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 impl ListQuery {
@@ -66,6 +103,14 @@ impl ListQuery {
         if let Some(k) = mailbox::type_keyword(&self.kind) {
             keys.push(SearchKey::Keyword(Atom::try_from(k).ok()?));
         }
+        if let Some(d) = day(&self.since).and_then(|d| NaiveDate::try_from(d).ok()) {
+            keys.push(SearchKey::SentSince(d));
+        }
+        // SENTBEFORE leaves its own day out; the form's last day is in.
+        let after_until = day(&self.until).and_then(|d| d.succ_opt());
+        if let Some(d) = after_until.and_then(|d| NaiveDate::try_from(d).ok()) {
+            keys.push(SearchKey::SentBefore(d));
+        }
         match keys.len() {
             0 => None,
             1 => keys.pop(),
@@ -74,23 +119,37 @@ impl ListQuery {
     }
 
     fn searching(&self) -> bool {
-        !self.q.trim().is_empty() || self.unread || self.flagged || !self.kind.is_empty()
+        !self.q.trim().is_empty()
+            || self.unread
+            || self.flagged
+            || !self.kind.is_empty()
+            || day(&self.since).is_some()
+            || day(&self.until).is_some()
     }
 
-    /// The query string of page `page` of the same search.
+    /// The SORT criteria of the chosen column; none for the order of arrival.
+    fn order(&self) -> Vec<SortCriterion> {
+        COLUMNS
+            .iter()
+            .find(|(name, _, _)| *name == self.sort)
+            .map(|(_, key, largest_first)| SortCriterion {
+                reverse: *largest_first != self.rev,
+                key: key.clone(),
+            })
+            .into_iter()
+            .collect()
+    }
+
+    /// The address of page `page` of the same search in the same order.
     fn page_link(&self, folder: u64, page: usize) -> String {
         let mut s = format!("/mail/{folder}?page={page}");
+        if COLUMNS.iter().any(|(name, _, _)| *name == self.sort) {
+            s.push_str(&format!("&sort={}", self.sort));
+            if self.rev {
+                s.push_str("&rev=true");
+            }
+        }
         if self.searching() {
-            let enc = |v: &str| -> String {
-                v.bytes()
-                    .map(|b| match b {
-                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                            (b as char).to_string()
-                        }
-                        _ => format!("%{b:02X}"),
-                    })
-                    .collect()
-            };
             s.push_str(&format!(
                 "&q={}&in={}&type={}",
                 enc(&self.q),
@@ -103,13 +162,33 @@ impl ListQuery {
             if self.flagged {
                 s.push_str("&flagged=true");
             }
+            for (name, value) in [("since", &self.since), ("until", &self.until)] {
+                if day(value).is_some() {
+                    s.push_str(&format!("&{name}={}", enc(value.trim())));
+                }
+            }
         }
         s
+    }
+
+    /// The first page sorted by `column`; the column it is sorted by already turns around.
+    fn sort_link(&self, folder: u64, column: &str) -> String {
+        let mut q = self.clone();
+        q.rev = q.sort == column && !q.rev;
+        q.sort = column.to_string();
+        q.page_link(folder, 0)
+    }
+
+    /// `aria-sort` of a column's heading.
+    fn aria_sort(&self, column: &str) -> Option<&'static str> {
+        let c = self.order().into_iter().next()?;
+        (self.sort == column).then_some(if c.reverse { "descending" } else { "ascending" })
     }
 }
 
 struct Row {
     uid: u32,
+    size: u64,
     seen: bool,
     flagged: bool,
     delivered: bool,
@@ -127,6 +206,7 @@ struct Listing {
 fn row(s: &Store, folder: u64, uid: u32) -> mailbox::Result<Row> {
     let state = s.message_state(folder, uid)?.unwrap_or_default();
     let header = s.message_header(folder, uid)?.unwrap_or_default();
+    let size = s.message_meta(folder, uid)?.map_or(0, |m| m.size);
     let kind = state
         .flags
         .iter()
@@ -138,6 +218,7 @@ fn row(s: &Store, folder: u64, uid: u32) -> mailbox::Result<Row> {
         .map(|t| t.to_string());
     Ok(Row {
         uid,
+        size,
         seen: state.has_flag("\\Seen"),
         flagged: state.has_flag("\\Flagged"),
         delivered: state.has_flag("$Delivered"),
@@ -176,6 +257,14 @@ fn search_form(t: &I18n, web: &Web, folder: u64, q: &ListQuery) -> maud::Markup 
             }
             label { input type="checkbox" name="unread" value="true" checked[q.unread]; " " (t.text("web-search-unread", &[])) }
             label { input type="checkbox" name="flagged" value="true" checked[q.flagged]; " " (t.text("web-search-flagged", &[])) }
+            label for="since" { (t.text("web-search-since", &[])) }
+            input #since type="date" name="since" value=(q.since);
+            label for="until" { (t.text("web-search-until", &[])) }
+            input #until type="date" name="until" value=(q.until);
+            @if !q.sort.is_empty() {
+                input type="hidden" name="sort" value=(q.sort);
+                @if q.rev { input type="hidden" name="rev" value="true"; }
+            }
             button type="submit" { (t.text("web-search-button", &[])) }
         }
     }
@@ -192,21 +281,28 @@ pub async fn list(
     let size = web.settings.page_size.max(1);
     let skip = q.page.saturating_mul(size);
     let key = q.key();
+    let order = q.order();
     let found = found(&web, &user, move |s| {
         let Some(folder) = s.folder_by_id(account, folder)? else {
             return Ok(None);
         };
-        // UIDs only: a large folder costs 4 bytes a message here.
-        let uids = match &key {
-            Some(key) => imap::search_folder(s, account, &folder, key)?,
-            None => {
+        // UIDs only, unless a column is sorted by: a large folder costs 4 bytes a message here.
+        let uids = match (&key, order.is_empty()) {
+            (None, true) => {
                 let mut all = Vec::new();
                 s.scan_states(folder.id, 0..=u32::MAX, |uid, _| all.push(uid))?;
                 all
             }
+            (key, _) => imap::sort_folder(s, account, &folder, key.as_ref(), &order)?,
+        };
+        // The order of arrival is shown newest first.
+        let shown: Box<dyn Iterator<Item = &u32>> = if order.is_empty() {
+            Box::new(uids.iter().rev())
+        } else {
+            Box::new(uids.iter())
         };
         let mut rows = Vec::new();
-        for &uid in uids.iter().rev().skip(skip).take(size) {
+        for &uid in shown.skip(skip).take(size) {
             rows.push(row(s, folder.id, uid)?);
         }
         Ok(Some(Listing {
@@ -242,9 +338,11 @@ pub async fn list(
                 } @else {
                     table {
                         thead { tr {
-                            th scope="col" { (t.text("web-col-from", &[])) }
-                            th scope="col" { (t.text("web-col-subject", &[])) }
-                            th scope="col" { (t.text("web-col-date", &[])) }
+                            @for (column, text_id) in [("from", "web-col-from"), ("subject", "web-col-subject"), ("date", "web-col-date"), ("size", "web-col-size")] {
+                                th scope="col" aria-sort=[q.aria_sort(column)] {
+                                    a href=(q.sort_link(id, column)) { (t.text(text_id, &[])) }
+                                }
+                            }
                         } }
                         tbody {
                             @for r in &l.rows {
@@ -260,6 +358,7 @@ pub async fn list(
                                         @if r.delivered { " " span.badge.delivered title=(t.text("web-delivered-long", &[])) { (t.text("web-delivered", &[])) } }
                                     }
                                     td { time datetime=(r.summary.date) { (short_date(&r.summary.date)) } }
+                                    td.size { (page::size(r.size)) }
                                 }
                             }
                         }
@@ -267,11 +366,11 @@ pub async fn list(
                 }
                 nav.pages aria-label=(t.text("web-pages", &[])) {
                     @if q.page > 0 {
-                        a rel="prev" href=(q.page_link(id, q.page - 1)) { (t.text("web-page-newer", &[])) }
+                        a rel="prev" href=(q.page_link(id, q.page - 1)) { (t.text("web-page-previous", &[])) }
                     }
                     span { (t.text_owned("web-page-of", &[("page", (q.page + 1).to_string()), ("pages", pages.to_string())])) }
                     @if q.page + 1 < pages {
-                        a rel="next" href=(q.page_link(id, q.page + 1)) { (t.text("web-page-older", &[])) }
+                        a rel="next" href=(q.page_link(id, q.page + 1)) { (t.text("web-page-next", &[])) }
                     }
                 }
             }
@@ -315,5 +414,44 @@ mod tests {
             q("a b&c", "from", true, "").page_link(7, 2),
             "/mail/7?page=2&q=a%20b%26c&in=from&type=&unread=true"
         );
+    }
+
+    #[test]
+    fn dates_and_columns_become_search_and_sort_keys() {
+        let q = ListQuery {
+            since: "2026-11-01".into(),
+            until: "2026-11-30".into(),
+            ..ListQuery::default()
+        };
+        let Some(SearchKey::And(keys)) = q.key() else {
+            panic!("two dates are two keys: {:?}", q.key());
+        };
+        let keys = keys.into_inner();
+        assert!(
+            matches!(&keys[0], SearchKey::SentSince(d) if d.as_ref().to_string() == "2026-11-01")
+        );
+        // The last day is in: SENTBEFORE the day after it.
+        assert!(
+            matches!(&keys[1], SearchKey::SentBefore(d) if d.as_ref().to_string() == "2026-12-01")
+        );
+        let odd = ListQuery {
+            since: "yesterday".into(),
+            until: "9999-99-99".into(),
+            ..ListQuery::default()
+        };
+        assert!(odd.key().is_none() && !odd.searching());
+
+        let mut q = ListQuery::default();
+        assert!(q.order().is_empty());
+        q.sort = "date".into();
+        assert_eq!(q.order()[0].key, SortKey::Date);
+        assert!(q.order()[0].reverse, "dates start with the newest");
+        assert_eq!(q.sort_link(3, "date"), "/mail/3?page=0&sort=date&rev=true");
+        assert_eq!(q.sort_link(3, "from"), "/mail/3?page=0&sort=from");
+        q.sort = "subject".into();
+        assert!(!q.order()[0].reverse, "subjects start with A");
+        q.sort = "nonsense".into();
+        assert!(q.order().is_empty());
+        assert_eq!(q.page_link(3, 1), "/mail/3?page=1");
     }
 }

@@ -19,10 +19,14 @@ pub fn shell(web: &Web, t: &I18n, title: &str, user: Option<&Session>, body: Mar
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " – " (web.product) }
                 link rel="stylesheet" href="/assets/style.css";
+                link rel="stylesheet" href="/assets/brand.css";
             }
             body {
                 header.top {
-                    a.brand href="/" { (web.product) }
+                    a.brand href="/" {
+                        img.logo src="/assets/logo" alt="" width="28" height="28";
+                        (web.product)
+                    }
                     @if let Some(s) = user {
                         span.who { (s.address) }
                         a href="/contacts" { (t.text("web-contacts", &[])) }

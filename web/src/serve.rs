@@ -19,8 +19,8 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::guard::{self, Visitor};
 use crate::{
-    Web, actions, compose, contacts, download, folders, list, login, mail, operator, page, read,
-    refusals, settings,
+    Web, actions, brand, compose, contacts, download, folders, list, login, mail, operator, page,
+    read, refusals, settings,
 };
 
 /// Largest request head (request line and headers) read, in bytes.
@@ -87,6 +87,8 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/settings/language", post(settings::language))
         .route("/settings/identity", post(settings::save_identity))
         .route("/assets/style.css", get(style))
+        .route("/assets/brand.css", get(brand::style))
+        .route("/assets/logo", get(brand::logo))
         .merge(operator::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(

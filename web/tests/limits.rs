@@ -78,6 +78,7 @@ async fn start() -> Env {
         clients,
         settings,
         product: "WIMS".into(),
+        brand: web::Brand::default(),
         types: Vec::new(),
         data_dir: dir.path().to_path_buf(),
         jobs: jobs::Registry::new(Default::default()),
