@@ -45,6 +45,19 @@ fn not_found(web: &Web, op: &Operator) -> Response {
     page::refusal(web, op.t, StatusCode::NOT_FOUND, "web-not-found", None)
 }
 
+/// The account a change is for, once the form's token is the operator session's.
+async fn checked(
+    web: &Web,
+    op: &Operator,
+    csrf: &str,
+    id: Result<Path<u64>, PathRejection>,
+) -> Result<Found, Response> {
+    if let Some(r) = op.csrf_refusal(web, csrf) {
+        return Err(r);
+    }
+    find(web, id).await.ok_or_else(|| not_found(web, op))
+}
+
 fn page(web: &Web, op: &Operator, a: &Found, notice: Option<Notice>) -> Markup {
     let t = op.t;
     let base = format!("/admin/accounts/{}", a.id);
@@ -142,11 +155,9 @@ pub async fn password(
     id: Result<Path<u64>, PathRejection>,
     Form(f): Form<PasswordForm>,
 ) -> Response {
-    if let Some(r) = op.csrf_refusal(&web, &f.csrf) {
-        return r;
-    }
-    let Some(a) = find(&web, id).await else {
-        return not_found(&web, &op);
+    let a = match checked(&web, &op, &f.csrf, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     if f.password.is_empty() {
         let notice = Notice::Failed(op.t.text("web-admin-password-empty", &[]));
@@ -181,11 +192,9 @@ pub async fn drop_on(
     id: Result<Path<u64>, PathRejection>,
     Form(f): Form<DropForm>,
 ) -> Response {
-    if let Some(r) = op.csrf_refusal(&web, &f.csrf) {
-        return r;
-    }
-    let Some(a) = find(&web, id).await else {
-        return not_found(&web, &op);
+    let a = match checked(&web, &op, &f.csrf, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     let rate = match f.rate.trim() {
         "" => None,
@@ -216,11 +225,9 @@ pub async fn drop_off(
     id: Result<Path<u64>, PathRejection>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    if let Some(r) = op.csrf_refusal(&web, &f.csrf) {
-        return r;
-    }
-    let Some(a) = find(&web, id).await else {
-        return not_found(&web, &op);
+    let a = match checked(&web, &op, &f.csrf, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     let req = ::admin::Request::DropDisable {
         address: a.address.clone(),
@@ -245,11 +252,9 @@ pub async fn remove(
     id: Result<Path<u64>, PathRejection>,
     Form(f): Form<RemoveForm>,
 ) -> Response {
-    if let Some(r) = op.csrf_refusal(&web, &f.csrf) {
-        return r;
-    }
-    let Some(a) = find(&web, id).await else {
-        return not_found(&web, &op);
+    let a = match checked(&web, &op, &f.csrf, id).await {
+        Ok(a) => a,
+        Err(r) => return r,
     };
     if f.confirm != "yes" {
         let notice = Notice::Failed(op.t.text("web-admin-remove-unconfirmed", &[]));

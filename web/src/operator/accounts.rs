@@ -137,6 +137,32 @@ pub struct AddForm {
     password: String,
 }
 
+/// An account made here (`done` says how): on to its page, or this page again with the reason
+/// it was refused and what was typed.
+async fn make(
+    web: &Web,
+    op: &Operator,
+    typed: Typed,
+    password: &str,
+    req: ::admin::Request,
+    done: &'static str,
+) -> Response {
+    if password.is_empty() {
+        let notice = Notice::Failed(op.t.text("web-admin-password-empty", &[]));
+        return failed(page(web, op, Some(notice), &typed).await);
+    }
+    match ask(web, req).await {
+        ::admin::Reply::Done { address } => {
+            tracing::info!(%address, change = done, "operator made an account");
+            account_page(web, &address, done).await
+        }
+        reply => {
+            let notice = Notice::Failed(failure_text(op.t, &reply));
+            failed(page(web, op, Some(notice), &typed).await)
+        }
+    }
+}
+
 /// A new account with the password the operator gave.
 pub async fn add(State(web): State<Arc<Web>>, op: Operator, Form(f): Form<AddForm>) -> Response {
     if let Some(r) = op.csrf_refusal(&web, &f.csrf) {
@@ -146,24 +172,12 @@ pub async fn add(State(web): State<Arc<Web>>, op: Operator, Form(f): Form<AddFor
         address: f.address.clone(),
         ..Typed::default()
     };
-    if f.password.is_empty() {
-        let notice = Notice::Failed(op.t.text("web-admin-password-empty", &[]));
-        return failed(page(&web, &op, Some(notice), &typed).await);
-    }
+    let password = f.password.clone();
     let req = ::admin::Request::AccountAdd {
         address: f.address,
         password: f.password,
     };
-    match ask(&web, req).await {
-        ::admin::Reply::Done { address } => {
-            tracing::info!(%address, "operator added an account");
-            account_page(&web, &address, "added").await
-        }
-        reply => {
-            let notice = Notice::Failed(failure_text(op.t, &reply));
-            failed(page(&web, &op, Some(notice), &typed).await)
-        }
-    }
+    make(&web, &op, typed, &password, req, "added").await
 }
 
 #[derive(Deserialize)]
@@ -185,22 +199,10 @@ pub async fn host(State(web): State<Arc<Web>>, op: Operator, Form(f): Form<HostF
         profile: f.profile.clone(),
         ..Typed::default()
     };
-    if f.password.is_empty() {
-        let notice = Notice::Failed(op.t.text("web-admin-password-empty", &[]));
-        return failed(page(&web, &op, Some(notice), &typed).await);
-    }
+    let password = f.password.clone();
     let req = ::admin::Request::Host {
         profile: f.profile,
         password: f.password,
     };
-    match ask(&web, req).await {
-        ::admin::Reply::Done { address } => {
-            tracing::info!(%address, "operator hosted an account");
-            account_page(&web, &address, "hosted").await
-        }
-        reply => {
-            let notice = Notice::Failed(failure_text(op.t, &reply));
-            failed(page(&web, &op, Some(notice), &typed).await)
-        }
-    }
+    make(&web, &op, typed, &password, req, "hosted").await
 }
