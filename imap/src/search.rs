@@ -291,9 +291,42 @@ pub fn sort_folder(
                 values: Vec::new(),
             }
         } else {
-            crate::session::query::sort_entry(&searcher, &mut c, &order, needs_header)
+            sort_entry(&searcher, &mut c, &order, needs_header)
         });
     }
     crate::sort::order(&mut entries, &order);
     Ok(entries.into_iter().map(|e| e.uid).collect())
+}
+
+/// What a message sorts by under `order`, from what the search loaded or loads now.
+pub(crate) fn sort_entry(
+    s: &Searcher<'_>,
+    c: &mut Candidate,
+    order: &[SortCriterion],
+    needs_header: bool,
+) -> crate::sort::Entry {
+    let (seq, uid, modseq) = (c.seq, c.uid, c.state.modseq);
+    let (internal_date, size, date, subject) = match s.meta(c) {
+        Some(m) => (
+            m.internal_date,
+            m.size,
+            m.envelope.date.clone(),
+            m.envelope.subject.clone(),
+        ),
+        None => (0, 0, None, None),
+    };
+    let header = if needs_header { s.header(c) } else { &[] };
+    let facts = crate::sort::Facts {
+        internal_date,
+        size,
+        date: date.as_deref(),
+        subject: subject.as_deref(),
+        header,
+    };
+    crate::sort::Entry {
+        seq,
+        uid,
+        modseq,
+        values: crate::sort::values(order, &facts),
+    }
 }

@@ -105,7 +105,7 @@ impl Session {
                     (true, false) => gone.push(uid),
                     (false, true) => {
                         let entry = ctx.sorted.as_ref().map(|s| {
-                            super::query::sort_entry(&searcher, &mut c, &s.criteria, needs_header)
+                            crate::search::sort_entry(&searcher, &mut c, &s.criteria, needs_header)
                         });
                         new.push((uid, entry));
                     }

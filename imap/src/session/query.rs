@@ -10,44 +10,11 @@ use imap_codec::imap_types::search::SearchKey;
 
 use super::{Session, State};
 use crate::header::header_values;
-use crate::search::{Candidate, Searcher};
+use crate::search::{Candidate, Searcher, sort_entry};
 use crate::search_ext::{Hit, SearchReturn};
 use crate::sort::{self, Entry};
 use crate::thread::{self, OrderedSubject, Subject};
 use crate::thread_references::References;
-
-/// What a message sorts by under `order`, from what the search loaded or loads now.
-pub(crate) fn sort_entry(
-    s: &Searcher,
-    c: &mut Candidate,
-    order: &[SortCriterion],
-    needs_header: bool,
-) -> Entry {
-    let (seq, uid, modseq) = (c.seq, c.uid, c.state.modseq);
-    let (internal_date, size, date, subject) = match s.meta(c) {
-        Some(m) => (
-            m.internal_date,
-            m.size,
-            m.envelope.date.clone(),
-            m.envelope.subject.clone(),
-        ),
-        None => (0, 0, None, None),
-    };
-    let header = if needs_header { s.header(c) } else { &[] };
-    let facts = sort::Facts {
-        internal_date,
-        size,
-        date: date.as_deref(),
-        subject: subject.as_deref(),
-        header,
-    };
-    Entry {
-        seq,
-        uid,
-        modseq,
-        values: sort::values(order, &facts),
-    }
-}
 
 impl Session {
     /// Whether a command's charset can be searched with; if not, NO [BADCHARSET] is sent.
