@@ -31,7 +31,8 @@ pub async fn update_check(net: &delivery::Network) -> Reply {
     }
 }
 
-pub fn execute(store: &Store, req: Request) -> Reply {
+/// A request on the store alone; `rules` are the node's rules limits (`[rules]`).
+pub fn execute(store: &Store, rules: &rules::Settings, req: Request) -> Reply {
     let (addr, r) = match req {
         Request::AccountAdd { address, password } => {
             let r = store.add_account(&address, &password).map(|a| a.address);
@@ -44,7 +45,16 @@ pub fn execute(store: &Store, req: Request) -> Reply {
             (address, r)
         }
         Request::AccountRemove { address } => {
+            let id = store.account(&address).ok().flatten().map(|a| a.id);
             let r = store.remove_account(&address).map(|_| address.clone());
+            // Its rules go with it (they are kept apart from the mail).
+            if let (Ok(_), Some(id)) = (&r, id)
+                && let Err(e) = rules::Scripts::open(store, rules::Settings::default())
+                    .map_err(rules::ScriptError::from)
+                    .and_then(|s| s.forget(id))
+            {
+                tracing::warn!(error = %e, "the removed account's rules could not be forgotten");
+            }
             (address, r)
         }
         Request::AccountQuota { address, limit } => {
@@ -83,6 +93,13 @@ pub fn execute(store: &Store, req: Request) -> Reply {
                 Err(e) => failed(address, e),
             };
         }
+        req @ (Request::RulesList { .. }
+        | Request::RulesGet { .. }
+        | Request::RulesPut { .. }
+        | Request::RulesActivate { .. }
+        | Request::RulesRemove { .. }) => {
+            return super::rules_requests::execute(store, rules, req);
+        }
         Request::LogLevel { .. }
         | Request::Host { .. }
         | Request::UpdateCheck
@@ -112,6 +129,8 @@ fn failed(address: String, e: mailbox::Error) -> Reply {
 pub struct Admin {
     pub outbox: Arc<Outbox>,
     pub types: Vec<String>,
+    /// The node's rules limits (`[rules]`).
+    pub rules: rules::Settings,
 }
 
 /// Serves the admin socket until the task is dropped.
@@ -154,7 +173,8 @@ pub async fn answer(admin: Arc<Admin>, req: Request) -> Reply {
         },
         req => {
             let s = admin.outbox.store.clone();
-            mailbox::blocking::run(move || execute(&s, req))
+            let rules = admin.rules.clone();
+            mailbox::blocking::run(move || execute(&s, &rules, req))
                 .await
                 .unwrap_or_else(|e| Reply::failed(Failure::Internal, "", e.to_string()))
         }

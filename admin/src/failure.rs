@@ -31,6 +31,14 @@ pub enum Failure {
     SendNetworkUnavailable,
     SendAttachment,
     SendAttachmentUnusable,
+    /// A script name that is empty, too long, or has a control character or `/`.
+    RulesBadName,
+    RulesTooLarge,
+    RulesTooMany,
+    RulesNoScript,
+    /// The active script cannot be removed; another must be made active first.
+    RulesActive,
+    RulesExists,
     /// The command needs the running node (a log level, a send).
     NotRunning,
     BadRequest,
@@ -63,6 +71,12 @@ impl Failure {
             Failure::SendNetworkUnavailable => "admin-send-network-unavailable",
             Failure::SendAttachment => "admin-send-attachment",
             Failure::SendAttachmentUnusable => "admin-send-attachment-unusable",
+            Failure::RulesBadName => "admin-rules-bad-name",
+            Failure::RulesTooLarge => "admin-rules-too-large",
+            Failure::RulesTooMany => "admin-rules-too-many",
+            Failure::RulesNoScript => "admin-rules-no-script",
+            Failure::RulesActive => "admin-rules-active",
+            Failure::RulesExists => "admin-rules-exists",
             Failure::NotRunning => "admin-not-running",
             Failure::BadRequest | Failure::Internal => "admin-failed",
             Failure::TooLarge => "admin-request-too-large",
@@ -75,6 +89,7 @@ impl Failure {
                 ("reason", detail),
                 ("path", address),
                 ("mib", &limit),
+                ("name", detail),
             ],
         )
     }

@@ -6,6 +6,7 @@
 
 mod execute;
 mod failure;
+mod rules_requests;
 pub mod texts;
 
 use std::path::Path;
@@ -64,6 +65,30 @@ pub enum Request {
     Progress {
         message_id: String,
     },
+    /// The account's rules (Sieve scripts, docs/rules.md).
+    RulesList {
+        address: String,
+    },
+    RulesGet {
+        address: String,
+        name: String,
+    },
+    /// Keeps a script once it checks, and makes it the active one with `activate`.
+    RulesPut {
+        address: String,
+        name: String,
+        text: String,
+        activate: bool,
+    },
+    /// Makes a script the active one; `None` turns the account's rules off.
+    RulesActivate {
+        address: String,
+        name: Option<String>,
+    },
+    RulesRemove {
+        address: String,
+        name: String,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -87,6 +112,19 @@ pub enum Reply {
     Sent(delivery::send::Sent),
     Progress {
         jobs: Vec<delivery::JobProgress>,
+    },
+    Rules {
+        scripts: Vec<ScriptLine>,
+    },
+    Script {
+        name: String,
+        text: String,
+    },
+    /// A script that does not check, and where (line and column from 1; 0 when unknown).
+    Invalid {
+        line: usize,
+        column: usize,
+        problem: rules::Problem,
     },
     /// `code` names the failure; the CLI turns it into text in the user's language.
     Failed {
@@ -113,6 +151,14 @@ impl daemon::admin::Reply for Reply {
     fn too_large() -> Self {
         Reply::failed(Failure::TooLarge, "", "")
     }
+}
+
+/// One script as `wims rules list` shows it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ScriptLine {
+    pub name: String,
+    pub size: usize,
+    pub active: bool,
 }
 
 /// One receipt as `wims receipts` shows it.

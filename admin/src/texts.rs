@@ -1,4 +1,4 @@
-//! What an update check found, in the user's language: the CLI prints it, the operator pages
+//! What an update check found, and why a script does not check, in the user's language: the CLI prints it, the operator pages
 //! show it. The release's version, address and notes come from the service network's
 //! verified announcement; a page escapes them like any other text.
 
@@ -44,4 +44,29 @@ pub fn update_status(t: &::i18n::I18n, status: &delivery::UpdateStatus) -> Strin
             )
         }
     }
+}
+
+/// Why a script does not check, and where, in the user's language.
+pub fn problem(t: &::i18n::I18n, line: usize, column: usize, p: &rules::Problem) -> String {
+    let what = match p {
+        rules::Problem::Unexpected(found) if found.is_empty() => {
+            t.text("admin-rules-unexpected-end", &[])
+        }
+        rules::Problem::Unexpected(found) => t.text("admin-rules-unexpected", &[("found", found)]),
+        rules::Problem::Unterminated => t.text("admin-rules-unterminated", &[]),
+        rules::Problem::TooLarge => t.text("admin-rules-too-long", &[]),
+        rules::Problem::TooDeep => t.text("admin-rules-too-deep", &[]),
+        rules::Problem::Extension(name) => t.text("admin-rules-extension", &[("name", name)]),
+        rules::Problem::Invalid(detail) => {
+            t.text("admin-rules-invalid-value", &[("detail", detail)])
+        }
+    };
+    if line == 0 {
+        return t.text("admin-rules-invalid-somewhere", &[("what", &what)]);
+    }
+    let (line, column) = (line.to_string(), column.to_string());
+    t.text(
+        "admin-rules-invalid",
+        &[("line", &line), ("column", &column), ("what", &what)],
+    )
 }

@@ -325,6 +325,7 @@ mod tests {
             streams: overlay::StreamLimits::default(),
             punch_private_targets: false,
             jobs: Default::default(),
+            rules: None,
         };
         let (net, _inbound) = Network::start(store, dir.path(), rand::random(), config)
             .await

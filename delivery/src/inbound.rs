@@ -394,9 +394,18 @@ async fn file_unsealed(
     let journal = format!("in:{key}");
     let keyword = mailbox::type_keyword(&manifest.message_type);
     let now = hosted.client.now();
+    let (rules, sender) = (net.config.rules.clone(), manifest.sender.clone());
     mailbox::blocking::run(move || {
         let flags: Vec<&str> = keyword.iter().map(String::as_str).collect();
-        store.deliver_once_at(&journal, &staged, account.id, "INBOX", &flags, Some(now))
+        let arrival = crate::filing::Arrival {
+            account: account.id,
+            address: &account.address,
+            from: &sender,
+            flags: &flags,
+            job: Some(&journal),
+            date: Some(now),
+        };
+        crate::filing::file_for(&store, rules.as_deref(), &staged, &arrival)
     })
     .await
     .map_err(|e| refuse(RefusalCode::TryLater, e.to_string()))?

@@ -5,6 +5,7 @@
 
 mod collect;
 mod delivery_watch;
+pub mod filing;
 mod hosted;
 mod inbound;
 mod inbound_watch;
@@ -84,6 +85,9 @@ pub struct NetworkConfig {
     pub punch_private_targets: bool,
     /// How the job list monitors see is kept.
     pub jobs: jobs::RegistryConfig,
+    /// The accounts' message rules, run on every message filed for them; `None` files
+    /// everything into the INBOX.
+    pub rules: Option<Arc<rules::Rules>>,
 }
 
 /// How long a recipient check goes on asking an unreachable service network, and the pause
@@ -141,6 +145,11 @@ struct HostedRecord {
 }
 
 impl Network {
+    /// The accounts' message rules.
+    pub fn rules(&self) -> Option<&rules::Rules> {
+        self.config.rules.as_deref()
+    }
+
     /// Starts the overlay and loads the hosted accounts. Call [`Network::spawn_tasks`] to
     /// start delivering; a short-lived CLI process (hosting while the node is stopped) does
     /// not.

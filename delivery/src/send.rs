@@ -234,13 +234,14 @@ pub async fn send(outbox: &Outbox, types: &[String], req: SendRequest) -> Result
     let staged = stage(store, &m, header_id, in_reply_to).await?;
     let (st, network) = (store.clone(), outbox.network.clone());
     let (sender, sender_id, remote_ids) = (account.address.clone(), account.id, remote.clone());
-    let local_ids: Vec<u64> = local.iter().map(|a| a.id).collect();
     let kind_ = kind.clone();
+    let local_accounts: Vec<(u64, String)> =
+        local.iter().map(|a| (a.id, a.address.clone())).collect();
     mailbox::blocking::run(move || {
         let out = Outgoing {
             sender: &sender,
             sender_id,
-            local: &local_ids,
+            local: &local_accounts,
             remote: &remote_ids,
             message_type: &kind_,
             message_id: Some(message_id),

@@ -140,8 +140,8 @@ pub struct Outgoing<'a> {
     /// The sending account's address and id.
     pub sender: &'a str,
     pub sender_id: u64,
-    /// Ids of the recipients' accounts on this node.
-    pub local: &'a [u64],
+    /// The recipients' accounts on this node: id and address.
+    pub local: &'a [(u64, String)],
     /// Recipients on other nodes.
     pub remote: &'a [String],
     /// The message type (`message` when none was declared).
@@ -154,8 +154,9 @@ pub struct Outgoing<'a> {
     pub date: Option<DateTime<Utc>>,
 }
 
-/// Checks the header's sender, files `staged` into every local recipient's INBOX and the
-/// sender's Sent folder (marked read), and queues it for the remote recipients. Every copy and
+/// Checks the header's sender, files `staged` for every local recipient (as the recipient's
+/// rules decide, else into the INBOX: `filing`) and into the sender's Sent folder (marked
+/// read), and queues it for the remote recipients. Every copy and
 /// the delivery job are durable when it returns. Blocking.
 pub fn file(
     store: &Store,
@@ -175,8 +176,17 @@ pub fn file(
             .deliver(staged, account, folder, flags, out.date)
             .map(|d| Some(d.uid)),
     };
-    for &r in out.local {
-        deliver(r, "INBOX", &flags)?;
+    let rules = network.and_then(|n| n.rules());
+    for (id, address) in out.local {
+        let arrival = crate::filing::Arrival {
+            account: *id,
+            address,
+            from: out.sender,
+            flags: &flags,
+            job: out.job,
+            date: out.date,
+        };
+        crate::filing::file_for(store, rules, staged, &arrival)?;
     }
     let sent = store
         .special_folder(out.sender_id, mailbox::SpecialUse::Sent)?

@@ -21,6 +21,7 @@ fn config() -> NetworkConfig {
         streams: overlay::StreamLimits::default(),
         punch_private_targets: false,
         jobs: Default::default(),
+        rules: None,
     }
 }
 

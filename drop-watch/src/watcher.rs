@@ -357,7 +357,7 @@ impl Watcher {
         self.job = super::monitor_job::start(&ctx, path, &m, len);
         let (account, settings) = self.authorise(&m)?;
         let store = &ctx.outbox.store;
-        let mut recipients: Vec<u64> = Vec::new();
+        let mut recipients: Vec<(u64, String)> = Vec::new();
         let mut remote = Vec::new();
         for r in m.recipients() {
             // The watcher runs on the blocking pool, inside the runtime.
@@ -367,7 +367,7 @@ impl Watcher {
                 &r.address,
             ));
             match resolved {
-                Ok(Resolved::Local(a)) => recipients.push(a.id),
+                Ok(Resolved::Local(a)) => recipients.push((a.id, a.address)),
                 Ok(Resolved::Remote(a)) => remote.push(a),
                 Err(RecipientError::NotPartner(a)) => return Err(Reason::NotPartner(a).into()),
                 Err(RecipientError::Unknown(a)) => return Err(Reason::NotLocal(a).into()),

@@ -28,3 +28,21 @@ admin-update-up-to-date = Auf dem neuesten Stand ({ $version })
 admin-update-no-network = Kein Dienstnetz (kein gehostetes Konto)
 admin-update-remembered-available = Neue Version verfügbar: { $version } — { $url } — { $notes } (zuletzt geprüfte Ankündigung, abgerufen { $fetched }; das Dienstnetz ist gerade nicht erreichbar: { $reason })
 admin-update-remembered-up-to-date = Auf dem neuesten Stand ({ $running }) laut der zuletzt geprüften Ankündigung ({ $version }, abgerufen { $fetched }); das Dienstnetz ist gerade nicht erreichbar: { $reason }
+
+# Die Regeln eines Kontos (Sieve-Skripte). $name ist der Name des Skripts.
+admin-rules-bad-name = „{ $name }“ kann kein Skriptname sein: Er darf nicht leer, länger als 128 Zeichen sein oder ein Steuerzeichen oder „/“ enthalten.
+admin-rules-too-large = Das Skript { $name } ist größer, als der Knoten aufbewahrt (rules.max_script_size).
+admin-rules-too-many = { $address } hat so viele Skripte, wie es darf (rules.max_scripts); entfernen Sie zuerst eines.
+admin-rules-no-script = { $address } hat kein Skript { $name }.
+admin-rules-active = Das Skript { $name } ist das aktive: Aktivieren Sie zuerst ein anderes oder schalten Sie die Regeln aus, bevor Sie es entfernen.
+admin-rules-exists = { $address } hat schon ein Skript { $name }.
+# Ein Skript, das die Prüfung nicht besteht: wo, dann was.
+admin-rules-invalid = Zeile { $line }, Spalte { $column }: { $what }
+admin-rules-invalid-somewhere = { $what }
+admin-rules-unexpected = „{ $found }“ ist hier nicht erlaubt.
+admin-rules-unexpected-end = Das Skript endet, bevor ein Befehl vollständig ist.
+admin-rules-unterminated = Eine Zeichenkette, ein Kommentar oder ein Block wird nicht geschlossen.
+admin-rules-too-long = Das Skript oder eine Zeichenkette oder ein Name darin ist länger, als der Knoten annimmt.
+admin-rules-too-deep = Blöcke oder Tests sind zu tief verschachtelt, oder das Skript bindet zu viele andere ein.
+admin-rules-extension = Die Erweiterung „{ $name }“ wird ohne require benutzt, oder dieser Knoten bietet sie nicht an.
+admin-rules-invalid-value = Ein Wert ist hier nicht gültig ({ $detail }).

@@ -189,3 +189,37 @@ cli-help-monitor-token-replace = Alle früheren Tokens widerrufen
 cli-help-monitor-token-revoke-all = Alle Tokens widerrufen und kein neues erzeugen
 cli-monitor-token-made = Betreiber-Token für Monitore dieses { $product }-Knotens (nur jetzt sichtbar; wie ein Passwort aufbewahren):
 cli-monitor-token-revoked = Alle Betreiber-Tokens des Monitor-Zugangs sind widerrufen.
+
+cli-help-rules = Nachrichtenregeln: die Sieve-Skripte eines Kontos, eines davon aktiv (docs/rules.md)
+cli-help-rules-list = Die Skripte eines Kontos auflisten; das aktive ist mit * markiert
+cli-help-rules-list-address = Die Adresse des Kontos
+cli-help-rules-show = Eines der Skripte eines Kontos ausgeben
+cli-help-rules-show-address = Die Adresse des Kontos
+cli-help-rules-show-name = Der Name des Skripts
+cli-help-rules-put = Ein Skript für ein Konto aufbewahren, sobald es die Prüfung besteht (ersetzt eines gleichen Namens)
+cli-help-rules-put-address = Die Adresse des Kontos
+cli-help-rules-put-name = Der Name des Skripts
+cli-help-rules-put-file = Die Datei mit dem Skript
+cli-help-rules-put-activate = Es auch zum aktiven Skript machen
+cli-help-rules-activate = Eines der Skripte eines Kontos zum aktiven machen
+cli-help-rules-activate-address = Die Adresse des Kontos
+cli-help-rules-activate-name = Der Name des Skripts
+cli-help-rules-off = Die Regeln eines Kontos ausschalten (kein Skript aktiv)
+cli-help-rules-off-address = Die Adresse des Kontos
+cli-help-rules-remove = Eines der Skripte eines Kontos entfernen (nicht das aktive)
+cli-help-rules-remove-address = Die Adresse des Kontos
+cli-help-rules-remove-name = Der Name des Skripts
+cli-help-rules-check = Eine Skriptdatei gegen die Regelgrenzen dieses Knotens prüfen, ohne sie aufzubewahren
+cli-help-rules-check-file = Die Datei mit dem Skript
+cli-rules-none = { $address } hat keine Skripte.
+cli-rules-line = { $active ->
+    [yes] *
+   *[no] { " " }
+} { $name } ({ $size } Bytes)
+cli-rules-kept = Skript { $name } von { $address } aufbewahrt.
+cli-rules-kept-active = Skript { $name } von { $address } aufbewahrt; es ist jetzt das aktive.
+cli-rules-activated = Skript { $name } ist jetzt das aktive von { $address }.
+cli-rules-off = { $address } hat jetzt keine aktiven Regeln.
+cli-rules-removed = Skript { $name } von { $address } entfernt.
+cli-rules-checks = { $path }: Das Skript besteht die Prüfung.
+cli-rules-check-failed = { $path }: { $problem }

@@ -28,3 +28,21 @@ admin-update-up-to-date = up to date ({ $version })
 admin-update-no-network = no service network (no hosted account)
 admin-update-remembered-available = update available: { $version } — { $url } — { $notes } (last verified announcement, fetched { $fetched }; the service network cannot be reached now: { $reason })
 admin-update-remembered-up-to-date = up to date ({ $running }) as of the last verified announcement ({ $version }, fetched { $fetched }); the service network cannot be reached now: { $reason }
+
+# An account's rules (Sieve scripts). $name is the script's name.
+admin-rules-bad-name = “{ $name }” cannot be a script's name: it must not be empty, longer than 128 characters, or hold a control character or “/”.
+admin-rules-too-large = The script { $name } is larger than the node keeps (rules.max_script_size).
+admin-rules-too-many = { $address } keeps as many scripts as it may (rules.max_scripts); remove one first.
+admin-rules-no-script = { $address } has no script { $name }.
+admin-rules-active = The script { $name } is the active one: make another active, or turn the rules off, before removing it.
+admin-rules-exists = { $address } has a script { $name } already.
+# A script that does not check: where, then what.
+admin-rules-invalid = Line { $line }, column { $column }: { $what }
+admin-rules-invalid-somewhere = { $what }
+admin-rules-unexpected = “{ $found }” is not allowed here.
+admin-rules-unexpected-end = The script ends before a command is complete.
+admin-rules-unterminated = A string, comment or block is not closed.
+admin-rules-too-long = The script, or a string or name in it, is longer than the node takes.
+admin-rules-too-deep = Blocks or tests are nested too deeply, or the script includes too many others.
+admin-rules-extension = The extension “{ $name }” is used without require, or this node does not offer it.
+admin-rules-invalid-value = A value is not valid here ({ $detail }).

@@ -189,3 +189,37 @@ cli-help-monitor-token-replace = Revoke every earlier token
 cli-help-monitor-token-revoke-all = Revoke every token and make no new one
 cli-monitor-token-made = Operator token for monitors of this { $product } node (shown only now; keep it like a password):
 cli-monitor-token-revoked = Every operator token of the monitor endpoint is revoked.
+
+cli-help-rules = Message rules: the Sieve scripts an account keeps, one of them active (docs/rules.md)
+cli-help-rules-list = List an account's scripts; the active one is marked with *
+cli-help-rules-list-address = The account's address
+cli-help-rules-show = Print one of an account's scripts
+cli-help-rules-show-address = The account's address
+cli-help-rules-show-name = The script's name
+cli-help-rules-put = Keep a script for an account once it checks (replacing one of the same name)
+cli-help-rules-put-address = The account's address
+cli-help-rules-put-name = The script's name
+cli-help-rules-put-file = The file holding the script
+cli-help-rules-put-activate = Make it the active script too
+cli-help-rules-activate = Make one of an account's scripts the active one
+cli-help-rules-activate-address = The account's address
+cli-help-rules-activate-name = The script's name
+cli-help-rules-off = Turn an account's rules off (no script active)
+cli-help-rules-off-address = The account's address
+cli-help-rules-remove = Remove one of an account's scripts (not the active one)
+cli-help-rules-remove-address = The account's address
+cli-help-rules-remove-name = The script's name
+cli-help-rules-check = Check a script file against this node's rules limits, without keeping it
+cli-help-rules-check-file = The file holding the script
+cli-rules-none = { $address } has no scripts.
+cli-rules-line = { $active ->
+    [yes] *
+   *[no] { " " }
+} { $name } ({ $size } bytes)
+cli-rules-kept = Script { $name } of { $address } kept.
+cli-rules-kept-active = Script { $name } of { $address } kept; it is the active one now.
+cli-rules-activated = Script { $name } is { $address }'s active one now.
+cli-rules-off = { $address } has no active rules now.
+cli-rules-removed = Script { $name } of { $address } removed.
+cli-rules-checks = { $path }: the script checks.
+cli-rules-check-failed = { $path }: { $problem }

@@ -274,6 +274,20 @@ pub struct StagedMessage {
 }
 
 impl StagedMessage {
+    /// The message's first `max` bytes (all of a shorter one), read from its staged body: what
+    /// a rule looks at of a message that may be far larger than memory should hold.
+    pub fn head(&self, max: u64) -> Result<Vec<u8>> {
+        use std::io::Read;
+        let mut out = Vec::new();
+        self.store
+            .inner
+            .blobs
+            .open_blob(self.blob)?
+            .take(max)
+            .read_to_end(&mut out)?;
+        Ok(out)
+    }
+
     /// Whether the message's own header block has a field `name` (case-insensitive). A block
     /// too large to keep counts as having every field: the caller is told to be careful.
     pub fn has_header(&self, name: &str) -> bool {

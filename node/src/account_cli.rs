@@ -181,7 +181,12 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
         | admin::Request::Receipts { .. }
         | admin::Request::UpdateCheck
         | admin::Request::Send(_)
-        | admin::Request::Progress { .. } => "",
+        | admin::Request::Progress { .. }
+        | admin::Request::RulesList { .. }
+        | admin::Request::RulesGet { .. }
+        | admin::Request::RulesPut { .. }
+        | admin::Request::RulesActivate { .. }
+        | admin::Request::RulesRemove { .. } => "",
     };
     let mib = match &req {
         admin::Request::AccountQuota { limit: Some(l), .. } => (l >> 20).to_string(),
@@ -193,7 +198,7 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
             admin::Request::Host { profile, password } => {
                 host_offline(data, i18n, &profile, &password)?
             }
-            req => admin::execute(&open_store(data, i18n)?, req),
+            req => admin::execute(&open_store(data, i18n)?, &config.rules.settings(), req),
         },
     };
     match reply {
@@ -219,7 +224,10 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
         | admin::Reply::Receipts { .. }
         | admin::Reply::Update { .. }
         | admin::Reply::Sent(_)
-        | admin::Reply::Progress { .. } => Ok(()),
+        | admin::Reply::Progress { .. }
+        | admin::Reply::Rules { .. }
+        | admin::Reply::Script { .. }
+        | admin::Reply::Invalid { .. } => Ok(()),
         admin::Reply::Failed {
             code,
             address,

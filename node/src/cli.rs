@@ -42,6 +42,8 @@ pub enum Cmd {
     },
     #[command(subcommand)]
     Update(UpdateCmd),
+    #[command(subcommand)]
+    Rules(RulesCmd),
     Send(SendArgs),
     MonitorToken {
         #[arg(long)]
@@ -71,6 +73,50 @@ pub struct SendArgs {
     pub attach: Vec<PathBuf>,
     #[arg(long)]
     pub no_wait: bool,
+}
+
+#[derive(Subcommand)]
+pub enum RulesCmd {
+    List {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+    },
+    Show {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    Put {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        #[arg(value_name = "NAME")]
+        name: String,
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        #[arg(long)]
+        activate: bool,
+    },
+    Activate {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    Off {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+    },
+    Remove {
+        #[arg(value_name = "ADDRESS")]
+        address: String,
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

@@ -22,6 +22,7 @@ pub struct Config {
     pub limits: LimitsSection,
     pub monitor: MonitorSection,
     pub web: WebSection,
+    pub rules: RulesSection,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -193,6 +194,40 @@ impl WebSection {
     }
 }
 
+/// Message rules (`docs/rules.md`): the Sieve scripts accounts keep and what one may do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    /// Bytes of one script.
+    pub max_script_size: usize,
+    /// Scripts one account keeps.
+    pub max_scripts: usize,
+    /// Bytes of a message a script looks at (its header and the start of its body).
+    pub max_scan: u64,
+    /// Instructions one run of a script may take.
+    pub cpu_limit: usize,
+    /// Redirects one run may make.
+    pub max_redirects: usize,
+    /// Scripts one script may include, and how deep.
+    pub max_includes: usize,
+    /// Folders an account may have for a script to make another.
+    pub max_folders: usize,
+}
+
+impl RulesSection {
+    pub fn settings(&self) -> rules::Settings {
+        rules::Settings {
+            max_script_size: self.max_script_size,
+            max_scripts: self.max_scripts,
+            max_scan: self.max_scan,
+            cpu_limit: self.cpu_limit,
+            max_redirects: self.max_redirects,
+            max_includes: self.max_includes,
+            max_folders: self.max_folders,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeliverySection {
@@ -338,6 +373,11 @@ impl Config {
             ("web.max_upload_size", cfg.web.max_upload_size as usize),
             ("web.max_contacts", cfg.web.max_contacts),
             ("web.max_folders", cfg.web.max_folders),
+            ("rules.max_script_size", cfg.rules.max_script_size),
+            ("rules.max_scripts", cfg.rules.max_scripts),
+            ("rules.max_scan", cfg.rules.max_scan as usize),
+            ("rules.cpu_limit", cfg.rules.cpu_limit),
+            ("rules.max_folders", cfg.rules.max_folders),
         ];
         if let Some((key, _)) = nonzero.iter().find(|(_, v)| *v == 0) {
             return Err(Wrong::Zero(key));

@@ -4,6 +4,7 @@ mod account_cli;
 mod cli;
 mod monitor_cli;
 mod network_cli;
+mod rules_cli;
 mod run_cli;
 mod send_cli;
 
@@ -100,6 +101,10 @@ fn real_main(cli: Cli, early: &I18n) -> Result<()> {
             account_cli::account(&data, &config, &i18n, cmd)
         }
         Cmd::LogLevel { level } => log_level(&data, early, level),
+        Cmd::Rules(cmd) => {
+            let (config, i18n) = configured(&data, early, cli.lang.as_deref())?;
+            rules_cli::rules(&data, &config, &i18n, cmd)
+        }
         Cmd::Receipts { address } => {
             let (config, i18n) = configured(&data, early, cli.lang.as_deref())?;
             let branding = load_branding(&data, &config, &i18n)?;

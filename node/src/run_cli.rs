@@ -36,7 +36,10 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
     .map_err(|e| anyhow!(i18n.text("cli-tls-failed", &[("reason", &e.to_string())])))?;
     let store = open_store(&data, &i18n)?;
     config.limit_store(&store);
-    let net_config = network_config(&config);
+    let mut net_config = network_config(&config);
+    let rules = rules::Rules::new(&store, config.rules.settings())
+        .map_err(|e| anyhow!(i18n.text("cli-store-failed", &[("reason", &e.to_string())])))?;
+    net_config.rules = Some(Arc::new(rules));
     let node_key = read_node_key(&data, &i18n)?;
     let i18n = Arc::new(i18n);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -116,5 +119,6 @@ pub(crate) fn network_config(config: &Config) -> delivery::NetworkConfig {
             queue_events: config.monitor.queue_events,
             keep_finished: std::time::Duration::from_secs(config.monitor.keep_finished),
         },
+        rules: None,
     }
 }

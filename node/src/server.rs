@@ -138,7 +138,14 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         },
         network: network.clone(),
     });
+    // One set of admin requests for the admin socket and the web interface's operator pages.
+    let admin_requests = Arc::new(crate::admin::Admin {
+        outbox: outbox.clone(),
+        types: c.drop.types.clone(),
+        rules: c.rules.settings(),
+    });
     let web = web::Web::new(web::Parts {
+        admin: admin_requests.clone(),
         outbox: outbox.clone(),
         clients: clients.clone(),
         settings: c.web.settings(),
@@ -192,10 +199,7 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
     daemon::files::create_private_dir(&data.run_dir())?;
     match daemon::admin::bind(&admin) {
         Ok(listener) => {
-            let admin = Arc::new(crate::admin::Admin {
-                outbox: outbox.clone(),
-                types: c.drop.types.clone(),
-            });
+            let admin = admin_requests.clone();
             tasks.spawn(async move {
                 if let Err(e) = crate::admin::serve(listener, admin).await {
                     tracing::error!(error = %e, "admin socket failed");

@@ -100,6 +100,8 @@ pub struct Web {
 
 /// What the web interface is made from.
 pub struct Parts {
+    /// The admin requests the operator pages make (the admin socket's own).
+    pub admin: Arc<admin::Admin>,
     pub outbox: Arc<delivery::submit::Outbox>,
     pub clients: Arc<endpoints::Clients>,
     pub settings: Settings,
@@ -120,10 +122,7 @@ impl Web {
             sessions: Sessions::new(s.session_idle, s.max_sessions),
             operators: Sessions::new(s.session_idle, s.max_sessions),
             upload_dir: p.data_dir.join("tmp").join("web").join("uploads"),
-            admin: Arc::new(admin::Admin {
-                outbox: p.outbox.clone(),
-                types: p.types.clone(),
-            }),
+            admin: p.admin,
             outbox: p.outbox,
             types: p.types,
             data_dir: p.data_dir,

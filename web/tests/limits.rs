@@ -74,6 +74,11 @@ async fn start() -> Env {
         hostname: "localhost".into(),
     });
     let w = web::Web::new(web::Parts {
+        admin: Arc::new(admin::Admin {
+            outbox: outbox.clone(),
+            types: Vec::new(),
+            rules: rules::Settings::default(),
+        }),
         outbox,
         clients,
         settings,

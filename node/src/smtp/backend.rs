@@ -128,7 +128,11 @@ impl Backend for NodeBackend<'_> {
         let done = mailbox::blocking::run(move || -> Result<u64, SubmitError> {
             let staged = writer.finish()?;
             let message_type = staged.message_type().unwrap_or_else(|| "message".into());
-            let local: Vec<u64> = plan.recipients.iter().map(|r| r.id).collect();
+            let local: Vec<(u64, String)> = plan
+                .recipients
+                .iter()
+                .map(|r| (r.id, r.address.clone()))
+                .collect();
             let out = Outgoing {
                 sender: &plan.sender.address,
                 sender_id: plan.sender.id,
