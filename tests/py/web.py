@@ -11,7 +11,7 @@ for mail clients' threads); bob forwarding it with its attachment carried along;
 and searching; sorting by subject both ways and searching by date; a draft with an attachment saved, written on and sent with it; folders created, renamed and deleted; an HTML mail with a script, an onerror handler and a remote picture shown
 without running either and without loading the picture until asked; carol, on the same node, cannot open
 bob's message by its address; a POST without the CSRF token is refused, and a cross-site
-form post changes nothing; a contact added and offered when writing; the operator's pages
+form post changes nothing; a contact added and offered when writing; a rules script refused with its line, then kept, active, and turned off; the operator's pages
 (a wrong token refused, the jobs table with the reception of the 20 MiB message; an account
 added, its drop folder turned on, its password changed (the old one's session ends), a removal
 without the operator's CSRF token refused, the log level set and set back, an update check,
@@ -586,6 +586,27 @@ def main(argv):
         b.go(base + "/compose")
         offered = [o.get_attribute("value") for o in b.d.find_elements(By.CSS_SELECTOR, "datalist#contacts option")]
         check(offered == [alice["address"]], f"recipients offered {offered}")
+
+        log("rules: a script that does not check says where; one that does is kept and made active")
+        b.go(base + "/rules")
+        b.wait_for("form.rules")
+        check(b.text("p.empty") == "No rules yet.", f"rules at first: {b.text('main')!r}")
+        b.fill("#name", "filters")
+        b.fill("#script", 'require "fileinto";\nif true {\n  fileinto "A";\n')
+        b.submit("form.rules button")
+        b.wait_for("p.notice")
+        check("Line 2, column" in b.text("p.notice") and "not closed" in b.text("p.notice"),
+              f"a bad script: {b.text('p.notice')!r}")
+        check("fileinto" in b.d.find_element(By.CSS_SELECTOR, "#script").get_attribute("value"), "the text is kept")
+        b.fill("#script", 'require ["fileinto", "mailbox"];\n'
+                          'if header :is "X-Wims-Type" "invoice" { fileinto :create "Invoices"; }\n')
+        b.click("form.rules input[name=activate]")
+        b.submit("form.rules button")
+        b.wait_for("table.rules")
+        check(b.text("table.rules tbody tr").split() [:2] == ["filters", "active"], f"rules: {b.text('table.rules')!r}")
+        b.submit("table.rules form button")
+        b.wait_for("table.rules")
+        check("not active" in b.text("table.rules tbody tr"), f"turned off: {b.text('table.rules')!r}")
 
         log("the operator's pages: a wrong token, then the jobs table")
         b.go(base + "/admin")

@@ -10,7 +10,7 @@
 //! `compose` (writing and sending, attachments streamed to disk; `part_heads` bounds each
 //! part's header block; `carried` brings a forwarded message's or a draft's attachments along), `download` (attachments
 //! streamed out), `render` (a message's text parts, HTML sanitised), `contacts` (the address
-//! book), `identity` (name and signature), `settings`, `brand` (the branding's colours and logo), and `operator` (the operator's pages under `/admin`: status and live jobs,
+//! book), `identity` (name and signature), `settings`, `rules` (the account's Sieve scripts), `brand` (the branding's colours and logo), and `operator` (the operator's pages under `/admin`: status and live jobs,
 //! accounts and their drop folders, log level, updates).
 
 mod actions;
@@ -31,6 +31,7 @@ mod part_heads;
 mod read;
 mod refusals;
 mod render;
+mod rules;
 mod serve;
 mod sessions;
 mod settings;

@@ -69,16 +69,6 @@ const COLUMNS: [(&str, SortKey, bool); 4] = [
     ("size", SortKey::Size, true),
 ];
 
-/// Query strings take these characters as they are; every other byte is escaped.
-fn enc(v: &str) -> String {
-    v.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 impl ListQuery {
     /// The search the form asks for, `None` when it asks for none (or for nothing findable).
     fn key(&self) -> Option<SearchKey<'static>> {
@@ -152,9 +142,9 @@ impl ListQuery {
         if self.searching() {
             s.push_str(&format!(
                 "&q={}&in={}&type={}",
-                enc(&self.q),
-                enc(&self.field),
-                enc(&self.kind)
+                page::escape_query(&self.q),
+                page::escape_query(&self.field),
+                page::escape_query(&self.kind)
             ));
             if self.unread {
                 s.push_str("&unread=true");
@@ -164,7 +154,7 @@ impl ListQuery {
             }
             for (name, value) in [("since", &self.since), ("until", &self.until)] {
                 if day(value).is_some() {
-                    s.push_str(&format!("&{name}={}", enc(value.trim())));
+                    s.push_str(&format!("&{name}={}", page::escape_query(value.trim())));
                 }
             }
         }

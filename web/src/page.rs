@@ -30,6 +30,7 @@ pub fn shell(web: &Web, t: &I18n, title: &str, user: Option<&Session>, body: Mar
                     @if let Some(s) = user {
                         span.who { (s.address) }
                         a href="/contacts" { (t.text("web-contacts", &[])) }
+                        a href="/rules" { (t.text("web-rules", &[])) }
                         a href="/settings" { (t.text("web-settings", &[])) }
                         form.inline method="post" action="/logout" {
                             input type="hidden" name="csrf" value=(s.csrf);
@@ -84,4 +85,14 @@ pub fn size(bytes: u64) -> String {
     } else {
         format!("{:.1} MiB", b / (1024.0 * 1024.0))
     }
+}
+
+/// Query strings take these characters as they are; every other byte is escaped.
+pub fn escape_query(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

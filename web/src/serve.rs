@@ -20,7 +20,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 use crate::guard::{self, Visitor};
 use crate::{
     Web, actions, brand, compose, contacts, download, folders, list, login, mail, operator, page,
-    read, refusals, settings,
+    read, refusals, rules, settings,
 };
 
 /// Largest request head (request line and headers) read, in bytes.
@@ -84,6 +84,9 @@ pub fn router(web: Arc<Web>) -> Router {
         .route("/contacts", get(contacts::show).post(contacts::add_one))
         .route("/contacts/remove", post(contacts::remove_one))
         .route("/settings", get(settings::show))
+        .route("/rules", get(rules::show).post(rules::save))
+        .route("/rules/activate", post(rules::activate))
+        .route("/rules/remove", post(rules::remove))
         .route("/settings/language", post(settings::language))
         .route("/settings/identity", post(settings::save_identity))
         .route("/assets/style.css", get(style))
