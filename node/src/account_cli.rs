@@ -198,7 +198,7 @@ pub(crate) fn account(data: &DataDir, config: &Config, i18n: &I18n, cmd: Account
             admin::Request::Host { profile, password } => {
                 host_offline(data, i18n, &profile, &password)?
             }
-            req => admin::execute(&open_store(data, i18n)?, &config.rules.settings(), req),
+            req => admin::execute(&open_store(data, i18n)?, &config.rules, req),
         },
     };
     match reply {

@@ -22,7 +22,8 @@ pub struct Config {
     pub limits: LimitsSection,
     pub monitor: MonitorSection,
     pub web: WebSection,
-    pub rules: RulesSection,
+    /// Message rules (`docs/rules.md`): read straight into the rules crate's limits.
+    pub rules: rules::Settings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -189,40 +190,6 @@ impl WebSection {
             max_text_part: self.max_text_part,
             max_upload_size: self.max_upload_size,
             max_contacts: self.max_contacts,
-            max_folders: self.max_folders,
-        }
-    }
-}
-
-/// Message rules (`docs/rules.md`): the Sieve scripts accounts keep and what one may do.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RulesSection {
-    /// Bytes of one script.
-    pub max_script_size: usize,
-    /// Scripts one account keeps.
-    pub max_scripts: usize,
-    /// Bytes of a message a script looks at (its header and the start of its body).
-    pub max_scan: u64,
-    /// Instructions one run of a script may take.
-    pub cpu_limit: usize,
-    /// Redirects one run may make.
-    pub max_redirects: usize,
-    /// Scripts one script may include, and how deep.
-    pub max_includes: usize,
-    /// Folders an account may have for a script to make another.
-    pub max_folders: usize,
-}
-
-impl RulesSection {
-    pub fn settings(&self) -> rules::Settings {
-        rules::Settings {
-            max_script_size: self.max_script_size,
-            max_scripts: self.max_scripts,
-            max_scan: self.max_scan,
-            cpu_limit: self.cpu_limit,
-            max_redirects: self.max_redirects,
-            max_includes: self.max_includes,
             max_folders: self.max_folders,
         }
     }

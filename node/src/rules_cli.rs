@@ -23,7 +23,7 @@ fn read_file(path: &std::path::Path, i18n: &I18n) -> Result<String> {
 }
 
 pub(crate) fn rules(data: &DataDir, config: &Config, i18n: &I18n, cmd: RulesCmd) -> Result<()> {
-    let settings = config.rules.settings();
+    let settings = config.rules.clone();
     let (req, done) = match cmd {
         RulesCmd::Check { file } => {
             let text = read_file(&file, i18n)?;

@@ -142,7 +142,7 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
     let admin_requests = Arc::new(crate::admin::Admin {
         outbox: outbox.clone(),
         types: c.drop.types.clone(),
-        rules: c.rules.settings(),
+        rules: c.rules.clone(),
     });
     let web = web::Web::new(web::Parts {
         admin: admin_requests.clone(),

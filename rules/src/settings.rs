@@ -1,7 +1,9 @@
 //! The limits of rules (`[rules]` in the configuration, docs/security.md).
 
-/// How large scripts may be, how many an account keeps, and how much a script may do.
-#[derive(Debug, Clone)]
+/// How large scripts may be, how many an account keeps, and how much a script may do: the
+/// `[rules]` section of the node's configuration, key for key.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Bytes of one script.
     pub max_script_size: usize,
