@@ -45,11 +45,13 @@ pub fn file_for(
     };
     let mut filed = Filed::default();
     let mut decision = decision;
-    // Redirects, replies and refusals are not carried out by this node yet: the message is
-    // kept in the INBOX, so nothing is lost, and the account is told why.
-    if !decision.sends.is_empty() || decision.reject.is_some() {
-        filed.not_sent = std::mem::take(&mut decision.sends);
-        filed.not_refused = decision.reject.take();
+    // Redirects, replies and refusals are not carried out by this node yet. A message the
+    // script sent away or refused instead of filing is kept in the INBOX, so nothing is lost;
+    // a reply not sent changes nothing about where the message goes.
+    filed.not_sent = std::mem::take(&mut decision.sends);
+    filed.not_refused = decision.reject.take();
+    let sent_away = filed.not_sent.iter().any(|s| !s.auto_reply);
+    if sent_away || filed.not_refused.is_some() {
         let inbox = decision
             .filings
             .iter()
@@ -181,7 +183,7 @@ mod tests {
             cpu_limit: 50,
             ..rules::Settings::default()
         };
-        let rules = Rules::new(&store, settings).unwrap();
+        let rules = Rules::new(&store, settings, &[crate::TRUST_HEADER]).unwrap();
         let script = "require \"body\";\nif body :contains \"needle\" { discard; }\n";
         rules
             .scripts()
@@ -211,6 +213,7 @@ mod tests {
                 max_folders: store.folders(bob.id).unwrap().len() + 1,
                 ..rules::Settings::default()
             },
+            &[],
         )
         .unwrap();
         let per_subject = "require [\"fileinto\", \"mailbox\", \"variables\"];\n\
@@ -235,6 +238,57 @@ mod tests {
         )
         .unwrap();
         assert_eq!(two.copies[0].0, "INBOX", "a folder past the cap");
+
+        // A script may change the header, but not the line that names the verified sender.
+        let edit = "require \"editheader\";\ndeleteheader \"Wims-Verified-Sender\";\n\
+            addheader \"Wims-Verified-Sender\" \"mallory@k.h\";\naddheader \"X-Sorted\" \"yes\";\n";
+        rules
+            .scripts()
+            .put(bob.id, "edit", edit.as_bytes())
+            .unwrap();
+        rules.scripts().activate(bob.id, Some("edit")).unwrap();
+        let vouched = stage(
+            &store,
+            "Wims-Verified-Sender: alice@k.h\r\nSubject: f\r\n\r\nhi\r\n",
+        );
+        let filed = file_for(&store, Some(&rules), &vouched, &arrival).unwrap();
+        let inbox = store.folder(bob.id, "INBOX").unwrap().unwrap();
+        let header = store
+            .message_header(inbox.id, filed.copies[0].1)
+            .unwrap()
+            .unwrap();
+        let header = String::from_utf8_lossy(&header);
+        assert!(header.contains("X-Sorted: yes"), "{header}");
+        assert!(
+            header.contains("Wims-Verified-Sender: alice@k.h"),
+            "{header}"
+        );
+        assert!(!header.contains("mallory"), "{header}");
+
+        // A vacation reply not sent leaves the filing as the script made it; a redirect not
+        // carried out keeps the message in the INBOX.
+        let away = "require [\"vacation\", \"fileinto\", \"mailbox\"];\n\
+            vacation \"Away.\";\nfileinto :create \"Away\";\n";
+        rules
+            .scripts()
+            .put(bob.id, "away", away.as_bytes())
+            .unwrap();
+        rules.scripts().activate(bob.id, Some("away")).unwrap();
+        let to_bob = "From: alice@k.h\r\nTo: bob@k.h\r\nSubject: g\r\n\r\nhi\r\n";
+        let filed = file_for(&store, Some(&rules), &stage(&store, to_bob), &arrival).unwrap();
+        let folders: Vec<&str> = filed.copies.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(folders, ["Away"]);
+        assert!(
+            filed.not_sent.len() == 1 && filed.not_sent[0].auto_reply,
+            "{filed:?}"
+        );
+        rules
+            .scripts()
+            .put(bob.id, "away", b"redirect \"carol@k.h\";\n")
+            .unwrap();
+        let filed = file_for(&store, Some(&rules), &stage(&store, to_bob), &arrival).unwrap();
+        let folders: Vec<&str> = filed.copies.iter().map(|c| c.0.as_str()).collect();
+        assert_eq!(folders, ["INBOX"]);
 
         // A script that needs more instructions than the limit keeps the message.
         let busy: String = (0..100)

@@ -37,7 +37,7 @@ pub(crate) fn run(data: DataDir, config: Config) -> Result<()> {
     let store = open_store(&data, &i18n)?;
     config.limit_store(&store);
     let mut net_config = network_config(&config);
-    let rules = rules::Rules::new(&store, config.rules.clone())
+    let rules = rules::Rules::new(&store, config.rules.clone(), &[delivery::TRUST_HEADER])
         .map_err(|e| anyhow!(i18n.text("cli-store-failed", &[("reason", &e.to_string())])))?;
     net_config.rules = Some(Arc::new(rules));
     let node_key = read_node_key(&data, &i18n)?;

@@ -38,9 +38,19 @@ impl std::fmt::Debug for Rules {
 }
 
 impl Rules {
-    pub fn new(store: &Store, settings: Settings) -> Result<Rules, mailbox::Error> {
+    /// `protected` header fields no script may add, change or remove: the ones the node itself
+    /// vouches for (the verified sender).
+    pub fn new(
+        store: &Store,
+        settings: Settings,
+        protected: &[&'static str],
+    ) -> Result<Rules, mailbox::Error> {
+        let mut runtime = settings.runtime();
+        for h in protected {
+            runtime.set_protected_header(*h);
+        }
         Ok(Rules {
-            runtime: settings.runtime(),
+            runtime,
             scripts: Scripts::open(store, settings)?,
             seen: store.records(SEEN)?,
             store: store.clone(),
