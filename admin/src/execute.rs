@@ -131,6 +131,9 @@ pub struct Admin {
     pub types: Vec<String>,
     /// The node's rules limits (`[rules]`).
     pub rules: rules::Settings,
+    /// Characters a new account password must have (`limits.min_password_length`); the CLI
+    /// and the operator pages ask for it before they send a request.
+    pub min_password: usize,
 }
 
 /// Serves the admin socket until the task is dropped.

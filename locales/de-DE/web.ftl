@@ -136,6 +136,7 @@ web-admin-host-hint = Fügen Sie das Kontoprofil ein, das Ihnen der Betreiber de
 web-admin-profile = Kontoprofil
 web-admin-host-submit = Konto beherbergen
 web-admin-password-empty = Das Passwort (oder die Passphrase) darf nicht leer sein.
+web-admin-password-short = Das Passwort muss mindestens { $min } Zeichen haben.
 web-admin-new-password = Neues Passwort
 web-admin-password-submit = Passwort setzen
 web-admin-remove = Konto entfernen

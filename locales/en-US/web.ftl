@@ -136,6 +136,7 @@ web-admin-host-hint = Paste the account profile the service network's operator g
 web-admin-profile = Account profile
 web-admin-host-submit = Host account
 web-admin-password-empty = The password (or passphrase) must not be empty.
+web-admin-password-short = The password must have at least { $min } characters.
 web-admin-new-password = New password
 web-admin-password-submit = Set password
 web-admin-remove = Remove the account

@@ -143,6 +143,7 @@ pub async fn run(node: Node, data: &DataDir) -> Result<()> {
         outbox: outbox.clone(),
         types: c.drop.types.clone(),
         rules: c.rules.clone(),
+        min_password: c.limits.min_password_length,
     });
     let web = web::Web::new(web::Parts {
         admin: admin_requests.clone(),

@@ -630,6 +630,11 @@ def main(argv):
         check(bob["address"] in b.text("table.accounts"), "bob among the node's accounts")
         dave = "dave@beta.h"
         b.fill("#address", dave)
+        b.fill("#password", "short")
+        b.submit("section.add button")
+        b.wait_for("p.notice")
+        check("at least 8 characters" in b.text("p.notice"), f"a short password: {b.text('p.notice')!r}")
+        check(b.d.find_element(By.CSS_SELECTOR, "#address").get_attribute("value") == dave, "the address is kept")
         b.fill("#password", "dave-first-pass")
         b.submit("section.add button")
         b.wait_for("p.notice.done")

@@ -78,6 +78,7 @@ async fn start() -> Env {
             outbox: outbox.clone(),
             types: Vec::new(),
             rules: rules::Settings::default(),
+            min_password: 8,
         }),
         outbox,
         clients,

@@ -11,7 +11,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{CsrfForm, DoneQuery, Notice, Operator, ask, failed, failure_text, frame};
+use super::{
+    CsrfForm, DoneQuery, Notice, Operator, ask, failed, failure_text, frame, password_problem,
+};
 use crate::{Web, page};
 
 /// An account and whether its drop folder is on.
@@ -159,9 +161,8 @@ pub async fn password(
         Ok(a) => a,
         Err(r) => return r,
     };
-    if f.password.is_empty() {
-        let notice = Notice::Failed(op.t.text("web-admin-password-empty", &[]));
-        return failed(page(&web, &op, &a, Some(notice)));
+    if let Some(why) = password_problem(&web, op.t, &f.password) {
+        return failed(page(&web, &op, &a, Some(Notice::Failed(why))));
     }
     let req = ::admin::Request::AccountPasswd {
         address: a.address.clone(),

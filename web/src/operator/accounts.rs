@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{DoneQuery, Notice, Operator, ask, failed, failure_text, frame};
+use super::{DoneQuery, Notice, Operator, ask, failed, failure_text, frame, password_problem};
 use crate::Web;
 
 /// One account as the list shows it.
@@ -147,9 +147,8 @@ async fn make(
     req: ::admin::Request,
     done: &'static str,
 ) -> Response {
-    if password.is_empty() {
-        let notice = Notice::Failed(op.t.text("web-admin-password-empty", &[]));
-        return failed(page(web, op, Some(notice), &typed).await);
+    if let Some(why) = password_problem(web, op.t, password) {
+        return failed(page(web, op, Some(Notice::Failed(why)), &typed).await);
     }
     match ask(web, req).await {
         ::admin::Reply::Done { address } => {

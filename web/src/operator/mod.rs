@@ -161,6 +161,13 @@ fn failed(page: Markup) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()
 }
 
+/// Why a new password cannot be used (empty, or shorter than the node's minimum), in words.
+fn password_problem(web: &Web, t: &I18n, password: &str) -> Option<String> {
+    let min = web.admin.min_password.max(1);
+    (password.chars().count() < min)
+        .then(|| t.text("web-admin-password-short", &[("min", &min.to_string())]))
+}
+
 /// One admin request, run the way the admin socket runs it.
 async fn ask(web: &Web, req: ::admin::Request) -> ::admin::Reply {
     ::admin::answer(web.admin.clone(), req).await
