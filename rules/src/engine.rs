@@ -7,10 +7,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use mailbox::{Records, Store};
 
-use crate::{Compiled, Decision, Lookups, Scripts, Settings, check, decide};
+use crate::{CheckError, Compiled, Decision, Lookups, Scripts, Settings, check, decide};
 
 /// Senders and message ids a script has seen (vacation, `duplicate`), with when they expire.
 const SEEN: &str = "sieve-seen";
+
+/// A script's text hash and its compiled form.
+type Cached = ([u8; 32], Compiled);
 
 /// The node's rules.
 pub struct Rules {
@@ -18,8 +21,9 @@ pub struct Rules {
     scripts: Scripts,
     runtime: sieve::Runtime,
     seen: Records,
-    /// Account → the active script's text hash and its compiled form.
-    cache: Mutex<HashMap<u64, ([u8; 32], Compiled)>>,
+    /// (Account, script name) → the script's text hash and its compiled form: the active
+    /// script and the ones it includes are compiled once per text, not once per message.
+    cache: Mutex<HashMap<(u64, String), Cached>>,
 }
 
 fn now() -> u64 {
@@ -73,23 +77,29 @@ impl Rules {
                 return None;
             }
         };
-        let hash = *blake3::hash(&text).as_bytes();
-        let mut cache = self.cache.lock().expect("rules cache");
-        if let Some((h, c)) = cache.get(&account)
-            && *h == hash
-        {
-            return Some(c.clone());
-        }
-        match check(&text, self.scripts.settings()) {
-            Ok(c) => {
-                cache.insert(account, (hash, c.clone()));
-                Some(c)
-            }
+        match self.compiled(account, &name, &text) {
+            Ok(c) => Some(c),
             Err(e) => {
                 tracing::warn!(account, script = name, error = %e, "rules: the active script does not check; mail is filed without it");
                 None
             }
         }
+    }
+
+    /// The account's script `name` of this `text`, compiled, from the cache while its text is
+    /// unchanged.
+    fn compiled(&self, account: u64, name: &str, text: &[u8]) -> Result<Compiled, CheckError> {
+        let hash = *blake3::hash(text).as_bytes();
+        let key = (account, name.to_string());
+        let mut cache = self.cache.lock().expect("rules cache");
+        if let Some((h, c)) = cache.get(&key)
+            && *h == hash
+        {
+            return Ok(c.clone());
+        }
+        let c = check(text, self.scripts.settings())?;
+        cache.insert(key, (hash, c.clone()));
+        Ok(c)
     }
 
     /// What the account's active script decides for a message (`head`: its header and the
@@ -143,6 +153,6 @@ impl Lookups for AccountLookups<'_> {
 
     fn include(&mut self, name: &str) -> Option<Compiled> {
         let text = self.rules.scripts.get(self.account, name).ok()??;
-        check(&text, self.rules.scripts.settings()).ok()
+        self.rules.compiled(self.account, name, &text).ok()
     }
 }
